@@ -1,0 +1,3 @@
+from postloan.cli.main import main
+
+main()
