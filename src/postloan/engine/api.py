@@ -1,8 +1,15 @@
-"""Engine entry points: orchestrate histories, loans and cards into the contract's frames."""
+"""Engine entry points: orchestrate histories, loans and cards into the contract's frames.
+
+The portfolio is cut into partitions of accounts (`partition_size`) computed one after the
+other: every step is a sort or an as-of join whose cost grows faster than linearly with frame
+size on this hardware, and the working set of one partition stays small, so peak memory is
+bounded by the inputs plus one partition. Partitions are independent — the same cut is what a
+cluster runner would distribute.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -18,14 +25,20 @@ from postloan.engine.history import (
     daily_curve,
     effective_payments,
 )
+from postloan.engine.keys import attach_keys, partitions, split_by_account
 from postloan.policy import Policy, default_policy
+
+DEFAULT_PARTITION_SIZE = 100_000
+Progress = Callable[[int, int], None]  # (partitions done, partitions in all)
 
 
 @dataclass(frozen=True)
 class _Prepared:
-    accounts: pl.DataFrame  # acct, account_id, customer_id, account_type, opened, close_date, principal
-    instalments: pl.DataFrame  # acct-level schedule with queue positions
-    statements: pl.DataFrame
+    accounts: (
+        pl.DataFrame
+    )  # acct, account_id, customer_id, account_type, opened, close_date, principal
+    instalments: pl.DataFrame  # acct + schedule columns
+    statements: pl.DataFrame  # acct + statement columns
     payments: pl.DataFrame  # acct, value_date, amount, reversed_on
 
 
@@ -33,10 +46,8 @@ def _threshold(policy: Policy) -> int:
     return int(policy.allocation.materiality_threshold * 100)
 
 
-def _prepare(portfolio: Portfolio, horizon: date, policy: Policy, keep_ids: bool) -> _Prepared:
-    """Give every account a dense integer key and attach it to schedules and payments."""
-    p = portfolio.conformed()
-    accounts = pl.concat(
+def _accounts(p: Portfolio) -> pl.DataFrame:
+    return pl.concat(
         [
             p.loans.select(
                 "account_id",
@@ -56,41 +67,49 @@ def _prepare(portfolio: Portfolio, horizon: date, policy: Policy, keep_ids: bool
             ),
         ]
     ).with_row_index("acct")
-    key = accounts.select("account_id", "acct")
+
+
+def _prepare(portfolio: Portfolio, horizon: date, keep_ids: bool) -> _Prepared:
+    """Give every account a dense integer key and attach it to schedules and payments."""
+    p = portfolio.conformed()
+    accounts = _accounts(p)
+    if accounts.get_column("account_id").is_duplicated().any():
+        dupes = accounts.filter(pl.col("account_id").is_duplicated())["account_id"].head(5)
+        raise ValueError(f"account ids must be unique across loans and cards: {dupes.to_list()}")
+    keys = accounts.get_column("account_id").cast(pl.Enum(accounts.get_column("account_id")))
     inst_cols = ["acct", "period", "due_date", "principal_due", "interest_due"]
     st_cols = ["acct", "statement_date", "due_date", "statement_balance", "minimum_due"]
     if keep_ids:
         inst_cols.append("account_id")
         st_cols.append("account_id")
-    instalments = p.instalments.join(key, on="account_id").select(inst_cols)
-    statements = p.statements.join(key, on="account_id").select(st_cols)
-    payments = effective_payments(
-        p.payments.join(key, on="account_id").select(
-            "payment_id", "acct", "value_date", "amount", "reverses_payment_id"
-        ),
-        horizon,
+    instalments = attach_keys(p.instalments, keys, "instalments").select(inst_cols)
+    statements = attach_keys(p.statements, keys, "statements").select(st_cols)
+    payments = attach_keys(p.payments, keys, "payments").select(
+        "payment_id", "acct", "value_date", "amount", "reverses_payment_id"
     )
-    return _Prepared(
-        accounts,
-        loans.prepare_instalments(instalments, policy.allocation.order),
-        cards.prepare_statements(statements),
-        payments,
-    )
+    return _Prepared(accounts, instalments, statements, effective_payments(payments, horizon))
 
 
-def _split(histories: Histories, is_card: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Daily payment curves of loan histories and of card histories."""
-    curve = daily_curve(histories.payments)
-    card_acct = pl.col("acct").is_in(is_card.implode())
-    return curve.filter(~card_acct), curve.filter(card_acct)
+def _partitioned(prep: _Prepared, size: int) -> list[_Prepared]:
+    n_parts = max(1, -(-prep.accounts.height // size))
+    accounts = [
+        prep.accounts.slice(lo, hi - lo) for lo, hi in partitions(prep.accounts.height, size)
+    ]
+    inst = split_by_account(prep.instalments, size, n_parts)
+    stmts = split_by_account(prep.statements, size, n_parts)
+    pays = split_by_account(prep.payments, size, n_parts)
+    return [_Prepared(*parts) for parts in zip(accounts, inst, stmts, pays, strict=True)]
 
 
 def _status_rows(
     prep: _Prepared, histories: Histories, dates: Sequence[date], policy: Policy
 ) -> pl.DataFrame:
     threshold = _threshold(policy)
-    card_accts = prep.accounts.filter(pl.col("account_type") == "card")["acct"]
-    loan_curve, card_curve = _split(histories, card_accts)
+    is_card = pl.col("acct").is_in(
+        prep.accounts.filter(pl.col("account_type") == "card")["acct"].implode()
+    )
+    curve = daily_curve(histories.payments)
+    loan_curve, card_curve = curve.filter(~is_card), curve.filter(is_card)
     dates_frame = pl.DataFrame({"as_of": sorted(set(dates))}, schema={"as_of": pl.Date})
     open_rows = (
         prep.accounts.select("acct", "account_type", "opened", "close_date", "principal")
@@ -99,11 +118,13 @@ def _status_rows(
     )
     open_rows = attach_history(open_rows, histories)
 
-    inst_h = loans.history_instalments(prep.instalments, histories, loan_curve, threshold)
+    instalments = loans.prepare_instalments(prep.instalments, policy.allocation.order)
+    inst_h = loans.history_instalments(instalments, histories, loan_curve, threshold)
     loan_part = loans.loan_rows(
         open_rows.filter(pl.col("account_type") == "loan"), inst_h, loan_curve, threshold
     )
-    st_h, covered = cards.history_statements(prep.statements, histories, card_curve, threshold)
+    statements = cards.prepare_statements(prep.statements)
+    st_h, covered = cards.history_statements(statements, histories, card_curve, threshold)
     card_open = open_rows.filter(
         (pl.col("account_type") == "card")
         & (pl.col("close_date").is_null() | (pl.col("close_date") > pl.col("as_of")))
@@ -119,39 +140,59 @@ def _finish(rows: pl.DataFrame, accounts: pl.DataFrame, policy: Policy) -> pl.Da
         bucket_expr(policy, pl.col("dpd")).alias("bucket"),
         risk_class_expr(policy, pl.col("dpd"), pl.col("account_type")).alias("risk_class"),
     )
-    return out.select([pl.col(c).cast(t) for c, t in ACCOUNT_STATUS.items()]).sort(
-        "as_of", "account_id"
+    return out.select([pl.col(c).cast(t) for c, t in ACCOUNT_STATUS.items()])
+
+
+def _counted_as_of(prep: _Prepared, as_of: date) -> _Prepared:
+    """As of one date, a payment reversed on or before D simply does not count."""
+    counted = prep.payments.filter(
+        pl.col("reversed_on").is_null() | (pl.col("reversed_on") > as_of)
+    ).with_columns(pl.lit(None, dtype=pl.Date).alias("reversed_on"))
+    return _Prepared(prep.accounts, prep.instalments, prep.statements, counted)
+
+
+def account_status(
+    portfolio: Portfolio,
+    as_of: date,
+    policy: Policy | None = None,
+    *,
+    partition_size: int = DEFAULT_PARTITION_SIZE,
+    progress: Progress | None = None,
+) -> pl.DataFrame:
+    """One row per account opened on or before D and not closed on D (DATA_CONTRACT)."""
+    return account_status_history(
+        portfolio, [as_of], policy, partition_size=partition_size, progress=progress
     )
 
 
-def account_status(portfolio: Portfolio, as_of: date, policy: Policy | None = None) -> pl.DataFrame:
-    """One row per account opened on or before D and not closed on D (DATA_CONTRACT)."""
-    policy = policy or default_policy()
-    prep, histories = _single_date(portfolio, as_of, policy, keep_ids=False)
-    return _finish(_status_rows(prep, histories, [as_of], policy), prep.accounts, policy)
-
-
 def account_status_history(
-    portfolio: Portfolio, dates: Sequence[date], policy: Policy | None = None
+    portfolio: Portfolio,
+    dates: Sequence[date],
+    policy: Policy | None = None,
+    *,
+    partition_size: int = DEFAULT_PARTITION_SIZE,
+    progress: Progress | None = None,
 ) -> pl.DataFrame:
     """Account status on every date of `dates`, computed in one pass (multi-date mode)."""
     policy = policy or default_policy()
     if not dates:
         return pl.DataFrame(schema=ACCOUNT_STATUS)
-    prep = _prepare(portfolio, max(dates), policy, keep_ids=False)
-    histories = build_histories(prep.payments, dates)
-    return _finish(_status_rows(prep, histories, dates, policy), prep.accounts, policy)
+    prep = _prepare(portfolio, max(dates), keep_ids=False)
+    if len(set(dates)) == 1:
+        prep = _counted_as_of(prep, dates[0])
+    parts = _partitioned(prep, partition_size)
+    results = []
+    for i, part in enumerate(parts):
+        histories = build_histories(part.payments, dates)
+        results.append(_finish(_status_rows(part, histories, dates, policy), part.accounts, policy))
+        if progress:
+            progress(i + 1, len(parts))
+    return pl.concat(results).sort("as_of", "account_id")
 
 
-def _single_date(
-    portfolio: Portfolio, as_of: date, policy: Policy, keep_ids: bool = True
-) -> tuple[_Prepared, Histories]:
-    prep = _prepare(portfolio, as_of, policy, keep_ids=keep_ids)
-    # As of one date, a payment reversed on or before D simply does not count.
-    counted = prep.payments.filter(
-        pl.col("reversed_on").is_null() | (pl.col("reversed_on") > as_of)
-    ).with_columns(pl.lit(None, dtype=pl.Date).alias("reversed_on"))
-    return prep, build_histories(counted, [as_of])
+def _single_date(portfolio: Portfolio, as_of: date) -> tuple[_Prepared, Histories]:
+    prep = _counted_as_of(_prepare(portfolio, as_of, keep_ids=True), as_of)
+    return prep, build_histories(prep.payments, [as_of])
 
 
 def instalment_status(
@@ -160,9 +201,10 @@ def instalment_status(
     """Per loan instalment as of D: covered amounts, completion date, days late."""
     policy = policy or default_policy()
     threshold = _threshold(policy)
-    prep, histories = _single_date(portfolio, as_of, policy)
+    prep, histories = _single_date(portfolio, as_of)
     curve = daily_curve(histories.payments)
-    inst_h = loans.history_instalments(prep.instalments, histories, curve, threshold)
+    instalments = loans.prepare_instalments(prep.instalments, policy.allocation.order)
+    inst_h = loans.history_instalments(instalments, histories, curve, threshold)
     paid = curve.group_by("hk").agg(pl.col("paid").max())
     table = loans.instalment_table(inst_h, curve, paid, as_of, threshold)
     return table.sort("account_id", "period")
@@ -174,8 +216,9 @@ def statement_status(
     """Per card statement as of D: minimum covered, completion date, days late, paid in full."""
     policy = policy or default_policy()
     threshold = _threshold(policy)
-    prep, histories = _single_date(portfolio, as_of, policy)
+    prep, histories = _single_date(portfolio, as_of)
     curve = daily_curve(histories.payments)
-    st_h, covered = cards.history_statements(prep.statements, histories, curve, threshold)
+    statements = cards.prepare_statements(prep.statements)
+    st_h, covered = cards.history_statements(statements, histories, curve, threshold)
     table = cards.statement_table(st_h, covered, as_of, threshold)
     return table.sort("account_id", "statement_date", "due_date")

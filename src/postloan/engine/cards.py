@@ -15,15 +15,25 @@ from datetime import date
 
 import polars as pl
 
-from postloan.engine.asof import asof, clamp, last_per_key, late_counters
+from postloan.engine.asof import (
+    asof,
+    clamp,
+    last_per_key,
+    late_counters,
+    run_cum_min,
+    run_cum_sum,
+    run_index,
+    sort_unless_sorted,
+)
 from postloan.engine.history import Histories, expand_to_histories
 
 
 def prepare_statements(statements: pl.DataFrame) -> pl.DataFrame:
     """Account-level statements in issue order with cumulative minimums."""
-    return statements.sort("acct", "statement_date", "due_date").with_columns(
-        pl.int_range(1, pl.len() + 1, dtype=pl.Int32).over("acct").alias("idx"),
-        pl.col("minimum_due").cum_sum().over("acct").alias("cum_minimum"),
+    order = ["acct", "statement_date", "due_date"]
+    return sort_unless_sorted(statements, order).with_columns(
+        run_index("acct").alias("idx"),
+        run_cum_sum(pl.col("minimum_due"), "acct").alias("cum_minimum"),
     )
 
 
@@ -33,13 +43,15 @@ def covered_curve(curve: pl.DataFrame, st_h: pl.DataFrame) -> pl.DataFrame:
     with_issued = asof(
         curve, issued, left_on="value_date", right_on="statement_date", by="hk", strategy="backward"
     ).with_columns(pl.col("issued").fill_null(0))
-    gap = (pl.col("issued") - pl.col("paid")).cum_min().over("hk")
+    gap = run_cum_min(pl.col("issued") - pl.col("paid"), "hk")
     return with_issued.with_columns(
         (pl.col("paid") + pl.min_horizontal(gap, 0)).alias("covered")
     ).select("hk", "value_date", "paid", "covered")
 
 
-def settle_dates(st_h: pl.DataFrame, curve: pl.DataFrame, threshold: int, name: str) -> pl.DataFrame:
+def settle_dates(
+    st_h: pl.DataFrame, curve: pl.DataFrame, threshold: int, name: str
+) -> pl.DataFrame:
     """Add `name`: the day the statement's minimum (and all earlier ones) were met."""
     need = pl.col("cum_minimum") - threshold
     keyed = st_h.with_columns(need.alias("_need"))
@@ -58,7 +70,7 @@ def history_statements(
     statements: pl.DataFrame, histories: Histories, curve: pl.DataFrame, threshold: int
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Per history: statements with settle dates and counters, and the covered curve."""
-    st_h = expand_to_histories(statements, histories).sort("hk", "idx")
+    st_h = expand_to_histories(statements, histories)
     card_curve = covered_curve(curve, st_h)
     st_h = settle_dates(st_h, card_curve, threshold, "settled_on")
     settled = pl.col("settled_on")
@@ -71,7 +83,7 @@ def card_rows(
 ) -> pl.DataFrame:
     """Status columns for card rows (hk, acct, as_of); the caller drops closed cards."""
     rows = asof(
-        rows.sort("hk", "as_of"),
+        rows,
         curve,
         left_on="as_of",
         right_on="value_date",
@@ -91,7 +103,7 @@ def card_rows(
         (pl.col("idx") - pl.col("last_on_time")).alias("k_consecutive"),
     )
     rows = asof(
-        rows.sort("hk", "_before"),
+        rows,
         due_before,
         left_on="_before",
         right_on="k_due",
@@ -102,7 +114,7 @@ def card_rows(
         "hk", (pl.col("cum_minimum") - threshold).alias("j_need"), pl.col("due_date").alias("j_due")
     )
     rows = asof(
-        rows.with_columns((pl.col("covered") + 1).alias("_next")).sort("hk", "_next"),
+        rows.with_columns((pl.col("covered") + 1).alias("_next")),
         unmet,
         left_on="_next",
         right_on="j_need",
@@ -113,7 +125,7 @@ def card_rows(
         "hk", "statement_date", pl.col("statement_balance").alias("latest_balance")
     )
     rows = asof(
-        rows.sort("hk", "as_of"),
+        rows,
         latest,
         left_on="as_of",
         right_on="statement_date",
@@ -121,9 +133,7 @@ def card_rows(
         strategy="backward",
     )
     rows = asof(
-        rows.with_columns(pl.col("statement_date").fill_null(date(1, 1, 1))).sort(
-            "hk", "statement_date"
-        ),
+        rows.with_columns(pl.col("statement_date").fill_null(date(1970, 1, 1))),
         curve.select("hk", pl.col("value_date").alias("_vd"), pl.col("paid").alias("paid_then")),
         left_on="statement_date",
         right_on="_vd",
@@ -176,15 +186,18 @@ def statement_table(
     window_start = pl.col("statement_date") - pl.duration(days=1)
     pay = curve.select("hk", pl.col("value_date").alias("_vd"), pl.col("paid").alias("_p"))
     for key, name in ((window_end, "_paid_end"), (window_start, "_paid_start")):
-        frame = asof(
-            frame.with_columns(key.alias("_key")).sort("hk", "_key"),
-            pay,
-            left_on="_key",
-            right_on="_vd",
-            by="hk",
-            strategy="backward",
-        ).with_columns(pl.col("_p").fill_null(0).alias(name)).drop("_key", "_vd", "_p")
-    frame = frame.sort("hk", "idx")
+        frame = (
+            asof(
+                frame.with_columns(key.alias("_key")),
+                pay,
+                left_on="_key",
+                right_on="_vd",
+                by="hk",
+                strategy="backward",
+            )
+            .with_columns(pl.col("_p").fill_null(0).alias(name))
+            .drop("_key", "_vd", "_p")
+        )
 
     settled = pl.col("settled_on")
     days_late = (
@@ -202,9 +215,9 @@ def statement_table(
         "statement_balance",
         "minimum_due",
         clamp(pl.col("covered") - before, 0, pl.col("minimum_due")).alias("minimum_covered"),
-        pl.when(pl.col("completion_date") <= d).then(pl.col("completion_date")).alias(
-            "completion_date"
-        ),
+        pl.when(pl.col("completion_date") <= d)
+        .then(pl.col("completion_date"))
+        .alias("completion_date"),
         pl.max_horizontal(days_late, 0).cast(pl.Int32).alias("days_late"),
         (pl.col("late") & (pl.col("due_date") < d)).alias("paid_late"),
         ((pl.col("_paid_end") - pl.col("_paid_start")) >= pl.col("statement_balance")).alias(

@@ -80,7 +80,9 @@ def empty(schema: dict[str, pl.DataType | type[pl.DataType]]) -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
 
 
-def conform(frame: pl.DataFrame, schema: dict[str, pl.DataType | type[pl.DataType]]) -> pl.DataFrame:
+def conform(
+    frame: pl.DataFrame, schema: dict[str, pl.DataType | type[pl.DataType]]
+) -> pl.DataFrame:
     """Select and cast the schema's columns (missing nullable ones become null)."""
     cols = []
     for name, dtype in schema.items():

@@ -20,6 +20,8 @@ from datetime import date
 
 import polars as pl
 
+from postloan.engine.asof import run_cum_sum
+
 VERSION_BITS = 20
 HK = pl.UInt64
 
@@ -119,16 +121,20 @@ def build_histories(payments: pl.DataFrame, dates: Sequence[date]) -> Histories:
 
 
 def daily_curve(history_payments: pl.DataFrame) -> pl.DataFrame:
-    """Per history and value date: the day's total and the cumulative amount paid (`paid`).
+    """Per history and value date: the cumulative amount paid by the end of that day (`paid`).
 
     Same-day payments are summed: completion dates are dates, and applying two same-day
-    payments one after the other covers exactly what their sum covers.
+    payments one after the other covers exactly what their sum covers. (The running sum is
+    taken over the sorted rows and only each day's last row is kept — no hash grouping.)
     """
+    ordered = history_payments.sort("hk", "value_date")
+    last_of_day = (pl.col("hk") != pl.col("hk").shift(-1)) | (
+        pl.col("value_date") != pl.col("value_date").shift(-1)
+    )
     return (
-        history_payments.group_by("hk", "value_date")
-        .agg(pl.col("acct").first(), pl.col("amount").sum().alias("day_amount"))
-        .sort("hk", "value_date")
-        .with_columns(pl.col("day_amount").cum_sum().over("hk").alias("paid"))
+        ordered.with_columns(run_cum_sum(pl.col("amount"), "hk").alias("paid"))
+        .filter(last_of_day.fill_null(True))
+        .select("hk", "acct", "value_date", "paid")
     )
 
 
@@ -142,10 +148,13 @@ def attach_history(rows: pl.DataFrame, histories: Histories) -> pl.DataFrame:
 
 
 def expand_to_histories(frame: pl.DataFrame, histories: Histories) -> pl.DataFrame:
-    """Copy account-level rows (instalments, statements) once per history of their account."""
+    """Copy account-level rows (instalments, statements) once per history of their account.
+
+    In: rows sorted by (acct, idx); out: sorted by (hk, idx).
+    """
     if histories.expanded.height == 0:
         return frame.with_columns(hk_of(pl.col("acct")).alias("hk"))
     is_expanded = pl.col("acct").is_in(histories.expanded["acct"].unique().implode())
     plain = frame.filter(~is_expanded).with_columns(hk_of(pl.col("acct")).alias("hk"))
     copies = frame.filter(is_expanded).join(histories.expanded, on="acct")
-    return pl.concat([plain, copies.select(plain.columns)])
+    return pl.concat([plain, copies.select(plain.columns)]).sort("hk", "idx")

@@ -18,19 +18,27 @@ from datetime import date
 
 import polars as pl
 
-from postloan.engine.asof import asof, clamp, last_per_key, late_counters
+from postloan.engine.asof import (
+    asof,
+    clamp,
+    last_per_key,
+    late_counters,
+    run_cum_sum,
+    run_index,
+    sort_unless_sorted,
+)
 from postloan.engine.history import Histories, expand_to_histories
 
 
 def prepare_instalments(instalments: pl.DataFrame, order: str) -> pl.DataFrame:
     """Account-level schedule with queue positions. In: acct + INSTALMENTS columns."""
     amount = pl.col("principal_due") + pl.col("interest_due")
-    frame = instalments.sort("acct", "due_date", "period").with_columns(
-        pl.int_range(1, pl.len() + 1, dtype=pl.Int32).over("acct").alias("idx"),
+    frame = sort_unless_sorted(instalments, ["acct", "due_date", "period"]).with_columns(
+        run_index("acct").alias("idx"),
         amount.alias("amount"),
-        amount.cum_sum().over("acct").alias("end"),
-        pl.col("interest_due").cum_sum().over("acct").alias("cum_interest"),
-        pl.col("principal_due").cum_sum().over("acct").alias("cum_principal"),
+        run_cum_sum(amount, "acct").alias("end"),
+        run_cum_sum(pl.col("interest_due"), "acct").alias("cum_interest"),
+        run_cum_sum(pl.col("principal_due"), "acct").alias("cum_principal"),
     )
     start = pl.col("end") - pl.col("amount")
     if order == "principal_first":
@@ -65,7 +73,7 @@ def history_instalments(
     inst: pl.DataFrame, histories: Histories, curve: pl.DataFrame, threshold: int
 ) -> pl.DataFrame:
     """Per history: instalments with their settle date, late flag and running counters."""
-    inst_h = expand_to_histories(inst, histories).sort("hk", "idx")
+    inst_h = expand_to_histories(inst, histories)
     inst_h = settle_dates(inst_h, curve, threshold, "settled_on")
     settled = pl.col("settled_on")
     return late_counters(inst_h, settled.is_null() | (settled > pl.col("due_date")))
@@ -78,7 +86,6 @@ def loan_rows(
     threshold: int,
 ) -> pl.DataFrame:
     """Status columns for loan rows (hk, acct, as_of, principal); drops closed loans."""
-    rows = rows.sort("hk", "as_of")
     rows = asof(
         rows,
         curve.select("hk", "value_date", "paid"),
@@ -102,7 +109,7 @@ def loan_rows(
         (pl.col("idx") - pl.col("last_on_time")).alias("k_consecutive"),
     )
     rows = asof(
-        rows.sort("hk", "_before"),
+        rows,
         due_before,
         left_on="_before",
         right_on="k_due",
@@ -112,7 +119,7 @@ def loan_rows(
 
     # j: the oldest instalment not covered (exactly, and after materiality).
     open_inst = inst_h.filter(pl.col("amount") > 0)
-    rows = rows.with_columns((pl.col("paid") + 1).alias("_next")).sort("hk", "_next")
+    rows = rows.with_columns((pl.col("paid") + 1).alias("_next"))
     first_open = open_inst.select(
         "hk",
         pl.col("end").alias("j_end"),
@@ -131,9 +138,7 @@ def loan_rows(
             (pl.col("end") - threshold).alias("m_need"),
             pl.col("due_date").alias("m_due"),
         )
-        rows = asof(
-            rows, material, left_on="_next", right_on="m_need", by="hk", strategy="forward"
-        )
+        rows = asof(rows, material, left_on="_next", right_on="m_need", by="hk", strategy="forward")
         dpd_from = pl.col("m_due")
     else:
         dpd_from = pl.col("j_due")
