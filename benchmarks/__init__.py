@@ -1,0 +1,1 @@
+"""postloan benchmarks: run with `./dev bench` (not part of the test run)."""

@@ -1,0 +1,1 @@
+"""Reports over account status: summaries now; KPIs, roll rates and vintages later."""
