@@ -310,7 +310,7 @@ def test_duplicate_account_ids_are_refused() -> None:
         "repayment_method": "equal_installment",
     }
     with pytest.raises(ValueError, match=r"^account_id: must be unique"):
-        generate_instalments(loans_frame([row, row]))
+        generate_instalments(loans_frame([row, {**row, "account_id": "L0"}, row]))
 
 
 def test_missing_required_column() -> None:

@@ -121,7 +121,6 @@ def test_identities_are_valid_and_unique(sp10k: SyntheticPortfolio) -> None:
     )
     assert age.min() >= 20 and age.max() <= 65  # type: ignore[operator]
     assert (customers["name"].str.len_chars().is_between(2, 4)).all()
-    # gender digit (17th) matches a gendered given name often enough to look real
     assert customers["bureau_score"].is_between(350, 950).all()
     assert (customers["monthly_income"] > 0).all()
     assert (customers["total_liabilities"] >= 0).all()

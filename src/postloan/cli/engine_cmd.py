@@ -6,6 +6,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+import polars as pl
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -21,11 +22,19 @@ from postloan.synth import generate
 console = Console()
 
 
+def business_date(text: str) -> date:
+    """Parse --as-of: an ISO date, or a clear usage error naming the option."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)", param_hint="--as-of")
+
+
 def _policy(path: Path | None) -> Policy:
     return load_policy(path) if path else current_policy()
 
 
-def _run_engine(portfolio: Portfolio, as_of: date, policy: Policy):  # type: ignore[no-untyped-def]
+def _run_engine(portfolio: Portfolio, as_of: date, policy: Policy) -> pl.DataFrame:
     with Progress(
         TextColumn("[bold]as-of {task.fields[as_of]}"),
         BarColumn(),
@@ -51,7 +60,7 @@ def demo(
 ) -> None:
     """Generate a demo portfolio, write it as contract files, read it back, compute D's status."""
     policy = _policy(policy_file)
-    day = date.fromisoformat(as_of)
+    day = business_date(as_of)
     started = time.perf_counter()
     synthetic = generate(accounts=int(customers * 1.4), seed=seed, as_of=day)
     write_contract_files(synthetic, data, fmt="csv")
@@ -75,16 +84,16 @@ def status(
 ) -> None:
     """Compute account status as of D from contract files and print the portfolio summary."""
     policy = _policy(policy_file)
-    day = date.fromisoformat(as_of)
+    day = business_date(as_of)
     portfolio, _, _ = read_contract_files(folder)
     result = _run_engine(portfolio, day, policy)
     _print(result, day, policy)
     if out:
-        write_account_status(result, out)
+        write_account_status(result, out, as_of=day, policy_version=policy.version)
         console.print(f"account-status written to {out}")
 
 
-def _print(result, day: date, policy: Policy) -> None:  # type: ignore[no-untyped-def]
+def _print(result: pl.DataFrame, day: date, policy: Policy) -> None:
     from postloan.cli.render import print_summary
 
     print_summary(console, summarise(result, policy), day, policy.version)

@@ -31,12 +31,13 @@ class ContractValueError(ValueError):
 def format_amount(col: pl.Expr) -> pl.Expr:
     """Int64 cents -> "1234.56" (exactly 2 decimals, "-" for negatives, no grouping)."""
     magnitude = col.abs()
-    return pl.concat_str(
+    text = pl.concat_str(
         pl.when(col < 0).then(pl.lit("-")).otherwise(pl.lit("")),
         (magnitude // 100).cast(pl.String),
         pl.lit("."),
         (magnitude % 100).cast(pl.String).str.zfill(2),
     )
+    return _named_like(text, col)
 
 
 def format_rate(col: pl.Expr) -> pl.Expr:
@@ -49,7 +50,13 @@ def format_rate(col: pl.Expr) -> pl.Expr:
     frac = (
         (magnitude % RATE_SCALE).cast(pl.String).str.zfill(_RATE_DECIMALS).str.strip_chars_end("0")
     )
-    return pl.when(frac == "").then(whole).otherwise(pl.concat_str(whole, pl.lit("."), frac))
+    text = pl.when(frac == "").then(whole).otherwise(pl.concat_str(whole, pl.lit("."), frac))
+    return _named_like(text, col)
+
+
+def _named_like(expr: pl.Expr, source: pl.Expr) -> pl.Expr:
+    name = source.meta.output_name(raise_if_undetermined=False)
+    return expr.alias(name) if name else expr
 
 
 # ---------------------------------------------------------------- contract strings -> engine

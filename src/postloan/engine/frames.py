@@ -7,6 +7,7 @@ turns contract files into these frames; the store (later) loads them straight fr
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -76,13 +77,14 @@ ACCOUNT_STATUS = {
 }
 
 
-def empty(schema: dict[str, pl.DataType | type[pl.DataType]]) -> pl.DataFrame:
+Schema = Mapping[str, pl.DataType | type[pl.DataType]]
+
+
+def empty(schema: Schema) -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
 
 
-def conform(
-    frame: pl.DataFrame, schema: dict[str, pl.DataType | type[pl.DataType]]
-) -> pl.DataFrame:
+def conform(frame: pl.DataFrame, schema: Schema) -> pl.DataFrame:
     """Select and cast the schema's columns (missing nullable ones become null)."""
     cols = []
     for name, dtype in schema.items():

@@ -110,7 +110,10 @@ def make_cards(
         carried = np.maximum(carried, 0) + interest
         defaulted = (b == DEFAULTER) & (month >= default_month[idx])
         closing = (b == CLOSER) & (month >= close_month[idx] - 1)
-        active = (b != DORMANT) & ~defaulted & ~closing & (rng.random(k) >= 0.12)
+        # A month without purchases now and then; never for a defaulter-to-be, whose balance
+        # must be positive when it stops paying.
+        idle = (rng.random(k) < 0.12) & (b != DEFAULTER)
+        active = (b != DORMANT) & ~defaulted & ~closing & ~idle
         cents = np.round(spend[idx] * np.exp(rng.normal(0, 0.5, k))).astype(np.int64)
         purchases = np.where(active, np.minimum(cents, np.maximum(limit[idx] - carried, 0)), 0)
         bal = carried + purchases
@@ -173,7 +176,7 @@ def _card_payment(
     full = (b == TRANSACTOR) | (b == CLOSER)
     revolving = (b == REVOLVER) | (b == LATE_PAYER) | (b == DEFAULTER)
     extra = np.floor((bal - minimum) * rng.random(k) ** 2 * 0.5).astype(np.int64)
-    pays_full = rng.random(k) < 0.12
+    pays_full = (rng.random(k) < 0.12) & (b != DEFAULTER)
     revolver_amount = np.where(pays_full, bal, minimum + extra)
     amount = np.where(full, bal, np.where(revolving, revolver_amount, 0))
     early = rng.integers(0, 11, k)
