@@ -27,7 +27,9 @@ def business_date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)", param_hint="--as-of")
+        raise typer.BadParameter(
+            f"{text!r} is not a date (YYYY-MM-DD)", param_hint="--as-of"
+        ) from None
 
 
 def _policy(path: Path | None) -> Policy:
