@@ -15,19 +15,19 @@ import os
 
 from hypothesis import HealthCheck, settings
 
-_COMMON = {
-    "deadline": None,
-    "derandomize": False,
-    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
-    "print_blob": True,
-}
+_COMMON = settings(
+    deadline=None,
+    derandomize=False,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    print_blob=True,
+)
 
-settings.register_profile("ci", max_examples=500, **_COMMON)
-settings.register_profile("dev", max_examples=60, **_COMMON)
-settings.register_profile("thorough", max_examples=5_000, **_COMMON)
+settings.register_profile("ci", _COMMON, max_examples=500)
+settings.register_profile("dev", _COMMON, max_examples=60)
+settings.register_profile("thorough", _COMMON, max_examples=5_000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def examples(fraction: float) -> int:
     """A share of the loaded profile's max_examples (at least 10)."""
-    return max(10, int(settings.default.max_examples * fraction))
+    return max(10, int(settings().max_examples * fraction))

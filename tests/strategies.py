@@ -344,7 +344,7 @@ def _interesting_dates(
     anchors.update(r["statement_date"] for r in statements)
     anchors.update(r["due_date"] for r in statements)
     anchors.update(r["value_date"] for r in payments)
-    around = set()
+    around: set[date] = set()
     for d in anchors:
         around.update((d - timedelta(days=1), d, d + timedelta(days=1)))
     return sorted(around)
@@ -380,7 +380,7 @@ def cases(draw: st.DrawFn, max_accounts: int = 6, max_dates: int = 3) -> Case:
     # Payment ids in string order unrelated to dates (mixed widths: "p10" < "p9").
     n_rows = len(raw_payments)
     ids = draw(st.lists(st.integers(0, 999), min_size=n_rows, max_size=n_rows, unique=True))
-    payments = [
+    payments: list[dict[str, Any]] = [
         {
             "payment_id": f"p{i}",
             "account_id": account,
@@ -392,7 +392,7 @@ def cases(draw: st.DrawFn, max_accounts: int = 6, max_dates: int = 3) -> Case:
     ]
     # Reversals: same day as the payment, the next day, much later (after completion), and now
     # and then dated before the payment itself; a few payments are reversed twice.
-    reversals = []
+    reversals: list[dict[str, Any]] = []
     for payment in payments:
         for _ in range(draw(REVERSAL_COUNT)):
             kind = draw(FIVE)

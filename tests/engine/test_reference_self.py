@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from postloan.engine.frames import Portfolio
 from tests.reference import (
     reference_account_status,
     reference_instalment_status,
@@ -27,7 +28,7 @@ D = date
 DEFAULT = make_policy()
 
 
-def _three_instalment_loan(payments: list[dict]) -> object:
+def _three_instalment_loan(payments: list[dict]) -> Portfolio:
     # 300.00 over three instalments of 100.00 principal + 5.00 interest (105.00 each),
     # due on the 15th of Feb, Mar and Apr 2024.
     return build_portfolio(
@@ -198,7 +199,7 @@ def test_materiality_threshold() -> None:
     assert (inst[1]["days_late"], inst[1]["paid_late"]) == (0, False)
 
 
-def _card_portfolio() -> object:
+def _card_portfolio() -> Portfolio:
     return build_portfolio(
         cards=[card_row("C1", D(2024, 1, 1))],
         statements=[

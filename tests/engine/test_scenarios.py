@@ -7,7 +7,7 @@ and the reference implementation.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -103,7 +103,9 @@ def expect_statement(
         ]
         assert len(rows) == 1, f"{impl}: statement {account_id}/{statement_date}: {len(rows)}"
         got = {k: rows[0][k] for k in expected}
-        assert got == expected, f"{impl} {account_id}/{statement_date} on {as_of}: {got} != {expected}"
+        assert got == expected, (
+            f"{impl} {account_id}/{statement_date} on {as_of}: {got} != {expected}"
+        )
 
 
 NOTHING_OVERDUE = {
@@ -116,16 +118,20 @@ NOTHING_OVERDUE = {
 }
 
 
-def two_instalment_loan(*payments: dict[str, Any]) -> Portfolio:
-    """200.00 in two instalments of 100.00 principal + 1.00 interest, due Mar 15 and Apr 15 2024."""
+def monthly_loan(periods: int, *payments: dict[str, Any]) -> Portfolio:
+    """Instalments of 100.00 principal + 1.00 interest due on the 15th from Mar 2024 on."""
     return build_portfolio(
-        loans=[loan_row("L1", 20_000, D(2024, 2, 15), term_months=2)],
+        loans=[loan_row("L1", 10_000 * periods, D(2024, 2, 15), term_months=periods)],
         instalments=[
-            instalment_row("L1", 1, D(2024, 3, 15), 10_000, 100),
-            instalment_row("L1", 2, D(2024, 4, 15), 10_000, 100),
+            instalment_row("L1", k, D(2024, 2 + k, 15), 10_000, 100) for k in range(1, periods + 1)
         ],
         payments=list(payments),
     )
+
+
+def two_instalment_loan(*payments: dict[str, Any]) -> Portfolio:
+    """200.00 in two instalments of 100.00 principal + 1.00 interest, due Mar 15 and Apr 15 2024."""
+    return monthly_loan(2, *payments)
 
 
 # --------------------------------------------------------------------------------------------
@@ -219,27 +225,42 @@ def test_paid_a_day_late_and_the_period_counters() -> None:
         consecutive_overdue_periods=2,
         cumulative_overdue_periods=2,
     )
-    # Paying instalment 2 early (04-10) breaks the run: the latest period is on time.
-    on_time_second = two_instalment_loan(
+    # A 100-short payment is no payment for lateness: 10000 -> interest 100 + principal 9900.
+    short_second = two_instalment_loan(
         payment_row("p1", "L1", D(2024, 3, 16), 10_100),
-        payment_row("p2", "L1", D(2024, 4, 10), 10_000),  # 100 short: loan stays open
+        payment_row("p2", "L1", D(2024, 4, 10), 10_000),
     )
     expect_account(
-        on_time_second,
-        D(2024, 4, 10),
-        "L1",
-        consecutive_overdue_periods=1,  # only instalment 1 is due before D
-        cumulative_overdue_periods=1,
-    )
-    expect_account(
-        on_time_second,
+        short_second,
         D(2024, 4, 16),
         "L1",
-        dpd=1,  # 10000 of 10100: interest 100 + principal 9900, 100 principal uncovered
+        dpd=1,
         overdue_principal=100,
         overdue_interest=0,
         consecutive_overdue_periods=2,
         cumulative_overdue_periods=2,
+    )
+    # Paying instalment 2 in full and early breaks the run; instalment 3 unpaid starts a new one.
+    three = monthly_loan(
+        3,
+        payment_row("p1", "L1", D(2024, 3, 16), 10_100),  # #1 a day late
+        payment_row("p2", "L1", D(2024, 4, 10), 10_100),  # #2 early
+    )
+    expect_account(
+        three,
+        D(2024, 4, 16),
+        "L1",
+        **NOTHING_OVERDUE,
+        consecutive_overdue_periods=0,  # the latest instalment due before D was on time
+        cumulative_overdue_periods=1,
+    )
+    expect_account(
+        three,
+        D(2024, 5, 16),
+        "L1",
+        dpd=1,
+        consecutive_overdue_periods=1,  # #3 unpaid, stops at #2 (on time)
+        cumulative_overdue_periods=2,  # #1 and #3
     )
 
 
@@ -360,15 +381,18 @@ def test_backdated_payment_changes_an_earlier_dates_answer() -> None:
         last_payment_date=D(2024, 3, 14),
     )
     # ...and a date before the payment's value date is unchanged by it.
-    expect_account(after, D(2024, 3, 13), "L1", last_payment_date=None, outstanding_principal=20_000)
+    expect_account(
+        after, D(2024, 3, 13), "L1", last_payment_date=None, outstanding_principal=20_000
+    )
 
 
-def _generated(*loans: dict[str, Any], payments: tuple[dict[str, Any], ...] = ()) -> Portfolio:
+def _generated(*loans: dict[str, Any], payments: Sequence[dict[str, Any]] = ()) -> Portfolio:
+    """Loans with the schedules the ledger generates for them."""
     frame = pl.DataFrame(list(loans), schema=LOANS)
-    return Portfolio(loans=frame, instalments=generate_instalments(frame)).conformed().__class__(
-        loans=frame,
-        instalments=generate_instalments(frame),
-        payments=build_portfolio(payments=list(payments)).payments,
+    return build_portfolio(
+        loans=list(loans),
+        instalments=generate_instalments(frame).to_dicts(),
+        payments=list(payments),
     )
 
 
@@ -534,7 +558,9 @@ def test_materiality_threshold() -> None:
     portfolio = two_instalment_loan(payment_row("p1", "L1", D(2024, 3, 15), 10_060))
     as_of = D(2024, 3, 25)
     # Default (0.00): 40 cents uncovered is overdue -> dpd 10 (03-15 -> 03-25).
-    expect_account(portfolio, as_of, "L1", dpd=10, overdue_principal=40, cumulative_overdue_periods=1)
+    expect_account(
+        portfolio, as_of, "L1", dpd=10, overdue_principal=40, cumulative_overdue_periods=1
+    )
     # Threshold 0.50 (and exactly 0.40): covered for dpd and counters; amounts stay exact.
     for cents in (50, 40):
         policy = make_policy("interest_first", cents)
@@ -572,7 +598,8 @@ def test_materiality_threshold() -> None:
         overdue_principal=40,
         cumulative_overdue_periods=0,
     )
-    expect_account(later, D(2024, 5, 1), "L1", dpd=17, cumulative_overdue_periods=2)
+    # Default: #1 completed 04-15 (31 days late), #2 40 short since 04-15 -> dpd 16.
+    expect_account(later, D(2024, 5, 1), "L1", dpd=16, cumulative_overdue_periods=2)
 
 
 # --------------------------------------------------------------------------------------------
@@ -581,7 +608,7 @@ def test_materiality_threshold() -> None:
 
 def _card(
     statements: list[dict[str, Any]],
-    payments: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    payments: Sequence[dict[str, Any]] = (),
     close: date | None = None,
 ) -> Portfolio:
     return build_portfolio(

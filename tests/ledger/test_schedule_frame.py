@@ -355,3 +355,10 @@ def test_imported_schedules_override_wholesale_per_loan() -> None:
     assert got.equals(got.sort(["account_id", "period"]))
     # no import: the generated schedules unchanged
     assert override_instalments(generated, pl.DataFrame(schema=INSTALMENTS)).equals(generated)
+
+
+def test_override_refuses_imported_rows_without_required_columns() -> None:
+    generated = pl.DataFrame(schema=INSTALMENTS)
+    imported = pl.DataFrame({"loan_id": ["B"], "period": [1]})
+    with pytest.raises(ValueError, match="imported schedules: missing column"):
+        override_instalments(generated, imported)

@@ -122,6 +122,10 @@ def override_instalments(generated: pl.DataFrame, imported: pl.DataFrame) -> pl.
     The override is wholesale per loan: an imported schedule of 3 rows replaces a generated one
     of 12. Imported rows of loans absent from `generated` are kept as imported.
     """
+    for name, frame in (("generated", generated), ("imported", imported)):
+        missing = [column for column in INSTALMENTS if column not in frame.columns]
+        if missing and frame.height:
+            raise ValueError(f"{name} schedules: missing column(s) {', '.join(missing)}")
     generated = conform(generated, _INSTALMENTS)
     imported = conform(imported, _INSTALMENTS)
     if imported.height == 0:
