@@ -51,6 +51,7 @@ def dates_between(lo: date, hi: date) -> st.SearchStrategy[date]:
 
 
 FIVE = st.integers(0, 4)
+SHORT_BY = st.one_of(st.sampled_from((1, 49, 50, 51, 100, 101, 500)), st.integers(1, 60))
 
 
 # --------------------------------------------------------------------------------------------
@@ -86,9 +87,7 @@ def policy_specs(draw: st.DrawFn) -> PolicySpec:
     if kind == 2:
         return PolicySpec("principal_first", 0)
     order = "principal_first" if draw(st.booleans()) else "interest_first"
-    threshold = draw(st.sampled_from((50, 1, 100, 500))) if draw(st.booleans()) else None
-    if threshold is None:
-        threshold = draw(st.integers(1, 2_000))
+    threshold = draw(SHORT_BY) if draw(st.booleans()) else draw(st.integers(1, 2_000))
     return PolicySpec(order, threshold)
 
 
@@ -251,7 +250,16 @@ def card_account(draw: st.DrawFn, account_id: str, customer_id: str) -> dict[str
 # Payments
 
 
-def loan_payments(draw: st.DrawFn, schedule: list[dict[str, Any]]) -> list[tuple[date, int]]:
+def _short_by(draw: st.DrawFn, threshold: int) -> int:
+    """Cents a "nearly exact" payment leaves unpaid: near the policy's threshold, if any."""
+    if threshold > 0 and draw(st.booleans()):
+        return max(1, threshold + draw(st.integers(-1, 1)))
+    return draw(SHORT_BY)
+
+
+def loan_payments(
+    draw: st.DrawFn, schedule: list[dict[str, Any]], threshold: int = 0
+) -> list[tuple[date, int]]:
     """(value_date, amount) pairs around the schedule: partial, exact, early, late, over."""
     totals = [r["principal_due"] + r["interest_due"] for r in schedule]
     whole = sum(totals)
@@ -267,7 +275,7 @@ def loan_payments(draw: st.DrawFn, schedule: list[dict[str, Any]]) -> list[tuple
         elif kind == 2:  # catch up to instalment k
             amount = max(1, sum(totals[: k + 1]))
         elif kind == 3:  # short by a few cents (materiality)
-            amount = max(1, instalment - draw(st.integers(1, 60)))
+            amount = max(1, instalment - _short_by(draw, threshold))
         elif kind == 4:  # beyond the last instalment: credit balance
             amount = whole + draw(st.integers(1, 50_000))
         else:
@@ -279,7 +287,9 @@ def loan_payments(draw: st.DrawFn, schedule: list[dict[str, Any]]) -> list[tuple
     return out
 
 
-def card_payments(draw: st.DrawFn, statements: list[dict[str, Any]]) -> list[tuple[date, int]]:
+def card_payments(
+    draw: st.DrawFn, statements: list[dict[str, Any]], threshold: int = 0
+) -> list[tuple[date, int]]:
     """(value_date, amount) pairs around statement and due dates."""
     out: list[tuple[date, int]] = []
     for _ in range(draw(st.integers(0, 7 if statements else 2))):
@@ -296,7 +306,7 @@ def card_payments(draw: st.DrawFn, statements: list[dict[str, Any]]) -> list[tup
             elif kind == 2:
                 amount = max(1, s["statement_balance"])
             elif kind == 3:
-                amount = max(1, minimum - draw(st.integers(1, 60)))
+                amount = max(1, minimum - _short_by(draw, threshold))
             else:
                 amount = draw(st.integers(1, 1_200_000))
         else:
@@ -352,6 +362,7 @@ def _interesting_dates(
 
 @st.composite
 def cases(draw: st.DrawFn, max_accounts: int = 6, max_dates: int = 3) -> Case:
+    policy = draw(policy_specs())
     n_accounts = draw(st.integers(1, max_accounts))
     # Ids sort in a random order relative to account kind and creation order.
     numbers = draw(
@@ -369,12 +380,12 @@ def cases(draw: st.DrawFn, max_accounts: int = 6, max_dates: int = 3) -> Case:
             built = loan_account(draw, account_id, customer_id)
             loans.append(built["loan"])
             instalments.extend({"account_id": account_id, **row} for row in built["schedule"])
-            pays = loan_payments(draw, built["schedule"])
+            pays = loan_payments(draw, built["schedule"], policy.threshold_cents)
         else:
             built = card_account(draw, account_id, customer_id)
             cards.append(built["card"])
             statements.extend(built["statements"])
-            pays = card_payments(draw, built["statements"])
+            pays = card_payments(draw, built["statements"], policy.threshold_cents)
         raw_payments.extend((account_id, d, a) for d, a in pays)
 
     # Payment ids in string order unrelated to dates (mixed widths: "p10" < "p9").
@@ -440,7 +451,7 @@ def cases(draw: st.DrawFn, max_accounts: int = 6, max_dates: int = 3) -> Case:
             d = draw(AS_OF_DATE)
         if d not in dates:
             dates.append(d)
-    return Case(portfolio, tuple(dates), draw(policy_specs()))
+    return Case(portfolio, tuple(dates), policy)
 
 
 # --------------------------------------------------------------------------------------------

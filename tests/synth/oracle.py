@@ -91,9 +91,7 @@ def statement_lateness(
     return out
 
 
-def paid_in_full(
-    statement: tuple[date, date, int], payments: list[tuple[date, str, int]]
-) -> bool:
+def paid_in_full(statement: tuple[date, date, int], payments: list[tuple[date, str, int]]) -> bool:
     """Payments dated from the statement date to the due date total at least the balance."""
     issued, due, balance = statement
     return sum(a for d, _, a in payments if issued <= d <= due) >= balance

@@ -133,8 +133,12 @@ def test_defaulting(sp10k: SyntheticPortfolio, payments: Payments) -> None:
     assert sum(v[0] == 0 for v in late.values()) / len(late) >= 0.5
 
 
-def _card_rows(sp: SyntheticPortfolio, accounts: list[str]) -> dict[str, list[tuple[date, date, int, int]]]:
-    rows = sp.statements.filter(pl.col("account_id").is_in(accounts)).sort("account_id", "statement_date")
+def _card_rows(
+    sp: SyntheticPortfolio, accounts: list[str]
+) -> dict[str, list[tuple[date, date, int, int]]]:
+    rows = sp.statements.filter(pl.col("account_id").is_in(accounts)).sort(
+        "account_id", "statement_date"
+    )
     out: dict[str, list[tuple[date, date, int, int]]] = defaultdict(list)
     for acc, issued, due, balance, minimum in rows.select(
         "account_id", "statement_date", "due_date", "statement_balance", "minimum_due"

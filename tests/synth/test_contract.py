@@ -7,6 +7,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from postloan.contract import (
@@ -19,6 +21,7 @@ from postloan.contract import (
 )
 from postloan.contract.codec import parse_column
 from postloan.synth import SyntheticPortfolio, generate
+from tests.conftest import examples
 from tests.synth.conftest import AS_OF
 
 PORTFOLIO_FRAMES = ("loans", "instalments", "cards", "statements", "payments")
@@ -42,6 +45,24 @@ def test_amounts_format_and_parse_exactly(cents: int, text: str) -> None:
     assert frame.select(format_amount(pl.col("a")))["a"][0] == text
     parsed = parse_column(pl.DataFrame({"a": [text]}), "a", "amount", "x.csv")
     assert parsed[0] == cents
+
+
+@settings(max_examples=examples(0.2))
+@given(st.lists(st.integers(-(10**17), 10**17), min_size=1, max_size=50))
+def test_amount_round_trip_property(cents: list[int]) -> None:
+    frame = pl.DataFrame({"a": cents}, schema={"a": pl.Int64})
+    text = frame.select(format_amount(pl.col("a")))
+    assert text["a"].to_list() == [
+        f"{'-' if c < 0 else ''}{abs(c) // 100}.{abs(c) % 100:02d}" for c in cents
+    ]
+    assert parse_column(text, "a", "amount", "x.csv").to_list() == cents
+
+
+@settings(max_examples=examples(0.2))
+@given(st.lists(st.integers(0, 10**12), min_size=1, max_size=50))
+def test_rate_round_trip_property(units: list[int]) -> None:
+    text = pl.DataFrame({"r": units}, schema={"r": pl.Int64}).select(format_rate(pl.col("r")))
+    assert parse_column(text, "r", "rate", "x.csv").to_list() == units
 
 
 @pytest.mark.parametrize(
@@ -114,9 +135,15 @@ def _assert_round_trip(sp: SyntheticPortfolio, folder: Path) -> None:
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_round_trip(sp_small: SyntheticPortfolio, tmp_path: Path, fmt: str) -> None:
-    paths = write_contract_files(sp_small, tmp_path, fmt=fmt)  # type: ignore[arg-type]
+    paths = write_contract_files(sp_small, tmp_path, fmt=fmt)
     assert set(paths) == {
-        "customers", "loans", "schedules", "cards", "card_statements", "payments", "events"
+        "customers",
+        "loans",
+        "schedules",
+        "cards",
+        "card_statements",
+        "payments",
+        "events",
     }
     assert all(p.suffix == f".{fmt}" and p.parent == tmp_path for p in paths.values())
     _assert_round_trip(sp_small, tmp_path)
@@ -126,7 +153,7 @@ def test_round_trip(sp_small: SyntheticPortfolio, tmp_path: Path, fmt: str) -> N
 def test_round_trip_with_full_schedules(
     sp_small: SyntheticPortfolio, tmp_path: Path, fmt: str
 ) -> None:
-    write_contract_files(sp_small, tmp_path, fmt=fmt, include_schedules=True)  # type: ignore[arg-type]
+    write_contract_files(sp_small, tmp_path, fmt=fmt, include_schedules=True)
     tables = read_contract_tables(tmp_path)
     assert tables.schedules.height == sp_small.instalments.height
     _assert_round_trip(sp_small, tmp_path)
@@ -146,7 +173,12 @@ def test_csv_text(sp_small: SyntheticPortfolio, tmp_path: Path) -> None:
     assert "behaviour" not in loans.columns
     payments = pl.read_csv(paths["payments"], infer_schema=False)
     assert payments.columns == [
-        "payment_id", "account_id", "value_date", "amount", "channel", "reverses_payment_id"
+        "payment_id",
+        "account_id",
+        "value_date",
+        "amount",
+        "channel",
+        "reverses_payment_id",
     ]
 
 
@@ -161,8 +193,8 @@ def test_parquet_keeps_amounts_as_decimal_strings(
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_files_are_byte_identical_for_the_same_seed(tmp_path: Path, fmt: str) -> None:
-    a = write_contract_files(generate(1_000, 11, AS_OF), tmp_path / "a", fmt=fmt)  # type: ignore[arg-type]
-    b = write_contract_files(generate(1_000, 11, AS_OF), tmp_path / "b", fmt=fmt)  # type: ignore[arg-type]
+    a = write_contract_files(generate(1_000, 11, AS_OF), tmp_path / "a", fmt=fmt)
+    b = write_contract_files(generate(1_000, 11, AS_OF), tmp_path / "b", fmt=fmt)
     for kind in a:
         assert a[kind].read_bytes() == b[kind].read_bytes(), kind
 
@@ -174,7 +206,9 @@ def test_bad_value_in_a_file(sp_small: SyntheticPortfolio, tmp_path: Path) -> No
     fields[3] = "12.345"
     lines[5] = ",".join(fields)
     paths["payments"].write_text("\n".join(lines) + "\n", "utf-8")
-    with pytest.raises(ContractValueError, match=r"payments\.csv: row 5 \(line 6\), column 'amount'"):
+    with pytest.raises(
+        ContractValueError, match=r"payments\.csv: row 5 \(line 6\), column 'amount'"
+    ):
         read_contract_files(tmp_path)
 
 
@@ -187,13 +221,18 @@ def test_missing_required_column(tmp_path: Path) -> None:
 def test_both_formats_present_is_an_error(sp_small: SyntheticPortfolio, tmp_path: Path) -> None:
     write_contract_files(sp_small, tmp_path, fmt="csv")
     write_contract_files(sp_small, tmp_path, fmt="parquet")
-    with pytest.raises(ValueError, match="both customers.csv and customers.parquet"):
+    with pytest.raises(ValueError, match=r"both customers\.csv and customers\.parquet"):
         read_contract_files(tmp_path)
 
 
 def test_missing_files_give_empty_frames(tmp_path: Path) -> None:
     pl.DataFrame(
-        {"card_id": ["C1"], "customer_id": ["K1"], "credit_limit": ["500"], "open_date": ["2024-01-01"]}
+        {
+            "card_id": ["C1"],
+            "customer_id": ["K1"],
+            "credit_limit": ["500"],
+            "open_date": ["2024-01-01"],
+        }
     ).write_csv(tmp_path / "cards.csv")
     portfolio, customers, events = read_contract_files(tmp_path)
     assert portfolio.loans.height == 0 and portfolio.instalments.height == 0

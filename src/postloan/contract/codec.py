@@ -62,53 +62,81 @@ def _named_like(expr: pl.Expr, source: pl.Expr) -> pl.Expr:
 # ---------------------------------------------------------------- contract strings -> engine
 
 
-def _scaled_decimal(text: pl.Expr, decimals: int) -> pl.Expr:
-    """A validated decimal string -> Int64 of value * 10**decimals."""
-    negative = text.str.starts_with("-")
-    body = text.str.strip_chars_start("+-")
-    whole = body.str.extract(r"^([0-9]+)", 1).cast(pl.Int64)
-    frac = body.str.extract(r"\.([0-9]+)$", 1).fill_null("").str.pad_end(decimals, "0")
-    value = whole * 10**decimals + frac.cast(pl.Int64)
-    return pl.when(negative).then(-value).otherwise(value)
+def _scaled_decimal(text: pl.Series, decimals: int) -> pl.Series:
+    """Validated decimal strings -> Int64 of value * 10**decimals, with string operations."""
+    parts = text.str.strip_chars_start("+-").str.split_exact(".", 1).struct.unnest()
+    whole = parts["field_0"].cast(pl.Int64)
+    frac = parts["field_1"].fill_null("").str.pad_end(decimals, "0").cast(pl.Int64)
+    value = whole * 10**decimals + frac
+    return pl.select(
+        pl.when(pl.lit(text).str.starts_with("-")).then(-pl.lit(value)).otherwise(pl.lit(value))
+    ).to_series()
 
 
 def parse_column(frame: pl.DataFrame, column: str, kind: str, file: str) -> pl.Series:
-    """Parse the String column `column` of `frame` as `kind` (text, amount, rate, integer, date,
-    bool); empty strings and nulls become null."""
-    text = pl.col(column).str.strip_chars()
-    text = pl.when(text == "").then(None).otherwise(text)
-    if kind == "text":
-        raw = pl.col(column)
-        return frame.select(pl.when(raw != "").then(raw).alias(column)).to_series()
+    """Parse `frame[column]` as `kind` (text, amount, rate, integer, date, bool) into its engine
+    type; empty strings and nulls become null. Columns already of the engine type (Parquet
+    dates, integers, booleans) are taken as they are; integer amounts are whole units."""
+    raw = frame[column]
+    native = _native(raw, kind)
+    if native is not None:
+        return native.alias(column)
+    text = raw.cast(pl.String).str.strip_chars()
+    text = text.set(text == "", None)
     if kind == "amount":
-        pattern, value = _AMOUNT, _scaled_decimal(text, 2)
+        pattern, convert = _AMOUNT, lambda t: _scaled_decimal(t, 2)
     elif kind == "rate":
-        pattern, value = _RATE, _scaled_decimal(text, _RATE_DECIMALS)
+        pattern, convert = _RATE, lambda t: _scaled_decimal(t, _RATE_DECIMALS)
     elif kind == "integer":
-        pattern, value = _INTEGER, text.cast(pl.Int64, strict=False)
+        pattern, convert = _INTEGER, lambda t: t.cast(pl.Int64, strict=False)
     elif kind == "date":
-        pattern, value = _DATE, text.str.to_date("%Y-%m-%d", strict=False)
+        pattern, convert = _DATE, lambda t: t.str.to_date("%Y-%m-%d", strict=False)
     elif kind == "bool":
-        lower = text.str.to_lowercase()
+        text = text.str.to_lowercase()
         pattern = "^(" + "|".join(_TRUE + _FALSE) + ")$"
-        value = pl.when(lower.is_in(_TRUE)).then(True).when(lower.is_in(_FALSE)).then(False)
-        text = lower
+        convert = _to_bool
     else:
         raise ValueError(f"unknown column kind {kind!r}")
-    parsed = frame.select(
-        text.alias("text"),
-        pl.when(text.str.contains(pattern)).then(value).alias("value"),
-    )
-    bad = parsed["text"].is_not_null() & parsed["value"].is_null()
+    ok = text.str.contains(pattern).fill_null(False)
+    value = convert(text.set(~ok, None))
+    bad = text.is_not_null() & value.is_null()
     if bad.any():
         row = int(bad.arg_true()[0])
+        count = int(bad.sum())
         line = f" (line {row + 2})" if file.endswith(".csv") else ""
+        more = f" ({count - 1} more bad value(s) in this column)" if count > 1 else ""
         raise ContractValueError(
             f"{file}: row {row + 1}{line}, column {column!r}: "
-            f"cannot read {frame[column][row]!r} as {_DESCRIPTION[kind]}"
-            + (f" ({int(bad.sum()) - 1} more bad value(s) in this column)" if bad.sum() > 1 else "")
+            f"cannot read {raw[row]!r} as {_DESCRIPTION[kind]}{more}"
         )
-    return parsed["value"].alias(column)
+    return value.alias(column)
+
+
+def _to_bool(text: pl.Series) -> pl.Series:
+    return pl.select(
+        pl.when(pl.lit(text).is_in(_TRUE)).then(True).when(pl.lit(text).is_in(_FALSE)).then(False)
+    ).to_series()
+
+
+def _native(raw: pl.Series, kind: str) -> pl.Series | None:
+    """`raw` already in its engine type (typed Parquet columns), else None."""
+    dtype = raw.dtype
+    if kind == "text":
+        text = raw.cast(pl.String)
+        return text.set(text == "", None)
+    if dtype == pl.String or dtype == pl.Null:
+        return None
+    if kind == "date" and dtype == pl.Date:
+        return raw
+    if kind == "date" and isinstance(dtype, pl.Datetime):
+        return raw.dt.date()
+    if kind == "bool" and dtype == pl.Boolean:
+        return raw
+    if dtype.is_integer():
+        scale = {"amount": 100, "rate": RATE_SCALE, "integer": 1}.get(kind)
+        if scale is not None:
+            return raw.cast(pl.Int64) * scale
+    return None
 
 
 _DESCRIPTION = {

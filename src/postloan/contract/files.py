@@ -171,11 +171,8 @@ def read_contract_file(folder: Path, kind: str) -> pl.DataFrame:
     if not found:
         return pl.DataFrame(schema=engine_schema(kind))
     path = found[0]
-    if path.suffix == ".csv":
-        raw = pl.read_csv(path, infer_schema=False)
-    else:
-        raw = pl.read_parquet(path)
-        raw = raw.with_columns(pl.all().cast(pl.String))
+    is_csv = path.suffix == ".csv"
+    raw = pl.read_csv(path, infer_schema=False) if is_csv else pl.read_parquet(path)
     return parse_contract(raw, kind, path.name)
 
 
@@ -191,5 +188,5 @@ def parse_contract(raw: pl.DataFrame, kind: str, file: str) -> pl.DataFrame:
         value = parse_column(raw, col.name, col.kind, file)
         columns.append(value.cast(engine_dtype(col)).alias(col.engine))
     known = {c.name for c in FILES[kind]}
-    extras = [raw[name] for name in raw.columns if name not in known]
+    extras = [raw[name].cast(pl.String) for name in raw.columns if name not in known]
     return pl.DataFrame([*columns, *extras])

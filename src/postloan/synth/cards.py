@@ -40,7 +40,6 @@ MINIMUM_SHARE = 10  # minimum = balance / 10
 class CardActivity:
     cards: pl.DataFrame  # frames.CARDS (+ behaviour added by the caller)
     statements: pl.DataFrame  # frames.STATEMENTS, sorted by account_id, statement_date
-    payments: PaymentRows  # account = card index (0-based)
     behaviour: IntArray  # after fallbacks
     event_date: IntArray  # defaulter: first unpaid due date; closer: close date; else -1
     event_amount: IntArray  # defaulter: balance at default; else 0
@@ -53,7 +52,8 @@ def make_cards(
     income: IntArray,
     behaviour: IntArray,
     as_of: int,
-) -> CardActivity:
+) -> tuple[PaymentRows, CardActivity]:
+    """Cards, their statements and their payments (`account` = card index, 0-based)."""
     n = len(owner)
     behaviour = behaviour.copy()
     limit_yuan = np.exp(rng.normal(np.log(income[owner] / 100 * 2.5), 0.5)).clip(3_000, 300_000)
@@ -152,10 +152,9 @@ def make_cards(
     ).with_columns(pl.when(pl.col("closed")).then(pl.col("close_date")).alias("close_date"))
     statements = _statement_frame(cards["account_id"], stmts)
     payments = _payment_rows(pays, behaviour, as_of)
-    return CardActivity(
+    return payments, CardActivity(
         cards=cards.drop("closed"),
         statements=statements,
-        payments=payments,
         behaviour=behaviour,
         event_date=np.where(behaviour == CLOSER, close_day, default_day),
         event_amount=default_balance,
@@ -226,4 +225,5 @@ def _payment_rows(pays: list[tuple[IntArray, ...]], behaviour: IntArray, as_of: 
         amount=amount[keep],
         channel=chan[keep],
         reversible=np.isin(behaviour[card[keep]], CARD_REVERSIBLE),
+        defaulting=behaviour[card[keep]] == DEFAULTER,
     )

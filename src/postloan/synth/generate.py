@@ -75,17 +75,20 @@ def generate(accounts: int, seed: int, as_of: date) -> SyntheticPortfolio:
     loans = make_loans(rng, loan_owner, customer_ids, people.branch, today)
     generated = generate_instalments(loans)
     loan_behaviour = assign(rng, LOAN_BEHAVIOURS, people.risk[loan_owner])
-    loan = loan_payments(rng, loans, generated, loan_behaviour, today)
+    loan_rows, loan = loan_payments(rng, loans, generated, loan_behaviour, today)
     instalments = loan.instalments  # == override_instalments(generated, loan.overrides)
     del generated
 
     card_behaviour = assign(rng, CARD_BEHAVIOURS, people.risk[card_owner])
-    card = make_cards(rng, card_owner, customer_ids, people.income, card_behaviour, today)
+    card_rows, card = make_cards(
+        rng, card_owner, customer_ids, people.income, card_behaviour, today
+    )
 
     account_ids = pl.concat([loans["account_id"], card.cards["account_id"]])
     payments = assemble_payments(
-        rng, [loan.payments, offset_rows(card.payments, n_loans)], account_ids, today
+        rng, [loan_rows, offset_rows(card_rows, n_loans)], account_ids, today
     )
+    del loan_rows, card_rows
     events = make_events(
         rng, people.frame, loans, loan_owner, loan, card_owner, card, account_ids, today
     )

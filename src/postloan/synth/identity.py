@@ -64,8 +64,6 @@ def prc_ids(
     ).to_series()
 
     seq = _sequence(rng, male, n)
-    todo = np.arange(n)
-    result = pl.Series("id_number", [""] * 0, dtype=pl.String)
     while True:
         digits = np.concatenate(
             [head, (seq // 100 % 10)[:, None], (seq // 10 % 10)[:, None], (seq % 10)[:, None]],

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from postloan.synth.behaviour import (
@@ -44,11 +45,11 @@ class PaymentRows:
     amount: IntArray  # cents
     channel: IntArray  # index into CHANNELS
     reversible: BoolArray  # may be picked for a reversal
+    defaulting: BoolArray  # the account is defaulting: a bounced payment is seldom made good
 
 
 @dataclass(frozen=True)
 class LoanActivity:
-    payments: PaymentRows
     instalments: pl.DataFrame  # effective schedules: generated, with early payoffs revised
     overrides: pl.DataFrame  # the revised schedules (frames.INSTALMENTS) of early payoffs
     behaviour: IntArray  # after fallbacks (a loan too young for its behaviour pays on time)
@@ -63,115 +64,166 @@ def loan_payments(
     instalments: pl.DataFrame,
     behaviour: IntArray,
     as_of: int,
-) -> LoanActivity:
+) -> tuple[PaymentRows, LoanActivity]:
+    """Payments of every loan, given the generated schedules (`instalments`, in loan order)."""
     n_loans = loans.height
     term = loans["term_months"].to_numpy().astype(np.int64)
     disbursed = loans["disbursement_date"].cast(pl.Int32).to_numpy().astype(np.int64)
     if instalments.height != int(term.sum()):
         raise ValueError("instalments must be the generated schedules of `loans`, in loan order")
     start = np.cumsum(term) - term
-    due_all = instalments["due_date"].cast(pl.Int32).to_numpy().astype(np.int64)
-    principal_all = instalments["principal_due"].to_numpy().astype(np.int64)
-    interest_all = instalments["interest_due"].to_numpy().astype(np.int64)
-    acc_all = np.repeat(np.arange(n_loans), term)
+    due_all = instalments["due_date"].cast(pl.Int32).to_numpy()
+    principal_all = instalments["principal_due"].to_numpy()
+    interest_all = instalments["interest_due"].to_numpy()
+    loan_all = np.repeat(np.arange(n_loans, dtype=np.int32), term)
     # elapsed = instalments already overdue if unpaid (due before as_of): the periods a behaviour
     # can act on and still show by as_of.
-    elapsed = np.bincount(acc_all, weights=due_all < as_of, minlength=n_loans).astype(np.int64)
+    elapsed = np.bincount(loan_all, weights=due_all < as_of, minlength=n_loans).astype(np.int64)
     # Rows whose payment can be dated <= as_of: a prefix of each loan's schedule.
     window = due_all <= as_of + _EARLY_DAYS
-    prefix_len = np.bincount(acc_all, weights=window, minlength=n_loans).astype(np.int64)
-    del acc_all
+    prefix_len = np.bincount(loan_all, weights=window, minlength=n_loans).astype(np.int64)
+    del loan_all
 
     behaviour = _fallback(behaviour.copy(), elapsed, term)
     s, m = _special_periods(rng, behaviour, elapsed, term)
-
-    # Cumulative sums (with a leading 0) give any run of instalments' total in O(1).
-    cum_amount = np.concatenate([[0], np.cumsum(principal_all + interest_all)])
-    cum_principal = np.concatenate([[0], np.cumsum(principal_all)])
     row_s = start + np.maximum(s, 1) - 1  # row of period s (period 1 where s is unused)
-
+    cure_row = row_s + m
     is_curing = behaviour == CURING
     is_payoff = behaviour == EARLY_PAYOFF
     is_default = behaviour == DEFAULTING
-    cure_row = row_s + m
-    cure_lump = np.where(is_curing, cum_amount[cure_row + 1] - cum_amount[row_s], 0)
-    payoff_lump = np.where(
-        is_payoff, cum_principal[start + term] - cum_principal[row_s] + interest_all[row_s], 0
-    )
-    left_at_default = np.where(is_default, cum_principal[start + term] - cum_principal[row_s], 0)
+
+    # Cumulative sums (with a leading 0) give any run of instalments' total in O(1).
+    cum = np.concatenate([[0], np.cumsum(principal_all)])
+    remaining = cum[start + term] - cum[row_s]  # principal of periods s .. n
+    payoff_lump = np.where(is_payoff, remaining + interest_all[row_s], 0)
+    left_at_default = np.where(is_default, remaining, 0)
+    cum += np.concatenate([[0], np.cumsum(interest_all)])
+    cure_lump = np.where(is_curing, cum[cure_row + 1] - cum[row_s], 0)
+    del cum, remaining
     payoff_date = np.maximum(
         due_all[np.maximum(row_s - 1, 0)] + 1, due_all[row_s] - rng.integers(1, 21, n_loans)
-    )
+    ).astype(np.int64)
     payoff_date = np.maximum(payoff_date, disbursed)
     cure_date = due_all[np.minimum(cure_row, len(due_all) - 1)] + rng.integers(-3, 11, n_loans)
+    s_due = np.where(s > 0, due_all[row_s], -1).astype(np.int64)
 
     rows = np.flatnonzero(window)
     del window
     due = due_all[rows]
     amount = principal_all[rows] + interest_all[rows]
-    acc = np.repeat(np.arange(n_loans), prefix_len)
-    period = rows - start[acc] + 1
-    b = behaviour[acc]
-    sk = s[acc]
-    n = len(rows)
-
-    date = due - rng.integers(0, _EARLY_DAYS + 1, n)
-    present = np.ones(n, dtype=bool)
-    channel = _loan_channels(rng, n_loans)[acc]
-    r = rng.random(n)
-
-    late = ((b == OCCASIONAL) & (r < 0.12)) | ((b == DEFAULTING) & (period < sk) & (r < 0.10))
-    date = np.where(late, due + uniform_int(rng, 1, 20, n), date)
-    chronic = (b == CHRONIC) & (r < 0.75)
-    date = np.where(chronic, due + uniform_int(rng, 5, 45, n), date)
-
-    round_up = (b == OVER_PAYER) & (r < 0.4)
-    amount = np.where(round_up, (amount // 10_000 + 1) * 10_000, amount)
-
-    # curing: periods s .. s+m-1 unpaid, period s+m pays all of s .. s+m.
-    cur = b == CURING
-    present &= ~(cur & (period >= sk) & (period < sk + m[acc]))
-    lump = cur & (period == sk + m[acc])
-    amount = np.where(lump, cure_lump[acc], amount)
-    date = np.where(lump, cure_date[acc], date)
-    channel = np.where(lump, TRANSFER, channel)
-
-    # defaulting: from period s, only occasional partial payments.
-    dflt = (b == DEFAULTING) & (period >= sk)
-    partial = np.maximum(1, np.floor(amount * (0.1 + 0.4 * rng.random(n))).astype(np.int64))
-    amount = np.where(dflt, partial, amount)
-    date = np.where(dflt, due + rng.integers(0, 26, n), date)
-    present &= ~dflt | (rng.random(n) < 0.2)
-    channel = np.where(dflt, COUNTER, channel)
-
-    # early payoff: period s is the payoff lump, nothing after.
-    pay = b == EARLY_PAYOFF
-    present &= ~(pay & (period > sk))
-    lump = pay & (period == sk)
-    amount = np.where(lump, payoff_lump[acc], amount)
-    date = np.where(lump, payoff_date[acc], date)
-    channel = np.where(lump, TRANSFER, channel)
-
-    date = np.maximum(date, disbursed[acc])
-    keep = present & (date <= as_of) & (amount > 0)
-    reversible = np.isin(b, LOAN_REVERSIBLE) & ~lump
-    payments = PaymentRows(
-        account=acc[keep],
-        value_date=date[keep],
-        amount=amount[keep],
-        channel=channel[keep],
-        reversible=reversible[keep],
+    del rows
+    payments = _window_payments(
+        rng,
+        _Plan(
+            due=due,
+            amount=amount,
+            loan=np.repeat(np.arange(n_loans, dtype=np.int32), prefix_len),
+            behaviour=behaviour,
+            s=s,
+            m=m,
+            disbursed=disbursed,
+            cure_lump=cure_lump,
+            cure_date=cure_date,
+            payoff_lump=payoff_lump,
+            payoff_date=payoff_date,
+        ),
+        as_of,
     )
+    del due, amount
     effective, overrides = _payoff_schedules(instalments, term, s, is_payoff, row_s, payoff_lump)
-    s_due = np.where(s > 0, due_all[row_s], -1)
-    return LoanActivity(
-        payments=payments,
+    return payments, LoanActivity(
         instalments=effective,
         overrides=overrides,
         behaviour=behaviour,
         event_period_due=s_due,
         event_date=np.where(is_curing, cure_date, np.where(is_payoff, payoff_date, -1)),
         event_amount=cure_lump + payoff_lump + left_at_default,
+    )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The instalments a payment can come from (due by as_of + a few days), and per-loan facts."""
+
+    due: npt.NDArray[np.int32]  # per row: due date
+    amount: IntArray  # per row: principal + interest due
+    loan: npt.NDArray[np.int32]  # per row: loan index
+    behaviour: IntArray  # per loan from here on
+    s: IntArray
+    m: IntArray
+    disbursed: IntArray
+    cure_lump: IntArray
+    cure_date: IntArray
+    payoff_lump: IntArray
+    payoff_date: IntArray
+
+
+def _window_payments(rng: np.random.Generator, plan: _Plan, as_of: int) -> PaymentRows:
+    """One planned payment per instalment row, shaped by the loan's behaviour."""
+    loan, due = plan.loan, plan.due
+    n = len(loan)
+    first_row = np.cumsum(np.bincount(loan, minlength=len(plan.s))) - np.bincount(
+        loan, minlength=len(plan.s)
+    )
+    period = (np.arange(n, dtype=np.int32) - first_row[loan] + 1).astype(np.int32)
+    b = plan.behaviour[loan].astype(np.int8)
+    sk = plan.s[loan].astype(np.int32)
+    amount = plan.amount
+
+    date = due - rng.integers(0, _EARLY_DAYS + 1, n, dtype=np.int32)
+    channel = _loan_channels(rng, len(plan.s))[loan]
+    r = rng.random(n, dtype=np.float32)
+
+    late = ((b == OCCASIONAL) & (r < 0.12)) | ((b == DEFAULTING) & (period < sk) & (r < 0.10))
+    np.copyto(date, due + rng.integers(1, 21, n, dtype=np.int32), where=late)
+    chronic = (b == CHRONIC) & (r < 0.75)
+    np.copyto(date, due + rng.integers(5, 46, n, dtype=np.int32), where=chronic)
+    del late, chronic
+    round_up = (b == OVER_PAYER) & (r < 0.4)
+    amount = np.where(round_up, (amount // 10_000 + 1) * 10_000, amount)
+    del round_up, r
+
+    # curing: periods s .. s+m-1 unpaid, period s+m pays all of s .. s+m.
+    cur = b == CURING
+    mk = plan.m[loan].astype(np.int32)
+    present = ~(cur & (period >= sk) & (period < sk + mk))
+    lump = cur & (period == sk + mk)
+    del cur, mk
+    np.copyto(amount, plan.cure_lump[loan], where=lump)
+    np.copyto(date, plan.cure_date[loan].astype(np.int32), where=lump)
+    channel[lump] = TRANSFER
+
+    # defaulting: from period s, only occasional partial payments.
+    dflt = (b == DEFAULTING) & (period >= sk)
+    share = 0.1 + 0.4 * rng.random(n, dtype=np.float32)
+    partial = np.maximum(1, np.floor(amount * share).astype(np.int64))
+    del share
+    np.copyto(amount, partial, where=dflt)
+    del partial
+    np.copyto(date, due + rng.integers(0, 26, n, dtype=np.int32), where=dflt)
+    present &= ~dflt | (rng.random(n, dtype=np.float32) < 0.2)
+    channel[dflt] = COUNTER
+    del dflt
+
+    # early payoff: period s is the payoff lump, nothing after.
+    pay = b == EARLY_PAYOFF
+    present &= ~(pay & (period > sk))
+    payoff = pay & (period == sk)
+    del pay, period, sk
+    np.copyto(amount, plan.payoff_lump[loan], where=payoff)
+    np.copyto(date, plan.payoff_date[loan].astype(np.int32), where=payoff)
+    channel[payoff] = TRANSFER
+
+    np.maximum(date, plan.disbursed[loan].astype(np.int32), out=date)
+    keep = present & (date <= as_of) & (amount > 0)
+    reversible = np.isin(b, LOAN_REVERSIBLE) & ~payoff
+    return PaymentRows(
+        account=loan[keep].astype(np.int64),
+        value_date=date[keep].astype(np.int64),
+        amount=amount[keep],
+        channel=channel[keep].astype(np.int64),
+        reversible=reversible[keep],
+        defaulting=(b == DEFAULTING)[keep],
     )
 
 
@@ -225,10 +277,13 @@ def _payoff_schedules(
     own interest); later periods are gone. Masking keeps the generated order (account_id,
     period), so the result equals `ledger.override_instalments(generated, revised)`.
     """
-    loan = np.repeat(np.arange(len(term)), term)
-    period = np.arange(len(loan)) - (np.cumsum(term) - term)[loan] + 1
+    loan = np.repeat(np.arange(len(term), dtype=np.int32), term)
     payoff_row = is_payoff[loan]
-    keep = ~payoff_row | (period <= s[loan])
+    # keep periods 1 .. s of a paid-off loan: rows before start + s
+    end = (np.cumsum(term) - term + s).astype(np.int64)
+    keep = ~payoff_row
+    keep |= np.arange(len(loan), dtype=np.int64) < end[loan]
+    del loan
     principal = instalments["principal_due"].to_numpy().copy()
     rows = row_s[is_payoff]
     principal[rows] = payoff_lump[is_payoff] - instalments["interest_due"].to_numpy()[rows]
