@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 import polars as pl
-from hypothesis import given, note, settings
+from hypothesis import given, settings
 
 from postloan.engine import (
     account_status,
@@ -114,7 +114,6 @@ def check_date(case: Case, as_of: date, policy: Any) -> None:
 def test_engine_equals_reference(case: Case) -> None:
     """The main property: every output, every column, at each drawn date (500 examples in CI)."""
     policy = case.policy.build()
-    note(repr(case))
     for as_of in case.dates:
         check_date(case, as_of, policy)
 
@@ -124,7 +123,6 @@ def test_engine_equals_reference(case: Case) -> None:
 def test_history_equals_per_date_and_reference(case: Case) -> None:
     """Multi-date mode = account_status for each date = the reference at each date."""
     policy = case.policy.build()
-    note(repr(case))
     dates = list(case.dates)
     keys = ("as_of", "account_id")
     history = _engine_rows(
