@@ -76,11 +76,29 @@ def _scaled_decimal(text: pl.Series, decimals: int) -> pl.Series:
 def parse_column(frame: pl.DataFrame, column: str, kind: str, file: str) -> pl.Series:
     """Parse `frame[column]` as `kind` (text, amount, rate, integer, date, bool) into its engine
     type; empty strings and nulls become null. Columns already of the engine type (Parquet
-    dates, integers, booleans) are taken as they are; integer amounts are whole units."""
+    dates, integers, booleans) are taken as they are; integer amounts are whole units.
+    Raises `ContractValueError` naming the first bad value's row and column."""
+    value, bad = try_parse_column(frame, column, kind)
+    if bad.any():
+        raw = frame[column]
+        row = int(bad.arg_true()[0])
+        count = int(bad.sum())
+        line = f" (line {row + 2})" if file.endswith(".csv") else ""
+        more = f" ({count - 1} more bad value(s) in this column)" if count > 1 else ""
+        raise ContractValueError(
+            f"{file}: row {row + 1}{line}, column {column!r}: "
+            f"cannot read {raw[row]!r} as {describe(kind)}{more}"
+        )
+    return value
+
+
+def try_parse_column(frame: pl.DataFrame, column: str, kind: str) -> tuple[pl.Series, pl.Series]:
+    """Like `parse_column`, but returns (values, bad) instead of raising: `bad` marks the rows
+    whose non-empty value could not be read (their value is null)."""
     raw = frame[column]
     native = _native(raw, kind)
     if native is not None:
-        return native.alias(column)
+        return native.alias(column), pl.Series(column, [False] * raw.len(), dtype=pl.Boolean)
     text = raw.cast(pl.String).str.strip_chars()
     text = text.set(text == "", None)
     if kind == "amount":
@@ -95,21 +113,18 @@ def parse_column(frame: pl.DataFrame, column: str, kind: str, file: str) -> pl.S
         text = text.str.to_lowercase()
         pattern = "^(" + "|".join(_TRUE + _FALSE) + ")$"
         convert = _to_bool
+    elif kind == "text":
+        return text.alias(column), pl.Series(column, [False] * raw.len(), dtype=pl.Boolean)
     else:
         raise ValueError(f"unknown column kind {kind!r}")
     ok = text.str.contains(pattern).fill_null(False)
     value = convert(text.set(~ok, None))
     bad = text.is_not_null() & value.is_null()
-    if bad.any():
-        row = int(bad.arg_true()[0])
-        count = int(bad.sum())
-        line = f" (line {row + 2})" if file.endswith(".csv") else ""
-        more = f" ({count - 1} more bad value(s) in this column)" if count > 1 else ""
-        raise ContractValueError(
-            f"{file}: row {row + 1}{line}, column {column!r}: "
-            f"cannot read {raw[row]!r} as {_DESCRIPTION[kind]}{more}"
-        )
-    return value.alias(column)
+    return value.alias(column), bad.alias(column)
+
+
+def describe(kind: str) -> str:
+    return _DESCRIPTION[kind]
 
 
 def _to_bool(text: pl.Series) -> pl.Series:
