@@ -12,6 +12,7 @@ from datetime import date
 
 import numpy as np
 import numpy.typing as npt
+import polars as pl
 
 # Weight of digit i is 2^(17 - i) mod 11 (i = 0..16); check = CHECK_CHARS[sum mod 11].
 PRC_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -63,3 +64,28 @@ def is_valid_mobile(s: object) -> bool:
     if not isinstance(s, str):
         return False
     return bool(_PRC_MOBILE.fullmatch(s) or _E164.fullmatch(s))
+
+
+def valid_prc_ids(ids: pl.Series) -> pl.Series:
+    """Vectorised `is_valid_prc_id` over a string column (null -> False)."""
+    text = ids.cast(pl.String)
+    shaped = text.str.contains(r"^[0-9]{17}[0-9X]$").fill_null(False)
+    safe = pl.select(pl.when(pl.lit(shaped)).then(pl.lit(text)).otherwise(pl.lit("0" * 18)))
+    frame = safe.to_series().to_frame("id")
+    year = pl.col("id").str.slice(6, 4).cast(pl.Int32)
+    born = pl.col("id").str.slice(6, 8).str.to_date("%Y%m%d", strict=False)
+    total = pl.sum_horizontal(
+        pl.col("id").str.slice(i, 1).cast(pl.Int64) * w for i, w in enumerate(PRC_ID_WEIGHTS)
+    )
+    expected = pl.lit(pl.Series(list(CHECK_CHARS))).gather(total % 11)
+    checks = frame.select(
+        (born.is_not_null() & year.is_between(1800, 2099)).alias("born"),
+        (pl.col("id").str.slice(17, 1) == expected).alias("check"),
+    )
+    return (pl.Series(shaped) & checks["born"] & checks["check"]).alias(ids.name)
+
+
+def valid_mobiles(phones: pl.Series) -> pl.Series:
+    """Vectorised `is_valid_mobile` (null -> False)."""
+    pattern = f"^(?:{_PRC_MOBILE.pattern}|{_E164.pattern})$"
+    return phones.cast(pl.String).str.contains(pattern).fill_null(False)

@@ -124,7 +124,7 @@ def try_parse_column(frame: pl.DataFrame, column: str, kind: str) -> tuple[pl.Se
 
 
 def describe(kind: str) -> str:
-    return _DESCRIPTION[kind]
+    return _DESCRIPTION.get(kind, "text")
 
 
 def _to_bool(text: pl.Series) -> pl.Series:

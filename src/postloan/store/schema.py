@@ -54,7 +54,7 @@ customers = Table(
     Column("branch_id", String(32)),
     Column("consent_marketing", Boolean),
     Column("consent_date", Date),
-    Column("extra", JSON),
+    Column("extra", Text),  # JSON text: columns beyond the contract
 )
 
 loans = Table(
@@ -76,7 +76,7 @@ loans = Table(
     Column("currency", String(8)),
     Column("branch_id", String(32)),
     Column("officer_id", String(64)),
-    Column("extra", JSON),
+    Column("extra", Text),  # JSON text: columns beyond the contract
 )
 
 schedules = Table(
@@ -97,7 +97,7 @@ cards = Table(
     Column("credit_limit", BigInteger, nullable=False),
     Column("open_date", Date, nullable=False),
     Column("close_date", Date),
-    Column("extra", JSON),
+    Column("extra", Text),  # JSON text: columns beyond the contract
 )
 
 card_statements = Table(

@@ -1,0 +1,241 @@
+"""Import one contract file into the store: validate, compare with the store, land the good rows.
+
+Good rows land in one transaction together with the `imports` record; rejected rows are written
+to `<file>.rejects.<csv|parquet>` beside the input with row number, column, value and reason.
+A row whose id is already stored with the same content is a no-op, so re-importing a file
+changes nothing; the same id with different content is rejected (the store never silently
+changes history — corrections are new rows, e.g. a payment reversal).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+
+from postloan.contract.spec import FILES
+from postloan.imports.problems import Problems, per_row
+from postloan.imports.rules import KEYS, Known, check
+from postloan.store import bulk
+
+KINDS = {  # command word -> contract file kind
+    "customers": "customers",
+    "loans": "loans",
+    "schedules": "schedules",
+    "cards": "cards",
+    "card-statements": "card_statements",
+    "payments": "payments",
+    "events": "events",
+}
+TABLES = {"card_statements": "card_statements"}  # kind -> table, where they differ
+WITH_EXTRA = {"customers", "loans", "cards"}
+DEFAULTS = {"customers": {"id_type": "prc_id"}, "card_statements": {"purchases": 0}}
+
+
+class ImportFileError(ValueError):
+    """The file cannot be read at all (missing, wrong format)."""
+
+
+@dataclass
+class ImportResult:
+    kind: str
+    file: Path
+    rows: int
+    accepted: int
+    unchanged: int
+    rejected: int
+    rejects_file: Path | None
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_raw(path: Path) -> pl.DataFrame:
+    """Every column as text, plus `_row` (1-based data row; CSV line = row + 1)."""
+    if not path.exists():
+        raise ImportFileError(f"{path}: no such file")
+    try:
+        if path.suffix.lower() == ".parquet":
+            frame = pl.read_parquet(path)
+            frame = frame.with_columns(pl.all().cast(pl.String))
+        else:
+            frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
+    except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError) as exc:
+        raise ImportFileError(f"{path}: cannot read as CSV or Parquet: {exc}") from exc
+    return frame.with_row_index("_row", offset=1).with_columns(pl.col("_row").cast(pl.Int64))
+
+
+def _ids(conn: object, table: str, column: str) -> pl.Series:
+    return bulk.read(conn, f"SELECT {column} FROM {table}")[column].cast(pl.String)
+
+
+def _known(conn: object, kind: str) -> Known:
+    need = {
+        "customers": (),
+        "loans": ("customers", "cards"),
+        "schedules": ("loans", "loan_principal"),
+        "cards": ("customers", "loans"),
+        "card_statements": ("cards",),
+        "payments": ("loans", "cards", "payments"),
+        "events": ("customers", "loans", "cards"),
+    }[kind]
+    found: dict[str, object] = {}
+    if "customers" in need:
+        found["customers"] = _ids(conn, "customers", "customer_id")
+    if "loans" in need:
+        found["loans"] = _ids(conn, "loans", "loan_id")
+    if "cards" in need:
+        found["cards"] = _ids(conn, "cards", "card_id")
+    if "payments" in need:
+        found["payments"] = _ids(conn, "payments", "payment_id")
+    if "loan_principal" in need:
+        found["loan_principal"] = bulk.read(
+            conn, "SELECT loan_id, principal FROM loans", {"principal": pl.Int64}
+        )
+    return Known(**found)  # type: ignore[arg-type]
+
+
+def _content_columns(kind: str, typed: pl.DataFrame) -> list[str]:
+    cols = [c.name for c in FILES[kind] if c.name in typed.columns]
+    return cols + (["extra"] if "extra" in typed.columns else [])
+
+
+def _in_file_duplicates(kind: str, typed: pl.DataFrame, problems: Problems) -> pl.Series:
+    """Rows to skip as exact repeats; conflicting repeats of an id become problems."""
+    key = list(KEYS[kind])
+    content = _content_columns(kind, typed)
+    marked = typed.with_columns(
+        pl.struct(content).hash().alias("_h"),
+        pl.len().over(key).alias("_n"),
+    ).filter(pl.col("_n") > 1)
+    if marked.height == 0:
+        return pl.Series("_row", [], dtype=pl.Int64)
+    groups = marked.with_columns(
+        pl.col("_h").n_unique().over(key).alias("_variants"),
+        pl.col("_row").min().over(key).alias("_first"),
+    )
+    conflicting = groups.filter(pl.col("_variants") > 1)
+    problems.add(
+        conflicting, pl.lit(True), key[-1], "the same id appears in this file with different values"
+    )
+    repeats = groups.filter((pl.col("_variants") == 1) & (pl.col("_row") != pl.col("_first")))
+    return repeats["_row"]
+
+
+def _against_store(conn: object, kind: str, typed: pl.DataFrame, problems: Problems) -> pl.Series:
+    """Rows already stored identically (no-ops); stored with other values -> problems."""
+    table = TABLES.get(kind, kind)
+    key = list(KEYS[kind])
+    content = _content_columns(kind, typed)
+    stored = bulk.read(
+        conn, f"SELECT {', '.join(content)} FROM {table}", typed.select(content).schema
+    )
+    if stored.height == 0:
+        return pl.Series("_row", [], dtype=pl.Int64)
+    joined = typed.join(stored, on=key, how="inner", suffix="_stored")
+    if joined.height == 0:
+        return pl.Series("_row", [], dtype=pl.Int64)
+    others = [c for c in content if c not in key]
+    differs = [pl.col(c).ne_missing(pl.col(f"{c}_stored")) for c in others]
+    if not differs:
+        return joined["_row"]
+    flagged = joined.with_columns(pl.any_horizontal(differs).alias("_changed"))
+    changed = flagged.filter(pl.col("_changed"))
+    if changed.height:
+        first_diff = pl.coalesce(
+            [pl.when(d).then(pl.lit(c)) for c, d in zip(others, differs, strict=True)]
+        )
+        rows = changed.select(
+            "_row",
+            first_diff.alias("column"),
+            pl.lit(None, dtype=pl.String).alias("value"),
+            pl.lit("already in the store with different values (corrections need a new id)").alias(
+                "reason"
+            ),
+        )
+        problems.add_rows(rows)
+    return flagged.filter(~pl.col("_changed"))["_row"]
+
+
+def _with_extra(
+    kind: str, raw: pl.DataFrame, typed: pl.DataFrame
+) -> tuple[pl.DataFrame, list[str]]:
+    known = {c.name for c in FILES[kind]} | {"_row"}
+    extra = [c for c in raw.columns if c not in known]
+    if not extra:
+        return typed, []
+    if kind in WITH_EXTRA:
+        packed = raw.select(pl.struct(extra).struct.json_encode().alias("extra"))
+        note = f"kept extra columns as attributes: {', '.join(extra)}"
+        return typed.with_columns(packed["extra"]), [note]
+    return typed, [f"ignored columns not in the contract: {', '.join(extra)}"]
+
+
+def _rejects_path(path: Path) -> Path:
+    return path.with_name(f"{path.stem}.rejects{path.suffix}")
+
+
+def _write_rejects(raw: pl.DataFrame, problems: pl.DataFrame, path: Path) -> Path | None:
+    target = _rejects_path(path)
+    if problems.height == 0:
+        target.unlink(missing_ok=True)  # a fixed file must not leave last run's rejects behind
+        return None
+    lines = per_row(problems)
+    rejected = raw.join(lines, on="_row").rename({"_row": "reject_row"})
+    if target.suffix.lower() == ".parquet":
+        rejected.write_parquet(target)
+    else:
+        rejected.write_csv(target)
+    return target
+
+
+def import_file(kind_word: str, path: Path, url: str) -> ImportResult:
+    """Validate and import one file; see the module docstring."""
+    if kind_word not in KINDS:
+        raise ImportFileError(f"unknown kind {kind_word!r}: one of {', '.join(KINDS)}")
+    kind = KINDS[kind_word]
+    started = datetime.now(UTC)
+    raw = read_raw(path)
+    with bulk.connect(url) as conn:
+        typed, problems = check(kind, raw, _known(conn, kind))
+        for column, value in DEFAULTS.get(kind, {}).items():
+            if column in typed.columns:
+                typed = typed.with_columns(pl.col(column).fill_null(value))
+        if kind == "customers" and "id_number" in typed.columns:
+            typed = typed.with_columns(pl.col("id_number").str.to_uppercase())
+        typed, warnings = _with_extra(kind, raw, typed)
+        repeats = _in_file_duplicates(kind, typed, problems)
+        unchanged = _against_store(conn, kind, typed, problems)
+        bad_rows = problems.rows()
+        skip = pl.concat([repeats, unchanged, bad_rows]).unique()
+        good = typed.filter(~pl.col("_row").is_in(skip.implode())).drop("_row")
+        accepted = bulk.ingest(conn, TABLES.get(kind, kind), good)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        bulk.execute(
+            conn,
+            "INSERT INTO imports (kind, file, sha256, accepted, unchanged, rejected, started_at,"
+            " finished_at) VALUES (" + bulk.placeholders(conn, "ssiiiitt") + ")",
+            (
+                kind,
+                str(path),
+                digest,
+                accepted,
+                int(unchanged.len() + repeats.len()),
+                int(bad_rows.len()),
+                started.isoformat(),
+                datetime.now(UTC).isoformat(),
+            ),
+        )
+        conn.commit()
+    rejects = _write_rejects(raw, problems.frame(), path)
+    return ImportResult(
+        kind=kind_word,
+        file=path,
+        rows=raw.height,
+        accepted=accepted,
+        unchanged=int(unchanged.len() + repeats.len()),
+        rejected=int(bad_rows.len()),
+        rejects_file=rejects,
+        warnings=warnings,
+    )
