@@ -1,0 +1,1 @@
+"""Daily runs and backfills: the engine over the store, results written back atomically."""
