@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -32,7 +33,7 @@ def business_date(text: str) -> date:
         ) from None
 
 
-def _policy(path: Path | None) -> Policy:
+def policy_from(path: Path | None) -> Policy:
     return load_policy(path) if path else current_policy()
 
 
@@ -53,27 +54,78 @@ def _run_engine(portfolio: Portfolio, as_of: date, policy: Policy) -> pl.DataFra
         return account_status(portfolio, as_of, policy, progress=progress)
 
 
+IMPORT_ORDER = ("customers", "loans", "schedules", "cards", "card-statements", "payments", "events")
+
+
 def demo(
     customers: int = typer.Option(5_000, help="Demo customers to generate (accounts ≈ 1.4×)."),
     as_of: str = typer.Option("2026-06-30", help="Business date D (YYYY-MM-DD)."),
+    days: int = typer.Option(120, help="Days to backfill, ending on D."),
     seed: int = typer.Option(42, help="Random seed: the same seed gives the same portfolio."),
-    data: Path = typer.Option(Path("data/demo"), help="Folder for the generated contract files."),
     policy_file: Path | None = typer.Option(None, "--policy", help="Policy TOML file."),
 ) -> None:
-    """Generate a demo portfolio, write it as contract files, read it back, compute D's status."""
-    policy = _policy(policy_file)
+    """The main job on demo data: generate a portfolio, import it into the store through the
+    validating import, backfill account status for the last DAYS days, print D's summary."""
+    from postloan.cli.store_cmd import run_with_progress
+    from postloan.imports.service import import_file
+    from postloan.runs.service import date_range
+    from postloan.store.config import data_dir
+
+    policy = policy_from(policy_file)
     day = business_date(as_of)
     started = time.perf_counter()
+    url = _fresh_demo_store()
+    folder = data_dir() / "demo"
     synthetic = generate(accounts=int(customers * 1.4), seed=seed, as_of=day)
-    write_contract_files(synthetic, data, fmt="csv")
+    write_contract_files(synthetic, folder, fmt="csv")
+    console.print(f"Generated a demo portfolio as contract files in {folder}/")
+    for kind in IMPORT_ORDER:
+        path = folder / f"{kind.replace('-', '_')}.csv"
+        if path.exists():
+            r = import_file(kind, path, url)
+            console.print(
+                f"  import {kind:<16} {r.rows:>9,} rows: {r.accepted:>9,} new, "
+                f"{r.unchanged:>9,} unchanged, {r.rejected:,} rejected"
+            )
+    result = run_with_progress(url, date_range(day - timedelta(days=days - 1), day), policy)
     console.print(
-        f"Generated {synthetic.customers.height:,} customers, {synthetic.loans.height:,} loans, "
-        f"{synthetic.cards.height:,} cards, {synthetic.payments.height:,} payments into {data}/"
+        f"Run {result.run_id}: account status for {result.dates} days, {result.rows:,} rows "
+        f"stored in {_where(url)}"
     )
-    portfolio, _, _ = read_contract_files(data)
-    result = _run_engine(portfolio, day, policy)
-    _print(result, day, policy)
+    _print(stored_status(url, day), day, policy)
     console.print(f"[dim]done in {time.perf_counter() - started:.1f} s[/]")
+
+
+def _fresh_demo_store() -> str:
+    """The store the demo fills: the embedded SQLite file, recreated so the demo is the same
+    every time; with POSTLOAN_DATABASE_URL set, that database, as it is."""
+    from postloan.store.config import DATABASE_URL_VAR, data_dir
+    from postloan.store.db import ready
+
+    if not os.environ.get(DATABASE_URL_VAR):
+        for suffix in ("", "-wal", "-shm"):
+            (data_dir() / f"postloan.sqlite{suffix}").unlink(missing_ok=True)
+    return ready()
+
+
+def _where(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def stored_status(url: str, day: date) -> pl.DataFrame:
+    """D's account status as stored by the last run."""
+    from postloan.engine.frames import ACCOUNT_STATUS
+    from postloan.store import bulk
+
+    with bulk.connect(url) as conn:
+        value = f"'{day.isoformat()}'"
+        return bulk.read(
+            conn,
+            f"SELECT {', '.join(ACCOUNT_STATUS)} FROM account_status WHERE as_of = {value}",
+            ACCOUNT_STATUS,
+        )
 
 
 def status(
@@ -85,7 +137,7 @@ def status(
     policy_file: Path | None = typer.Option(None, "--policy", help="Policy TOML file."),
 ) -> None:
     """Compute account status as of D from contract files and print the portfolio summary."""
-    policy = _policy(policy_file)
+    policy = policy_from(policy_file)
     day = business_date(as_of)
     portfolio, _, _ = read_contract_files(folder)
     result = _run_engine(portfolio, day, policy)

@@ -6,6 +6,7 @@ import typer
 
 from postloan.cli import policy_cmd
 from postloan.cli.engine_cmd import demo, status
+from postloan.cli.store_cmd import db_app, export, import_, run
 
 app = typer.Typer(
     help="postloan — post-loan management (贷后管理): overdue, collections, churn, risk.",
@@ -15,6 +16,10 @@ app = typer.Typer(
 app.add_typer(policy_cmd.app, name="policy")
 app.command()(demo)
 app.command()(status)
+app.add_typer(db_app, name="db")
+app.command("import")(import_)
+app.command()(run)
+app.command()(export)
 
 
 def main() -> None:

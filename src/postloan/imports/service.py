@@ -32,7 +32,10 @@ KINDS = {  # command word -> contract file kind
 }
 TABLES = {"card_statements": "card_statements"}  # kind -> table, where they differ
 WITH_EXTRA = {"customers", "loans", "cards"}
-DEFAULTS = {"customers": {"id_type": "prc_id"}, "card_statements": {"purchases": 0}}
+DEFAULTS: dict[str, dict[str, object]] = {
+    "customers": {"id_type": "prc_id"},
+    "card_statements": {"purchases": 0},
+}
 
 
 class ImportFileError(ValueError):

@@ -58,7 +58,7 @@ def _record_policy(url: str, policy: Policy) -> None:
 def _start(url: str, kind: str, first: date, last: date, policy: Policy) -> int:
     engine = engine_for(url)
     with engine.begin() as conn:
-        run_id = conn.execute(
+        key = conn.execute(
             insert(runs).values(
                 kind=kind,
                 date_from=first,
@@ -67,9 +67,10 @@ def _start(url: str, kind: str, first: date, last: date, policy: Policy) -> int:
                 status="running",
                 started_at=datetime.now(UTC),
             )
-        ).inserted_primary_key[0]
+        ).inserted_primary_key
     engine.dispose()
-    return int(run_id)
+    assert key is not None
+    return int(key[0])
 
 
 def _finish(url: str, run_id: int, status: str, rows: int, timings: dict[str, float],

@@ -1,0 +1,132 @@
+"""`postloan db upgrade`, `postloan import`, `postloan run`, `postloan export`."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy.engine import make_url
+
+from postloan.cli.engine_cmd import business_date, policy_from
+from postloan.imports.service import KINDS, ImportFileError, import_file
+from postloan.policy import Policy
+from postloan.reports.store_export import ExportError, export_account_status, export_kind
+from postloan.runs.service import RunResult, date_range, run_dates
+from postloan.store.db import ready
+from postloan.store.migrate import head_revision
+
+console = Console()
+err = Console(stderr=True)
+db_app = typer.Typer(help="The store's schema.", no_args_is_help=True)
+
+
+def _where(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the store's migrations (any command also does this on an empty database)."""
+    url = ready()
+    console.print(f"schema at revision {head_revision()} in {_where(url)}")
+
+
+def import_(
+    kind: str = typer.Argument(..., help=f"One of: {', '.join(KINDS)}."),
+    file: Path = typer.Argument(..., help="CSV (UTF-8, header row) or Parquet file."),
+) -> None:
+    """Import a DATA_CONTRACT file; rejected rows go to <file>.rejects.<ext> (exit 1)."""
+    if kind not in KINDS:
+        err.print(f"kind: {kind!r} is not one of {', '.join(KINDS)}")
+        raise typer.Exit(2)
+    url = ready()
+    try:
+        result = import_file(kind, file, url)
+    except ImportFileError as exc:
+        err.print(str(exc))
+        raise typer.Exit(2) from None
+    for warning in result.warnings:
+        err.print(f"[yellow]warning:[/] {warning}")
+    console.print(
+        f"{kind}: {result.rows:,} rows — {result.accepted:,} imported, "
+        f"{result.unchanged:,} unchanged, {result.rejected:,} rejected"
+    )
+    if result.rejected:
+        err.print(f"rejected rows with reasons: {result.rejects_file}")
+        raise typer.Exit(1)
+
+
+def run(
+    as_of: str | None = typer.Option(None, help="Business date D (YYYY-MM-DD)."),
+    today: bool = typer.Option(False, "--today", help="Use today's date as D (explicitly)."),
+    from_: str | None = typer.Option(None, "--from", help="Backfill from this date."),
+    to: str | None = typer.Option(None, "--to", help="Backfill to this date (inclusive)."),
+    policy_file: Path | None = typer.Option(None, "--policy", help="Policy TOML file."),
+) -> None:
+    """Compute and store account status for D, or for every date from --from to --to."""
+    chosen = [as_of is not None, today, from_ is not None or to is not None]
+    if sum(chosen) != 1 or (chosen[2] and (from_ is None or to is None)):
+        err.print("give exactly one of --as-of D, --today, or --from D1 --to D2")
+        raise typer.Exit(2)
+    if as_of is not None:
+        dates = [business_date(as_of)]
+    elif today:
+        dates = [date.today()]
+    else:
+        first, last = business_date(from_ or ""), business_date(to or "")
+        if last < first:
+            err.print("--to must not be before --from")
+            raise typer.Exit(2)
+        dates = date_range(first, last)
+    result = run_with_progress(ready(), dates, policy_from(policy_file))
+    console.print(
+        f"run {result.run_id}: {result.dates} date(s), {result.rows:,} account-status rows "
+        f"(load {result.timings['load']:.1f} s, engine {result.timings['engine']:.1f} s, "
+        f"write {result.timings['write']:.1f} s)"
+    )
+
+
+def run_with_progress(url: str, dates: list[date], policy: Policy) -> RunResult:
+    with Progress(
+        TextColumn("[bold]run"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("dates"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("run", total=len(dates))
+        return run_dates(
+            url,
+            dates,
+            policy,
+            lambda done, total: bar.update(task, completed=done),
+        )
+
+
+def export(
+    kind: str = typer.Argument(..., help=f"account-status, or one of: {', '.join(KINDS)}."),
+    out: Path = typer.Option(..., help="Output file (.csv or .parquet)."),
+    as_of: str | None = typer.Option(None, help="Business date D (account-status only)."),
+) -> None:
+    """Export stored data as contract files."""
+    url = ready()
+    try:
+        if kind == "account-status":
+            if as_of is None:
+                err.print("account-status needs --as-of D")
+                raise typer.Exit(2)
+            rows = export_account_status(url, business_date(as_of), out)
+        elif kind in KINDS:
+            rows = export_kind(url, kind, out)
+        else:
+            err.print(f"kind: {kind!r} is not account-status or one of {', '.join(KINDS)}")
+            raise typer.Exit(2)
+    except ExportError as exc:
+        err.print(str(exc))
+        raise typer.Exit(1) from None
+    console.print(f"{kind}: {rows:,} rows written to {out}")
