@@ -147,9 +147,7 @@ def test_duplicates_in_file_and_against_store(store_url: str, tmp_path: Path) ->
     assert (result.accepted, result.unchanged, result.rejected) == (1, 1, 0)
     other = {**same, "customer_id": "C2"}
     other_changed = {**other, "name": "王五"}
-    result = import_file(
-        "customers", _csv(tmp_path / "b.csv", [other, other_changed]), store_url
-    )
+    result = import_file("customers", _csv(tmp_path / "b.csv", [other, other_changed]), store_url)
     assert (result.accepted, result.rejected) == (0, 2)
     # Against the store: same content is unchanged, changed content is rejected.
     result = import_file("customers", _csv(tmp_path / "c.csv", [same]), store_url)
