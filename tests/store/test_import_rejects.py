@@ -155,7 +155,7 @@ def test_duplicates_in_file_and_against_store(store_url: str, tmp_path: Path) ->
     result = import_file("customers", _csv(tmp_path / "d.csv", [changed]), store_url)
     assert result.rejected == 1
     assert result.rejects_file is not None
-    assert "name" == pl.read_csv(result.rejects_file)["reject_column"][0]
+    assert pl.read_csv(result.rejects_file)["reject_column"][0] == "name"
     with bulk.connect(store_url) as conn:
         names = bulk.read(conn, "SELECT name FROM customers")["name"].to_list()
     assert names == ["张三"], "a rejected change must not touch the stored row"

@@ -47,7 +47,9 @@ def test_export_import_round_trip(make_store, contract_folder: Path, tmp_path: P
     assert back.select(original.columns).equals(original)
 
 
-def test_reimport_and_rerun_change_nothing(store_url: str, contract_folder: Path, tmp_path: Path) -> None:  # fmt: skip
+def test_reimport_and_rerun_change_nothing(
+    store_url: str, contract_folder: Path, tmp_path: Path
+) -> None:
     accepted = import_all(store_url, contract_folder)
     assert accepted["payments"] > 0
     for kind in IMPORT_ORDER:
