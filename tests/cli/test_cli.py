@@ -65,3 +65,45 @@ def test_status_rejects_bad_date(tmp_path: Path) -> None:
     assert res.returncode == 2
     assert "--as-of" in res.stderr and "2026-13-01" in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_store_commands_exit_codes(tmp_path: Path) -> None:
+    from postloan.contract import write_contract_files
+    from postloan.synth import generate
+
+    files = tmp_path / "files"
+    write_contract_files(generate(accounts=80, seed=3, as_of=date(2026, 6, 30)), files)
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "postloan", *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={"COLUMNS": "160", "PATH": "/usr/bin:/bin", "POSTLOAN_DATA_DIR": str(tmp_path)},
+        )
+
+    assert cli("db", "upgrade").returncode == 0
+    # Payments before their accounts exist: rejected, exit 1, rejects file beside the input.
+    early = cli("import", "payments", str(files / "payments.csv"))
+    assert early.returncode == 1 and "rejected" in early.stdout
+    assert (files / "payments.rejects.csv").exists()
+    for kind in ("customers", "loans", "schedules", "cards", "card-statements", "payments"):
+        res = cli("import", kind, str(files / f"{kind.replace('-', '_')}.csv"))
+        assert res.returncode == 0, (kind, res.stdout, res.stderr)
+    assert not (files / "payments.rejects.csv").exists()
+    assert cli("import", "nonsense", str(files / "loans.csv")).returncode == 2
+    assert cli("import", "loans", str(tmp_path / "missing.csv")).returncode == 2
+    assert cli("run").returncode == 2  # a date is required
+    assert cli("run", "--from", "2026-06-10", "--to", "2026-06-01").returncode == 2
+    ran = cli("run", "--from", "2026-06-25", "--to", "2026-06-30")
+    assert ran.returncode == 0 and "6 date(s)" in ran.stdout, ran.stderr
+    out = tmp_path / "status.csv"
+    exported = cli("export", "account-status", "--as-of", "2026-06-30", "--out", str(out))
+    assert exported.returncode == 0 and out.exists()
+    missing = cli("export", "account-status", "--as-of", "2026-01-01", "--out", str(out))
+    assert missing.returncode == 1 and "no account status stored" in missing.stderr
+    loans_out = tmp_path / "loans_out.csv"
+    assert cli("export", "loans", "--out", str(loans_out)).returncode == 0
+    assert pl.read_csv(loans_out).height == pl.read_csv(files / "loans.csv").height

@@ -178,3 +178,31 @@ def test_extra_columns_kept_and_warned(store_url: str, tmp_path: Path) -> None:
     with bulk.connect(store_url) as conn:
         extra = bulk.read(conn, "SELECT extra FROM customers")["extra"][0]
     assert '"segment":"vip"' in extra and '"wechat":"zs2024"' in extra
+
+
+def test_reversal_of_a_rejected_payment_is_rejected(store_url: str, tmp_path: Path) -> None:
+    _seed(store_url, tmp_path, "payments")
+    bad = {**BASE["payments"], "payment_id": "P2", "amount": "-5"}
+    reversal = {**BASE["payments"], "payment_id": "R2", "reverses_payment_id": "P2"}
+    good = {**BASE["payments"], "payment_id": "P3"}
+    result = import_file("payments", _csv(tmp_path / "p.csv", [bad, reversal, good]), store_url)
+    assert (result.accepted, result.rejected) == (1, 2)
+    assert result.rejects_file is not None
+    reasons = pl.read_csv(result.rejects_file).sort("reject_row")["reject_reason"].to_list()
+    assert "reverses a payment rejected in this file" in reasons[1]
+
+
+def test_parquet_import_matches_csv_import(make_store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from postloan.contract import write_contract_files
+    from postloan.synth import generate
+    from tests.store.conftest import AS_OF, import_all
+
+    sp = generate(accounts=150, seed=5, as_of=AS_OF)
+    write_contract_files(sp, tmp_path / "csv", fmt="csv")
+    write_contract_files(sp, tmp_path / "pq", fmt="parquet")
+    csv_url, pq_url = make_store("sqlite"), make_store("sqlite")
+    assert import_all(csv_url, tmp_path / "csv") == import_all(pq_url, tmp_path / "pq", ".parquet")
+    with bulk.connect(csv_url) as a, bulk.connect(pq_url) as b:
+        for table, key in (("payments", "payment_id"), ("loans", "loan_id")):
+            sql = f"SELECT * FROM {table} ORDER BY {key}"
+            assert bulk.read(a, sql).equals(bulk.read(b, sql)), table

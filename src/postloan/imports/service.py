@@ -161,6 +161,15 @@ def _against_store(conn: object, kind: str, typed: pl.DataFrame, problems: Probl
     return flagged.filter(~pl.col("_changed"))["_row"]
 
 
+def _orphaned_reversals(typed: pl.DataFrame, problems: Problems) -> None:
+    """A reversal of a payment rejected in this same file cannot land either."""
+    if "reverses_payment_id" not in typed.columns:
+        return
+    rejected = typed.filter(pl.col("_row").is_in(problems.rows().implode()))["payment_id"]
+    orphan = pl.col("reverses_payment_id").is_in(rejected.drop_nulls().implode())
+    problems.add(typed, orphan, "reverses_payment_id", "reverses a payment rejected in this file")
+
+
 def _with_extra(
     kind: str, raw: pl.DataFrame, typed: pl.DataFrame
 ) -> tuple[pl.DataFrame, list[str]]:
@@ -210,6 +219,8 @@ def import_file(kind_word: str, path: Path, url: str) -> ImportResult:
         typed, warnings = _with_extra(kind, raw, typed)
         repeats = _in_file_duplicates(kind, typed, problems)
         unchanged = _against_store(conn, kind, typed, problems)
+        if kind == "payments":
+            _orphaned_reversals(typed, problems)
         bad_rows = problems.rows()
         skip = pl.concat([repeats, unchanged, bad_rows]).unique()
         good = typed.filter(~pl.col("_row").is_in(skip.implode())).drop("_row")
