@@ -148,3 +148,36 @@ def sort_unless_sorted(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     if not frame.select(out_of_order.fill_null(False).any()).item():
         return frame
     return frame.sort(keys)
+
+
+def paid_as_of(rows: pl.DataFrame, curve: pl.DataFrame) -> pl.DataFrame:
+    """Each (hk, as_of) row gets its history's curve values on D (`paid`, and for cards
+    `covered`; 0 before any payment) and `last_payment_date`."""
+    amounts = [c for c in curve.columns if c not in ("hk", "acct", "value_date")]
+    return asof(
+        rows,
+        curve.select("hk", "value_date", *amounts),
+        left_on="as_of",
+        right_on="value_date",
+        by="hk",
+        strategy="backward",
+    ).with_columns(
+        *[pl.col(c).fill_null(0) for c in amounts],
+        pl.col("value_date").alias("last_payment_date"),
+    )
+
+
+def latest_due_before(rows: pl.DataFrame, periods: pl.DataFrame, **carry: str) -> pl.DataFrame:
+    """Each row gets, from the last period (instalment/statement) due before its D, the
+    period counters and the `carry` columns (new name = column): the running totals at k."""
+    due_before = last_per_key(periods, "due_date").select(
+        "hk",
+        pl.col("due_date").alias("k_due"),
+        *[pl.col(column).alias(name) for name, column in carry.items()],
+        pl.col("cum_late").alias("k_cum_late"),
+        (pl.col("idx") - pl.col("last_on_time")).alias("k_consecutive"),
+    )
+    keyed = rows.with_columns((pl.col("as_of") - pl.duration(days=1)).alias("_before"))
+    return asof(
+        keyed, due_before, left_on="_before", right_on="k_due", by="hk", strategy="backward"
+    ).drop("_before")

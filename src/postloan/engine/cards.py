@@ -20,6 +20,8 @@ from postloan.engine.asof import (
     clamp,
     last_per_key,
     late_counters,
+    latest_due_before,
+    paid_as_of,
     run_cum_min,
     run_cum_sum,
     run_index,
@@ -82,34 +84,8 @@ def card_rows(
     rows: pl.DataFrame, st_h: pl.DataFrame, curve: pl.DataFrame, threshold: int
 ) -> pl.DataFrame:
     """Status columns for card rows (hk, acct, as_of); the caller drops closed cards."""
-    rows = asof(
-        rows,
-        curve,
-        left_on="as_of",
-        right_on="value_date",
-        by="hk",
-        strategy="backward",
-    ).with_columns(
-        pl.col("paid").fill_null(0),
-        pl.col("covered").fill_null(0),
-        pl.col("value_date").alias("last_payment_date"),
-        (pl.col("as_of") - pl.duration(days=1)).alias("_before"),
-    )
-    due_before = last_per_key(st_h, "due_date").select(
-        "hk",
-        pl.col("due_date").alias("k_due"),
-        pl.col("cum_minimum").alias("k_cum_minimum"),
-        pl.col("cum_late").alias("k_cum_late"),
-        (pl.col("idx") - pl.col("last_on_time")).alias("k_consecutive"),
-    )
-    rows = asof(
-        rows,
-        due_before,
-        left_on="_before",
-        right_on="k_due",
-        by="hk",
-        strategy="backward",
-    )
+    rows = paid_as_of(rows, curve)
+    rows = latest_due_before(rows, st_h, k_cum_minimum="cum_minimum")
     unmet = st_h.filter(pl.col("minimum_due") > 0).select(
         "hk", (pl.col("cum_minimum") - threshold).alias("j_need"), pl.col("due_date").alias("j_due")
     )

@@ -21,8 +21,9 @@ import polars as pl
 from postloan.engine.asof import (
     asof,
     clamp,
-    last_per_key,
     late_counters,
+    latest_due_before,
+    paid_as_of,
     run_cum_sum,
     run_index,
     sort_unless_sorted,
@@ -86,35 +87,9 @@ def loan_rows(
     threshold: int,
 ) -> pl.DataFrame:
     """Status columns for loan rows (hk, acct, as_of, principal); drops closed loans."""
-    rows = asof(
-        rows,
-        curve.select("hk", "value_date", "paid"),
-        left_on="as_of",
-        right_on="value_date",
-        by="hk",
-        strategy="backward",
-    ).with_columns(
-        pl.col("paid").fill_null(0),
-        pl.col("value_date").alias("last_payment_date"),
-        (pl.col("as_of") - pl.duration(days=1)).alias("_before"),
-    )
-
-    # k: the latest instalment due before D.
-    due_before = last_per_key(inst_h, "due_date").select(
-        "hk",
-        pl.col("due_date").alias("k_due"),
-        pl.col("cum_interest").alias("k_cum_interest"),
-        pl.col("cum_principal").alias("k_cum_principal"),
-        pl.col("cum_late").alias("k_cum_late"),
-        (pl.col("idx") - pl.col("last_on_time")).alias("k_consecutive"),
-    )
-    rows = asof(
-        rows,
-        due_before,
-        left_on="_before",
-        right_on="k_due",
-        by="hk",
-        strategy="backward",
+    rows = paid_as_of(rows, curve.select("hk", "value_date", "paid"))
+    rows = latest_due_before(
+        rows, inst_h, k_cum_interest="cum_interest", k_cum_principal="cum_principal"
     )
 
     # j: the oldest instalment not covered (exactly, and after materiality).
