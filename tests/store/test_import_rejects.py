@@ -206,3 +206,22 @@ def test_parquet_import_matches_csv_import(make_store, tmp_path: Path) -> None: 
         for table, key in (("payments", "payment_id"), ("loans", "loan_id")):
             sql = f"SELECT * FROM {table} ORDER BY {key}"
             assert bulk.read(a, sql).equals(bulk.read(b, sql)), table
+
+
+def test_large_import_rebuilds_indexes(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Big imports drop and rebuild secondary indexes; they must exist again afterwards and a
+    failure must leave them in place (the rebuild is inside the import's transaction)."""
+    from sqlalchemy import inspect
+
+    from postloan.store.db import engine_for
+
+    monkeypatch.setattr(bulk, "REBUILD_AT", 1)
+    _seed(store_url, tmp_path, "payments")
+    rows = [{**BASE["payments"], "payment_id": f"P{i}"} for i in range(2, 40)]
+    assert import_file("payments", _csv(tmp_path / "p.csv", rows), store_url).accepted == 38
+    engine = engine_for(store_url)
+    names = {ix["name"] for ix in inspect(engine).get_indexes("payments")}
+    engine.dispose()
+    assert "ix_payments_account_id_value_date" in names

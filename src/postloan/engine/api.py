@@ -40,6 +40,8 @@ def _partition_size(requested: int | None, n_dates: int) -> int:
     if requested is not None:
         return requested
     return max(MIN_PARTITION_SIZE, min(DEFAULT_PARTITION_SIZE, PARTITION_ROWS // max(n_dates, 1)))
+
+
 Progress = Callable[[int, int], None]  # (partitions done, partitions in all)
 
 

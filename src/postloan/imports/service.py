@@ -126,23 +126,27 @@ def _in_file_duplicates(kind: str, typed: pl.DataFrame, problems: Problems) -> p
     return repeats["_row"]
 
 
-def _against_store(conn: object, kind: str, typed: pl.DataFrame, problems: Problems) -> pl.Series:
-    """Rows already stored identically (no-ops); stored with other values -> problems."""
+def _against_store(
+    conn: object, kind: str, typed: pl.DataFrame, problems: Problems
+) -> tuple[pl.Series, int]:
+    """Rows already stored identically (no-ops; their `_row`s), stored with other values ->
+    problems; and how many rows the table holds."""
     table = TABLES.get(kind, kind)
     key = list(KEYS[kind])
     content = _content_columns(kind, typed)
     stored = bulk.read(
         conn, f"SELECT {', '.join(content)} FROM {table}", typed.select(content).schema
     )
+    none = pl.Series("_row", [], dtype=pl.Int64)
     if stored.height == 0:
-        return pl.Series("_row", [], dtype=pl.Int64)
+        return none, 0
     joined = typed.join(stored, on=key, how="inner", suffix="_stored")
     if joined.height == 0:
-        return pl.Series("_row", [], dtype=pl.Int64)
+        return none, stored.height
     others = [c for c in content if c not in key]
     differs = [pl.col(c).ne_missing(pl.col(f"{c}_stored")) for c in others]
     if not differs:
-        return joined["_row"]
+        return joined["_row"], stored.height
     flagged = joined.with_columns(pl.any_horizontal(differs).alias("_changed"))
     changed = flagged.filter(pl.col("_changed"))
     if changed.height:
@@ -158,7 +162,7 @@ def _against_store(conn: object, kind: str, typed: pl.DataFrame, problems: Probl
             ),
         )
         problems.add_rows(rows)
-    return flagged.filter(~pl.col("_changed"))["_row"]
+    return flagged.filter(~pl.col("_changed"))["_row"], stored.height
 
 
 def _orphaned_reversals(typed: pl.DataFrame, problems: Problems) -> None:
@@ -218,13 +222,13 @@ def import_file(kind_word: str, path: Path, url: str) -> ImportResult:
             typed = typed.with_columns(pl.col("id_number").str.to_uppercase())
         typed, warnings = _with_extra(kind, raw, typed)
         repeats = _in_file_duplicates(kind, typed, problems)
-        unchanged = _against_store(conn, kind, typed, problems)
+        unchanged, stored_rows = _against_store(conn, kind, typed, problems)
         if kind == "payments":
             _orphaned_reversals(typed, problems)
         bad_rows = problems.rows()
         skip = pl.concat([repeats, unchanged, bad_rows]).unique()
         good = typed.filter(~pl.col("_row").is_in(skip.implode())).drop("_row")
-        accepted = bulk.ingest(conn, TABLES.get(kind, kind), good)
+        accepted = bulk.ingest_large(conn, TABLES.get(kind, kind), good, stored_rows)
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         bulk.execute(
             conn,

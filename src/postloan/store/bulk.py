@@ -39,6 +39,10 @@ def connect(url: str) -> Iterator[Any]:
         if backend == "sqlite":
             with conn.cursor() as cur:
                 cur.execute("PRAGMA busy_timeout = 30000")
+                # Index pages of large tables must stay cached during bulk inserts: with the
+                # 2 MB default, random-key index inserts thrash (measured 32 s vs 21 s for 4M
+                # payment rows). Pages are allocated only as needed.
+                cur.execute("PRAGMA cache_size = -524288")
         yield conn
     except BaseException:
         conn.rollback()
@@ -72,6 +76,31 @@ def ingest(conn: Any, table: str, frame: pl.DataFrame) -> int:
     with conn.cursor() as cur:
         cur.adbc_ingest(table, frame.to_arrow(), mode="append")
     return frame.height
+
+
+REBUILD_AT = 100_000  # rows; below this, updating indexes row by row is cheap enough
+
+
+def ingest_large(conn: Any, table: str, frame: pl.DataFrame, stored_rows: int) -> int:
+    """Append many rows; when they outnumber the rows already stored, drop the table's
+    secondary indexes first and build them again after (one sorted build instead of millions
+    of random inserts: 12 s instead of 21 s for 4M payments on SQLite). All inside the
+    connection's transaction, so a failure leaves the indexes as they were."""
+    from sqlalchemy.dialects import postgresql, sqlite
+    from sqlalchemy.schema import CreateIndex, DropIndex
+
+    from postloan.store.schema import metadata
+
+    indexes = list(metadata.tables[table].indexes)
+    if frame.height < REBUILD_AT or frame.height < stored_rows or not indexes:
+        return ingest(conn, table, frame)
+    dialect = sqlite.dialect() if backend(conn) == "sqlite" else postgresql.dialect()
+    for index in indexes:
+        execute(conn, str(DropIndex(index).compile(dialect=dialect)))
+    rows = ingest(conn, table, frame)
+    for index in indexes:
+        execute(conn, str(CreateIndex(index).compile(dialect=dialect)))
+    return rows
 
 
 def execute(conn: Any, sql: str, params: tuple[Any, ...] = ()) -> None:
