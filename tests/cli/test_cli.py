@@ -20,23 +20,31 @@ def _postloan(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=300,
-        env={"COLUMNS": "160", "PATH": "/usr/bin:/bin"},
+        env={"COLUMNS": "160", "PATH": "/usr/bin:/bin", "POSTLOAN_DATA_DIR": str(cwd / "data")},
     )
 
 
-def test_demo_then_status_export(tmp_path: Path) -> None:
-    data = tmp_path / "demo"
-    demo = _postloan("demo", "--customers", "300", "--data", str(data), cwd=tmp_path)
+def test_demo_main_job_then_status_and_export(tmp_path: Path) -> None:
+    demo = _postloan("demo", "--customers", "300", "--days", "10", cwd=tmp_path)
     assert demo.returncode == 0, demo.stderr
     assert "M3+" in demo.stdout and "DPD30+ ratio" in demo.stdout
-    assert (data / "loans.csv").exists() and (data / "payments.csv").exists()
+    assert "account status for 10 days" in demo.stdout
+    files = tmp_path / "data" / "demo"
+    assert (files / "loans.csv").exists() and (tmp_path / "data" / "postloan.sqlite").exists()
 
-    out = tmp_path / "status.csv"
-    run = _postloan("status", str(data), "--as-of", "2026-06-30", "--out", str(out), cwd=tmp_path)
+    # What the demo stored for D equals the engine run straight on the files it wrote.
+    stored = tmp_path / "stored.csv"
+    exp = _postloan("export", "account-status", "--as-of", "2026-06-30", "--out", str(stored),
+                    cwd=tmp_path)  # fmt: skip
+    assert exp.returncode == 0, exp.stderr
+    direct = tmp_path / "direct.csv"
+    run = _postloan("status", str(files), "--as-of", "2026-06-30", "--out", str(direct),
+                    cwd=tmp_path)  # fmt: skip
     assert run.returncode == 0, run.stderr
-    written = pl.read_csv(out, infer_schema=False)
-    portfolio, _, _ = read_contract_files(data)
+    assert stored.read_bytes() == direct.read_bytes()
+    portfolio, _, _ = read_contract_files(files)
     expected = account_status(portfolio, date(2026, 6, 30))
+    written = pl.read_csv(direct, infer_schema=False)
     assert written["account_id"].to_list() == expected["account_id"].to_list()
     assert written["dpd"].cast(pl.Int32).to_list() == expected["dpd"].to_list()
 
@@ -44,9 +52,10 @@ def test_demo_then_status_export(tmp_path: Path) -> None:
 def test_demo_is_deterministic(tmp_path: Path) -> None:
     outputs = []
     for name in ("a", "b"):
-        res = _postloan("demo", "--customers", "200", "--data", str(tmp_path / name), cwd=tmp_path)
+        (tmp_path / name).mkdir()
+        res = _postloan("demo", "--customers", "200", "--days", "2", cwd=tmp_path / name)
         assert res.returncode == 0, res.stderr
-        outputs.append((tmp_path / name / "payments.csv").read_bytes())
+        outputs.append((tmp_path / name / "data" / "demo" / "payments.csv").read_bytes())
     assert outputs[0] == outputs[1]
 
 
