@@ -25,10 +25,11 @@ def _postloan(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_demo_main_job_then_status_and_export(tmp_path: Path) -> None:
-    demo = _postloan("demo", "--customers", "300", "--days", "10", cwd=tmp_path)
+    demo = _postloan("demo", "--customers", "300", "--days", "10", "--no-serve", cwd=tmp_path)
     assert demo.returncode == 0, demo.stderr
     assert "M3+" in demo.stdout and "DPD30+ ratio" in demo.stdout
     assert "account status for 10 days" in demo.stdout
+    assert "demo-collector-2026" in demo.stdout, "the demo prints one login per role"
     files = tmp_path / "data" / "demo"
     assert (files / "loans.csv").exists() and (tmp_path / "data" / "postloan.sqlite").exists()
 
@@ -53,7 +54,9 @@ def test_demo_is_deterministic(tmp_path: Path) -> None:
     outputs = []
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
-        res = _postloan("demo", "--customers", "200", "--days", "2", cwd=tmp_path / name)
+        res = _postloan(
+            "demo", "--customers", "200", "--days", "2", "--no-serve", cwd=tmp_path / name
+        )
         assert res.returncode == 0, res.stderr
         outputs.append((tmp_path / name / "data" / "demo" / "payments.csv").read_bytes())
     assert outputs[0] == outputs[1]

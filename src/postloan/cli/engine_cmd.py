@@ -63,9 +63,13 @@ def demo(
     days: int = typer.Option(120, help="Days to backfill, ending on D."),
     seed: int = typer.Option(42, help="Random seed: the same seed gives the same portfolio."),
     policy_file: Path | None = typer.Option(None, "--policy", help="Policy TOML file."),
+    serve: bool = typer.Option(True, "--serve/--no-serve", help="Serve the workbench after."),
+    host: str = typer.Option("127.0.0.1", help="Address to serve on."),
+    port: int = typer.Option(8000, help="Port to serve on."),
 ) -> None:
     """The main job on demo data: generate a portfolio, import it into the store through the
-    validating import, backfill account status for the last DAYS days, print D's summary."""
+    validating import, backfill account status for the last DAYS days, print D's summary,
+    create one demo user per role and serve the web workbench (--no-serve to stop there)."""
     from postloan.cli.store_cmd import run_with_progress
     from postloan.imports.service import import_file
     from postloan.runs.service import date_range
@@ -94,6 +98,11 @@ def demo(
     )
     _print(stored_status(url, day), day, policy)
     console.print(f"[dim]done in {time.perf_counter() - started:.1f} s[/]")
+    from postloan.cli.serve_cmd import demo_logins, serve_app
+
+    demo_logins(url)
+    if serve:
+        serve_app(url, host, port)
 
 
 def _fresh_demo_store() -> str:

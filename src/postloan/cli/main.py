@@ -5,7 +5,9 @@ from __future__ import annotations
 import typer
 
 from postloan.cli import policy_cmd
+from postloan.cli.access_cmd import audit_app, user_app
 from postloan.cli.engine_cmd import demo, status
+from postloan.cli.serve_cmd import serve
 from postloan.cli.store_cmd import db_app, export, import_, run
 
 app = typer.Typer(
@@ -20,6 +22,9 @@ app.add_typer(db_app, name="db")
 app.command("import")(import_)
 app.command()(run)
 app.command()(export)
+app.command()(serve)
+app.add_typer(user_app, name="user")
+app.add_typer(audit_app, name="audit")
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+import postloan.access.tables  # noqa: F401  (registers the access tables on the metadata)
 from postloan.store.schema import metadata
 
 config = context.config

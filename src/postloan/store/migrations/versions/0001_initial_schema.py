@@ -34,7 +34,7 @@ def upgrade() -> None:
         sa.Column("branch_id", sa.String(length=32), nullable=True),
         sa.Column("consent_marketing", sa.Boolean(), nullable=True),
         sa.Column("consent_date", sa.Date(), nullable=True),
-        sa.Column("extra", sa.JSON(), nullable=True),
+        sa.Column("extra", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("customer_id", name=op.f("pk_customers")),
     )
     op.create_table(
@@ -79,7 +79,7 @@ def upgrade() -> None:
         sa.Column("credit_limit", sa.BigInteger(), nullable=False),
         sa.Column("open_date", sa.Date(), nullable=False),
         sa.Column("close_date", sa.Date(), nullable=True),
-        sa.Column("extra", sa.JSON(), nullable=True),
+        sa.Column("extra", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
             ["customer_id"], ["customers.customer_id"], name=op.f("fk_cards_customer_id_customers")
         ),
@@ -123,7 +123,7 @@ def upgrade() -> None:
         sa.Column("currency", sa.String(length=8), nullable=True),
         sa.Column("branch_id", sa.String(length=32), nullable=True),
         sa.Column("officer_id", sa.String(length=64), nullable=True),
-        sa.Column("extra", sa.JSON(), nullable=True),
+        sa.Column("extra", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
             ["customer_id"], ["customers.customer_id"], name=op.f("fk_loans_customer_id_customers")
         ),

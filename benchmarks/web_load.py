@@ -1,0 +1,129 @@
+"""Load test of the customer 360° view with a real HTTP load tool (wrk).
+
+    ./dev bench-web [--customers 71500] [--connections 50] [--seconds 30] [--threads 2]
+
+Builds the demo store (about 100k accounts for 71,500 customers; reused if present), serves the
+app with uvicorn in its own process on 127.0.0.1, logs in as the head-office manager, and lets
+wrk request GET /api/customers/{id} for a rotating list of customers with N concurrent
+connections. A Lua script makes wrk print the p50/p95/p99 latencies. Needs `wrk`
+(`apt-get install wrk`); traffic stays on the loopback address.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+OUT = Path(__file__).parent / "out"
+
+LUA = """
+local ids = {}
+for line in io.lines(os.getenv("POSTLOAN_IDS")) do ids[#ids + 1] = line end
+local token = os.getenv("POSTLOAN_TOKEN")
+local i = 0
+request = function()
+  i = i + 1
+  local id = ids[(i % #ids) + 1]
+  return wrk.format("GET", "/api/customers/" .. id, {["Authorization"] = "Bearer " .. token})
+end
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT requests=%d errors=%d non2xx=%d p50_ms=%.1f p95_ms=%.1f "
+    .. "p99_ms=%.1f max_ms=%.1f rps=%.1f\\n", summary.requests,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status, latency:percentile(50) / 1000, latency:percentile(95) / 1000,
+    latency:percentile(99) / 1000, latency.max / 1000,
+    summary.requests / (summary.duration / 1e6)))
+end
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _post(url: str, body: dict[str, str]) -> dict[str, str]:
+    req = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return json.loads(resp.read())  # type: ignore[no-any-return]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--customers", type=int, default=71_500)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+
+    data = OUT / f"web-{args.customers}"
+    # Several server workers must share the CSRF/session signing secret.
+    env = {
+        **os.environ,
+        "POSTLOAN_DATA_DIR": str(data),
+        "POSTLOAN_WEB_SECRET": os.urandom(16).hex(),
+    }
+    env.pop("POSTLOAN_DATABASE_URL", None)
+    if not (data / "postloan.sqlite").exists():
+        subprocess.run(
+            [sys.executable, "-m", "postloan", "demo", "--customers", str(args.customers),
+             "--days", "30", "--no-serve"],
+            env=env, check=True,
+        )  # fmt: skip
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "postloan.cli.serve_cmd:app_from_env",
+         "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers),
+         "--log-level", "warning"],
+        env=env,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"{base}/openapi.json", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        login = {"username": "manager", "password": "demo-manager-2026"}
+        token = _post(f"{base}/api/auth/login", login)["token"]
+        import sqlite3
+
+        db = sqlite3.connect(data / "postloan.sqlite")
+        ids = [
+            r[0]
+            for r in db.execute("SELECT customer_id FROM customers ORDER BY random() LIMIT 5000")
+        ]
+        db.close()
+        with tempfile.TemporaryDirectory() as tmp:
+            (Path(tmp) / "ids.txt").write_text("\n".join(ids) + "\n")
+            (Path(tmp) / "load.lua").write_text(LUA)
+            result = subprocess.run(
+                ["wrk", "-t", str(args.threads), "-c", str(args.connections),
+                 "-d", f"{args.seconds}s", "--timeout", "10s", "-s", str(Path(tmp) / "load.lua"),
+                 base],
+                env={**env, "POSTLOAN_IDS": str(Path(tmp) / "ids.txt"), "POSTLOAN_TOKEN": token},
+                capture_output=True, text=True, check=True,
+            )  # fmt: skip
+        line = next(x for x in result.stdout.splitlines() if x.startswith("RESULT"))
+        print(f"GET /api/customers/{{id}} (360° view), {args.connections} connections, "
+              f"{args.seconds} s, {args.workers} server workers: {line[7:]}")  # fmt: skip
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()

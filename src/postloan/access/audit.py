@@ -1,0 +1,158 @@
+"""The tamper-evident audit log: an append-only hash chain.
+
+Each entry stores the SHA-256 of its own canonical content, which includes the previous
+entry's hash (the first entry's `prev_hash` is 64 zeros). `verify` recomputes the chain and
+names every entry that was altered, and where entries were deleted or inserted. There is no
+update or delete function. Limits: someone with write access who rewrites the whole tail of
+the chain consistently, or deletes the newest entries, is only caught against an anchored
+`head()` kept elsewhere (pass it to `verify(anchor=...)`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from postloan.access.tables import audit_log
+from postloan.access.times import to_utc
+
+GENESIS_HASH = "0" * 64
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _iso(at: datetime) -> str:
+    return to_utc(at).isoformat(timespec="microseconds")
+
+
+def entry_hash(
+    *,
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    target_type: str | None,
+    target_id: str | None,
+    detail: str,
+    prev_hash: str,
+) -> str:
+    """SHA-256 hex of the entry's canonical JSON (`detail` is the stored JSON text)."""
+    content = {
+        "seq": seq,
+        "at": _iso(at),
+        "actor": actor,
+        "action": action,
+        "target_type": target_type,
+        "target_id": target_id,
+        "detail": detail,
+        "prev_hash": prev_hash,
+    }
+    return hashlib.sha256(canonical_json(content).encode()).hexdigest()
+
+
+def head(conn: Connection) -> tuple[int, str]:
+    """(seq, hash) of the newest entry; (0, GENESIS_HASH) for an empty log."""
+    row = conn.execute(
+        select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
+    ).first()
+    return (0, GENESIS_HASH) if row is None else (row.seq, row.hash)
+
+
+def record(
+    conn: Connection,
+    *,
+    actor: str,
+    action: str,
+    target_type: str | None = None,
+    target_id: str | None = None,
+    detail: dict[str, Any] | None = None,
+    now: datetime,
+) -> int:
+    """Append one entry; returns its seq. Two concurrent writers collide on the primary key
+    (one transaction fails) rather than fork the chain."""
+    last_seq, prev_hash = head(conn)
+    seq = last_seq + 1
+    at = to_utc(now)
+    detail_text = canonical_json(detail or {})
+    digest = entry_hash(
+        seq=seq,
+        at=at,
+        actor=actor,
+        action=action,
+        target_type=target_type,
+        target_id=None if target_id is None else str(target_id),
+        detail=detail_text,
+        prev_hash=prev_hash,
+    )
+    conn.execute(
+        audit_log.insert().values(
+            seq=seq,
+            at=at,
+            actor=actor,
+            action=action,
+            target_type=target_type,
+            target_id=None if target_id is None else str(target_id),
+            detail=detail_text,
+            prev_hash=prev_hash,
+            hash=digest,
+        )
+    )
+    return seq
+
+
+def entries(conn: Connection, *, limit: int = 100, before: int | None = None) -> list[Any]:
+    """Newest entries first (for `audit.view`)."""
+    query = select(audit_log).order_by(audit_log.c.seq.desc()).limit(limit)
+    if before is not None:
+        query = query.where(audit_log.c.seq < before)
+    return list(conn.execute(query).all())
+
+
+def verify(conn: Connection, anchor: tuple[int, str] | None = None) -> list[str]:
+    """Every problem in the chain, one message each naming the seq; empty = intact.
+
+    `anchor` is a `head()` taken earlier and kept elsewhere: its entry must still exist with
+    the same hash (catches deleting the newest entries or rewriting the whole tail)."""
+    problems: list[str] = []
+    prev_seq, prev_hash = 0, GENESIS_HASH
+    anchored_hash: str | None = None
+    for row in conn.execute(select(audit_log).order_by(audit_log.c.seq)):
+        if row.seq != prev_seq + 1:
+            missing = (
+                f"seq {prev_seq + 1}"
+                if row.seq == prev_seq + 2
+                else f"seq {prev_seq + 1}–{row.seq - 1}"
+            )
+            problems.append(f"{missing}: missing (deleted) before seq {row.seq}")
+        if row.prev_hash != prev_hash:
+            problems.append(
+                f"seq {row.seq}: chain break — prev_hash does not match the hash of seq "
+                f"{prev_seq} (an entry was deleted or inserted)"
+            )
+        recomputed = entry_hash(
+            seq=row.seq,
+            at=row.at,
+            actor=row.actor,
+            action=row.action,
+            target_type=row.target_type,
+            target_id=row.target_id,
+            detail=row.detail,
+            prev_hash=row.prev_hash,
+        )
+        if recomputed != row.hash:
+            problems.append(f"seq {row.seq}: altered — content does not match its hash")
+        if anchor is not None and row.seq == anchor[0]:
+            anchored_hash = row.hash
+        prev_seq, prev_hash = row.seq, row.hash
+    if anchor is not None and anchor[0] > 0:
+        if anchored_hash is None:
+            problems.append(f"seq {anchor[0]}: anchored entry missing (deleted)")
+        elif anchored_hash != anchor[1]:
+            problems.append(f"seq {anchor[0]}: hash differs from the anchor (chain rewritten)")
+    return problems

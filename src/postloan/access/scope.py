@@ -1,0 +1,46 @@
+"""Which customers a user may see: the matrix's scope as a SQL clause over `customers`."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, Connection, false, select, true
+
+from postloan.access.permissions import Action, Scope, scope_for
+from postloan.access.tables import assignments
+from postloan.access.users import User
+from postloan.store.schema import customers
+
+
+def customer_scope_clause(
+    user: User, action: Action | str = Action.CUSTOMER_VIEW
+) -> ColumnElement[bool]:
+    """A boolean clause over `customers` true for the customers `user` may `action`.
+
+    all → true; branch → the user's branch (none when the user has no branch); assigned → the
+    customers in `assignments` for the user; refused or disabled user → false.
+    """
+    scope = scope_for(user.role, action) if user.active else None
+    if scope is None:
+        return false()
+    if scope == Scope.ALL:
+        return true()
+    if scope == Scope.BRANCH:
+        if user.branch_id is None:
+            return false()
+        return customers.c.branch_id == user.branch_id
+    assigned = select(assignments.c.customer_id).where(assignments.c.user_id == user.user_id)
+    return customers.c.customer_id.in_(assigned)
+
+
+def can_see_customer(
+    conn: Connection,
+    user: User,
+    customer_id: str,
+    action: Action | str = Action.CUSTOMER_VIEW,
+) -> bool:
+    """True when the customer exists and lies in the user's scope for `action`."""
+    query = (
+        select(customers.c.customer_id)
+        .where(customers.c.customer_id == customer_id)
+        .where(customer_scope_clause(user, action))
+    )
+    return conn.execute(query).first() is not None

@@ -1,0 +1,65 @@
+"""The REST API of postloan (FastAPI; OpenAPI at /docs and /openapi.json).
+
+    from postloan.api.app import create_app
+    app = create_app()            # the configured store (POSTLOAN_DATABASE_URL or data/)
+    uvicorn.run(app)
+
+The app holds the store URL (`app.state.url`) and one SQLAlchemy engine; whole-portfolio work
+(imports, runs) goes through the existing services, which use ADBC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+
+import postloan
+from postloan.api.errors import install_error_handlers
+from postloan.api.routes import accounts, auth, customers, imports, policy, runs
+from postloan.api.runs_tracker import RunTracker
+from postloan.store.db import engine_for, ready
+
+DESCRIPTION = """\
+Post-loan management (贷后管理): customers' 360° view, account status, imports, daily runs and
+the policy.
+
+Authenticate with `POST /api/auth/login`, then send `Authorization: Bearer <token>` (pages use
+the HttpOnly session cookie). Every route checks the permission matrix (`docs/permissions.md`);
+customers outside the user's data scope answer 404. Personal data is masked per role; a full
+value needs `POST /api/customers/{id}/reveal` with a reason, which is audited.
+
+Errors are always `{"error": {"code", "message", "field"}}`; amounts are strings with 2
+decimals, dates ISO 8601.
+"""
+
+
+def create_app(url: str | None = None, policy_path: str | Path | None = None) -> FastAPI:
+    """The API over the store at `url` (default: the configured store, migrated).
+
+    `policy_path` is where `PUT /api/policy` writes the policy (default: `POSTLOAN_POLICY`,
+    else `<data dir>/policy.toml`)."""
+    app = FastAPI(
+        title="postloan",
+        version=getattr(postloan, "__version__", "0.1.0"),
+        description=DESCRIPTION,
+        lifespan=_lifespan,
+    )
+    app.state.url = ready(url)
+    app.state.engine = engine_for(app.state.url)
+    app.state.policy_path = Path(policy_path) if policy_path else None
+    app.state.runs = RunTracker()
+    install_error_handlers(app)
+    for module in (auth, customers, accounts, imports, runs, policy):
+        app.include_router(module.router)
+
+    return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    app.state.runs.join(timeout=60)
+    app.state.engine.dispose()

@@ -1,0 +1,77 @@
+"""Authentication and permission dependencies.
+
+The API takes a bearer token (``Authorization: Bearer <token>``); pages send the HttpOnly
+session cookie. Both resolve through `postloan.access.tokens.resolve_token`. `require(action)`
+checks the permission matrix (`postloan.access.permissions.can`) and hands the route the
+`User`; row-level scope is the route's job (out-of-scope rows answer 404, never 403).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Connection, Engine
+
+from postloan.access.permissions import Action, can
+from postloan.access.tokens import resolve_token
+from postloan.access.users import User
+from postloan.api.errors import Forbidden, Unauthorized
+
+SESSION_COOKIE = "postloan_session"
+
+bearer = HTTPBearer(auto_error=False, description="A token from POST /api/auth/login")
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_conn(engine: Engine = Depends(get_engine)) -> Iterator[Connection]:
+    """A connection for the request; routes commit what they write."""
+    with engine.connect() as conn:
+        yield conn
+
+
+def request_token(
+    request: Request, credentials: HTTPAuthorizationCredentials | None
+) -> str | None:
+    if credentials and credentials.scheme.lower() == "bearer" and credentials.credentials:
+        return credentials.credentials
+    return request.cookies.get(SESSION_COOKIE) or None
+
+
+def current_user(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+    engine: Engine = Depends(get_engine),
+) -> User:
+    token = request_token(request, credentials)
+    if not token:
+        raise Unauthorized("authentication required: send a bearer token or the session cookie")
+    with engine.connect() as conn:
+        user = resolve_token(conn, token, now())
+        conn.commit()
+    if user is None or not user.active:
+        raise Unauthorized("the token is invalid, expired or revoked")
+    return user
+
+
+def require(action: Action | str) -> Callable[..., User]:
+    """A dependency: the authenticated user, if their role may perform `action` (else 403)."""
+    wanted = Action(action)
+
+    def dependency(user: User = Depends(current_user)) -> User:
+        if not can(user.role, wanted):
+            raise Forbidden(f"role {user.role} may not {wanted}", code="forbidden")
+        return user
+
+    dependency.__name__ = f"require_{str(wanted).replace('.', '_')}"
+    return dependency

@@ -1,0 +1,223 @@
+"""Typed domain errors and the one JSON error shape of the API.
+
+Every error answer is ``{"error": {"code": ..., "message": ..., "field": ...}}``: `code` is a
+stable machine word, `message` is for people, `field` names the request field at fault (or is
+null). Bad input is never a 500: request validation names the field (422), policies name the
+parameter (422), unreadable uploads are 400.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from postloan.access.errors import (
+    AccountLocked,
+    AuthenticationFailed,
+    ConsentRequired,
+    PermissionDenied,
+    ReasonRequired,
+    UnknownUser,
+    UserExists,
+    WeakPassword,
+)
+from postloan.imports.service import ImportFileError
+from postloan.policy import PolicyError
+
+log = logging.getLogger(__name__)
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    field: str | None = None
+    problems: list[dict[str, str]] | None = None
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class ApiError(Exception):
+    """A domain error with its HTTP status."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        code: str | None = None,
+        problems: list[dict[str, str]] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.problems = problems
+        if code:
+            self.code = code
+
+
+class BadRequest(ApiError):
+    status = 400
+    code = "bad_request"
+
+
+class Unauthorized(ApiError):
+    status = 401
+    code = "unauthenticated"
+
+
+class Forbidden(ApiError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(ApiError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(ApiError):
+    status = 409
+    code = "conflict"
+
+
+class Invalid(ApiError):
+    status = 422
+    code = "invalid"
+
+
+# Documented on every route, so clients (and schemathesis) know the error shape.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": text}
+    for status, text in (
+        (400, "Bad request"),
+        (401, "Not authenticated"),
+        (403, "Not permitted for this role"),
+        (404, "Not found (or outside the user's data scope)"),
+        (409, "Conflict"),
+        (422, "Invalid input; `field` names it"),
+    )
+}
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+}
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    field: str | None = None,
+    problems: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    detail: dict[str, Any] = {"code": code, "message": message, "field": field}
+    if problems is not None:
+        detail["problems"] = problems
+    return JSONResponse({"error": detail}, status_code=status, headers=headers)
+
+
+def _field_name(loc: tuple[Any, ...] | list[Any]) -> str | None:
+    """("query", "page_size") -> "page_size"; ("body", "to") -> "to";
+    ("body", "rules", 0, "x") -> "rules[0].x"."""
+    parts = list(loc)
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie", "form"):
+        parts = parts[1:]
+    text = ""
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text or None
+
+
+def _validation_message(err: dict[str, Any]) -> str:
+    msg = str(err.get("msg", "invalid value"))
+    return msg.removeprefix("Value error, ")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return error_response(exc.status, exc.code, exc.message, exc.field, exc.problems, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = list(exc.errors())
+        problems = [
+            {"field": _field_name(e.get("loc", ())) or "(request)", "reason": _validation_message(e)}
+            for e in errors
+        ]
+        first = problems[0] if problems else {"field": "(request)", "reason": "invalid request"}
+        field = first["field"] if first["field"] != "(request)" else None
+        message = f"{first['field']}: {first['reason']}" if field else first["reason"]
+        return error_response(422, "invalid", message, field, problems)
+
+    @app.exception_handler(PolicyError)
+    async def _policy(_request: Request, exc: PolicyError) -> JSONResponse:
+        problems = [{"field": p.parameter, "reason": p.reason} for p in exc.problems]
+        first = exc.problems[0] if exc.problems else None
+        return error_response(
+            422,
+            "invalid_policy",
+            str(first) if first else "invalid policy",
+            first.parameter if first else None,
+            problems,
+        )
+
+    @app.exception_handler(ImportFileError)
+    async def _import_file(_request: Request, exc: ImportFileError) -> JSONResponse:
+        return error_response(400, "unreadable_file", str(exc), "file")
+
+    access_errors: dict[type[Exception], tuple[int, str, str | None]] = {
+        AccountLocked: (401, "account_locked", None),
+        AuthenticationFailed: (401, "authentication_failed", None),
+        PermissionDenied: (403, "forbidden", None),
+        ConsentRequired: (403, "consent_required", None),
+        ReasonRequired: (422, "reason_required", "reason"),
+        WeakPassword: (422, "weak_password", "password"),
+        UserExists: (409, "user_exists", "username"),
+        UnknownUser: (404, "not_found", None),
+    }
+
+    async def _access(_request: Request, exc: Exception) -> JSONResponse:
+        for kind, (status, code, field) in access_errors.items():
+            if isinstance(exc, kind):
+                headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+                return error_response(status, code, str(exc), field, None, headers)
+        return error_response(400, "bad_request", str(exc))
+
+    for kind in access_errors:
+        app.add_exception_handler(kind, _access)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "error")
+        headers = dict(exc.headers) if exc.headers else None
+        return error_response(exc.status_code, code, str(exc.detail), None, None, headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error", exc_info=exc)
+        return error_response(500, "internal", "internal error; the server log has details")

@@ -1,0 +1,149 @@
+"""Runs: start a daily run or a backfill (in the background), list them, follow one."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Connection, Engine, func, select
+
+from postloan.access import audit
+from postloan.access.permissions import Action
+from postloan.access.users import User
+from postloan.api.deps import get_conn, get_engine, now, require
+from postloan.api.errors import ERROR_RESPONSES, Invalid, NotFound
+from postloan.api.routes.policy import effective_policy
+from postloan.api.util import Page, as_date
+from postloan.runs.service import date_range
+from postloan.store.schema import runs
+
+router = APIRouter(prefix="/api/runs", tags=["runs"], responses=ERROR_RESPONSES)
+
+MAX_DATES = 1096  # three years of business dates in one backfill
+
+
+class RunIn(BaseModel):
+    """Either `as_of` (a daily run) or `from` and `to` (a backfill, inclusive)."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+    as_of: date | None = None
+    from_: date | None = Field(None, alias="from")
+    to: date | None = None
+
+
+class Progress(BaseModel):
+    dates_done: int
+    dates_total: int
+
+
+class RunOut(BaseModel):
+    run_id: int
+    kind: str
+    date_from: date
+    date_to: date
+    policy_version: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    rows: int | None = None
+    timings: dict[str, Any] | None = None
+    error: str | None = None
+    progress: Progress
+
+
+class RunPage(Page):
+    items: list[RunOut]
+
+
+class Started(BaseModel):
+    run_id: int
+    dates: int
+
+
+def _dates(body: RunIn) -> list[date]:
+    if body.as_of is not None:
+        if body.from_ is not None or body.to is not None:
+            raise Invalid("give either as_of, or from and to — not both", field="as_of")
+        return [body.as_of]
+    if body.from_ is None:
+        raise Invalid("give as_of, or from and to", field="from" if body.to else "as_of")
+    if body.to is None:
+        raise Invalid("a backfill needs to as well as from", field="to")
+    if body.to < body.from_:
+        raise Invalid("to is before from", field="to")
+    days = (body.to - body.from_).days + 1
+    if days > MAX_DATES:
+        raise Invalid(f"at most {MAX_DATES} dates in one run (asked {days})", field="to")
+    return date_range(body.from_, body.to)
+
+
+@router.post("", response_model=Started, status_code=202)
+def start_run(
+    request: Request,
+    body: RunIn = Body(examples=[{"as_of": "2026-06-30"}, {"from": "2026-06-01", "to": "2026-06-30"}]),
+    user: User = Depends(require(Action.RUN_START)),
+    engine: Engine = Depends(get_engine),
+) -> Started:
+    """Start computing account status for the dates under the effective policy; returns at
+    once with the run id (409 while another API run is in progress)."""
+    dates = _dates(body)
+    policy, _ = effective_policy(request)
+    run_id = request.app.state.runs.start(request.app.state.url, engine, dates, policy)
+    with engine.connect() as conn:
+        audit.record(
+            conn, actor=user.username, action="run.start", target_type="run",
+            target_id=str(run_id),
+            detail={"from": dates[0].isoformat(), "to": dates[-1].isoformat(),
+                    "policy_version": policy.version},
+            now=now(),
+        )  # fmt: skip
+        conn.commit()
+    return Started(run_id=run_id, dates=len(dates))
+
+
+def _run_out(request: Request, row: Any) -> RunOut:
+    values = dict(row._mapping)
+    first, last = as_date(values["date_from"]), as_date(values["date_to"])
+    assert first is not None and last is not None
+    total = (last - first).days + 1
+    job = request.app.state.runs.progress(values["run_id"])
+    if values["status"] == "succeeded":
+        done = total
+    elif job is not None:
+        done, total = job.dates_done, job.dates_total
+    else:
+        done = 0
+    return RunOut(**values, progress=Progress(dates_done=done, dates_total=total))
+
+
+@router.get("", response_model=RunPage)
+def list_runs(
+    request: Request,
+    page: int = Query(1, ge=1, le=1_000_000),
+    page_size: int = Query(20, ge=1, le=200),
+    _user: User = Depends(require(Action.RUN_VIEW)),
+    conn: Connection = Depends(get_conn),
+) -> RunPage:
+    """Runs, newest first."""
+    total = conn.execute(select(func.count()).select_from(runs)).scalar_one()
+    rows = conn.execute(
+        select(runs).order_by(runs.c.run_id.desc()).limit(page_size).offset((page - 1) * page_size)
+    ).all()
+    items = [_run_out(request, row) for row in rows]
+    return RunPage(items=items, total=total, page=page, page_size=page_size)
+
+
+@router.get("/{run_id}", response_model=RunOut)
+def get_run(
+    request: Request,
+    run_id: int = Path(ge=1, le=2**31 - 1),
+    _user: User = Depends(require(Action.RUN_VIEW)),
+    conn: Connection = Depends(get_conn),
+) -> RunOut:
+    """One run: status, and progress (dates done / total) while it runs."""
+    row = conn.execute(select(runs).where(runs.c.run_id == run_id)).first()
+    if row is None:
+        raise NotFound(f"no run {run_id}", field="run_id")
+    return _run_out(request, row)

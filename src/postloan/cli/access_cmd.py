@@ -1,0 +1,167 @@
+"""`postloan user ...` (create, disable, reset-password, list) and `postloan audit verify`.
+
+Every user change writes an audit entry with actor "cli". Exit codes: 0 done; 1 refused
+(unknown user, existing username, weak password) or, for `audit verify`, problems found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import Connection
+
+from postloan.access import audit
+from postloan.access.errors import AccessError
+from postloan.access.roles import Role
+from postloan.access.users import create_user, disable_user, list_users, reset_password
+from postloan.store.db import engine_for, ready
+
+CLI_ACTOR = "cli"
+
+user_app = typer.Typer(help="Manage users (用户): create, disable, reset password, list.")
+audit_app = typer.Typer(help="The tamper-evident audit log (审计日志).")
+
+
+@contextmanager
+def _transaction() -> Iterator[Connection]:
+    engine = engine_for(ready())
+    try:
+        with engine.begin() as conn:
+            yield conn
+    finally:
+        engine.dispose()
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    typer.echo(f"error: {exc}", err=True)
+    return typer.Exit(1)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@user_app.command("create")
+def create(
+    username: Annotated[str, typer.Option(help="Login name (unique).")],
+    role: Annotated[Role, typer.Option(help="The user's role.")],
+    password: Annotated[
+        str,
+        typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="Password."),
+    ],
+    branch: Annotated[str | None, typer.Option(help="Branch id, e.g. BR01.")] = None,
+    team: Annotated[str | None, typer.Option(help="Team (collectors).")] = None,
+    display_name: Annotated[str | None, typer.Option(help="Name shown in the UI.")] = None,
+) -> None:
+    """Create an active user."""
+    now = _now()
+    try:
+        with _transaction() as conn:
+            user = create_user(
+                conn,
+                username=username,
+                password=password,
+                role=role,
+                branch_id=branch,
+                team=team,
+                display_name=display_name,
+                now=now,
+            )
+            audit.record(
+                conn,
+                actor=CLI_ACTOR,
+                action="user.create",
+                target_type="user",
+                target_id=user.username,
+                detail={"role": user.role.value, "branch_id": branch, "team": team},
+                now=now,
+            )
+    except (AccessError, ValueError) as exc:
+        raise _fail(exc) from None
+    typer.echo(f"created user {user.username} ({user.role.value}, id {user.user_id})")
+
+
+@user_app.command("disable")
+def disable(username: Annotated[str, typer.Argument(help="Login name.")]) -> None:
+    """Disable a user (kept for the audit trail) and revoke their tokens."""
+    try:
+        with _transaction() as conn:
+            disable_user(conn, username)
+            audit.record(
+                conn,
+                actor=CLI_ACTOR,
+                action="user.disable",
+                target_type="user",
+                target_id=username,
+                now=_now(),
+            )
+    except AccessError as exc:
+        raise _fail(exc) from None
+    typer.echo(f"disabled user {username}")
+
+
+@user_app.command("reset-password")
+def reset_password_(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    password: Annotated[
+        str,
+        typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="Password."),
+    ],
+) -> None:
+    """Set a new password; clears a lock-out and revokes the user's tokens."""
+    try:
+        with _transaction() as conn:
+            reset_password(conn, username, password)
+            audit.record(
+                conn,
+                actor=CLI_ACTOR,
+                action="user.reset_password",
+                target_type="user",
+                target_id=username,
+                now=_now(),
+            )
+    except (AccessError, ValueError) as exc:
+        raise _fail(exc) from None
+    typer.echo(f"password reset for {username}")
+
+
+@user_app.command("list")
+def list_() -> None:
+    """List users (never their password hashes)."""
+    with _transaction() as conn:
+        users = list_users(conn)
+    table = Table(title="Users (用户)")
+    for column in ("id", "username", "role", "branch", "team", "display name", "active"):
+        table.add_column(column)
+    for user in users:
+        table.add_row(
+            str(user.user_id),
+            user.username,
+            user.role.value,
+            user.branch_id or "",
+            user.team or "",
+            user.display_name or "",
+            "yes" if user.active else "no",
+        )
+    Console().print(table)
+
+
+@audit_app.command("verify")
+def verify() -> None:
+    """Check the hash chain: exit 0 and print OK when intact, else list problems, exit 1."""
+    with _transaction() as conn:
+        problems = audit.verify(conn)
+        last_seq, _ = audit.head(conn)
+    if not problems:
+        typer.echo(f"OK: audit log intact ({last_seq} entries)")
+        return
+    typer.echo(f"audit log: {len(problems)} problem{'s' if len(problems) != 1 else ''}")
+    for problem in problems:
+        typer.echo(f"  {problem}")
+    raise typer.Exit(1)

@@ -1,0 +1,331 @@
+"""The workbench's reads: dashboard figures, customer search and 360° view, run history.
+
+Every read of customer data goes through `postloan.access.customer_scope_clause`, so a page
+can only show what the user's role and data scope allow. Aggregates run in the database (one
+GROUP BY per chart) — the dashboard never loads the portfolio into Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, and_, case, distinct, func, or_, select
+
+from postloan.access import Action, User, customer_scope_clause, mask_customer, scope_for
+from postloan.reports.summary import NON_PERFORMING, RISK_CLASSES
+from postloan.store.schema import account_status, cards, customers, events, loans, runs
+
+SEARCH_LIMIT = 50
+TREND_DATES = 120  # the DPD30+ trend shows at most this many latest stored dates
+EVENT_LIMIT = 50
+
+
+def _scoped_status(user: User, action: Action) -> Any:
+    """account_status rows of the customers in `user`'s scope for `action`."""
+    scope = scope_for(user.role, action)
+    if scope is not None and scope.value == "all":
+        return None  # no filter: the whole portfolio (no join needed)
+    return account_status.c.customer_id.in_(
+        select(customers.c.customer_id).where(customer_scope_clause(user, action))
+    )
+
+
+@dataclass
+class Dashboard:
+    as_of: date | None
+    accounts: int = 0
+    outstanding: int = 0
+    overdue: int = 0
+    dpd30_ratio: float = 0.0
+    npl_ratio: float = 0.0
+    by_bucket: list[dict[str, Any]] = field(default_factory=list)
+    by_class: list[dict[str, Any]] = field(default_factory=list)
+    by_branch: list[dict[str, Any]] = field(default_factory=list)
+    trend: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _as_date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def dashboard(conn: Connection, user: User) -> Dashboard:
+    """Headline figures at the latest stored date, within the user's dashboard scope."""
+    scoped = _scoped_status(user, Action.DASHBOARD_VIEW)
+    latest = _as_date(conn.execute(select(func.max(account_status.c.as_of))).scalar())
+    result = Dashboard(as_of=latest)
+    if latest is None:
+        return result
+    at_latest = account_status.c.as_of == latest
+    where = at_latest if scoped is None else and_(at_latest, scoped)
+    s = account_status.c
+
+    bucket_rows = conn.execute(
+        select(
+            s.bucket,
+            func.count().label("accounts"),
+            func.coalesce(func.sum(s.outstanding_principal), 0).label("outstanding"),
+            func.coalesce(func.sum(s.overdue_amount), 0).label("overdue"),
+            func.min(s.dpd).label("min_dpd"),
+        )
+        .where(where)
+        .group_by(s.bucket)
+        .order_by(func.min(s.dpd))
+    ).all()
+    result.by_bucket = [
+        {
+            "bucket": r.bucket,
+            "accounts": int(r.accounts),
+            "outstanding": int(r.outstanding),
+            "overdue": int(r.overdue),
+        }
+        for r in bucket_rows
+    ]
+    class_rows = {
+        r.risk_class: r
+        for r in conn.execute(
+            select(
+                s.risk_class,
+                func.count().label("accounts"),
+                func.coalesce(func.sum(s.outstanding_principal), 0).label("outstanding"),
+            )
+            .where(where)
+            .group_by(s.risk_class)
+        ).all()
+    }
+    result.by_class = [
+        {
+            "risk_class": name,
+            "accounts": int(class_rows[name].accounts) if name in class_rows else 0,
+            "outstanding": int(class_rows[name].outstanding) if name in class_rows else 0,
+        }
+        for name in RISK_CLASSES
+    ]
+    branch_rows = conn.execute(
+        select(
+            func.coalesce(customers.c.branch_id, "-").label("branch"),
+            func.count().label("accounts"),
+            func.coalesce(func.sum(s.outstanding_principal), 0).label("outstanding"),
+        )
+        .select_from(account_status.join(customers, customers.c.customer_id == s.customer_id))
+        .where(where)
+        .group_by(func.coalesce(customers.c.branch_id, "-"))
+        .order_by(func.coalesce(customers.c.branch_id, "-"))
+    ).all()
+    result.by_branch = [
+        {"branch": r.branch, "accounts": int(r.accounts), "outstanding": int(r.outstanding)}
+        for r in branch_rows
+    ]
+    result.accounts = sum(b["accounts"] for b in result.by_bucket)
+    result.outstanding = sum(b["outstanding"] for b in result.by_bucket)
+    result.overdue = sum(b["overdue"] for b in result.by_bucket)
+    npl = sum(c["outstanding"] for c in result.by_class if c["risk_class"] in NON_PERFORMING)
+    result.npl_ratio = npl / result.outstanding if result.outstanding else 0.0
+
+    recent = (
+        select(s.as_of.label("d")).distinct().order_by(s.as_of.desc()).limit(TREND_DATES)
+    ).subquery()
+    trend_where: ColumnElement[bool] = s.as_of.in_(select(recent.c.d))
+    if scoped is not None:
+        trend_where = and_(trend_where, scoped)
+    trend_rows = conn.execute(
+        select(
+            s.as_of,
+            func.coalesce(func.sum(s.outstanding_principal), 0).label("total"),
+            func.coalesce(func.sum(case((s.dpd >= 30, s.outstanding_principal), else_=0)), 0).label(
+                "dpd30"
+            ),
+        )
+        .where(trend_where)
+        .group_by(s.as_of)
+        .order_by(s.as_of)
+    ).all()
+    result.trend = [
+        {
+            "as_of": _as_date(r.as_of),
+            "ratio": int(r.dpd30) / int(r.total) if int(r.total) else 0.0,
+        }
+        for r in trend_rows
+    ]
+    if result.trend and result.trend[-1]["as_of"] == latest:
+        result.dpd30_ratio = result.trend[-1]["ratio"]
+    return result
+
+
+def search_customers(conn: Connection, user: User, query: str) -> list[dict[str, Any]]:
+    """Customers in the user's search scope matching id prefix, name part, mobile or ID number
+    (exact); masked for the user's role."""
+    q = query.strip()
+    clause = customer_scope_clause(user, Action.CUSTOMER_SEARCH)
+    stmt = select(
+        customers.c.customer_id,
+        customers.c.name,
+        customers.c.branch_id,
+        customers.c.phone,
+        customers.c.id_number,
+    ).where(clause)
+    if q:
+        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(
+            or_(
+                customers.c.customer_id.like(f"{escaped}%", escape="\\"),
+                customers.c.name.like(f"%{escaped}%", escape="\\"),
+                customers.c.phone == q,
+                customers.c.id_number == q.upper(),
+            )
+        )
+    rows = conn.execute(stmt.order_by(customers.c.customer_id).limit(SEARCH_LIMIT)).all()
+    return [mask_customer(dict(r._mapping), user.role) for r in rows]
+
+
+@dataclass
+class Customer360:
+    customer: dict[str, Any]
+    accounts: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+    as_of: date | None
+    show_accounts: bool
+
+
+def customer_360(conn: Connection, user: User, customer_id: str) -> Customer360 | None:
+    """The customer (masked), their accounts with the latest stored status, recent events;
+    None when the customer does not exist or lies outside the user's scope."""
+    row = conn.execute(
+        select(customers)
+        .where(customers.c.customer_id == customer_id)
+        .where(customer_scope_clause(user, Action.CUSTOMER_VIEW))
+    ).first()
+    if row is None:
+        return None
+    record = {k: v for k, v in row._mapping.items() if k != "extra"}
+    masked = mask_customer(record, user.role)
+    show_accounts = scope_for(user.role, Action.ACCOUNT_VIEW) is not None
+    accounts: list[dict[str, Any]] = []
+    latest: date | None = None
+    if show_accounts:
+        latest = _as_date(
+            conn.execute(
+                select(func.max(account_status.c.as_of)).where(
+                    account_status.c.customer_id == customer_id
+                )
+            ).scalar()
+        )
+        status: dict[str, Any] = {}
+        if latest is not None:
+            status = {
+                r.account_id: r
+                for r in conn.execute(
+                    select(account_status).where(
+                        account_status.c.customer_id == customer_id,
+                        account_status.c.as_of == latest,
+                    )
+                ).all()
+            }
+        ids = [
+            (r.loan_id, "loan")
+            for r in conn.execute(
+                select(loans.c.loan_id).where(loans.c.customer_id == customer_id)
+            ).all()
+        ] + [
+            (r.card_id, "card")
+            for r in conn.execute(
+                select(cards.c.card_id).where(cards.c.customer_id == customer_id)
+            ).all()
+        ]
+        for account_id, kind in sorted(ids):
+            st = status.get(account_id)
+            accounts.append(
+                {
+                    "account_id": account_id,
+                    "type": kind,
+                    "outstanding": None if st is None else int(st.outstanding_principal),
+                    "overdue": None if st is None else int(st.overdue_amount),
+                    "dpd": None if st is None else int(st.dpd),
+                    "bucket": None if st is None else st.bucket,
+                    "risk_class": None if st is None else st.risk_class,
+                }
+            )
+    event_rows = conn.execute(
+        select(events.c.date, events.c.type, events.c.amount, events.c.account_id)
+        .where(events.c.customer_id == customer_id)
+        .order_by(events.c.date.desc())
+        .limit(EVENT_LIMIT)
+    ).all()
+    return Customer360(
+        customer=masked,
+        accounts=accounts,
+        events=[dict(r._mapping) for r in event_rows],
+        as_of=latest,
+        show_accounts=show_accounts,
+    )
+
+
+@dataclass
+class RunRow:
+    run_id: int
+    kind: str
+    date_from: date
+    date_to: date
+    status: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    rows: int | None
+    policy_version: str
+    dates_total: int
+    dates_done: int
+    error: str | None
+
+    @property
+    def percent(self) -> int:
+        if self.status == "succeeded":
+            return 100
+        return int(100 * self.dates_done / self.dates_total) if self.dates_total else 0
+
+
+def _run_row(conn: Connection, r: Any, tracker: Any) -> RunRow:
+    first, last = _as_date(r.date_from), _as_date(r.date_to)
+    assert first is not None and last is not None
+    total = (last - first).days + 1
+    done = total if r.status == "succeeded" else 0
+    if r.status == "running":
+        job = tracker.progress(r.run_id) if tracker is not None else None
+        if job is not None:
+            done, total = job.dates_done, job.dates_total or total
+        else:
+            # A run started elsewhere (the CLI): it commits date windows as it goes, so the
+            # dates already stored under its id are its progress.
+            done = int(
+                conn.execute(
+                    select(func.count(distinct(account_status.c.as_of))).where(
+                        account_status.c.run_id == r.run_id
+                    )
+                ).scalar()
+                or 0
+            )
+    return RunRow(
+        run_id=int(r.run_id),
+        kind=r.kind,
+        date_from=first,
+        date_to=last,
+        status=r.status,
+        started_at=r.started_at,
+        finished_at=r.finished_at,
+        rows=r.rows,
+        policy_version=r.policy_version,
+        dates_total=total,
+        dates_done=min(done, total),
+        error=r.error,
+    )
+
+
+def run_history(conn: Connection, tracker: Any = None, limit: int = 50) -> list[RunRow]:
+    rows = conn.execute(select(runs).order_by(runs.c.run_id.desc()).limit(limit)).all()
+    return [_run_row(conn, r, tracker) for r in rows]
+
+
+def run_one(conn: Connection, run_id: int, tracker: Any = None) -> RunRow | None:
+    r = conn.execute(select(runs).where(runs.c.run_id == run_id)).first()
+    return None if r is None else _run_row(conn, r, tracker)

@@ -1,0 +1,353 @@
+"""The workbench's pages (server-rendered Jinja2; htmx for partial updates)."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from postloan.access import (
+    AccountLocked,
+    Action,
+    AuthenticationFailed,
+    PermissionDenied,
+    ReasonRequired,
+    User,
+    authenticate,
+    can,
+    issue_token,
+    reveal,
+    revoke_token,
+    scope_for,
+)
+from postloan.access.reveal import REVEALABLE_FIELDS
+from postloan.web import data
+from postloan.web.charts import CAPTIONS, all_charts
+from postloan.web.i18n import (
+    LANG_COOKIE,
+    LANGS,
+    bucket_label,
+    class_label,
+    normalise,
+    role_name,
+    translate,
+)
+from postloan.web.security import (
+    CSRF_FIELD,
+    PRE_SESSION_COOKIE,
+    SESSION_COOKIE,
+    csrf_for,
+    csrf_ok,
+    current_user,
+    engine,
+    is_https,
+    now,
+    session_token,
+)
+
+TEMPLATES = Path(__file__).parent / "templates"
+SESSION_MAX_AGE = 12 * 3600
+
+_env = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+templates = Jinja2Templates(env=_env)
+router = APIRouter(include_in_schema=False)
+
+
+def _money(minor: int | None) -> str:
+    if minor is None:
+        return "-"
+    sign = "-" if minor < 0 else ""
+    yuan, fen = divmod(abs(int(minor)), 100)
+    return f"{sign}{yuan:,}.{fen:02d}"
+
+
+def _percent(ratio: float) -> str:
+    return f"{100 * ratio:.2f}%"
+
+
+def lang_of(request: Request) -> str:
+    return normalise(request.cookies.get(LANG_COOKIE))
+
+
+def _render(
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    status_code: int = 200,
+    user: User | None = None,
+) -> HTMLResponse:
+    lang = lang_of(request)
+    ctx: dict[str, Any] = {
+        "lang": lang,
+        "other_lang": "en" if lang == "zh-CN" else "zh-CN",
+        "t": lambda key, **v: translate(lang, key, **v),
+        "role_name": lambda role: role_name(lang, role),
+        "bucket_label": lambda b: bucket_label(lang, b),
+        "class_label": lambda c: class_label(lang, c),
+        "money": _money,
+        "percent": _percent,
+        "user": user,
+        "can": (lambda action: can(user.role, action)) if user else (lambda action: False),
+        "csrf": csrf_for(request),
+        "csrf_field": CSRF_FIELD,
+    }
+    ctx.update(context or {})
+    return templates.TemplateResponse(request, name, ctx, status_code=status_code)
+
+
+def _is_htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _to_login(request: Request) -> Response:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    location = f"/login?next={quote(target)}"
+    if _is_htmx(request):
+        return Response(status_code=200, headers={"HX-Redirect": location})
+    return RedirectResponse(location, status_code=303)
+
+
+def _forbidden(request: Request, user: User | None, key: str = "error.forbidden") -> HTMLResponse:
+    return _render(request, "error.html", {"message_key": key}, status_code=403, user=user)
+
+
+def _not_found(request: Request, user: User | None) -> HTMLResponse:
+    return _render(request, "error.html", {"message_key": "error.not_found"}, 404, user=user)
+
+
+def _safe_next(target: str | None) -> str:
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+# --- login, logout, language ---------------------------------------------------------------
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str = "/") -> Response:
+    existing = request.cookies.get(PRE_SESSION_COOKIE)
+    fresh = not existing
+    binding = existing or secrets.token_urlsafe(24)
+    response = _render(
+        request,
+        "login.html",
+        {"next": _safe_next(next), "csrf": csrf_for(request, binding), "error_key": None},
+    )
+    if fresh:
+        response.set_cookie(
+            PRE_SESSION_COOKIE,
+            binding,
+            httponly=True,
+            samesite="strict",
+            secure=is_https(request),
+            path="/",
+        )
+    return response
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    if not await csrf_ok(request):
+        return _forbidden(request, None)
+    form = await request.form()
+    username = str(form.get("username") or "").strip()
+    password = str(form.get("password") or "")
+    target = _safe_next(str(form.get("next") or "/"))
+    error_key = None
+    token = None
+    with engine(request).begin() as conn:  # commits failure counters too
+        try:
+            user = authenticate(conn, username, password, now())
+            token = issue_token(conn, user.user_id, "session", now())
+        except AccountLocked:
+            error_key = "login.locked"
+        except AuthenticationFailed:
+            error_key = "login.failed"
+    if token is None:
+        return _render(
+            request,
+            "login.html",
+            {"next": target, "error_key": error_key, "username": username},
+            status_code=401,
+        )
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=SESSION_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=is_https(request),
+        path="/",
+    )
+    response.delete_cookie(PRE_SESSION_COOKIE, path="/")
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    if not await csrf_ok(request):
+        return _forbidden(request, current_user(request))
+    token = session_token(request)
+    if token:
+        with engine(request).begin() as conn:
+            revoke_token(conn, token)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/lang/{code}")
+def switch_language(request: Request, code: str) -> Response:
+    lang = normalise(code)
+    if lang not in LANGS:  # pragma: no cover - normalise always answers a supported one
+        lang = LANGS[0]
+    referer = request.headers.get("referer")
+    target = "/"
+    if referer:
+        parts = urlsplit(referer)
+        if parts.netloc == request.url.netloc:
+            target = _safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/", httponly=True
+    )
+    return response
+
+
+# --- dashboard -----------------------------------------------------------------------------
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request) -> Response:
+    user = current_user(request)
+    if user is None:
+        return _to_login(request)
+    lang = lang_of(request)
+    context: dict[str, Any] = {"dashboard": None, "charts": None, "customers": None}
+    scope = scope_for(user.role, Action.DASHBOARD_VIEW)
+    if scope is not None:
+        with engine(request).connect() as conn:
+            board = data.dashboard(conn, user)
+        context.update(
+            dashboard=board,
+            scope_key=f"scope.{scope.value}",
+            charts=all_charts(board, lang) if board.as_of else None,
+            captions=CAPTIONS,
+        )
+    elif can(user.role, Action.CUSTOMER_SEARCH):
+        with engine(request).connect() as conn:
+            context["customers"] = data.search_customers(conn, user, "")
+        search_scope = scope_for(user.role, Action.CUSTOMER_SEARCH)
+        context["scope_key"] = f"scope.{search_scope.value}" if search_scope else None
+    return _render(request, "dashboard.html", context, user=user)
+
+
+# --- customers -----------------------------------------------------------------------------
+
+
+@router.get("/customers", response_class=HTMLResponse)
+def customers_page(request: Request, q: str = "") -> Response:
+    user = current_user(request)
+    if user is None:
+        return _to_login(request)
+    if not can(user.role, Action.CUSTOMER_SEARCH):
+        return _forbidden(request, user)
+    with engine(request).connect() as conn:
+        results = data.search_customers(conn, user, q)
+    context = {"q": q, "results": results, "limit": data.SEARCH_LIMIT}
+    if _is_htmx(request) and request.headers.get("HX-Target") == "results":
+        return _render(request, "partials/customer_results.html", context, user=user)
+    return _render(request, "customers.html", context, user=user)
+
+
+@router.get("/customers/{customer_id}", response_class=HTMLResponse)
+def customer_page(request: Request, customer_id: str) -> Response:
+    user = current_user(request)
+    if user is None:
+        return _to_login(request)
+    if not can(user.role, Action.CUSTOMER_VIEW):
+        return _forbidden(request, user)
+    with engine(request).connect() as conn:
+        view = data.customer_360(conn, user, customer_id)
+    if view is None:  # unknown or out of scope: not told apart
+        return _not_found(request, user)
+    return _render(
+        request,
+        "customer.html",
+        {
+            "view": view,
+            "c": view.customer,
+            "revealable": REVEALABLE_FIELDS if can(user.role, Action.CUSTOMER_REVEAL) else (),
+            "event_limit": data.EVENT_LIMIT,
+        },
+        user=user,
+    )
+
+
+@router.post("/customers/{customer_id}/reveal", response_class=HTMLResponse)
+async def reveal_field(request: Request, customer_id: str) -> Response:
+    user = current_user(request)
+    if user is None:
+        return _to_login(request)
+    if not await csrf_ok(request):
+        return _forbidden(request, user)
+    form = await request.form()
+    field = str(form.get("field") or "")
+    reason = str(form.get("reason") or "")
+    if field not in REVEALABLE_FIELDS:
+        return _not_found(request, user)
+    context: dict[str, Any] = {"customer_id": customer_id, "field": field, "reason": reason}
+    try:
+        with engine(request).begin() as conn:
+            value = reveal(conn, user, customer_id, field, reason, now())
+    except ReasonRequired:
+        context.update(error_key="reveal.reason_required", masked=str(form.get("masked") or ""))
+        return _render(request, "partials/reveal_form.html", context, user=user)
+    except PermissionDenied:
+        return _forbidden(request, user)
+    context["value"] = value
+    return _render(request, "partials/revealed.html", context, user=user)
+
+
+# --- runs ----------------------------------------------------------------------------------
+
+
+@router.get("/runs", response_class=HTMLResponse)
+def runs_page(request: Request) -> Response:
+    user = current_user(request)
+    if user is None:
+        return _to_login(request)
+    if not can(user.role, Action.RUN_VIEW):
+        return _forbidden(request, user)
+    tracker = getattr(request.app.state, "runs", None)
+    with engine(request).connect() as conn:
+        history = data.run_history(conn, tracker)
+    return _render(request, "runs.html", {"runs": history}, user=user)
+
+
+@router.get("/runs/{run_id}/row", response_class=HTMLResponse)
+def run_row(request: Request, run_id: int) -> Response:
+    user = current_user(request)
+    if user is None:
+        return _to_login(request)
+    if not can(user.role, Action.RUN_VIEW):
+        return _forbidden(request, user)
+    tracker = getattr(request.app.state, "runs", None)
+    with engine(request).connect() as conn:
+        row = data.run_one(conn, run_id, tracker)
+    if row is None:
+        return _not_found(request, user)
+    return _render(request, "partials/run_row.html", {"run": row}, user=user)

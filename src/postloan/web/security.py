@@ -1,0 +1,97 @@
+"""Web sessions and CSRF protection for the workbench.
+
+The session is the HttpOnly cookie the API also reads (`postloan.api.deps.SESSION_COOKIE`),
+holding a `session` token from `postloan.access.tokens.issue_token`.
+
+CSRF: every POST must carry a token (form field `csrf_token` or header `X-CSRF-Token`) equal to
+HMAC-SHA256(secret, session token). Before login (the login form itself) the token is bound to
+a random pre-session cookie instead. The secret is `POSTLOAN_WEB_SECRET` when set (needed with
+several server processes), else random per process — tokens then last as long as the process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from datetime import UTC, datetime
+
+from fastapi import FastAPI, Request
+from sqlalchemy import Engine
+
+from postloan.access import User, resolve_token
+
+try:  # the API owns the cookie name; fall back to the same literal while it is absent
+    from postloan.api.deps import SESSION_COOKIE
+except ImportError:  # pragma: no cover
+    SESSION_COOKIE = "postloan_session"
+
+PRE_SESSION_COOKIE = "postloan_presession"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def init_secret(app: FastAPI) -> None:
+    if getattr(app.state, "web_secret", None):
+        return
+    configured = os.environ.get("POSTLOAN_WEB_SECRET")
+    app.state.web_secret = configured.encode() if configured else secrets.token_bytes(32)
+
+
+def engine(request: Request) -> Engine:
+    value: Engine = request.app.state.engine
+    return value
+
+
+def session_token(request: Request) -> str | None:
+    return request.cookies.get(SESSION_COOKIE) or None
+
+
+def current_user(request: Request) -> User | None:
+    """The logged-in user (cached on the request), or None."""
+    if hasattr(request.state, "web_user"):
+        cached: User | None = request.state.web_user
+        return cached
+    token = session_token(request)
+    user = None
+    if token:
+        with engine(request).connect() as conn:
+            user = resolve_token(conn, token, now())
+    request.state.web_user = user if user is not None and user.active else None
+    resolved: User | None = request.state.web_user
+    return resolved
+
+
+def _binding(request: Request) -> str | None:
+    """What the CSRF token is bound to: the session token, else the pre-session cookie."""
+    return session_token(request) or request.cookies.get(PRE_SESSION_COOKIE) or None
+
+
+def csrf_for(request: Request, binding: str | None = None) -> str:
+    bound = binding if binding is not None else _binding(request)
+    if not bound:
+        return ""
+    secret: bytes = request.app.state.web_secret
+    return hmac.new(secret, f"csrf:{bound}".encode(), hashlib.sha256).hexdigest()
+
+
+async def csrf_ok(request: Request) -> bool:
+    """True when the request's CSRF token matches its session (or pre-session) binding."""
+    expected = csrf_for(request)
+    if not expected:
+        return False
+    sent = request.headers.get(CSRF_HEADER)
+    if not sent:
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    return bool(sent) and hmac.compare_digest(str(sent), expected)
+
+
+def is_https(request: Request) -> bool:
+    return request.url.scheme == "https"

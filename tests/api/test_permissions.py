@@ -1,0 +1,178 @@
+"""The permission matrix, exhaustively: every role × every API route, as
+`postloan.access.permissions` says; unauthenticated → 401."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from postloan.access.permissions import Action, can
+from postloan.access.roles import Role
+from postloan.access.scope import customer_scope_clause
+from postloan.access.tokens import issue_token
+from postloan.api.app import create_app
+from postloan.store.db import engine_for
+from postloan.store.schema import account_status, customers
+from tests.api.conftest import PASSWORD, World
+
+PUBLIC = "public"
+AUTHENTICATED = "authenticated"
+
+# Every route of the API and what it needs — written here, independently of the code.
+ROUTES: dict[tuple[str, str], str] = {
+    ("POST", "/api/auth/login"): PUBLIC,
+    ("POST", "/api/auth/logout"): AUTHENTICATED,
+    ("GET", "/api/auth/me"): AUTHENTICATED,
+    ("GET", "/api/customers"): Action.CUSTOMER_SEARCH,
+    ("GET", "/api/customers/{customer_id}"): Action.CUSTOMER_VIEW,
+    ("POST", "/api/customers/{customer_id}/reveal"): Action.CUSTOMER_REVEAL,
+    ("GET", "/api/accounts/{account_id}/status"): Action.ACCOUNT_VIEW,
+    ("POST", "/api/imports/{kind}"): Action.IMPORT_RUN,
+    ("POST", "/api/runs"): Action.RUN_START,
+    ("GET", "/api/runs"): Action.RUN_VIEW,
+    ("GET", "/api/runs/{run_id}"): Action.RUN_VIEW,
+    ("GET", "/api/policy"): Action.POLICY_VIEW,
+    ("PUT", "/api/policy"): Action.POLICY_REPLACE,
+}
+
+
+def _operations(app: FastAPI) -> set[tuple[str, str]]:
+    return {
+        (method.upper(), path)
+        for path, item in app.openapi()["paths"].items()
+        for method in item
+        if method in ("get", "post", "put", "patch", "delete")
+    }
+
+
+def test_every_route_is_in_the_table(app: FastAPI) -> None:
+    assert _operations(app) == set(ROUTES)
+
+
+def _visible(world: World, role: str, action: Action) -> tuple[str, str]:
+    """A customer (and one of its stored accounts) the user may `action`."""
+    user = world.users[role]
+    engine = engine_for(world.url)
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(customers.c.customer_id, account_status.c.account_id)
+            .join(account_status, account_status.c.customer_id == customers.c.customer_id)
+            .where(customer_scope_clause(user, action))
+            .order_by(customers.c.customer_id)
+            .limit(1)
+        ).first()
+    engine.dispose()
+    return (row.customer_id, row.account_id) if row else ("CU-none", "ACC-none")
+
+
+def _request(
+    client: TestClient, world: World, role: str, method: str, path: str
+) -> tuple[int, Any]:
+    headers = world.headers(role)
+    need = ROUTES[(method, path)]
+    action = Action(need) if need not in (PUBLIC, AUTHENTICATED) else Action.CUSTOMER_VIEW
+    customer_id, account_id = _visible(world, role, action)
+    url = path.format(customer_id=customer_id, account_id=account_id, kind="customers", run_id=1)
+    kwargs: dict[str, Any] = {}
+    if path == "/api/auth/login":
+        kwargs["json"] = {"username": role, "password": PASSWORD}
+        headers = {}
+    elif path == "/api/auth/logout":  # log out a token of its own, not the shared one
+        engine = engine_for(world.url)
+        with engine.begin() as conn:
+            token = issue_token(conn, world.users[role].user_id, "api", datetime.now(UTC))
+        engine.dispose()
+        headers = {"Authorization": f"Bearer {token}"}
+    elif path.endswith("/reveal"):
+        kwargs["json"] = {"field": "phone", "reason": "permission matrix test"}
+    elif path == "/api/imports/{kind}":
+        kwargs["files"] = {"file": ("customers.csv", b"customer_id,name\n", "text/csv")}
+    elif path == "/api/runs" and method == "POST":
+        kwargs["json"] = {}  # refused by validation after the permission check: no run starts
+    elif method == "PUT":
+        kwargs["json"] = {"no_such_parameter": 1}  # invalid: nothing is replaced
+    response = client.request(method, url, headers=headers, **kwargs)
+    return response.status_code, response.json()
+
+
+ROLES = [*(r.value for r in Role)]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("method", "path"), sorted(ROUTES))
+def test_matrix(client: TestClient, world: World, role: str, method: str, path: str) -> None:
+    need = ROUTES[(method, path)]
+    status, body = _request(client, world, role, method, path)
+    assert status < 500, body
+    allowed = need in (PUBLIC, AUTHENTICATED) or can(role, need)
+    if allowed:
+        assert status not in (401, 403), (role, method, path, body)
+        if method == "GET" or need in (PUBLIC, AUTHENTICATED) or path.endswith("/reveal"):
+            assert 200 <= status < 300, (role, method, path, body)
+    else:
+        assert status == 403, (role, method, path, body)
+        assert body["error"]["code"] == "forbidden"
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(k for k, v in ROUTES.items() if v != PUBLIC))
+@pytest.mark.parametrize("auth", [None, "Bearer not-a-token", "Basic YWRtaW46eA=="])
+def test_unauthenticated_is_401(
+    client: TestClient, method: str, path: str, auth: str | None
+) -> None:
+    url = path.format(customer_id="CU00000001", account_id="L1", kind="customers", run_id=1)
+    headers = {"Authorization": auth} if auth else {}
+    response = client.request(method, url, headers=headers)
+    assert response.status_code == 401, response.text
+    assert response.json()["error"]["code"] == "unauthenticated"
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_login_sets_session_cookie_and_logout_revokes(world: World, tmp_path: Any) -> None:
+    app = create_app(world.url, policy_path=tmp_path / "policy.toml")
+    with TestClient(app) as client:
+        response = client.post(
+            "/api/auth/login", json={"username": "manager", "password": PASSWORD}
+        )
+        assert response.status_code == 200
+        token = response.json()["token"]
+        cookie = response.headers["set-cookie"]
+        assert "postloan_session=" in cookie
+        assert "HttpOnly" in cookie
+        assert "SameSite=lax" in cookie or "samesite=lax" in cookie.lower()
+        assert "Secure" not in cookie  # plain http in the test
+        # the cookie alone authenticates (pages)
+        assert client.get("/api/auth/me").json()["role"] == "manager"
+        me = client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
+        assert me.json()["username"] == "manager"
+        assert client.post("/api/auth/logout", headers={"Authorization": f"Bearer {token}"}).json()[
+            "revoked"
+        ] == 2
+        client.cookies.clear()
+        again = client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
+        assert again.status_code == 401
+
+
+def test_secure_cookie_over_https(world: World, tmp_path: Any) -> None:
+    app = create_app(world.url, policy_path=tmp_path / "policy.toml")
+    with TestClient(app, base_url="https://testserver") as client:
+        response = client.post(
+            "/api/auth/login", json={"username": "auditor", "password": PASSWORD}
+        )
+        assert "Secure" in response.headers["set-cookie"]
+
+
+def test_wrong_password_is_401_and_locks(client: TestClient, world: World) -> None:
+    for _ in range(4):
+        r = client.post("/api/auth/login", json={"username": "collector2", "password": "wrong-pw"})
+        assert r.status_code == 401
+        assert r.json()["error"]["code"] == "authentication_failed"
+    r = client.post("/api/auth/login", json={"username": "collector2", "password": "wrong-pw"})
+    assert r.status_code == 401
+    assert r.json()["error"]["code"] == "account_locked"
+    r = client.post("/api/auth/login", json={"username": "collector2", "password": PASSWORD})
+    assert r.json()["error"]["code"] == "account_locked"
