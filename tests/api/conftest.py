@@ -67,9 +67,7 @@ def populate(url: str, folder: Path) -> World:
     engine = engine_for(url)
     with engine.begin() as conn:
         rows = conn.execute(
-            select(customers.c.customer_id, customers.c.branch_id).order_by(
-                customers.c.customer_id
-            )
+            select(customers.c.customer_id, customers.c.branch_id).order_by(customers.c.customer_id)
         ).all()
         world.customer_ids = [r.customer_id for r in rows]
         by_branch: dict[str, int] = {}
@@ -116,7 +114,9 @@ def _fresh_url(backend: str, folder: Path) -> tuple[str, str | None]:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
     folder = tmp_path_factory.mktemp(f"api-{request.param}")
     url, schema = _fresh_url(request.param, folder)
     yield populate(url, folder / "files")

@@ -72,7 +72,9 @@ def test_method_not_allowed_and_bad_json(client: TestClient, world: World) -> No
         ({"from": "2000-01-01", "to": "2026-06-30"}, "to"),
     ],
 )
-def test_bad_run_request(client: TestClient, world: World, body: dict[str, str], field: str) -> None:
+def test_bad_run_request(
+    client: TestClient, world: World, body: dict[str, str], field: str
+) -> None:
     r = client.post("/api/runs", headers=world.headers("admin"), json=body)
     assert r.status_code == 422, r.text
     assert r.json()["error"]["field"] == field
@@ -90,7 +92,9 @@ def test_invalid_policy_names_the_parameter(
 ) -> None:
     current = client.get("/api/policy", headers=world.headers("admin")).json()
     before = current["version"]
-    r = client.put("/api/policy", headers=world.headers("admin"), json={**current["policy"], **body})
+    r = client.put(
+        "/api/policy", headers=world.headers("admin"), json={**current["policy"], **body}
+    )
     assert r.status_code == 422, r.text
     error = r.json()["error"]
     assert error["code"] == "invalid_policy"
@@ -107,3 +111,11 @@ def test_invalid_policy_nested_parameter(client: TestClient, world: World, tmp_p
     r = client.put("/api/policy", headers=world.headers("admin"), json=policy)
     assert r.status_code == 422, r.text
     assert r.json()["error"]["field"].startswith(f"{key}.{sub}")
+
+
+def test_nul_in_text_is_422_not_500(client: TestClient, world: World) -> None:
+    h = world.headers("admin")
+    r = client.get("/api/customers", headers=h, params={"q": "a\x00b"})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "q"
+    r = client.post("/api/auth/login", json={"username": "ad\x00min", "password": "whatever1"})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "username"

@@ -149,9 +149,12 @@ def test_login_sets_session_cookie_and_logout_revokes(world: World, tmp_path: An
         assert client.get("/api/auth/me").json()["role"] == "manager"
         me = client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
         assert me.json()["username"] == "manager"
-        assert client.post("/api/auth/logout", headers={"Authorization": f"Bearer {token}"}).json()[
-            "revoked"
-        ] == 2
+        assert (
+            client.post("/api/auth/logout", headers={"Authorization": f"Bearer {token}"}).json()[
+                "revoked"
+            ]
+            == 2
+        )
         client.cookies.clear()
         again = client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
         assert again.status_code == 401

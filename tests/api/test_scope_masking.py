@@ -34,8 +34,7 @@ def test_collector_sees_only_assigned_customers(client: TestClient, world: World
     seen = {
         cid
         for cid in world.customer_ids
-        if client.get(f"/api/customers/{cid}", headers=h, params={"history": 1}).status_code
-        == 200
+        if client.get(f"/api/customers/{cid}", headers=h, params={"history": 1}).status_code == 200
     }
     assert seen == set(mine)
     found = client.get("/api/customers", headers=h, params={"page_size": 200}).json()

@@ -225,3 +225,12 @@ def test_large_import_rebuilds_indexes(
     names = {ix["name"] for ix in inspect(engine).get_indexes("payments")}
     engine.dispose()
     assert "ix_payments_account_id_value_date" in names
+
+
+def test_file_without_any_contract_column(store_url: str, tmp_path: Path) -> None:
+    path = _csv(tmp_path / "odd.csv", [{"foo": "1", "bar": "2"}, {"foo": "3", "bar": "4"}])
+    for kind in ("customers", "payments", "card-statements", "schedules"):
+        result = import_file(kind, path, store_url)
+        assert (result.accepted, result.rejected) == (0, 2), kind
+        assert result.rejects_file is not None
+        assert "missing from the file" in pl.read_csv(result.rejects_file)["reject_reason"][0]

@@ -10,6 +10,7 @@ The app holds the store URL (`app.state.url`) and one SQLAlchemy engine; whole-p
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -51,6 +52,8 @@ def create_app(url: str | None = None, policy_path: str | Path | None = None) ->
     app.state.engine = engine_for(app.state.url)
     app.state.policy_path = Path(policy_path) if policy_path else None
     app.state.runs = RunTracker()
+    app.state.lock = threading.Lock()
+    app.state.import_pool = None  # a worker process, started by the first upload
     install_error_handlers(app)
     for module in (auth, customers, accounts, imports, runs, policy):
         app.include_router(module.router)
@@ -62,4 +65,7 @@ def create_app(url: str | None = None, policy_path: str | Path | None = None) ->
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
     app.state.runs.join(timeout=60)
+    if app.state.import_pool is not None:
+        app.state.import_pool.shutdown()
+        app.state.import_pool = None
     app.state.engine.dispose()

@@ -40,9 +40,7 @@ def get_conn(engine: Engine = Depends(get_engine)) -> Iterator[Connection]:
         yield conn
 
 
-def request_token(
-    request: Request, credentials: HTTPAuthorizationCredentials | None
-) -> str | None:
+def request_token(request: Request, credentials: HTTPAuthorizationCredentials | None) -> str | None:
     if credentials and credentials.scheme.lower() == "bearer" and credentials.credentials:
         return credentials.credentials
     return request.cookies.get(SESSION_COOKIE) or None

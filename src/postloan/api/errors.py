@@ -166,7 +166,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = list(exc.errors())
         problems = [
-            {"field": _field_name(e.get("loc", ())) or "(request)", "reason": _validation_message(e)}
+            {
+                "field": _field_name(e.get("loc", ())) or "(request)",
+                "reason": _validation_message(e),
+            }
             for e in errors
         ]
         first = problems[0] if problems else {"field": "(request)", "reason": "invalid request"}

@@ -1,4 +1,5 @@
-"""Runs started through the API: one at a time, in a background thread, progress in memory.
+"""Runs started through the API: one at a time, in a child process (see `workers`) followed by
+a background thread; progress in memory.
 
 `postloan.runs.service.run_dates` creates the run record itself; the tracker learns the new
 run's id by looking for the first run record newer than the ones that existed when it started
@@ -12,12 +13,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from queue import Empty
 
 from sqlalchemy import Engine, func, select
 
 from postloan.api.errors import Conflict
+from postloan.api.workers import start_run_process
 from postloan.policy import Policy
-from postloan.runs.service import run_dates
 from postloan.store.schema import runs
 
 FIND_TIMEOUT = 120.0  # seconds to wait for the run record to appear
@@ -60,18 +62,33 @@ class RunTracker:
                 before = conn.execute(select(func.max(runs.c.run_id))).scalar() or 0
             job = RunJob(dates_total=len(ordered))
 
-            def work() -> None:
+            process, queue = start_run_process(url, ordered, policy)
+
+            def follow() -> None:
+                """Read the child's reports until it ends."""
                 try:
-                    result = run_dates(url, ordered, policy, progress=job.progress)
-                    job.run_id = result.run_id
-                    job.dates_done = job.dates_total
-                except BaseException as exc:
-                    job.error = f"{type(exc).__name__}: {exc}"
-                    import sqlite3, traceback; traceback.print_exc(); print("DBSTATE", sqlite3.connect(url.removeprefix("sqlite:///")).execute("select run_id,status,error from runs").fetchall())
+                    while True:
+                        try:
+                            message = queue.get(timeout=0.5)
+                        except Empty:
+                            if not process.is_alive():
+                                job.error = job.error or f"run process exited ({process.exitcode})"
+                                break
+                            continue
+                        if message[0] == "progress":
+                            job.progress(message[1], message[2])
+                        elif message[0] == "done":
+                            job.run_id = message[1]
+                            job.dates_done = job.dates_total
+                            break
+                        else:
+                            job.error = message[1]
+                            break
+                    process.join(timeout=30)
                 finally:
                     job.finished.set()
 
-            job.thread = threading.Thread(target=work, name="postloan-api-run", daemon=True)
+            job.thread = threading.Thread(target=follow, name="postloan-api-run", daemon=True)
             self._current = job
             job.thread.start()
             run_id = self._find(engine, job, before, ordered[0], ordered[-1])

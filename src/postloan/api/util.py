@@ -10,6 +10,9 @@ from pydantic import BaseModel, Field
 
 from postloan.money import format_amount
 
+# No NUL characters in text input: PostgreSQL text cannot hold them (and no id contains one).
+NO_NUL = r"^[^\x00]*$"
+
 
 def amount(value: int | None) -> str | None:
     return None if value is None else format_amount(int(value))
@@ -23,14 +26,16 @@ def iso(value: date | datetime | str | None) -> str | None:
 
 def as_date(value: date | datetime | str | None) -> date | None:
     """SQLite may hand dates back as text."""
-    if value is None or isinstance(value, date) and not isinstance(value, datetime):
-        return value  # type: ignore[return-value]
+    if value is None:
+        return None
     if isinstance(value, datetime):
         return value.date()
+    if isinstance(value, date):
+        return value
     return date.fromisoformat(str(value)[:10])
 
 
-def jsonable(row: Mapping[str, Any], amounts: Iterable[str] = ()) -> dict[str, Any]:
+def jsonable(row: Mapping[Any, Any], amounts: Iterable[str] = ()) -> dict[str, Any]:
     """A row as JSON values: the named columns as amounts, dates as ISO text."""
     money = set(amounts)
     out: dict[str, Any] = {}

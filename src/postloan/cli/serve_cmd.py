@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import typer
+from fastapi import FastAPI
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import insert, select
@@ -12,7 +13,7 @@ from sqlalchemy import insert, select
 console = Console()
 
 
-def build_app(url: str):  # type: ignore[no-untyped-def]
+def build_app(url: str) -> FastAPI:
     """The FastAPI app with the workbench pages mounted."""
     from postloan.api.app import create_app
     from postloan.web import mount
@@ -85,7 +86,7 @@ def demo_logins(url: str, collector_customers: int = 40) -> None:
     console.print(table)
 
 
-def app_from_env():  # type: ignore[no-untyped-def]
+def app_from_env() -> FastAPI:
     """Factory for `uvicorn --factory` (several worker processes): the store from the env."""
     from postloan.store.db import ready
 

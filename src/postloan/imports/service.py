@@ -221,8 +221,12 @@ def import_file(kind_word: str, path: Path, url: str) -> ImportResult:
         if kind == "customers" and "id_number" in typed.columns:
             typed = typed.with_columns(pl.col("id_number").str.to_uppercase())
         typed, warnings = _with_extra(kind, raw, typed)
-        repeats = _in_file_duplicates(kind, typed, problems)
-        unchanged, stored_rows = _against_store(conn, kind, typed, problems)
+        if all(k in typed.columns for k in KEYS[kind]):
+            repeats = _in_file_duplicates(kind, typed, problems)
+            unchanged, stored_rows = _against_store(conn, kind, typed, problems)
+        else:  # without its id columns every row is already rejected as incomplete
+            repeats = unchanged = pl.Series("_row", [], dtype=pl.Int64)
+            stored_rows = 0
         if kind == "payments":
             _orphaned_reversals(typed, problems)
         bad_rows = problems.rows()

@@ -123,6 +123,9 @@ def run_dates(
         with bulk.connect(url) as conn:
             t = time.perf_counter()
             portfolio = load_portfolio(conn)
+            # End the read transaction now: holding it through the engine would make another
+            # writer's commit (an import, a second run) fail this run's write on SQLite.
+            conn.commit()
             timings["load"] += time.perf_counter() - t
             for i in range(0, len(ordered), WINDOW):
                 window = ordered[i : i + WINDOW]

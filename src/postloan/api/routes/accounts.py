@@ -13,7 +13,7 @@ from postloan.access.users import User
 from postloan.api.deps import get_conn, require
 from postloan.api.errors import ERROR_RESPONSES, NotFound
 from postloan.api.routes.customers import STATUS_AMOUNTS, StatusRow
-from postloan.api.util import jsonable
+from postloan.api.util import NO_NUL, jsonable
 from postloan.store.schema import account_status, cards, customers, loans
 
 router = APIRouter(prefix="/api/accounts", tags=["accounts"], responses=ERROR_RESPONSES)
@@ -25,7 +25,9 @@ class AccountStatus(StatusRow):
 
 @router.get("/{account_id}/status", response_model=AccountStatus)
 def account_status_of(
-    account_id: str = Path(min_length=1, max_length=64, description="loan_id or card_id"),
+    account_id: str = Path(
+        min_length=1, max_length=64, pattern=NO_NUL, description="loan_id or card_id"
+    ),
     as_of: date | None = Query(None, description="business date; default the latest stored"),
     user: User = Depends(require(Action.ACCOUNT_VIEW)),
     conn: Connection = Depends(get_conn),

@@ -15,13 +15,14 @@ from postloan.access.tokens import TOKEN_LIFETIME, TokenKind, issue_token, revok
 from postloan.access.users import User, authenticate
 from postloan.api.deps import SESSION_COOKIE, bearer, current_user, get_engine, now, request_token
 from postloan.api.errors import ERROR_RESPONSES
+from postloan.api.util import NO_NUL
 
 router = APIRouter(prefix="/api/auth", tags=["auth"], responses=ERROR_RESPONSES)
 
 
 class LoginIn(BaseModel):
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=1024)
+    username: str = Field(min_length=1, max_length=64, pattern=NO_NUL)
+    password: str = Field(min_length=1, max_length=1024, pattern=NO_NUL)
 
 
 class LoginOut(BaseModel):

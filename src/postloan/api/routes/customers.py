@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import date
 from typing import Any, Literal
 
@@ -18,11 +19,11 @@ from postloan.access.scope import customer_scope_clause
 from postloan.access.users import User
 from postloan.api.deps import get_conn, now, require
 from postloan.api.errors import ERROR_RESPONSES, NotFound
-from postloan.api.util import Page, amount, as_date, jsonable
+from postloan.api.routes.policy import effective_policy
+from postloan.api.util import NO_NUL, Page, amount, as_date, jsonable
 from postloan.engine import instalment_status, statement_status
 from postloan.engine.frames import CARDS, INSTALMENTS, LOANS, PAYMENTS, STATEMENTS, Portfolio
 from postloan.ledger import generate_instalments, override_instalments
-from postloan.api.routes.policy import effective_policy
 from postloan.store.schema import (
     account_status,
     card_statements,
@@ -37,18 +38,25 @@ from postloan.store.schema import (
 router = APIRouter(prefix="/api/customers", tags=["customers"], responses=ERROR_RESPONSES)
 
 CUSTOMER_AMOUNTS = ("monthly_income", "total_assets", "total_liabilities")
-STATUS_AMOUNTS = ("outstanding_principal", "overdue_principal", "overdue_interest", "overdue_amount")
+STATUS_AMOUNTS = (
+    "outstanding_principal",
+    "overdue_principal",
+    "overdue_interest",
+    "overdue_amount",
+)
 PAYMENTS_SHOWN = 500
 EVENTS_SHOWN = 500
-CustomerId = Path(min_length=1, max_length=64, description="the lender's customer id")
+CustomerId = Path(
+    min_length=1, max_length=64, pattern=NO_NUL, description="the lender's customer id"
+)
 
 
 class CustomerSummary(BaseModel):
     customer_id: str
     name: str
     id_type: str | None = None
-    id_number: str | None = Field(None, description="masked for the caller's role")
-    phone: str | None = Field(None, description="masked")
+    id_number: str | None = Field(default=None, description="masked for the caller's role")
+    phone: str | None = Field(default=None, description="masked")
     branch_id: str | None = None
 
 
@@ -96,17 +104,17 @@ class Account(BaseModel):
     account_id: str
     account_type: Literal["loan", "card"]
     product: str | None = None
-    principal: str | None = Field(None, description="loans")
-    annual_rate: str | None = Field(None, description="loans, as a decimal fraction")
+    principal: str | None = Field(default=None, description="loans")
+    annual_rate: str | None = Field(default=None, description="loans, as a decimal fraction")
     term_months: int | None = None
     repayment_method: str | None = None
     disbursement_date: date | None = None
     first_due_date: date | None = None
-    credit_limit: str | None = Field(None, description="cards")
+    credit_limit: str | None = Field(default=None, description="cards")
     open_date: date | None = None
     close_date: date | None = None
     branch_id: str | None = None
-    status: StatusRow | None = Field(None, description="the latest stored status")
+    status: StatusRow | None = Field(default=None, description="the latest stored status")
 
 
 class Instalment(BaseModel):
@@ -154,7 +162,7 @@ class Event(BaseModel):
 class Customer360(BaseModel):
     customer: CustomerDetail
     accounts_visible: bool = Field(description="false when the role may not view accounts")
-    as_of: date | None = Field(None, description="the latest stored status date used")
+    as_of: date | None = Field(default=None, description="the latest stored status date used")
     accounts: list[Account]
     status_history: list[StatusRow]
     schedules: list[Instalment]
@@ -172,6 +180,7 @@ class RevealIn(BaseModel):
     reason: str = Field(
         min_length=MIN_REASON_LENGTH,
         max_length=500,
+        pattern=NO_NUL,
         description=f"why the full value is needed (at least {MIN_REASON_LENGTH} characters)",
     )
 
@@ -205,9 +214,12 @@ def _customer_record(row: Any) -> dict[str, Any]:
 @router.get("", response_model=CustomerPage)
 def search_customers(
     q: str | None = Query(
-        None, max_length=200, description="customer id (prefix), name (part) or phone (suffix)"
+        None,
+        max_length=200,
+        pattern=NO_NUL,
+        description="customer id (prefix), name (part) or phone (suffix)",
     ),
-    branch: str | None = Query(None, max_length=32),
+    branch: str | None = Query(None, max_length=32, pattern=NO_NUL),
     page: int = Query(1, ge=1, le=1_000_000),
     page_size: int = Query(20, ge=1, le=200),
     user: User = Depends(require(Action.CUSTOMER_SEARCH)),
@@ -251,7 +263,7 @@ def _visible_customer(conn: Connection, user: User, customer_id: str, action: Ac
     return row
 
 
-def _frame(rows: list[Any], schema: dict[str, Any]) -> pl.DataFrame:
+def _frame(rows: Sequence[Any], schema: dict[str, Any]) -> pl.DataFrame:
     data = {name: [row._mapping[name] for row in rows] for name in schema}
     return pl.DataFrame(data, schema=schema)
 
@@ -420,7 +432,9 @@ def customer_360(
         statements=statements,
         payments=[Payment(**jsonable(r._mapping, ("amount",))) for r in payment_rows],
         events=[
-            Event(**{k: v for k, v in jsonable(r._mapping, ("amount",)).items() if k != "customer_id"})
+            Event(
+                **{k: v for k, v in jsonable(r._mapping, ("amount",)).items() if k != "customer_id"}
+            )
             for r in event_rows
         ],
     )
@@ -448,6 +462,3 @@ def reveal_field(
     value = reveal(conn, user, customer_id, body.field, body.reason, now())
     conn.commit()
     return Revealed(customer_id=customer_id, field=body.field, value=value)
-
-
-

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path as FilePath
 from typing import Any, Literal
 
@@ -15,8 +16,10 @@ from postloan.access import audit
 from postloan.access.permissions import Action
 from postloan.access.users import User
 from postloan.api.deps import get_engine, now, require
-from postloan.api.errors import ERROR_RESPONSES, BadRequest
-from postloan.imports.service import import_file
+from postloan.api.errors import ERROR_RESPONSES, BadRequest, Invalid
+from postloan.api.workers import new_import_pool, run_import
+from postloan.contract.spec import FILES
+from postloan.imports.service import KINDS, ImportFileError
 
 router = APIRouter(prefix="/api/imports", tags=["imports"], responses=ERROR_RESPONSES)
 
@@ -39,6 +42,34 @@ class ImportOut(BaseModel):
     rejects_truncated: bool
 
 
+def _check_columns(kind: str, path: FilePath) -> None:
+    """The file must at least have the kind's required columns (422 naming them)."""
+    try:
+        if path.suffix == ".parquet":
+            columns = list(pl.read_parquet_schema(path))
+        else:
+            columns = pl.read_csv(path, n_rows=0, infer_schema=False, encoding="utf8").columns
+    except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ImportFileError(f"{path.name}: cannot read as CSV or Parquet: {exc}") from exc
+    missing = [c.name for c in FILES[KINDS[kind]] if c.required and c.name not in columns]
+    if missing:
+        raise Invalid(
+            f"{path.name}: required columns missing: {', '.join(missing)}",
+            field="file",
+            code="missing_columns",
+        )
+
+
+def import_pool(request: Request) -> ProcessPoolExecutor:
+    """The app's one import worker process, started on first use."""
+    state = request.app.state
+    with state.lock:
+        if getattr(state, "import_pool", None) is None:
+            state.import_pool = new_import_pool()
+        pool: ProcessPoolExecutor = state.import_pool
+    return pool
+
+
 @router.post("/{kind}", response_model=ImportOut)
 def upload(
     request: Request,
@@ -58,7 +89,14 @@ def upload(
         with path.open("wb") as out:
             while chunk := file.file.read(1 << 20):
                 out.write(chunk)
-        result = import_file(kind, path, request.app.state.url)
+        _check_columns(kind, path)
+        try:
+            result = run_import(import_pool(request), kind, path, request.app.state.url)
+        except ImportFileError:
+            raise
+        except (ValueError, pl.exceptions.PolarsError) as exc:  # input the validator chokes on
+            raise BadRequest(f"{name}: cannot import: {exc}", field="file",
+                             code="unreadable_file") from exc  # fmt: skip
         rejects: list[dict[str, Any]] = []
         truncated = False
         if result.rejects_file is not None and result.rejects_file.exists():

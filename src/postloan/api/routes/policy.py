@@ -68,15 +68,11 @@ def record_version(conn: Connection, policy: Policy, at: datetime) -> None:
 
 
 def _out(policy: Policy, source: str) -> PolicyOut:
-    return PolicyOut(
-        version=policy.version, source=source, policy=policy.model_dump(mode="json")
-    )
+    return PolicyOut(version=policy.version, source=source, policy=policy.model_dump(mode="json"))
 
 
 @router.get("", response_model=PolicyOut)
-def get_policy(
-    request: Request, _user: User = Depends(require(Action.POLICY_VIEW))
-) -> PolicyOut:
+def get_policy(request: Request, _user: User = Depends(require(Action.POLICY_VIEW))) -> PolicyOut:
     """The effective policy and its version."""
     return _out(*effective_policy(request))
 

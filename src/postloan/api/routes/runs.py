@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine, func, select
 
 from postloan.access import audit
 from postloan.access.permissions import Action
+from postloan.access.times import from_db
 from postloan.access.users import User
 from postloan.api.deps import get_conn, get_engine, now, require
 from postloan.api.errors import ERROR_RESPONSES, Invalid, NotFound
@@ -82,7 +83,9 @@ def _dates(body: RunIn) -> list[date]:
 @router.post("", response_model=Started, status_code=202)
 def start_run(
     request: Request,
-    body: RunIn = Body(examples=[{"as_of": "2026-06-30"}, {"from": "2026-06-01", "to": "2026-06-30"}]),
+    body: RunIn = Body(
+        examples=[{"as_of": "2026-06-30"}, {"from": "2026-06-01", "to": "2026-06-30"}]
+    ),
     user: User = Depends(require(Action.RUN_START)),
     engine: Engine = Depends(get_engine),
 ) -> Started:
@@ -105,6 +108,8 @@ def start_run(
 
 def _run_out(request: Request, row: Any) -> RunOut:
     values = dict(row._mapping)
+    for key in ("started_at", "finished_at"):  # SQLite keeps them naive; they are UTC
+        values[key] = from_db(values[key])
     first, last = as_date(values["date_from"]), as_date(values["date_to"])
     assert first is not None and last is not None
     total = (last - first).days + 1
