@@ -80,7 +80,7 @@ def demo_logins(url: str, collector_customers: int = 40) -> None:
     engine.dispose()
     table = Table(title="Demo logins (one per role)")
     for col in ("username", "password", "role", "branch"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold", no_wrap=False)  # never cut a password short
     for username, password, role, branch in logins:
         table.add_row(username, password, role, branch or "head office")
     console.print(table)
