@@ -119,3 +119,27 @@ def test_store_commands_exit_codes(tmp_path: Path) -> None:
     loans_out = tmp_path / "loans_out.csv"
     assert cli("export", "loans", "--out", str(loans_out)).returncode == 0
     assert pl.read_csv(loans_out).height == pl.read_csv(files / "loans.csv").height
+
+
+def test_cli_import_run_and_personal_export_are_audited(tmp_path: Path) -> None:
+    from postloan.access.audit import entries, verify
+    from postloan.contract import write_contract_files
+    from postloan.store.db import engine_for
+    from postloan.synth import generate
+
+    files = tmp_path / "files"
+    write_contract_files(generate(accounts=40, seed=9, as_of=date(2026, 6, 30)), files)
+    for args in (
+        ("import", "customers", str(files / "customers.csv")),
+        ("import", "loans", str(files / "loans.csv")),
+        ("run", "--as-of", "2026-06-30"),
+        ("export", "customers", "--out", str(tmp_path / "c.csv")),
+    ):
+        res = _postloan(*args, cwd=tmp_path)
+        assert res.returncode == 0, (args, res.stderr)
+    engine = engine_for(f"sqlite:///{tmp_path / 'data' / 'postloan.sqlite'}")
+    with engine.connect() as conn:
+        actions = [e.action for e in reversed(entries(conn))]  # newest first -> oldest first
+        assert verify(conn) == []
+    engine.dispose()
+    assert actions == ["import.run", "import.run", "run.start", "export.personal"]

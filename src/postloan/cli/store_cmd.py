@@ -23,6 +23,33 @@ err = Console(stderr=True)
 db_app = typer.Typer(help="The store's schema.", no_args_is_help=True)
 
 
+PERSONAL_KINDS = {"customers", "events"}  # files that carry personal information (PIPL)
+
+
+def _audit(
+    url: str, action: str, target_type: str, target_id: str, detail: dict[str, object]
+) -> None:
+    """Record a command in the audit log; the actor is the operating-system user."""
+    import getpass
+    from datetime import UTC, datetime
+
+    from postloan.access.audit import record
+    from postloan.store.db import engine_for
+
+    engine = engine_for(url)
+    with engine.begin() as conn:
+        record(
+            conn,
+            actor=f"cli:{getpass.getuser()}",
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            detail=detail,
+            now=datetime.now(UTC),
+        )
+    engine.dispose()
+
+
 def _where(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
@@ -48,6 +75,9 @@ def import_(
     except ImportFileError as exc:
         err.print(str(exc))
         raise typer.Exit(2) from None
+    _audit(url, "import.run", "file", str(file), {
+        "kind": kind, "rows": result.rows, "accepted": result.accepted,
+        "unchanged": result.unchanged, "rejected": result.rejected})  # fmt: skip
     for warning in result.warnings:
         err.print(f"[yellow]warning:[/] {warning}")
     console.print(
@@ -81,7 +111,12 @@ def run(
             err.print("--to must not be before --from")
             raise typer.Exit(2)
         dates = date_range(first, last)
-    result = run_with_progress(ready(), dates, policy_from(policy_file))
+    url = ready()
+    policy = policy_from(policy_file)
+    result = run_with_progress(url, dates, policy)
+    _audit(url, "run.start", "run", str(result.run_id), {
+        "from": dates[0].isoformat(), "to": dates[-1].isoformat(), "rows": result.rows,
+        "policy_version": policy.version})  # fmt: skip
     console.print(
         f"run {result.run_id}: {result.dates} date(s), {result.rows:,} account-status rows "
         f"(load {result.timings['load']:.1f} s, engine {result.timings['engine']:.1f} s, "
@@ -129,4 +164,6 @@ def export(
     except ExportError as exc:
         err.print(str(exc))
         raise typer.Exit(1) from None
+    action = "export.personal" if kind in PERSONAL_KINDS else "export"
+    _audit(url, action, "file", str(out), {"kind": kind, "rows": rows, "as_of": as_of})
     console.print(f"{kind}: {rows:,} rows written to {out}")
