@@ -181,3 +181,29 @@ def latest_due_before(rows: pl.DataFrame, periods: pl.DataFrame, **carry: str) -
     return asof(
         keyed, due_before, left_on="_before", right_on="k_due", by="hk", strategy="backward"
     ).drop("_before")
+
+
+def settle_on(
+    periods: pl.DataFrame,
+    curve: pl.DataFrame,
+    *,
+    end: str,
+    owed: str,
+    reached: str,
+    threshold: int,
+    name: str,
+) -> pl.DataFrame:
+    """Add `name`: the first day the history's running total `reached` (paid for loans,
+    minimums covered for cards) came within `threshold` of the period's queue end `end`.
+
+    The running total never falls, so this is a forward search; where it stays flat over
+    several days the search returns the first of them, the day it was met. Periods with
+    nothing `owed`, or met without any payment, are met on their due date.
+    """
+    keyed = periods.with_columns((pl.col(end) - threshold).alias("_need"))
+    right = curve.select("hk", pl.col(reached).alias("_reached"), pl.col("value_date").alias(name))
+    joined = asof(keyed, right, left_on="_need", right_on="_reached", by="hk", strategy="forward")
+    trivially = (pl.col(owed) == 0) | (pl.col("_need") <= 0)
+    return joined.with_columns(
+        pl.when(trivially).then(pl.col("due_date")).otherwise(pl.col(name)).alias(name)
+    ).drop("_need", "_reached")

@@ -25,6 +25,7 @@ from postloan.engine.asof import (
     run_cum_min,
     run_cum_sum,
     run_index,
+    settle_on,
     sort_unless_sorted,
 )
 from postloan.engine.history import Histories, expand_to_histories
@@ -55,17 +56,15 @@ def settle_dates(
     st_h: pl.DataFrame, curve: pl.DataFrame, threshold: int, name: str
 ) -> pl.DataFrame:
     """Add `name`: the day the statement's minimum (and all earlier ones) were met."""
-    need = pl.col("cum_minimum") - threshold
-    keyed = st_h.with_columns(need.alias("_need"))
-    # `covered` can stay flat over several days; the first of them is the one that met it.
-    firsts = curve.unique(subset=["hk", "covered"], keep="first", maintain_order=True).select(
-        "hk", pl.col("covered").alias("_covered"), pl.col("value_date").alias(name)
+    return settle_on(
+        st_h,
+        curve,
+        end="cum_minimum",
+        owed="minimum_due",
+        reached="covered",
+        threshold=threshold,
+        name=name,
     )
-    joined = asof(keyed, firsts, left_on="_need", right_on="_covered", by="hk", strategy="forward")
-    trivially = (pl.col("minimum_due") == 0) | (pl.col("_need") <= 0)
-    return joined.with_columns(
-        pl.when(trivially).then(pl.col("due_date")).otherwise(pl.col(name)).alias(name)
-    ).drop("_need", "_covered")
 
 
 def history_statements(

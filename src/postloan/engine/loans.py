@@ -26,6 +26,7 @@ from postloan.engine.asof import (
     paid_as_of,
     run_cum_sum,
     run_index,
+    settle_on,
     sort_unless_sorted,
 )
 from postloan.engine.history import Histories, expand_to_histories
@@ -57,17 +58,11 @@ def settle_dates(
     """Add `name`: the day the history's payments covered the instalment.
 
     With a materiality threshold t, "covered" means at most t is still unpaid on this
-    instalment and everything before it (`paid >= end − t`). Instalments with nothing due, or
-    covered without any payment, are covered on their due date.
+    instalment and everything before it (`paid >= end − t`).
     """
-    need = pl.col("end") - threshold
-    keyed = inst_h.with_columns(need.alias("_need"))
-    right = curve.select("hk", pl.col("paid").alias("_paid"), pl.col("value_date").alias(name))
-    joined = asof(keyed, right, left_on="_need", right_on="_paid", by="hk", strategy="forward")
-    trivially = (pl.col("amount") == 0) | (pl.col("_need") <= 0)
-    return joined.with_columns(
-        pl.when(trivially).then(pl.col("due_date")).otherwise(pl.col(name)).alias(name)
-    ).drop("_need", "_paid")
+    return settle_on(
+        inst_h, curve, end="end", owed="amount", reached="paid", threshold=threshold, name=name
+    )
 
 
 def history_instalments(
