@@ -12,9 +12,10 @@ from postloan.access.scope import customer_scope_clause
 from postloan.access.users import User
 from postloan.api.deps import get_conn, require
 from postloan.api.errors import ERROR_RESPONSES, NotFound
-from postloan.api.routes.customers import STATUS_AMOUNTS, StatusRow
+from postloan.api.routes.customers import StatusRow
 from postloan.api.util import NO_NUL, jsonable
 from postloan.store.schema import account_status, cards, customers, loans
+from postloan.views.customer360 import STATUS_AMOUNTS
 
 router = APIRouter(prefix="/api/accounts", tags=["accounts"], responses=ERROR_RESPONSES)
 

@@ -47,12 +47,27 @@ def policy_path(request: Request) -> Path:
     return Path(env) if env else data_dir() / "policy.toml"
 
 
+_loaded: dict[Path, tuple[tuple[int, int, int], Policy]] = {}
+
+
 def effective_policy(request: Request) -> tuple[Policy, str]:
-    """The policy in force for the API, and where it came from."""
+    """The policy in force for the API, and where it came from.
+
+    The file is parsed again only when its modification time or size changes (a replace by
+    another server worker included): parsing and validating it on every request cost about as
+    much as a whole 360° view.
+    """
     path = policy_path(request)
-    if path.exists():
-        return load_policy(path), str(path)
-    return default_policy(), "default"
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return default_policy(), "default"
+    stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)  # a replace is a new inode
+    known = _loaded.get(path)
+    if known is None or known[0] != stamp:
+        known = (stamp, load_policy(path))
+        _loaded[path] = known
+    return known[1], str(path)
 
 
 def record_version(conn: Connection, policy: Policy, at: datetime) -> None:
