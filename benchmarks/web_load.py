@@ -1,12 +1,19 @@
 """Load test of the customer 360° view with a real HTTP load tool (wrk).
 
     ./dev bench-web [--customers 71500] [--connections 50] [--seconds 30] [--threads 2]
+                    [--working-set 5000]
 
 Builds the demo store (about 100k accounts for 71,500 customers; reused if present), serves the
 app with uvicorn in its own process on 127.0.0.1, logs in as the head-office manager, and lets
-wrk request GET /api/customers/{id} for a rotating list of customers with N concurrent
-connections. A Lua script makes wrk print the p50/p95/p99 latencies. Needs `wrk`
-(`apt-get install wrk`); traffic stays on the loopback address.
+wrk request GET /api/customers/{id} with N concurrent connections, in two scenarios:
+
+- cold: every request a different customer (all customers, shuffled) — each view is computed,
+  the view cache never hits;
+- working set: a rotating list of `--working-set` customers (a team's queues) — after the
+  first round views come from the cache until the data changes.
+
+A Lua script makes wrk print the p50/p95/p99 latencies. Needs `wrk` (`./dev bench-web`
+installs the Debian package); traffic stays on the loopback address.
 """
 
 from __future__ import annotations
@@ -59,6 +66,22 @@ def _post(url: str, body: dict[str, str]) -> dict[str, str]:
         return json.loads(resp.read())  # type: ignore[no-any-return]
 
 
+def _wrk(args: argparse.Namespace, base: str, env: dict[str, str], token: str, ids: list[str]
+         ) -> str:  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "ids.txt").write_text("\n".join(ids) + "\n")
+        (Path(tmp) / "load.lua").write_text(LUA)
+        result = subprocess.run(
+            ["wrk", "-t", str(args.threads), "-c", str(args.connections),
+             "-d", f"{args.seconds}s", "--timeout", "10s", "-s", str(Path(tmp) / "load.lua"),
+             base],
+            env={**env, "POSTLOAN_IDS": str(Path(tmp) / "ids.txt"), "POSTLOAN_TOKEN": token},
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+    line = next(x for x in result.stdout.splitlines() if x.startswith("RESULT"))
+    return line[7:]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=71_500)
@@ -66,6 +89,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--working-set", type=int, default=5_000)
     args = parser.parse_args()
 
     data = OUT / f"web-{args.customers}"
@@ -102,24 +126,14 @@ def main() -> None:
         import sqlite3
 
         db = sqlite3.connect(data / "postloan.sqlite")
-        ids = [
-            r[0]
-            for r in db.execute("SELECT customer_id FROM customers ORDER BY random() LIMIT 5000")
-        ]
+        everyone = [r[0] for r in db.execute("SELECT customer_id FROM customers ORDER BY random()")]
         db.close()
-        with tempfile.TemporaryDirectory() as tmp:
-            (Path(tmp) / "ids.txt").write_text("\n".join(ids) + "\n")
-            (Path(tmp) / "load.lua").write_text(LUA)
-            result = subprocess.run(
-                ["wrk", "-t", str(args.threads), "-c", str(args.connections),
-                 "-d", f"{args.seconds}s", "--timeout", "10s", "-s", str(Path(tmp) / "load.lua"),
-                 base],
-                env={**env, "POSTLOAN_IDS": str(Path(tmp) / "ids.txt"), "POSTLOAN_TOKEN": token},
-                capture_output=True, text=True, check=True,
-            )  # fmt: skip
-        line = next(x for x in result.stdout.splitlines() if x.startswith("RESULT"))
-        print(f"GET /api/customers/{{id}} (360° view), {args.connections} connections, "
-              f"{args.seconds} s, {args.workers} server workers: {line[7:]}")  # fmt: skip
+        working_set, cold = everyone[: args.working_set], everyone[args.working_set :]
+        for name, ids in (("cold", cold), ("working set", working_set)):
+            line = _wrk(args, base, env, token, ids)
+            print(f"GET /api/customers/{{id}} (360° view) {name} ({len(ids):,} customers), "
+                  f"{args.connections} connections, {args.seconds} s, {args.workers} server "
+                  f"workers: {line}", flush=True)  # fmt: skip
     finally:
         server.terminate()
         server.wait(timeout=30)

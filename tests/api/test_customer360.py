@@ -7,22 +7,32 @@ latest status what the daily run stored, and the body must parse as the document
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import orjson
 import polars as pl
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from postloan.api.routes.customers import Customer360
+from postloan.contract import write_contract_files
 from postloan.engine import instalment_status, statement_status
+from postloan.imports.service import import_file
 from postloan.money import format_amount
 from postloan.policy import default_policy
 from postloan.runs.load import load_portfolio
+from postloan.runs.service import run_dates
 from postloan.store import bulk
-from postloan.store.schema import account_status, payments
+from postloan.store.db import engine_for
+from postloan.store.schema import account_status, loans, payments, runs
+from postloan.synth import generate
+from postloan.views.cache import ViewCache
+from postloan.views.customer360 import ledger_json
 from tests.api.conftest import World
 from tests.api.test_scope_masking import _db
-from tests.store.conftest import AS_OF
+from tests.store.conftest import AS_OF, import_all
 
 
 def _json(frame: pl.DataFrame, amounts: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -30,7 +40,13 @@ def _json(frame: pl.DataFrame, amounts: tuple[str, ...]) -> list[dict[str, Any]]
     for r in frame.iter_rows(named=True):
         rows.append(
             {
-                k: (format_amount(v) if k in amounts else v.isoformat() if hasattr(v, "isoformat") else v)
+                k: (
+                    format_amount(v)
+                    if k in amounts
+                    else v.isoformat()
+                    if hasattr(v, "isoformat")
+                    else v
+                )
                 for k, v in r.items()
             }
         )
@@ -102,3 +118,62 @@ def test_360_lists_are_limited_newest_first(client: TestClient, world: World) ->
     dates = [p["value_date"] for p in full["payments"]]
     assert dates == sorted(dates, reverse=True)
     assert {s["as_of"] for s in short["status_history"]} == {full["as_of"]}
+
+
+def test_view_cache_is_bounded_lru() -> None:
+    cache = ViewCache(max_bytes=30)
+    cache.put("a", b"x" * 10)
+    cache.put("b", b"y" * 10)
+    cache.put("c", b"z" * 10)
+    assert cache.get("a") == b"x" * 10  # a is now the most recent
+    cache.put("d", b"w" * 10)  # over 30 bytes: the least recent (b) goes
+    assert cache.get("b") is None and cache.get("c") is not None and cache.get("d") is not None
+    assert cache.size <= 30 and len(cache) == 3
+    cache.put("huge", b"h" * 31)  # larger than the whole cache: not kept
+    assert cache.get("huge") is None and len(cache) == 3
+
+
+def test_cached_view_follows_imports_and_runs(
+    make_store,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    """A cached view is served only while the data it shows is unchanged: a new payment
+    import or a run changes the key; during a run nothing is cached."""
+    url = make_store("sqlite")
+    portfolio = generate(accounts=60, seed=5, as_of=AS_OF)
+    write_contract_files(portfolio, tmp_path / "files", fmt="csv")
+    import_all(url, tmp_path / "files")
+    run_dates(url, [AS_OF], default_policy())
+    engine = engine_for(url)
+    policy = default_policy()
+    cache = ViewCache(10_000_000)
+    with engine.connect() as conn:
+        loan_id, customer_id = conn.execute(select(loans.c.loan_id, loans.c.customer_id)).first()
+        first = ledger_json(conn, customer_id, policy, cache=cache)
+        assert ledger_json(conn, customer_id, policy, cache=cache) == first
+        assert cache.hits == 1
+    # A new payment lands through the importer: the next view shows it, not the cached one.
+    pay = tmp_path / "more" / "payments.csv"
+    pay.parent.mkdir()
+    pay.write_text(
+        "payment_id,account_id,value_date,amount,channel\n"
+        f"p-new-1,{loan_id},{AS_OF.isoformat()},12.34,bank\n"
+    )
+    assert import_file("payments", pay, url).accepted == 1
+    with engine.connect() as conn:
+        after = orjson.loads(ledger_json(conn, customer_id, policy, cache=cache))
+    assert "p-new-1" in {p["payment_id"] for p in after["payments"]}
+    # While a run is storing status, views are computed fresh every time.
+    with engine.begin() as conn:
+        conn.execute(
+            runs.insert().values(
+                kind="daily", date_from=AS_OF, date_to=AS_OF, policy_version=policy.version,
+                status="running", started_at=datetime.now(UTC),
+            )
+        )  # fmt: skip
+    hits, size = cache.hits, len(cache)
+    with engine.connect() as conn:
+        ledger_json(conn, customer_id, policy, cache=cache)
+        ledger_json(conn, customer_id, policy, cache=cache)
+    assert cache.hits == hits and len(cache) == size
+    engine.dispose()

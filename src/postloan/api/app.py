@@ -22,6 +22,7 @@ from postloan.api.errors import install_error_handlers
 from postloan.api.routes import accounts, auth, customers, imports, policy, runs
 from postloan.api.runs_tracker import RunTracker
 from postloan.store.db import engine_for, ready
+from postloan.views import cache as view_cache
 
 DESCRIPTION = """\
 Post-loan management (贷后管理): customers' 360° view, account status, imports, daily runs and
@@ -52,6 +53,7 @@ def create_app(url: str | None = None, policy_path: str | Path | None = None) ->
     app.state.engine = engine_for(app.state.url)
     app.state.policy_path = Path(policy_path) if policy_path else None
     app.state.runs = RunTracker()
+    app.state.views = view_cache.from_env()  # finished 360° ledger views (views.cache)
     app.state.lock = threading.Lock()
     app.state.import_pool = None  # a worker process, started by the first upload
     install_error_handlers(app)

@@ -8,7 +8,7 @@ checks the permission matrix (`postloan.access.permissions.can`) and hands the r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 
 from fastapi import Depends, Request
@@ -29,13 +29,25 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def get_engine(request: Request) -> Engine:
+# The authentication dependencies are `async def`: FastAPI runs every plain `def` dependency
+# in its thread pool, and the hops between threads cost more than a whole 360° view's queries.
+# The one that does I/O (the token lookup: one indexed read) blocks the event loop for well
+# under a millisecond, and each server worker is one process per core anyway.
+
+
+async def get_engine(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
     return engine
 
 
 def get_conn(engine: Engine = Depends(get_engine)) -> Iterator[Connection]:
-    """A connection for the request; routes commit what they write."""
+    """A connection for the request; routes commit what they write.
+
+    A plain `def` on purpose: its clean-up must not need the event loop. (As `async def` the
+    loop would hand out pooled connections that only come back after the route's thread
+    finishes, and block on an empty pool while holding their return — a deadlock under load.)
+    Routes on the hot path take `get_engine` and connect inside their own thread instead.
+    """
     with engine.connect() as conn:
         yield conn
 
@@ -46,7 +58,7 @@ def request_token(request: Request, credentials: HTTPAuthorizationCredentials | 
     return request.cookies.get(SESSION_COOKIE) or None
 
 
-def current_user(
+async def current_user(
     request: Request,
     credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
     engine: Engine = Depends(get_engine),
@@ -62,11 +74,11 @@ def current_user(
     return user
 
 
-def require(action: Action | str) -> Callable[..., User]:
+def require(action: Action | str) -> Callable[..., Awaitable[User]]:
     """A dependency: the authenticated user, if their role may perform `action` (else 403)."""
     wanted = Action(action)
 
-    def dependency(user: User = Depends(current_user)) -> User:
+    async def dependency(user: User = Depends(current_user)) -> User:
         if not can(user.role, wanted):
             raise Forbidden(f"role {user.role} may not {wanted}", code="forbidden")
         return user

@@ -10,7 +10,7 @@
 """
 
 from postloan.ledger.dates import add_months
-from postloan.ledger.schedule import Instalment, build_schedule
+from postloan.ledger.schedule import Instalment, build_schedule, schedule_cents
 from postloan.ledger.schedule_frame import generate_instalments, override_instalments
 
 __all__ = [
@@ -19,4 +19,5 @@ __all__ = [
     "build_schedule",
     "generate_instalments",
     "override_instalments",
+    "schedule_cents",
 ]

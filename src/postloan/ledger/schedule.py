@@ -100,7 +100,32 @@ def build_schedule(
     first_due_date: date | None = None,
 ) -> list[Instalment]:
     """The contract schedule of one loan: `term_months` instalments, principal summing to P."""
-    principal_cents = _principal_cents(principal)
+    return [
+        Instalment(
+            period=period,
+            due_date=due,
+            principal_due=to_decimal(principal_part),
+            interest_due=to_decimal(interest),
+            opening_principal=to_decimal(opening),
+        )
+        for period, due, principal_part, interest, opening in schedule_cents(
+            _principal_cents(principal), _annual_rate(annual_rate), term_months, method,
+            disbursement_date, first_due_date,
+        )
+    ]  # fmt: skip
+
+
+def schedule_cents(
+    principal_cents: int,
+    annual_rate: Decimal,
+    term_months: int,
+    method: str,
+    disbursement_date: date,
+    first_due_date: date | None = None,
+) -> list[tuple[int, date, int, int, int]]:
+    """`build_schedule` in minor units: (period, due_date, principal, interest, opening)."""
+    if principal_cents <= 0:
+        raise ValueError(f"principal: must be > 0, got {principal_cents} minor units")
     rate = _annual_rate(annual_rate)
     n = _term(term_months)
     if method not in METHODS:
@@ -114,7 +139,7 @@ def build_schedule(
     level = level_payment_cents(principal_cents, rate, n) if method == EQUAL_INSTALLMENT else 0
     fixed = round_div(principal_cents, n) if method == EQUAL_PRINCIPAL else 0
 
-    schedule: list[Instalment] = []
+    schedule: list[tuple[int, date, int, int, int]] = []
     outstanding = principal_cents
     for period in range(1, n + 1):
         interest = round_div(outstanding * rate_num, interest_den)
@@ -126,13 +151,7 @@ def build_schedule(
             principal_part = fixed  # round(P / n) for equal_principal, 0 for interest_only
         principal_part = min(principal_part, outstanding)
         schedule.append(
-            Instalment(
-                period=period,
-                due_date=add_months(first_due, period - 1),
-                principal_due=to_decimal(principal_part),
-                interest_due=to_decimal(interest),
-                opening_principal=to_decimal(outstanding),
-            )
+            (period, add_months(first_due, period - 1), principal_part, interest, outstanding)
         )
         outstanding -= principal_part
     return schedule

@@ -13,13 +13,25 @@ Amounts are 2-decimal strings and dates ISO text, as everywhere in the API.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+import orjson
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Date,
+    Select,
+    String,
+    Table,
+    bindparam,
+    cast,
+    func,
+    select,
+)
 
 from postloan.engine.single import (
     InstalmentDue,
@@ -28,7 +40,7 @@ from postloan.engine.single import (
     instalment_states,
     statement_states,
 )
-from postloan.ledger import build_schedule
+from postloan.ledger import schedule_cents
 from postloan.money import RATE_SCALE, format_amount
 from postloan.policy import Policy
 from postloan.store.schema import (
@@ -40,15 +52,13 @@ from postloan.store.schema import (
     payments,
     schedules,
 )
+from postloan.views.cache import ViewCache, data_version
 
 STATUS_AMOUNTS = frozenset(
     ("outstanding_principal", "overdue_principal", "overdue_interest", "overdue_amount")
 )
-STATUS_COLUMNS = (
-    "as_of", "account_id", "account_type", "outstanding_principal", "overdue_principal",
-    "overdue_interest", "overdue_amount", "dpd", "bucket", "risk_class",
-    "consecutive_overdue_periods", "cumulative_overdue_periods", "last_payment_date", "run_id",
-)  # fmt: skip
+PAYMENT_FIELDS = ("payment_id", "account_id", "value_date", "amount", "channel",
+                  "reverses_payment_id")  # fmt: skip
 INSTALMENT_AMOUNTS = ("principal_due", "interest_due", "covered_principal", "covered_interest")
 STATEMENT_AMOUNTS = ("statement_balance", "minimum_due", "minimum_covered")
 
@@ -60,14 +70,6 @@ class Limits:
     history_dates: int = 30
     payments: int = 200
     events: int = 200
-
-
-def _iso(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
 
 
 def _as_date(value: Any) -> date:
@@ -88,57 +90,114 @@ def _rate(units: int | None) -> str | None:
     return format((Decimal(int(units)) / RATE_SCALE).normalize(), "f")
 
 
-def _status_json(row: Any) -> dict[str, Any]:
-    m = row._mapping
-    return {
-        c: (_money(m[c]) if c in STATUS_AMOUNTS else _iso(m[c])) for c in STATUS_COLUMNS
-    }
-
-
-def _json_row(values: dict[str, Any], amounts: Sequence[str]) -> dict[str, Any]:
-    return {k: (_money(v) if k in amounts else _iso(v)) for k, v in values.items()}
-
-
-def _schedule(loan: Any, imported: list[Any]) -> list[InstalmentDue]:
-    """The loan's schedule: imported rows replace the generated schedule wholesale."""
-    if imported:
-        return [
-            InstalmentDue(int(r.period), _as_date(r.due_date), int(r.principal_due),
-                          int(r.interest_due))
-            for r in imported
-        ]  # fmt: skip
-    built = build_schedule(
-        Decimal(int(loan.principal)) / 100,
-        Decimal(int(loan.annual_rate)) / RATE_SCALE,
-        int(loan.term_months),
-        loan.repayment_method,
-        _as_date(loan.disbursement_date),
-        None if loan.first_due_date is None else _as_date(loan.first_due_date),
-    )
+def _text_dates(table: Table, *names: str) -> list[ColumnElement[Any]]:
+    """The table's columns (or `names`), dates as ISO text straight from the database: the
+    view only shows them, and converting each to `date` and back dominated its cost."""
+    columns = [table.c[n] for n in names] if names else list(table.c)
     return [
-        InstalmentDue(i.period, i.due_date, int(i.principal_due * 100), int(i.interest_due * 100))
-        for i in built
+        cast(c, String).label(c.name) if isinstance(c.type, Date) else c  # type: ignore[misc]
+        for c in columns
     ]
 
 
-def _status(conn: Connection, customer_id: str, dates: int) -> list[Any]:
-    """The customer's status rows on their latest `dates` stored dates, newest first."""
+def _dicts(result: Any, amounts: Collection[str] = ()) -> list[dict[str, Any]]:
+    """Result rows as dicts, the `amounts` columns as 2-decimal strings."""
+    keys = [str(k) for k in result.keys()]  # plain str: orjson refuses subclasses as keys
+    money = [i for i, k in enumerate(keys) if k in amounts]
+    out = []
+    for row in result:
+        values = list(row)
+        for i in money:
+            if values[i] is not None:
+                values[i] = format_amount(values[i])
+        out.append(dict(zip(keys, values, strict=True)))
+    return out
+
+
+def _iso_row(values: dict[str, Any], account_id: str, amounts: Sequence[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {"account_id": account_id}
+    for k, v in values.items():
+        if k in amounts:
+            out[k] = format_amount(v)  # type: ignore[arg-type]
+        elif isinstance(v, date):
+            out[k] = v.isoformat()
+        else:
+            out[k] = v
+    return out
+
+
+def _schedule(loan: dict[str, Any], imported: list[tuple[Any, ...]]) -> list[InstalmentDue]:
+    """The loan's schedule: imported rows replace the generated schedule wholesale."""
+    if imported:
+        return [
+            InstalmentDue(int(period), _as_date(due), int(principal), int(interest))
+            for period, due, principal, interest in imported
+        ]
+    first_due = loan["first_due_date"]
+    built = schedule_cents(
+        int(loan["principal"]),
+        Decimal(int(loan["annual_rate"])) / RATE_SCALE,
+        int(loan["term_months"]),
+        loan["repayment_method"],
+        _as_date(loan["disbursement_date"]),
+        None if first_due is None else _as_date(first_due),
+    )
+    return [InstalmentDue(p, due, principal, interest) for p, due, principal, interest, _ in built]
+
+
+def _status_statement() -> Select[Any]:
     recent = (
         select(account_status.c.as_of)
-        .where(account_status.c.customer_id == customer_id)
+        .where(account_status.c.customer_id == bindparam("customer_id"))
         .group_by(account_status.c.as_of)
         .order_by(account_status.c.as_of.desc())
-        .limit(dates)
+        .limit(bindparam("dates"))
         .subquery()
     )
-    return conn.execute(
-        select(account_status)
+    columns = [c for c in _text_dates(account_status) if c.name != "customer_id"]
+    return (
+        select(*columns)
         .where(
-            account_status.c.customer_id == customer_id,
+            account_status.c.customer_id == bindparam("customer_id"),
             account_status.c.as_of >= select(func.min(recent.c.as_of)).scalar_subquery(),
         )
         .order_by(account_status.c.as_of.desc(), account_status.c.account_id)
-    ).all()
+    )
+
+
+# The view's statements, built once: building a select per request cost more than running it.
+_CUSTOMER = bindparam("customer_id")
+_IDS = bindparam("ids", expanding=True)
+STATUS = _status_statement()
+LOANS = (
+    select(*_text_dates(loans)).where(loans.c.customer_id == _CUSTOMER).order_by(loans.c.loan_id)
+)
+CARDS = (
+    select(*_text_dates(cards)).where(cards.c.customer_id == _CUSTOMER).order_by(cards.c.card_id)
+)
+PAYMENTS = (
+    select(*_text_dates(payments))
+    .where(payments.c.account_id.in_(_IDS))
+    .order_by(payments.c.value_date.desc(), payments.c.payment_id)
+)
+SCHEDULES = (
+    select(*_text_dates(schedules, "loan_id", "period", "due_date", "principal_due",
+                        "interest_due"))
+    .where(schedules.c.loan_id.in_(_IDS))
+    .order_by(schedules.c.loan_id, schedules.c.period)
+)  # fmt: skip
+STATEMENTS = (
+    select(*_text_dates(card_statements, "card_id", "statement_date", "due_date",
+                        "statement_balance", "minimum_due"))
+    .where(card_statements.c.card_id.in_(_IDS))
+    .order_by(card_statements.c.card_id, card_statements.c.statement_date)
+)  # fmt: skip
+EVENTS = (
+    select(*[c for c in _text_dates(events) if c.name != "customer_id"])
+    .where(events.c.customer_id == _CUSTOMER)
+    .order_by(events.c.date.desc(), events.c.event_id)
+    .limit(bindparam("events"))
+)
 
 
 def latest_stored_date(conn: Connection) -> date | None:
@@ -151,125 +210,111 @@ def ledger_view(
 ) -> dict[str, Any]:
     """Accounts with their latest status, status history, schedules and statements as of the
     latest stored date, payments and events (newest first, up to `limits`)."""
-    loan_rows = conn.execute(
-        select(loans).where(loans.c.customer_id == customer_id).order_by(loans.c.loan_id)
-    ).all()
-    card_rows = conn.execute(
-        select(cards).where(cards.c.customer_id == customer_id).order_by(cards.c.card_id)
-    ).all()
-    status_rows = _status(conn, customer_id, limits.history_dates)
-    latest = _as_date(status_rows[0].as_of) if status_rows else None
-    as_of = latest or latest_stored_date(conn) or date.today()
-    current = {
-        r.account_id: _status_json(r) for r in status_rows if _as_date(r.as_of) == latest
-    }
+    who = {"customer_id": customer_id}
+    loan_rows = _dicts(conn.execute(LOANS, who))
+    card_rows = _dicts(conn.execute(CARDS, who))
+    status_rows = _dicts(
+        conn.execute(STATUS, {**who, "dates": limits.history_dates}), STATUS_AMOUNTS
+    )
+    latest = status_rows[0]["as_of"] if status_rows else None
+    as_of = _as_date(latest) if latest else latest_stored_date(conn) or date.today()
+    current = {r["account_id"]: r for r in status_rows if r["as_of"] == latest}
 
-    loan_ids = [r.loan_id for r in loan_rows]
-    card_ids = [r.card_id for r in card_rows]
+    loan_ids = [r["loan_id"] for r in loan_rows]
+    card_ids = [r["card_id"] for r in card_rows]
     pay_rows = (
-        conn.execute(
-            select(payments)
-            .where(payments.c.account_id.in_(loan_ids + card_ids))
-            .order_by(payments.c.value_date.desc(), payments.c.payment_id)
-        ).all()
-        if loan_ids or card_ids
-        else []
+        _dicts(conn.execute(PAYMENTS, {"ids": loan_ids + card_ids})) if loan_ids or card_ids else []
     )
     by_account: dict[str, list[PaymentRow]] = {}
     for p in pay_rows:
-        by_account.setdefault(p.account_id, []).append(
-            PaymentRow(p.payment_id, _as_date(p.value_date), int(p.amount), p.reverses_payment_id)
-        )
+        by_account.setdefault(p["account_id"], []).append(
+            PaymentRow(
+                p["payment_id"], _as_date(p["value_date"]), int(p["amount"]),
+                p["reverses_payment_id"],
+            )
+        )  # fmt: skip
 
     threshold = int(policy.allocation.materiality_threshold * 100)
     principal_first = policy.allocation.order == "principal_first"
     instalments: list[dict[str, Any]] = []
     if loan_ids:
-        imported: dict[str, list[Any]] = {}
-        for r in conn.execute(
-            select(schedules)
-            .where(schedules.c.loan_id.in_(loan_ids))
-            .order_by(schedules.c.loan_id, schedules.c.period)
-        ):
-            imported.setdefault(r.loan_id, []).append(r)
+        imported: dict[str, list[tuple[Any, ...]]] = {}
+        for loan_id, *rest in conn.execute(SCHEDULES, {"ids": loan_ids}):
+            imported.setdefault(loan_id, []).append(tuple(rest))
         for loan in loan_rows:
             states = instalment_states(
-                _schedule(loan, imported.get(loan.loan_id, [])),
-                by_account.get(loan.loan_id, ()),
+                _schedule(loan, imported.get(loan["loan_id"], [])),
+                by_account.get(loan["loan_id"], ()),
                 as_of,
                 threshold=threshold,
                 principal_first=principal_first,
             )
-            instalments.extend(
-                {"account_id": loan.loan_id, **_json_row(s, INSTALMENT_AMOUNTS)} for s in states
-            )
+            instalments.extend(_iso_row(s, loan["loan_id"], INSTALMENT_AMOUNTS) for s in states)
 
     statements: list[dict[str, Any]] = []
     if card_ids:
         issued: dict[str, list[StatementDue]] = {}
-        for r in conn.execute(
-            select(card_statements)
-            .where(card_statements.c.card_id.in_(card_ids))
-            .order_by(card_statements.c.card_id, card_statements.c.statement_date)
-        ):
-            issued.setdefault(r.card_id, []).append(
-                StatementDue(_as_date(r.statement_date), _as_date(r.due_date),
-                             int(r.statement_balance), int(r.minimum_due))
-            )  # fmt: skip
+        for card_id, *rest in conn.execute(STATEMENTS, {"ids": card_ids}):
+            statement_date, due, balance, minimum = rest
+            issued.setdefault(card_id, []).append(
+                StatementDue(_as_date(statement_date), _as_date(due), int(balance), int(minimum))
+            )
         for card_id in card_ids:
             states = statement_states(
                 issued.get(card_id, []), by_account.get(card_id, ()), as_of, threshold=threshold
             )
-            statements.extend(
-                {"account_id": card_id, **_json_row(s, STATEMENT_AMOUNTS)} for s in states
-            )
+            statements.extend(_iso_row(s, card_id, STATEMENT_AMOUNTS) for s in states)
 
-    event_rows = conn.execute(
-        select(events)
-        .where(events.c.customer_id == customer_id)
-        .order_by(events.c.date.desc(), events.c.event_id)
-        .limit(limits.events)
-    ).all()
+    events_shown = _dicts(conn.execute(EVENTS, {**who, "events": limits.events}), ("amount",))
     accounts = [
         {
-            "account_id": r.loan_id, "account_type": "loan", "product": r.product,
-            "principal": _money(r.principal), "annual_rate": _rate(r.annual_rate),
-            "term_months": r.term_months, "repayment_method": r.repayment_method,
-            "disbursement_date": _iso(r.disbursement_date),
-            "first_due_date": _iso(r.first_due_date), "credit_limit": None, "open_date": None,
-            "close_date": None, "branch_id": r.branch_id, "status": current.get(r.loan_id),
+            "account_id": r["loan_id"], "account_type": "loan", "product": r["product"],
+            "principal": _money(r["principal"]), "annual_rate": _rate(r["annual_rate"]),
+            "term_months": r["term_months"], "repayment_method": r["repayment_method"],
+            "disbursement_date": r["disbursement_date"], "first_due_date": r["first_due_date"],
+            "credit_limit": None, "open_date": None, "close_date": None,
+            "branch_id": r["branch_id"], "status": current.get(r["loan_id"]),
         }
         for r in loan_rows
     ] + [
         {
-            "account_id": r.card_id, "account_type": "card", "product": None, "principal": None,
+            "account_id": r["card_id"], "account_type": "card", "product": None, "principal": None,
             "annual_rate": None, "term_months": None, "repayment_method": None,
             "disbursement_date": None, "first_due_date": None,
-            "credit_limit": _money(r.credit_limit), "open_date": _iso(r.open_date),
-            "close_date": _iso(r.close_date), "branch_id": None, "status": current.get(r.card_id),
+            "credit_limit": _money(r["credit_limit"]), "open_date": r["open_date"],
+            "close_date": r["close_date"], "branch_id": None, "status": current.get(r["card_id"]),
         }
         for r in card_rows
     ]  # fmt: skip
+    for p in pay_rows[: limits.payments]:
+        p["amount"] = format_amount(p["amount"])
     return {
         "as_of": as_of.isoformat(),
         "accounts": accounts,
-        "status_history": [_status_json(r) for r in status_rows],
+        "status_history": status_rows,
         "schedules": instalments,
         "statements": statements,
         "payments_total": len(pay_rows),
-        "payments": [
-            {
-                "payment_id": p.payment_id, "account_id": p.account_id,
-                "value_date": _iso(p.value_date), "amount": _money(p.amount),
-                "channel": p.channel, "reverses_payment_id": p.reverses_payment_id,
-            }
-            for p in pay_rows[: limits.payments]
-        ],  # fmt: skip
-        "events": [
-            {
-                "event_id": e.event_id, "account_id": e.account_id, "date": _iso(e.date),
-                "type": e.type, "amount": _money(e.amount), "detail": e.detail,
-            }
-            for e in event_rows
-        ],  # fmt: skip
+        "payments": [{k: p[k] for k in PAYMENT_FIELDS} for p in pay_rows[: limits.payments]],
+        "events": events_shown,
     }
+
+
+def ledger_json(
+    conn: Connection,
+    customer_id: str,
+    policy: Policy,
+    limits: Limits = Limits(),
+    cache: ViewCache | None = None,
+) -> bytes:
+    """`ledger_view` as JSON bytes, from `cache` when the store has not changed since."""
+    version = None if cache is None else data_version(conn, policy.version)
+    key = (customer_id, limits, version)
+    if cache is not None and version is not None:
+        hit = cache.get(key)
+        if hit is not None:
+            return hit
+    body = orjson.dumps(ledger_view(conn, customer_id, policy, limits))
+    if cache is not None and version is not None:
+        cache.put(key, body)
+    return body
