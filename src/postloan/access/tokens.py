@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from postloan.access.tables import api_tokens, users
 from postloan.access.times import from_db, to_utc
@@ -44,15 +44,20 @@ def issue_token(conn: Connection, user_id: int, kind: TokenKind | str, now: date
     return token
 
 
+# Built once: every API request resolves its token, and building the statement cost more than
+# running it.
+_BY_TOKEN = (
+    select(users, api_tokens.c.expires_at, api_tokens.c.revoked)
+    .join(api_tokens, api_tokens.c.user_id == users.c.user_id)
+    .where(api_tokens.c.token_hash == bindparam("token_hash"))
+)
+
+
 def resolve_token(conn: Connection, token: str, now: datetime) -> User | None:
     """The token's user; None when unknown, expired, revoked, or the user is disabled."""
     if not token:
         return None
-    row = conn.execute(
-        select(users, api_tokens.c.expires_at, api_tokens.c.revoked)
-        .join(api_tokens, api_tokens.c.user_id == users.c.user_id)
-        .where(api_tokens.c.token_hash == token_hash(token))
-    ).first()
+    row = conn.execute(_BY_TOKEN, {"token_hash": token_hash(token)}).first()
     if row is None or row.revoked or not row.active:
         return None
     expires_at = from_db(row.expires_at)

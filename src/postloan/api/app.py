@@ -51,6 +51,10 @@ def create_app(url: str | None = None, policy_path: str | Path | None = None) ->
     )
     app.state.url = ready(url)
     app.state.engine = engine_for(app.state.url)
+    # Connections for code that runs on the event loop itself (authentication, the 360° view;
+    # see api.deps): the loop holds at most one at a time, so a pool of its own never waits on
+    # connections held by routes in the thread pool.
+    app.state.loop_engine = engine_for(app.state.url, pool_size=2, max_overflow=0, pool_timeout=5)
     app.state.policy_path = Path(policy_path) if policy_path else None
     app.state.runs = RunTracker()
     app.state.views = view_cache.from_env()  # finished 360° ledger views (views.cache)
@@ -71,3 +75,4 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.import_pool.shutdown()
         app.state.import_pool = None
     app.state.engine.dispose()
+    app.state.loop_engine.dispose()

@@ -40,14 +40,18 @@ async def get_engine(request: Request) -> Engine:
     return engine
 
 
-def get_conn(engine: Engine = Depends(get_engine)) -> Iterator[Connection]:
-    """A connection for the request; routes commit what they write.
+async def get_loop_engine(request: Request) -> Engine:
+    """The engine for code running on the event loop (app.state.loop_engine): its pool is
+    separate from the thread pool's, so the loop never waits for a connection that only the
+    loop could give back."""
+    engine: Engine = request.app.state.loop_engine
+    return engine
 
-    A plain `def` on purpose: its clean-up must not need the event loop. (As `async def` the
-    loop would hand out pooled connections that only come back after the route's thread
-    finishes, and block on an empty pool while holding their return — a deadlock under load.)
-    Routes on the hot path take `get_engine` and connect inside their own thread instead.
-    """
+
+def get_conn(engine: Engine = Depends(get_engine)) -> Iterator[Connection]:
+    """A connection for the request, for routes that run in the thread pool; they commit
+    what they write. (Its clean-up is scheduled by the event loop, which is why code on the
+    loop takes connections from `get_loop_engine` instead.)"""
     with engine.connect() as conn:
         yield conn
 
@@ -61,7 +65,7 @@ def request_token(request: Request, credentials: HTTPAuthorizationCredentials | 
 async def current_user(
     request: Request,
     credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
-    engine: Engine = Depends(get_engine),
+    engine: Engine = Depends(get_loop_engine),
 ) -> User:
     token = request_token(request, credentials)
     if not token:

@@ -10,10 +10,11 @@ from postloan.store.config import database_url
 from postloan.store.migrate import upgrade
 
 
-def engine_for(url: str | None = None) -> Engine:
+def engine_for(url: str | None = None, **pool: Any) -> Engine:
+    """An engine for the store; `pool` passes pool settings (pool_size, max_overflow, ...)."""
     url = url or database_url()
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, **pool)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -26,7 +27,7 @@ def engine_for(url: str | None = None) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **pool)
 
 
 def ready(url: str | None = None) -> str:

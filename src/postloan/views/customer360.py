@@ -102,7 +102,8 @@ def _text_dates(table: Table, *names: str) -> list[ColumnElement[Any]]:
 
 def _dicts(result: Any, amounts: Collection[str] = ()) -> list[dict[str, Any]]:
     """Result rows as dicts, the `amounts` columns as 2-decimal strings."""
-    keys = [str(k) for k in result.keys()]  # plain str: orjson refuses subclasses as keys
+    columns = result.keys()  # (a Result: iterating it would consume the rows)
+    keys = [str(k) for k in columns]  # plain str: orjson refuses str subclasses as keys
     money = [i for i, k in enumerate(keys) if k in amounts]
     out = []
     for row in result:
@@ -306,9 +307,11 @@ def ledger_json(
     policy: Policy,
     limits: Limits = Limits(),
     cache: ViewCache | None = None,
+    policy_version: str | None = None,
 ) -> bytes:
-    """`ledger_view` as JSON bytes, from `cache` when the store has not changed since."""
-    version = None if cache is None else data_version(conn, policy.version)
+    """`ledger_view` as JSON bytes, from `cache` when the store has not changed since.
+    (`policy_version`: the policy's version when the caller already knows it.)"""
+    version = None if cache is None else data_version(conn, policy_version or policy.version)
     key = (customer_id, limits, version)
     if cache is not None and version is not None:
         hit = cache.get(key)

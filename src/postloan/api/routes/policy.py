@@ -47,11 +47,18 @@ def policy_path(request: Request) -> Path:
     return Path(env) if env else data_dir() / "policy.toml"
 
 
-_loaded: dict[Path, tuple[tuple[int, int, int], Policy]] = {}
+_loaded: dict[Path, tuple[tuple[int, int, int], Policy, str]] = {}
+_DEFAULT_VERSION: list[str] = []
 
 
 def effective_policy(request: Request) -> tuple[Policy, str]:
-    """The policy in force for the API, and where it came from.
+    """The policy in force for the API, and where it came from."""
+    policy, source, _ = effective_policy_and_version(request)
+    return policy, source
+
+
+def effective_policy_and_version(request: Request) -> tuple[Policy, str, str]:
+    """The policy in force, where it came from, and its version (hashed once per load).
 
     The file is parsed again only when its modification time or size changes (a replace by
     another server worker included): parsing and validating it on every request cost about as
@@ -61,13 +68,17 @@ def effective_policy(request: Request) -> tuple[Policy, str]:
     try:
         stat = path.stat()
     except FileNotFoundError:
-        return default_policy(), "default"
+        policy = default_policy()
+        if not _DEFAULT_VERSION:
+            _DEFAULT_VERSION.append(policy.version)
+        return policy, "default", _DEFAULT_VERSION[0]
     stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)  # a replace is a new inode
     known = _loaded.get(path)
     if known is None or known[0] != stamp:
-        known = (stamp, load_policy(path))
+        loaded = load_policy(path)
+        known = (stamp, loaded, loaded.version)
         _loaded[path] = known
-    return known[1], str(path)
+    return known[1], str(path), known[2]
 
 
 def record_version(conn: Connection, policy: Policy, at: datetime) -> None:
