@@ -61,6 +61,8 @@ def to_decimal(cents: int) -> Decimal:
 
 def format_amount(cents: int) -> str:
     """Minor units as the contract writes amounts: exactly 2 decimals, no grouping."""
+    if cents >= 0:  # the common case, kept short: the 360° view formats hundreds per request
+        return f"{cents // 100}.{cents % 100:02d}"
     sign = "-" if cents < 0 else ""
     whole, frac = divmod(abs(int(cents)), 100)
     return f"{sign}{whole}.{frac:02d}"

@@ -9,7 +9,7 @@ from postloan.access import audit
 from postloan.access.errors import PermissionDenied, ReasonRequired
 from postloan.access.masking import reveal as reveal_from_masking
 from postloan.access.reveal import reveal
-from postloan.access.scope import can_see_customer, customer_scope_clause
+from postloan.access.scope import can_see_customer, customer_scope_clause, visible_customer
 from postloan.access.tables import audit_log
 from postloan.access.users import User, create_user
 from postloan.store.schema import customers
@@ -56,6 +56,25 @@ def test_can_see_customer(engine: Engine, people: dict[str, User]) -> None:
         assert can_see_customer(conn, people["legal"], "C2")
         assert not can_see_customer(conn, people["legal"], "NOPE")
         assert not can_see_customer(conn, people["col"], "C3", "customer.reveal")
+
+
+def test_visible_customer_agrees_with_the_scope_clause(
+    engine: Engine, people: dict[str, User]
+) -> None:
+    """The prebuilt per-scope lookup (the 360° view's) and the clause give the same answer for
+    every user, action and customer, including disabled users and unknown ids."""
+    from dataclasses import replace
+
+    users = [*people.values(), replace(people["legal"], active=False)]
+    for user in users:
+        for action in ("customer.view", "customer.reveal", "account.view", "customer.search"):
+            allowed = set(_visible(engine, user, action))
+            with engine.begin() as conn:
+                for customer_id in ("C1", "C2", "C3", "NOPE"):
+                    row = visible_customer(conn, user, customer_id, action)
+                    assert (row is not None) == (customer_id in allowed), (user, action)
+                    if row is not None:
+                        assert row.customer_id == customer_id
 
 
 def _reveals(engine: Engine) -> list[tuple[str, str, dict[str, str]]]:

@@ -55,10 +55,14 @@ def _single_rows(case: Case, as_of: date) -> tuple[list[dict[str, Any]], list[di
     statements: list[dict[str, Any]] = []
     for account_id in sorted(p.cards["account_id"].to_list()):
         issued = [
-            StatementDue(r["statement_date"], r["due_date"], r["statement_balance"], r["minimum_due"])
+            StatementDue(
+                r["statement_date"], r["due_date"], r["statement_balance"], r["minimum_due"]
+            )
             for r in p.statements.filter(account_id=account_id).iter_rows(named=True)
         ]
-        for row in statement_states(issued, _payments(case, account_id), as_of, threshold=threshold):
+        for row in statement_states(
+            issued, _payments(case, account_id), as_of, threshold=threshold
+        ):
             statements.append({"account_id": account_id, **row})
     return instalments, statements
 

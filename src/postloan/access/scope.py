@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Connection, false, select, true
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, bindparam, false, select, true
 
 from postloan.access.permissions import Action, Scope, scope_for
 from postloan.access.tables import assignments
@@ -44,3 +46,29 @@ def can_see_customer(
         .where(customer_scope_clause(user, action))
     )
     return conn.execute(query).first() is not None
+
+
+# One statement per kind of scope, built once (the 360° view reads the customer this way on
+# every request; building the statement cost more than running it).
+_BY_ID = select(customers).where(customers.c.customer_id == bindparam("customer_id"))
+_IN_SCOPE = {
+    Scope.ALL: _BY_ID,
+    Scope.BRANCH: _BY_ID.where(customers.c.branch_id == bindparam("branch_id")),
+    Scope.ASSIGNED: _BY_ID.where(
+        customers.c.customer_id.in_(
+            select(assignments.c.customer_id).where(assignments.c.user_id == bindparam("user_id"))
+        )
+    ),
+}
+
+
+def visible_customer(
+    conn: Connection, user: User, customer_id: str, action: Action | str = Action.CUSTOMER_VIEW
+) -> Any:
+    """The customer's row when it exists and lies in the user's scope for `action`, else
+    None — the same rule as `customer_scope_clause`."""
+    scope = scope_for(user.role, action) if user.active else None
+    if scope is None or (scope == Scope.BRANCH and user.branch_id is None):
+        return None
+    params = {"customer_id": customer_id, "branch_id": user.branch_id, "user_id": user.user_id}
+    return conn.execute(_IN_SCOPE[scope], params).first()  # (unused parameters are ignored)

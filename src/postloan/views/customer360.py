@@ -8,7 +8,8 @@ state computed per account by `engine.single` (equal to the portfolio engine, pr
 Nothing here depends on who asks — masking of the customer record and the permission to see
 accounts are the caller's business.
 
-Amounts are 2-decimal strings and dates ISO text, as everywhere in the API.
+Amounts are 2-decimal strings and dates ISO text (or `date`, which orjson writes as ISO text),
+as everywhere in the API: `ledger_json` is the serialised form.
 """
 
 from __future__ import annotations
@@ -115,15 +116,13 @@ def _dicts(result: Any, amounts: Collection[str] = ()) -> list[dict[str, Any]]:
     return out
 
 
-def _iso_row(values: dict[str, Any], account_id: str, amounts: Sequence[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {"account_id": account_id}
-    for k, v in values.items():
-        if k in amounts:
-            out[k] = format_amount(v)  # type: ignore[arg-type]
-        elif isinstance(v, date):
-            out[k] = v.isoformat()
-        else:
-            out[k] = v
+def _with_amounts(values: dict[str, Any], account_id: str, amounts: Sequence[str]
+                  ) -> dict[str, Any]:  # fmt: skip
+    """An engine.single row for JSON: the account id first, amounts as strings (dates stay
+    `date`: orjson writes them as ISO text)."""
+    out: dict[str, Any] = {"account_id": account_id, **values}
+    for k in amounts:
+        out[k] = format_amount(out[k])
     return out
 
 
@@ -250,7 +249,9 @@ def ledger_view(
                 threshold=threshold,
                 principal_first=principal_first,
             )
-            instalments.extend(_iso_row(s, loan["loan_id"], INSTALMENT_AMOUNTS) for s in states)
+            instalments.extend(
+                _with_amounts(s, loan["loan_id"], INSTALMENT_AMOUNTS) for s in states
+            )
 
     statements: list[dict[str, Any]] = []
     if card_ids:
@@ -264,7 +265,7 @@ def ledger_view(
             states = statement_states(
                 issued.get(card_id, []), by_account.get(card_id, ()), as_of, threshold=threshold
             )
-            statements.extend(_iso_row(s, card_id, STATEMENT_AMOUNTS) for s in states)
+            statements.extend(_with_amounts(s, card_id, STATEMENT_AMOUNTS) for s in states)
 
     events_shown = _dicts(conn.execute(EVENTS, {**who, "events": limits.events}), ("amount",))
     accounts = [

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine, and_, func, or_, select
 from postloan.access.masking import mask_customer
 from postloan.access.permissions import Action, can
 from postloan.access.reveal import MIN_REASON_LENGTH, REVEALABLE_FIELDS, reveal
-from postloan.access.scope import customer_scope_clause
+from postloan.access.scope import customer_scope_clause, visible_customer
 from postloan.access.users import User
 from postloan.api.deps import get_conn, get_loop_engine, now, require
 from postloan.api.errors import ERROR_RESPONSES, NotFound
@@ -236,11 +236,7 @@ def search_customers(
 
 
 def _visible_customer(conn: Connection, user: User, customer_id: str, action: Action) -> Any:
-    row = conn.execute(
-        select(customers).where(
-            customers.c.customer_id == customer_id, customer_scope_clause(user, action)
-        )
-    ).first()
+    row = visible_customer(conn, user, customer_id, action)
     if row is None:  # unknown and out of scope look the same: no leak of existence
         raise NotFound(f"no customer {customer_id!r}", field="customer_id")
     return row
