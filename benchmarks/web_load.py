@@ -1,7 +1,7 @@
 """Load test of the customer 360° view with a real HTTP load tool (wrk).
 
     ./dev bench-web [--customers 71500] [--connections 50] [--seconds 30] [--threads 2]
-                    [--working-set 5000]
+                    [--working-set 5000] [--repeat 3]
 
 Builds the demo store (about 100k accounts for 71,500 customers; reused if present), serves the
 app with uvicorn in its own process on 127.0.0.1, logs in as the head-office manager, and lets
@@ -22,11 +22,14 @@ import argparse
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 OUT = Path(__file__).parent / "out"
@@ -90,6 +93,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--working-set", type=int, default=5_000)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per scenario (median)")
     args = parser.parse_args()
 
     data = OUT / f"web-{args.customers}"
@@ -106,6 +110,44 @@ def main() -> None:
              "--days", "30", "--no-serve"],
             env=env, check=True,
         )  # fmt: skip
+    import sqlite3
+
+    db = sqlite3.connect(data / "postloan.sqlite")
+    everyone = [r[0] for r in db.execute("SELECT customer_id FROM customers ORDER BY random()")]
+    db.close()
+    working_set, cold = everyone[: args.working_set], everyone[args.working_set :]
+    scenarios = (("cold", cold), ("working set", working_set))
+    results: dict[str, list[dict[str, float]]] = {name: [] for name, _ in scenarios}
+    for rep in range(args.repeat):
+        # A fresh server for every repetition: no view cached from the one before; the cold
+        # list continues where the last repetition stopped, so no customer is seen twice.
+        with _server(args, env) as (base, token):
+            for name, ids in scenarios:
+                if name == "cold":
+                    shift = rep * len(ids) // args.repeat
+                    ids = ids[shift:] + ids[:shift]
+                line = _wrk(args, base, env, token, ids)
+                results[name].append(_fields(line))
+                print(f"  run {rep + 1} {name}: {line}", flush=True)
+    for name, ids in scenarios:
+        runs = results[name]
+        med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+        print(
+            f"GET /api/customers/{{id}} (360° view) {name} ({len(ids):,} customers), "
+            f"{args.connections} connections, {args.seconds} s, {args.workers} server workers, "
+            f"median of {len(runs)}: p50 {med['p50_ms']:.1f} ms, p95 {med['p95_ms']:.1f} ms, "
+            f"p99 {med['p99_ms']:.1f} ms, {med['rps']:.0f} requests/s, "
+            f"errors {med['errors']:.0f}, non-2xx {med['non2xx']:.0f}",
+            flush=True,
+        )
+
+
+def _fields(line: str) -> dict[str, float]:
+    return {k: float(v) for k, v in (part.split("=") for part in line.split())}
+
+
+@contextmanager
+def _server(args: argparse.Namespace, env: dict[str, str]) -> Iterator[tuple[str, str]]:
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "postloan.cli.serve_cmd:app_from_env",
@@ -122,18 +164,7 @@ def main() -> None:
             except OSError:
                 time.sleep(0.5)
         login = {"username": "manager", "password": "demo-manager-2026"}
-        token = _post(f"{base}/api/auth/login", login)["token"]
-        import sqlite3
-
-        db = sqlite3.connect(data / "postloan.sqlite")
-        everyone = [r[0] for r in db.execute("SELECT customer_id FROM customers ORDER BY random()")]
-        db.close()
-        working_set, cold = everyone[: args.working_set], everyone[args.working_set :]
-        for name, ids in (("cold", cold), ("working set", working_set)):
-            line = _wrk(args, base, env, token, ids)
-            print(f"GET /api/customers/{{id}} (360° view) {name} ({len(ids):,} customers), "
-                  f"{args.connections} connections, {args.seconds} s, {args.workers} server "
-                  f"workers: {line}", flush=True)  # fmt: skip
+        yield base, _post(f"{base}/api/auth/login", login)["token"]
     finally:
         server.terminate()
         server.wait(timeout=30)

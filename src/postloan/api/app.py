@@ -10,6 +10,7 @@ The app holds the store URL (`app.state.url`) and one SQLAlchemy engine; whole-p
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -69,6 +70,9 @@ def create_app(url: str | None = None, policy_path: str | Path | None = None) ->
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # Everything loaded so far (modules, schema, the app) lives as long as the process: keep it
+    # out of the cyclic garbage collector's scans, which otherwise walk it on every full pass.
+    gc.freeze()
     yield
     app.state.runs.join(timeout=60)
     if app.state.import_pool is not None:
