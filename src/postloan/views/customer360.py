@@ -22,6 +22,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Connection,
     Date,
@@ -95,10 +96,7 @@ def _text_dates(table: Table, *names: str) -> list[ColumnElement[Any]]:
     """The table's columns (or `names`), dates as ISO text straight from the database: the
     view only shows them, and converting each to `date` and back dominated its cost."""
     columns = [table.c[n] for n in names] if names else list(table.c)
-    return [
-        cast(c, String).label(c.name) if isinstance(c.type, Date) else c  # type: ignore[misc]
-        for c in columns
-    ]
+    return [cast(c, String).label(c.name) if isinstance(c.type, Date) else c for c in columns]
 
 
 def _dicts(result: Any, amounts: Collection[str] = ()) -> list[dict[str, Any]]:
@@ -166,8 +164,8 @@ def _status_statement() -> Select[Any]:
 
 
 # The view's statements, built once: building a select per request cost more than running it.
-_CUSTOMER = bindparam("customer_id")
-_IDS = bindparam("ids", expanding=True)
+_CUSTOMER: BindParameter[str] = bindparam("customer_id")
+_IDS: BindParameter[list[str]] = bindparam("ids", expanding=True)
 STATUS = _status_statement()
 LOANS = (
     select(*_text_dates(loans)).where(loans.c.customer_id == _CUSTOMER).order_by(loans.c.loan_id)
