@@ -28,6 +28,7 @@ class Action(StrEnum):
     AUDIT_VERIFY = "audit.verify"
     EXPORT_PERSONAL = "export.personal"
     DASHBOARD_VIEW = "dashboard.view"
+    STORE_ADMIN = "store.admin"  # migrate the schema, build the demo store, serve the app
 
 
 class Scope(StrEnum):
@@ -105,6 +106,10 @@ RATIONALE = """\
   look customers up (masked) to follow an audit trail, and read runs and the policy.
 - **Dashboards**: risk managers and managers portfolio-wide; collection supervisors for their
   branch (team performance).
+- **Running the system** (`store.admin`: schema migrations, the demo store, serving the app)
+  is the admin's. On the command line, a caller who does not sign in (`postloan --as USER`) is
+  the *local operator*: they hold the store's credentials, so they act with the admin's rights,
+  audited under their operating-system name (`postloan.cli.operator`, docs/access.md).
 """
 
 
@@ -115,6 +120,23 @@ def scope_for(role: Role | str, action: Action | str) -> Scope | None:
 
 def can(role: Role | str, action: Action | str) -> bool:
     return scope_for(role, action) is not None
+
+
+# The command line: every `postloan` command that reads or changes the store, and the action
+# it needs with scope *all* (commands act on the whole store). `policy validate|show` and
+# `status` only read files handed to them (or the packaged policy) and need none. Enforced by
+# `postloan.cli.operator.authorize`.
+COMMANDS: dict[str, Action] = {
+    "db upgrade": A.STORE_ADMIN,
+    "demo": A.STORE_ADMIN,
+    "serve": A.STORE_ADMIN,
+    "import": A.IMPORT_RUN,
+    "run": A.RUN_START,
+    "export customers|events": A.EXPORT_PERSONAL,  # files with personal information (PIPL)
+    "export account-status|loans|…": A.ACCOUNT_VIEW,
+    "user create|disable|reset-password|list": A.USER_MANAGE,
+    "audit verify": A.AUDIT_VERIFY,
+}
 
 
 def render_markdown() -> str:
@@ -139,5 +161,19 @@ def render_markdown() -> str:
             + " | ".join(cell.value if cell else "—" for cell in cells)
             + " |"
         )
+    lines += [
+        "",
+        "## Commands",
+        "",
+        "A signed-in command (`postloan --as USER ...`) needs the action with scope **all**;",
+        "without `--as` the caller is the local operator (admin rights, audited as",
+        "`cli:<os user>`), unless `POSTLOAN_CLI_REQUIRE_LOGIN=1`.",
+        "",
+        "| command | action | roles allowed |",
+        "|---|---|---|",
+    ]
+    for command, action in COMMANDS.items():
+        allowed = [role.value for role in roles if scope_for(role, action) == Scope.ALL]
+        lines.append(f"| `postloan {command}` | `{action.value}` | {', '.join(allowed)} |")
     lines += ["", "## Why", "", RATIONALE]
     return "\n".join(lines)

@@ -1,7 +1,8 @@
 """`postloan user ...` (create, disable, reset-password, list) and `postloan audit verify`.
 
-Every user change writes an audit entry with actor "cli". Exit codes: 0 done; 1 refused
-(unknown user, existing username, weak password) or, for `audit verify`, problems found.
+Every user change writes an audit entry naming who made it (`postloan.cli.operator`). Exit
+codes: 0 done; 1 refused (unknown user, existing username, weak password) or, for `audit
+verify`, problems found; 3 the caller may not (docs/permissions.md).
 """
 
 from __future__ import annotations
@@ -18,22 +19,25 @@ from sqlalchemy import Connection
 
 from postloan.access import audit
 from postloan.access.errors import AccessError
+from postloan.access.permissions import Action
 from postloan.access.roles import Role
 from postloan.access.users import create_user, disable_user, list_users, reset_password
+from postloan.cli.operator import Caller, authorize
 from postloan.store.db import engine_for, ready
-
-CLI_ACTOR = "cli"
 
 user_app = typer.Typer(help="Manage users (用户): create, disable, reset password, list.")
 audit_app = typer.Typer(help="The tamper-evident audit log (审计日志).")
 
 
 @contextmanager
-def _transaction() -> Iterator[Connection]:
-    engine = engine_for(ready())
+def _transaction(action: Action, what: str) -> Iterator[tuple[Connection, Caller]]:
+    """One transaction on the store, for a caller allowed to `action` (else exit 3)."""
+    url = ready()
+    caller = authorize(url, action, what)
+    engine = engine_for(url)
     try:
         with engine.begin() as conn:
-            yield conn
+            yield conn, caller
     finally:
         engine.dispose()
 
@@ -62,7 +66,7 @@ def create(
     """Create an active user."""
     now = _now()
     try:
-        with _transaction() as conn:
+        with _transaction(Action.USER_MANAGE, "user create") as (conn, caller):
             user = create_user(
                 conn,
                 username=username,
@@ -75,7 +79,7 @@ def create(
             )
             audit.record(
                 conn,
-                actor=CLI_ACTOR,
+                actor=caller.actor,
                 action="user.create",
                 target_type="user",
                 target_id=user.username,
@@ -91,11 +95,11 @@ def create(
 def disable(username: Annotated[str, typer.Argument(help="Login name.")]) -> None:
     """Disable a user (kept for the audit trail) and revoke their tokens."""
     try:
-        with _transaction() as conn:
+        with _transaction(Action.USER_MANAGE, "user disable") as (conn, caller):
             disable_user(conn, username)
             audit.record(
                 conn,
-                actor=CLI_ACTOR,
+                actor=caller.actor,
                 action="user.disable",
                 target_type="user",
                 target_id=username,
@@ -116,11 +120,11 @@ def reset_password_(
 ) -> None:
     """Set a new password; clears a lock-out and revokes the user's tokens."""
     try:
-        with _transaction() as conn:
+        with _transaction(Action.USER_MANAGE, "user reset-password") as (conn, caller):
             reset_password(conn, username, password)
             audit.record(
                 conn,
-                actor=CLI_ACTOR,
+                actor=caller.actor,
                 action="user.reset_password",
                 target_type="user",
                 target_id=username,
@@ -134,7 +138,7 @@ def reset_password_(
 @user_app.command("list")
 def list_() -> None:
     """List users (never their password hashes)."""
-    with _transaction() as conn:
+    with _transaction(Action.USER_MANAGE, "user list") as (conn, _caller):
         users = list_users(conn)
     table = Table(title="Users (用户)")
     for column in ("id", "username", "role", "branch", "team", "display name", "active"):
@@ -155,7 +159,7 @@ def list_() -> None:
 @audit_app.command("verify")
 def verify() -> None:
     """Check the hash chain: exit 0 and print OK when intact, else list problems, exit 1."""
-    with _transaction() as conn:
+    with _transaction(Action.AUDIT_VERIFY, "audit verify") as (conn, _caller):
         problems = audit.verify(conn)
         last_seq, _ = audit.head(conn)
     if not problems:

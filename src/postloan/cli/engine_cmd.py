@@ -70,13 +70,17 @@ def demo(
     """The main job on demo data: generate a portfolio, import it into the store through the
     validating import, backfill account status for the last DAYS days, print D's summary,
     create one demo user per role and serve the web workbench (--no-serve to stop there)."""
+    from postloan.access.permissions import Action
+    from postloan.cli.operator import authorize
     from postloan.cli.store_cmd import run_with_progress
     from postloan.imports.service import import_file
     from postloan.runs.service import date_range
     from postloan.store.config import data_dir
+    from postloan.store.db import ready
 
     policy = policy_from(policy_file)
     day = business_date(as_of)
+    authorize(ready(), Action.STORE_ADMIN, "demo")  # before the store is replaced
     started = time.perf_counter()
     url = _fresh_demo_store()
     folder = data_dir() / "demo"

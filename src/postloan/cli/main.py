@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from postloan.cli import policy_cmd
 from postloan.cli.access_cmd import audit_app, user_app
 from postloan.cli.engine_cmd import demo, status
+from postloan.cli.operator import USER_VAR
 from postloan.cli.serve_cmd import serve
 from postloan.cli.store_cmd import db_app, export, import_, run
 
@@ -15,6 +18,23 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+
+@app.callback()
+def _caller(
+    as_: str | None = typer.Option(
+        None,
+        "--as",
+        metavar="USERNAME",
+        help="Sign in as this postloan user (password from POSTLOAN_PASSWORD or a prompt); "
+        "the command then needs the user's role to allow it. Without it you are the local "
+        "operator (docs/permissions.md).",
+    ),
+) -> None:
+    if as_:
+        os.environ[USER_VAR] = as_
+
+
 app.add_typer(policy_cmd.app, name="policy")
 app.command()(demo)
 app.command()(status)

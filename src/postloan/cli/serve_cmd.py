@@ -35,9 +35,13 @@ def serve(
     port: int = typer.Option(8000, help="Port to listen on."),
 ) -> None:
     """Serve the REST API (/api, OpenAPI at /docs) and the web workbench."""
+    from postloan.access.permissions import Action
+    from postloan.cli.operator import authorize
     from postloan.store.db import ready
 
-    serve_app(ready(), host, port)
+    url = ready()
+    authorize(url, Action.STORE_ADMIN, "serve")
+    serve_app(url, host, port)
 
 
 def demo_logins(url: str, collector_customers: int = 40) -> None:

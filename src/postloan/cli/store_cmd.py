@@ -10,7 +10,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.engine import make_url
 
+from postloan.access.permissions import Action
 from postloan.cli.engine_cmd import business_date, policy_from
+from postloan.cli.operator import Caller, authorize
 from postloan.imports.service import KINDS, ImportFileError, import_file
 from postloan.policy import Policy
 from postloan.reports.store_export import ExportError, export_account_status, export_kind
@@ -27,10 +29,14 @@ PERSONAL_KINDS = {"customers", "events"}  # files that carry personal informatio
 
 
 def _audit(
-    url: str, action: str, target_type: str, target_id: str, detail: dict[str, object]
+    url: str,
+    caller: Caller,
+    action: str,
+    target_type: str,
+    target_id: str,
+    detail: dict[str, object],
 ) -> None:
-    """Record a command in the audit log; the actor is the operating-system user."""
-    import getpass
+    """Record a command in the audit log, naming its caller (`postloan.cli.operator`)."""
     from datetime import UTC, datetime
 
     from postloan.access.audit import record
@@ -40,7 +46,7 @@ def _audit(
     with engine.begin() as conn:
         record(
             conn,
-            actor=f"cli:{getpass.getuser()}",
+            actor=caller.actor,
             action=action,
             target_type=target_type,
             target_id=target_id,
@@ -58,6 +64,7 @@ def _where(url: str) -> str:
 def db_upgrade() -> None:
     """Apply the store's migrations (any command also does this on an empty database)."""
     url = ready()
+    authorize(url, Action.STORE_ADMIN, "db upgrade")
     console.print(f"schema at revision {head_revision()} in {_where(url)}")
 
 
@@ -70,12 +77,13 @@ def import_(
         err.print(f"kind: {kind!r} is not one of {', '.join(KINDS)}")
         raise typer.Exit(2)
     url = ready()
+    caller = authorize(url, Action.IMPORT_RUN, "import")
     try:
         result = import_file(kind, file, url)
     except ImportFileError as exc:
         err.print(str(exc))
         raise typer.Exit(2) from None
-    _audit(url, "import.run", "file", str(file), {
+    _audit(url, caller, "import.run", "file", str(file), {
         "kind": kind, "rows": result.rows, "accepted": result.accepted,
         "unchanged": result.unchanged, "rejected": result.rejected})  # fmt: skip
     for warning in result.warnings:
@@ -112,9 +120,10 @@ def run(
             raise typer.Exit(2)
         dates = date_range(first, last)
     url = ready()
+    caller = authorize(url, Action.RUN_START, "run")
     policy = policy_from(policy_file)
     result = run_with_progress(url, dates, policy)
-    _audit(url, "run.start", "run", str(result.run_id), {
+    _audit(url, caller, "run.start", "run", str(result.run_id), {
         "from": dates[0].isoformat(), "to": dates[-1].isoformat(), "rows": result.rows,
         "policy_version": policy.version})  # fmt: skip
     console.print(
@@ -150,6 +159,9 @@ def export(
 ) -> None:
     """Export stored data as contract files."""
     url = ready()
+    personal = kind in PERSONAL_KINDS
+    needed = Action.EXPORT_PERSONAL if personal else Action.ACCOUNT_VIEW
+    caller = authorize(url, needed, f"export {kind}")
     try:
         if kind == "account-status":
             if as_of is None:
@@ -164,6 +176,6 @@ def export(
     except ExportError as exc:
         err.print(str(exc))
         raise typer.Exit(1) from None
-    action = "export.personal" if kind in PERSONAL_KINDS else "export"
-    _audit(url, action, "file", str(out), {"kind": kind, "rows": rows, "as_of": as_of})
+    action = "export.personal" if personal else "export"
+    _audit(url, caller, action, "file", str(out), {"kind": kind, "rows": rows, "as_of": as_of})
     console.print(f"{kind}: {rows:,} rows written to {out}")

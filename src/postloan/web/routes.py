@@ -19,7 +19,6 @@ from postloan.access import (
     PermissionDenied,
     ReasonRequired,
     User,
-    authenticate,
     can,
     issue_token,
     reveal,
@@ -27,6 +26,7 @@ from postloan.access import (
     scope_for,
 )
 from postloan.access.reveal import REVEALABLE_FIELDS
+from postloan.access.signin import sign_in
 from postloan.web import data
 from postloan.web.charts import CAPTIONS, all_charts
 from postloan.web.i18n import (
@@ -169,7 +169,7 @@ async def login(request: Request) -> Response:
     token = None
     with engine(request).begin() as conn:  # commits failure counters too
         try:
-            user = authenticate(conn, username, password, now())
+            user = sign_in(conn, username, password, now(), via="web")
             token = issue_token(conn, user.user_id, "session", now())
         except AccountLocked:
             error_key = "login.locked"

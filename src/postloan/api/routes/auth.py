@@ -11,8 +11,9 @@ from sqlalchemy import Engine
 
 from postloan.access import audit
 from postloan.access.errors import AuthenticationFailed
+from postloan.access.signin import sign_in
 from postloan.access.tokens import TOKEN_LIFETIME, TokenKind, issue_token, revoke_token
-from postloan.access.users import User, authenticate
+from postloan.access.users import User
 from postloan.api.deps import SESSION_COOKIE, bearer, current_user, get_engine, now, request_token
 from postloan.api.errors import ERROR_RESPONSES
 from postloan.api.util import NO_NUL
@@ -52,16 +53,12 @@ def login(
     at = now()
     with engine.connect() as conn:
         try:
-            user = authenticate(conn, body.username, body.password, at)
+            user = sign_in(conn, body.username, body.password, at, via="api")
         except AuthenticationFailed:
             conn.commit()  # the failure count (and any lock) must stick
             raise
         token = issue_token(conn, user.user_id, TokenKind.API, at)
         session = issue_token(conn, user.user_id, TokenKind.SESSION, at)
-        audit.record(
-            conn, actor=user.username, action="auth.login", target_type="user",
-            target_id=str(user.user_id), detail={}, now=at,
-        )  # fmt: skip
         conn.commit()
     expires = at + TOKEN_LIFETIME
     response.set_cookie(
