@@ -173,3 +173,45 @@ def test_audit_has_no_reveal_without_reason(web_store: Store) -> None:
     for action, detail in rows:
         if action == "customer.reveal":
             assert '"reason"' in detail
+
+
+def test_customer_page_shows_the_ledger_like_the_api(
+    fresh_client: TestClient, web_store: Store
+) -> None:
+    """Schedules, statements, payments and status history on the page are the API's 360° view
+    (one ledger view behind both), in the chosen language."""
+    login(fresh_client, "boss")
+    token = fresh_client.post(
+        "/api/auth/login", json={"username": "boss", "password": PASSWORD}
+    ).json()["token"]
+    seen = set()
+    for customer in web_store.assigned:
+        api = fresh_client.get(
+            f"/api/customers/{customer}", headers={"Authorization": f"Bearer {token}"}
+        ).json()
+        page = fresh_client.get(f"/customers/{customer}").text
+        for inst in api["schedules"]:
+            table = page.split(f'id="schedule-{inst["account_id"]}"')[1].split("</table>")[0]
+            row = (
+                f'<td class="num">{inst["period"]}</td><td>{inst["due_date"]}</td>'
+                f'<td class="num">{inst["principal_due"]}</td>'
+                f'<td class="num">{inst["interest_due"]}</td>'
+                f'<td class="num">{inst["covered_principal"]}</td>'
+                f'<td class="num">{inst["covered_interest"]}</td>'
+            )
+            assert row in table, (customer, inst)
+            seen.add("schedule")
+        for st in api["statements"]:
+            assert f'id="statements-{st["account_id"]}"' in page
+            assert f'<td class="num">{st["minimum_covered"]}</td>' in page
+            seen.add("statement")
+        for p in api["payments"][:50]:
+            assert f'<td>{p["value_date"]}</td><td class="mono">{p["account_id"]}</td>' in page
+            seen.add("payment")
+        if api["status_history"]:
+            assert 'id="status-history"' in page and api["as_of"] in page
+            seen.add("history")
+    assert {"schedule", "payment", "history"} <= seen
+    fresh_client.get("/lang/zh-CN")
+    zh = fresh_client.get(f"/customers/{web_store.assigned[0]}").text
+    assert "还款计划" in zh or "信用卡账单" in zh

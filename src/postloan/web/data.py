@@ -11,15 +11,21 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import ColumnElement, Connection, and_, case, distinct, func, or_, select
 
 from postloan.access import Action, User, customer_scope_clause, mask_customer, scope_for
+from postloan.access.scope import visible_customer
+from postloan.policy import Policy
 from postloan.reports.summary import NON_PERFORMING, RISK_CLASSES
-from postloan.store.schema import account_status, cards, customers, events, loans, runs
+from postloan.store.schema import account_status, customers, runs
+from postloan.views.cache import ViewCache
+from postloan.views.customer360 import Limits, ledger_json
 
 SEARCH_LIMIT = 50
 TREND_DATES = 120  # the DPD30+ trend shows at most this many latest stored dates
 EVENT_LIMIT = 50
+PAYMENT_LIMIT = 50
 
 
 def _scoped_status(user: User, action: Action) -> Any:
@@ -184,83 +190,57 @@ def search_customers(conn: Connection, user: User, query: str) -> list[dict[str,
 @dataclass
 class Customer360:
     customer: dict[str, Any]
-    accounts: list[dict[str, Any]]
-    events: list[dict[str, Any]]
-    as_of: date | None
     show_accounts: bool
+    as_of: str | None = None
+    accounts: list[dict[str, Any]] = field(default_factory=list)
+    history_dates: list[str] = field(default_factory=list)
+    history: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    schedules: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    statements: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    payments: list[dict[str, Any]] = field(default_factory=list)
+    payments_total: int = 0
+    events: list[dict[str, Any]] = field(default_factory=list)
 
 
-def customer_360(conn: Connection, user: User, customer_id: str) -> Customer360 | None:
-    """The customer (masked), their accounts with the latest stored status, recent events;
-    None when the customer does not exist or lies outside the user's scope."""
-    row = conn.execute(
-        select(customers)
-        .where(customers.c.customer_id == customer_id)
-        .where(customer_scope_clause(user, Action.CUSTOMER_VIEW))
-    ).first()
+PAGE_LIMITS = Limits(history_dates=14, payments=PAYMENT_LIMIT, events=EVENT_LIMIT)
+
+
+def customer_360(
+    conn: Connection,
+    user: User,
+    customer_id: str,
+    policy: Policy,
+    *,
+    policy_version: str | None = None,
+    cache: ViewCache | None = None,
+) -> Customer360 | None:
+    """The customer (masked) and — for roles that may see accounts — the ledger part of the
+    360° view (views.customer360, shared with the API and its cache); None when the customer
+    does not exist or lies outside the user's scope."""
+    row = visible_customer(conn, user, customer_id, Action.CUSTOMER_VIEW)
     if row is None:
         return None
     record = {k: v for k, v in row._mapping.items() if k != "extra"}
-    masked = mask_customer(record, user.role)
-    show_accounts = scope_for(user.role, Action.ACCOUNT_VIEW) is not None
-    accounts: list[dict[str, Any]] = []
-    latest: date | None = None
-    if show_accounts:
-        latest = _as_date(
-            conn.execute(
-                select(func.max(account_status.c.as_of)).where(
-                    account_status.c.customer_id == customer_id
-                )
-            ).scalar()
-        )
-        status: dict[str, Any] = {}
-        if latest is not None:
-            status = {
-                r.account_id: r
-                for r in conn.execute(
-                    select(account_status).where(
-                        account_status.c.customer_id == customer_id,
-                        account_status.c.as_of == latest,
-                    )
-                ).all()
-            }
-        ids = [
-            (r.loan_id, "loan")
-            for r in conn.execute(
-                select(loans.c.loan_id).where(loans.c.customer_id == customer_id)
-            ).all()
-        ] + [
-            (r.card_id, "card")
-            for r in conn.execute(
-                select(cards.c.card_id).where(cards.c.customer_id == customer_id)
-            ).all()
-        ]
-        for account_id, kind in sorted(ids):
-            st = status.get(account_id)
-            accounts.append(
-                {
-                    "account_id": account_id,
-                    "type": kind,
-                    "outstanding": None if st is None else int(st.outstanding_principal),
-                    "overdue": None if st is None else int(st.overdue_amount),
-                    "dpd": None if st is None else int(st.dpd),
-                    "bucket": None if st is None else st.bucket,
-                    "risk_class": None if st is None else st.risk_class,
-                }
-            )
-    event_rows = conn.execute(
-        select(events.c.date, events.c.type, events.c.amount, events.c.account_id)
-        .where(events.c.customer_id == customer_id)
-        .order_by(events.c.date.desc())
-        .limit(EVENT_LIMIT)
-    ).all()
-    return Customer360(
-        customer=masked,
-        accounts=accounts,
-        events=[dict(r._mapping) for r in event_rows],
-        as_of=latest,
-        show_accounts=show_accounts,
+    view = Customer360(customer=mask_customer(record, user.role), show_accounts=False)
+    if scope_for(user.role, Action.ACCOUNT_VIEW) is None:
+        return view
+    ledger = orjson.loads(
+        ledger_json(conn, customer_id, policy, PAGE_LIMITS, cache, policy_version)
     )
+    view.show_accounts = True
+    view.as_of = ledger["as_of"]
+    view.accounts = ledger["accounts"]
+    for s in ledger["status_history"]:
+        view.history[(s["as_of"], s["account_id"])] = s
+    view.history_dates = sorted({d for d, _ in view.history}, reverse=True)
+    for i in ledger["schedules"]:
+        view.schedules.setdefault(i["account_id"], []).append(i)
+    for st in ledger["statements"]:
+        view.statements.setdefault(st["account_id"], []).append(st)
+    view.payments = ledger["payments"]
+    view.payments_total = ledger["payments_total"]
+    view.events = ledger["events"]
+    return view
 
 
 @dataclass

@@ -27,6 +27,7 @@ from postloan.access import (
 )
 from postloan.access.reveal import REVEALABLE_FIELDS
 from postloan.access.signin import sign_in
+from postloan.api.routes.policy import effective_policy_and_version
 from postloan.web import data
 from postloan.web.charts import CAPTIONS, all_charts
 from postloan.web.i18n import (
@@ -274,14 +275,18 @@ def customers_page(request: Request, q: str = "") -> Response:
 
 
 @router.get("/customers/{customer_id}", response_class=HTMLResponse)
-def customer_page(request: Request, customer_id: str) -> Response:
+async def customer_page(request: Request, customer_id: str) -> Response:
+    # On the event loop, like the API's 360° route (api.deps explains why).
     user = current_user(request)
     if user is None:
         return _to_login(request)
     if not can(user.role, Action.CUSTOMER_VIEW):
         return _forbidden(request, user)
+    policy, _, version = effective_policy_and_version(request)
     with engine(request).connect() as conn:
-        view = data.customer_360(conn, user, customer_id)
+        view = data.customer_360(
+            conn, user, customer_id, policy, policy_version=version, cache=request.app.state.views
+        )
     if view is None:  # unknown or out of scope: not told apart
         return _not_found(request, user)
     return _render(
@@ -292,6 +297,7 @@ def customer_page(request: Request, customer_id: str) -> Response:
             "c": view.customer,
             "revealable": REVEALABLE_FIELDS if can(user.role, Action.CUSTOMER_REVEAL) else (),
             "event_limit": data.EVENT_LIMIT,
+            "payment_limit": data.PAYMENT_LIMIT,
         },
         user=user,
     )

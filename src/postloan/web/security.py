@@ -11,6 +11,7 @@ several server processes), else random per process — tokens then last as long 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import os
@@ -44,8 +45,16 @@ def init_secret(app: FastAPI) -> None:
 
 
 def engine(request: Request) -> Engine:
-    value: Engine = request.app.state.engine
-    return value
+    """The engine for the calling code: on the event loop (async pages) its own small pool,
+    in the thread pool (plain pages) the main one — so the loop never waits for a connection
+    that only it could give back (see api.deps)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        value: Engine = request.app.state.engine
+        return value
+    loop_engine: Engine = request.app.state.loop_engine
+    return loop_engine
 
 
 def session_token(request: Request) -> str | None:
