@@ -5,12 +5,14 @@
 
 Builds the demo store (about 100k accounts for 71,500 customers; reused if present), serves the
 app with uvicorn in its own process on 127.0.0.1, logs in as the head-office manager, and lets
-wrk request GET /api/customers/{id} with N concurrent connections, in two scenarios:
+wrk request GET /api/customers/{id} with N concurrent connections, in these scenarios:
 
 - cold: every request a different customer (all customers, shuffled) — each view is computed,
   the view cache never hits;
 - working set: a rotating list of `--working-set` customers (a team's queues) — after the
-  first round views come from the cache until the data changes.
+  first round views come from the cache until the data changes;
+- page cold: the workbench's 360° page (GET /customers/{id}, HTML) for customers not seen
+  before.
 
 A Lua script makes wrk print the p50/p95/p99 latencies. Needs `wrk` (`./dev bench-web`
 installs the Debian package); traffic stays on the loopback address.
@@ -30,6 +32,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 OUT = Path(__file__).parent / "out"
@@ -37,12 +40,13 @@ OUT = Path(__file__).parent / "out"
 LUA = """
 local ids = {}
 for line in io.lines(os.getenv("POSTLOAN_IDS")) do ids[#ids + 1] = line end
-local token = os.getenv("POSTLOAN_TOKEN")
+local prefix = os.getenv("POSTLOAN_PREFIX")
+local headers = {[os.getenv("POSTLOAN_HEADER")] = os.getenv("POSTLOAN_CREDENTIAL")}
 local i = 0
 request = function()
   i = i + 1
   local id = ids[(i % #ids) + 1]
-  return wrk.format("GET", "/api/customers/" .. id, {["Authorization"] = "Bearer " .. token})
+  return wrk.format("GET", prefix .. id, headers)
 end
 done = function(summary, latency, requests)
   io.write(string.format("RESULT requests=%d errors=%d non2xx=%d p50_ms=%.1f p95_ms=%.1f "
@@ -61,16 +65,30 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _post(url: str, body: dict[str, str]) -> dict[str, str]:
+@dataclass(frozen=True)
+class Target:
+    """What wrk requests: a path prefix (+ customer id) and the credential header."""
+
+    name: str
+    prefix: str
+    header: str
+    credential: str
+
+
+def _login(base: str) -> tuple[str, str]:
+    """(API bearer token, session cookie) of the head-office manager."""
+    body = json.dumps({"username": "manager", "password": "demo-manager-2026"}).encode()
     req = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+        f"{base}/api/auth/login", data=body, headers={"Content-Type": "application/json"}
     )
     with urllib.request.urlopen(req, timeout=30) as resp:
-        return json.loads(resp.read())  # type: ignore[no-any-return]
+        token = json.loads(resp.read())["token"]
+        cookie = resp.headers["Set-Cookie"].split(";")[0]
+    return token, cookie
 
 
-def _wrk(args: argparse.Namespace, base: str, env: dict[str, str], token: str, ids: list[str]
-         ) -> str:  # fmt: skip
+def _wrk(args: argparse.Namespace, base: str, env: dict[str, str], target: Target,
+         ids: list[str]) -> str:  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "ids.txt").write_text("\n".join(ids) + "\n")
         (Path(tmp) / "load.lua").write_text(LUA)
@@ -78,7 +96,9 @@ def _wrk(args: argparse.Namespace, base: str, env: dict[str, str], token: str, i
             ["wrk", "-t", str(args.threads), "-c", str(args.connections),
              "-d", f"{args.seconds}s", "--timeout", "10s", "-s", str(Path(tmp) / "load.lua"),
              base],
-            env={**env, "POSTLOAN_IDS": str(Path(tmp) / "ids.txt"), "POSTLOAN_TOKEN": token},
+            env={**env, "POSTLOAN_IDS": str(Path(tmp) / "ids.txt"), "POSTLOAN_PREFIX":
+                 target.prefix, "POSTLOAN_HEADER": target.header,
+                 "POSTLOAN_CREDENTIAL": target.credential},
             capture_output=True, text=True, check=True,
         )  # fmt: skip
     line = next(x for x in result.stdout.splitlines() if x.startswith("RESULT"))
@@ -116,24 +136,36 @@ def main() -> None:
     everyone = [r[0] for r in db.execute("SELECT customer_id FROM customers ORDER BY random()")]
     db.close()
     working_set, cold = everyone[: args.working_set], everyone[args.working_set :]
-    scenarios = (("cold", cold), ("working set", working_set))
-    results: dict[str, list[dict[str, float]]] = {name: [] for name, _ in scenarios}
+    half = len(cold) // 2
+    scenarios = (
+        ("api", "cold", cold[:half]),
+        ("api", "working set", working_set),
+        ("page", "cold", cold[half:]),
+    )
+    results: dict[int, list[dict[str, float]]] = {n: [] for n in range(len(scenarios))}
     for rep in range(args.repeat):
         # A fresh server for every repetition: no view cached from the one before; the cold
-        # list continues where the last repetition stopped, so no customer is seen twice.
-        with _server(args, env) as (base, token):
-            for name, ids in scenarios:
+        # lists continue where the last repetition stopped, so no customer is seen twice.
+        with _server(args, env) as (base, token, cookie):
+            targets = {
+                "api": Target("GET /api/customers/{id}", "/api/customers/", "Authorization",
+                              f"Bearer {token}"),
+                "page": Target("GET /customers/{id} (workbench page)", "/customers/", "Cookie",
+                               cookie),
+            }  # fmt: skip
+            for n, (kind, name, ids) in enumerate(scenarios):
                 if name == "cold":
                     shift = rep * len(ids) // args.repeat
                     ids = ids[shift:] + ids[:shift]
-                line = _wrk(args, base, env, token, ids)
-                results[name].append(_fields(line))
-                print(f"  run {rep + 1} {name}: {line}", flush=True)
-    for name, ids in scenarios:
-        runs = results[name]
+                line = _wrk(args, base, env, targets[kind], ids)
+                results[n].append(_fields(line))
+                print(f"  run {rep + 1} {kind} {name}: {line}", flush=True)
+    for n, (kind, name, ids) in enumerate(scenarios):
+        runs = results[n]
         med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+        what = "GET /api/customers/{id}" if kind == "api" else "GET /customers/{id} (page)"
         print(
-            f"GET /api/customers/{{id}} (360° view) {name} ({len(ids):,} customers), "
+            f"{what} 360° {name} ({len(ids):,} customers), "
             f"{args.connections} connections, {args.seconds} s, {args.workers} server workers, "
             f"median of {len(runs)}: p50 {med['p50_ms']:.1f} ms, p95 {med['p95_ms']:.1f} ms, "
             f"p99 {med['p99_ms']:.1f} ms, {med['rps']:.0f} requests/s, "
@@ -147,7 +179,7 @@ def _fields(line: str) -> dict[str, float]:
 
 
 @contextmanager
-def _server(args: argparse.Namespace, env: dict[str, str]) -> Iterator[tuple[str, str]]:
+def _server(args: argparse.Namespace, env: dict[str, str]) -> Iterator[tuple[str, str, str]]:
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "postloan.cli.serve_cmd:app_from_env",
@@ -163,8 +195,7 @@ def _server(args: argparse.Namespace, env: dict[str, str]) -> Iterator[tuple[str
                 break
             except OSError:
                 time.sleep(0.5)
-        login = {"username": "manager", "password": "demo-manager-2026"}
-        yield base, _post(f"{base}/api/auth/login", login)["token"]
+        yield base, *_login(base)
     finally:
         server.terminate()
         server.wait(timeout=30)

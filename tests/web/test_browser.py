@@ -175,6 +175,15 @@ def test_open_customer_and_reveal_id_number(page: object, web_store: Store) -> N
     )
 
 
+def test_customer_ledger_sections_load_when_opened(page: object, web_store: Store) -> None:
+    _login(page, "boss")
+    page.goto(f"/customers/{web_store.assigned[0]}")  # type: ignore[attr-defined]
+    assert page.query_selector("#ledger-payments table") is None  # type: ignore[attr-defined]
+    page.click("#ledger-payments summary")  # type: ignore[attr-defined]
+    table = page.wait_for_selector("#ledger-payments table#payments")  # type: ignore[attr-defined]
+    assert len(table.query_selector_all("tbody tr")) >= 1
+
+
 def test_runs_page(page: object) -> None:
     _login(page, "boss")
     page.goto("/runs")  # type: ignore[attr-defined]

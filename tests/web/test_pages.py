@@ -190,6 +190,10 @@ def test_customer_page_shows_the_ledger_like_the_api(
             f"/api/customers/{customer}", headers={"Authorization": f"Bearer {token}"}
         ).json()
         page = fresh_client.get(f"/customers/{customer}").text
+        for section in ("schedules", "statements", "payments"):  # the sections htmx loads
+            opened = fresh_client.get(f"/customers/{customer}/ledger/{section}")
+            assert opened.status_code == 200 and "<html" not in opened.text
+            page += opened.text
         for inst in api["schedules"]:
             table = page.split(f'id="schedule-{inst["account_id"]}"')[1].split("</table>")[0]
             row = (
@@ -215,3 +219,15 @@ def test_customer_page_shows_the_ledger_like_the_api(
     fresh_client.get("/lang/zh-CN")
     zh = fresh_client.get(f"/customers/{web_store.assigned[0]}").text
     assert "还款计划" in zh or "信用卡账单" in zh
+
+
+def test_ledger_sections_follow_scope_and_permission(
+    fresh_client: TestClient, web_store: Store
+) -> None:
+    login(fresh_client, "coll")
+    mine, other = web_store.assigned[0], web_store.other
+    assert fresh_client.get(f"/customers/{mine}/ledger/payments").status_code == 200
+    assert fresh_client.get(f"/customers/{other}/ledger/payments").status_code == 404
+    assert fresh_client.get(f"/customers/{mine}/ledger/secrets").status_code == 404
+    page = fresh_client.get(f"/customers/{mine}").text
+    assert f'hx-get="/customers/{mine}/ledger/schedules"' in page or "ledger-payments" in page

@@ -201,6 +201,14 @@ class Customer360:
     payments_total: int = 0
     events: list[dict[str, Any]] = field(default_factory=list)
 
+    @property
+    def schedule_rows(self) -> int:
+        return sum(len(rows) for rows in self.schedules.values())
+
+    @property
+    def statement_rows(self) -> int:
+        return sum(len(rows) for rows in self.statements.values())
+
 
 PAGE_LIMITS = Limits(history_dates=14, payments=PAYMENT_LIMIT, events=EVENT_LIMIT)
 

@@ -274,6 +274,17 @@ def customers_page(request: Request, q: str = "") -> Response:
     return _render(request, "customers.html", context, user=user)
 
 
+LEDGER_SECTIONS = ("schedules", "statements", "payments")
+
+
+def _customer_view(request: Request, user: User, customer_id: str) -> data.Customer360 | None:
+    policy, _, version = effective_policy_and_version(request)
+    with engine(request).connect() as conn:
+        return data.customer_360(
+            conn, user, customer_id, policy, policy_version=version, cache=request.app.state.views
+        )
+
+
 @router.get("/customers/{customer_id}", response_class=HTMLResponse)
 async def customer_page(request: Request, customer_id: str) -> Response:
     # On the event loop, like the API's 360° route (api.deps explains why).
@@ -282,11 +293,7 @@ async def customer_page(request: Request, customer_id: str) -> Response:
         return _to_login(request)
     if not can(user.role, Action.CUSTOMER_VIEW):
         return _forbidden(request, user)
-    policy, _, version = effective_policy_and_version(request)
-    with engine(request).connect() as conn:
-        view = data.customer_360(
-            conn, user, customer_id, policy, policy_version=version, cache=request.app.state.views
-        )
+    view = _customer_view(request, user, customer_id)
     if view is None:  # unknown or out of scope: not told apart
         return _not_found(request, user)
     return _render(
@@ -297,9 +304,27 @@ async def customer_page(request: Request, customer_id: str) -> Response:
             "c": view.customer,
             "revealable": REVEALABLE_FIELDS if can(user.role, Action.CUSTOMER_REVEAL) else (),
             "event_limit": data.EVENT_LIMIT,
-            "payment_limit": data.PAYMENT_LIMIT,
         },
         user=user,
+    )
+
+
+@router.get("/customers/{customer_id}/ledger/{section}", response_class=HTMLResponse)
+async def customer_ledger_section(request: Request, customer_id: str, section: str) -> Response:
+    """One of the 360° page's long tables (schedules, statements, payments), loaded by htmx
+    when its section is opened; the same checks as the page."""
+    user = current_user(request)
+    if user is None:
+        return _to_login(request)
+    if section not in LEDGER_SECTIONS or not can(user.role, Action.ACCOUNT_VIEW):
+        return (
+            _forbidden(request, user) if section in LEDGER_SECTIONS else _not_found(request, user)
+        )
+    view = _customer_view(request, user, customer_id)
+    if view is None:
+        return _not_found(request, user)
+    return _render(
+        request, "partials/ledger_section.html", {"view": view, "section": section}, user=user
     )
 
 
