@@ -60,6 +60,7 @@ _env = Environment(
     autoescape=select_autoescape(["html"]),
     trim_blocks=True,
     lstrip_blocks=True,
+    auto_reload=False,  # templates ship inside the package: no stat() of each file per render
 )
 templates = Jinja2Templates(env=_env)
 router = APIRouter(include_in_schema=False)
