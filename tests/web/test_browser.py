@@ -107,6 +107,7 @@ def test_dashboard_charts_render_and_screenshot(page: object) -> None:
         page.wait_for_selector(f"#{chart_id} canvas, #{chart_id} svg")  # type: ignore[attr-defined]
     options = json.loads(page.text_content("#chart-options"))  # type: ignore[attr-defined]
     assert len(options["chart-bucket"]["series"][0]["data"]) >= 2
+    assert options["chart-bucket"]["series"][1]["yAxisIndex"] == 1  # overdue: its own scale
     page.screenshot(path=str(SCREENSHOT), full_page=True)  # type: ignore[attr-defined]
     assert SCREENSHOT.stat().st_size > 10_000
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
@@ -125,6 +126,29 @@ class Allocation(Section):
         return amount.quantize(Decimal("0.01"))
 
 
+class Calendar(Section):
+    """Working-day overrides on top of the published PRC holiday calendar (chinese-calendar).
+
+    A year the library does not cover is refused (fail closed) unless listed in `years`: then
+    its days are weekdays except `holidays`, plus `working_days` (make-up days, 调休). Dates in
+    `holidays` / `working_days` also override a covered year (a local closure, say)."""
+
+    years: list[Annotated[int, Field(ge=1900, le=2200)]] = Field(
+        description="Years the two lists describe completely (not yet in chinese-calendar)."
+    )
+    holidays: list[date] = Field(description="Days off that would otherwise be working days.")
+    working_days: list[date] = Field(description="Make-up working days (调休), e.g. a Sunday.")
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> Calendar:
+        both = sorted(set(self.holidays) & set(self.working_days))
+        if both:
+            raise rule_error(
+                [(("working_days",), f"{both[0].isoformat()} is also listed in holidays")]
+            )
+        return self
+
+
 class Reminders(Section):
     """Early reminder (OD-3): sent within a window of working days after going overdue."""
 
@@ -203,6 +227,7 @@ class Policy(Section):
     )
     classification: Classification
     allocation: Allocation
+    calendar: Calendar
     reminders: Reminders
     collections: Collections
     contact: Contact
@@ -263,6 +288,7 @@ def canonical_json(policy: Policy) -> str:
 __all__ = [
     "AccountType",
     "Allocation",
+    "Calendar",
     "Churn",
     "ClassFloors",
     "Classification",

@@ -35,7 +35,14 @@ def bucket_chart(d: Dashboard, lang: str) -> dict[str, Any]:
         "type": "category",
         "data": [bucket_label(lang, b["bucket"]) for b in d.by_bucket],
     }
-    option["yAxis"] = {"type": "value", "name": "¥"}
+    # Overdue amounts are a few percent of the current bucket's balance: on one scale their
+    # bars vanish, so they get their own axis on the right.
+    option["yAxis"] = [
+        {"type": "value", "name": "¥ " + translate(lang, "series.outstanding")},
+        {"type": "value", "name": "¥ " + translate(lang, "series.overdue"), "splitLine":
+         {"show": False}},
+    ]  # fmt: skip
+    option["grid"] = {**option["grid"], "right": 80}
     option["series"] = [
         {
             "name": translate(lang, "series.outstanding"),
@@ -45,6 +52,7 @@ def bucket_chart(d: Dashboard, lang: str) -> dict[str, Any]:
         {
             "name": translate(lang, "series.overdue"),
             "type": "bar",
+            "yAxisIndex": 1,
             "data": [_yuan(b["overdue"]) for b in d.by_bucket],
         },
     ]
