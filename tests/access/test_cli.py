@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import getpass
 import json
 from pathlib import Path
 
@@ -16,6 +17,7 @@ app = typer.Typer()
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 runner = CliRunner()
+OPERATOR = f"cli:{getpass.getuser()}"  # no --as: the local operator, named by the OS user
 
 
 @pytest.fixture
@@ -80,9 +82,9 @@ def test_user_lifecycle(data_dir: Path) -> None:
     assert weak.exit_code == 1
 
     assert _audit(data_dir) == [
-        ("cli", "user.create", "wang"),
-        ("cli", "user.reset_password", "wang"),
-        ("cli", "user.disable", "wang"),
+        (OPERATOR, "user.create", "wang"),
+        (OPERATOR, "user.reset_password", "wang"),
+        (OPERATOR, "user.disable", "wang"),
     ]
 
 
