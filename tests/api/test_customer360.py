@@ -177,3 +177,18 @@ def test_cached_view_follows_imports_and_runs(
         ledger_json(conn, customer_id, policy, cache=cache)
     assert cache.hits == hits and len(cache) == size
     engine.dispose()
+
+
+def test_detail_json_equals_the_model(world: World) -> None:
+    from postloan.access.masking import mask_customer
+    from postloan.api.routes.customers import CustomerDetail, _customer_record, _detail_json
+    from postloan.store.schema import customers
+
+    rows = _db(world, select(customers))
+    assert rows
+    for row in rows:
+        for role in ("admin", "collector", "marketing"):
+            record = mask_customer(_customer_record(row), role)
+            assert orjson.loads(_detail_json(record)) == CustomerDetail(**record).model_dump(
+                mode="json"
+            )

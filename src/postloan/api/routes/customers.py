@@ -6,7 +6,9 @@ import json
 from datetime import date
 from typing import Any, Literal
 
+import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import Connection, Engine, and_, func, or_, select
 
@@ -15,8 +17,8 @@ from postloan.access.permissions import Action, can
 from postloan.access.reveal import MIN_REASON_LENGTH, REVEALABLE_FIELDS, reveal
 from postloan.access.scope import customer_scope_clause, visible_customer
 from postloan.access.users import User
-from postloan.api.deps import get_conn, get_loop_engine, now, require
-from postloan.api.errors import ERROR_RESPONSES, NotFound
+from postloan.api.deps import bearer, current_user, get_conn, now, require
+from postloan.api.errors import ERROR_RESPONSES, Forbidden, NotFound
 from postloan.api.routes.policy import effective_policy_and_version
 from postloan.api.util import NO_NUL, Page, jsonable
 from postloan.store.schema import customers
@@ -250,19 +252,24 @@ async def customer_360(
     payments_shown: int = Query(
         200, ge=0, le=5_000, description="payments listed, newest first (payments_total counts all)"
     ),
-    user: User = Depends(require(Action.CUSTOMER_VIEW)),
-    engine: Engine = Depends(get_loop_engine),
+    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
 ) -> Response:
     """The 360° view: the customer (masked), accounts with their latest status, status
     history, schedules and statements as of the latest stored date, payments and events.
     Customers outside the caller's scope answer 404."""
+    # The busiest route: authentication is called here rather than through the dependency
+    # chain (`require` -> `current_user` -> engine), whose resolution cost a fifth of a view;
+    # the checks are the same: 401 without a valid token, 403 without `customer.view`.
+    engine: Engine = request.app.state.loop_engine
+    user = await current_user(request, credentials, engine)
+    if not can(user.role, Action.CUSTOMER_VIEW):
+        raise Forbidden(f"role {user.role} may not {Action.CUSTOMER_VIEW}", code="forbidden")
     # On the event loop, not in the thread pool: the view is a few milliseconds of CPU and
     # indexed reads, and under load the thread pool's hand-offs and lock contention cost
     # more than the view itself (measured: 277 -> 640 requests/s, benchmarks/RESULTS.md).
     with engine.connect() as conn:
         row = _visible_customer(conn, user, customer_id, Action.CUSTOMER_VIEW)
-        detail = CustomerDetail(**mask_customer(_customer_record(row), user.role))
-        head = b'{"customer":' + detail.model_dump_json().encode()
+        head = b'{"customer":' + _detail_json(mask_customer(_customer_record(row), user.role))
         if not can(user.role, Action.ACCOUNT_VIEW):
             return _json_response(head + NO_ACCOUNTS)
         policy, _, version = effective_policy_and_version(request)
@@ -271,6 +278,17 @@ async def customer_360(
     # The ledger part arrives as finished JSON (often from the view cache), spliced into the
     # Customer360 shape — checked by the API tests and by schemathesis against the schema.
     return _json_response(head + b',"accounts_visible":true,' + ledger[1:-1] + NO_WORK)
+
+
+DETAIL_FIELDS = tuple(CustomerDetail.model_fields)
+
+
+def _detail_json(record: dict[str, Any]) -> bytes:
+    """The CustomerDetail shape as JSON, without building the model (tested equal to it)."""
+    out = {name: record.get(name) for name in DETAIL_FIELDS}
+    if out["consent_marketing"] is not None:
+        out["consent_marketing"] = bool(out["consent_marketing"])
+    return orjson.dumps(out)
 
 
 NO_WORK = b',"cases":[],"contacts":[]}'  # issue 5
