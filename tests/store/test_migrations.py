@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-import postloan.access.tables  # noqa: F401  (the access tables live on the same metadata)
+import postloan.access.tables
+import postloan.collections.tables  # noqa: F401  (and the collections tables)
 from postloan.store.db import engine_for
 from postloan.store.migrate import current_revision, head_revision, upgrade
 from postloan.store.schema import metadata

@@ -31,8 +31,8 @@ class CaseChanges:
     opened: customer_id, stage, max_dpd, overdue_amount, accounts (list of overdue account ids)
     moved:  case_id, customer_id, from_stage, to_stage, max_dpd, overdue_amount
     closed: case_id, customer_id, reason ("cured")
-    current: case_id (null for opened), customer_id, stage, max_dpd, overdue_amount — every case
-             open after the date, with today's figures
+    current: case_id (null for opened), customer_id, stage, max_dpd, overdue_amount, accounts —
+             every case open after the date, with today's figures
     """
 
     as_of: date
@@ -95,7 +95,12 @@ def case_changes(
         "case_id", "customer_id", pl.lit("cured").alias("reason")
     )
     current = joined.filter(overdue_now).select(
-        "case_id", "customer_id", pl.col("stage_right").alias("stage"), "max_dpd", "overdue_amount"
+        "case_id",
+        "customer_id",
+        pl.col("stage_right").alias("stage"),
+        "max_dpd",
+        "overdue_amount",
+        "accounts",
     )
     return CaseChanges(
         as_of=as_of,

@@ -18,6 +18,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import insert, select, update
 
+from postloan.collections.service import rebuild_cases_from
 from postloan.engine import account_status_history
 from postloan.engine.frames import ACCOUNT_STATUS
 from postloan.policy import Policy, canonical_json
@@ -137,6 +138,16 @@ def run_dates(
                 timings["write"] += time.perf_counter() - t
                 if progress:
                     progress(i + len(window), len(ordered))
+        # Collections: cases follow the stored status, replayed from the run's first date
+        # (collections.service) — in one transaction, after the status is stored.
+        t = time.perf_counter()
+        engine = engine_for(url)
+        try:
+            with engine.begin() as sconn:
+                rebuild_cases_from(sconn, ordered[0], policy, run_id)
+        finally:
+            engine.dispose()
+        timings["cases"] = time.perf_counter() - t
     except BaseException as exc:
         _finish(url, run_id, "failed", rows, timings, f"{type(exc).__name__}: {exc}")
         raise

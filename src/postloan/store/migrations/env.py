@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-import postloan.access.tables  # noqa: F401  (registers the access tables on the metadata)
+import postloan.access.tables
+import postloan.collections.tables  # noqa: F401  (and the collections tables)
 from postloan.store.schema import metadata
 
 config = context.config

@@ -1,0 +1,73 @@
+"""collections: cases, their stage history and accounts
+
+Revision ID: 0003
+Revises: 0002
+
+Hand-written; the tables are defined in `postloan.collections.tables` (on the store's metadata).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "cases",
+        sa.Column("case_id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("customer_id", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.String(length=8), nullable=False),
+        sa.Column("stage", sa.String(length=16), nullable=False),
+        sa.Column("opened_on", sa.Date(), nullable=False),
+        sa.Column("closed_on", sa.Date(), nullable=True),
+        sa.Column("close_reason", sa.String(length=16), nullable=True),
+        sa.Column("opened_max_dpd", sa.Integer(), nullable=False),
+        sa.Column("opened_overdue_amount", sa.BigInteger(), nullable=False),
+        sa.Column("opened_run_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["customer_id"], ["customers.customer_id"], name=op.f("fk_cases_customer_id_customers")
+        ),
+        sa.ForeignKeyConstraint(
+            ["opened_run_id"], ["runs.run_id"], name=op.f("fk_cases_opened_run_id_runs")
+        ),
+        sa.PrimaryKeyConstraint("case_id", name=op.f("pk_cases")),
+    )
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.create_index("ix_cases_customer_id_status", ["customer_id", "status"])
+        batch_op.create_index("ix_cases_status", ["status"])
+    op.create_table(
+        "case_stages",
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("entered_on", sa.Date(), nullable=False),
+        sa.Column("stage", sa.String(length=16), nullable=False),
+        sa.Column("left_on", sa.Date(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.case_id"], name=op.f("fk_case_stages_case_id_cases")
+        ),
+        sa.PrimaryKeyConstraint("case_id", "entered_on", name=op.f("pk_case_stages")),
+    )
+    op.create_table(
+        "case_accounts",
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("account_id", sa.String(length=64), nullable=False),
+        sa.Column("added_on", sa.Date(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.case_id"], name=op.f("fk_case_accounts_case_id_cases")
+        ),
+        sa.PrimaryKeyConstraint("case_id", "account_id", name=op.f("pk_case_accounts")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("case_accounts")
+    op.drop_table("case_stages")
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_index("ix_cases_status")
+        batch_op.drop_index("ix_cases_customer_id_status")
+    op.drop_table("cases")
