@@ -16,11 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
 from postloan.policy import Policy
 
+PRC_TZ = ZoneInfo("Asia/Shanghai")  # the day a working-day rule is judged in
 _MAX_SCAN = 400  # no run of non-working days is this long: a guard against a broken table
 
 

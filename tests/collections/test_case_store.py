@@ -9,14 +9,15 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from postloan.collections.tables import case_accounts, case_stages, cases
+from postloan.collections.reminders import complete
+from postloan.collections.tables import case_accounts, case_stages, cases, tasks
 from postloan.contract import write_contract_files
 from postloan.policy import default_policy
 from postloan.runs.service import date_range, run_dates
@@ -71,8 +72,30 @@ def _dump(url: str) -> dict[str, list[tuple[Any, ...]]]:
                 (key[r.case_id], r.account_id, str(r.added_on)[:10])
                 for r in conn.execute(select(case_accounts)).all()
             ),
+            "reminders": sorted(_reminder_row(r) for r in conn.execute(select(tasks)).all()),
         }
     engine.dispose()
+    return out
+
+
+def _reminder_row(r: Any) -> tuple[Any, ...]:
+    days = (r.overdue_from, r.created_on, r.window_start, r.due_by)
+    return (r.account_id, *(str(d)[:10] for d in days), r.dpd, r.status)
+
+
+def _overdue_accounts(url: str) -> dict[str, dict[str, int]]:
+    """date -> overdue account -> DPD."""
+    engine = engine_for(url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(account_status.c.as_of, account_status.c.account_id, account_status.c.dpd)
+        ).all()
+    engine.dispose()
+    out: dict[str, dict[str, int]] = {}
+    for r in rows:
+        day = out.setdefault(str(r.as_of)[:10], {})
+        if r.dpd > 0:
+            day[r.account_id] = r.dpd
     return out
 
 
@@ -115,6 +138,27 @@ def test_cases_agree_with_stored_status(make_store: Any, backend: str, tmp_path:
             assert reason == "cured" and customer not in overdue[closed_on]
             before_close = str(date.fromisoformat(closed_on) - timedelta(days=1))
             assert customer in overdue[before_close]
+    # One reminder per account that went overdue after the first date (and, on the first date,
+    # for those whose window was still open), created on the day it went overdue.
+    accounts = _overdue_accounts(url)
+    reminded = {(r[0], r[1]): r for r in dump["reminders"]}
+    assert len(reminded) == len(dump["reminders"])
+    expected = set()
+    for day in DATES[1:]:
+        d, before = str(day), str(day - timedelta(days=1))
+        for account, dpd in accounts[d].items():
+            if account not in accounts[before]:
+                expected.add((account, str(day - timedelta(days=dpd))))
+    assert expected and expected <= set(reminded)
+    for (account, overdue_from), row in reminded.items():
+        created_on, _start, due_by = row[2], row[3], row[4]
+        assert account in accounts[created_on]
+        assert (
+            str(date.fromisoformat(created_on) - timedelta(days=accounts[created_on][account]))
+            == overdue_from
+        )
+        if created_on == str(FIRST):
+            assert due_by >= created_on
     by_case: dict[Any, list[tuple[Any, ...]]] = {}
     for case_key, entered, stage, left in dump["stages"]:
         by_case.setdefault(case_key, []).append((entered, stage, left))
@@ -139,6 +183,16 @@ def test_backfill_equals_daily_runs_equals_rerun(
     for day in DATES[20:]:
         run_dates(daily, [day], POLICY)
     assert _dump(daily) == expected
+
+    # a reminder done stays done through re-runs (work is not rebuilt away)
+    engine = engine_for(daily)
+    with engine.begin() as conn:
+        task_id = conn.execute(select(tasks.c.task_id).order_by(tasks.c.task_id)).scalars().first()
+        assert task_id is not None
+        complete(conn, task_id, "wang", "sms", datetime(2026, 6, 29, 2, 0, tzinfo=UTC))
+    engine.dispose()
+    expected = _dump(daily)
+    assert sum(1 for r in expected["reminders"] if r[-1] == "done") == 1
 
     run_dates(daily, [DATES[10]], POLICY)  # an old date again: later dates are replayed
     assert _dump(daily) == expected

@@ -3,7 +3,8 @@
 `rebuild_cases_from(conn, first, policy, run_id)` makes the case tables what replaying every
 stored business date from `first` on would make them: it first undoes every case transition
 dated `first` or later (cases opened, stage moves, closures, accounts joined), then applies
-`cases.case_changes` date by date over the stored account status. So a run — daily, backfill,
+`cases.case_changes` date by date over the stored account status, creating the reminders of
+accounts that went overdue (`reminders.new_reminders`). So a run — daily, backfill,
 or a re-run of an old date — leaves the same cases as one uninterrupted history would, and
 re-running gives the same result.
 
@@ -18,10 +19,12 @@ from datetime import date
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, and_, bindparam, delete, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, select, update
 
+from postloan.calendar import WorkingCalendar
 from postloan.collections.cases import OPEN_CASES, CaseChanges, case_changes
-from postloan.collections.tables import case_accounts, case_stages, cases
+from postloan.collections.reminders import new_reminders
+from postloan.collections.tables import case_accounts, case_stages, cases, tasks
 from postloan.policy import Policy
 from postloan.store.schema import account_status
 
@@ -35,6 +38,7 @@ class CasesResult:
     moved: int
     closed: int
     open_after: int
+    reminders: int
 
 
 def _as_date(value: Any) -> date:
@@ -42,7 +46,13 @@ def _as_date(value: Any) -> date:
 
 
 def roll_back(conn: Connection, first: date) -> None:
-    """Undo every case transition dated `first` or later."""
+    """Undo every case transition dated `first` or later, and the untouched reminders those
+    dates created (work done stays: a reminder sent was sent)."""
+    conn.execute(
+        delete(tasks).where(
+            tasks.c.kind == "reminder", tasks.c.created_on >= first, tasks.c.status == "open"
+        )
+    )
     conn.execute(delete(case_accounts).where(case_accounts.c.added_on >= first))
     conn.execute(delete(case_stages).where(case_stages.c.entered_on >= first))
     conn.execute(delete(cases).where(cases.c.opened_on >= first))
@@ -58,6 +68,27 @@ def roll_back(conn: Connection, first: date) -> None:
         .scalar_subquery()
     )
     conn.execute(update(cases).where(cases.c.status == "open").values(stage=current_stage))
+
+
+def _reminder_keys(conn: Connection) -> set[tuple[str, date]]:
+    rows = conn.execute(
+        select(tasks.c.account_id, tasks.c.overdue_from).where(tasks.c.kind == "reminder")
+    ).all()
+    return {(r.account_id, _as_date(r.overdue_from)) for r in rows}
+
+
+def _store_reminders(
+    conn: Connection, fresh: pl.DataFrame, day: date, known: set[tuple[str, date]]
+) -> int:
+    rows = [
+        {**r, "kind": "reminder", "created_on": day, "status": "open"}
+        for r in fresh.to_dicts()
+        if (r["account_id"], r["overdue_from"]) not in known
+    ]
+    if rows:
+        conn.execute(tasks.insert(), rows)
+        known.update((r["account_id"], r["overdue_from"]) for r in rows)
+    return len(rows)
 
 
 def _overdue_rows(conn: Connection, day: date) -> pl.DataFrame:
@@ -178,13 +209,26 @@ def rebuild_cases_from(
         ).scalars()
     ]
     open_cases, grouped = _open_cases(conn)
-    opened = moved = closed = 0
+    calendar = WorkingCalendar.from_policy(policy)
+    known = _reminder_keys(conn)
+    earlier = conn.execute(
+        select(func.max(account_status.c.as_of)).where(account_status.c.as_of < first)
+    ).scalar()
+    before = _overdue_rows(conn, _as_date(earlier)) if earlier is not None else None
+    opened = moved = closed = reminded = 0
     for i, day in enumerate(days):
-        changes = case_changes(open_cases, _overdue_rows(conn, day), policy, day)
+        today = _overdue_rows(conn, day)
+        changes = case_changes(open_cases, today, policy, day)
         open_cases = _apply(conn, changes, run_id, grouped)
+        fresh = new_reminders(today, today.clear() if before is None else before, policy,
+                              calendar, day)  # fmt: skip
+        if before is None:  # a store's first date: only reminders whose window is still open
+            fresh = fresh.filter(pl.col("due_by") >= day)
+        reminded += _store_reminders(conn, fresh, day, known)
+        before = today
         opened += changes.opened.height
         moved += changes.moved.height
         closed += changes.closed.height
         if progress:
             progress(i + 1, len(days))
-    return CasesResult(len(days), opened, moved, closed, open_cases.height)
+    return CasesResult(len(days), opened, moved, closed, open_cases.height, reminded)

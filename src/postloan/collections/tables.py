@@ -8,7 +8,18 @@ groups (an account joins on the first day it is overdue while the case is open).
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Date, ForeignKey, Index, Integer, String, Table
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+)
 
 from postloan.store.schema import ID, metadata
 
@@ -44,4 +55,30 @@ case_accounts = Table(
     Column("case_id", Integer, ForeignKey("cases.case_id"), primary_key=True),
     Column("account_id", ID, primary_key=True),
     Column("added_on", Date, nullable=False),
+)
+
+# Work items. They name the customer and account, not a case id: cases are rebuilt when status
+# is recomputed, the work done stays. One reminder per account per overdue episode (the
+# episode is identified by the due date it went overdue from).
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("task_id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # reminder
+    Column("customer_id", ID, ForeignKey("customers.customer_id"), nullable=False),
+    Column("account_id", ID, nullable=False),
+    Column("overdue_from", Date, nullable=False),  # the missed due date
+    Column("created_on", Date, nullable=False),  # the business date that created it
+    Column("window_start", Date, nullable=False),
+    Column("due_by", Date, nullable=False),  # last day of the policy's window
+    Column("pay_by", Date, nullable=False),  # the repayment deadline stated to the customer
+    Column("overdue_amount", BigInteger, nullable=False),  # at creation, minor units
+    Column("dpd", Integer, nullable=False),  # at creation
+    Column("status", String(12), nullable=False),  # open | done
+    Column("done_at", DateTime(timezone=True)),
+    Column("done_by", String(64)),
+    Column("channel", String(16)),  # phone | sms (OD-3)
+    UniqueConstraint("kind", "account_id", "overdue_from", name="uq_tasks_kind_account_episode"),
+    Index("ix_tasks_status_due_by", "status", "due_by"),
+    Index("ix_tasks_customer_id", "customer_id"),
 )

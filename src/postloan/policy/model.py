@@ -154,6 +154,11 @@ class Reminders(Section):
 
     first_working_day: Count = Field(description="Earliest working day after the due date.")
     last_working_day: Count = Field(description="Latest working day after the due date.")
+    pay_within_days: PositiveCount = Field(
+        description="The repayment deadline stated in the reminder: days after its window ends."
+    )
+    lender_name: StrictStr = Field(description="Who the reminder comes from (SMS signature).")
+    lender_contact: StrictStr = Field(description="The lender's contact stated in the reminder.")
 
     @model_validator(mode="after")
     def _ordered(self) -> Reminders:

@@ -1,4 +1,4 @@
-"""collections: cases, their stage history and accounts
+"""collections: cases, their stage history and accounts; tasks (reminders)
 
 Revision ID: 0003
 Revises: 0002
@@ -62,9 +62,41 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("case_id", "account_id", name=op.f("pk_case_accounts")),
     )
+    op.create_table(
+        "tasks",
+        sa.Column("task_id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("customer_id", sa.String(length=64), nullable=False),
+        sa.Column("account_id", sa.String(length=64), nullable=False),
+        sa.Column("overdue_from", sa.Date(), nullable=False),
+        sa.Column("created_on", sa.Date(), nullable=False),
+        sa.Column("window_start", sa.Date(), nullable=False),
+        sa.Column("due_by", sa.Date(), nullable=False),
+        sa.Column("pay_by", sa.Date(), nullable=False),
+        sa.Column("overdue_amount", sa.BigInteger(), nullable=False),
+        sa.Column("dpd", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("done_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("done_by", sa.String(length=64), nullable=True),
+        sa.Column("channel", sa.String(length=16), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["customer_id"], ["customers.customer_id"], name=op.f("fk_tasks_customer_id_customers")
+        ),
+        sa.PrimaryKeyConstraint("task_id", name=op.f("pk_tasks")),
+        sa.UniqueConstraint(
+            "kind", "account_id", "overdue_from", name="uq_tasks_kind_account_episode"
+        ),
+    )
+    with op.batch_alter_table("tasks", schema=None) as batch_op:
+        batch_op.create_index("ix_tasks_status_due_by", ["status", "due_by"])
+        batch_op.create_index("ix_tasks_customer_id", ["customer_id"])
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("tasks", schema=None) as batch_op:
+        batch_op.drop_index("ix_tasks_customer_id")
+        batch_op.drop_index("ix_tasks_status_due_by")
+    op.drop_table("tasks")
     op.drop_table("case_accounts")
     op.drop_table("case_stages")
     with op.batch_alter_table("cases", schema=None) as batch_op:
