@@ -139,11 +139,17 @@ def test_card_is_never_classed_better_than_a_loan_by_default() -> None:
 
 def _rules(**overrides: Any) -> JurisdictionRules:
     base: dict[str, Any] = {
+        "timezone": "Asia/Shanghai",
         "quiet_hours_start": "22:00",
         "quiet_hours_end": "08:00",
         "cooldown_days_after_conversation": 0,
     }
     return JurisdictionRules.model_validate({**base, **overrides})
+
+
+def test_unknown_time_zone_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown time zone 'Mars/Olympus'"):
+        _rules(timezone="Mars/Olympus")
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    Text,
     UniqueConstraint,
 )
 
@@ -81,4 +82,45 @@ tasks = Table(
     UniqueConstraint("kind", "account_id", "overdue_from", name="uq_tasks_kind_account_episode"),
     Index("ix_tasks_status_due_by", "status", "due_by"),
     Index("ix_tasks_customer_id", "customer_id"),
+)
+
+# Contacts (OD-6): every contact with a customer, as recorded — and every contact the policy
+# refused, for the compliance report.
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("contact_id", Integer, primary_key=True, autoincrement=True),
+    Column("customer_id", ID, ForeignKey("customers.customer_id"), nullable=False),
+    Column("account_id", ID),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("channel", String(8), nullable=False),  # phone | sms | letter | visit | email
+    Column("recorded_by", String(64), nullable=False),
+    Column("staff", Text, nullable=False),  # JSON list of usernames (visits: two or more)
+    Column("outcome", String(24), nullable=False),
+    Column("content", Text),
+    Column("response", Text),
+    Column("promise_amount", BigInteger),  # minor units
+    Column("promise_date", Date),
+    Column("jurisdiction", String(8), nullable=False),
+    Index("ix_contacts_customer_id_at", "customer_id", "at"),
+)
+
+contact_refusals = Table(
+    "contact_refusals",
+    metadata,
+    Column("refusal_id", Integer, primary_key=True, autoincrement=True),
+    Column("customer_id", ID, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("channel", String(8), nullable=False),
+    Column("recorded_by", String(64), nullable=False),
+    Column("rules", Text, nullable=False),  # the rules broken, comma-separated
+    Column("detail", Text, nullable=False),
+)
+
+contact_opt_outs = Table(
+    "contact_opt_outs",
+    metadata,
+    Column("customer_id", ID, ForeignKey("customers.customer_id"), primary_key=True),
+    Column("channel", String(8), primary_key=True),
+    Column("since", Date, nullable=False),
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import time
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
@@ -49,9 +50,22 @@ def _clock_time(value: Any) -> time:
     raise ValueError('must be a clock time such as "22:00"')
 
 
+def _time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {value!r}: use an IANA name such as Asia/Shanghai"
+        ) from None
+    return value
+
+
 class JurisdictionRules(Section):
     """What collection contact one jurisdiction allows."""
 
+    timezone: Annotated[StrictStr, AfterValidator(_time_zone)] = Field(
+        description="IANA time zone in which quiet hours and daily caps are judged."
+    )
     quiet_hours_start: time = Field(
         description="No contact from this local time (inclusive)... (wraps past midnight)"
     )

@@ -1,4 +1,4 @@
-"""collections: cases, their stage history and accounts; tasks (reminders)
+"""collections: cases, their stage history and accounts; tasks (reminders); contacts
 
 Revision ID: 0003
 Revises: 0002
@@ -90,9 +90,59 @@ def upgrade() -> None:
     with op.batch_alter_table("tasks", schema=None) as batch_op:
         batch_op.create_index("ix_tasks_status_due_by", ["status", "due_by"])
         batch_op.create_index("ix_tasks_customer_id", ["customer_id"])
+    op.create_table(
+        "contacts",
+        sa.Column("contact_id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("customer_id", sa.String(length=64), nullable=False),
+        sa.Column("account_id", sa.String(length=64), nullable=True),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("channel", sa.String(length=8), nullable=False),
+        sa.Column("recorded_by", sa.String(length=64), nullable=False),
+        sa.Column("staff", sa.Text(), nullable=False),
+        sa.Column("outcome", sa.String(length=24), nullable=False),
+        sa.Column("content", sa.Text(), nullable=True),
+        sa.Column("response", sa.Text(), nullable=True),
+        sa.Column("promise_amount", sa.BigInteger(), nullable=True),
+        sa.Column("promise_date", sa.Date(), nullable=True),
+        sa.Column("jurisdiction", sa.String(length=8), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["customer_id"], ["customers.customer_id"],
+            name=op.f("fk_contacts_customer_id_customers"),
+        ),
+        sa.PrimaryKeyConstraint("contact_id", name=op.f("pk_contacts")),
+    )  # fmt: skip
+    with op.batch_alter_table("contacts", schema=None) as batch_op:
+        batch_op.create_index("ix_contacts_customer_id_at", ["customer_id", "at"])
+    op.create_table(
+        "contact_refusals",
+        sa.Column("refusal_id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("customer_id", sa.String(length=64), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("channel", sa.String(length=8), nullable=False),
+        sa.Column("recorded_by", sa.String(length=64), nullable=False),
+        sa.Column("rules", sa.Text(), nullable=False),
+        sa.Column("detail", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("refusal_id", name=op.f("pk_contact_refusals")),
+    )
+    op.create_table(
+        "contact_opt_outs",
+        sa.Column("customer_id", sa.String(length=64), nullable=False),
+        sa.Column("channel", sa.String(length=8), nullable=False),
+        sa.Column("since", sa.Date(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["customer_id"], ["customers.customer_id"],
+            name=op.f("fk_contact_opt_outs_customer_id_customers"),
+        ),
+        sa.PrimaryKeyConstraint("customer_id", "channel", name=op.f("pk_contact_opt_outs")),
+    )  # fmt: skip
 
 
 def downgrade() -> None:
+    op.drop_table("contact_opt_outs")
+    op.drop_table("contact_refusals")
+    with op.batch_alter_table("contacts", schema=None) as batch_op:
+        batch_op.drop_index("ix_contacts_customer_id_at")
+    op.drop_table("contacts")
     with op.batch_alter_table("tasks", schema=None) as batch_op:
         batch_op.drop_index("ix_tasks_customer_id")
         batch_op.drop_index("ix_tasks_status_due_by")
