@@ -7,7 +7,7 @@ latest status what the daily run stored, and the body must parse as the document
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -192,3 +192,31 @@ def test_detail_json_equals_the_model(world: World) -> None:
             assert orjson.loads(_detail_json(record)) == CustomerDetail(**record).model_dump(
                 mode="json"
             )
+
+
+def test_360_shows_cases_and_contacts(client: TestClient, world: World) -> None:
+    """The run's cases and the contacts recorded for an overdue customer, freshly (contacts
+    are not part of the cached ledger view)."""
+    from zoneinfo import ZoneInfo
+
+    from postloan.collections.contacts import Contact, record_contact
+    from postloan.collections.tables import cases
+
+    (row,) = _db(world, select(cases.c.customer_id).where(cases.c.status == "open").limit(1))
+    cid = row[0]
+    first = client.get(f"/api/customers/{cid}", headers=world.headers("admin")).json()
+    assert [c["status"] for c in first["cases"]].count("open") == 1
+    engine = engine_for(world.url)
+    at = datetime(2026, 7, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    with engine.begin() as conn:
+        record_contact(
+            conn, Contact(cid, at, "phone", ("collector",), "promise_to_pay"), default_policy(),
+            recorded_by="collector", promise=(12_345, date(2026, 7, 8)),
+        )  # fmt: skip
+    engine.dispose()
+    view = client.get(f"/api/customers/{cid}", headers=world.headers("admin")).json()
+    (contact,) = [c for c in view["contacts"] if c["at"].startswith("2026-07-01")]
+    assert contact["outcome"] == "promise_to_pay" and contact["promise_amount"] == "123.45"
+    assert contact["promise_date"] == "2026-07-08" and contact["staff"] == ["collector"]
+    hidden = client.get(f"/api/customers/{cid}", headers=world.headers("marketing")).json()
+    assert hidden["cases"] == [] and hidden["contacts"] == []
