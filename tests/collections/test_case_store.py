@@ -83,35 +83,34 @@ def _reminder_row(r: Any) -> tuple[Any, ...]:
     return (r.account_id, *(str(d)[:10] for d in days), r.dpd, r.status)
 
 
-def _overdue_accounts(url: str) -> dict[str, dict[str, int]]:
-    """date -> overdue account -> DPD."""
+def _overdue(url: str) -> dict[str, dict[str, tuple[str, int]]]:
+    """date -> overdue account -> (customer, DPD), from the stored status."""
     engine = engine_for(url)
     with engine.connect() as conn:
         rows = conn.execute(
-            select(account_status.c.as_of, account_status.c.account_id, account_status.c.dpd)
+            select(
+                account_status.c.as_of,
+                account_status.c.account_id,
+                account_status.c.customer_id,
+                account_status.c.dpd,
+            )
         ).all()
     engine.dispose()
-    out: dict[str, dict[str, int]] = {}
+    out: dict[str, dict[str, tuple[str, int]]] = {}
     for r in rows:
         day = out.setdefault(str(r.as_of)[:10], {})
         if r.dpd > 0:
-            day[r.account_id] = r.dpd
+            day[r.account_id] = (r.customer_id, r.dpd)
     return out
 
 
-def _overdue_by_date(url: str) -> dict[str, dict[str, int]]:
-    """date -> customer -> worst DPD, from the stored status."""
-    engine = engine_for(url)
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(account_status.c.as_of, account_status.c.customer_id, account_status.c.dpd)
-        ).all()
-    engine.dispose()
+def _worst_by_customer(overdue: dict[str, dict[str, tuple[str, int]]]) -> dict[str, dict[str, int]]:
+    """date -> customer -> worst DPD."""
     out: dict[str, dict[str, int]] = {}
-    for r in rows:
-        day = out.setdefault(str(r.as_of)[:10], {})
-        if r.dpd > 0:
-            day[r.customer_id] = max(day.get(r.customer_id, 0), r.dpd)
+    for day, accounts in overdue.items():
+        worst = out.setdefault(day, {})
+        for customer, dpd in accounts.values():
+            worst[customer] = max(worst.get(customer, 0), dpd)
     return out
 
 
@@ -120,7 +119,8 @@ def test_cases_agree_with_stored_status(make_store: Any, backend: str, tmp_path:
     url = _store(make_store, backend, tmp_path / "files")
     run_dates(url, DATES, POLICY)
     dump = _dump(url)
-    overdue = _overdue_by_date(url)
+    by_account = _overdue(url)
+    overdue = _worst_by_customer(by_account)
     assert dump["cases"], "the synthetic portfolio has overdue customers"
     stage_of = {c: POLICY.collections.stages[POLICY.bucket_for(d)] for c, d in
                 overdue[str(AS_OF)].items()}  # fmt: skip
@@ -140,7 +140,7 @@ def test_cases_agree_with_stored_status(make_store: Any, backend: str, tmp_path:
             assert customer in overdue[before_close]
     # One reminder per account that went overdue after the first date (and, on the first date,
     # for those whose window was still open), created on the day it went overdue.
-    accounts = _overdue_accounts(url)
+    accounts = {d: {a: dpd for a, (_, dpd) in rows.items()} for d, rows in by_account.items()}
     reminded = {(r[0], r[1]): r for r in dump["reminders"]}
     assert len(reminded) == len(dump["reminders"])
     expected = set()

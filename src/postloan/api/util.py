@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from postloan.money import format_amount
+from postloan.store.values import as_date as as_date  # re-exported for the routes
 
 # No NUL characters in text input: PostgreSQL text cannot hold them (and no id contains one).
 NO_NUL = r"^[^\x00]*$"
@@ -22,17 +23,6 @@ def iso(value: date | datetime | str | None) -> str | None:
     if value is None or isinstance(value, str):
         return value
     return value.isoformat()
-
-
-def as_date(value: date | datetime | str | None) -> date | None:
-    """SQLite may hand dates back as text."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
 
 
 def jsonable(row: Mapping[Any, Any], amounts: Iterable[str] = ()) -> dict[str, Any]:

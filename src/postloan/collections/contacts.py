@@ -30,6 +30,7 @@ from postloan.access import audit
 from postloan.collections.tables import contact_opt_outs, contact_refusals, contacts
 from postloan.policy import Policy
 from postloan.policy.jurisdiction import JurisdictionRules
+from postloan.store.values import as_utc
 
 CHANNELS = ("phone", "sms", "letter", "visit", "email")
 TIMED_CHANNELS = ("phone", "sms", "visit")  # those quiet hours apply to
@@ -152,10 +153,9 @@ def _history(conn: Connection, customer_id: str, before: datetime) -> list[Conta
 
 
 def _aware(at: datetime | str) -> datetime:
-    from datetime import UTC
-
-    moment = at if isinstance(at, datetime) else datetime.fromisoformat(str(at))
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    moment = as_utc(at)
+    assert moment is not None
+    return moment
 
 
 def opted_out_channels(conn: Connection, customer_id: str) -> set[str]:

@@ -12,7 +12,7 @@ window.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import polars as pl
 from sqlalchemy import Connection, or_, select
@@ -21,6 +21,7 @@ from postloan.calendar import PRC_TZ, WorkingCalendar
 from postloan.collections.tables import tasks
 from postloan.money import format_amount
 from postloan.policy import Policy
+from postloan.store.values import as_utc
 
 REMINDER_COLUMNS = [
     "customer_id", "account_id", "overdue_from", "window_start", "due_by", "pay_by",
@@ -152,9 +153,5 @@ def _breach(
 def _local_day(at: datetime | str | None) -> date | None:
     """The PRC calendar day of a stored timestamp (stored in UTC; 07:00 in Beijing is still
     the previous day in UTC)."""
-    if at is None:
-        return None
-    moment = at if isinstance(at, datetime) else datetime.fromisoformat(str(at))
-    if moment.tzinfo is None:  # SQLite hands back naive UTC
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(PRC_TZ).date()
+    moment = as_utc(at)
+    return None if moment is None else moment.astimezone(PRC_TZ).date()

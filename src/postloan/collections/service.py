@@ -27,6 +27,7 @@ from postloan.collections.reminders import new_reminders
 from postloan.collections.tables import case_accounts, case_stages, cases, tasks
 from postloan.policy import Policy
 from postloan.store.schema import account_status
+from postloan.store.values import as_date
 
 Progress = Callable[[int, int], None]
 
@@ -42,7 +43,9 @@ class CasesResult:
 
 
 def _as_date(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    day = as_date(value)
+    assert day is not None
+    return day
 
 
 def roll_back(conn: Connection, first: date) -> None:

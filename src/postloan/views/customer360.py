@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -54,6 +54,7 @@ from postloan.store.schema import (
     payments,
     schedules,
 )
+from postloan.store.values import as_date
 from postloan.views.cache import ViewCache, data_version
 
 STATUS_AMOUNTS = frozenset(
@@ -74,12 +75,10 @@ class Limits:
     events: int = 200
 
 
-def _as_date(value: Any) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
+def _day(value: Any) -> date:
+    day = as_date(value)
+    assert day is not None
+    return day
 
 
 def _money(value: Any) -> str | None:
@@ -128,7 +127,7 @@ def _schedule(loan: dict[str, Any], imported: list[tuple[Any, ...]]) -> list[Ins
     """The loan's schedule: imported rows replace the generated schedule wholesale."""
     if imported:
         return [
-            InstalmentDue(int(period), _as_date(due), int(principal), int(interest))
+            InstalmentDue(int(period), _day(due), int(principal), int(interest))
             for period, due, principal, interest in imported
         ]
     first_due = loan["first_due_date"]
@@ -137,8 +136,8 @@ def _schedule(loan: dict[str, Any], imported: list[tuple[Any, ...]]) -> list[Ins
         Decimal(int(loan["annual_rate"])) / RATE_SCALE,
         int(loan["term_months"]),
         loan["repayment_method"],
-        _as_date(loan["disbursement_date"]),
-        None if first_due is None else _as_date(first_due),
+        _day(loan["disbursement_date"]),
+        None if first_due is None else _day(first_due),
     )
     return [InstalmentDue(p, due, principal, interest) for p, due, principal, interest, _ in built]
 
@@ -200,7 +199,7 @@ EVENTS = (
 
 def latest_stored_date(conn: Connection) -> date | None:
     value = conn.execute(select(func.max(account_status.c.as_of))).scalar()
-    return None if value is None else _as_date(value)
+    return None if value is None else _day(value)
 
 
 def ledger_view(
@@ -215,7 +214,7 @@ def ledger_view(
         conn.execute(STATUS, {**who, "dates": limits.history_dates}), STATUS_AMOUNTS
     )
     latest = status_rows[0]["as_of"] if status_rows else None
-    as_of = _as_date(latest) if latest else latest_stored_date(conn) or date.today()
+    as_of = _day(latest) if latest else latest_stored_date(conn) or date.today()
     current = {r["account_id"]: r for r in status_rows if r["as_of"] == latest}
 
     loan_ids = [r["loan_id"] for r in loan_rows]
@@ -227,7 +226,7 @@ def ledger_view(
     for p in pay_rows:
         by_account.setdefault(p["account_id"], []).append(
             PaymentRow(
-                p["payment_id"], _as_date(p["value_date"]), int(p["amount"]),
+                p["payment_id"], _day(p["value_date"]), int(p["amount"]),
                 p["reverses_payment_id"],
             )
         )  # fmt: skip
@@ -257,7 +256,7 @@ def ledger_view(
         for card_id, *rest in conn.execute(STATEMENTS, {"ids": card_ids}):
             statement_date, due, balance, minimum = rest
             issued.setdefault(card_id, []).append(
-                StatementDue(_as_date(statement_date), _as_date(due), int(balance), int(minimum))
+                StatementDue(_day(statement_date), _day(due), int(balance), int(minimum))
             )
         for card_id in card_ids:
             states = statement_states(

@@ -19,6 +19,7 @@ from postloan.access.scope import visible_customer
 from postloan.policy import Policy
 from postloan.reports.summary import NON_PERFORMING, RISK_CLASSES
 from postloan.store.schema import account_status, customers, runs
+from postloan.store.values import as_date
 from postloan.views.cache import ViewCache
 from postloan.views.customer360 import Limits, ledger_json
 
@@ -52,16 +53,10 @@ class Dashboard:
     trend: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _as_date(value: Any) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
-
-
 def dashboard(conn: Connection, user: User) -> Dashboard:
     """Headline figures at the latest stored date, within the user's dashboard scope."""
     scoped = _scoped_status(user, Action.DASHBOARD_VIEW)
-    latest = _as_date(conn.execute(select(func.max(account_status.c.as_of))).scalar())
+    latest = as_date(conn.execute(select(func.max(account_status.c.as_of))).scalar())
     result = Dashboard(as_of=latest)
     if latest is None:
         return result
@@ -151,7 +146,7 @@ def dashboard(conn: Connection, user: User) -> Dashboard:
     ).all()
     result.trend = [
         {
-            "as_of": _as_date(r.as_of),
+            "as_of": as_date(r.as_of),
             "ratio": int(r.dpd30) / int(r.total) if int(r.total) else 0.0,
         }
         for r in trend_rows
@@ -274,7 +269,7 @@ class RunRow:
 
 
 def _run_row(conn: Connection, r: Any, tracker: Any) -> RunRow:
-    first, last = _as_date(r.date_from), _as_date(r.date_to)
+    first, last = as_date(r.date_from), as_date(r.date_to)
     assert first is not None and last is not None
     total = (last - first).days + 1
     done = total if r.status == "succeeded" else 0
