@@ -8,24 +8,40 @@ import json
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from postloan.collections.tables import case_stages, cases, contacts
 from postloan.money import format_amount
 
 CONTACTS_SHOWN = 100
 
-_CASES = select(cases).order_by(cases.c.opened_on.desc())
-_STAGES = select(case_stages).order_by(case_stages.c.entered_on)
-_CONTACTS = select(contacts).order_by(contacts.c.at.desc()).limit(CONTACTS_SHOWN)
+# Built once, parameters bound per call (building a select per request costs more than
+# running it).
+_CASES = (
+    select(cases)
+    .where(cases.c.customer_id == bindparam("customer_id"))
+    .order_by(cases.c.opened_on.desc())
+)
+_STAGES = (
+    select(case_stages)
+    .where(case_stages.c.case_id.in_(bindparam("ids", expanding=True)))
+    .order_by(case_stages.c.entered_on)
+)
+_CONTACTS = (
+    select(contacts)
+    .where(contacts.c.customer_id == bindparam("customer_id"))
+    .order_by(contacts.c.at.desc())
+    .limit(CONTACTS_SHOWN)
+)
 
 
 def casework(conn: Connection, customer_id: str) -> dict[str, list[dict[str, Any]]]:
-    case_rows = conn.execute(_CASES.where(cases.c.customer_id == customer_id)).all()
+    who = {"customer_id": customer_id}
+    case_rows = conn.execute(_CASES, who).all()
     stages: dict[int, list[dict[str, Any]]] = {}
     if case_rows:
         ids = [r.case_id for r in case_rows]
-        for s in conn.execute(_STAGES.where(case_stages.c.case_id.in_(ids))):
+        for s in conn.execute(_STAGES, {"ids": ids}):
             stages.setdefault(s.case_id, []).append(
                 {"stage": s.stage, "entered_on": s.entered_on, "left_on": s.left_on}
             )
@@ -47,7 +63,7 @@ def casework(conn: Connection, customer_id: str) -> dict[str, list[dict[str, Any
             "promise_amount": None if c.promise_amount is None else format_amount(c.promise_amount),
             "promise_date": c.promise_date,
         }
-        for c in conn.execute(_CONTACTS.where(contacts.c.customer_id == customer_id))
+        for c in conn.execute(_CONTACTS, who)
     ]  # fmt: skip
     return {"cases": out_cases, "contacts": out_contacts}
 
