@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, select
 
 from postloan.access import audit
-from postloan.collections.tables import contact_opt_outs, contact_refusals, contacts
+from postloan.collections.tables import contact_opt_outs, contact_refusals, contacts, promises
 from postloan.policy import Policy
 from postloan.policy.jurisdiction import JurisdictionRules
 from postloan.store.values import as_utc
@@ -214,6 +214,16 @@ def record_contact(
     ).inserted_primary_key  # fmt: skip
     assert key is not None
     contact_id = key[0]
+    if promise is not None:
+        made_on = contact.at.astimezone(ZoneInfo(rules.timezone)).date()
+        if promise[0] <= 0 or promise[1] < made_on:
+            raise ValueError("promise: a positive amount, due on or after the day it is made")
+        conn.execute(
+            promises.insert().values(
+                contact_id=contact_id, customer_id=contact.customer_id, account_id=account_id,
+                amount=promise[0], made_on=made_on, due_on=promise[1], status="pending",
+            )
+        )  # fmt: skip
     audit.record(
         conn, actor=recorded_by, action="contact.record", target_type="customer",
         target_id=contact.customer_id,

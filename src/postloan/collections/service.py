@@ -23,6 +23,7 @@ from sqlalchemy import Connection, and_, bindparam, delete, func, select, update
 
 from postloan.calendar import WorkingCalendar
 from postloan.collections.cases import OPEN_CASES, CaseChanges, case_changes
+from postloan.collections.promises import update_promises
 from postloan.collections.reminders import new_reminders
 from postloan.collections.tables import case_accounts, case_stages, cases, tasks
 from postloan.policy import Policy
@@ -234,4 +235,6 @@ def rebuild_cases_from(
         closed += changes.closed.height
         if progress:
             progress(i + 1, len(days))
+    if days:  # promises are decided as of the latest stored date; they set case priority
+        update_promises(conn, days[-1])
     return CasesResult(len(days), opened, moved, closed, open_cases.height, reminded)

@@ -37,6 +37,8 @@ cases = Table(
     Column("opened_max_dpd", Integer, nullable=False),
     Column("opened_overdue_amount", BigInteger, nullable=False),
     Column("opened_run_id", Integer, ForeignKey("runs.run_id"), nullable=False),
+    # Higher first in a collector's queue: the stage, raised by broken promises (migration 0004).
+    Column("priority", Integer, nullable=False, server_default="0"),
     Index("ix_cases_customer_id_status", "customer_id", "status"),
     Index("ix_cases_status", "status"),
 )
@@ -123,4 +125,21 @@ contact_opt_outs = Table(
     Column("customer_id", ID, ForeignKey("customers.customer_id"), primary_key=True),
     Column("channel", String(8), primary_key=True),
     Column("since", Date, nullable=False),
+)
+
+# Promises to pay (承诺还款), made in a contact; kept or broken is decided by the daily run from
+# the payments (`collections.promises`).
+promises = Table(
+    "promises",
+    metadata,
+    Column("promise_id", Integer, primary_key=True, autoincrement=True),
+    Column("contact_id", Integer, ForeignKey("contacts.contact_id"), nullable=False),
+    Column("customer_id", ID, nullable=False),
+    Column("account_id", ID),  # None: any of the customer's accounts
+    Column("amount", BigInteger, nullable=False),  # minor units
+    Column("made_on", Date, nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("status", String(8), nullable=False),  # pending | kept | broken
+    Column("decided_on", Date),
+    Index("ix_promises_customer_id", "customer_id"),
 )
