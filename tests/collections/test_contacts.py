@@ -23,6 +23,7 @@ from postloan.collections.tables import contact_opt_outs, contact_refusals
 from postloan.policy import default_policy
 from postloan.store.db import engine_for
 from postloan.store.schema import customers
+from postloan.store.values import as_utc
 
 POLICY = default_policy()
 CN = POLICY.contact.jurisdictions["CN"]
@@ -139,5 +140,7 @@ def test_record_contact_stores_or_refuses(make_store: Any, tmp_path: Path) -> No
     engine.dispose()
     assert [r.contact_id for r in stored] == [first]  # type: ignore[attr-defined]
     assert stored[0].promise_amount == 50_000  # type: ignore[attr-defined]
+    # the instant is kept, whatever zone the caller used (SQLite stores no zone)
+    assert as_utc(stored[0].at) == _at(2026, 3, 2, 10).astimezone(UTC)  # type: ignore[attr-defined]
     assert [(r.rules, r.channel) for r in refusals] == [("channel_opt_out", "sms")]
     assert ("contact.record", "wang") in [tuple(a) for a in audited]
