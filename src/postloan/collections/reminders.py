@@ -12,7 +12,7 @@ window.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 from sqlalchemy import Connection, or_, select
