@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,7 +23,7 @@ from postloan.collections.contacts import Contact, check_contact
 from postloan.collections.tables import cases, contact_opt_outs, contact_refusals, contacts
 from postloan.policy import Policy
 from postloan.store.schema import account_status
-from postloan.store.values import as_date, as_utc
+from postloan.store.values import as_date
 
 
 @dataclass
@@ -38,7 +38,7 @@ def _window(as_of: date, zone: str) -> tuple[datetime, datetime]:
     """The 7 local days up to and including D (a contact at 23:30 in Beijing belongs to its
     Beijing day), as instants."""
     end = datetime.combine(as_of + timedelta(days=1), time(), tzinfo=ZoneInfo(zone))
-    return (end - timedelta(days=7)).astimezone(UTC), end.astimezone(UTC)  # stored in UTC
+    return end - timedelta(days=7), end
 
 
 def compliance_report(conn: Connection, as_of: date, policy: Policy) -> ComplianceReport:
@@ -84,7 +84,7 @@ def compliance_report(conn: Connection, as_of: date, policy: Policy) -> Complian
         .order_by(contact_refusals.c.at)
     ):
         report.refused.append(
-            {"customer_id": r.customer_id, "at": as_utc(r.at), "channel": r.channel,
+            {"customer_id": r.customer_id, "at": r.at, "channel": r.channel,
              "recorded_by": r.recorded_by, "rules": r.rules.split(","), "detail": r.detail}
         )  # fmt: skip
 
@@ -98,8 +98,7 @@ def compliance_report(conn: Connection, as_of: date, policy: Policy) -> Complian
         select(contacts).where(contacts.c.at < end, contacts.c.at >= start - timedelta(days=31))
         .order_by(contacts.c.customer_id, contacts.c.at, contacts.c.contact_id)
     ):  # fmt: skip
-        at = as_utc(c.at)
-        assert at is not None
+        at = c.at
         this = Contact(c.customer_id, at, c.channel, tuple(json.loads(c.staff)), c.outcome)
         before = history.setdefault(c.customer_id, [])
         if at >= start:

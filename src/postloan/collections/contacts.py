@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
@@ -30,7 +30,6 @@ from postloan.access import audit
 from postloan.collections.tables import contact_opt_outs, contact_refusals, contacts, promises
 from postloan.policy import Policy
 from postloan.policy.jurisdiction import JurisdictionRules
-from postloan.store.values import as_utc
 
 CHANNELS = ("phone", "sms", "letter", "visit", "email")
 TIMED_CHANNELS = ("phone", "sms", "visit")  # those quiet hours apply to
@@ -143,19 +142,12 @@ def _history(conn: Connection, customer_id: str, before: datetime) -> list[Conta
     rows = conn.execute(
         select(contacts.c.at, contacts.c.channel, contacts.c.staff, contacts.c.outcome).where(
             contacts.c.customer_id == customer_id,
-            contacts.c.at > (before - timedelta(days=31)).astimezone(UTC),
+            contacts.c.at > before - timedelta(days=31),
         )
     ).all()
     return [
-        Contact(customer_id, _aware(r.at), r.channel, tuple(json.loads(r.staff)), r.outcome)
-        for r in rows
+        Contact(customer_id, r.at, r.channel, tuple(json.loads(r.staff)), r.outcome) for r in rows
     ]
-
-
-def _aware(at: datetime | str) -> datetime:  # (UTC)
-    moment = as_utc(at)
-    assert moment is not None
-    return moment
 
 
 def opted_out_channels(conn: Connection, customer_id: str) -> set[str]:
@@ -188,8 +180,6 @@ def record_contact(
         raise ValueError("promise: only a promise_to_pay outcome carries a promise")
     code = jurisdiction or policy.contact.default_jurisdiction
     rules = policy.contact.jurisdictions[code]
-    # Stored in UTC: SQLite keeps no zone, so an instant must not depend on the caller's one.
-    stored_at = contact.at.astimezone(UTC)
     history = _history(conn, contact.customer_id, contact.at)
     broken = check_contact(
         contact, history, opted_out_channels(conn, contact.customer_id), rules,
@@ -198,7 +188,7 @@ def record_contact(
     if broken:
         conn.execute(
             contact_refusals.insert().values(
-                customer_id=contact.customer_id, at=stored_at, channel=contact.channel,
+                customer_id=contact.customer_id, at=contact.at, channel=contact.channel,
                 recorded_by=recorded_by, rules=",".join(v.rule for v in broken),
                 detail="; ".join(v.message for v in broken),
             )
@@ -206,7 +196,7 @@ def record_contact(
         raise ContactRefused(broken)
     key = conn.execute(
         contacts.insert().values(
-            customer_id=contact.customer_id, account_id=account_id, at=stored_at,
+            customer_id=contact.customer_id, account_id=account_id, at=contact.at,
             channel=contact.channel, recorded_by=recorded_by,
             staff=json.dumps(sorted(set(contact.staff)), ensure_ascii=False),
             outcome=contact.outcome, content=content, response=response,

@@ -12,7 +12,7 @@ window.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import polars as pl
 from sqlalchemy import Connection, or_, select
@@ -104,15 +104,13 @@ def message(reminder: Reminder, policy: Policy, lang: str = "zh-CN") -> str:
 
 
 def complete(conn: Connection, task_id: int, user: str, channel: str, at: datetime) -> None:
-    """Mark a reminder done (who, how, when; stored in UTC — SQLite keeps no zone)."""
-    if at.tzinfo is None:
-        raise ValueError("at: a completion time must carry its time zone")
+    """Mark a reminder done (who, how, when — an aware time; the column stores it in UTC)."""
     if channel not in ("phone", "sms"):
         raise ValueError(f"channel: a reminder goes by phone or sms, not {channel!r}")
     done = conn.execute(
         tasks.update()
         .where(tasks.c.task_id == task_id, tasks.c.status == "open")
-        .values(status="done", done_at=at.astimezone(UTC), done_by=user, channel=channel)
+        .values(status="done", done_at=at, done_by=user, channel=channel)
     )
     if done.rowcount != 1:
         raise ValueError(f"task {task_id}: no open task with this id")

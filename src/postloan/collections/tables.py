@@ -12,7 +12,6 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -23,6 +22,7 @@ from sqlalchemy import (
 )
 
 from postloan.store.schema import ID, metadata
+from postloan.store.values import UTCDateTime
 
 cases = Table(
     "cases",
@@ -78,7 +78,7 @@ tasks = Table(
     Column("overdue_amount", BigInteger, nullable=False),  # at creation, minor units
     Column("dpd", Integer, nullable=False),  # at creation
     Column("status", String(12), nullable=False),  # open | done
-    Column("done_at", DateTime(timezone=True)),
+    Column("done_at", UTCDateTime()),
     Column("done_by", String(64)),
     Column("channel", String(16)),  # phone | sms (OD-3)
     UniqueConstraint("kind", "account_id", "overdue_from", name="uq_tasks_kind_account_episode"),
@@ -94,7 +94,7 @@ contacts = Table(
     Column("contact_id", Integer, primary_key=True, autoincrement=True),
     Column("customer_id", ID, ForeignKey("customers.customer_id"), nullable=False),
     Column("account_id", ID),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
     Column("channel", String(8), nullable=False),  # phone | sms | letter | visit | email
     Column("recorded_by", String(64), nullable=False),
     Column("staff", Text, nullable=False),  # JSON list of usernames (visits: two or more)
@@ -112,7 +112,7 @@ contact_refusals = Table(
     metadata,
     Column("refusal_id", Integer, primary_key=True, autoincrement=True),
     Column("customer_id", ID, nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
     Column("channel", String(8), nullable=False),
     Column("recorded_by", String(64), nullable=False),
     Column("rules", Text, nullable=False),  # the rules broken, comma-separated

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from sqlalchemy import DateTime, Dialect
+from sqlalchemy.types import TypeDecorator
+
 
 def as_date(value: date | datetime | str | None) -> date | None:
     if value is None:
@@ -22,3 +25,22 @@ def as_utc(value: datetime | str | None) -> datetime | None:
         return None
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp column that stores instants in UTC on every backend and hands them back
+    aware. SQLite keeps no zone: without this, an aware Beijing time would be stored as its
+    wall-clock reading and read back 8 hours off. Naive values are refused, not guessed."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("a timestamp must carry its time zone")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return as_utc(value)

@@ -12,7 +12,6 @@ from sqlalchemy import Connection, bindparam, select
 
 from postloan.collections.tables import case_stages, cases, contacts
 from postloan.money import format_amount
-from postloan.store.values import as_utc
 
 CONTACTS_SHOWN = 100
 
@@ -58,7 +57,7 @@ def casework(conn: Connection, customer_id: str) -> dict[str, list[dict[str, Any
     ]  # fmt: skip
     out_contacts = [
         {
-            "contact_id": c.contact_id, "at": as_utc(c.at), "channel": c.channel,
+            "contact_id": c.contact_id, "at": c.at, "channel": c.channel,
             "account_id": c.account_id, "outcome": c.outcome, "recorded_by": c.recorded_by,
             "staff": json.loads(c.staff), "content": c.content, "response": c.response,
             "promise_amount": None if c.promise_amount is None else format_amount(c.promise_amount),
