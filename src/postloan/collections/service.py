@@ -22,15 +22,23 @@ import polars as pl
 from sqlalchemy import Connection, and_, bindparam, delete, func, select, update
 
 from postloan.calendar import WorkingCalendar
+from postloan.collections.allocation import allocate_cases
 from postloan.collections.cases import OPEN_CASES, CaseChanges, case_changes
+from postloan.collections.floors import schedule_contact_tasks
+from postloan.collections.legal import propose_legal_action
 from postloan.collections.promises import update_promises
+from postloan.collections.rating import rerate_cases
 from postloan.collections.reminders import new_reminders
+from postloan.collections.strategies import assign_strategies
 from postloan.collections.tables import case_accounts, case_stages, cases, tasks
 from postloan.policy import Policy
 from postloan.store.schema import account_status
 from postloan.store.values import as_date
 
 Progress = Callable[[int, int], None]
+
+# A daily-run step after the cases: (connection, the dates replayed in order, policy).
+CaseStep = Callable[[Connection, list[date], Policy], None]
 
 
 @dataclass(frozen=True)
@@ -198,6 +206,17 @@ def _apply(
     return current.select(list(OPEN_CASES)).cast(OPEN_CASES)  # type: ignore[arg-type]
 
 
+# Order matters: a case gets its strategy (10) before its rating (9) and collector (8); legal
+# proposals (7) and the weekly contact tasks (4) then see today's rating and collector.
+AFTER_CASES: tuple[CaseStep, ...] = (
+    assign_strategies,
+    rerate_cases,
+    allocate_cases,
+    propose_legal_action,
+    schedule_contact_tasks,
+)
+
+
 def rebuild_cases_from(
     conn: Connection, first: date, policy: Policy, run_id: int, progress: Progress | None = None
 ) -> CasesResult:
@@ -235,6 +254,10 @@ def rebuild_cases_from(
         closed += changes.closed.height
         if progress:
             progress(i + 1, len(days))
-    if days:  # promises are decided as of the latest stored date; they set case priority
+    if days:
+        # The steps that follow the cases, in order; each reads the cases just rebuilt. Promises
+        # are decided as of the latest stored date and set case priority.
         update_promises(conn, days[-1])
+        for step in AFTER_CASES:
+            step(conn, days, policy)
     return CasesResult(len(days), opened, moved, closed, open_cases.height, reminded)

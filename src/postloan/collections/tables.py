@@ -143,3 +143,9 @@ promises = Table(
     Column("decided_on", Date),
     Index("ix_promises_customer_id", "customer_id"),
 )
+
+# The other collections tables live beside the code that owns them; importing them here puts
+# every collections table on `metadata` wherever this module is imported (migrations, tests).
+import postloan.collections.agreement_tables  # noqa: E402
+import postloan.collections.casework_tables  # noqa: E402
+import postloan.collections.legal_tables  # noqa: E402, F401
