@@ -29,6 +29,16 @@ class Action(StrEnum):
     EXPORT_PERSONAL = "export.personal"
     DASHBOARD_VIEW = "dashboard.view"
     STORE_ADMIN = "store.admin"  # migrate the schema, build the demo store, serve the app
+    # Collections (issue 5)
+    CASE_VIEW = "case.view"  # cases, tasks, contacts, promises, agreements of customers in scope
+    CONTACT_RECORD = "contact.record"  # record a contact / complete a task (policy-checked)
+    AGREEMENT_PROPOSE = "agreement.propose"  # the maker of a repayment agreement
+    AGREEMENT_APPROVE = "agreement.approve"  # the checker: approve or reject (never one's own)
+    CASE_ASSIGN = "case.assign"  # allocate and reassign cases to collectors
+    LEGAL_MANAGE = "legal.manage"  # legal cases: stages, documents, costs, evidence
+    WRITEOFF_APPROVE = "writeoff.approve"  # approve a write-off or asset disposal
+    ALERT_VIEW = "alert.view"  # risk alerts (e.g. a customer's asset transfer)
+    REPORT_COLLECTIONS = "report.collections"  # collection KPIs
 
 
 class Scope(StrEnum):
@@ -46,12 +56,22 @@ MATRIX: dict[Role, dict[Action, Scope]] = {
         A.CUSTOMER_SEARCH: S.ASSIGNED,
         A.CUSTOMER_VIEW: S.ASSIGNED,
         A.ACCOUNT_VIEW: S.ASSIGNED,
+        A.CASE_VIEW: S.ASSIGNED,
+        A.CONTACT_RECORD: S.ASSIGNED,
+        A.AGREEMENT_PROPOSE: S.ASSIGNED,
+        A.REPORT_COLLECTIONS: S.ASSIGNED,
     },
     Role.COLLECTION_SUPERVISOR: {
         **_VIEW_BRANCH,
         A.CUSTOMER_REVEAL: S.BRANCH,
         A.RUN_VIEW: S.ALL,
         A.DASHBOARD_VIEW: S.BRANCH,
+        A.CASE_VIEW: S.BRANCH,
+        A.CONTACT_RECORD: S.BRANCH,
+        A.AGREEMENT_PROPOSE: S.BRANCH,
+        A.AGREEMENT_APPROVE: S.BRANCH,
+        A.CASE_ASSIGN: S.BRANCH,
+        A.REPORT_COLLECTIONS: S.BRANCH,
     },
     Role.CREDIT_OFFICER: {**_VIEW_BRANCH, A.CUSTOMER_REVEAL: S.BRANCH},
     Role.RISK_MANAGER: {
@@ -61,8 +81,20 @@ MATRIX: dict[Role, dict[Action, Scope]] = {
         A.RUN_VIEW: S.ALL,
         A.POLICY_VIEW: S.ALL,
         A.DASHBOARD_VIEW: S.ALL,
+        A.CASE_VIEW: S.ALL,
+        A.AGREEMENT_APPROVE: S.ALL,
+        A.WRITEOFF_APPROVE: S.ALL,
+        A.ALERT_VIEW: S.ALL,
+        A.REPORT_COLLECTIONS: S.ALL,
     },
-    Role.LEGAL_OFFICER: {**_VIEW_ALL, A.CUSTOMER_REVEAL: S.ALL},
+    Role.LEGAL_OFFICER: {
+        **_VIEW_ALL,
+        A.CUSTOMER_REVEAL: S.ALL,
+        A.CASE_VIEW: S.ALL,
+        A.CONTACT_RECORD: S.ALL,
+        A.LEGAL_MANAGE: S.ALL,
+        A.REPORT_COLLECTIONS: S.ALL,
+    },
     Role.CUSTOMER_SERVICE: {**_VIEW_BRANCH},
     Role.MARKETING: {A.CUSTOMER_SEARCH: S.ALL, A.CUSTOMER_VIEW: S.ALL},
     Role.MANAGER: {
@@ -70,6 +102,10 @@ MATRIX: dict[Role, dict[Action, Scope]] = {
         A.RUN_VIEW: S.ALL,
         A.POLICY_VIEW: S.ALL,
         A.DASHBOARD_VIEW: S.ALL,
+        A.CASE_VIEW: S.ALL,
+        A.WRITEOFF_APPROVE: S.ALL,
+        A.ALERT_VIEW: S.ALL,
+        A.REPORT_COLLECTIONS: S.ALL,
     },
     Role.AUDITOR: {
         A.CUSTOMER_SEARCH: S.ALL,
@@ -78,6 +114,8 @@ MATRIX: dict[Role, dict[Action, Scope]] = {
         A.POLICY_VIEW: S.ALL,
         A.AUDIT_VIEW: S.ALL,
         A.AUDIT_VERIFY: S.ALL,
+        A.CASE_VIEW: S.ALL,
+        A.REPORT_COLLECTIONS: S.ALL,
     },
     Role.ADMIN: {action: S.ALL for action in Action},
 }
@@ -106,6 +144,13 @@ RATIONALE = """\
   look customers up (masked) to follow an audit trail, and read runs and the policy.
 - **Dashboards**: risk managers and managers portfolio-wide; collection supervisors for their
   branch (team performance).
+- **Collections** (`case.*`, `contact.record`, `agreement.*`, `legal.manage`, …): collectors
+  work the cases of their assigned customers (view, record contacts, propose agreements, see
+  their own KPIs); collection supervisors do the same for their branch, approve agreements
+  (never their own: maker-checker) and allocate cases; legal officers run legal cases
+  portfolio-wide; write-offs and asset disposals are approved by risk managers or managers;
+  risk managers also approve agreements at head office and receive risk alerts; managers and
+  auditors read cases and KPIs.
 - **Running the system** (`store.admin`: schema migrations, the demo store, serving the app)
   is the admin's. On the command line, a caller who does not sign in (`postloan --as USER`) is
   the *local operator*: they hold the store's credentials, so they act with the admin's rights,
