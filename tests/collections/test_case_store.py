@@ -72,7 +72,14 @@ def _dump(url: str) -> dict[str, list[tuple[Any, ...]]]:
                 (key[r.case_id], r.account_id, str(r.added_on)[:10])
                 for r in conn.execute(select(case_accounts)).all()
             ),
-            "reminders": sorted(_reminder_row(r) for r in conn.execute(select(tasks)).all()),
+            "reminders": sorted(
+                _reminder_row(r)
+                for r in conn.execute(select(tasks).where(tasks.c.kind == "reminder")).all()
+            ),
+            "contact_tasks": sorted(
+                (r.customer_id, r.account_id, str(r.due_by)[:10], r.dpd, r.status)
+                for r in conn.execute(select(tasks).where(tasks.c.kind == "contact")).all()
+            ),
         }
     engine.dispose()
     return out

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, select
 
 from postloan.access import audit
+from postloan.collections.floors import complete_contact_tasks
 from postloan.collections.tables import contact_opt_outs, contact_refusals, contacts, promises
 from postloan.policy import Policy
 from postloan.policy.jurisdiction import JurisdictionRules
@@ -216,6 +217,7 @@ def record_contact(
                 amount=promise[0], made_on=made_on, due_on=promise[1], status="pending",
             )
         )  # fmt: skip
+    complete_contact_tasks(conn, contact.customer_id, recorded_by, contact.channel, contact.at)
     audit.record(
         conn, actor=recorded_by, action="contact.record", target_type="customer",
         target_id=contact.customer_id,

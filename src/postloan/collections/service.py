@@ -62,7 +62,9 @@ def roll_back(conn: Connection, first: date) -> None:
     dates created (work done stays: a reminder sent was sent)."""
     conn.execute(
         delete(tasks).where(
-            tasks.c.kind == "reminder", tasks.c.created_on >= first, tasks.c.status == "open"
+            tasks.c.kind.in_(("reminder", "contact")),
+            tasks.c.created_on >= first,
+            tasks.c.status == "open",
         )
     )
     conn.execute(delete(case_accounts).where(case_accounts.c.added_on >= first))

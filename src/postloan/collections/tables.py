@@ -61,26 +61,28 @@ case_accounts = Table(
 )
 
 # Work items. They name the customer and account, not a case id: cases are rebuilt when status
-# is recomputed, the work done stays. One reminder per account per overdue episode (the
-# episode is identified by the due date it went overdue from).
+# is recomputed, the work done stays. Kinds: `reminder` — one per account per overdue episode
+# (the episode is identified by the due date it went overdue from); `contact` — a contact the
+# weekly floor calls for on a day (`collections.floors`; migration 0005), naming the customer's
+# worst account and their total overdue amount.
 tasks = Table(
     "tasks",
     metadata,
     Column("task_id", Integer, primary_key=True, autoincrement=True),
-    Column("kind", String(16), nullable=False),  # reminder
+    Column("kind", String(16), nullable=False),  # reminder | contact
     Column("customer_id", ID, ForeignKey("customers.customer_id"), nullable=False),
     Column("account_id", ID, nullable=False),
-    Column("overdue_from", Date, nullable=False),  # the missed due date
+    Column("overdue_from", Date),  # reminders: the missed due date
     Column("created_on", Date, nullable=False),  # the business date that created it
     Column("window_start", Date, nullable=False),
-    Column("due_by", Date, nullable=False),  # last day of the policy's window
-    Column("pay_by", Date, nullable=False),  # the repayment deadline stated to the customer
+    Column("due_by", Date, nullable=False),  # last day of the window (contact: its day)
+    Column("pay_by", Date),  # reminders: the repayment deadline stated to the customer
     Column("overdue_amount", BigInteger, nullable=False),  # at creation, minor units
     Column("dpd", Integer, nullable=False),  # at creation
     Column("status", String(12), nullable=False),  # open | done
     Column("done_at", UTCDateTime()),
     Column("done_by", String(64)),
-    Column("channel", String(16)),  # phone | sms (OD-3)
+    Column("channel", String(16)),  # reminders: phone | sms (OD-3); contacts: any channel
     UniqueConstraint("kind", "account_id", "overdue_from", name="uq_tasks_kind_account_episode"),
     Index("ix_tasks_status_due_by", "status", "due_by"),
     Index("ix_tasks_customer_id", "customer_id"),
