@@ -36,6 +36,7 @@ from postloan.policy.checks import (
 from postloan.policy.churn import Churn
 from postloan.policy.errors import rule_error
 from postloan.policy.jurisdiction import JurisdictionCode, JurisdictionRules
+from postloan.policy.legal import Legal
 
 _BUCKET_NAME = re.compile(r"^[A-Za-z0-9_+\-]{1,32}$")
 
@@ -237,6 +238,7 @@ class Policy(Section):
     collections: Collections
     contact: Contact
     churn: Churn
+    legal: Legal
 
     @model_validator(mode="after")
     def _consistent(self) -> Policy:
