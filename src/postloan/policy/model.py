@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from postloan.policy.base import Count, PositiveCount, Section
+from postloan.policy.case_allocation import CaseAllocation
 from postloan.policy.checks import (
     bucket_problems,
     collection_problems,
@@ -36,7 +37,10 @@ from postloan.policy.checks import (
 from postloan.policy.churn import Churn
 from postloan.policy.errors import rule_error
 from postloan.policy.jurisdiction import JurisdictionCode, JurisdictionRules
+from postloan.policy.restructuring import Restructuring
 from postloan.policy.legal import Legal
+from postloan.policy.rating import Rating
+from postloan.policy.strategies import Strategies
 
 _BUCKET_NAME = re.compile(r"^[A-Za-z0-9_+\-]{1,32}$")
 
@@ -238,6 +242,10 @@ class Policy(Section):
     collections: Collections
     contact: Contact
     churn: Churn
+    restructuring: Restructuring
+    strategies: Strategies
+    rating: Rating
+    case_allocation: CaseAllocation
     legal: Legal
 
     @model_validator(mode="after")
