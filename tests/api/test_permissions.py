@@ -38,6 +38,11 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/runs/{run_id}"): Action.RUN_VIEW,
     ("GET", "/api/policy"): Action.POLICY_VIEW,
     ("PUT", "/api/policy"): Action.POLICY_REPLACE,
+    ("GET", "/api/collections/tasks"): Action.CASE_VIEW,
+    ("POST", "/api/collections/tasks/{task_id}/complete"): Action.CONTACT_RECORD,
+    ("POST", "/api/collections/contacts/check"): Action.CONTACT_RECORD,
+    ("POST", "/api/collections/contacts"): Action.CONTACT_RECORD,
+    ("GET", "/api/collections/compliance"): Action.REPORT_COLLECTIONS,
 }
 
 
@@ -77,7 +82,9 @@ def _request(
     need = ROUTES[(method, path)]
     action = Action(need) if need not in (PUBLIC, AUTHENTICATED) else Action.CUSTOMER_VIEW
     customer_id, account_id = _visible(world, role, action)
-    url = path.format(customer_id=customer_id, account_id=account_id, kind="customers", run_id=1)
+    url = path.format(
+        customer_id=customer_id, account_id=account_id, kind="customers", run_id=1, task_id=1
+    )
     kwargs: dict[str, Any] = {}
     if path == "/api/auth/login":
         kwargs["json"] = {"username": role, "password": PASSWORD}
@@ -124,7 +131,9 @@ def test_matrix(client: TestClient, world: World, role: str, method: str, path: 
 def test_unauthenticated_is_401(
     client: TestClient, method: str, path: str, auth: str | None
 ) -> None:
-    url = path.format(customer_id="CU00000001", account_id="L1", kind="customers", run_id=1)
+    url = path.format(
+        customer_id="CU00000001", account_id="L1", kind="customers", run_id=1, task_id=1
+    )
     headers = {"Authorization": auth} if auth else {}
     response = client.request(method, url, headers=headers)
     assert response.status_code == 401, response.text

@@ -139,7 +139,7 @@ def check_contact(
     return out
 
 
-def _history(conn: Connection, customer_id: str, before: datetime) -> list[Contact]:
+def recent_contacts(conn: Connection, customer_id: str, before: datetime) -> list[Contact]:
     rows = conn.execute(
         select(contacts.c.at, contacts.c.channel, contacts.c.staff, contacts.c.outcome).where(
             contacts.c.customer_id == customer_id,
@@ -181,7 +181,7 @@ def record_contact(
         raise ValueError("promise: only a promise_to_pay outcome carries a promise")
     code = jurisdiction or policy.contact.default_jurisdiction
     rules = policy.contact.jurisdictions[code]
-    history = _history(conn, contact.customer_id, contact.at)
+    history = recent_contacts(conn, contact.customer_id, contact.at)
     broken = check_contact(
         contact, history, opted_out_channels(conn, contact.customer_id), rules,
         policy.contact.min_staff_per_visit,
