@@ -191,5 +191,7 @@ account_status = Table(
     Column("cumulative_overdue_periods", Integer, nullable=False),
     Column("last_payment_date", Date),
     Column("run_id", Integer, ForeignKey("runs.run_id"), nullable=False),
+    # A restructured loan under its observation period (collections.agreements, migration 0006).
+    Column("restructured", Boolean, nullable=False, server_default="0"),
     Index("ix_account_status_customer_id_as_of", "customer_id", "as_of"),
 )
