@@ -25,7 +25,7 @@ from postloan.calendar import WorkingCalendar
 from postloan.collections.allocation import allocate_cases
 from postloan.collections.cases import OPEN_CASES, CaseChanges, case_changes
 from postloan.collections.floors import schedule_contact_tasks
-from postloan.collections.legal import propose_legal_action
+from postloan.collections.legal import propose_legal_action, without_disposed
 from postloan.collections.promises import update_promises
 from postloan.collections.rating import rerate_cases
 from postloan.collections.reminders import new_reminders
@@ -243,6 +243,7 @@ def rebuild_cases_from(
     opened = moved = closed = reminded = 0
     for i, day in enumerate(days):
         today = _overdue_rows(conn, day)
+        today = without_disposed(conn, today, day)  # legal hook: written-off accounts leave
         changes = case_changes(open_cases, today, policy, day)
         open_cases = _apply(conn, changes, run_id, grouped)
         fresh = new_reminders(today, today.clear() if before is None else before, policy,
