@@ -43,6 +43,11 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/collections/contacts/check"): Action.CONTACT_RECORD,
     ("POST", "/api/collections/contacts"): Action.CONTACT_RECORD,
     ("GET", "/api/collections/compliance"): Action.REPORT_COLLECTIONS,
+    ("GET", "/api/cases"): Action.CASE_VIEW,
+    ("POST", "/api/cases/{customer_id}/reassign"): Action.CASE_ASSIGN,
+    ("GET", "/api/reassignments"): Action.CASE_VIEW,
+    ("GET", "/api/alerts"): Action.ALERT_VIEW,
+    ("POST", "/api/alerts/{alert_id}/acknowledge"): Action.ALERT_VIEW,
 }
 
 
@@ -83,7 +88,12 @@ def _request(
     action = Action(need) if need not in (PUBLIC, AUTHENTICATED) else Action.CUSTOMER_VIEW
     customer_id, account_id = _visible(world, role, action)
     url = path.format(
-        customer_id=customer_id, account_id=account_id, kind="customers", run_id=1, task_id=1
+        customer_id=customer_id,
+        account_id=account_id,
+        kind="customers",
+        run_id=1,
+        task_id=1,
+        alert_id=1,
     )
     kwargs: dict[str, Any] = {}
     if path == "/api/auth/login":
@@ -132,7 +142,12 @@ def test_unauthenticated_is_401(
     client: TestClient, method: str, path: str, auth: str | None
 ) -> None:
     url = path.format(
-        customer_id="CU00000001", account_id="L1", kind="customers", run_id=1, task_id=1
+        customer_id="CU00000001",
+        account_id="L1",
+        kind="customers",
+        run_id=1,
+        task_id=1,
+        alert_id=1,
     )
     headers = {"Authorization": auth} if auth else {}
     response = client.request(method, url, headers=headers)

@@ -20,7 +20,16 @@ from fastapi import FastAPI
 
 import postloan
 from postloan.api.errors import install_error_handlers
-from postloan.api.routes import accounts, auth, collections, customers, imports, policy, runs
+from postloan.api.routes import (
+    accounts,
+    auth,
+    casework,
+    collections,
+    customers,
+    imports,
+    policy,
+    runs,
+)
 from postloan.api.runs_tracker import RunTracker
 from postloan.store.db import engine_for, ready
 from postloan.views import cache as view_cache
@@ -62,7 +71,7 @@ def create_app(url: str | None = None, policy_path: str | Path | None = None) ->
     app.state.lock = threading.Lock()
     app.state.import_pool = None  # a worker process, started by the first upload
     install_error_handlers(app)
-    for module in (auth, collections, customers, accounts, imports, runs, policy):
+    for module in (auth, collections, casework, customers, accounts, imports, runs, policy):
         app.include_router(module.router)
 
     return app
