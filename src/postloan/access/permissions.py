@@ -181,6 +181,7 @@ COMMANDS: dict[str, Action] = {
     "export account-status|loans|…": A.ACCOUNT_VIEW,
     "user create|disable|reset-password|list": A.USER_MANAGE,
     "audit verify": A.AUDIT_VERIFY,
+    "report compliance|collections": A.REPORT_COLLECTIONS,
 }
 
 

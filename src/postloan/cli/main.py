@@ -10,6 +10,7 @@ from postloan.cli import policy_cmd
 from postloan.cli.access_cmd import audit_app, user_app
 from postloan.cli.engine_cmd import demo, status
 from postloan.cli.operator import USER_VAR
+from postloan.cli.report_cmd import report_app
 from postloan.cli.serve_cmd import serve
 from postloan.cli.store_cmd import db_app, export, import_, run
 
@@ -45,6 +46,7 @@ app.command()(export)
 app.command()(serve)
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
+app.add_typer(report_app, name="report")
 
 
 def main() -> None:
