@@ -27,10 +27,13 @@ up to D, so re-running a date changes nothing, and earlier days come from the st
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Sequence
+from datetime import date, timedelta
 
 import polars as pl
 
+from postloan.engine.frames import Portfolio
+from postloan.engine.schedule_versions import status_history
 from postloan.policy import Policy
 from postloan.policy.restructuring import CLASS_ORDER
 
@@ -124,8 +127,10 @@ def classify(
 
     touched = pl.col("account_id").is_in(agreements["account_id"].implode())
     mine, others = status.filter(touched), status.filter(~touched)
-    days = pl.concat([history.select(list(DPD_HISTORY)).cast(DPD_HISTORY),  # type: ignore[arg-type]
-                      mine.select(list(DPD_HISTORY)).cast(DPD_HISTORY)])  # type: ignore[arg-type]  # fmt: skip
+    mine_days = mine.select(list(DPD_HISTORY)).cast(DPD_HISTORY)  # type: ignore[arg-type]
+    earlier = history.select(list(DPD_HISTORY)).cast(DPD_HISTORY)  # type: ignore[arg-type]
+    earlier = earlier.join(mine_days, on=["account_id", "as_of"], how="anti")
+    days = pl.concat([earlier, mine_days])
     misses = _in_force(
         days.filter(pl.col("dpd") >= gap).select("account_id", pl.col("as_of").alias("missed_on")),
         agreements.select("account_id", "effective_date", "agreement_id"),
@@ -169,3 +174,50 @@ def classify(
             others.with_columns(pl.lit(False).alias("restructured")).select(columns),
         ]
     ).sort("as_of", "account_id")
+
+
+def restructuring_history(
+    portfolio: Portfolio,
+    changes: pl.DataFrame,
+    agreements: pl.DataFrame,
+    dates: Sequence[date],
+    policy: Policy,
+) -> pl.DataFrame:
+    """DPD_HISTORY rows of restructured loans with a missed payment (dpd >= g), on every
+    calendar day from the agreement in force on the first of `dates` (or the loan's first
+    agreement) to the last of `dates`: what `classify` needs as `history`.
+
+    Recomputed by the engine for just these loans rather than read from stored status, so the
+    classes depend on the data and the date only — not on which dates happen to be stored."""
+    if agreements.height == 0 or not dates:
+        return pl.DataFrame(schema=DPD_HISTORY)
+    first, last = min(dates), max(dates)
+    starts = (
+        agreements.group_by("account_id")
+        .agg(
+            pl.col("effective_date").filter(pl.col("effective_date") <= first).max().alias("a"),
+            pl.col("effective_date").min().alias("b"),
+        )
+        .select(pl.coalesce("a", "b").alias("start"), "account_id")
+        .filter(pl.col("start") < last)
+    )
+    if starts.height == 0:
+        return pl.DataFrame(schema=DPD_HISTORY)
+    start = starts["start"].min()
+    assert isinstance(start, date)
+    keep = pl.col("account_id").is_in(starts["account_id"].implode())
+    sub = Portfolio(
+        loans=portfolio.loans.filter(keep),
+        instalments=portfolio.instalments.filter(keep),
+        payments=portfolio.payments.filter(keep),
+    )
+    days = [start + timedelta(days=i) for i in range((last - start).days + 1)]
+    status = status_history(sub, changes.filter(keep), days, policy)
+    gap = policy.restructuring.missed_payment_min_dpd
+    return (
+        status.filter(pl.col("dpd") >= gap)
+        .join(starts, on="account_id")
+        .filter(pl.col("as_of") >= pl.col("start"))
+        .select(list(DPD_HISTORY))
+        .cast(DPD_HISTORY)  # type: ignore[arg-type]
+    )

@@ -1,21 +1,74 @@
 """Load what the engine needs from the store as Polars frames (the fast path, not ORM objects).
 
 Generated schedules are recomputed from the loans' terms (deterministic, faster than reading
-tens of millions of rows) and imported schedules override them per loan.
+tens of millions of rows) and imported schedules override them per loan. An approved repayment
+agreement replaces its loan's schedule from the agreement's effective date on
+(`agreement_instalments`): `load_portfolio(conn, as_of)` gives the schedules in force on a
+date (by default the latest, what is owed from now on); the run takes the contract schedules
+and the changes apart (`load_schedule_changes`) because each date needs its own.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import polars as pl
 
 from postloan.engine.frames import CARDS, LOANS, PAYMENTS, STATEMENTS, Portfolio
+from postloan.engine.restructure import AGREED_DUES, RESTRUCTURINGS
+from postloan.engine.schedule_versions import SCHEDULE_CHANGES, in_force
 from postloan.ledger import generate_instalments, override_instalments
 from postloan.store import bulk
 
 
-def load_portfolio(conn: Any) -> Portfolio:
+def load_portfolio(conn: Any, as_of: date | None = None) -> Portfolio:
+    """The portfolio with the schedules in force on `as_of` (None: the latest agreements)."""
+    contract = load_contract_portfolio(conn)
+    changes = load_schedule_changes(conn)
+    if changes.height == 0:
+        return contract
+    return Portfolio(
+        contract.loans,
+        in_force(contract.instalments, changes, as_of),
+        contract.cards,
+        contract.statements,
+        contract.payments,
+    )
+
+
+def load_schedule_changes(conn: Any) -> pl.DataFrame:
+    """The approved agreements' schedules, each with its effective date (SCHEDULE_CHANGES)."""
+    return bulk.read(
+        conn,
+        "SELECT a.effective_date, a.account_id, i.period, i.due_date, i.principal_due,"
+        " i.interest_due FROM agreement_instalments i"
+        " JOIN agreements a ON a.agreement_id = i.agreement_id"
+        " WHERE a.status = 'approved' ORDER BY a.account_id, a.effective_date, i.period",
+        SCHEDULE_CHANGES,
+    )
+
+
+def load_restructurings(conn: Any) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Approved agreements (RESTRUCTURINGS) and their agreed due dates (AGREED_DUES)."""
+    agreements = bulk.read(
+        conn,
+        "SELECT agreement_id, account_id, effective_date, class_at_restructuring, repeat"
+        " FROM agreements WHERE status = 'approved' ORDER BY agreement_id",
+        RESTRUCTURINGS,
+    )
+    dues = bulk.read(
+        conn,
+        "SELECT i.agreement_id, i.due_date FROM agreement_instalments i"
+        " JOIN agreements a ON a.agreement_id = i.agreement_id"
+        " WHERE a.status = 'approved' AND i.agreed ORDER BY i.agreement_id, i.due_date",
+        AGREED_DUES,
+    )
+    return agreements.select(list(RESTRUCTURINGS)), dues.select(list(AGREED_DUES))
+
+
+def load_contract_portfolio(conn: Any) -> Portfolio:
+    """The portfolio with the contract schedules (generated, or imported), no agreements."""
     loans = bulk.read(
         conn,
         "SELECT loan_id AS account_id, customer_id, principal, annual_rate, term_months,"

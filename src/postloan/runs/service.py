@@ -19,10 +19,11 @@ import polars as pl
 from sqlalchemy import insert, select, update
 
 from postloan.collections.service import rebuild_cases_from
-from postloan.engine import account_status_history
 from postloan.engine.frames import ACCOUNT_STATUS
+from postloan.engine.restructure import classify, restructuring_history
+from postloan.engine.schedule_versions import status_history
 from postloan.policy import Policy, canonical_json
-from postloan.runs.load import load_portfolio
+from postloan.runs.load import load_contract_portfolio, load_restructurings, load_schedule_changes
 from postloan.store import bulk
 from postloan.store.db import engine_for
 from postloan.store.schema import policy_versions, runs
@@ -104,7 +105,7 @@ def _replace(conn: Any, status: pl.DataFrame, first: date, last: date, run_id: i
     rows = bulk.ingest(
         conn,
         "account_status",
-        status.select(list(ACCOUNT_STATUS)).with_columns(pl.lit(run_id).alias("run_id")),
+        status.select(*ACCOUNT_STATUS, "restructured").with_columns(pl.lit(run_id).alias("run_id")),
     )
     conn.commit()
     return rows
@@ -123,15 +124,25 @@ def run_dates(
     try:
         with bulk.connect(url) as conn:
             t = time.perf_counter()
-            portfolio = load_portfolio(conn)
+            portfolio = load_contract_portfolio(conn)
+            # Repayment agreements: each date is computed with the schedules in force on it
+            # (engine.schedule_versions), and restructured loans are classified from their
+            # DPD on every day since their agreement (engine.restructure) — recomputed here,
+            # not read back, so a date's answer never depends on which dates were run before.
+            changes = load_schedule_changes(conn)
+            agreements, dues = load_restructurings(conn)
             # End the read transaction now: holding it through the engine would make another
             # writer's commit (an import, a second run) fail this run's write on SQLite.
             conn.commit()
             timings["load"] += time.perf_counter() - t
+            t = time.perf_counter()
+            history = restructuring_history(portfolio, changes, agreements, ordered, policy)
+            timings["engine"] += time.perf_counter() - t
             for i in range(0, len(ordered), WINDOW):
                 window = ordered[i : i + WINDOW]
                 t = time.perf_counter()
-                status = account_status_history(portfolio, window, policy)
+                status = status_history(portfolio, changes, window, policy)
+                status = classify(status, agreements, dues, history, policy)
                 timings["engine"] += time.perf_counter() - t
                 t = time.perf_counter()
                 rows += _replace(conn, status, window[0], window[-1], run_id)
