@@ -37,6 +37,7 @@ from postloan.policy.checks import (
 from postloan.policy.churn import Churn
 from postloan.policy.errors import rule_error
 from postloan.policy.jurisdiction import JurisdictionCode, JurisdictionRules
+from postloan.policy.kpi import Kpi
 from postloan.policy.restructuring import Restructuring
 from postloan.policy.legal import Legal
 from postloan.policy.rating import Rating
@@ -247,6 +248,7 @@ class Policy(Section):
     rating: Rating
     case_allocation: CaseAllocation
     legal: Legal
+    kpi: Kpi
 
     @model_validator(mode="after")
     def _consistent(self) -> Policy:

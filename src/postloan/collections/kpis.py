@@ -1,0 +1,401 @@
+"""Collection KPIs (KPI-1) for a period, for the portfolio, each team and each collector.
+
+The period runs from `start` to `end` (business dates). Its *opening* is the last stored status
+date before `start` (or `start` itself when none is stored before it), its *closing* the last
+stored date up to `end`. The opening overdue pool (逾期存量) is every account overdue at the
+opening. Definitions (DOMAIN.md "Metrics"):
+
+- **recovery rate (清收率)** = cash recovered on the pool in the period ÷ the pool's opening
+  overdue amount. Cash = payments dated after the opening up to the closing, less reversals of
+  them dated in the period; per account at most its opening overdue amount (money paid ahead
+  of schedule is not a recovery of the overdue stock);
+- **overdue reduction rate (压降率)** = (opening overdue − closing overdue) ÷ opening, over the
+  same pool, split per account so write-offs cannot flatter it: an account written off or
+  disposed of by the closing leaves the pool — what cash did not recover of it counts as
+  `write_off` or `transfer`; otherwise cash explains the reduction first, a restructured
+  account's remaining reduction is `restructuring`, anything else `other` (and an account whose
+  overdue grew counts negative in `other`);
+- **collection cost ratio** = cost ÷ amount recovered (pool cash + recoveries on written-off
+  accounts): legal costs incurred in the period plus contacts made × the policy's unit cost;
+- **promise-kept rate** = promises decided kept in the period ÷ those decided kept or broken;
+- **cure rate by bucket (出催率)** = opening outstanding principal of the accounts in bucket k
+  that are current at the closing ÷ opening principal in bucket k;
+- **contacts per case** = contacts made in the period ÷ cases open at some time in it.
+
+Attribution: a customer's figures go to the collector who last held them up to the closing
+(`reassignments`: allocate/reallocate/reassign give it to `to_user_id`, a release leaves it
+with `from_user_id`), their team is the collector's `users.team`; contacts and promises go to
+whoever recorded them. Customers no collector held are in the portfolio line only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import polars as pl
+from sqlalchemy import Connection, and_, func, or_, select
+
+from postloan.access.tables import users
+from postloan.collections.casework_tables import reassignments
+from postloan.collections.legal import (
+    disposals_in_period,
+    legal_costs_in_period,
+    recoveries_after_disposal,
+)
+from postloan.collections.strategies import strategy_results
+from postloan.collections.tables import cases, contacts, promises
+from postloan.money import parse_amount
+from postloan.policy import Policy
+from postloan.store.schema import account_status, payments
+from postloan.store.values import as_date
+
+REDUCTION_PARTS = ("cash", "write_off", "restructuring", "transfer", "other")
+
+
+class KpiError(ValueError):
+    """The period cannot be reported (no stored status in it, dates reversed)."""
+
+
+@dataclass(frozen=True)
+class CollectionKpis:
+    start: date
+    end: date
+    opening: date
+    closing: date
+    # One row per level (portfolio | team | collector) and key: see `KPI_COLUMNS`.
+    table: pl.DataFrame
+    cure_by_bucket: pl.DataFrame  # bucket, opening_principal, cured_principal, cure_rate
+    strategies: pl.DataFrame  # collections.strategies.strategy_results
+
+
+def _day(value: Any) -> date:
+    day = as_date(value)
+    assert day is not None
+    return day
+
+
+def _period_dates(conn: Connection, start: date, end: date) -> tuple[date, date]:
+    if end < start:
+        raise KpiError(f"to: {end} is before from ({start})")
+    closing = conn.execute(
+        select(func.max(account_status.c.as_of)).where(account_status.c.as_of <= end)
+    ).scalar()
+    if closing is None or _day(closing) < start:
+        raise KpiError(f"from/to: no stored status between {start} and {end}; run those dates")
+    opening = conn.execute(
+        select(func.max(account_status.c.as_of)).where(account_status.c.as_of < start)
+    ).scalar()
+    return (_day(opening) if opening is not None else start), _day(closing)
+
+
+STATUS = {"account_id": pl.String, "customer_id": pl.String, "outstanding_principal": pl.Int64,
+          "overdue_amount": pl.Int64, "dpd": pl.Int32, "bucket": pl.String,
+          "restructured": pl.Boolean}  # fmt: skip
+
+
+def _status(conn: Connection, day: date) -> pl.DataFrame:
+    s = account_status.c
+    rows = conn.execute(
+        select(s.account_id, s.customer_id, s.outstanding_principal, s.overdue_amount, s.dpd,
+               s.bucket, s.restructured).where(s.as_of == day)
+    ).all()  # fmt: skip
+    return pl.DataFrame([(*r[:6], bool(r[6])) for r in rows], schema=STATUS, orient="row")
+
+
+def _cash(conn: Connection, accounts: list[str], after: date, upto: date) -> pl.DataFrame:
+    """Net cash per account dated in (after, upto]: payments, less reversals dated in the
+    period of payments dated in it."""
+    if not accounts:
+        return pl.DataFrame(schema={"account_id": pl.String, "cash": pl.Int64})
+    p = payments.alias("p")
+    r = payments.alias("r")
+    rows = conn.execute(
+        select(p.c.account_id, p.c.amount, r.c.payment_id.is_not(None))
+        .outerjoin(r, and_(r.c.reverses_payment_id == p.c.payment_id, r.c.value_date <= upto))
+        .where(p.c.value_date > after, p.c.value_date <= upto, p.c.reverses_payment_id.is_(None),
+               p.c.account_id.in_(select(account_status.c.account_id).where(
+                   account_status.c.as_of == after, account_status.c.overdue_amount > 0)))
+    ).all()  # fmt: skip
+    frame = pl.DataFrame(
+        [(a, int(m), bool(rev)) for a, m, rev in rows],
+        schema={"account_id": pl.String, "amount": pl.Int64, "reversed": pl.Boolean},
+        orient="row",
+    )
+    return (
+        frame.filter(~pl.col("reversed"))
+        .group_by("account_id")
+        .agg(pl.col("amount").sum().alias("cash"))
+    )
+
+
+def _holders(conn: Connection, closing: date) -> pl.DataFrame:
+    """customer_id → collector (user id) who last held the customer up to the closing."""
+    log = reassignments.c
+    end = datetime.combine(closing + timedelta(days=1), time(), tzinfo=ZoneInfo("UTC"))
+    rows = conn.execute(
+        select(log.customer_id, log.kind, log.from_user_id, log.to_user_id)
+        .where(or_(log.business_date <= closing, and_(log.business_date.is_(None), log.at < end)))
+        .order_by(log.customer_id, log.at, log.log_id)
+    ).all()  # fmt: skip
+    last: dict[str, int | None] = {}
+    for customer, kind, from_user, to_user in rows:
+        last[customer] = from_user if kind == "release" else to_user
+    return pl.DataFrame(
+        [(c, u) for c, u in last.items() if u is not None],
+        schema={"customer_id": pl.String, "user_id": pl.Int64},
+        orient="row",
+    )
+
+
+def _people(conn: Connection) -> pl.DataFrame:
+    rows = conn.execute(select(users.c.user_id, users.c.username, users.c.team)).all()
+    return pl.DataFrame(
+        [tuple(r) for r in rows],
+        schema={"user_id": pl.Int64, "collector": pl.String, "team": pl.String},
+        orient="row",
+    ).with_columns(pl.col("team").fill_null("(no team)"))
+
+
+def _local_bounds(policy: Policy, opening: date, closing: date) -> tuple[datetime, datetime]:
+    zone = ZoneInfo(policy.contact.jurisdictions[policy.contact.default_jurisdiction].timezone)
+    start = datetime.combine(opening + timedelta(days=1), time(), tzinfo=zone)
+    return start, datetime.combine(closing + timedelta(days=1), time(), tzinfo=zone)
+
+
+def account_reduction(pool: pl.DataFrame) -> pl.DataFrame:
+    """Per pool account: recovered and the reduction split (module doc). In: account_id,
+    opening (overdue), closing (overdue), cash, disposal (None | write_off | asset_disposal),
+    restructured."""
+    recovered = pl.min_horizontal(pl.col("cash"), pl.col("opening")).clip(lower_bound=0)
+    gone = pl.col("disposal").is_not_null()
+    closing = pl.when(gone).then(0).otherwise(pl.col("closing"))
+    reduction = pl.col("opening") - closing
+    cash_part = pl.min_horizontal(recovered, reduction.clip(lower_bound=0))
+    rest = reduction - cash_part
+    return pool.with_columns(
+        recovered.alias("recovered"),
+        cash_part.alias("cash_reduction"),
+        pl.when(pl.col("disposal") == "write_off").then(rest).otherwise(0).alias("write_off"),
+        pl.when(pl.col("disposal") == "asset_disposal").then(rest).otherwise(0).alias("transfer"),
+        pl.when(~gone & pl.col("restructured") & (rest > 0)).then(rest).otherwise(0)
+        .alias("restructuring"),
+        pl.when(~gone & ~(pl.col("restructured") & (rest > 0))).then(rest).otherwise(0)
+        .alias("other"),
+    )  # fmt: skip
+
+
+def collection_kpis(conn: Connection, start: date, end: date, policy: Policy) -> CollectionKpis:
+    opening, closing = _period_dates(conn, start, end)
+    before, after = _status(conn, opening), _status(conn, closing)
+    pool = before.filter(pl.col("overdue_amount") > 0)
+    disposals = disposals_in_period(conn, opening + timedelta(days=1), closing)
+    earlier = disposals_in_period(conn, date(1900, 1, 1), opening)
+    pool = pool.join(earlier.select("account_id"), on="account_id", how="anti")  # already gone
+    cash = _cash(conn, pool["account_id"].to_list(), opening, closing)
+    frame = (
+        pool.select("account_id", "customer_id", pl.col("overdue_amount").alias("opening"))
+        .join(
+            after.select("account_id", pl.col("overdue_amount").alias("closing"), "restructured"),
+            on="account_id",
+            how="left",
+        )
+        .join(cash, on="account_id", how="left")
+        .join(
+            disposals.group_by("account_id").agg(pl.col("kind").first().alias("disposal")),
+            on="account_id",
+            how="left",
+        )
+        .with_columns(
+            pl.col("closing").fill_null(0),
+            pl.col("cash").fill_null(0),
+            pl.col("restructured").fill_null(False),
+        )
+    )
+    per_account = account_reduction(frame)
+
+    holders = _holders(conn, closing).join(_people(conn), on="user_id", how="left")
+    by_customer = per_account.join(holders, on="customer_id", how="left")
+
+    costs = _costs(conn, policy, opening, closing)
+    later = recoveries_after_disposal(conn, opening + timedelta(days=1), closing)
+    later = later.join(holders, on="customer_id", how="left")
+    promises_frame = _promises(conn, opening, closing)
+    contact_frame, case_frame = _contacts_and_cases(conn, policy, opening, closing, holders)
+
+    levels = []
+    for level, key in (("portfolio", None), ("team", "team"), ("collector", "collector")):
+        levels.append(
+            _level(level, key, by_customer, later, costs, promises_frame, contact_frame,
+                   case_frame)
+        )  # fmt: skip
+    table = pl.concat(levels, how="vertical_relaxed")
+    return CollectionKpis(
+        start, end, opening, closing, table, _cure_by_bucket(before, after, policy, disposals),
+        strategy_results(conn, start, end),
+    )  # fmt: skip
+
+
+def _costs(conn: Connection, policy: Policy, opening: date, closing: date) -> pl.DataFrame:
+    """Cost rows: collector (who incurred it: the contact's recorder, the matter's owner),
+    customer_id, amount."""
+    unit = {ch: parse_amount(str(c)) for ch, c in policy.kpi.contact_costs.items()}
+    start, end = _local_bounds(policy, opening, closing)
+    made = conn.execute(
+        select(contacts.c.customer_id, contacts.c.recorded_by, contacts.c.channel)
+        .where(contacts.c.at >= start, contacts.c.at < end)
+    ).all()  # fmt: skip
+    legal = legal_costs_in_period(conn, opening + timedelta(days=1), closing)
+    rows = [(c, who, unit.get(ch, 0)) for c, who, ch in made] + [
+        (r["customer_id"], r["owner"], r["amount"]) for r in legal.iter_rows(named=True)
+    ]
+    return pl.DataFrame(
+        rows, schema={"customer_id": pl.String, "by": pl.String, "cost": pl.Int64}, orient="row"
+    )
+
+
+def _promises(conn: Connection, opening: date, closing: date) -> pl.DataFrame:
+    rows = conn.execute(
+        select(promises.c.status, contacts.c.recorded_by)
+        .join(contacts, contacts.c.contact_id == promises.c.contact_id)
+        .where(promises.c.status.in_(("kept", "broken")),
+               promises.c.decided_on > opening, promises.c.decided_on <= closing)
+    ).all()  # fmt: skip
+    return pl.DataFrame(
+        [tuple(r) for r in rows], schema={"status": pl.String, "by": pl.String}, orient="row"
+    )
+
+
+def _contacts_and_cases(
+    conn: Connection, policy: Policy, opening: date, closing: date, holders: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    start, end = _local_bounds(policy, opening, closing)
+    made = conn.execute(
+        select(contacts.c.customer_id, contacts.c.recorded_by)
+        .where(contacts.c.at >= start, contacts.c.at < end)
+    ).all()  # fmt: skip
+    open_in_period = conn.execute(
+        select(cases.c.customer_id).where(
+            cases.c.opened_on <= closing,
+            or_(cases.c.closed_on.is_(None), cases.c.closed_on > opening),
+        )
+    ).scalars()
+    contact_frame = pl.DataFrame(
+        [tuple(r) for r in made], schema={"customer_id": pl.String, "by": pl.String}, orient="row"
+    )
+    case_frame = pl.DataFrame(
+        {"customer_id": list(open_in_period)}, schema={"customer_id": pl.String}
+    )
+    return contact_frame, case_frame.join(holders, on="customer_id", how="left")
+
+
+def _by(frame: pl.DataFrame, key: str | None, names: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Attach the level's key to rows that carry `by` (a username)."""
+    if key is None:
+        return frame.with_columns(pl.lit("all").alias("key"))
+    if "by" in frame.columns and names is not None:
+        frame = frame.join(names, left_on="by", right_on="collector", how="left").with_columns(
+            pl.col("by").alias("collector")
+        )
+    return frame.with_columns(pl.col(key).alias("key")).filter(pl.col("key").is_not_null())
+
+
+def _level(
+    level: str, key: str | None, by_customer: pl.DataFrame, later: pl.DataFrame,
+    costs: pl.DataFrame, promise_rows: pl.DataFrame, contact_rows: pl.DataFrame,
+    case_rows: pl.DataFrame,
+) -> pl.DataFrame:  # fmt: skip
+    teams = by_customer.select("collector", "team").drop_nulls().unique()
+    teams = pl.concat([teams, case_rows.select("collector", "team").drop_nulls().unique()]).unique()
+    money = (
+        _by(by_customer, key)
+        .group_by("key")
+        .agg(
+            pl.len().alias("pool_accounts"),
+            pl.col("opening").sum().alias("opening_overdue"),
+            pl.col("recovered").sum().alias("cash_recovered"),
+            pl.col("cash_reduction").sum().alias("reduction_cash"),
+            *(pl.col(p).sum().alias(f"reduction_{p}") for p in REDUCTION_PARTS[1:]),
+        )
+    )
+    extra = (
+        _by(later, key)
+        .group_by("key")
+        .agg(pl.col("amount").sum().alias("recovered_after_writeoff"))
+    )
+    cost = _by(costs, key, teams).group_by("key").agg(pl.col("cost").sum().alias("cost"))
+    kept = (
+        _by(promise_rows, key, teams)
+        .group_by("key")
+        .agg(
+            (pl.col("status") == "kept").sum().alias("promises_kept"),
+            (pl.col("status") == "broken").sum().alias("promises_broken"),
+        )
+    )
+    made = _by(contact_rows, key, teams).group_by("key").agg(pl.len().alias("contacts"))
+    open_cases = _by(case_rows, key).group_by("key").agg(pl.len().alias("cases"))
+    keys = pl.concat(
+        [f.select("key") for f in (money, extra, cost, kept, made, open_cases)]
+    ).unique()
+    out = keys
+    for part in (money, extra, cost, kept, made, open_cases):
+        out = out.join(part, on="key", how="left")
+    counts = [c for c in out.columns if c != "key"]
+    out = out.with_columns(pl.col(c).fill_null(0).cast(pl.Int64) for c in counts)
+    reduction = pl.sum_horizontal(f"reduction_{p}" for p in REDUCTION_PARTS)
+    recovered = pl.col("cash_recovered") + pl.col("recovered_after_writeoff")
+    decided = pl.col("promises_kept") + pl.col("promises_broken")
+    return (
+        out.with_columns(
+            pl.lit(level).alias("level"),
+            _rate(pl.col("cash_recovered"), pl.col("opening_overdue")).alias("recovery_rate"),
+            reduction.alias("reduction"),
+            _rate(reduction, pl.col("opening_overdue")).alias("reduction_rate"),
+            _rate(pl.col("cost"), recovered).alias("cost_ratio"),
+            _rate(pl.col("promises_kept"), decided).alias("promise_kept_rate"),
+            _rate(pl.col("contacts"), pl.col("cases")).alias("contacts_per_case"),
+        )
+        .select("level", "key", *KPI_COLUMNS[2:])
+        .sort("key")
+    )
+
+
+KPI_COLUMNS = [
+    "level", "key", "pool_accounts", "opening_overdue", "cash_recovered", "recovery_rate",
+    "reduction", "reduction_rate", "reduction_cash", "reduction_write_off",
+    "reduction_restructuring", "reduction_transfer", "reduction_other",
+    "recovered_after_writeoff", "cost", "cost_ratio", "promises_kept", "promises_broken",
+    "promise_kept_rate", "cases", "contacts", "contacts_per_case",
+]  # fmt: skip
+
+
+def _rate(part: pl.Expr, whole: pl.Expr) -> pl.Expr:
+    return pl.when(whole > 0).then(part / whole).otherwise(None)
+
+
+def _cure_by_bucket(
+    before: pl.DataFrame, after: pl.DataFrame, policy: Policy, disposals: pl.DataFrame
+) -> pl.DataFrame:
+    current = after.filter(pl.col("dpd") == 0).select("account_id")
+    cured = current.join(disposals.select("account_id"), on="account_id", how="anti")
+    overdue_buckets = [b.name for b in policy.dpd_buckets if b.min_dpd > 0]
+    opening = before.filter(pl.col("bucket").is_in(overdue_buckets)).with_columns(
+        pl.col("account_id").is_in(cured["account_id"].implode()).alias("cured")
+    )
+    totals = opening.group_by("bucket").agg(
+        pl.len().alias("accounts"),
+        pl.col("outstanding_principal").sum().alias("opening_principal"),
+        pl.col("outstanding_principal").filter(pl.col("cured")).sum().alias("cured_principal"),
+    )
+    return (
+        pl.DataFrame({"bucket": overdue_buckets})
+        .join(totals, on="bucket", how="left", maintain_order="left")
+        .with_columns(
+            pl.col(c).fill_null(0) for c in ("accounts", "opening_principal", "cured_principal")
+        )
+        .with_columns(
+            _rate(pl.col("cured_principal"), pl.col("opening_principal")).alias("cure_rate")
+        )
+    )
