@@ -43,11 +43,24 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/collections/contacts/check"): Action.CONTACT_RECORD,
     ("POST", "/api/collections/contacts"): Action.CONTACT_RECORD,
     ("GET", "/api/collections/compliance"): Action.REPORT_COLLECTIONS,
+    ("GET", "/api/collections/kpis"): Action.REPORT_COLLECTIONS,
     ("GET", "/api/cases"): Action.CASE_VIEW,
     ("POST", "/api/cases/{customer_id}/reassign"): Action.CASE_ASSIGN,
     ("GET", "/api/reassignments"): Action.CASE_VIEW,
     ("GET", "/api/alerts"): Action.ALERT_VIEW,
     ("POST", "/api/alerts/{alert_id}/acknowledge"): Action.ALERT_VIEW,
+    ("GET", "/api/legal/proposals"): Action.CASE_VIEW,
+    ("POST", "/api/legal/proposals/{proposal_id}/accept"): Action.LEGAL_MANAGE,
+    ("POST", "/api/legal/proposals/{proposal_id}/decline"): Action.LEGAL_MANAGE,
+    ("GET", "/api/legal/matters"): Action.CASE_VIEW,
+    ("POST", "/api/legal/matters/{matter_id}/advance"): Action.LEGAL_MANAGE,
+    ("POST", "/api/legal/matters/{matter_id}/documents"): Action.LEGAL_MANAGE,
+    ("POST", "/api/legal/matters/{matter_id}/evidence"): Action.LEGAL_MANAGE,
+    ("POST", "/api/legal/matters/{matter_id}/costs"): Action.LEGAL_MANAGE,
+    ("GET", "/api/legal/disposals"): Action.CASE_VIEW,
+    ("POST", "/api/legal/disposals"): Action.LEGAL_MANAGE,
+    ("POST", "/api/legal/disposals/{disposal_id}/approve"): Action.WRITEOFF_APPROVE,
+    ("POST", "/api/legal/disposals/{disposal_id}/reject"): Action.WRITEOFF_APPROVE,
 }
 
 
@@ -94,6 +107,9 @@ def _request(
         run_id=1,
         task_id=1,
         alert_id=1,
+        proposal_id=1,
+        matter_id=1,
+        disposal_id=1,
     )
     kwargs: dict[str, Any] = {}
     if path == "/api/auth/login":
@@ -148,6 +164,9 @@ def test_unauthenticated_is_401(
         run_id=1,
         task_id=1,
         alert_id=1,
+        proposal_id=1,
+        matter_id=1,
+        disposal_id=1,
     )
     headers = {"Authorization": auth} if auth else {}
     response = client.request(method, url, headers=headers)

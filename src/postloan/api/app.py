@@ -27,6 +27,7 @@ from postloan.api.routes import (
     collections,
     customers,
     imports,
+    legal,
     policy,
     runs,
 )
@@ -71,7 +72,8 @@ def create_app(url: str | None = None, policy_path: str | Path | None = None) ->
     app.state.lock = threading.Lock()
     app.state.import_pool = None  # a worker process, started by the first upload
     install_error_handlers(app)
-    for module in (auth, collections, casework, customers, accounts, imports, runs, policy):
+    for module in (auth, collections, casework, customers, accounts, imports, runs, policy,
+                   legal):  # fmt: skip
         app.include_router(module.router)
 
     return app

@@ -1,0 +1,618 @@
+"""Legal action (OD-8) and write-off / asset disposal (OD-10).
+
+Lists (proposals, matters, disposals) need `case.view` and show only customers in the caller's
+scope. Acting on proposals and matters, and proposing a disposal, needs `legal.manage`;
+approving or rejecting a disposal needs `writeoff.approve` and another user than its proposer
+(maker-checker). A record of a customer outside the caller's scope answers 404, like one that
+does not exist. Amounts are strings with 2 decimals; dates default to today in the default
+jurisdiction's zone. Every change is audited (`collections.legal`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any, Literal, get_args
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import Connection, Table, and_, func, select
+
+from postloan.access.permissions import Action
+from postloan.access.scope import customer_scope_clause, visible_customer
+from postloan.access.users import User
+from postloan.api.deps import get_conn, now, require
+from postloan.api.errors import ERROR_RESPONSES, Conflict, Forbidden, Invalid, NotFound
+from postloan.api.routes.policy import effective_policy
+from postloan.api.util import NO_NUL, Page, amount, iso
+from postloan.collections import legal
+from postloan.collections.legal_tables import (
+    account_disposals,
+    legal_matters,
+    legal_proposals,
+)
+from postloan.money import parse_amount
+from postloan.policy import Policy
+from postloan.store.schema import cards, customers, loans
+
+router = APIRouter(prefix="/api/legal", tags=["legal"], responses=ERROR_RESPONSES)
+
+MAX_KEY = 2**31 - 1  # ids are PostgreSQL integers
+ProposalId = Path(ge=1, le=MAX_KEY)
+MatterId = Path(ge=1, le=MAX_KEY)
+DisposalId = Path(ge=1, le=MAX_KEY)
+AMOUNT = r"^\d{1,13}(\.\d{1,2})?$"
+CustomerFilter = Query(None, min_length=1, max_length=64, pattern=NO_NUL)
+StageName = Literal["lawyer_letter", "lawsuit", "property_preservation", "enforcement", "closed"]
+CloseReason = Literal["repaid", "settled", "withdrawn", "enforced", "uncollectable"]
+assert get_args(StageName) == legal.STAGES and get_args(CloseReason) == legal.CLOSE_REASONS
+
+
+@contextmanager
+def _answers() -> Iterator[None]:
+    """The domain's errors as API errors naming the field."""
+    try:
+        yield
+    except legal.LegalNotFound as err:
+        raise NotFound(err.message, field=err.field) from None
+    except legal.EvidenceMissing as err:
+        raise Conflict(err.message, field=err.field, code="evidence_missing") from None
+    except legal.LegalConflict as err:
+        raise Conflict(err.message, field=err.field) from None
+    except legal.LegalInvalid as err:
+        raise Invalid(err.message, field=err.field) from None
+    except legal.SameUser as err:
+        raise Forbidden(err.message, code="maker_checker") from None
+
+
+def _today(policy: Policy) -> date:
+    return now().astimezone(ZoneInfo(policy.contact.rules_for(None).timezone)).date()
+
+
+def _in_scope(conn: Connection, user: User, table: Table, key: str, value: int,
+              action: Action) -> Any:  # fmt: skip
+    """The record when it exists and its customer lies in the caller's scope, else 404."""
+    row = conn.execute(select(table).where(table.c[key] == value)).first()
+    if row is None or visible_customer(conn, user, row.customer_id, action) is None:
+        raise NotFound(f"{table.name.removesuffix('s')} {value}: not found", field=key)
+    return row
+
+
+# --- proposals ---------------------------------------------------------------------------------
+
+
+class ProposalItem(BaseModel):
+    proposal_id: int
+    customer_id: str
+    case_opened_on: str = Field(description="the case episode the proposal belongs to")
+    case_status: str | None = Field(description="open | closed (null: case no longer exists)")
+    proposed_on: str
+    max_dpd: int
+    failed_contacts: int
+    overdue_amount: str
+    status: str = Field(description="proposed | accepted | declined")
+    decided_by: str | None
+    decided_at: str | None
+    decision_note: str | None
+    matter_id: int | None
+
+
+class ProposalPage(Page):
+    items: list[ProposalItem]
+
+
+def _page_of(conn: Connection, joined: Any, clause: Any, columns: list[Any], order: list[Any],
+             page: int, page_size: int) -> list[Any]:  # fmt: skip
+    return list(
+        conn.execute(
+            select(*columns).select_from(joined).where(clause).order_by(*order)
+            .limit(page_size).offset((page - 1) * page_size)
+        ).all()
+    )  # fmt: skip
+
+
+def _count(conn: Connection, joined: Any, clause: Any) -> int:
+    return int(conn.execute(select(func.count()).select_from(joined).where(clause)).scalar_one())
+
+
+@router.get("/proposals", response_model=ProposalPage)
+def list_proposals(
+    status: Literal["proposed", "accepted", "declined"] | None = Query(
+        "proposed", description="omit for all"
+    ),
+    customer_id: str | None = CustomerFilter,
+    page: int = Query(1, ge=1, le=1_000_000),
+    page_size: int = Query(50, ge=1, le=200),
+    user: User = Depends(require(Action.CASE_VIEW)),
+    conn: Connection = Depends(get_conn),
+) -> ProposalPage:
+    """Legal proposals of customers in the caller's scope, oldest first."""
+    from postloan.collections.tables import cases
+
+    p = legal_proposals
+    episode = and_(cases.c.customer_id == p.c.customer_id, cases.c.opened_on == p.c.case_opened_on)
+    joined = (
+        p.join(customers, customers.c.customer_id == p.c.customer_id)
+        .outerjoin(cases, episode)
+        .outerjoin(legal_matters, legal_matters.c.proposal_id == p.c.proposal_id)
+    )
+    where = [customer_scope_clause(user, Action.CASE_VIEW)]
+    for column, wanted in ((p.c.status, status), (p.c.customer_id, customer_id)):
+        if wanted is not None:
+            where.append(column == wanted)
+    clause = and_(*where)
+    rows = _page_of(conn, joined, clause,
+                    [p, cases.c.status.label("case_status"), legal_matters.c.matter_id],
+                    [p.c.proposed_on, p.c.proposal_id], page, page_size)  # fmt: skip
+    items = [
+        ProposalItem(
+            proposal_id=r.proposal_id, customer_id=r.customer_id,
+            case_opened_on=iso(r.case_opened_on) or "", case_status=r.case_status,
+            proposed_on=iso(r.proposed_on) or "", max_dpd=r.max_dpd,
+            failed_contacts=r.failed_contacts, overdue_amount=amount(r.overdue_amount) or "0.00",
+            status=r.status, decided_by=r.decided_by, decided_at=iso(r.decided_at),
+            decision_note=r.decision_note, matter_id=r.matter_id,
+        )
+        for r in rows
+    ]  # fmt: skip
+    return ProposalPage(items=items, total=_count(conn, joined, clause), page=page,
+                        page_size=page_size)  # fmt: skip
+
+
+class AcceptIn(BaseModel):
+    on: date | None = Field(None, description="the matter opens on this date (default today)")
+    note: str | None = Field(None, max_length=2000, pattern=NO_NUL)
+
+
+class DeclineIn(BaseModel):
+    note: str = Field(min_length=1, max_length=2000, pattern=NO_NUL, description="why not")
+
+
+class Decided(BaseModel):
+    proposal_id: int
+    status: str
+    matter_id: int | None = None
+
+
+@router.post("/proposals/{proposal_id}/accept", response_model=Decided)
+def accept(
+    request: Request,
+    body: AcceptIn,
+    proposal_id: int = ProposalId,
+    user: User = Depends(require(Action.LEGAL_MANAGE)),
+    conn: Connection = Depends(get_conn),
+) -> Decided:
+    """Open a legal matter (at `lawyer_letter`) from the proposal."""
+    policy = effective_policy(request)[0]
+    _in_scope(conn, user, legal_proposals, "proposal_id", proposal_id, Action.LEGAL_MANAGE)
+    with _answers():
+        matter_id = legal.accept_proposal(conn, proposal_id, policy, user=user.username,
+                                          on=body.on or _today(policy), now=now(),
+                                          note=body.note)  # fmt: skip
+    conn.commit()
+    return Decided(proposal_id=proposal_id, status="accepted", matter_id=matter_id)
+
+
+@router.post("/proposals/{proposal_id}/decline", response_model=Decided)
+def decline(
+    body: DeclineIn,
+    proposal_id: int = ProposalId,
+    user: User = Depends(require(Action.LEGAL_MANAGE)),
+    conn: Connection = Depends(get_conn),
+) -> Decided:
+    """Decline the proposal, with the reason (the daily run does not propose it again)."""
+    _in_scope(conn, user, legal_proposals, "proposal_id", proposal_id, Action.LEGAL_MANAGE)
+    with _answers():
+        legal.decline_proposal(conn, proposal_id, user=user.username, note=body.note, now=now())
+    conn.commit()
+    return Decided(proposal_id=proposal_id, status="declined")
+
+
+# --- matters -----------------------------------------------------------------------------------
+
+
+class StageOut(BaseModel):
+    stage: str
+    entered_on: str
+    left_on: str | None
+    reference: str | None
+    entered_by: str
+    note: str | None
+
+
+class DocumentOut(BaseModel):
+    document_id: int
+    stage: str
+    name: str
+    kind: str
+    reference: str
+    dated_on: str | None
+    added_by: str
+    added_at: str
+
+
+class CostOut(BaseModel):
+    cost_id: int
+    stage: str
+    category: str
+    amount: str
+    incurred_on: str
+    note: str | None
+    recorded_by: str
+
+
+class EvidenceOut(BaseModel):
+    stage: str = Field(description="needed before the matter may enter this stage")
+    item: str
+    present: bool
+    source: str | None = Field(description="document:<id> or contact_log")
+
+
+class MatterOut(BaseModel):
+    matter_id: int
+    proposal_id: int
+    customer_id: str
+    case_opened_on: str
+    stage: str
+    status: str
+    opened_on: str
+    closed_on: str | None
+    close_reason: str | None
+    claim_amount: str
+    owner: str
+    next_stages: list[str] = Field(description="where it may go from here")
+    stages: list[StageOut]
+    documents: list[DocumentOut]
+    costs: list[CostOut]
+    total_cost: str
+    evidence: list[EvidenceOut]
+    demands: int = Field(description="contacts logged in the case episode (demands for payment)")
+    last_demand_on: str | None
+    limitation_ends_on: str | None = Field(
+        description="the last demand plus the limitation period (Civil Code Art. 188/195)"
+    )
+
+
+class MatterPage(Page):
+    items: list[MatterOut]
+
+
+def _matter_out(conn: Connection, matter_id: int, policy: Policy) -> MatterOut:
+    d = legal.matter_detail(conn, matter_id, policy)
+    m = d.matter
+    return MatterOut(
+        matter_id=m["matter_id"], proposal_id=m["proposal_id"], customer_id=m["customer_id"],
+        case_opened_on=iso(m["case_opened_on"]) or "", stage=m["stage"], status=m["status"],
+        opened_on=iso(m["opened_on"]) or "", closed_on=iso(m["closed_on"]),
+        close_reason=m["close_reason"], claim_amount=amount(m["claim_amount"]) or "0.00",
+        owner=m["owner"], next_stages=list(legal.TRANSITIONS.get(m["stage"], ())),
+        stages=[StageOut(stage=s["stage"], entered_on=iso(s["entered_on"]) or "",
+                         left_on=iso(s["left_on"]), reference=s["reference"],
+                         entered_by=s["entered_by"], note=s["note"]) for s in d.stages],
+        documents=[DocumentOut(document_id=x["document_id"], stage=x["stage"], name=x["name"],
+                               kind=x["kind"], reference=x["reference"],
+                               dated_on=iso(x["dated_on"]), added_by=x["added_by"],
+                               added_at=iso(x["added_at"]) or "") for x in d.documents],
+        costs=[CostOut(cost_id=c["cost_id"], stage=c["stage"], category=c["category"],
+                       amount=amount(c["amount"]) or "0.00",
+                       incurred_on=iso(c["incurred_on"]) or "", note=c["note"],
+                       recorded_by=c["recorded_by"]) for c in d.costs],
+        total_cost=amount(d.total_cost) or "0.00",
+        evidence=[EvidenceOut(**e) for e in d.checklist],
+        demands=d.demands, last_demand_on=iso(d.last_demand_on),
+        limitation_ends_on=iso(d.limitation_ends_on),
+    )  # fmt: skip
+
+
+@router.get("/matters", response_model=MatterPage)
+def list_matters(
+    request: Request,
+    status: Literal["open", "closed"] | None = Query("open", description="omit for both"),
+    stage: StageName | None = None,
+    customer_id: str | None = CustomerFilter,
+    matter_id: int | None = Query(None, ge=1, le=MAX_KEY, description="one matter"),
+    owner: str | None = Query(None, min_length=1, max_length=64, pattern=NO_NUL),
+    page: int = Query(1, ge=1, le=1_000_000),
+    page_size: int = Query(20, ge=1, le=100),
+    user: User = Depends(require(Action.CASE_VIEW)),
+    conn: Connection = Depends(get_conn),
+) -> MatterPage:
+    """Legal matters of customers in the caller's scope, each with its stages, documents,
+    costs and evidence checklist; oldest first."""
+    policy = effective_policy(request)[0]
+    m = legal_matters
+    joined = m.join(customers, customers.c.customer_id == m.c.customer_id)
+    where = [customer_scope_clause(user, Action.CASE_VIEW)]
+    for column, wanted in ((m.c.status, status), (m.c.stage, stage),
+                           (m.c.customer_id, customer_id), (m.c.matter_id, matter_id),
+                           (m.c.owner, owner)):  # fmt: skip
+        if wanted is not None:
+            where.append(column == wanted)
+    clause = and_(*where)
+    rows = _page_of(conn, joined, clause, [m.c.matter_id], [m.c.opened_on, m.c.matter_id],
+                    page, page_size)  # fmt: skip
+    items = [_matter_out(conn, r.matter_id, policy) for r in rows]
+    return MatterPage(items=items, total=_count(conn, joined, clause), page=page,
+                      page_size=page_size)  # fmt: skip
+
+
+class AdvanceIn(BaseModel):
+    to: StageName = Field(description="the next stage (see next_stages)")
+    on: date | None = Field(None, description="the date it happened (default today)")
+    reference: str | None = Field(None, max_length=128, pattern=NO_NUL,
+                                  description="e.g. the court's case number (案号)")  # fmt: skip
+    note: str | None = Field(None, max_length=2000, pattern=NO_NUL)
+    close_reason: CloseReason | None = Field(
+        None,
+        description="when closing: repaid | settled | withdrawn (any stage); enforced | "
+        "uncollectable (from enforcement)",
+    )
+
+
+class DocumentIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
+    kind: str = Field(
+        min_length=1, max_length=48, pattern=NO_NUL, description="an evidence item is evidence"
+    )
+    reference: str = Field(min_length=1, max_length=2000, pattern=NO_NUL,
+                           description="where it is kept: path, URL or archive number")  # fmt: skip
+    dated_on: date | None = None
+
+
+class EvidenceIn(BaseModel):
+    item: str = Field(min_length=1, max_length=48, pattern=NO_NUL,
+                      description="an item of the policy's evidence checklist")  # fmt: skip
+    name: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
+    reference: str = Field(min_length=1, max_length=2000, pattern=NO_NUL)
+    dated_on: date | None = None
+
+
+class CostIn(BaseModel):
+    category: str = Field(min_length=1, max_length=48, pattern=NO_NUL,
+                          description="one of the policy's legal.cost_categories")  # fmt: skip
+    amount: str = Field(pattern=AMOUNT, description='e.g. "3000.00"')
+    incurred_on: date | None = Field(None, description="default today")
+    note: str | None = Field(None, max_length=2000, pattern=NO_NUL)
+
+
+def _matter_in_scope(conn: Connection, user: User, matter_id: int) -> None:
+    _in_scope(conn, user, legal_matters, "matter_id", matter_id, Action.LEGAL_MANAGE)
+
+
+@router.post("/matters/{matter_id}/advance", response_model=MatterOut)
+def advance(
+    request: Request,
+    body: AdvanceIn,
+    matter_id: int = MatterId,
+    user: User = Depends(require(Action.LEGAL_MANAGE)),
+    conn: Connection = Depends(get_conn),
+) -> MatterOut:
+    """Move the matter to its next stage (or close it); 409 names missing evidence."""
+    policy = effective_policy(request)[0]
+    _matter_in_scope(conn, user, matter_id)
+    with _answers():
+        legal.advance_matter(conn, matter_id, body.to, policy, user=user.username,
+                             on=body.on or _today(policy), now=now(), reference=body.reference,
+                             note=body.note, close_reason=body.close_reason)  # fmt: skip
+    conn.commit()
+    return _matter_out(conn, matter_id, policy)
+
+
+@router.post("/matters/{matter_id}/documents", response_model=MatterOut)
+def add_document(
+    request: Request,
+    body: DocumentIn,
+    matter_id: int = MatterId,
+    user: User = Depends(require(Action.LEGAL_MANAGE)),
+    conn: Connection = Depends(get_conn),
+) -> MatterOut:
+    """Book a document against the matter's current stage."""
+    policy = effective_policy(request)[0]
+    _matter_in_scope(conn, user, matter_id)
+    with _answers():
+        legal.add_document(conn, matter_id, name=body.name, kind=body.kind,
+                           reference=body.reference, user=user.username, now=now(),
+                           dated_on=body.dated_on)  # fmt: skip
+    conn.commit()
+    return _matter_out(conn, matter_id, policy)
+
+
+@router.post("/matters/{matter_id}/evidence", response_model=MatterOut)
+def add_evidence(
+    request: Request,
+    body: EvidenceIn,
+    matter_id: int = MatterId,
+    user: User = Depends(require(Action.LEGAL_MANAGE)),
+    conn: Connection = Depends(get_conn),
+) -> MatterOut:
+    """Provide an item of the evidence checklist."""
+    policy = effective_policy(request)[0]
+    _matter_in_scope(conn, user, matter_id)
+    with _answers():
+        legal.add_evidence(conn, matter_id, body.item, policy, name=body.name,
+                           reference=body.reference, user=user.username, now=now(),
+                           dated_on=body.dated_on)  # fmt: skip
+    conn.commit()
+    return _matter_out(conn, matter_id, policy)
+
+
+@router.post("/matters/{matter_id}/costs", response_model=MatterOut)
+def add_cost(
+    request: Request,
+    body: CostIn,
+    matter_id: int = MatterId,
+    user: User = Depends(require(Action.LEGAL_MANAGE)),
+    conn: Connection = Depends(get_conn),
+) -> MatterOut:
+    """Book a legal cost against the matter's current stage."""
+    policy = effective_policy(request)[0]
+    _matter_in_scope(conn, user, matter_id)
+    with _answers():
+        legal.add_cost(conn, matter_id, policy, category=body.category,
+                       amount=parse_amount(body.amount),
+                       incurred_on=body.incurred_on or _today(policy), user=user.username,
+                       now=now(), note=body.note)  # fmt: skip
+    conn.commit()
+    return _matter_out(conn, matter_id, policy)
+
+
+# --- write-off and asset disposal ----------------------------------------------------------------
+
+
+class DisposalOut(BaseModel):
+    disposal_id: int
+    account_id: str
+    customer_id: str
+    kind: str = Field(description="write_off | asset_disposal")
+    effective_on: str
+    principal: str
+    interest: str
+    fee: str
+    proceeds: str | None
+    counterparty: str | None
+    reason: str
+    matter_id: int | None
+    status: str = Field(description="proposed | approved | rejected")
+    proposed_by: str
+    proposed_at: str
+    decided_by: str | None
+    decided_at: str | None
+    decision_note: str | None
+
+
+class DisposalPage(Page):
+    items: list[DisposalOut]
+
+
+def _disposal_out(r: Any) -> DisposalOut:
+    return DisposalOut(
+        disposal_id=r.disposal_id, account_id=r.account_id, customer_id=r.customer_id,
+        kind=r.kind, effective_on=iso(r.effective_on) or "",
+        principal=amount(r.principal) or "0.00", interest=amount(r.interest) or "0.00",
+        fee=amount(r.fee) or "0.00", proceeds=amount(r.proceeds), counterparty=r.counterparty,
+        reason=r.reason, matter_id=r.matter_id, status=r.status, proposed_by=r.proposed_by,
+        proposed_at=iso(r.proposed_at) or "", decided_by=r.decided_by,
+        decided_at=iso(r.decided_at), decision_note=r.decision_note,
+    )  # fmt: skip
+
+
+@router.get("/disposals", response_model=DisposalPage)
+def list_disposals(
+    status: Literal["proposed", "approved", "rejected"] | None = Query(
+        None, description="omit for all"
+    ),
+    kind: Literal["write_off", "asset_disposal"] | None = None,
+    customer_id: str | None = CustomerFilter,
+    page: int = Query(1, ge=1, le=1_000_000),
+    page_size: int = Query(50, ge=1, le=200),
+    user: User = Depends(require(Action.CASE_VIEW)),
+    conn: Connection = Depends(get_conn),
+) -> DisposalPage:
+    """Write-offs and asset disposals of customers in the caller's scope, newest first."""
+    d = account_disposals
+    joined = d.join(customers, customers.c.customer_id == d.c.customer_id)
+    where = [customer_scope_clause(user, Action.CASE_VIEW)]
+    for column, wanted in ((d.c.status, status), (d.c.kind, kind),
+                           (d.c.customer_id, customer_id)):  # fmt: skip
+        if wanted is not None:
+            where.append(column == wanted)
+    clause = and_(*where)
+    rows = _page_of(conn, joined, clause, [d], [d.c.disposal_id.desc()], page, page_size)
+    return DisposalPage(items=[_disposal_out(r) for r in rows],
+                        total=_count(conn, joined, clause), page=page,
+                        page_size=page_size)  # fmt: skip
+
+
+class DisposalIn(BaseModel):
+    account_id: str = Field(min_length=1, max_length=64, pattern=NO_NUL)
+    kind: Literal["write_off", "asset_disposal"]
+    effective_on: date = Field(description="after the latest business date already run")
+    reason: str = Field(min_length=1, max_length=2000, pattern=NO_NUL)
+    principal: str | None = Field(None, pattern=AMOUNT,
+                                  description="default: the outstanding principal")  # fmt: skip
+    interest: str | None = Field(None, pattern=AMOUNT,
+                                 description="default: the overdue interest")  # fmt: skip
+    fee: str = Field("0.00", pattern=AMOUNT)
+    proceeds: str | None = Field(None, pattern=AMOUNT, description="asset disposal: price")
+    counterparty: str | None = Field(None, min_length=1, max_length=200, pattern=NO_NUL)
+    matter_id: int | None = Field(None, ge=1, le=MAX_KEY)
+
+
+def _money(value: str | None) -> int | None:
+    return None if value is None else parse_amount(value)
+
+
+@router.post("/disposals", response_model=DisposalOut, status_code=201)
+def propose_disposal(
+    body: DisposalIn,
+    user: User = Depends(require(Action.LEGAL_MANAGE)),
+    conn: Connection = Depends(get_conn),
+) -> DisposalOut:
+    """Propose writing off or disposing of one account (another user approves)."""
+    owner = conn.execute(
+        select(loans.c.customer_id).where(loans.c.loan_id == body.account_id)
+        .union_all(select(cards.c.customer_id).where(cards.c.card_id == body.account_id))
+    ).scalar()  # fmt: skip
+    if owner is None or visible_customer(conn, user, owner, Action.LEGAL_MANAGE) is None:
+        raise NotFound(f"account {body.account_id}: not found", field="account_id")
+    if body.matter_id is not None:
+        _matter_in_scope(conn, user, body.matter_id)
+    with _answers():
+        disposal_id = legal.propose_disposal(
+            conn, account_id=body.account_id, kind=body.kind, effective_on=body.effective_on,
+            reason=body.reason, user=user.username, now=now(), principal=_money(body.principal),
+            interest=_money(body.interest), fee=parse_amount(body.fee),
+            proceeds=_money(body.proceeds), counterparty=body.counterparty,
+            matter_id=body.matter_id,
+        )  # fmt: skip
+    conn.commit()
+    row = conn.execute(
+        select(account_disposals).where(account_disposals.c.disposal_id == disposal_id)
+    ).one()
+    return _disposal_out(row)
+
+
+class DecisionIn(BaseModel):
+    note: str | None = Field(None, max_length=2000, pattern=NO_NUL)
+
+
+class RejectIn(BaseModel):
+    note: str = Field(min_length=1, max_length=2000, pattern=NO_NUL, description="why not")
+
+
+def _decide(conn: Connection, user: User, disposal_id: int, approve: bool,
+            note: str | None) -> DisposalOut:  # fmt: skip
+    _in_scope(conn, user, account_disposals, "disposal_id", disposal_id, Action.WRITEOFF_APPROVE)
+    with _answers():
+        legal.decide_disposal(conn, disposal_id, approve=approve, user=user.username, now=now(),
+                              note=note)  # fmt: skip
+    conn.commit()
+    row = conn.execute(
+        select(account_disposals).where(account_disposals.c.disposal_id == disposal_id)
+    ).one()
+    return _disposal_out(row)
+
+
+@router.post("/disposals/{disposal_id}/approve", response_model=DisposalOut)
+def approve_disposal(
+    body: DecisionIn,
+    disposal_id: int = DisposalId,
+    user: User = Depends(require(Action.WRITEOFF_APPROVE)),
+    conn: Connection = Depends(get_conn),
+) -> DisposalOut:
+    """Approve (never one's own proposal): from its effective date the account is out of the
+    performing pool and its case closes."""
+    return _decide(conn, user, disposal_id, True, body.note)
+
+
+@router.post("/disposals/{disposal_id}/reject", response_model=DisposalOut)
+def reject_disposal(
+    body: RejectIn,
+    disposal_id: int = DisposalId,
+    user: User = Depends(require(Action.WRITEOFF_APPROVE)),
+    conn: Connection = Depends(get_conn),
+) -> DisposalOut:
+    """Reject, with the reason (never one's own proposal)."""
+    return _decide(conn, user, disposal_id, False, body.note)
