@@ -61,6 +61,11 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/legal/disposals"): Action.LEGAL_MANAGE,
     ("POST", "/api/legal/disposals/{disposal_id}/approve"): Action.WRITEOFF_APPROVE,
     ("POST", "/api/legal/disposals/{disposal_id}/reject"): Action.WRITEOFF_APPROVE,
+    ("GET", "/api/agreements"): Action.CASE_VIEW,
+    ("POST", "/api/agreements"): Action.AGREEMENT_PROPOSE,
+    ("POST", "/api/agreements/{agreement_id}/approve"): Action.AGREEMENT_APPROVE,
+    ("POST", "/api/agreements/{agreement_id}/reject"): Action.AGREEMENT_APPROVE,
+    ("POST", "/api/agreements/{agreement_id}/withdraw"): Action.AGREEMENT_PROPOSE,
 }
 
 
@@ -110,6 +115,7 @@ def _request(
         proposal_id=1,
         matter_id=1,
         disposal_id=1,
+        agreement_id=1,
     )
     kwargs: dict[str, Any] = {}
     if path == "/api/auth/login":
@@ -167,6 +173,7 @@ def test_unauthenticated_is_401(
         proposal_id=1,
         matter_id=1,
         disposal_id=1,
+        agreement_id=1,
     )
     headers = {"Authorization": auth} if auth else {}
     response = client.request(method, url, headers=headers)

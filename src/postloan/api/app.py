@@ -22,6 +22,7 @@ import postloan
 from postloan.api.errors import install_error_handlers
 from postloan.api.routes import (
     accounts,
+    agreements,
     auth,
     casework,
     collections,
@@ -73,7 +74,7 @@ def create_app(url: str | None = None, policy_path: str | Path | None = None) ->
     app.state.import_pool = None  # a worker process, started by the first upload
     install_error_handlers(app)
     for module in (auth, collections, casework, customers, accounts, imports, runs, policy,
-                   legal):  # fmt: skip
+                   legal, agreements):  # fmt: skip
         app.include_router(module.router)
 
     return app
