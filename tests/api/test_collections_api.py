@@ -185,3 +185,27 @@ def test_out_of_scope_customer_is_404(fresh: tuple[World, TestClient]) -> None:
     for path in ("/api/collections/contacts", "/api/collections/contacts/check"):
         r = client.post(path, json=body, headers=world.headers("collector"))
         assert r.status_code == 404 and r.json()["error"]["field"] == "customer_id"
+
+
+def test_kpis_by_scope(fresh: tuple[World, TestClient]) -> None:
+    world, client = fresh
+    admin = client.get(
+        f"/api/collections/kpis?from={AS_OF}&to={AS_OF}", headers=world.headers("admin")
+    )
+    assert admin.status_code == 200, admin.text
+    body = admin.json()
+    assert body["closing"] == str(AS_OF) and body["from"] == str(AS_OF)
+    levels = {r["level"] for r in body["rows"]}
+    assert "portfolio" in levels
+    portfolio = next(r for r in body["rows"] if r["level"] == "portfolio")
+    assert portfolio["cases"] > 0  # the store's open cases were open in the period
+    mine = client.get("/api/collections/kpis", headers=world.headers("collector")).json()
+    assert all(r["level"] == "collector" and r["key"] == "collector" for r in mine["rows"])
+    bad = client.get(
+        f"/api/collections/kpis?from={AS_OF}&to=2020-01-01", headers=world.headers("admin")
+    )
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "to"
+    none = client.get(
+        "/api/collections/kpis?from=2020-01-01&to=2020-01-31", headers=world.headers("admin")
+    )
+    assert none.status_code == 422 and "no stored status" in none.json()["error"]["message"]

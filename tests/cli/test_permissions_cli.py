@@ -26,6 +26,7 @@ from postloan.access.users import create_user
 from postloan.cli.main import app
 from postloan.cli.operator import authorize
 from postloan.collections.compliance import compliance_report
+from postloan.collections.kpis import collection_kpis
 from postloan.contract import write_contract_files
 from postloan.policy import default_policy
 from postloan.store.db import engine_for, ready
@@ -120,6 +121,10 @@ def _commands(store: Store, role: str) -> dict[str, tuple[str, list[str]]]:
         "report compliance": (
             "report compliance|collections",
             ["report", "compliance", "--as-of", d, "--json"],
+        ),
+        "report collections": (
+            "report compliance|collections",
+            ["report", "collections", "--from", d, "--to", d, "--json"],
         ),
     }
 
@@ -225,3 +230,19 @@ def test_report_compliance_prints_the_report(store: Store) -> None:
     assert result.exit_code == (1 if expected.below_floor else 0)
     text = invoke(store, None, "report", "compliance", "--as-of", AS_OF.isoformat())
     assert f"week ending {AS_OF}" in text.stdout
+
+
+def test_report_collections_prints_the_kpis(store: Store) -> None:
+    d = AS_OF.isoformat()
+    result = invoke(store, None, "report", "collections", "--from", d, "--to", d, "--json")
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    engine = engine_for(store.url)
+    with engine.connect() as conn:
+        expected = collection_kpis(conn, AS_OF, AS_OF, default_policy())
+    engine.dispose()
+    assert printed["rows"] == json.loads(json.dumps(expected.table.to_dicts(), default=str))
+    text = invoke(store, None, "report", "collections", "--from", d, "--to", d)
+    assert "Collection KPIs" in text.stdout and "Cure rate by bucket" in text.stdout
+    refused = invoke(store, None, "report", "collections", "--from", d, "--to", "2020-01-01")
+    assert refused.exit_code == 2 and "before from" in refused.output

@@ -7,15 +7,17 @@ task or customer outside it answers 404, like one that does not exist.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
+import polars as pl
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection, Select, desc, func, select
 
-from postloan.access.permissions import Action
+from postloan.access.permissions import Action, Scope, scope_for
 from postloan.access.scope import customer_scope_clause
+from postloan.access.tables import users
 from postloan.access.users import User
 from postloan.api.deps import get_conn, now, require
 from postloan.api.errors import ERROR_RESPONSES, Conflict, Invalid, NotFound
@@ -32,6 +34,7 @@ from postloan.collections.contacts import (
     recent_contacts,
     record_contact,
 )
+from postloan.collections.kpis import KpiError, collection_kpis
 from postloan.collections.reminders import Reminder, complete, message
 from postloan.collections.tables import cases, tasks
 from postloan.money import parse_amount
@@ -357,3 +360,59 @@ def compliance(
             if r["customer_id"] in visible
         ],
     )
+
+
+class Kpis(BaseModel):
+    from_: str = Field(alias="from")
+    to: str
+    opening: str
+    closing: str
+    rows: list[dict[str, Any]] = Field(
+        description="level (portfolio | team | collector), key, and the KPI columns "
+        "(amounts in minor units, rates as fractions; null when undefined)"
+    )
+    cure_by_bucket: list[dict[str, Any]]
+    strategies: list[dict[str, Any]]
+
+
+@router.get("/kpis", response_model=Kpis, response_model_by_alias=True)
+def kpis(
+    request: Request,
+    from_: date | None = Query(None, alias="from", description="default: 29 days before `to`"),
+    to: date | None = Query(None, description="default: the latest stored date"),
+    user: User = Depends(require(Action.REPORT_COLLECTIONS)),
+    conn: Connection = Depends(get_conn),
+) -> Kpis:
+    """Collection KPIs for the period (as `postloan report collections`). Head-office roles
+    see every line; a branch role the teams and collectors of its branch; a collector their
+    own line."""
+    policy, _ = effective_policy(request)
+    end = to or conn.execute(select(func.max(account_status.c.as_of))).scalar()
+    if end is None:
+        raise NotFound("no stored status yet: run a date first", field="to")
+    end = end if isinstance(end, date) else date.fromisoformat(str(end)[:10])
+    start = from_ or end - timedelta(days=29)
+    try:
+        result = collection_kpis(conn, start, end, policy)
+    except KpiError as exc:
+        raise Invalid(str(exc), field="to" if "before" in str(exc) else "from") from exc
+    rows = result.table
+    scope = scope_for(user.role, Action.REPORT_COLLECTIONS)
+    if scope == Scope.ASSIGNED:
+        rows = rows.filter((pl.col("level") == "collector") & (pl.col("key") == user.username))
+    elif scope == Scope.BRANCH:
+        mine = conn.execute(
+            select(users.c.username, users.c.team).where(users.c.branch_id == user.branch_id)
+        ).all()
+        names = [r.username for r in mine]
+        teams = [r.team for r in mine if r.team]
+        rows = rows.filter(
+            ((pl.col("level") == "collector") & pl.col("key").is_in(names))
+            | ((pl.col("level") == "team") & pl.col("key").is_in(teams))
+        )
+    return Kpis.model_validate(
+        {"from": start.isoformat(), "to": end.isoformat(),
+         "opening": result.opening.isoformat(), "closing": result.closing.isoformat(),
+         "rows": rows.to_dicts(), "cure_by_bucket": result.cure_by_bucket.to_dicts(),
+         "strategies": result.strategies.to_dicts()}
+    )  # fmt: skip
