@@ -220,3 +220,77 @@ def test_360_shows_cases_and_contacts(client: TestClient, world: World) -> None:
     assert contact["promise_date"] == "2026-07-08" and contact["staff"] == ["collector"]
     hidden = client.get(f"/api/customers/{cid}", headers=world.headers("marketing")).json()
     assert hidden["cases"] == [] and hidden["contacts"] == []
+
+
+def test_lean_sqlite_rows_equal_sqlalchemys(world: World) -> None:
+    """Every statement of the view run through `views.sql.Query` returns exactly the rows —
+    values and types — that `Connection.execute` returns (on SQLite the lean path, elsewhere
+    the same call), for customers with loans, cards, cases and contacts."""
+    from zoneinfo import ZoneInfo
+
+    from postloan.collections.contacts import Contact, record_contact
+    from postloan.collections.tables import cases
+    from postloan.views import cache as view_cache
+    from postloan.views import casework as work
+    from postloan.views import customer360 as v
+
+    engine = engine_for(world.url)
+    (case_customer,) = _db(world, select(cases.c.customer_id).where(cases.c.status == "open"))[0]
+    with engine.begin() as conn:  # a contact (UTC timestamps, JSON staff) to read back
+        record_contact(
+            conn,
+            Contact(case_customer, datetime(2026, 7, 1, 15, 0, tzinfo=ZoneInfo("Asia/Shanghai")),
+                    "sms", ("collector",), "no_answer"),
+            default_policy(), recorded_by="collector",
+        )  # fmt: skip
+    checked: set[str] = set()
+
+    def same(query: Any, params: dict[str, Any]) -> None:
+        lean = [tuple(r) for r in query.rows(conn, params)]
+        core = [tuple(r) for r in conn.execute(query.stmt, params)]
+        assert lean == core, params
+        assert [[type(x) for x in r] for r in lean] == [[type(x) for x in r] for r in core]
+        if lean:
+            checked.add(str(query.stmt)[:40])
+
+    with engine.connect() as conn:
+        same(view_cache._VERSION, {})
+        for cid in [case_customer, *world.customer_ids[:60]]:
+            who = {"customer_id": cid}
+            loans_ = [r[0] for r in v.LOANS.rows(conn, who)]
+            cards_ = [r[0] for r in v.CARDS.rows(conn, who)]
+            for query in (v.LOANS, v.CARDS, work._CASES, work._CONTACTS):
+                same(query, who)
+            same(v.STATUS, {**who, "dates": 5})
+            same(v.EVENTS, {**who, "events": 3})
+            case_ids = [r[0] for r in work._CASES.rows(conn, who)]
+            if case_ids:
+                same(work._STAGES, {"ids": case_ids})
+            for query, ids in ((v.PAYMENTS, loans_ + cards_), (v.SCHEDULES, loans_),
+                               (v.STATEMENTS, cards_), (v.ROW_COUNTS, loans_ + cards_),
+                               (v.PAYMENT_COUNT, loans_ + cards_)):  # fmt: skip
+                if ids:
+                    same(query, {"ids": ids})
+    engine.dispose()
+    assert len(checked) >= 12  # every statement returned rows somewhere
+
+
+def test_page_summary_equals_the_full_view(world: World) -> None:
+    """The workbench page's summary (no schedule state computed) shows what the full view
+    shows, and its row counts are the lengths of the full view's lists — for every customer."""
+    from postloan.views.customer360 import Limits, ledger_view, page_view
+
+    limits = Limits(history_dates=14, payments=50, events=50)
+    engine = engine_for(world.url)
+    sizes = set()
+    with engine.connect() as conn:
+        for cid in world.customer_ids:
+            full = ledger_view(conn, cid, default_policy(), limits)
+            page = page_view(conn, cid, limits)
+            for key in ("as_of", "accounts", "status_history", "events", "payments_total"):
+                assert page[key] == full[key], (cid, key)
+            assert page["schedule_rows"] == len(full["schedules"]), cid
+            assert page["statement_rows"] == len(full["statements"]), cid
+            sizes.add((page["schedule_rows"] > 0, page["statement_rows"] > 0))
+    engine.dispose()
+    assert {(True, False), (False, True)} <= sizes  # loans only and cards only both seen

@@ -190,6 +190,14 @@ def test_customer_page_shows_the_ledger_like_the_api(
             f"/api/customers/{customer}", headers={"Authorization": f"Bearer {token}"}
         ).json()
         page = fresh_client.get(f"/customers/{customer}").text
+        # The page states each long table's size (without computing it) before it is opened.
+        for section, rows in (("schedules", len(api["schedules"])),
+                              ("statements", len(api["statements"])),
+                              ("payments", api["payments_total"])):  # fmt: skip
+            summary = re.search(
+                rf'id="ledger-{section}".*?<small>\((\d+)\)</small>', page, flags=re.S
+            )
+            assert (int(summary.group(1)) if summary else 0) == rows, (customer, section)
         for section in ("schedules", "statements", "payments"):  # the sections htmx loads
             opened = fresh_client.get(f"/customers/{customer}/ledger/{section}")
             assert opened.status_code == 200 and "<html" not in opened.text

@@ -25,20 +25,23 @@ from collections.abc import Hashable
 from sqlalchemy import Connection, func, select
 
 from postloan.store.schema import imports, runs
+from postloan.views.sql import Query
 
 DEFAULT_MB = 128
 CACHE_ENV_VAR = "POSTLOAN_VIEW_CACHE_MB"
 
-_VERSION = select(
-    select(func.max(imports.c.import_id)).scalar_subquery(),
-    select(func.max(runs.c.run_id)).scalar_subquery(),
-    select(func.count()).select_from(runs).where(runs.c.status == "running").scalar_subquery(),
+_VERSION = Query(
+    select(
+        select(func.max(imports.c.import_id)).scalar_subquery(),
+        select(func.max(runs.c.run_id)).scalar_subquery(),
+        select(func.count()).select_from(runs).where(runs.c.status == "running").scalar_subquery(),
+    )
 )
 
 
 def data_version(conn: Connection, policy_version: str) -> tuple[object, ...] | None:
     """What the ledger views depend on; None while a run is storing status (do not cache)."""
-    last_import, last_run, running = conn.execute(_VERSION).one()
+    ((last_import, last_run, running),) = _VERSION.rows(conn, {})
     if running:
         return None
     return (last_import, last_run, policy_version)

@@ -14,7 +14,7 @@ as everywhere in the API: `ledger_json` is the serialised form.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -33,6 +33,7 @@ from sqlalchemy import (
     cast,
     func,
     select,
+    union_all,
 )
 
 from postloan.engine.single import (
@@ -56,6 +57,7 @@ from postloan.store.schema import (
 )
 from postloan.store.values import as_date
 from postloan.views.cache import ViewCache, data_version
+from postloan.views.sql import Query
 
 STATUS_AMOUNTS = frozenset(
     ("outstanding_principal", "overdue_principal", "overdue_interest", "overdue_amount")
@@ -98,13 +100,15 @@ def _text_dates(table: Table, *names: str) -> list[ColumnElement[Any]]:
     return [cast(c, String).label(c.name) if isinstance(c.type, Date) else c for c in columns]
 
 
-def _dicts(result: Any, amounts: Collection[str] = ()) -> list[dict[str, Any]]:
-    """Result rows as dicts, the `amounts` columns as 2-decimal strings."""
-    columns = result.keys()  # (a Result: iterating it would consume the rows)
-    keys = [str(k) for k in columns]  # plain str: orjson refuses str subclasses as keys
+def _dicts(query: Query, conn: Connection, params: dict[str, Any],
+           amounts: Collection[str] = ()) -> list[dict[str, Any]]:  # fmt: skip
+    """The query's rows as dicts, the `amounts` columns as 2-decimal strings."""
+    keys = query.keys
     money = [i for i, k in enumerate(keys) if k in amounts]
+    if not money:
+        return [dict(zip(keys, row, strict=True)) for row in query.rows(conn, params)]
     out = []
-    for row in result:
+    for row in query.rows(conn, params):
         values = list(row)
         for i in money:
             if values[i] is not None:
@@ -162,39 +166,53 @@ def _status_statement() -> Select[Any]:
     )
 
 
-# The view's statements, built once: building a select per request cost more than running it.
+# The view's statements, built once (building a select per request cost more than running
+# it) and run through `views.sql.Query` (lean on SQLite).
 _CUSTOMER: BindParameter[str] = bindparam("customer_id")
 _IDS: BindParameter[list[str]] = bindparam("ids", expanding=True)
-STATUS = _status_statement()
-LOANS = (
+STATUS = Query(_status_statement())
+LOANS = Query(
     select(*_text_dates(loans)).where(loans.c.customer_id == _CUSTOMER).order_by(loans.c.loan_id)
 )
-CARDS = (
+CARDS = Query(
     select(*_text_dates(cards)).where(cards.c.customer_id == _CUSTOMER).order_by(cards.c.card_id)
 )
-PAYMENTS = (
-    select(*_text_dates(payments))
+PAYMENTS = Query(
+    select(*_text_dates(payments, *PAYMENT_FIELDS))
     .where(payments.c.account_id.in_(_IDS))
     .order_by(payments.c.value_date.desc(), payments.c.payment_id)
 )
-SCHEDULES = (
+SCHEDULES = Query(
     select(*_text_dates(schedules, "loan_id", "period", "due_date", "principal_due",
                         "interest_due"))
     .where(schedules.c.loan_id.in_(_IDS))
     .order_by(schedules.c.loan_id, schedules.c.period)
 )  # fmt: skip
-STATEMENTS = (
+STATEMENTS = Query(
     select(*_text_dates(card_statements, "card_id", "statement_date", "due_date",
                         "statement_balance", "minimum_due"))
     .where(card_statements.c.card_id.in_(_IDS))
     .order_by(card_statements.c.card_id, card_statements.c.statement_date)
 )  # fmt: skip
-EVENTS = (
+EVENTS = Query(
     select(*[c for c in _text_dates(events) if c.name != "customer_id"])
     .where(events.c.customer_id == _CUSTOMER)
     .order_by(events.c.date.desc(), events.c.event_id)
     .limit(bindparam("events"))
 )
+# The workbench page's counts of the long lists it loads on demand: imported schedule rows per
+# loan, statements per card, and payments on all the accounts.
+ROW_COUNTS = Query(
+    union_all(
+        select(schedules.c.loan_id.label("account_id"), func.count().label("n"))
+        .where(schedules.c.loan_id.in_(_IDS))
+        .group_by(schedules.c.loan_id),
+        select(card_statements.c.card_id, func.count())
+        .where(card_statements.c.card_id.in_(_IDS))
+        .group_by(card_statements.c.card_id),
+    )
+)
+PAYMENT_COUNT = Query(select(func.count()).where(payments.c.account_id.in_(_IDS)))
 
 
 def latest_stored_date(conn: Connection) -> date | None:
@@ -202,69 +220,35 @@ def latest_stored_date(conn: Connection) -> date | None:
     return None if value is None else _day(value)
 
 
-def ledger_view(
-    conn: Connection, customer_id: str, policy: Policy, limits: Limits = Limits()
-) -> dict[str, Any]:
-    """Accounts with their latest status, status history, schedules and statements as of the
-    latest stored date, payments and events (newest first, up to `limits`)."""
+@dataclass
+class _Accounts:
+    """What both the full view and the page summary start from."""
+
+    loans: list[dict[str, Any]]
+    cards: list[dict[str, Any]]
+    status_history: list[dict[str, Any]]
+    as_of: date
+    accounts: list[dict[str, Any]]
+
+    @property
+    def loan_ids(self) -> list[str]:
+        return [r["loan_id"] for r in self.loans]
+
+    @property
+    def card_ids(self) -> list[str]:
+        return [r["card_id"] for r in self.cards]
+
+
+def _accounts(conn: Connection, customer_id: str, history_dates: int) -> _Accounts:
+    """The customer's loans and cards with their latest status, and the status history of the
+    latest `history_dates` stored dates (newest first)."""
     who = {"customer_id": customer_id}
-    loan_rows = _dicts(conn.execute(LOANS, who))
-    card_rows = _dicts(conn.execute(CARDS, who))
-    status_rows = _dicts(
-        conn.execute(STATUS, {**who, "dates": limits.history_dates}), STATUS_AMOUNTS
-    )
+    loan_rows = _dicts(LOANS, conn, who)
+    card_rows = _dicts(CARDS, conn, who)
+    status_rows = _dicts(STATUS, conn, {**who, "dates": history_dates}, STATUS_AMOUNTS)
     latest = status_rows[0]["as_of"] if status_rows else None
     as_of = _day(latest) if latest else latest_stored_date(conn) or date.today()
     current = {r["account_id"]: r for r in status_rows if r["as_of"] == latest}
-
-    loan_ids = [r["loan_id"] for r in loan_rows]
-    card_ids = [r["card_id"] for r in card_rows]
-    pay_rows = (
-        _dicts(conn.execute(PAYMENTS, {"ids": loan_ids + card_ids})) if loan_ids or card_ids else []
-    )
-    by_account: dict[str, list[PaymentRow]] = {}
-    for p in pay_rows:
-        by_account.setdefault(p["account_id"], []).append(
-            PaymentRow(
-                p["payment_id"], _day(p["value_date"]), int(p["amount"]),
-                p["reverses_payment_id"],
-            )
-        )  # fmt: skip
-
-    threshold = int(policy.allocation.materiality_threshold * 100)
-    principal_first = policy.allocation.order == "principal_first"
-    instalments: list[dict[str, Any]] = []
-    if loan_ids:
-        imported: dict[str, list[tuple[Any, ...]]] = {}
-        for loan_id, *rest in conn.execute(SCHEDULES, {"ids": loan_ids}):
-            imported.setdefault(loan_id, []).append(tuple(rest))
-        for loan in loan_rows:
-            states = instalment_states(
-                _schedule(loan, imported.get(loan["loan_id"], [])),
-                by_account.get(loan["loan_id"], ()),
-                as_of,
-                threshold=threshold,
-                principal_first=principal_first,
-            )
-            instalments.extend(
-                _with_amounts(s, loan["loan_id"], INSTALMENT_AMOUNTS) for s in states
-            )
-
-    statements: list[dict[str, Any]] = []
-    if card_ids:
-        issued: dict[str, list[StatementDue]] = {}
-        for card_id, *rest in conn.execute(STATEMENTS, {"ids": card_ids}):
-            statement_date, due, balance, minimum = rest
-            issued.setdefault(card_id, []).append(
-                StatementDue(_day(statement_date), _day(due), int(balance), int(minimum))
-            )
-        for card_id in card_ids:
-            states = statement_states(
-                issued.get(card_id, []), by_account.get(card_id, ()), as_of, threshold=threshold
-            )
-            statements.extend(_with_amounts(s, card_id, STATEMENT_AMOUNTS) for s in states)
-
-    events_shown = _dicts(conn.execute(EVENTS, {**who, "events": limits.events}), ("amount",))
     accounts = [
         {
             "account_id": r["loan_id"], "account_type": "loan", "product": r["product"],
@@ -285,17 +269,102 @@ def ledger_view(
         }
         for r in card_rows
     ]  # fmt: skip
-    for p in pay_rows[: limits.payments]:
-        p["amount"] = format_amount(p["amount"])
+    return _Accounts(loan_rows, card_rows, status_rows, as_of, accounts)
+
+
+def ledger_view(
+    conn: Connection, customer_id: str, policy: Policy, limits: Limits = Limits()
+) -> dict[str, Any]:
+    """Accounts with their latest status, status history, schedules and statements as of the
+    latest stored date, payments and events (newest first, up to `limits`)."""
+    base = _accounts(conn, customer_id, limits.history_dates)
+    as_of = base.as_of
+    loan_ids, card_ids = base.loan_ids, base.card_ids
+    pay_rows = PAYMENTS.rows(conn, {"ids": loan_ids + card_ids}) if base.accounts else []
+    # (payment_id, account_id, value_date, amount, channel, reverses_payment_id)
+    by_account: dict[str, list[PaymentRow]] = {}
+    for payment_id, account_id, value_date, amount, _, reverses in pay_rows:
+        by_account.setdefault(account_id, []).append(
+            PaymentRow(payment_id, _day(value_date), int(amount), reverses)
+        )
+
+    threshold = int(policy.allocation.materiality_threshold * 100)
+    principal_first = policy.allocation.order == "principal_first"
+    instalments: list[dict[str, Any]] = []
+    if loan_ids:
+        imported: dict[str, list[tuple[Any, ...]]] = {}
+        for loan_id, *rest in SCHEDULES.rows(conn, {"ids": loan_ids}):
+            imported.setdefault(loan_id, []).append(tuple(rest))
+        for loan in base.loans:
+            states = instalment_states(
+                _schedule(loan, imported.get(loan["loan_id"], [])),
+                by_account.get(loan["loan_id"], ()),
+                as_of,
+                threshold=threshold,
+                principal_first=principal_first,
+            )
+            instalments.extend(
+                _with_amounts(s, loan["loan_id"], INSTALMENT_AMOUNTS) for s in states
+            )
+
+    statements: list[dict[str, Any]] = []
+    if card_ids:
+        issued: dict[str, list[StatementDue]] = {}
+        for card_id, statement_date, due, balance, minimum in STATEMENTS.rows(
+            conn, {"ids": card_ids}
+        ):
+            issued.setdefault(card_id, []).append(
+                StatementDue(_day(statement_date), _day(due), int(balance), int(minimum))
+            )
+        for card_id in card_ids:
+            states = statement_states(
+                issued.get(card_id, []), by_account.get(card_id, ()), as_of, threshold=threshold
+            )
+            statements.extend(_with_amounts(s, card_id, STATEMENT_AMOUNTS) for s in states)
+
+    events_shown = _dicts(
+        EVENTS, conn, {"customer_id": customer_id, "events": limits.events}, ("amount",)
+    )
+    shown = [
+        dict(zip(PAYMENT_FIELDS, (*p[:3], format_amount(p[3]), *p[4:]), strict=True))
+        for p in pay_rows[: limits.payments]
+    ]
     return {
         "as_of": as_of.isoformat(),
-        "accounts": accounts,
-        "status_history": status_rows,
+        "accounts": base.accounts,
+        "status_history": base.status_history,
         "schedules": instalments,
         "statements": statements,
         "payments_total": len(pay_rows),
-        "payments": [{k: p[k] for k in PAYMENT_FIELDS} for p in pay_rows[: limits.payments]],
+        "payments": shown,
         "events": events_shown,
+    }
+
+
+def page_view(conn: Connection, customer_id: str, limits: Limits) -> dict[str, Any]:
+    """What the workbench's 360° page shows up front: `ledger_view`'s accounts, status history,
+    events, as-of date and payments total, with only the *number* of schedule and statement
+    rows (`schedule_rows`, `statement_rows`) — those tables load when opened, from the full
+    view, so their state as of D is not computed for a page visit."""
+    base = _accounts(conn, customer_id, limits.history_dates)
+    ids = base.loan_ids + base.card_ids
+    counts: dict[str, int] = {}
+    payments_total = 0
+    if ids:
+        counts = {account: int(n) for account, n in ROW_COUNTS.rows(conn, {"ids": ids})}
+        payments_total = int(PAYMENT_COUNT.rows(conn, {"ids": ids})[0][0])
+    # A loan without imported schedule rows has its generated schedule: one row per month.
+    schedule_rows = sum(counts.get(r["loan_id"]) or int(r["term_months"]) for r in base.loans)
+    return {
+        "as_of": base.as_of.isoformat(),
+        "accounts": base.accounts,
+        "status_history": base.status_history,
+        "schedule_rows": schedule_rows,
+        "statement_rows": sum(counts.get(card_id, 0) for card_id in base.card_ids),
+        "payments_total": payments_total,
+        "events": _dicts(
+            EVENTS, conn, {"customer_id": customer_id, "events": limits.events}, ("amount",)
+        ),
     }
 
 
@@ -309,13 +378,40 @@ def ledger_json(
 ) -> bytes:
     """`ledger_view` as JSON bytes, from `cache` when the store has not changed since.
     (`policy_version`: the policy's version when the caller already knows it.)"""
-    version = None if cache is None else data_version(conn, policy_version or policy.version)
-    key = (customer_id, limits, version)
-    if cache is not None and version is not None:
-        hit = cache.get(key)
-        if hit is not None:
-            return hit
-    body = orjson.dumps(ledger_view(conn, customer_id, policy, limits))
-    if cache is not None and version is not None:
-        cache.put(key, body)
-    return body
+    return _cached(
+        conn, cache, ("ledger", customer_id, limits), policy_version or policy.version,
+        lambda: ledger_view(conn, customer_id, policy, limits),
+    )  # fmt: skip
+
+
+def page_json(
+    conn: Connection,
+    customer_id: str,
+    policy_version: str,
+    limits: Limits,
+    cache: ViewCache | None = None,
+) -> bytes:
+    """`page_view` as JSON bytes, cached like `ledger_json` (the page summary depends on the
+    same data; the policy version is part of the key all the same)."""
+    return _cached(
+        conn, cache, ("page", customer_id, limits), policy_version,
+        lambda: page_view(conn, customer_id, limits),
+    )  # fmt: skip
+
+
+def _cached(
+    conn: Connection,
+    cache: ViewCache | None,
+    key: tuple[object, ...],
+    policy_version: str,
+    build: Callable[[], dict[str, Any]],
+) -> bytes:
+    version = None if cache is None else data_version(conn, policy_version)
+    if cache is None or version is None:
+        return orjson.dumps(build())
+    full_key = (*key, version)
+    hit = cache.get(full_key)
+    if hit is None:
+        hit = orjson.dumps(build())
+        cache.put(full_key, hit)
+    return hit

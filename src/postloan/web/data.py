@@ -21,7 +21,7 @@ from postloan.reports.summary import NON_PERFORMING, RISK_CLASSES
 from postloan.store.schema import account_status, customers, runs
 from postloan.store.values import as_date
 from postloan.views.cache import ViewCache
-from postloan.views.customer360 import Limits, ledger_json
+from postloan.views.customer360 import Limits, ledger_json, page_json
 
 SEARCH_LIMIT = 50
 TREND_DATES = 120  # the DPD30+ trend shows at most this many latest stored dates
@@ -190,19 +190,16 @@ class Customer360:
     accounts: list[dict[str, Any]] = field(default_factory=list)
     history_dates: list[str] = field(default_factory=list)
     history: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    # One row per history date, newest first: (date, each account's status that day or None).
+    history_rows: list[tuple[str, list[dict[str, Any] | None]]] = field(default_factory=list)
     schedules: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     statements: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     payments: list[dict[str, Any]] = field(default_factory=list)
     payments_total: int = 0
     events: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def schedule_rows(self) -> int:
-        return sum(len(rows) for rows in self.schedules.values())
-
-    @property
-    def statement_rows(self) -> int:
-        return sum(len(rows) for rows in self.statements.values())
+    # Rows of the long tables; the page shows these counts and loads the tables when opened.
+    schedule_rows: int = 0
+    statement_rows: int = 0
 
 
 PAGE_LIMITS = Limits(history_dates=14, payments=PAYMENT_LIMIT, events=EVENT_LIMIT)
@@ -216,10 +213,15 @@ def customer_360(
     *,
     policy_version: str | None = None,
     cache: ViewCache | None = None,
+    ledger: bool = False,
 ) -> Customer360 | None:
     """The customer (masked) and — for roles that may see accounts — the ledger part of the
-    360° view (views.customer360, shared with the API and its cache); None when the customer
-    does not exist or lies outside the user's scope."""
+    360° view; None when the customer does not exist or lies outside the user's scope.
+
+    The page itself needs the accounts, status history, events and the sizes of the long
+    tables (`views.customer360.page_view`); `ledger=True` adds the schedules, statements and
+    payments themselves, for the sections loaded on demand (`ledger_view`, shared with the API
+    and its cache)."""
     row = visible_customer(conn, user, customer_id, Action.CUSTOMER_VIEW)
     if row is None:
         return None
@@ -227,22 +229,33 @@ def customer_360(
     view = Customer360(customer=mask_customer(record, user.role), show_accounts=False)
     if scope_for(user.role, Action.ACCOUNT_VIEW) is None:
         return view
-    ledger = orjson.loads(
-        ledger_json(conn, customer_id, policy, PAGE_LIMITS, cache, policy_version)
-    )
+    version = policy_version or policy.version
+    if ledger:
+        body = ledger_json(conn, customer_id, policy, PAGE_LIMITS, cache, version)
+    else:
+        body = page_json(conn, customer_id, version, PAGE_LIMITS, cache)
+    got = orjson.loads(body)
     view.show_accounts = True
-    view.as_of = ledger["as_of"]
-    view.accounts = ledger["accounts"]
-    for s in ledger["status_history"]:
+    view.as_of = got["as_of"]
+    view.accounts = got["accounts"]
+    for s in got["status_history"]:
         view.history[(s["as_of"], s["account_id"])] = s
     view.history_dates = sorted({d for d, _ in view.history}, reverse=True)
-    for i in ledger["schedules"]:
-        view.schedules.setdefault(i["account_id"], []).append(i)
-    for st in ledger["statements"]:
-        view.statements.setdefault(st["account_id"], []).append(st)
-    view.payments = ledger["payments"]
-    view.payments_total = ledger["payments_total"]
-    view.events = ledger["events"]
+    ids = [a["account_id"] for a in view.accounts]
+    view.history_rows = [(d, [view.history.get((d, i)) for i in ids]) for d in view.history_dates]
+    view.payments_total = got["payments_total"]
+    view.events = got["events"]
+    if ledger:
+        for i in got["schedules"]:
+            view.schedules.setdefault(i["account_id"], []).append(i)
+        for st in got["statements"]:
+            view.statements.setdefault(st["account_id"], []).append(st)
+        view.payments = got["payments"]
+        view.schedule_rows = len(got["schedules"])
+        view.statement_rows = len(got["statements"])
+    else:
+        view.schedule_rows = got["schedule_rows"]
+        view.statement_rows = got["statement_rows"]
     return view
 
 

@@ -278,12 +278,15 @@ def customers_page(request: Request, q: str = "") -> Response:
 LEDGER_SECTIONS = ("schedules", "statements", "payments")
 
 
-def _customer_view(request: Request, user: User, customer_id: str) -> data.Customer360 | None:
+def _customer_view(
+    request: Request, user: User, customer_id: str, *, ledger: bool = False
+) -> data.Customer360 | None:
     policy, _, version = effective_policy_and_version(request)
     with engine(request).connect() as conn:
         return data.customer_360(
-            conn, user, customer_id, policy, policy_version=version, cache=request.app.state.views
-        )
+            conn, user, customer_id, policy, policy_version=version,
+            cache=request.app.state.views, ledger=ledger,
+        )  # fmt: skip
 
 
 @router.get("/customers/{customer_id}", response_class=HTMLResponse)
@@ -321,7 +324,7 @@ async def customer_ledger_section(request: Request, customer_id: str, section: s
         return (
             _forbidden(request, user) if section in LEDGER_SECTIONS else _not_found(request, user)
         )
-    view = _customer_view(request, user, customer_id)
+    view = _customer_view(request, user, customer_id, ledger=True)
     if view is None:
         return _not_found(request, user)
     return _render(
