@@ -106,7 +106,8 @@ def factor_inputs(
 
     open_cases: customer_id, case_opened_on; status: that day's overdue rows (customer_id, dpd,
     overdue_amount, last_payment_date); profile: customer_id, monthly_income, bureau_score (on
-    file); income_events: customer_id, date, amount; bureau_events: customer_id, date, score.
+    file); income_events: customer_id, date, amount; bureau_events: customer_id, date, score —
+    events in (date, event_id) order: of two reports on one day the later id counts.
     """
     per_customer = status.group_by("customer_id").agg(
         pl.col("dpd").max().cast(pl.Int64).alias("max_dpd"),
@@ -116,13 +117,13 @@ def factor_inputs(
     since = day - timedelta(days=rating.income_lookback_days)
     income = (
         income_events.filter((pl.col("date") <= day) & (pl.col("date") >= since))
-        .sort("customer_id", "date")
+        .sort("customer_id", "date", maintain_order=True)
         .group_by("customer_id")
         .agg(pl.col("amount").last().alias("reported_income"))
     )
     bureau = (
         bureau_events.filter(pl.col("date") <= day)
-        .sort("customer_id", "date")
+        .sort("customer_id", "date", maintain_order=True)
         .group_by("customer_id")
         .agg(pl.col("score").last().alias("reported_score"))
     )
