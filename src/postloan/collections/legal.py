@@ -136,6 +136,15 @@ PROPOSALS = {
 }  # fmt: skip
 
 
+def _proposed_episode(c: Any) -> Any:
+    """The proposal of case `c`'s episode (a subquery): an episode proposed already — and
+    kept through the re-run — needs no work."""
+    return select(legal_proposals.c.proposal_id).where(
+        legal_proposals.c.customer_id == c.c.customer_id,
+        legal_proposals.c.case_opened_on == c.c.opened_on,
+    )
+
+
 def _qualifying_days(conn: Connection, first: date, last: date, min_dpd: int) -> pl.DataFrame:
     """Per case episode and stored date in [first, last] with an account at DPD ≥ min_dpd
     inside the episode: the customer's worst DPD and total overdue amount that day."""
@@ -156,7 +165,8 @@ def _qualifying_days(conn: Connection, first: date, last: date, min_dpd: int) ->
             func.max(s.c.dpd).label("max_dpd"), func.sum(s.c.overdue_amount).label("overdue"),
         )
         .join(c, in_case)
-        .where(s.c.as_of >= first, s.c.as_of <= last, s.c.dpd > 0, ~gone.exists())
+        .where(s.c.as_of >= first, s.c.as_of <= last, s.c.dpd > 0, ~gone.exists(),
+               ~_proposed_episode(c).exists())
         .group_by(c.c.customer_id, c.c.opened_on, s.c.as_of)
         .having(func.max(s.c.dpd) >= min_dpd)
     ).all()  # fmt: skip
@@ -169,8 +179,9 @@ def _qualifying_days(conn: Connection, first: date, last: date, min_dpd: int) ->
 
 
 def failed_contacts(conn: Connection, first: date, last: date, policy: Policy) -> pl.DataFrame:
-    """Failed contacts of every case episode open at some point in [first, last]:
-    customer_id, case_opened_on, on (the contact's date in its jurisdiction), sorted."""
+    """Failed contacts of every case episode open at some point in [first, last] of a customer
+    at DPD ≥ legal_min_dpd in it: customer_id, case_opened_on, on (the contact's date in its
+    jurisdiction), sorted."""
     c = cases
     rows = conn.execute(
         select(contacts.c.customer_id, c.c.opened_on, c.c.closed_on, contacts.c.at,
@@ -180,6 +191,14 @@ def failed_contacts(conn: Connection, first: date, last: date, policy: Policy) -
             contacts.c.outcome.in_(list(policy.legal.failed_contact_outcomes)),
             c.c.opened_on <= last,
             or_(c.c.closed_on.is_(None), c.c.closed_on > first),
+            ~_proposed_episode(c).exists(),
+            # only customers who reach the DPD threshold in the window can be proposed
+            contacts.c.customer_id.in_(
+                select(account_status.c.customer_id).where(
+                    account_status.c.as_of >= first, account_status.c.as_of <= last,
+                    account_status.c.dpd >= policy.collections.legal_min_dpd,
+                )
+            ),
         )
     ).all()  # fmt: skip
     frame = pl.DataFrame(
