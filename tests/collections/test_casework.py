@@ -12,6 +12,7 @@ replays leave the same rows.
 
 from __future__ import annotations
 
+import copy
 import random
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -53,7 +54,7 @@ from postloan.collections.strategies import (
 )
 from postloan.collections.tables import case_stages, cases
 from postloan.contract import write_contract_files
-from postloan.policy import Policy, default_policy
+from postloan.policy import Policy, PolicyError, default_policy, policy_from_dict
 from postloan.policy.rating import Rating, Step
 from postloan.runs.service import date_range, run_dates
 from postloan.store.db import engine_for
@@ -600,3 +601,62 @@ def test_reassign_and_alert_acknowledgement(make_store: Any, backend: str, tmp_p
     after = _dump(url)
     assert after["alerts"] == before["alerts"]  # an acknowledged alert stays, nothing doubles
     assert after["collectors"] == before["collectors"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_stage_given_to_a_team_goes_to_that_team(
+    make_store: Any, backend: str, tmp_path: Path
+) -> None:
+    url = _store(make_store, backend, tmp_path / "files")
+    staff = _staff(url)
+    run_dates(url, date_range(AS_OF - timedelta(days=10), AS_OF), POLICY)
+    teams = {"intensified": "late", "legal_review": "late"}
+    policy = POLICY.model_copy(
+        update={"case_allocation": POLICY.case_allocation.model_copy(update={"teams": teams})}
+    )
+    engine = engine_for(url)
+    with engine.begin() as conn:
+        conn.execute(update(users).where(users.c.username.in_(["c3", "d2"])).values(team="late"))
+        result = allocate(conn, AS_OF, policy, NOW)
+        late = {staff["c3"].user_id, staff["d2"].user_id}
+        rows = conn.execute(
+            select(cases.c.stage, assignments.c.user_id)
+            .join(assignments, assignments.c.customer_id == cases.c.customer_id)
+            .where(cases.c.status == "open")
+        ).all()
+        assert rows and any(r.stage in teams for r in rows)
+        for r in rows:  # late stages only with the late team; the others with anyone
+            assert (r.user_id in late) or r.stage not in teams, r
+        # the late-stage cases c1/c2/d1 held before moved, each logged with the reason
+        moved = conn.execute(
+            select(reassignments).where(reassignments.c.kind == "reallocate")
+        ).all()
+        assert len(moved) == result.displaced > 0
+        assert all("is worked by team late" in m.reason and m.to_user_id in late for m in moved)
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("change", "parameter"),
+    [
+        (lambda d: d["strategies"]["stages"]["reminder"].update(champion="nope"),
+         "strategies.stages.reminder.champion"),
+        (lambda d: d["strategies"]["stages"]["legal_review"].update(holdout_share=0.1),
+         "strategies.stages.legal_review.holdout_share"),
+        (lambda d: d["strategies"]["stages"].pop("negotiation"), "strategies.stages.negotiation"),
+        (lambda d: d["strategies"]["stages"]["reminder"].update(holdout_share=0.9),
+         "strategies.stages.reminder.holdout_share"),
+        (lambda d: d["rating"]["dpd_points"][2].update(at_least=1),
+         "rating.dpd_points[2].at_least"),
+        (lambda d: d["rating"]["grades"][0].update(at_least=5), "rating.grades[0].at_least"),
+        (lambda d: d["rating"].update(weights={"dpd": 0, "amount": 0, "capacity": 0, "credit": 0}),
+         "rating.weights"),
+        (lambda d: d["case_allocation"]["teams"].update(none="x"), "case_allocation.teams.none"),
+    ],
+)  # fmt: skip
+def test_broken_casework_policy_names_the_parameter(change: Any, parameter: str) -> None:
+    data = copy.deepcopy(POLICY.model_dump(mode="json"))
+    change(data)
+    with pytest.raises(PolicyError) as info:
+        policy_from_dict(data)
+    assert parameter in {p.parameter for p in info.value.problems}, info.value.problems
