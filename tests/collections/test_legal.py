@@ -594,3 +594,36 @@ def test_accept_refuses_a_cured_case_and_decline_needs_a_reason(
     # fifth failed contact (00:30 on D+1) counts
     assert who == ["KA", "KA2", "KB", "KG", "KG2"]
     engine.dispose()
+
+
+def _without(data: dict[str, Any], key: str) -> None:
+    del data["legal"]["evidence"][key]
+
+
+@pytest.mark.parametrize(
+    ("change", "parameter", "reason"),
+    [
+        (lambda d: d["legal"].update(failed_contact_outcomes=[]),
+         "legal.failed_contact_outcomes", "at least one outcome is needed"),
+        (lambda d: d["legal"].update(failed_contact_outcomes=["shouting"]),
+         "legal.failed_contact_outcomes[0]", "must be 'connected'"),
+        (lambda d: _without(d, "lawsuit"), "legal.evidence.lawsuit", "missing"),
+        (lambda d: d["legal"].update(cost_categories=["court_fee", "court_fee"]),
+         "legal.cost_categories", "listed twice: court_fee"),
+        (lambda d: d["legal"]["evidence"].update(lawsuit=["Loan Contract"]),
+         "legal.evidence.lawsuit[0]", "lower-case letters"),
+        (lambda d: d["legal"].update(limitation_years=0),
+         "legal.limitation_years", "greater than or equal to 1"),
+    ],
+)  # fmt: skip
+def test_legal_policy_names_the_parameter(change: Any, parameter: str, reason: str) -> None:
+    from postloan.policy import PolicyError
+    from postloan.policy.loader import policy_from_dict
+
+    data = POLICY.model_dump(mode="json")
+    change(data)
+    with pytest.raises(PolicyError) as err:
+        policy_from_dict(data)
+    problems = {p.parameter: p.reason for p in err.value.problems}
+    assert parameter in problems, problems
+    assert reason in problems[parameter]
