@@ -589,6 +589,23 @@ def test_reassign_and_alert_acknowledgement(make_store: Any, backend: str, tmp_p
         moved = allocate(conn, AS_OF, POLICY, NOW)
         assert moved.displaced > 0 and moved.allocated == moved.displaced
         assert staff["c3"].user_id not in loads(conn)
+        # An assignment removed behind the allocation's back: the customer is allocated again,
+        # the registration follows the assignment.
+        lost = conn.execute(
+            select(case_collectors.c.customer_id, case_collectors.c.user_id)
+            .where(case_collectors.c.how == "auto")
+        ).first()  # fmt: skip
+        assert lost is not None
+        conn.execute(assignments.delete().where(assignments.c.customer_id == lost.customer_id))
+        allocate(conn, AS_OF, POLICY, NOW)
+        now_held = conn.execute(
+            select(assignments.c.user_id).where(assignments.c.customer_id == lost.customer_id)
+        ).scalars().all()  # fmt: skip
+        registered = conn.execute(
+            select(case_collectors.c.user_id)
+            .where(case_collectors.c.customer_id == lost.customer_id)
+        ).scalars().all()  # fmt: skip
+        assert len(now_held) == 1 and registered == now_held
         alert_ids = conn.execute(select(alerts.c.alert_id)).scalars().all()
         if alert_ids:
             conn.execute(

@@ -322,11 +322,11 @@ def allocate(conn: Connection, day: date, policy: Policy, now: datetime) -> Allo
     # An inactive collector's assignment of a customer given to someone else goes (exclusive).
     stale = holdings.filter(~pl.col("active")).join(given.select("customer_id"), on="customer_id")
     _end_holdings(conn, stale)
-    # A registration whose assignment was removed elsewhere holds nothing: it makes way.
+    # A registration whose assignment was removed elsewhere holds nothing: it goes.
     orphaned = (
         registered.join(released, on="customer_id", how="anti")
         .join(displaced, on="customer_id", how="anti")
-        .join(given.select("customer_id"), on="customer_id")
+        .join(active, on=["customer_id", "user_id"], how="anti")
     )
     if orphaned.height:
         conn.execute(_UNREGISTER, [{"cid": c} for c in orphaned["customer_id"]])
