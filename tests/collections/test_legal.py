@@ -213,6 +213,12 @@ def _proposals(engine: Engine) -> dict[str, tuple[Any, ...]]:
     return out
 
 
+def _ids(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(legal_proposals.c.customer_id, legal_proposals.c.proposal_id))
+        return {r[0]: int(r[1]) for r in rows}
+
+
 def _expected(policy: Policy = POLICY, upto: date = D) -> dict[str, tuple[Any, ...]]:
     return {
         c: (str(o), str(p), dpd, n, 105_000, "proposed")
@@ -248,10 +254,11 @@ def test_proposals_at_the_thresholds_exactly(make_store: Any, backend: str) -> N
 def test_rerun_keeps_decisions_and_never_duplicates(make_store: Any, backend: str) -> None:
     engine, run_id = _store(make_store, backend)
     _run(engine, run_id, FIRST)
-    before = _proposals(engine)
+    before, first_ids = _proposals(engine), _ids(engine)
     _run(engine, run_id, FIRST)  # a backfill again
     _run(engine, run_id, D)  # and the last date again
     assert _proposals(engine) == before
+    assert _ids(engine) == first_ids, "a re-run keeps each proposal's id"
     with engine.begin() as conn:
         ids: dict[str, int] = dict(conn.execute(select(legal_proposals.c.customer_id,
                                        legal_proposals.c.proposal_id)).all())  # fmt: skip

@@ -6,9 +6,10 @@ when cases are rebuilt — on the first stored date on which (a) one of the cust
 is at DPD ≥ `collections.legal_min_dpd` and (b) at least `collections.legal_min_failed_contacts`
 contacts of the episode so far failed (`legal.failed_contact_outcomes`, dated on the calendar of
 the contact's jurisdiction). It is set-based: one SQL query for the qualifying dates, one for
-the failed contacts, polars for the rest. Re-running dates first removes the proposals those
-dates made that nobody acted on, then proposes again, so a re-run neither duplicates nor
-loses one; accepted and declined proposals stay.
+the failed contacts, polars for the rest. Re-running dates proposes again what those dates
+proposed and nobody acted on — the same row when the episode still qualifies (its id stays),
+none when it no longer does — so a re-run neither duplicates nor loses one; accepted and
+declined proposals stay.
 
 **Matters.** An accepted proposal opens a legal matter at `lawyer_letter`; it moves forward
 through `lawsuit → property_preservation → enforcement → closed` (`TRANSITIONS` says which
@@ -136,12 +137,19 @@ PROPOSALS = {
 }  # fmt: skip
 
 
-def _proposed_episode(c: Any) -> Any:
-    """The proposal of case `c`'s episode (a subquery): an episode proposed already — and
-    kept through the re-run — needs no work."""
+def _settled(first: date) -> Any:
+    """Proposals a re-run from `first` keeps as they are: decided ones, and undecided ones made
+    before `first`."""
+    p = legal_proposals.c
+    return or_(p.status != "proposed", p.proposed_on < first)
+
+
+def _proposed_episode(c: Any, first: date) -> Any:
+    """The settled proposal of case `c`'s episode (a subquery): that episode needs no work."""
     return select(legal_proposals.c.proposal_id).where(
         legal_proposals.c.customer_id == c.c.customer_id,
         legal_proposals.c.case_opened_on == c.c.opened_on,
+        _settled(first),
     )
 
 
@@ -166,7 +174,7 @@ def _qualifying_days(conn: Connection, first: date, last: date, min_dpd: int) ->
         )
         .join(c, in_case)
         .where(s.c.as_of >= first, s.c.as_of <= last, s.c.dpd > 0, ~gone.exists(),
-               ~_proposed_episode(c).exists())
+               ~_proposed_episode(c, first).exists())
         .group_by(c.c.customer_id, c.c.opened_on, s.c.as_of)
         .having(func.max(s.c.dpd) >= min_dpd)
     ).all()  # fmt: skip
@@ -191,7 +199,7 @@ def failed_contacts(conn: Connection, first: date, last: date, policy: Policy) -
             contacts.c.outcome.in_(list(policy.legal.failed_contact_outcomes)),
             c.c.opened_on <= last,
             or_(c.c.closed_on.is_(None), c.c.closed_on > first),
-            ~_proposed_episode(c).exists(),
+            ~_proposed_episode(c, first).exists(),
             # only customers who reach the DPD threshold in the window can be proposed
             contacts.c.customer_id.in_(
                 select(account_status.c.customer_id).where(
@@ -272,32 +280,42 @@ def propose_legal_action(conn: Connection, days: list[date], policy: Policy) -> 
     if not days:
         return
     first, last = days[0], days[-1]
-    # Undo what these dates proposed and nobody acted on; then propose again.
-    conn.execute(
-        delete(legal_proposals).where(
-            legal_proposals.c.status == "proposed", legal_proposals.c.proposed_on >= first
-        )
-    )
     rules = policy.collections
     qualifying = _qualifying_days(conn, first, last, rules.legal_min_dpd)
+    fresh = pl.DataFrame(schema=PROPOSALS)
     if qualifying.height:
         fresh = legal_candidates(
             qualifying, failed_contacts(conn, first, last, policy), rules.legal_min_failed_contacts
         )
-        known = conn.execute(
-            select(legal_proposals.c.customer_id, legal_proposals.c.case_opened_on)
-        ).all()
-        have = pl.DataFrame(
-            [(r[0], _day(r[1])) for r in known],
-            schema={"customer_id": pl.String, "case_opened_on": pl.Date},
-            orient="row",
-        )
-        fresh = fresh.join(have, on=["customer_id", "case_opened_on"], how="anti")
-        if fresh.height:
-            conn.execute(
-                legal_proposals.insert(),
-                [{**r, "status": "proposed"} for r in fresh.to_dicts()],
-            )
+    # What these dates proposed before and nobody acted on is proposed again: the same row
+    # (its id stays) when the episode still qualifies, gone when it no longer does.
+    p = legal_proposals
+    pending = conn.execute(
+        select(p.c.proposal_id, p.c.customer_id, p.c.case_opened_on).where(~_settled(first))
+    ).all()
+    episode = ["customer_id", "case_opened_on"]
+    redone = pl.DataFrame(
+        [(int(r[0]), r[1], _day(r[2])) for r in pending],
+        schema={"proposal_id": pl.Int64, "customer_id": pl.String, "case_opened_on": pl.Date},
+        orient="row",
+    ).join(fresh, on=episode, how="left")
+    gone = redone.filter(pl.col("proposed_on").is_null())["proposal_id"].to_list()
+    if gone:
+        conn.execute(delete(p).where(p.c.proposal_id.in_(gone)))
+    again = redone.filter(pl.col("proposed_on").is_not_null())
+    if again.height:
+        conn.execute(
+            update(p).where(p.c.proposal_id == bindparam("pid")).values(
+                proposed_on=bindparam("on"), max_dpd=bindparam("dpd"),
+                failed_contacts=bindparam("failed"), overdue_amount=bindparam("amount"),
+            ),
+            [{"pid": r["proposal_id"], "on": r["proposed_on"], "dpd": r["max_dpd"],
+              "failed": r["failed_contacts"], "amount": r["overdue_amount"]}
+             for r in again.to_dicts()],
+        )  # fmt: skip
+    new = fresh.join(redone.select(episode), on=episode, how="anti")
+    if new.height:
+        conn.execute(p.insert(), [{**r, "status": "proposed"} for r in new.to_dicts()])
     label_disposal_closures(conn, days)
 
 
