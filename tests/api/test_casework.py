@@ -19,7 +19,7 @@ from postloan.access.tokens import issue_token
 from postloan.access.users import create_user
 from postloan.api.app import create_app
 from postloan.collections.allocation import allocate
-from postloan.collections.casework_tables import alerts
+from postloan.collections.casework_tables import alerts, case_strategies
 from postloan.collections.tables import cases
 from postloan.policy import default_policy
 from postloan.store.db import engine_for
@@ -164,3 +164,38 @@ def test_alerts_and_acknowledgement(setup: Setup) -> None:
     assert client.post("/api/alerts/999999/acknowledge", headers=risk).status_code == 404
     refused = client.get("/api/alerts", headers=setup.h("collection_supervisor"))
     assert refused.status_code == 403
+
+
+def test_strategy_results_within_scope(setup: Setup) -> None:
+    client = setup.client
+    everything = client.get("/api/strategies/results", headers=setup.h("risk_manager")).json()
+    branch = client.get("/api/strategies/results", headers=setup.h("collection_supervisor"))
+    assert branch.status_code == 200
+    mine = branch.json()
+    assert mine["date_to"] == AS_OF.isoformat() == everything["date_to"]
+    total = sum(r["spells"] for r in everything["items"])
+    engine = engine_for(setup.world.url)
+    with engine.connect() as conn:
+        entered = conn.execute(
+            select(func.count()).select_from(case_strategies)
+            .where(case_strategies.c.entered_on <= AS_OF)
+        ).scalar()  # fmt: skip
+        in_branch = conn.execute(
+            select(func.count()).select_from(case_strategies)
+            .join(customers, customers.c.customer_id == case_strategies.c.customer_id)
+            .where(customers.c.branch_id == setup.world.branch)
+        ).scalar()  # fmt: skip
+    engine.dispose()
+    assert total == entered > sum(r["spells"] for r in mine["items"]) == in_branch > 0
+    for r in everything["items"]:
+        assert r["cure_rate"] == pytest.approx(r["cured"] / r["spells"])
+    bad = client.get(
+        "/api/strategies/results",
+        headers=setup.h("risk_manager"),
+        params={"date_from": "2026-07-01", "date_to": "2026-06-01"},
+    )
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "date_from"
+    early = client.get(
+        "/api/strategies/results", headers=setup.h("risk_manager"), params={"date_to": "0001-01-02"}
+    )
+    assert early.status_code == 200 and early.json()["items"] == []

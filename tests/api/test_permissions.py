@@ -49,6 +49,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/reassignments"): Action.CASE_VIEW,
     ("GET", "/api/alerts"): Action.ALERT_VIEW,
     ("POST", "/api/alerts/{alert_id}/acknowledge"): Action.ALERT_VIEW,
+    ("GET", "/api/strategies/results"): Action.REPORT_COLLECTIONS,
     ("GET", "/api/legal/proposals"): Action.CASE_VIEW,
     ("POST", "/api/legal/proposals/{proposal_id}/accept"): Action.LEGAL_MANAGE,
     ("POST", "/api/legal/proposals/{proposal_id}/decline"): Action.LEGAL_MANAGE,

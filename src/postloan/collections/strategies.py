@@ -23,12 +23,22 @@ from datetime import date
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, and_, delete, exists, func, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    delete,
+    exists,
+    func,
+    select,
+    true,
+    union_all,
+)
 
 from postloan.collections.casework_tables import case_strategies
 from postloan.collections.tables import case_stages, cases
 from postloan.policy import Policy
-from postloan.store.schema import account_status, cards, loans, payments
+from postloan.store.schema import account_status, cards, customers, loans, payments
 from postloan.store.values import as_date
 
 _SCALE = float(2**64)
@@ -148,7 +158,16 @@ PAID = {"customer_id": pl.String, "payment_id": pl.String, "value_date": pl.Date
         "amount": pl.Int64, "reverses_payment_id": pl.String}  # fmt: skip
 
 
-def _spells(conn: Connection, start: date, end: date) -> pl.DataFrame:
+def _in_scope(scope: ColumnElement[bool] | None) -> ColumnElement[bool]:
+    """The spells of customers in `scope` (a clause over `customers`; None = all)."""
+    if scope is None:
+        return true()
+    return case_strategies.c.customer_id.in_(select(customers.c.customer_id).where(scope))
+
+
+def _spells(
+    conn: Connection, start: date, end: date, scope: ColumnElement[bool] | None
+) -> pl.DataFrame:
     overdue = (
         select(func.coalesce(func.sum(account_status.c.overdue_amount), 0))
         .where(
@@ -167,7 +186,8 @@ def _spells(conn: Connection, start: date, end: date) -> pl.DataFrame:
                           cases.c.opened_on == case_strategies.c.case_opened_on))
         .join(case_stages, and_(case_stages.c.case_id == cases.c.case_id,
                                 case_stages.c.entered_on == case_strategies.c.entered_on))
-        .where(case_strategies.c.entered_on >= start, case_strategies.c.entered_on <= end)
+        .where(case_strategies.c.entered_on >= start, case_strategies.c.entered_on <= end,
+               _in_scope(scope))
     ).all()  # fmt: skip
     dated = [(*r[:5], as_date(r[5]), as_date(r[6]), r[7], int(r[8])) for r in rows]
     return _frame(dated, SPELLS).with_columns(
@@ -175,14 +195,20 @@ def _spells(conn: Connection, start: date, end: date) -> pl.DataFrame:
     )
 
 
-def _payments(conn: Connection, start: date, end: date) -> pl.DataFrame:
+def _payments(
+    conn: Connection, start: date, end: date, scope: ColumnElement[bool] | None
+) -> pl.DataFrame:
     owners = union_all(
         select(loans.c.loan_id.label("account_id"), loans.c.customer_id),
         select(cards.c.card_id.label("account_id"), cards.c.customer_id),
     ).subquery()
     in_spells = (
         select(case_strategies.c.customer_id)
-        .where(case_strategies.c.entered_on >= start, case_strategies.c.entered_on <= end)
+        .where(
+            case_strategies.c.entered_on >= start,
+            case_strategies.c.entered_on <= end,
+            _in_scope(scope),
+        )
         .distinct()
     )
     rows = conn.execute(
@@ -231,11 +257,16 @@ def spell_outcomes(spells: pl.DataFrame, paid: pl.DataFrame, end: date) -> pl.Da
     )
 
 
-def strategy_results(conn: Connection, start: date, end: date) -> pl.DataFrame:
+def strategy_results(
+    conn: Connection, start: date, end: date, scope: ColumnElement[bool] | None = None
+) -> pl.DataFrame:
     """Stage spells entered from `start` to `end`, by stage, strategy and arm: spells, cured,
     cure_rate (cured ÷ spells), overdue_at_entry, recovered (minor units) and recovery_rate
-    (recovered ÷ overdue at entry), outcomes counted up to `end`."""
-    outcomes = spell_outcomes(_spells(conn, start, end), _payments(conn, start, end), end)
+    (recovered ÷ overdue at entry), outcomes counted up to `end`. `scope`: a clause over
+    `customers` (e.g. `access.scope.customer_scope_clause`) limiting the customers counted."""
+    outcomes = spell_outcomes(
+        _spells(conn, start, end, scope), _payments(conn, start, end, scope), end
+    )
     return (
         outcomes.group_by("stage", "strategy", "arm")
         .agg(

@@ -9,7 +9,7 @@ run rebuilds cases).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -29,9 +29,9 @@ from postloan.api.routes.policy import effective_policy
 from postloan.api.util import NO_NUL, Page, amount, iso
 from postloan.collections.allocation import ReassignRefused, reassign
 from postloan.collections.casework_tables import alerts, case_ratings, reassignments
-from postloan.collections.strategies import current_strategy
+from postloan.collections.strategies import current_strategy, strategy_results
 from postloan.collections.tables import cases
-from postloan.store.schema import customers
+from postloan.store.schema import account_status, customers
 
 router = APIRouter(prefix="/api", tags=["casework"], responses=ERROR_RESPONSES)
 
@@ -337,3 +337,56 @@ def acknowledge_alert(
     conn.commit()
     done = conn.execute(select(alerts).where(alerts.c.alert_id == alert_id)).one()
     return _alert(done)
+
+
+class StrategyResult(BaseModel):
+    stage: str
+    strategy: str
+    arm: str = Field(description="champion | challenger")
+    spells: int = Field(description="stage entries in the period on this strategy")
+    cured: int = Field(description="...that ended with the case cured")
+    cure_rate: float
+    overdue_at_entry: str = Field(description="overdue amount when they entered the stage")
+    recovered: str = Field(description="paid during the spells, at most the overdue at entry")
+    recovery_rate: float | None
+
+
+class StrategyResults(BaseModel):
+    date_from: str
+    date_to: str
+    items: list[StrategyResult]
+
+
+DEFAULT_PERIOD_DAYS = 90  # a quarter: long enough for early-stage spells to end
+
+
+@router.get("/strategies/results", response_model=StrategyResults)
+def compare_strategies(
+    date_from: date | None = Query(None, description="default: 90 days before date_to"),
+    date_to: date | None = Query(None, description="default: the latest stored status date"),
+    user: User = Depends(require(Action.REPORT_COLLECTIONS)),
+    conn: Connection = Depends(get_conn),
+) -> StrategyResults:
+    """Champion vs challenger (OD-9): stage spells entered in the period by strategy — cure
+    rate and recovery rate, over the customers in the caller's scope."""
+    end = date_to or conn.execute(select(func.max(account_status.c.as_of))).scalar()
+    if end is None:  # nothing run yet
+        end = date_from or date(1970, 1, 1)
+    if isinstance(end, str):
+        end = date.fromisoformat(end[:10])
+    back = min(DEFAULT_PERIOD_DAYS, (end - date.min).days)  # no date before year 1
+    start = date_from or end - timedelta(days=back)
+    if start > end:
+        raise Invalid("date_from: must be on or before date_to", field="date_from")
+    scope = customer_scope_clause(user, Action.REPORT_COLLECTIONS)
+    frame = strategy_results(conn, start, end, scope)
+    items = [
+        StrategyResult(
+            stage=r["stage"], strategy=r["strategy"], arm=r["arm"], spells=r["spells"],
+            cured=r["cured"], cure_rate=r["cure_rate"],
+            overdue_at_entry=amount(r["overdue_at_entry"]) or "0.00",
+            recovered=amount(r["recovered"]) or "0.00", recovery_rate=r["recovery_rate"],
+        )
+        for r in frame.iter_rows(named=True)
+    ]  # fmt: skip
+    return StrategyResults(date_from=start.isoformat(), date_to=end.isoformat(), items=items)
