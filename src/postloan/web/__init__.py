@@ -18,6 +18,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from postloan.web.collections_routes import router as collections_router
 from postloan.web.routes import router
 from postloan.web.security import init_secret
 
@@ -39,6 +40,7 @@ def mount(app: FastAPI, url: str | None = None) -> None:
         app.state.engine = engine_for(app.state.url)
     init_secret(app)
     app.include_router(router)
+    app.include_router(collections_router)  # the collections workbench
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
 
