@@ -222,6 +222,7 @@ def test_customer_page_shows_the_ledger_like_the_api(
             seen.add("payment")
         if api["status_history"]:
             assert 'id="status-history"' in page and api["as_of"] in page
+            assert _history_grid(page) == _expected_grid(api, "zh-CN"), customer
             seen.add("history")
     assert {"schedule", "payment", "history"} <= seen
     fresh_client.get("/lang/zh-CN")
@@ -239,3 +240,64 @@ def test_ledger_sections_follow_scope_and_permission(
     assert fresh_client.get(f"/customers/{mine}/ledger/secrets").status_code == 404
     page = fresh_client.get(f"/customers/{mine}").text
     assert f'hx-get="/customers/{mine}/ledger/schedules"' in page or "ledger-payments" in page
+
+
+def test_status_history_grid_matches_the_api(fresh_client: TestClient, web_store: Store) -> None:
+    """The page's status-history grid (prepared in Python) is the API's status history: DPD
+    and bucket per account and date, overdue cells marked — in both languages."""
+    from postloan.store.schema import account_status
+
+    engine = engine_for(web_store.url)
+    with engine.connect() as conn:
+        overdue = conn.execute(
+            select(account_status.c.customer_id).where(account_status.c.dpd > 0)
+            .group_by(account_status.c.customer_id).order_by(account_status.c.customer_id)
+            .limit(6)
+        ).scalars().all()  # fmt: skip
+    engine.dispose()
+    assert overdue
+    login(fresh_client, "boss")
+    token = fresh_client.post(
+        "/api/auth/login", json={"username": "boss", "password": PASSWORD}
+    ).json()["token"]
+    marked = 0
+    for lang in ("zh-CN", "en"):
+        fresh_client.get(f"/lang/{lang}")
+        for customer in overdue:
+            api = fresh_client.get(
+                f"/api/customers/{customer}", headers={"Authorization": f"Bearer {token}"}
+            ).json()
+            grid = _history_grid(fresh_client.get(f"/customers/{customer}").text)
+            assert grid == _expected_grid(api, lang), (lang, customer)
+            marked += sum(css == "overdue" for _, cells in grid for css, _ in cells)
+    assert marked > 0
+
+
+def _history_grid(page: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The status-history table of a page: (date, [(css class, text) per account])."""
+    table = page.split('id="status-history"')[1].split("</table>")[0]
+    body = table.split("<tbody>")[1]
+    return [
+        (day, re.findall(r'<td class="([^"]*)">([^<]*)</td>', cells))
+        for day, cells in re.findall(r"<tr><td>([0-9-]+)</td>(.*?)</tr>", body)
+    ]
+
+
+def _expected_grid(api: dict[str, Any], lang: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The same grid built plainly from the API's view: newest 14 dates, accounts in order."""
+    from postloan.web.i18n import bucket_label
+
+    by_key = {(s["as_of"], s["account_id"]): s for s in api["status_history"]}
+    days = sorted({s["as_of"] for s in api["status_history"]}, reverse=True)[:14]
+    grid = []
+    for day in days:
+        cells = []
+        for account in api["accounts"]:
+            s = by_key.get((day, account["account_id"]))
+            if s is None:
+                cells.append(("", "-"))
+            else:
+                text = f"{s['dpd']} · {bucket_label(lang, s['bucket'])}"
+                cells.append(("overdue" if s["dpd"] > 0 else "", text))
+        grid.append((day, cells))
+    return grid

@@ -30,6 +30,8 @@ from postloan.access.signin import sign_in
 from postloan.api.routes.policy import effective_policy_and_version
 from postloan.web import data
 from postloan.web.charts import CAPTIONS, all_charts
+from postloan.web.customer_page import history_grid
+from postloan.web.customer_page import labels as customer_page_labels
 from postloan.web.i18n import (
     LANG_COOKIE,
     LANGS,
@@ -300,6 +302,7 @@ async def customer_page(request: Request, customer_id: str) -> Response:
     view = _customer_view(request, user, customer_id)
     if view is None:  # unknown or out of scope: not told apart
         return _not_found(request, user)
+    lang = lang_of(request)
     return _render(
         request,
         "customer.html",
@@ -308,6 +311,8 @@ async def customer_page(request: Request, customer_id: str) -> Response:
             "c": view.customer,
             "revealable": REVEALABLE_FIELDS if can(user.role, Action.CUSTOMER_REVEAL) else (),
             "event_limit": data.EVENT_LIMIT,
+            "L": customer_page_labels(lang),
+            "history": history_grid(view, lang),
         },
         user=user,
     )
