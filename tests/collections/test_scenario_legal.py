@@ -20,6 +20,8 @@ import polars as pl
 import pytest
 from sqlalchemy import select
 
+from postloan.access.roles import Role
+from postloan.access.users import create_user
 from postloan.collections.contacts import Contact, record_contact
 from postloan.collections.kpis import collection_kpis
 from postloan.collections.legal import accept_proposal, decide_disposal, propose_disposal
@@ -32,6 +34,7 @@ from postloan.reports.summary import stored_disposals, summarise
 from postloan.runs.service import date_range, run_dates
 from postloan.store.db import engine_for
 from postloan.store.schema import account_status
+from postloan.web.data import dashboard
 from tests.store.conftest import BACKENDS, import_all
 
 POLICY = default_policy()
@@ -179,6 +182,11 @@ def test_current_to_legal_to_write_off(make_store: Any, backend: str, tmp_path: 
         summary = summarise(status, POLICY, stored_disposals(conn, date(2026, 4, 17)))
         assert summary.accounts == 0 and summary.outstanding_principal == 0  # out of the pool
         assert summary.written_off_accounts == 1
+        manager = create_user(conn, username="boss", password="a long password",
+                              role=Role.MANAGER, now=_beijing(date(2026, 4, 17)))  # fmt: skip
+        board = dashboard(conn, manager)  # the workbench's headline figures agree
+        assert (board.as_of, board.accounts, board.outstanding) == (date(2026, 4, 17), 0, 0)
+        assert board.trend[-1]["as_of"] == date(2026, 4, 16) and board.dpd30_ratio == 0.0
         kpis = collection_kpis(conn, date(2026, 4, 1), date(2026, 4, 17), POLICY)
         line = kpis.table.filter(kpis.table["level"] == "portfolio").row(0, named=True)
         opening = _status(conn, date(2026, 3, 31)).overdue_amount

@@ -12,10 +12,11 @@ from datetime import date, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Connection, and_, case, distinct, func, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, case, distinct, exists, func, or_, select
 
 from postloan.access import Action, User, customer_scope_clause, mask_customer, scope_for
 from postloan.access.scope import visible_customer
+from postloan.collections.legal_tables import account_disposals
 from postloan.policy import Policy
 from postloan.reports.summary import NON_PERFORMING, RISK_CLASSES
 from postloan.store.schema import account_status, customers, runs
@@ -39,6 +40,15 @@ def _scoped_status(user: User, action: Action) -> Any:
     )
 
 
+# Written-off and disposed accounts are out of the performing pool from the day their disposal
+# takes effect (`collections.legal`, `reports.summary`): the dashboard's figures leave them out.
+_performing = ~exists().where(
+    account_disposals.c.account_id == account_status.c.account_id,
+    account_disposals.c.status == "approved",
+    account_disposals.c.effective_on <= account_status.c.as_of,
+)
+
+
 @dataclass
 class Dashboard:
     as_of: date | None
@@ -60,7 +70,7 @@ def dashboard(conn: Connection, user: User) -> Dashboard:
     result = Dashboard(as_of=latest)
     if latest is None:
         return result
-    at_latest = account_status.c.as_of == latest
+    at_latest = and_(account_status.c.as_of == latest, _performing)
     where = at_latest if scoped is None else and_(at_latest, scoped)
     s = account_status.c
 
@@ -129,7 +139,7 @@ def dashboard(conn: Connection, user: User) -> Dashboard:
     recent = (
         select(s.as_of.label("d")).distinct().order_by(s.as_of.desc()).limit(TREND_DATES)
     ).subquery()
-    trend_where: ColumnElement[bool] = s.as_of.in_(select(recent.c.d))
+    trend_where: ColumnElement[bool] = and_(s.as_of.in_(select(recent.c.d)), _performing)
     if scoped is not None:
         trend_where = and_(trend_where, scoped)
     trend_rows = conn.execute(
