@@ -30,7 +30,7 @@ from sqlalchemy import create_engine, func, select, text, update
 from postloan.access import create_user
 from postloan.access.tables import assignments, audit_log, users
 from postloan.collections.agreement_tables import agreements
-from postloan.collections.allocation import collector_of
+from postloan.collections.allocation import collector_of, reassign
 from postloan.collections.contacts import Contact, record_contact
 from postloan.collections.legal_tables import legal_matters, legal_proposals
 from postloan.collections.tables import cases, contact_refusals, contacts, promises, tasks
@@ -57,6 +57,8 @@ ROLES = {
     "risk": "risk_manager",
     "cs": "customer_service",
 }
+JUNE = datetime(2026, 6, 2, 1, 0, tzinfo=UTC)
+TEAMS = {"coll1": "T1", "coll2": "T1"}
 BRANCHES = {"coll1": BRANCH, "coll2": BRANCH, "sup": BRANCH, "sup2": OTHER_BRANCH, "cs": BRANCH}
 
 
@@ -150,16 +152,19 @@ def build_store(url: str, folder: Path) -> CollStore:
                 password=PASSWORD,
                 role=role,
                 branch_id=BRANCHES.get(name),
+                team=TEAMS.get(name),
                 display_name=name,
             )
-        assigned = [*loan_customers, reminder]
+        # The supervisor gives coll1 the two cases early in June (so the KPIs of June count
+        # them as coll1's); the reminder's customer, whose case is closed, is assigned as is.
+        for customer in loan_customers:
+            reassign(conn, customer, "coll1", "opening allocation", made["sup"], JUNE, policy)
         conn.execute(
-            assignments.insert(),
-            [
-                {"user_id": made["coll1"].user_id, "customer_id": c, "assigned_at": now}
-                for c in assigned
-            ],
+            assignments.insert().values(
+                user_id=made["coll1"].user_id, customer_id=reminder, assigned_at=now
+            )
         )
+        assigned = [*loan_customers, reminder]
     engine.dispose()
     return CollStore(
         url=url,
@@ -713,6 +718,7 @@ def test_legal_proposal_accepted_and_matter_advanced(as_user: Any, coll: CollSto
 
 
 def test_kpi_page_matches_the_api(as_user: Any, coll: CollStore) -> None:
+    spells: dict[str, int] = {}
     for name in ("sup", "boss", "coll1"):
         client = as_user(name)
         client.get("/lang/en")
@@ -736,6 +742,11 @@ def test_kpi_page_matches_the_api(as_user: Any, coll: CollStore) -> None:
         ):
             rate = r["recovery_rate"]
             assert (f"{100 * rate:.2f}%" if rate is not None else "-") in cells
+        wanted = {
+            "sup": {("team", "T1"), ("collector", "coll1")},
+            "coll1": {("collector", "coll1")},
+        }.get(name, {("portfolio", "all")})
+        assert wanted <= {(level, key) for level, key, _ in rows}  # not vacuous
         options = json.loads(page.split('id="chart-options">')[1].split("</script>")[0])
         assert set(options) == {"chart-kpi-rates", "chart-kpi-cure", "chart-kpi-strategies"}
         cure = [
@@ -743,7 +754,16 @@ def test_kpi_page_matches_the_api(as_user: Any, coll: CollStore) -> None:
             for b in api["cure_by_bucket"]
         ]
         assert options["chart-kpi-cure"]["series"][0]["data"] == cure
+        # the strategy comparison over the user's scope, as the API's
+        plans = client.get(
+            f"/api/strategies/results?date_from={api['from']}&date_to={api['to']}"
+        ).json()["items"]
+        series = options["chart-kpi-strategies"]["series"]
+        assert series[0]["data"] == [round(100 * p["cure_rate"], 2) for p in plans]
+        assert len(re.findall(r"<tr data-strategy=", page)) == len(plans)
+        spells[name] = sum(p["spells"] for p in plans)
         assert "Recovery rate" in page
+    assert spells["boss"] > spells["coll1"]  # the collector's comparison is their customers'
     boss_levels = {
         level
         for level, _, _ in re.findall(

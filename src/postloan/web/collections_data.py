@@ -12,7 +12,7 @@ table are paged; the case page reads one customer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,7 +36,7 @@ from postloan.collections.casework_tables import case_ratings, reassignments
 from postloan.collections.contacts import CHANNELS, OUTCOMES
 from postloan.collections.kpis import REDUCTION_PARTS, CollectionKpis, collection_kpis
 from postloan.collections.legal_tables import legal_matters, legal_proposals, legal_stages
-from postloan.collections.strategies import current_strategy
+from postloan.collections.strategies import current_strategy, strategy_results
 from postloan.collections.tables import (
     case_stages,
     cases,
@@ -463,7 +463,9 @@ def _collectors(conn: Connection, user: User) -> list[Any]:
     )  # fmt: skip
 
 
-def allocation(conn: Connection, user: User, collector: str | None, page: int) -> Allocation:
+def allocation(
+    conn: Connection, user: User, collector: str | None, page: int, zone: ZoneInfo
+) -> Allocation:
     """Open cases in the user's `case.assign` scope by collector (`collector`: a username, "-"
     for the cases nobody holds, None for all), their loads, and the reassignment log."""
     people = _collectors(conn, user)
@@ -506,12 +508,14 @@ def allocation(conn: Connection, user: User, collector: str | None, page: int) -
     ).all()  # fmt: skip
     return Allocation(
         collectors=collectors, unallocated=int(unallocated), total=int(total),
-        cases=[dict(r._mapping) for r in rows], log=reassignment_log(conn, user),
+        cases=[dict(r._mapping) for r in rows], log=reassignment_log(conn, user, zone),
         by_branch=by_branch,
     )  # fmt: skip
 
 
-def reassignment_log(conn: Connection, user: User) -> list[dict[str, Any]]:
+def reassignment_log(conn: Connection, user: User, zone: ZoneInfo) -> list[dict[str, Any]]:
+    """The latest moves of customers in the user's `case.assign` scope, newest first (times in
+    `zone`)."""
     source, target = aliased(users), aliased(users)
     rows = conn.execute(
         select(reassignments, source.c.username.label("source"),
@@ -526,7 +530,7 @@ def reassignment_log(conn: Connection, user: User) -> list[dict[str, Any]]:
     out = []
     for r in rows:
         item = dict(r._mapping)
-        item["at"] = as_utc(r.at)
+        item["at"] = _local(r.at, zone)
         out.append(item)
     return out
 
@@ -587,8 +591,12 @@ def kpis_for(
 ) -> tuple[CollectionKpis, pl.DataFrame]:
     """The period's KPIs and the rows the user may see — as `GET /api/collections/kpis`:
     head-office roles every line, a branch role its branch's teams and collectors, a collector
-    their own line."""
+    their own line; the strategy comparison over the customers in the user's scope."""
     result = collection_kpis(conn, start, end, policy)
+    # The strategy comparison over the customers in scope (as GET /api/strategies/results).
+    scoped = strategy_results(conn, start, end,
+                              customer_scope_clause(user, Action.REPORT_COLLECTIONS))  # fmt: skip
+    result = replace(result, strategies=scoped)
     rows = result.table
     scope = scope_for(user.role, Action.REPORT_COLLECTIONS)
     if scope == Scope.ASSIGNED:
@@ -666,13 +674,13 @@ def kpi_charts(result: CollectionKpis, rows: pl.DataFrame, lang: str) -> dict[st
     strategies["xAxis"] = {
         "type": "category",
         "data": [
-            f"{t('stage.' + s)} · {st} ({t('arm.' + a)})"
+            f"{t('stage.' + s)}\n{st}\n{t('arm.' + a)}"
             for s, st, a in zip(plans["stage"].to_list(), plans["strategy"].to_list(),
                                 plans["arm"].to_list(), strict=True)
         ],
-        "axisLabel": {"interval": 0, "rotate": 20},
+        "axisLabel": {"interval": 0},
     }  # fmt: skip
-    strategies["grid"] = {**strategies["grid"], "bottom": 90}
+    strategies["grid"] = {**strategies["grid"], "bottom": 70}
     strategies["series"] = [
         {"name": t("kpi.cure_rate"), "type": "bar",
          "data": [_pct(v) for v in plans["cure_rate"].to_list()]},

@@ -448,7 +448,7 @@ def _allocation(
     error: str | None = None,
 ) -> Response:  # fmt: skip
     with engine(request).connect() as conn:
-        view = data.allocation(conn, user, collector or None, page)
+        view = data.allocation(conn, user, collector or None, page, data.zone_of(_policy(request)))
     return _render(
         request, "collections/allocation.html",
         {"a": view, "collector": collector, "page": page, "page_size": data.ALLOCATION_PAGE,
@@ -631,6 +631,7 @@ def kpi_page(request: Request) -> Response:
             return _render(request, "collections/kpis.html", context, status_code=422, user=user)
     context.update(
         result=result, rows=rows.to_dicts(), charts=data.kpi_charts(result, rows, lang),
+        strategies=result.strategies.to_dicts(),
         captions=data.KPI_CAPTIONS, row_label=lambda level, key: data.row_label(lang, level, key),
     )  # fmt: skip
     return _render(request, "collections/kpis.html", context, user=user)
