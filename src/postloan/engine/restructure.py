@@ -114,7 +114,8 @@ def classify(
     policy: Policy,
 ) -> pl.DataFrame:
     """`status` (account-status rows) with restructured loans' classes raised, and a
-    `restructured` column. `history`: DPD of days before `status`'s, for the same loans."""
+    `restructured` column; rows in no particular order. `history`: the loans' DPD on other
+    days (`restructuring_history`); days also in `status` are taken from `status`."""
     if agreements.height == 0 or status.height == 0:
         return status.with_columns(pl.lit(False).alias("restructured"))
     r = policy.restructuring
@@ -173,7 +174,7 @@ def classify(
             plain.select(columns),
             others.with_columns(pl.lit(False).alias("restructured")).select(columns),
         ]
-    ).sort("as_of", "account_id")
+    )  # in no particular order (sorting millions of string keys is the costliest step)
 
 
 def restructuring_history(

@@ -8,11 +8,11 @@ before any change. An agreement's new schedule keeps the instalments already pai
 and puts the rest — the same total — into the agreed instalments, so the cumulative amount paid
 (all the engine's queue needs) fills the new schedule exactly where it filled the old one.
 
-`status_history` answers a run's dates with the right schedule for each date: one engine pass
-over the whole portfolio with the schedules in force on the first date, then, for each change
-taking effect inside the dates, one small pass over just the loans it changes for the dates
-from its effective date on. A daily run (one date) is a single pass; changes are rare, so a
-backfill pays a few small passes, never one per account.
+`ScheduleVersions.status` answers a run's dates with the right schedule for each date: one
+engine pass over the whole portfolio with the schedules in force on the first date, then one
+small pass over just the loans whose schedule changes inside the dates, each version of such a
+loan a virtual account of its own. A daily run (one date) is a single pass; changes are rare,
+so a backfill pays one small extra pass per window, never one per account or per change.
 """
 
 from __future__ import annotations
@@ -41,17 +41,112 @@ def in_force(
     if chosen.height == 0:
         return instalments
     latest = chosen.group_by("account_id").agg(pl.col("effective_date").max())
-    rows = chosen.join(latest, on=["account_id", "effective_date"])
-    return override_instalments(instalments, conform(rows, INSTALMENTS))
-
-
-def _only(portfolio: Portfolio, accounts: pl.Series) -> Portfolio:
-    keep = pl.col("account_id").is_in(accounts.implode())
-    return Portfolio(
-        loans=portfolio.loans.filter(keep),
-        instalments=portfolio.instalments.filter(keep),
-        payments=portfolio.payments.filter(keep),
+    rows = conform(chosen.join(latest, on=["account_id", "effective_date"]), INSTALMENTS)
+    ids = instalments.get_column("account_id")
+    if not ids.is_sorted():
+        return override_instalments(instalments, rows)
+    # Sorted by loan (as the store and the generator give them): merge in linear time instead
+    # of re-sorting millions of rows — a loan's rows all come from one side.
+    keep = conform(instalments, INSTALMENTS).filter(
+        ~pl.col("account_id").is_in(rows.get_column("account_id").unique().implode())
     )
+    return keep.merge_sorted(rows.sort("account_id", "period"), key="account_id")
+
+
+_SEP = "\x1f"  # joins a loan id and a version number into an id no lender uses
+
+
+class ScheduleVersions:
+    """A portfolio with its contract schedules and the changes to them; answers status for
+    dates. Remembers the last schedules-in-force it built: consecutive windows of a backfill
+    with no change taking effect between them reuse it (rebuilding means re-sorting every
+    instalment of the portfolio)."""
+
+    def __init__(self, portfolio: Portfolio, changes: pl.DataFrame) -> None:
+        self.portfolio = portfolio
+        self.changes = changes
+        self._cached: tuple[int, Portfolio] | None = None
+
+    def on(self, day: date) -> Portfolio:
+        """The portfolio with the schedules in force on `day`."""
+        key = self.changes.filter(pl.col("effective_date") <= day).height
+        if self._cached is None or self._cached[0] != key:
+            p = self.portfolio
+            schedules = in_force(p.instalments, self.changes, day)
+            self._cached = (key, Portfolio(p.loans, schedules, p.cards, p.statements, p.payments))
+        return self._cached[1]
+
+    def status(self, dates: Sequence[date], policy: Policy) -> pl.DataFrame:
+        """`engine.account_status_history` where each date sees the schedules in force on
+        it: one pass with the schedules of the first date, and one more over just the loans
+        whose schedule changes inside the dates — each version of such a loan as a separate
+        virtual account (its own id, its own copy of the payments), kept for the dates it
+        is in force. Rows come sorted by (as_of, account_id) only when nothing changes
+        inside the dates."""
+        ordered = sorted(set(dates))
+        if not ordered:
+            return account_status_history(self.portfolio, ordered, policy)
+        first, last = ordered[0], ordered[-1]
+        out = account_status_history(self.on(first), ordered, policy)
+        inside = self.changes.filter(
+            (pl.col("effective_date") > first) & (pl.col("effective_date") <= last)
+        )
+        if inside.height == 0:
+            return out
+        versions = (
+            inside.select("account_id", "effective_date")
+            .unique()
+            .sort("account_id", "effective_date")
+            .with_row_index("version")
+            .with_columns(
+                (pl.col("account_id") + _SEP + pl.col("version").cast(pl.String)).alias("virtual"),
+                (pl.col("effective_date").shift(-1).over("account_id") - pl.duration(days=1)).alias(
+                    "valid_to"
+                ),
+            )
+        )
+        part = account_status_history(
+            self._virtual(inside, versions),
+            [d for d in ordered if d >= inside["effective_date"].min()],  # type: ignore[operator]
+            policy,
+        )
+        part = (
+            part.rename({"account_id": "virtual"})
+            .join(versions.select("virtual", "account_id", "effective_date", "valid_to"),
+                  on="virtual")
+            .filter(
+                (pl.col("as_of") >= pl.col("effective_date"))
+                & (pl.col("valid_to").is_null() | (pl.col("as_of") <= pl.col("valid_to")))
+            )
+            .select(out.columns)
+        )  # fmt: skip
+        changed_from = versions.group_by("account_id").agg(pl.col("effective_date").min())
+        before = pl.col("effective_date").is_null() | (pl.col("as_of") < pl.col("effective_date"))
+        kept = out.join(changed_from, on="account_id", how="left").filter(before)
+        # (not re-sorted: two million string keys cost more than the rest; no reader needs it)
+        return pl.concat([kept.select(out.columns), part])
+
+    def _virtual(self, inside: pl.DataFrame, versions: pl.DataFrame) -> Portfolio:
+        """One virtual loan per (loan, change inside the dates): the loan's terms, that
+        change's schedule, and the loan's payments under version-suffixed ids (a reversal
+        finds its payment by id)."""
+        ids = versions.select("account_id", "virtual", "version")
+        p = self.portfolio
+        suffix = _SEP + pl.col("version").cast(pl.String)
+        payments = p.payments.join(ids, on="account_id").with_columns(
+            pl.col("virtual").alias("account_id"),
+            (pl.col("payment_id") + suffix).alias("payment_id"),
+            (pl.col("reverses_payment_id") + suffix).alias("reverses_payment_id"),
+        )
+        return Portfolio(
+            loans=p.loans.join(ids, on="account_id")
+            .with_columns(pl.col("virtual").alias("account_id"))
+            .sort("account_id"),
+            instalments=inside.join(versions, on=["account_id", "effective_date"])
+            .with_columns(pl.col("virtual").alias("account_id"))
+            .sort("account_id", "period"),
+            payments=payments.sort("account_id", "value_date"),
+        )
 
 
 def status_history(
@@ -60,38 +155,6 @@ def status_history(
     dates: Sequence[date],
     policy: Policy,
 ) -> pl.DataFrame:
-    """`engine.account_status_history` where each date sees the schedules in force on it.
-
-    `portfolio` carries the contract schedules (generated or imported); `changes` the agreed
-    ones (SCHEDULE_CHANGES)."""
-    ordered = sorted(set(dates))
-    if not ordered:
-        return account_status_history(portfolio, ordered, policy)
-    first, last = ordered[0], ordered[-1]
-    base = Portfolio(
-        portfolio.loans,
-        in_force(portfolio.instalments, changes, first),
-        portfolio.cards,
-        portfolio.statements,
-        portfolio.payments,
-    )
-    out = account_status_history(base, ordered, policy)
-    inside = changes.filter((pl.col("effective_date") > first) & (pl.col("effective_date") <= last))
-    # In effective-date order: a loan changed twice in the window is recomputed from each
-    # change on, the later pass overwriting the earlier from its own date.
-    for effective in sorted(inside.get_column("effective_date").unique().to_list()):
-        accounts = inside.filter(pl.col("effective_date") == effective)["account_id"].unique()
-        sub = _only(portfolio, accounts)
-        sub = Portfolio(
-            sub.loans,
-            in_force(
-                sub.instalments,
-                changes.filter(pl.col("account_id").is_in(accounts.implode())),
-                effective,
-            ),
-            payments=sub.payments,
-        )
-        part = account_status_history(sub, [d for d in ordered if d >= effective], policy)
-        replaced = pl.col("account_id").is_in(accounts.implode()) & (pl.col("as_of") >= effective)
-        out = pl.concat([out.filter(~replaced), part])
-    return out.sort("as_of", "account_id")
+    """`ScheduleVersions(portfolio, changes).status(dates, policy)`: `portfolio` carries the
+    contract schedules (generated or imported), `changes` the agreed ones (SCHEDULE_CHANGES)."""
+    return ScheduleVersions(portfolio, changes).status(dates, policy)

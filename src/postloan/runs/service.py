@@ -21,7 +21,7 @@ from sqlalchemy import insert, select, update
 from postloan.collections.service import rebuild_cases_from
 from postloan.engine.frames import ACCOUNT_STATUS
 from postloan.engine.restructure import classify, restructuring_history
-from postloan.engine.schedule_versions import status_history
+from postloan.engine.schedule_versions import ScheduleVersions
 from postloan.policy import Policy, canonical_json
 from postloan.runs.load import load_contract_portfolio, load_restructurings, load_schedule_changes
 from postloan.store import bulk
@@ -137,11 +137,12 @@ def run_dates(
             timings["load"] += time.perf_counter() - t
             t = time.perf_counter()
             history = restructuring_history(portfolio, changes, agreements, ordered, policy)
+            versions = ScheduleVersions(portfolio, changes)
             timings["engine"] += time.perf_counter() - t
             for i in range(0, len(ordered), WINDOW):
                 window = ordered[i : i + WINDOW]
                 t = time.perf_counter()
-                status = status_history(portfolio, changes, window, policy)
+                status = versions.status(window, policy)
                 status = classify(status, agreements, dues, history, policy)
                 timings["engine"] += time.perf_counter() - t
                 t = time.perf_counter()
