@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from postloan.collections.casework_tables import case_strategies
 from postloan.collections.contacts import Contact, record_contact
 from postloan.collections.floors import due_contacts, weekly_floor
 from postloan.collections.tables import cases, tasks
@@ -33,26 +34,34 @@ POLICY = default_policy()
 D = date(2026, 3, 16)
 
 
-def _reference_due(dpd: int, last: date | None, as_of: date) -> bool:
-    """Plainly: the floor of the customer's bucket, capped by what the calls caps allow in a
-    week; due when the last contact is at least 7 // floor days old (or there was none)."""
-    floor = POLICY.collections.min_contacts_per_week.get(POLICY.bucket_for(dpd), 0)
+def _reference_floor(dpd: int, target: int = 0) -> int:
+    """Plainly: the larger of the bucket's floor and the strategy's target, each capped by what
+    the call caps allow in a week and by one a day."""
+    floor = max(POLICY.collections.min_contacts_per_week.get(POLICY.bucket_for(dpd), 0), target)
     rules = POLICY.contact.jurisdictions[POLICY.contact.default_jurisdiction]
     if rules.weekly_call_capacity is not None:
         floor = min(floor, rules.weekly_call_capacity)
-    floor = min(floor, 7)
+    return min(floor, 7)
+
+
+def _reference_due(dpd: int, last: date | None, as_of: date, target: int = 0) -> bool:
+    """Due when the last contact is at least 7 // floor days old (or there was none)."""
+    floor = _reference_floor(dpd, target)
     if floor == 0:
         return False
     return last is None or (as_of - last).days >= 7 // floor
 
 
-def _frames(rows: list[tuple[int, int | None]]) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _frames(
+    rows: list[tuple[int, int | None]], targets: list[int] | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     open_cases = pl.DataFrame(
         {"customer_id": [f"C{i}" for i in range(len(rows))],
          "account_id": [f"L{i}" for i in range(len(rows))],
-         "dpd": [dpd for dpd, _ in rows], "overdue_amount": [100] * len(rows)},
+         "dpd": [dpd for dpd, _ in rows], "overdue_amount": [100] * len(rows),
+         "target": targets or [0] * len(rows)},
         schema={"customer_id": pl.String, "account_id": pl.String, "dpd": pl.Int32,
-                "overdue_amount": pl.Int64},
+                "overdue_amount": pl.Int64, "target": pl.Int32},
     )  # fmt: skip
     last = pl.DataFrame(
         [(f"C{i}", D - timedelta(days=ago)) for i, (_, ago) in enumerate(rows) if ago is not None],
@@ -63,16 +72,24 @@ def _frames(rows: list[tuple[int, int | None]]) -> tuple[pl.DataFrame, pl.DataFr
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.integers(1, 400), st.none() | st.integers(0, 20)), max_size=40))
-def test_due_contacts_equals_the_plain_rule(rows: list[tuple[int, int | None]]) -> None:
-    open_cases, last = _frames(rows)
-    due = set(due_contacts(open_cases, last, POLICY, D)["customer_id"].to_list())
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 400), st.none() | st.integers(0, 20), st.integers(0, 10)),
+        max_size=40,
+    )
+)
+def test_due_contacts_equals_the_plain_rule(rows: list[tuple[int, int | None, int]]) -> None:
+    open_cases, last = _frames([(dpd, ago) for dpd, ago, _ in rows], [t for *_, t in rows])
+    due = due_contacts(open_cases, last, POLICY, D)
     expected = {
         f"C{i}"
-        for i, (dpd, ago) in enumerate(rows)
-        if _reference_due(dpd, None if ago is None else D - timedelta(days=ago), D)
+        for i, (dpd, ago, target) in enumerate(rows)
+        if _reference_due(dpd, None if ago is None else D - timedelta(days=ago), D, target)
     }
-    assert due == expected
+    assert set(due["customer_id"].to_list()) == expected
+    for row in due.iter_rows(named=True):
+        dpd, _, target = rows[int(row["customer_id"][1:])]
+        assert row["floor"] == _reference_floor(dpd, target)
 
 
 @pytest.mark.parametrize("dpd", [15, 45, 75, 120])
@@ -114,13 +131,36 @@ def test_contact_tasks_in_the_store(make_store: Any, backend: str, tmp_path: Pat
                 .group_by(account_status.c.customer_id)
             ).all()
         )  # fmt: skip
+        latest: dict[str, tuple[Any, str]] = {}
+        opened = dict(
+            conn.execute(
+                select(cases.c.customer_id, cases.c.opened_on).where(cases.c.status == "open")
+            ).all()
+        )
+        for r in conn.execute(select(case_strategies)).all():
+            this_case = (
+                r.customer_id in opened
+                and str(r.case_opened_on)[:10] == str(opened[r.customer_id])[:10]
+            )
+            later = r.customer_id not in latest or str(r.entered_on) > str(latest[r.customer_id][0])
+            if this_case and later:
+                latest[r.customer_id] = (r.entered_on, r.strategy)
+        strategy = {c: name for c, (_, name) in latest.items()}
         open_tasks = conn.execute(
             select(tasks.c.customer_id, tasks.c.due_by, tasks.c.dpd).where(
                 tasks.c.kind == "contact", tasks.c.status == "open"
             )
         ).all()
-    # no contacts were recorded: every open case whose bucket has a floor has a task today
-    expected = {c for c, dpd in worst.items() if weekly_floor(POLICY, POLICY.bucket_for(dpd))}
+    # No contacts were recorded: every open case whose bucket or strategy asks for contacts
+    # has a task today.
+    expected = {
+        c
+        for c, dpd in worst.items()
+        if _reference_floor(dpd, POLICY.strategies.catalogue[strategy[c]].contacts_per_week)
+    }
+    assert any(not weekly_floor(POLICY, POLICY.bucket_for(worst[c])) for c in expected), (
+        "some tasks come from a strategy alone (M1 has no floor)"
+    )
     assert expected, "the synthetic portfolio has cases in buckets with a floor"
     assert {r.customer_id for r in open_tasks} == expected
     assert all(str(r.due_by)[:10] == str(AS_OF) for r in open_tasks)

@@ -1,11 +1,13 @@
 """Weekly contact floors (OD-5) as scheduled contact tasks.
 
 The policy sets a minimum number of contacts per week for each DPD bucket
-(`collections.min_contacts_per_week`: 31–60 ≥ 2, 61–90 ≥ 3, 91+ daily by default), never above
-what the jurisdiction's call caps allow in a week. Each daily run turns the floor into work for
-its business date D: an open case gets a contact task on D when its customer has not been
-contacted for `7 // floor` local days. Spacing contacts that way always meets the floor — every
-3 days gives ≥ 2 in any 7, every 2 days ≥ 3, every day 7 — without front-loading a week's calls.
+(`collections.min_contacts_per_week`: 31–60 ≥ 2, 61–90 ≥ 3, 91+ daily by default), raised to the
+intensity of the case's treatment strategy (`strategies.catalogue.*.contacts_per_week`, OD-9),
+never above what the jurisdiction's call caps allow in a week. Each daily run turns the floor
+into work for its business date D: an open case gets a contact task on D when its customer has
+not been contacted for `7 // floor` local days. Spacing contacts that way always meets the floor
+— every 3 days gives ≥ 2 in any 7, every 2 days ≥ 3, every day 7 — without front-loading a
+week's calls.
 
 Tasks are scheduled for the run's last date only: a backfill replays history, and yesterday's
 work cannot be scheduled any more. An open contact task from an earlier day is dropped when a
@@ -24,6 +26,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 from sqlalchemy import Connection, delete, func, select, update
 
+from postloan.collections.strategies import current_strategy
 from postloan.collections.tables import cases, contacts, tasks
 from postloan.policy import Policy
 from postloan.store.schema import account_status
@@ -32,12 +35,17 @@ from postloan.store.values import as_date, as_utc
 DAYS_PER_WEEK = 7
 
 
-def weekly_floor(policy: Policy, bucket: str) -> int:
-    """The bucket's weekly minimum, capped by what the default jurisdiction allows."""
-    floor = policy.collections.min_contacts_per_week.get(bucket, 0)
+def weekly_floor_cap(policy: Policy) -> int:
+    """Most contacts a week the floors may ask for: the default jurisdiction's call capacity,
+    and never more than one a day."""
     rules = policy.contact.jurisdictions[policy.contact.default_jurisdiction]
     capacity = rules.weekly_call_capacity
-    return min(floor, capacity, DAYS_PER_WEEK) if capacity is not None else min(floor, 7)
+    return DAYS_PER_WEEK if capacity is None else min(capacity, DAYS_PER_WEEK)
+
+
+def weekly_floor(policy: Policy, bucket: str) -> int:
+    """The bucket's weekly minimum, capped by what the default jurisdiction allows."""
+    return min(policy.collections.min_contacts_per_week.get(bucket, 0), weekly_floor_cap(policy))
 
 
 def spacing_days(floor: int) -> int | None:
@@ -51,9 +59,10 @@ def due_contacts(
     """The open cases that need a contact on `as_of`.
 
     In: open cases with their customer's worst overdue account on D (customer_id, account_id,
-    dpd, overdue_amount — the customer's total), and each customer's last contact day
-    (customer_id, last_day, local days). Out: the same columns plus bucket and floor, for the
-    cases due.
+    dpd, overdue_amount — the customer's total; optionally `target`, the contacts per week of
+    the case's treatment strategy), and each customer's last contact day (customer_id,
+    last_day, local days). Out: the same columns plus bucket and floor — the larger of the
+    bucket's floor and the strategy's target, never above the caps — for the cases due.
     """
     buckets = pl.DataFrame(
         [
@@ -63,11 +72,22 @@ def due_contacts(
         ],
         schema={"bucket": pl.String, "floor": pl.Int32, "min_dpd": pl.Int32, "max_dpd": pl.Int32},
     )  # fmt: skip
-    banded = open_cases.join_where(
-        buckets,
-        pl.col("dpd") >= pl.col("min_dpd"),
-        pl.col("dpd") <= pl.col("max_dpd").fill_null(2**31 - 1),
-    ).filter(pl.col("floor") > 0)
+    if "target" not in open_cases.columns:
+        open_cases = open_cases.with_columns(pl.lit(0, pl.Int32).alias("target"))
+    cap = weekly_floor_cap(policy)
+    banded = (
+        open_cases.join_where(
+            buckets,
+            pl.col("dpd") >= pl.col("min_dpd"),
+            pl.col("dpd") <= pl.col("max_dpd").fill_null(2**31 - 1),
+        )
+        .with_columns(
+            pl.max_horizontal("floor", pl.min_horizontal(pl.col("target").fill_null(0), cap))
+            .cast(pl.Int32)
+            .alias("floor")
+        )
+        .filter(pl.col("floor") > 0)
+    )
     return (
         banded.join(last_contact, on="customer_id", how="left")
         .with_columns((pl.lit(DAYS_PER_WEEK) // pl.col("floor")).alias("spacing"))
@@ -80,7 +100,7 @@ def due_contacts(
     )
 
 
-def _open_case_worst(conn: Connection, day: date) -> pl.DataFrame:
+def _open_case_worst(conn: Connection, day: date, policy: Policy) -> pl.DataFrame:
     rows = conn.execute(
         select(
             account_status.c.customer_id, account_status.c.account_id,
@@ -97,11 +117,30 @@ def _open_case_worst(conn: Connection, day: date) -> pl.DataFrame:
         orient="row",
     )  # fmt: skip
     # The worst account names the task (ties: the smallest id); the amount is the customer's.
-    return (
+    worst = (
         frame.sort(["customer_id", "dpd", "account_id"], descending=[False, True, False])
         .group_by("customer_id", maintain_order=True)
         .agg(pl.col("account_id").first(), pl.col("dpd").first(), pl.col("overdue_amount").sum())
     )
+    # The intensity of each open case's treatment strategy (OD-9) raises the floor.
+    chosen = current_strategy()
+    catalogue = policy.strategies.catalogue
+    targets = pl.DataFrame(
+        [
+            (customer, catalogue[name].contacts_per_week if name in catalogue else 0)
+            for customer, name in conn.execute(
+                select(chosen.c.customer_id, chosen.c.strategy).join(
+                    cases,
+                    (cases.c.customer_id == chosen.c.customer_id)
+                    & (cases.c.opened_on == chosen.c.case_opened_on)
+                    & (cases.c.status == "open"),
+                )
+            ).all()
+        ],
+        schema={"customer_id": pl.String, "target": pl.Int32},
+        orient="row",
+    )
+    return worst.join(targets, on="customer_id", how="left")
 
 
 def _last_contacts(conn: Connection, day: date, zone: str) -> pl.DataFrame:
@@ -136,7 +175,9 @@ def schedule_contact_tasks(conn: Connection, days: list[date], policy: Policy) -
         )
     )
     zone = policy.contact.jurisdictions[policy.contact.default_jurisdiction].timezone
-    due = due_contacts(_open_case_worst(conn, day), _last_contacts(conn, day, zone), policy, day)
+    due = due_contacts(
+        _open_case_worst(conn, day, policy), _last_contacts(conn, day, zone), policy, day
+    )
     already = set(
         conn.execute(
             select(tasks.c.customer_id).where(
