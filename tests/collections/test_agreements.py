@@ -23,6 +23,7 @@ from postloan.access.tables import audit_log
 from postloan.access.users import User
 from postloan.collections import agreements as service
 from postloan.collections.agreement_tables import agreement_instalments, agreements
+from postloan.collections.tables import cases
 from postloan.engine.frames import Portfolio
 from postloan.ledger import add_months
 from postloan.policy import default_policy
@@ -285,6 +286,15 @@ def test_from_overdue_to_an_approved_agreement_to_cure(make_store: Any, backend:
     l2 = others.filter((pl.col("account_id") == "L2") & (pl.col("as_of") == date(2025, 7, 10)))
     assert l2["dpd"].to_list() == [150] and l2["risk_class"].to_list() == ["substandard"]
 
+    # the agreement cures the case: closed on the effective date, nothing overdue any more
+    with _transaction(url) as conn:
+        k1 = conn.execute(
+            select(cases.c.opened_on, cases.c.closed_on, cases.c.close_reason)
+            .where(cases.c.customer_id == "K1")
+            .order_by(cases.c.opened_on)
+        ).all()
+    assert tuple(k1[0]) == (date(2025, 2, 11), EFFECTIVE, "cured")
+
     # earlier dates keep the old schedule; a whole re-run (one backfill) changes nothing
     assert after.filter(pl.col("as_of") <= STORED).equals(before)
     run_dates(url, date_range(date(2025, 1, 1), date(2025, 7, 10)) + later[-6:], POLICY)
@@ -376,3 +386,17 @@ def test_extension_reject_withdraw_and_one_live_agreement(make_store: Any, backe
     assert by_day[EFFECTIVE] == (0, "special_mention", True)
     # Feb 10 moved to May 10, unpaid: 1 DPD on May 11 — a missed payment in observation
     assert by_day[date(2025, 5, 11)] == (1, "substandard", True)
+
+    # still nothing paid: 32 DPD on 2025-06-11 — restructured again while under observation
+    run_dates(url, date_range(date(2025, 5, 12), date(2025, 6, 11)), POLICY)
+    with _transaction(url) as conn:
+        again = _propose(conn, account_id="L2", instalments=6, first_due_date=date(2025, 7, 1))
+        second = service.approve(conn, POLICY, again, CHECKER, NOW)
+    assert (second.class_at_restructuring, bool(second.repeat)) == ("substandard", True)
+    assert second.effective_date == date(2025, 6, 12)
+    run_dates(url, [date(2025, 6, 12), date(2025, 7, 2)], POLICY)
+    l2 = _status(url).filter(pl.col("account_id") == "L2")
+    by_day = {r["as_of"]: (r["dpd"], r["risk_class"], r["restructured"]) for r in l2.to_dicts()}
+    assert by_day[date(2025, 6, 11)] == (32, "substandard", True)  # the first agreement's
+    assert by_day[date(2025, 6, 12)] == (0, "substandard", True)  # a second restructuring
+    assert by_day[date(2025, 7, 2)] == (1, "substandard", True)
