@@ -17,6 +17,7 @@ from typing import Any
 import polars as pl
 import pytest
 from sqlalchemy import Connection, select
+from sqlalchemy.exc import IntegrityError
 
 from postloan.access.roles import Role
 from postloan.access.tables import audit_log
@@ -400,3 +401,18 @@ def test_extension_reject_withdraw_and_one_live_agreement(make_store: Any, backe
     assert by_day[date(2025, 6, 11)] == (32, "substandard", True)  # the first agreement's
     assert by_day[date(2025, 6, 12)] == (0, "substandard", True)  # a second restructuring
     assert by_day[date(2025, 7, 2)] == (1, "substandard", True)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_database_keeps_one_live_agreement_per_loan(make_store: Any, backend: str) -> None:
+    url = make_store(backend)
+    _setup(url)
+    run_dates(url, [STORED], POLICY)
+    with _transaction(url) as conn:
+        first = _propose(conn)
+        row = dict(service.get(conn, first)._mapping)
+        del row["agreement_id"]
+        with pytest.raises(IntegrityError), conn.begin_nested():  # past the service's check
+            conn.execute(agreements.insert().values(**row))
+        service.withdraw(conn, first, MAKER, NOW)
+        assert _propose(conn) > first  # withdrawn: no longer live

@@ -33,6 +33,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from postloan.access import audit
 from postloan.access.permissions import Action, can
@@ -336,15 +337,23 @@ def propose(
         )
     terms = _Terms(kind, instalments, first_due_date, extension_months)
     built = _build(conn, account_id, terms, policy, stored)
-    key = conn.execute(
-        agreements.insert().values(
-            account_id=account_id, customer_id=status.customer_id, kind=kind, status="proposed",
-            live_account_id=account_id, instalments=instalments, first_due_date=first_due_date,
-            extension_months=extension_months, reason=reason, proposed_by=proposed_by,
-            proposed_at=now, proposed_as_of=stored, dpd_at_proposal=status.dpd,
-            amount=sum(i.principal_due + i.interest_due for i in built if i.agreed),
-        )
-    ).inserted_primary_key  # fmt: skip
+    try:
+        with conn.begin_nested():  # a concurrent proposal for the loan hits the unique key
+            key = conn.execute(
+                agreements.insert().values(
+                    account_id=account_id, customer_id=status.customer_id, kind=kind,
+                    status="proposed", live_account_id=account_id, instalments=instalments,
+                    first_due_date=first_due_date, extension_months=extension_months,
+                    reason=reason, proposed_by=proposed_by, proposed_at=now,
+                    proposed_as_of=stored, dpd_at_proposal=status.dpd,
+                    amount=sum(i.principal_due + i.interest_due for i in built if i.agreed),
+                )
+            ).inserted_primary_key  # fmt: skip
+    except IntegrityError:
+        raise AgreementConflict(
+            f"account_id: loan {account_id!r} already has an agreement awaiting a decision",
+            "account_id",
+        ) from None
     assert key is not None
     agreement_id = int(key[0])
     audit.record(
