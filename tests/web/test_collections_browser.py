@@ -93,11 +93,15 @@ def test_collector_works_a_case_and_a_supervisor_approves(page: Any, store: Coll
 
     # 23:10 Beijing time: the check names the quiet-hours rule, and saving is refused
     form = "#contact"
-    page.select_option(f"{form} select[name=channel]", "phone")
     page.fill(f"{form} input[name=at]", f"{today}T23:10")
-    page.click("#contact-check-button")
+    page.select_option(f"{form} select[name=channel]", "sms")  # a change runs the check
     rule = page.wait_for_selector("#contact-check [data-rule=quiet_hours]")
     assert "禁止催收时段" in rule.text_content()
+    page.select_option(f"{form} select[name=channel]", "letter")  # letters have no hours
+    page.wait_for_selector("#contact-check [data-allowed=true]")
+    page.select_option(f"{form} select[name=channel]", "phone")
+    page.click("#contact-check-button")
+    page.wait_for_selector("#contact-check [data-rule=quiet_hours]")
     page.click("#contact-save")
     refusal = page.wait_for_selector("#contact-refusal [data-rule=quiet_hours]")
     assert "禁止催收时段" in refusal.text_content()

@@ -443,6 +443,26 @@ def test_contact_check_refusal_and_a_promise(as_user: Any, coll: CollStore) -> N
     )
     assert missing.status_code == 422 and 'data-field="promise_amount"' in missing.text
     due = day + timedelta(days=7)
+    for amount, when in (
+        ("-5.00", due),
+        ("1" * 20, due),
+        ("12.345", due),
+        ("100.00", day - timedelta(days=1)),
+    ):
+        wrong = client.post(
+            f"/cases/{customer}/contacts",
+            data={
+                **_contact(
+                    morning,
+                    outcome="promise_to_pay",
+                    promise_amount=amount,
+                    promise_date=when.isoformat(),
+                ),
+                "csrf_token": token,
+            },
+        )
+        assert wrong.status_code == 422 and 'data-field="promise_amount"' in wrong.text, amount
+    assert not _query(coll, select(promises).where(promises.c.customer_id == customer))
     saved = client.post(
         f"/cases/{customer}/contacts",
         data={
@@ -663,6 +683,13 @@ def test_legal_proposal_accepted_and_matter_advanced(as_user: Any, coll: CollSto
         coll, select(legal_proposals).where(legal_proposals.c.customer_id == coll.legal_customer)
     )
     assert f'id="proposal-{proposal.proposal_id}"' in page and proposal.failed_contacts == 5
+    # scope: the collector (not their customer) does not see it; the branch supervisor sees it
+    # without the legal officer's forms
+    assert f'id="proposal-{proposal.proposal_id}"' not in as_user("coll1").get("/legal").text
+    supervised = as_user("sup").get("/legal").text
+    assert f'id="proposal-{proposal.proposal_id}"' in supervised
+    assert f"/legal/proposals/{proposal.proposal_id}/accept" not in supervised
+    assert f"/legal/proposals/{proposal.proposal_id}/accept" in page
     token = csrf_of(page)
     accept = f"/legal/proposals/{proposal.proposal_id}/accept"
     assert legal.post(accept, data={"on": AS_OF.isoformat()}).status_code == 403  # no token

@@ -381,6 +381,7 @@ class ContactForm:
 CONTACT_FIELDS = ("channel", "at", "outcome", "account_id", "staff", "content", "response",
                   "promise_amount", "promise_date")  # fmt: skip
 MAX_TEXT = 4000
+MAX_PROMISE = 10**15  # minor units: far above any debt, far below BIGINT
 
 
 def blank_contact_form(policy: Policy, now: datetime | None = None) -> ContactForm:
@@ -393,7 +394,7 @@ def parse_contact_form(
     form: Any, user: User, customer_id: str, accounts: list[str], policy: Policy
 ) -> ContactForm:
     """Check the typed fields (as the API's ContactIn does); each error names its field."""
-    values = {k: str(form.get(k) or "").strip() for k in CONTACT_FIELDS}
+    values = {k: str(form.get(k) or "").replace("\x00", "").strip() for k in CONTACT_FIELDS}
     parsed = ContactForm(values=values)
     errors = parsed.errors
     if values["channel"] not in CHANNELS:
@@ -408,8 +409,8 @@ def parse_contact_form(
     if values["account_id"] and values["account_id"] not in accounts:
         errors["account_id"] = f"account_id: {values['account_id']!r} is not one of the customer's"
     for name in ("content", "response"):
-        if len(values[name]) > MAX_TEXT or "\x00" in values[name]:
-            errors[name] = f"{name}: at most {MAX_TEXT} characters of text"
+        if len(values[name]) > MAX_TEXT:
+            errors[name] = f"{name}: at most {MAX_TEXT} characters"
     others = [s.strip() for s in values["staff"].replace("，", ",").split(",") if s.strip()]
     parsed.staff = tuple(sorted({user.username, *others}))
     if len(parsed.staff) > 11:
@@ -422,9 +423,12 @@ def parse_contact_form(
             errors["promise_date"] = "promise_date: a promise to pay needs a date"
         if amount and due:
             try:
-                minor = parse_amount(amount)
+                minor: int | None = parse_amount(amount)
             except ValueError as exc:
                 errors["promise_amount"] = f"promise_amount: {exc}"
+                minor = None
+            if minor is not None and not 0 < minor <= MAX_PROMISE:
+                errors["promise_amount"] = "promise_amount: a positive amount up to 10 trillion"
                 minor = None
             try:
                 day = date.fromisoformat(due)

@@ -92,8 +92,10 @@ def _key(value: str) -> int | None:
 
 
 def _text(form: FormData, name: str) -> str:
+    """A form field's text, trimmed; NUL characters dropped (no browser sends them, and
+    PostgreSQL text cannot hold them)."""
     value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
+    return value.replace("\x00", "").strip() if isinstance(value, str) else ""
 
 
 def _date(form: FormData, name: str, default: date) -> date:
@@ -294,6 +296,7 @@ async def save_contact(request: Request, customer_id: str) -> Response:
                     broken = []
         except ValueError as exc:  # e.g. a promise due before the day it is made
             field = str(exc).split(":", 1)[0]
+            field = "promise_amount" if field == "promise" else field
             parsed.errors[field if field in data.CONTACT_FIELDS else "outcome"] = str(exc)
             return _case_page(request, user, customer_id, status=422, form=parsed)
         if broken:
