@@ -3,13 +3,13 @@
 
     ./dev bench-daily [--customers 71500] [--repeat 3]
 
-The store is the demo's (`postloan demo --customers 71500 --days 30`: ≈ 100k accounts, 30
-stored dates, cases, reminders and contact tasks built by the backfill) — shared with
-`bench-web` and built once. Each repetition copies it, then times, in a fresh process, one
-daily run of the next business date: load + engine + write-back + the collections step (case
-transitions, reminders, promises, strategies, ratings, allocation, legal proposals, contact
-tasks). Figures are medians; the per-step split comes from the run record's timings.
-"""
+The store is the demo's (`postloan demo --customers 71500 --days 30`: ≈ 100k accounts, 30 stored
+dates, cases, reminders and contact tasks built by the backfill), built once into
+`benchmarks/out/daily-71500` (delete it after a schema change). Each repetition copies it, then
+times, in a fresh process, one daily run of the next business date: load + engine + write-back +
+the collections step (case transitions, reminders, promises, strategies, ratings, allocation,
+legal proposals, contact tasks). Figures are medians; the per-step split comes from the run
+record's timings. """
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=71_500)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    data = OUT / f"web-{args.customers}"
+    data = OUT / f"daily-{args.customers}"
     env = {**os.environ, "POSTLOAN_DATA_DIR": str(data)}
     env.pop("POSTLOAN_DATABASE_URL", None)
     if not (data / "postloan.sqlite").exists():
