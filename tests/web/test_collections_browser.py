@@ -87,6 +87,8 @@ def test_collector_works_a_case_and_a_supervisor_approves(page: Any, store: Coll
     page.click("nav a[href='/work']")
     page.wait_for_selector("#queue")
     assert "我的任务" in page.text_content("h1")
+    assert "尊敬的客户" in page.text_content("#queue")  # the reminder text to send
+    page.screenshot(path=str(SCREENSHOTS / "postloan-queue.png"), full_page=True)
     page.click(f"#queue a:has-text('{customer}')")
     page.wait_for_url(f"**/cases/{customer}")
     assert "催收轨迹" in page.text_content("main")
