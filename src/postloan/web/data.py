@@ -12,7 +12,18 @@ from datetime import date, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Connection, and_, case, distinct, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    case,
+    distinct,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+)
 
 from postloan.access import Action, User, customer_scope_clause, mask_customer, scope_for
 from postloan.access.scope import visible_customer
@@ -115,16 +126,19 @@ def dashboard(conn: Connection, user: User) -> Dashboard:
         }
         for name in RISK_CLASSES
     ]
+    # One SQL expression for select and group by: with "-" as two bind parameters PostgreSQL
+    # cannot tell they are the same and refuses the grouping.
+    branch = func.coalesce(customers.c.branch_id, literal_column("'-'"))
     branch_rows = conn.execute(
         select(
-            func.coalesce(customers.c.branch_id, "-").label("branch"),
+            branch.label("branch"),
             func.count().label("accounts"),
             func.coalesce(func.sum(s.outstanding_principal), 0).label("outstanding"),
         )
         .select_from(account_status.join(customers, customers.c.customer_id == s.customer_id))
         .where(where)
-        .group_by(func.coalesce(customers.c.branch_id, "-"))
-        .order_by(func.coalesce(customers.c.branch_id, "-"))
+        .group_by(branch)
+        .order_by(branch)
     ).all()
     result.by_branch = [
         {"branch": r.branch, "accounts": int(r.accounts), "outstanding": int(r.outstanding)}
