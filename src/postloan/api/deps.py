@@ -62,20 +62,27 @@ def request_token(request: Request, credentials: HTTPAuthorizationCredentials | 
     return request.cookies.get(SESSION_COOKIE) or None
 
 
+def authenticate(
+    conn: Connection, request: Request, credentials: HTTPAuthorizationCredentials | None
+) -> User:
+    """The caller's user from their token, read on `conn` (401 without a valid one). Routes
+    that read anyway pass their own connection: one pool checkout per request, not two."""
+    token = request_token(request, credentials)
+    if not token:
+        raise Unauthorized("authentication required: send a bearer token or the session cookie")
+    user = resolve_token(conn, token, now())
+    if user is None or not user.active:
+        raise Unauthorized("the token is invalid, expired or revoked")
+    return user
+
+
 async def current_user(
     request: Request,
     credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
     engine: Engine = Depends(get_loop_engine),
 ) -> User:
-    token = request_token(request, credentials)
-    if not token:
-        raise Unauthorized("authentication required: send a bearer token or the session cookie")
-    with engine.connect() as conn:
-        user = resolve_token(conn, token, now())
-        conn.commit()
-    if user is None or not user.active:
-        raise Unauthorized("the token is invalid, expired or revoked")
-    return user
+    with engine.connect() as conn:  # (a read: nothing to commit)
+        return authenticate(conn, request, credentials)
 
 
 def require(action: Action | str) -> Callable[..., Awaitable[User]]:

@@ -215,8 +215,11 @@ ROW_COUNTS = Query(
 PAYMENT_COUNT = Query(select(func.count()).where(payments.c.account_id.in_(_IDS)))
 
 
+_LATEST = Query(select(func.max(account_status.c.as_of)))
+
+
 def latest_stored_date(conn: Connection) -> date | None:
-    value = conn.execute(select(func.max(account_status.c.as_of))).scalar()
+    value = _LATEST.rows(conn, {})[0][0]
     return None if value is None else _day(value)
 
 
