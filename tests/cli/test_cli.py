@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from datetime import date
@@ -30,6 +31,16 @@ def test_demo_main_job_then_status_and_export(tmp_path: Path) -> None:
     assert "M3+" in demo.stdout and "DPD30+ ratio" in demo.stdout
     assert "account status for 10 days" in demo.stdout
     assert "demo-collector-2026" in demo.stdout, "the demo prints one login per role"
+    # The demo's run allocated every open case to a collector of its branch, the demo
+    # collector's own queue included.
+    db = sqlite3.connect(tmp_path / "data" / "postloan.sqlite")
+    unallocated, mine = db.execute(
+        "SELECT (SELECT count(*) FROM cases WHERE status = 'open' AND customer_id NOT IN "
+        "(SELECT customer_id FROM case_collectors)), (SELECT count(*) FROM case_collectors "
+        "JOIN users USING (user_id) WHERE username = 'collector')"
+    ).fetchone()
+    db.close()
+    assert unallocated == 0 and mine > 0
     files = tmp_path / "data" / "demo"
     assert (files / "loans.csv").exists() and (tmp_path / "data" / "postloan.sqlite").exists()
 

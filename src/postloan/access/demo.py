@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from sqlalchemy import Connection
@@ -45,4 +46,28 @@ def create_demo_users(conn: Connection, now: datetime) -> list[tuple[str, str, s
             reset_password(conn, username, password)
             enable_user(conn, username)
         made.append((username, password, role.value, branch))
+    return made
+
+
+def create_demo_collectors(
+    conn: Connection, customers_by_branch: dict[str, int], now: datetime
+) -> list[str]:
+    """A collection team for every branch, so the daily run's allocation has collectors to
+    balance the cases over: one collector per 1,500 customers (at least two) — about 130 open
+    cases each at the demo's overdue rate, within the policy's cap. They cannot sign in (their
+    passwords are random and never shown); the demo's `collector` login works alongside them
+    in BR01. Idempotent."""
+    made = []
+    for branch, count in sorted(customers_by_branch.items()):
+        for n in range(1, max(2, count // 1500) + 1):
+            username = f"collector-{branch.lower()}-{n}"
+            try:
+                get_user(conn, username)
+            except UnknownUser:
+                create_user(
+                    conn, username=username, password=secrets.token_urlsafe(24),
+                    role=Role.COLLECTOR, branch_id=branch, team=DEMO_TEAM,
+                    display_name=f"Collector {branch} {n}", now=now,
+                )  # fmt: skip
+                made.append(username)
     return made

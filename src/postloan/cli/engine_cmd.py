@@ -69,7 +69,8 @@ def demo(
 ) -> None:
     """The main job on demo data: generate a portfolio, import it into the store through the
     validating import, backfill account status for the last DAYS days, print D's summary,
-    create one demo user per role and serve the web workbench (--no-serve to stop there)."""
+    create one demo user per role (and a collection team per branch, whose cases the run
+    allocates) and serve the web workbench (--no-serve to stop there)."""
     from postloan.access.permissions import Action
     from postloan.cli.operator import authorize
     from postloan.cli.store_cmd import run_with_progress
@@ -95,6 +96,9 @@ def demo(
                 f"  import {kind:<16} {r.rows:>9,} rows: {r.accepted:>9,} new, "
                 f"{r.unchanged:>9,} unchanged, {r.rejected:,} rejected"
             )
+    from postloan.cli.serve_cmd import demo_staff, print_logins, serve_app
+
+    logins = demo_staff(url)  # before the run: its allocation gives cases to the collectors
     result = run_with_progress(url, date_range(day - timedelta(days=days - 1), day), policy)
     console.print(
         f"Run {result.run_id}: account status for {result.dates} days, {result.rows:,} rows "
@@ -102,9 +106,7 @@ def demo(
     )
     _print(stored_status(url, day), day, policy)
     console.print(f"[dim]done in {time.perf_counter() - started:.1f} s[/]")
-    from postloan.cli.serve_cmd import demo_logins, serve_app
-
-    demo_logins(url)
+    print_logins(logins)
     if serve:
         serve_app(url, host, port)
 

@@ -8,7 +8,7 @@ import typer
 from fastapi import FastAPI
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 console = Console()
 
@@ -44,44 +44,33 @@ def serve(
     serve_app(url, host, port)
 
 
-def demo_logins(url: str, collector_customers: int = 40) -> None:
-    """Create one demo user per role, give the demo collector some overdue customers of the
-    demo branch (cases do this from the collections issue on), and print the logins."""
-    from postloan.access.demo import DEMO_BRANCH, create_demo_users
-    from postloan.access.tables import assignments
-    from postloan.access.users import get_user
+def demo_staff(url: str) -> list[tuple[str, str, str, str | None]]:
+    """One demo user per role (their logins are returned for printing) and a collection team
+    per branch, before the demo's backfill: the run's allocation then gives the open cases to
+    the collectors, the demo `collector` included (`collections.allocation`)."""
+    from sqlalchemy import func
+
+    from postloan.access.demo import create_demo_collectors, create_demo_users
     from postloan.store.db import engine_for
-    from postloan.store.schema import account_status, customers
+    from postloan.store.schema import customers
 
     engine = engine_for(url)
     with engine.begin() as conn:
-        logins = create_demo_users(conn, datetime.now(UTC))
-        collector = get_user(conn, "collector")
-        latest = conn.execute(
-            select(account_status.c.as_of).order_by(account_status.c.as_of.desc()).limit(1)
-        ).scalar()
-        overdue = conn.execute(
-            select(account_status.c.customer_id)
-            .join(customers, customers.c.customer_id == account_status.c.customer_id)
-            .where(account_status.c.as_of == latest, account_status.c.dpd > 0,
-                   customers.c.branch_id == DEMO_BRANCH)
-            .distinct()
-            .order_by(account_status.c.customer_id)
-            .limit(collector_customers)
-        ).scalars().all()  # fmt: skip
-        already = set(
+        now = datetime.now(UTC)
+        logins = create_demo_users(conn, now)
+        by_branch: dict[str, int] = dict(
             conn.execute(
-                select(assignments.c.customer_id).where(assignments.c.user_id == collector.user_id)
-            ).scalars()
+                select(customers.c.branch_id, func.count())
+                .where(customers.c.branch_id.is_not(None))
+                .group_by(customers.c.branch_id)
+            ).all()
         )
-        rows = [
-            {"customer_id": c, "user_id": collector.user_id, "assigned_at": datetime.now(UTC)}
-            for c in overdue
-            if c not in already
-        ]
-        if rows:
-            conn.execute(insert(assignments), rows)
+        create_demo_collectors(conn, by_branch, now)
     engine.dispose()
+    return logins
+
+
+def print_logins(logins: list[tuple[str, str, str, str | None]]) -> None:
     table = Table(title="Demo logins (one per role)")
     for col in ("username", "password", "role", "branch"):
         table.add_column(col, overflow="fold", no_wrap=False)  # never cut a password short
