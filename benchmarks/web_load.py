@@ -16,6 +16,10 @@ wrk request GET /api/customers/{id} with N concurrent connections, in these scen
 
 A Lua script makes wrk print the p50/p95/p99 latencies. Needs `wrk` (`./dev bench-web`
 installs the Debian package); traffic stays on the loopback address.
+
+Each run also reports the 1-minute load average when it ended (the machine is shared: other
+processes' load shows up in the latencies) and the server workers' CPU time per request
+(user + system, from /proc) — a figure much less sensitive to that noise than the latencies.
 """
 
 from __future__ import annotations
@@ -87,8 +91,31 @@ def _login(base: str) -> tuple[str, str]:
     return token, cookie
 
 
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of the processes (Linux /proc), in seconds."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def _workers(server_pid: int) -> list[int]:
+    """The uvicorn supervisor's worker processes."""
+    children = Path(f"/proc/{server_pid}/task/{server_pid}/children")
+    try:
+        return [int(p) for p in children.read_text().split()]
+    except OSError:
+        return []
+
+
 def _wrk(args: argparse.Namespace, base: str, env: dict[str, str], target: Target,
-         ids: list[str]) -> str:  # fmt: skip
+         ids: list[str], workers: list[int]) -> str:  # fmt: skip
+    cpu_before = _cpu_seconds(workers)
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "ids.txt").write_text("\n".join(ids) + "\n")
         (Path(tmp) / "load.lua").write_text(LUA)
@@ -101,8 +128,10 @@ def _wrk(args: argparse.Namespace, base: str, env: dict[str, str], target: Targe
                  "POSTLOAN_CREDENTIAL": target.credential},
             capture_output=True, text=True, check=True,
         )  # fmt: skip
-    line = next(x for x in result.stdout.splitlines() if x.startswith("RESULT"))
-    return line[7:]
+    line = next(x for x in result.stdout.splitlines() if x.startswith("RESULT"))[7:]
+    requests = _fields(line)["requests"]
+    cpu_ms = 1000 * (_cpu_seconds(workers) - cpu_before) / requests if requests else 0.0
+    return f"{line} cpu_ms_per_request={cpu_ms:.2f} load1={os.getloadavg()[0]:.2f}"
 
 
 def main() -> None:
@@ -146,7 +175,7 @@ def main() -> None:
     for rep in range(args.repeat):
         # A fresh server for every repetition: no view cached from the one before; the cold
         # lists continue where the last repetition stopped, so no customer is seen twice.
-        with _server(args, env) as (base, token, cookie):
+        with _server(args, env) as (base, token, cookie, workers):
             targets = {
                 "api": Target("GET /api/customers/{id}", "/api/customers/", "Authorization",
                               f"Bearer {token}"),
@@ -157,7 +186,7 @@ def main() -> None:
                 if name == "cold":
                     shift = rep * len(ids) // args.repeat
                     ids = ids[shift:] + ids[:shift]
-                line = _wrk(args, base, env, targets[kind], ids)
+                line = _wrk(args, base, env, targets[kind], ids, workers)
                 results[n].append(_fields(line))
                 print(f"  run {rep + 1} {kind} {name}: {line}", flush=True)
     for n, (kind, name, ids) in enumerate(scenarios):
@@ -169,7 +198,9 @@ def main() -> None:
             f"{args.connections} connections, {args.seconds} s, {args.workers} server workers, "
             f"median of {len(runs)}: p50 {med['p50_ms']:.1f} ms, p95 {med['p95_ms']:.1f} ms, "
             f"p99 {med['p99_ms']:.1f} ms, {med['rps']:.0f} requests/s, "
-            f"errors {med['errors']:.0f}, non-2xx {med['non2xx']:.0f}",
+            f"errors {med['errors']:.0f}, non-2xx {med['non2xx']:.0f}, "
+            f"server CPU {med['cpu_ms_per_request']:.2f} ms/request, "
+            f"load average {med['load1']:.2f}",
             flush=True,
         )
 
@@ -179,7 +210,9 @@ def _fields(line: str) -> dict[str, float]:
 
 
 @contextmanager
-def _server(args: argparse.Namespace, env: dict[str, str]) -> Iterator[tuple[str, str, str]]:
+def _server(
+    args: argparse.Namespace, env: dict[str, str]
+) -> Iterator[tuple[str, str, str, list[int]]]:
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "postloan.cli.serve_cmd:app_from_env",
@@ -195,7 +228,7 @@ def _server(args: argparse.Namespace, env: dict[str, str]) -> Iterator[tuple[str
                 break
             except OSError:
                 time.sleep(0.5)
-        yield base, *_login(base)
+        yield base, *_login(base), _workers(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
