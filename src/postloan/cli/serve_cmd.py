@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from datetime import UTC, datetime
 
 import typer
@@ -9,6 +11,8 @@ from fastapi import FastAPI
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
+
+from postloan.store.config import DATABASE_URL_VAR
 
 console = Console()
 
@@ -23,16 +27,32 @@ def build_app(url: str) -> FastAPI:
     return app
 
 
-def serve_app(url: str, host: str, port: int) -> None:
+def serve_app(url: str, host: str, port: int, workers: int = 1) -> None:
+    """Serve `url`'s store; with `workers` > 1, that many server processes share the port
+    (each runs Python on its own core: the 360° view is CPU-bound)."""
     import uvicorn
 
     console.print(f"Serving the workbench at [bold]http://{host}:{port}[/] (API docs at /docs)")
-    uvicorn.run(build_app(url), host=host, port=port, log_level="warning")
+    if workers <= 1:
+        uvicorn.run(build_app(url), host=host, port=port, log_level="warning")
+        return
+    # The workers are new processes that build the app from the environment (`app_from_env`):
+    # the store's URL, and one signing secret for sessions and CSRF tokens (a random secret
+    # per process would make each worker reject the others' forms).
+    os.environ[DATABASE_URL_VAR] = url
+    os.environ.setdefault("POSTLOAN_WEB_SECRET", secrets.token_hex(32))
+    uvicorn.run(
+        "postloan.cli.serve_cmd:app_from_env", factory=True, workers=workers, host=host,
+        port=port, log_level="warning",
+    )  # fmt: skip
 
 
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(
+        1, min=1, max=64, help="Server processes (one per CPU core serves the most requests)."
+    ),
 ) -> None:
     """Serve the REST API (/api, OpenAPI at /docs) and the web workbench."""
     from postloan.access.permissions import Action
@@ -41,7 +61,7 @@ def serve(
 
     url = ready()
     authorize(url, Action.STORE_ADMIN, "serve")
-    serve_app(url, host, port)
+    serve_app(url, host, port, workers)
 
 
 def demo_staff(url: str) -> list[tuple[str, str, str, str | None]]:
