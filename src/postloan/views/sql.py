@@ -21,7 +21,6 @@ from typing import Any
 
 from sqlalchemy import CompoundSelect, Connection, Dialect, Select
 
-Processor = Callable[[Any], Any] | None
 Statement = Select[Any] | CompoundSelect[Any]
 
 
@@ -39,11 +38,12 @@ class _SQLitePlan:
             raise ValueError("parameters needing bind conversion are not supported")
         self.text = compiled.string
         self._texts: dict[tuple[int, ...], str] = {}
-        processors: list[Processor] = [
-            c.type._cached_result_processor(dialect, None)  # (what Result uses)
-            for c in stmt.selected_columns
+        # (position, conversion) of the columns SQLAlchemy converts (what its Result uses).
+        self.processors: list[tuple[int, Callable[[Any], Any]]] = [
+            (i, p)
+            for i, c in enumerate(stmt.selected_columns)
+            if (p := c.type._cached_result_processor(dialect, None)) is not None
         ]
-        self.processors = processors if any(processors) else None
 
     def sql(self, lengths: tuple[int, ...]) -> str:
         """The text with each expanding list as `?, ?, …` for the given list lengths."""
@@ -88,13 +88,13 @@ class Query:
         driver = conn.connection.driver_connection
         assert driver is not None
         rows: list[Any] = driver.execute(plan.sql(tuple(lengths)), args).fetchall()
-        processors = plan.processors
-        if processors is not None:
-            rows = [
-                tuple(
-                    v if p is None or v is None else p(v)
-                    for p, v in zip(processors, row, strict=True)
-                )
-                for row in rows
-            ]
+        if plan.processors:
+            converted = []
+            for row in rows:
+                values = list(row)
+                for i, convert in plan.processors:
+                    if values[i] is not None:
+                        values[i] = convert(values[i])
+                converted.append(tuple(values))
+            return converted
         return rows
