@@ -38,9 +38,9 @@ from postloan.policy.churn import Churn
 from postloan.policy.errors import rule_error
 from postloan.policy.jurisdiction import JurisdictionCode, JurisdictionRules
 from postloan.policy.kpi import Kpi
-from postloan.policy.restructuring import Restructuring
 from postloan.policy.legal import Legal
 from postloan.policy.rating import Rating
+from postloan.policy.restructuring import Restructuring
 from postloan.policy.strategies import Strategies
 
 _BUCKET_NAME = re.compile(r"^[A-Za-z0-9_+\-]{1,32}$")
