@@ -9,7 +9,7 @@ dates, cases, reminders and contact tasks built by the backfill), built once int
 times, in a fresh process, one daily run of the next business date: load + engine + write-back +
 the collections step (case transitions, reminders, promises, strategies, ratings, allocation,
 legal proposals, contact tasks). Figures are medians; the per-step split comes from the run
-record's timings. """
+record's timings."""
 
 from __future__ import annotations
 
