@@ -36,9 +36,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import polars as pl
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
 
+from postloan.access.permissions import Action, Scope, scope_for
+from postloan.access.scope import customer_scope_clause
 from postloan.access.tables import users
+from postloan.access.users import User
 from postloan.collections.casework_tables import reassignments
 from postloan.collections.legal import (
     disposals_in_period,
@@ -187,7 +190,12 @@ def account_reduction(pool: pl.DataFrame) -> pl.DataFrame:
     )  # fmt: skip
 
 
-def collection_kpis(conn: Connection, start: date, end: date, policy: Policy) -> CollectionKpis:
+def collection_kpis(
+    conn: Connection, start: date, end: date, policy: Policy,
+    strategy_scope: ColumnElement[bool] | None = None,
+) -> CollectionKpis:  # fmt: skip
+    """The period's KPIs (module doc); `strategy_scope` limits the strategy comparison to the
+    customers a clause over `customers` selects."""
     opening, closing = _period_dates(conn, start, end)
     before, after = _status(conn, opening), _status(conn, closing)
     pool = before.filter(pl.col("overdue_amount") > 0)
@@ -234,7 +242,7 @@ def collection_kpis(conn: Connection, start: date, end: date, policy: Policy) ->
     table = pl.concat(levels, how="vertical_relaxed")
     return CollectionKpis(
         start, end, opening, closing, table, _cure_by_bucket(before, after, policy, disposals),
-        strategy_results(conn, start, end),
+        strategy_results(conn, start, end, strategy_scope),
     )  # fmt: skip
 
 
@@ -399,3 +407,39 @@ def _cure_by_bucket(
             _rate(pl.col("cured_principal"), pl.col("opening_principal")).alias("cure_rate")
         )
     )
+
+
+def kpis_for(
+    conn: Connection, user: User, start: date, end: date, policy: Policy
+) -> tuple[CollectionKpis, pl.DataFrame]:
+    """The period's KPIs and the lines `user` may see (the API and the workbench): head-office
+    roles every line, a branch role its branch's teams and collectors, a collector their own
+    line; the strategy comparison counts only the customers in the user's scope."""
+    result = collection_kpis(
+        conn, start, end, policy, customer_scope_clause(user, Action.REPORT_COLLECTIONS)
+    )
+    rows = result.table
+    scope = scope_for(user.role, Action.REPORT_COLLECTIONS)
+    if scope == Scope.ASSIGNED:
+        rows = rows.filter((pl.col("level") == "collector") & (pl.col("key") == user.username))
+    elif scope == Scope.BRANCH:
+        mine = conn.execute(
+            select(users.c.username, users.c.team).where(users.c.branch_id == user.branch_id)
+        ).all()
+        names = [r.username for r in mine]
+        teams = [r.team for r in mine if r.team]
+        rows = rows.filter(
+            ((pl.col("level") == "collector") & pl.col("key").is_in(names))
+            | ((pl.col("level") == "team") & pl.col("key").is_in(teams))
+        )
+    elif scope is None:
+        rows = rows.clear()
+    order = {"portfolio": 0, "team": 1, "collector": 2}
+    rows = (
+        rows.with_columns(
+            pl.col("level").replace_strict(order, return_dtype=pl.Int64).alias("_rank")
+        )
+        .sort("_rank", "key")
+        .drop("_rank")
+    )
+    return result, rows

@@ -12,7 +12,7 @@ table are paged; the case page reads one customer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -34,9 +34,9 @@ from postloan.collections.agreement_tables import agreements
 from postloan.collections.allocation import collector_of, loads
 from postloan.collections.casework_tables import case_ratings, reassignments
 from postloan.collections.contacts import CHANNELS, OUTCOMES
-from postloan.collections.kpis import REDUCTION_PARTS, CollectionKpis, collection_kpis
+from postloan.collections.kpis import REDUCTION_PARTS, CollectionKpis
 from postloan.collections.legal_tables import legal_matters, legal_proposals, legal_stages
-from postloan.collections.strategies import current_strategy, strategy_results
+from postloan.collections.strategies import current_strategy
 from postloan.collections.tables import (
     case_stages,
     cases,
@@ -588,42 +588,6 @@ def in_scope(conn: Connection, user: User, table: Any, key: str, value: int,
 
 
 # --- KPIs ----------------------------------------------------------------------------------------
-
-
-def kpis_for(
-    conn: Connection, user: User, start: date, end: date, policy: Policy
-) -> tuple[CollectionKpis, pl.DataFrame]:
-    """The period's KPIs and the rows the user may see — as `GET /api/collections/kpis`:
-    head-office roles every line, a branch role its branch's teams and collectors, a collector
-    their own line; the strategy comparison over the customers in the user's scope."""
-    result = collection_kpis(conn, start, end, policy)
-    # The strategy comparison over the customers in scope (as GET /api/strategies/results).
-    scoped = strategy_results(conn, start, end,
-                              customer_scope_clause(user, Action.REPORT_COLLECTIONS))  # fmt: skip
-    result = replace(result, strategies=scoped)
-    rows = result.table
-    scope = scope_for(user.role, Action.REPORT_COLLECTIONS)
-    if scope == Scope.ASSIGNED:
-        rows = rows.filter((pl.col("level") == "collector") & (pl.col("key") == user.username))
-    elif scope == Scope.BRANCH:
-        mine = conn.execute(
-            select(users.c.username, users.c.team).where(users.c.branch_id == user.branch_id)
-        ).all()
-        names = [r.username for r in mine]
-        teams = [r.team for r in mine if r.team]
-        rows = rows.filter(
-            ((pl.col("level") == "collector") & pl.col("key").is_in(names))
-            | ((pl.col("level") == "team") & pl.col("key").is_in(teams))
-        )
-    order = {"portfolio": 0, "team": 1, "collector": 2}
-    rows = (
-        rows.with_columns(
-            pl.col("level").replace_strict(order, return_dtype=pl.Int64).alias("_rank")
-        )
-        .sort("_rank", "key")
-        .drop("_rank")
-    )
-    return result, rows
 
 
 def _pct(value: float | None) -> float | None:

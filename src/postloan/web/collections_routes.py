@@ -40,7 +40,7 @@ from postloan.collections.contacts import (
     recent_contacts,
     record_contact,
 )
-from postloan.collections.kpis import REDUCTION_PARTS, KpiError
+from postloan.collections.kpis import REDUCTION_PARTS, KpiError, kpis_for
 from postloan.collections.legal_tables import legal_matters, legal_proposals
 from postloan.collections.reminders import complete
 from postloan.money import parse_amount
@@ -627,7 +627,7 @@ def kpi_page(request: Request) -> Response:
             return _render(request, "collections/kpis.html", context, status_code=422, user=user)
         context.update(start=start, end=end)
         try:
-            result, rows = data.kpis_for(conn, user, start, end, policy)
+            result, rows = kpis_for(conn, user, start, end, policy)
         except KpiError as exc:
             field = "to" if "before" in str(exc) else "from"
             context["error"] = f"{field}: {exc}"

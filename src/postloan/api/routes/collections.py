@@ -10,14 +10,12 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-import polars as pl
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection, Select, desc, func, select
 
-from postloan.access.permissions import Action, Scope, scope_for
+from postloan.access.permissions import Action
 from postloan.access.scope import customer_scope_clause
-from postloan.access.tables import users
 from postloan.access.users import User
 from postloan.api.deps import get_conn, now, require
 from postloan.api.errors import ERROR_RESPONSES, Conflict, Invalid, NotFound
@@ -34,7 +32,7 @@ from postloan.collections.contacts import (
     recent_contacts,
     record_contact,
 )
-from postloan.collections.kpis import KpiError, collection_kpis
+from postloan.collections.kpis import KpiError, kpis_for
 from postloan.collections.reminders import Reminder, complete, message
 from postloan.collections.tables import cases, tasks
 from postloan.money import parse_amount
@@ -393,23 +391,9 @@ def kpis(
     end = end if isinstance(end, date) else date.fromisoformat(str(end)[:10])
     start = from_ or end - timedelta(days=29)
     try:
-        result = collection_kpis(conn, start, end, policy)
+        result, rows = kpis_for(conn, user, start, end, policy)
     except KpiError as exc:
         raise Invalid(str(exc), field="to" if "before" in str(exc) else "from") from exc
-    rows = result.table
-    scope = scope_for(user.role, Action.REPORT_COLLECTIONS)
-    if scope == Scope.ASSIGNED:
-        rows = rows.filter((pl.col("level") == "collector") & (pl.col("key") == user.username))
-    elif scope == Scope.BRANCH:
-        mine = conn.execute(
-            select(users.c.username, users.c.team).where(users.c.branch_id == user.branch_id)
-        ).all()
-        names = [r.username for r in mine]
-        teams = [r.team for r in mine if r.team]
-        rows = rows.filter(
-            ((pl.col("level") == "collector") & pl.col("key").is_in(names))
-            | ((pl.col("level") == "team") & pl.col("key").is_in(teams))
-        )
     return Kpis.model_validate(
         {"from": start.isoformat(), "to": end.isoformat(),
          "opening": result.opening.isoformat(), "closing": result.closing.isoformat(),
