@@ -409,6 +409,9 @@ def test_contact_check_refusal_and_a_promise(as_user: Any, coll: CollStore) -> N
     )
     assert check.status_code == 200 and "<html" not in check.text
     assert 'data-rule="quiet_hours"' in check.text and "禁止催收时段" in check.text
+    # the rule's detail is worded in the page's language, with the figures of the check
+    assert "当地时间 23:10" in check.text and "处于禁止催收时段 22:00–08:00" in check.text
+    assert "within the quiet hours" not in check.text
     fine = client.post(
         f"/cases/{customer}/contacts/check", data=_contact(morning), headers={"X-CSRF-Token": token}
     )

@@ -57,7 +57,9 @@ class Contact:
 @dataclass(frozen=True)
 class Violation:
     rule: str
-    message: str
+    message: str  # English, for logs, the API and the compliance report
+    # The figures in the message, for screens that word it in their own language.
+    params: dict[str, str | int] = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass
@@ -87,7 +89,13 @@ def check_contact(
     past = [c for c in history if c.at <= planned.at]
     out: list[Violation] = []
     if planned.channel in set(opted_out):
-        out.append(Violation("channel_opt_out", f"the customer opted out of {planned.channel}"))
+        out.append(
+            Violation(
+                "channel_opt_out",
+                f"the customer opted out of {planned.channel}",
+                {"channel": planned.channel},
+            )
+        )
     if planned.channel in TIMED_CHANNELS and rules.in_quiet_hours(local.time()):
         start, end = rules.quiet_hours_start, rules.quiet_hours_end
         out.append(
@@ -95,6 +103,12 @@ def check_contact(
                 "quiet_hours",
                 f"{local:%H:%M} ({rules.timezone}) is within the quiet hours "
                 f"{start:%H:%M}-{end:%H:%M}",
+                {
+                    "time": f"{local:%H:%M}",
+                    "zone": rules.timezone,
+                    "start": f"{start:%H:%M}",
+                    "end": f"{end:%H:%M}",
+                },
             )
         )
     if planned.channel == "visit" and len(set(planned.staff)) < min_staff_per_visit:
@@ -103,6 +117,7 @@ def check_contact(
                 "two_staff_visit",
                 f"a visit needs at least {min_staff_per_visit} staff, "
                 f"got {len(set(planned.staff))}",
+                {"needed": min_staff_per_visit, "got": len(set(planned.staff))},
             )
         )
     if not _is_call(planned):
@@ -114,7 +129,11 @@ def check_contact(
         today = [c for c in conversations if c.at.astimezone(zone).date() == local.date()]
         if len(today) >= cap:
             out.append(
-                Violation("daily_call_cap", f"{len(today)} connected calls today (cap {cap})")
+                Violation(
+                    "daily_call_cap",
+                    f"{len(today)} connected calls today (cap {cap})",
+                    {"count": len(today), "cap": cap},
+                )
             )
     weekly = rules.max_call_attempts_per_7_days
     if weekly is not None:
@@ -122,7 +141,9 @@ def check_contact(
         if len(recent) >= weekly:
             out.append(
                 Violation(
-                    "weekly_call_cap", f"{len(recent)} call attempts in 7 days (cap {weekly})"
+                    "weekly_call_cap",
+                    f"{len(recent)} call attempts in 7 days (cap {weekly})",
+                    {"count": len(recent), "cap": weekly},
                 )
             )
     cooldown = rules.cooldown_days_after_conversation
@@ -134,6 +155,7 @@ def check_contact(
                     "cooldown_after_conversation",
                     f"a conversation on {last.astimezone(zone):%Y-%m-%d %H:%M}; no calls for "
                     f"{cooldown} days after one",
+                    {"last": f"{last.astimezone(zone):%Y-%m-%d %H:%M}", "days": cooldown},
                 )
             )
     return out

@@ -343,6 +343,14 @@ _COLLECTIONS_MESSAGES: dict[str, dict[str, str]] = {
         "rule.daily_call_cap": "Daily call cap",
         "rule.weekly_call_cap": "Weekly call cap",
         "rule.cooldown_after_conversation": "Cool-down after a conversation",
+        "rule.quiet_hours.detail": "{time} ({zone}) is within the quiet hours {start}–{end}",
+        "rule.channel_opt_out.detail": "the customer opted out of {channel}",
+        "rule.two_staff_visit.detail": "a visit needs at least {needed} staff, got {got}",
+        "rule.daily_call_cap.detail": "{count} connected calls today (cap {cap})",
+        "rule.weekly_call_cap.detail": "{count} call attempts in 7 days (cap {cap})",
+        "rule.cooldown_after_conversation.detail": (
+            "a conversation on {last}; no calls for {days} days after one"
+        ),
         "promise.title": "Promises to pay",
         "promise.made_on": "Made on",
         "promise.due_on": "Due on",
@@ -608,6 +616,14 @@ _COLLECTIONS_MESSAGES: dict[str, dict[str, str]] = {
         "rule.daily_call_cap": "每日通话上限",
         "rule.weekly_call_cap": "每周呼叫上限",
         "rule.cooldown_after_conversation": "通话后冷静期",
+        "rule.quiet_hours.detail": "当地时间 {time}（{zone}）处于禁止催收时段 {start}–{end}",
+        "rule.channel_opt_out.detail": "客户已拒绝通过 {channel} 联系",
+        "rule.two_staff_visit.detail": "外访至少需要 {needed} 名员工，实际 {got} 名",
+        "rule.daily_call_cap.detail": "今日已接通 {count} 次（上限 {cap} 次）",
+        "rule.weekly_call_cap.detail": "7 天内已呼叫 {count} 次（上限 {cap} 次）",
+        "rule.cooldown_after_conversation.detail": (
+            "{last} 已与客户通话；通话后 {days} 天内不得致电"
+        ),
         "promise.title": "承诺还款",
         "promise.made_on": "承诺日",
         "promise.due_on": "承诺还款日",
