@@ -30,6 +30,7 @@ from postloan.money import format_amount, parse_amount
 from postloan.policy import default_policy
 from postloan.runs.service import date_range, run_dates
 from postloan.store.db import engine_for
+from postloan.views.customer360 import ledger_view
 from tests.collections.test_scenario_legal import LEVEL, _beijing, _case, _status, write_files
 from tests.store.conftest import BACKENDS, import_all
 
@@ -133,6 +134,23 @@ def test_overdue_to_agreement_to_cure(make_store: Any, backend: str, tmp_path: P
         assert line["reduction_restructuring"] == opening - parse_amount("500.00")
         assert line["reduction_rate"] == pytest.approx(1.0)
         assert (line["promises_kept"], line["promise_kept_rate"]) == (1, 1.0)
+        # The 360° view shows the schedule in force — the agreement's — with its state: the
+        # agreed instalments due so far paid on their due dates, none late.
+        view = ledger_view(conn, "K1", POLICY)
+        whole = conn.execute(
+            select(agreement_instalments).order_by(agreement_instalments.c.period)
+        ).all()
+        shown = [(r["period"], str(r["due_date"]), r["principal_due"], r["interest_due"])
+                 for r in view["schedules"]]  # fmt: skip
+        assert shown == [
+            (i.period, str(i.due_date)[:10], format_amount(i.principal_due),
+             format_amount(i.interest_due)) for i in whole
+        ]  # fmt: skip
+        due_so_far = [r for r in view["schedules"] if str(r["due_date"]) <= "2026-04-20"]
+        assert due_so_far and all(r["days_late"] == 0 for r in due_so_far)
+        assert [str(r["completion_date"]) for r in due_so_far if r["completion_date"]][-2:] == [
+            "2026-03-15", "2026-04-15"
+        ]  # fmt: skip
         cure = {r["bucket"]: r for r in kpis.cure_by_bucket.iter_rows(named=True)}
         assert cure["M1"]["cure_rate"] == pytest.approx(1.0)  # in M1 on 01-31, current on 02-28
     engine.dispose()

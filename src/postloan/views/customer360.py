@@ -1,12 +1,13 @@
 """The customer 360° view's ledger part: accounts, status history, schedules, statements,
 payments and events of one customer, as JSON-ready values.
 
-Both the API (`GET /api/customers/{id}`) and the workbench page read it. It is built for a
-page view, not a portfolio: a handful of indexed queries on the customer's own rows, schedules
-regenerated per loan (`ledger.build_schedule`, exact integers) unless imported, and schedule
-state computed per account by `engine.single` (equal to the portfolio engine, property-tested).
-Nothing here depends on who asks — masking of the customer record and the permission to see
-accounts are the caller's business.
+Both the API (`GET /api/customers/{id}`) and the workbench page read it. It is built for a page
+view, not a portfolio: a handful of indexed queries on the customer's own rows, schedules
+regenerated per loan (`ledger.build_schedule`, exact integers) unless imported or replaced by an
+approved repayment agreement in force (`collections.agreements`), and schedule state computed
+per account by `engine.single` (equal to the portfolio engine, property-tested). Nothing here
+depends on who asks — masking of the customer record and the permission to see accounts are the
+caller's business.
 
 Amounts are 2-decimal strings and dates ISO text (or `date`, which orjson writes as ISO text),
 as everywhere in the API: `ledger_json` is the serialised form.
@@ -36,6 +37,7 @@ from sqlalchemy import (
     union_all,
 )
 
+from postloan.collections.agreement_tables import agreement_instalments, agreements
 from postloan.engine.single import (
     InstalmentDue,
     PaymentRow,
@@ -146,6 +148,24 @@ def _schedule(loan: dict[str, Any], imported: list[tuple[Any, ...]]) -> list[Ins
     return [InstalmentDue(p, due, principal, interest) for p, due, principal, interest, _ in built]
 
 
+def _agreed_schedules(
+    conn: Connection, loan_ids: list[str], as_of: date
+) -> dict[str, list[tuple[Any, ...]]]:
+    """Per restructured loan, the schedule of the latest agreement in force on `as_of`
+    (period, due date, principal, interest) — it replaces imported and generated ones."""
+    latest: dict[str, tuple[tuple[str, int], list[tuple[Any, ...]]]] = {}
+    for loan_id, effective, agreement_id, *row in AGREED.rows(conn, {"ids": loan_ids}):
+        if _day(effective) > as_of:
+            continue
+        key = (str(effective), int(agreement_id))
+        held = latest.get(loan_id)
+        if held is None or held[0] < key:
+            held = latest[loan_id] = (key, [])
+        if held[0] == key:
+            held[1].append(tuple(row))
+    return {loan_id: rows for loan_id, (_, rows) in latest.items()}
+
+
 def _status_statement() -> Select[Any]:
     recent = (
         select(account_status.c.as_of)
@@ -187,6 +207,18 @@ SCHEDULES = Query(
                         "interest_due"))
     .where(schedules.c.loan_id.in_(_IDS))
     .order_by(schedules.c.loan_id, schedules.c.period)
+)  # fmt: skip
+# Repayment agreements (collections.agreements): an approved agreement's schedule replaces the
+# loan's from its effective date; the latest in force on the view's date is the loan's schedule.
+AGREED = Query(
+    select(agreements.c.account_id, *_text_dates(agreements, "effective_date"),
+           agreements.c.agreement_id, agreement_instalments.c.period,
+           *_text_dates(agreement_instalments, "due_date"),
+           agreement_instalments.c.principal_due, agreement_instalments.c.interest_due)
+    .join(agreements, agreements.c.agreement_id == agreement_instalments.c.agreement_id)
+    .where(agreements.c.status == "approved", agreements.c.account_id.in_(_IDS))
+    .order_by(agreements.c.account_id, agreements.c.effective_date,
+              agreements.c.agreement_id, agreement_instalments.c.period)
 )  # fmt: skip
 STATEMENTS = Query(
     select(*_text_dates(card_statements, "card_id", "statement_date", "due_date",
@@ -298,6 +330,7 @@ def ledger_view(
         imported: dict[str, list[tuple[Any, ...]]] = {}
         for loan_id, *rest in SCHEDULES.rows(conn, {"ids": loan_ids}):
             imported.setdefault(loan_id, []).append(tuple(rest))
+        imported.update(_agreed_schedules(conn, loan_ids, as_of))
         for loan in base.loans:
             states = instalment_states(
                 _schedule(loan, imported.get(loan["loan_id"], [])),

@@ -81,6 +81,9 @@ class StatusRow(BaseModel):
     cumulative_overdue_periods: int
     last_payment_date: date | None = None
     run_id: int
+    restructured: bool = Field(
+        default=False, description="under a repayment agreement (collections.agreements)"
+    )
 
 
 class Account(BaseModel):
