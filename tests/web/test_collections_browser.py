@@ -7,21 +7,19 @@ case page then shows it approved.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from sqlalchemy import select
 
 from postloan.collections.agreement_tables import agreements
 from postloan.store.db import engine_for, ready
 from tests.web.conftest import PASSWORD
-from tests.web.test_browser import ARGS, CHROMIUM, _free_port, pytestmark, sync_api
+from tests.web.live import chromium, serving
+from tests.web.test_browser import pytestmark, sync_api
 from tests.web.test_collections_pages import AS_OF, BEIJING, CollStore, build_store, make_app
 
 __all__ = ["pytestmark"]  # skipped without Chromium unless POSTLOAN_REQUIRE_BROWSER=1
@@ -36,26 +34,14 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> CollStore:
 
 @pytest.fixture(scope="module")
 def server(store: CollStore) -> Iterator[str]:
-    port = _free_port()
-    config = uvicorn.Config(make_app(store.url), host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with serving(make_app(store.url)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with chromium(sync_api) as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 import http.cookiejar
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -16,14 +15,9 @@ import urllib.request
 from pathlib import Path
 
 from tests.web.conftest import PASSWORD, Store
+from tests.web.live import free_port
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _workers(pid: int) -> set[int]:
@@ -32,7 +26,7 @@ def _workers(pid: int) -> set[int]:
 
 
 def test_two_workers_share_sessions_and_csrf(web_store: Store) -> None:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "POSTLOAN_DATABASE_URL": web_store.url}
     env.pop("POSTLOAN_WEB_SECRET", None)  # serve must give both workers the same one
     server = subprocess.Popen(
