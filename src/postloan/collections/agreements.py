@@ -44,7 +44,7 @@ from postloan.ledger import add_months, schedule_cents
 from postloan.money import RATE_SCALE
 from postloan.policy import Policy
 from postloan.store.schema import account_status, cards, loans, payments, schedules
-from postloan.store.values import as_date
+from postloan.store.values import as_date, stored_date
 
 KINDS = ("instalments", "extension")
 
@@ -139,12 +139,6 @@ def new_schedule(
 # Reading the loan
 
 
-def _day(value: Any) -> date:
-    day = as_date(value)
-    assert day is not None
-    return day
-
-
 def latest_status_date(conn: Connection) -> date | None:
     return as_date(conn.execute(select(func.max(account_status.c.as_of))).scalar())
 
@@ -157,10 +151,10 @@ def contract_schedule(conn: Connection, loan: Any) -> list[InstalmentDue]:
         .where(schedules.c.loan_id == loan.loan_id).order_by(schedules.c.period)
     ).all()  # fmt: skip
     if imported:
-        return [InstalmentDue(int(p), _day(d), int(a), int(b)) for p, d, a, b in imported]
+        return [InstalmentDue(int(p), stored_date(d), int(a), int(b)) for p, d, a, b in imported]
     built = schedule_cents(
         int(loan.principal), Decimal(int(loan.annual_rate)) / RATE_SCALE, int(loan.term_months),
-        loan.repayment_method, _day(loan.disbursement_date), as_date(loan.first_due_date),
+        loan.repayment_method, stored_date(loan.disbursement_date), as_date(loan.first_due_date),
     )  # fmt: skip
     return [InstalmentDue(p, due, a, b) for p, due, a, b, _ in built]
 
@@ -187,7 +181,7 @@ def schedule_in_force(conn: Connection, loan_id: str, on: date | None = None
         select(agreement_instalments).where(agreement_instalments.c.agreement_id == current)
         .order_by(agreement_instalments.c.period)
     ).all()  # fmt: skip
-    return [InstalmentDue(r.period, _day(r.due_date), r.principal_due, r.interest_due)
+    return [InstalmentDue(r.period, stored_date(r.due_date), r.principal_due, r.interest_due)
             for r in rows]  # fmt: skip
 
 
@@ -196,8 +190,10 @@ def _payments(conn: Connection, account_id: str) -> list[PaymentRow]:
         select(payments.c.payment_id, payments.c.value_date, payments.c.amount,
                payments.c.reverses_payment_id).where(payments.c.account_id == account_id)
     ).all()  # fmt: skip
-    return [PaymentRow(r.payment_id, _day(r.value_date), int(r.amount), r.reverses_payment_id)
-            for r in rows]  # fmt: skip
+    return [
+        PaymentRow(r.payment_id, stored_date(r.value_date), int(r.amount), r.reverses_payment_id)
+        for r in rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -479,7 +475,7 @@ def schedule_of(conn: Connection, policy: Policy, row: Any) -> list[NewInstalmen
             .where(agreement_instalments.c.agreement_id == row.agreement_id)
             .order_by(agreement_instalments.c.period)
         ).all()
-        return [NewInstalment(r.period, _day(r.due_date), r.principal_due, r.interest_due,
+        return [NewInstalment(r.period, stored_date(r.due_date), r.principal_due, r.interest_due,
                               bool(r.agreed)) for r in rows]  # fmt: skip
     if row.status != "proposed":
         return []

@@ -27,7 +27,6 @@ branch, with a reason. Every change is a `reassignments` row and an audit entry 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -47,6 +46,7 @@ from postloan.collections.casework_tables import case_collectors, reassignments
 from postloan.collections.tables import cases
 from postloan.policy import Policy
 from postloan.store.schema import customers
+from postloan.store.values import rows_frame
 
 SYSTEM = "system"  # the actor of the daily run's rows
 
@@ -127,10 +127,6 @@ def balance(new_cases: pl.DataFrame, collectors: pl.DataFrame, cap: int) -> pl.D
     return pl.concat(out).sort("customer_id")
 
 
-def _frame(rows: Sequence[Any], schema: dict[str, Any]) -> pl.DataFrame:
-    return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
-
-
 def _team_of_stage(policy: Policy) -> pl.Expr:
     teams = dict(policy.case_allocation.teams)
     return pl.col("stage").replace_strict(teams, default=None, return_dtype=pl.String)
@@ -143,7 +139,7 @@ def _open_cases(conn: Connection, policy: Policy) -> pl.DataFrame:
         .join(customers, customers.c.customer_id == cases.c.customer_id)
         .where(cases.c.status == "open")
     ).all()  # fmt: skip
-    frame = _frame(
+    frame = rows_frame(
         rows,
         {"customer_id": pl.String, "branch_id": pl.String, "stage": pl.String,
          "priority": pl.Int64, "opened_on": pl.Date},
@@ -159,7 +155,7 @@ def _collector_holdings(conn: Connection) -> pl.DataFrame:
         .join(users, users.c.user_id == assignments.c.user_id)
         .where(users.c.role == Role.COLLECTOR.value)
     ).all()  # fmt: skip
-    return _frame(
+    return rows_frame(
         [(r[0], r[1], bool(r[2]), r[3], r[4]) for r in rows],
         {"customer_id": pl.String, "user_id": pl.Int64, "active": pl.Boolean,
          "branch_id": pl.String, "team": pl.String},
@@ -172,7 +168,7 @@ def _registered(conn: Connection) -> pl.DataFrame:
                users.c.active, users.c.branch_id, users.c.team)
         .join(users, users.c.user_id == case_collectors.c.user_id)
     ).all()  # fmt: skip
-    return _frame(
+    return rows_frame(
         [(r[0], r[1], r[2], bool(r[3]), r[4], r[5]) for r in rows],
         {"customer_id": pl.String, "user_id": pl.Int64, "role": pl.String,
          "active": pl.Boolean, "branch_id": pl.String, "team": pl.String},
@@ -185,7 +181,7 @@ def _active_collectors(conn: Connection) -> pl.DataFrame:
             users.c.role == Role.COLLECTOR.value, users.c.active.is_(True)
         )
     ).all()
-    return _frame(rows, {"user_id": pl.Int64, "branch_id": pl.String, "team": pl.String})
+    return rows_frame(rows, {"user_id": pl.Int64, "branch_id": pl.String, "team": pl.String})
 
 
 _UNASSIGN = delete(assignments).where(

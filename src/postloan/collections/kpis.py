@@ -32,7 +32,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -53,7 +52,7 @@ from postloan.collections.tables import cases, contacts, promises
 from postloan.money import parse_amount
 from postloan.policy import Policy
 from postloan.store.schema import account_status, payments
-from postloan.store.values import as_date
+from postloan.store.values import stored_date
 
 REDUCTION_PARTS = ("cash", "write_off", "restructuring", "transfer", "other")
 
@@ -74,24 +73,18 @@ class CollectionKpis:
     strategies: pl.DataFrame  # collections.strategies.strategy_results
 
 
-def _day(value: Any) -> date:
-    day = as_date(value)
-    assert day is not None
-    return day
-
-
 def _period_dates(conn: Connection, start: date, end: date) -> tuple[date, date]:
     if end < start:
         raise KpiError(f"to: {end} is before from ({start})")
     closing = conn.execute(
         select(func.max(account_status.c.as_of)).where(account_status.c.as_of <= end)
     ).scalar()
-    if closing is None or _day(closing) < start:
+    if closing is None or stored_date(closing) < start:
         raise KpiError(f"from/to: no stored status between {start} and {end}; run those dates")
     opening = conn.execute(
         select(func.max(account_status.c.as_of)).where(account_status.c.as_of < start)
     ).scalar()
-    return (_day(opening) if opening is not None else start), _day(closing)
+    return (stored_date(opening) if opening is not None else start), stored_date(closing)
 
 
 STATUS = {"account_id": pl.String, "customer_id": pl.String, "outstanding_principal": pl.Int64,

@@ -54,7 +54,7 @@ from postloan.collections.tables import case_accounts, cases, contacts
 from postloan.policy import Policy
 from postloan.policy.legal import LEGAL_STAGES
 from postloan.store.schema import account_status, payments
-from postloan.store.values import as_date, as_utc
+from postloan.store.values import as_date, as_utc, stored_date
 
 # --- the stages and what the law lets a matter skip --------------------------------------------
 
@@ -123,12 +123,6 @@ class SameUser(LegalError):
     """Maker-checker: the proposer of a disposal may not decide it."""
 
 
-def _day(value: Any) -> date:
-    day = as_date(value)
-    assert day is not None
-    return day
-
-
 # --- the daily step: proposals -----------------------------------------------------------------
 
 PROPOSALS = {
@@ -179,7 +173,7 @@ def _qualifying_days(conn: Connection, first: date, last: date, min_dpd: int) ->
         .having(func.max(s.c.dpd) >= min_dpd)
     ).all()  # fmt: skip
     return pl.DataFrame(
-        [(r[0], _day(r[1]), _day(r[2]), int(r[3]), int(r[4])) for r in rows],
+        [(r[0], stored_date(r[1]), stored_date(r[2]), int(r[3]), int(r[4])) for r in rows],
         schema={"customer_id": pl.String, "case_opened_on": pl.Date, "as_of": pl.Date,
                 "max_dpd": pl.Int64, "overdue_amount": pl.Int64},
         orient="row",
@@ -210,7 +204,7 @@ def failed_contacts(conn: Connection, first: date, last: date, policy: Policy) -
         )
     ).all()  # fmt: skip
     frame = pl.DataFrame(
-        [(r[0], _day(r[1]), as_date(r[2]), r[3], r[4]) for r in rows],
+        [(r[0], stored_date(r[1]), as_date(r[2]), r[3], r[4]) for r in rows],
         schema={"customer_id": pl.String, "case_opened_on": pl.Date, "closed_on": pl.Date,
                 "at": pl.Datetime("us", "UTC"), "jurisdiction": pl.String},
         orient="row",
@@ -295,7 +289,7 @@ def propose_legal_action(conn: Connection, days: list[date], policy: Policy) -> 
     ).all()
     episode = ["customer_id", "case_opened_on"]
     redone = pl.DataFrame(
-        [(int(r[0]), r[1], _day(r[2])) for r in pending],
+        [(int(r[0]), r[1], stored_date(r[2])) for r in pending],
         schema={"proposal_id": pl.Int64, "customer_id": pl.String, "case_opened_on": pl.Date},
         orient="row",
     ).join(fresh, on=episode, how="left")
@@ -333,7 +327,7 @@ def disposed_accounts(conn: Connection, as_of: date) -> pl.DataFrame:
         ).where(account_disposals.c.status == "approved", account_disposals.c.effective_on <= as_of)
     ).all()
     return pl.DataFrame(
-        [(r[0], r[1], _day(r[2])) for r in rows],
+        [(r[0], r[1], stored_date(r[2])) for r in rows],
         schema={"account_id": pl.String, "kind": pl.String, "effective_on": pl.Date},
         orient="row",
     )
@@ -376,7 +370,7 @@ def label_disposal_closures(conn: Connection, days: list[date]) -> int:
         schema={"closed_on": pl.Date, "previous": pl.Date},
     )
     frame = pl.DataFrame(
-        [(int(r[0]), _day(r[1]), r[2]) for r in closed],
+        [(int(r[0]), stored_date(r[1]), r[2]) for r in closed],
         schema={"case_id": pl.Int64, "closed_on": pl.Date, "account_id": pl.String},
         orient="row",
     )
@@ -459,16 +453,16 @@ def accept_proposal(
     ).first()
     if case is None or case.status != "open":
         why = "no longer exists" if case is None else (
-            f"closed on {_day(case.closed_on)} ({case.close_reason})"
+            f"closed on {stored_date(case.closed_on)} ({case.close_reason})"
         )  # fmt: skip
         raise LegalConflict(f"legal proposal {proposal_id}: the case {why}", "proposal_id")
-    if on < _day(row.proposed_on):
+    if on < stored_date(row.proposed_on):
         raise LegalInvalid(
             f"legal proposal {proposal_id}: on: {on} is before the proposal ({row.proposed_on})",
             "on",
         )
-    missing = _missing(conn, None, row.customer_id, _day(row.case_opened_on), "lawyer_letter",
-                       policy)  # fmt: skip
+    opened_on = stored_date(row.case_opened_on)
+    missing = _missing(conn, None, row.customer_id, opened_on, "lawyer_letter", policy)
     if missing:
         raise EvidenceMissing(f"legal proposal {proposal_id}", "lawyer_letter", missing)
     latest = latest_status_date(conn)
@@ -558,7 +552,7 @@ def evidence_checklist(conn: Connection, matter_id: int, policy: Policy) -> list
     (`document:<id>`, `contact_log` or None)."""
     row = _matter(conn, matter_id, open_only=False)
     have = _documented(conn, matter_id)
-    logged = _contact_log(conn, row.customer_id, _day(row.case_opened_on), policy)[0] > 0
+    logged = _contact_log(conn, row.customer_id, stored_date(row.case_opened_on), policy)[0] > 0
     out = []
     for stage in LEGAL_STAGES:
         for item in policy.legal.items_for(stage):
@@ -591,7 +585,7 @@ def advance_matter(
             legal_stages.c.matter_id == matter_id, legal_stages.c.stage == row.stage
         )
     ).scalar()
-    if on < _day(current):
+    if on < stored_date(current):
         raise LegalInvalid(
             f"legal matter {matter_id}: on: {on} is before {row.stage} began ({current})", "on"
         )
@@ -608,7 +602,9 @@ def advance_matter(
             raise LegalInvalid(
                 f"legal matter {matter_id}: close_reason: only when closing", "close_reason"
             )
-        missing = _missing(conn, matter_id, row.customer_id, _day(row.case_opened_on), to, policy)
+        missing = _missing(
+            conn, matter_id, row.customer_id, stored_date(row.case_opened_on), to, policy
+        )
         if missing:
             raise EvidenceMissing(f"legal matter {matter_id}", to, missing)
     conn.execute(
@@ -695,7 +691,7 @@ def add_cost(
         )
     if not 0 < amount <= MAX_AMOUNT:
         raise LegalInvalid(f"legal matter {matter_id}: amount: must be positive", "amount")
-    if incurred_on < _day(row.opened_on):
+    if incurred_on < stored_date(row.opened_on):
         raise LegalInvalid(
             f"legal matter {matter_id}: incurred_on: {incurred_on} is before the matter opened "
             f"({row.opened_on})",
@@ -738,7 +734,7 @@ def matter_detail(conn: Connection, matter_id: int, policy: Policy) -> MatterDet
     stages = sorted(rows(legal_stages, legal_stages.c.entered_on),
                     key=lambda r: stage_rank[r["stage"]])  # fmt: skip
     costs = rows(legal_costs, legal_costs.c.cost_id)
-    demands, last = _contact_log(conn, row.customer_id, _day(row.case_opened_on), policy)
+    demands, last = _contact_log(conn, row.customer_id, stored_date(row.case_opened_on), policy)
     years = policy.legal.limitation_years
     ends = None
     if last is not None:
@@ -867,7 +863,7 @@ def decide_disposal(
     if row.proposed_by == user:
         raise SameUser(f"{where}: proposed by {user}; another user must decide it")
     if approve:
-        _after_latest(where, _day(row.effective_on), latest_status_date(conn))
+        _after_latest(where, stored_date(row.effective_on), latest_status_date(conn))
     elif not note or not note.strip():
         raise LegalInvalid(f"{where}: note: a reason for rejecting is required", "note")
     status = "approved" if approve else "rejected"
@@ -903,7 +899,7 @@ def disposals_in_period(conn: Connection, start: date, end: date) -> pl.DataFram
         .order_by(d.c.effective_on, d.c.disposal_id)
     ).all()  # fmt: skip
     return pl.DataFrame(
-        [(*r[:4], _day(r[4]), *r[5:]) for r in rows], schema=DISPOSALS, orient="row"
+        [(*r[:4], stored_date(r[4]), *r[5:]) for r in rows], schema=DISPOSALS, orient="row"
     )
 
 
@@ -946,7 +942,7 @@ def legal_costs_in_period(conn: Connection, start: date, end: date) -> pl.DataFr
         .order_by(c.c.incurred_on, c.c.cost_id)
     ).all()  # fmt: skip
     return pl.DataFrame(
-        [(*r[:7], _day(r[7]), r[8]) for r in rows], schema=LEGAL_COSTS, orient="row"
+        [(*r[:7], stored_date(r[7]), r[8]) for r in rows], schema=LEGAL_COSTS, orient="row"
     )
 
 
@@ -974,9 +970,13 @@ def recoveries_after_disposal(conn: Connection, start: date, end: date) -> pl.Da
         .order_by(p.c.value_date, p.c.payment_id)
     ).all()  # fmt: skip
     # A reversal undoes a recovery only when the payment it reverses was one.
-    kept = [r for r in rows if r[6] is None or (r[8] is not None and _day(r[8]) >= _day(r[9]))]
+    kept = [
+        r
+        for r in rows
+        if r[6] is None or (r[8] is not None and stored_date(r[8]) >= stored_date(r[9]))
+    ]
     return pl.DataFrame(
-        [(r[0], r[1], r[2], r[3], _day(r[4]), -int(r[7]) if r[6] is not None else int(r[5]))
+        [(r[0], r[1], r[2], r[3], stored_date(r[4]), -int(r[7]) if r[6] is not None else int(r[5]))
          for r in kept],
         schema=RECOVERIES,
         orient="row",

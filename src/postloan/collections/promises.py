@@ -11,9 +11,7 @@ promise moves a case ahead of every case without one in the collector's queue.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date
-from typing import Any
 
 import polars as pl
 from sqlalchemy import Connection, bindparam, select, update
@@ -21,7 +19,7 @@ from sqlalchemy import Connection, bindparam, select, update
 from postloan.collections.cases import STAGE_RANK
 from postloan.collections.tables import cases, promises
 from postloan.store.schema import cards, loans, payments
-from postloan.store.values import as_date
+from postloan.store.values import as_date, rows_frame
 
 BROKEN_WEIGHT = 10  # > the highest stage rank
 
@@ -79,13 +77,9 @@ def promise_outcomes(promise_rows: pl.DataFrame, payment_rows: pl.DataFrame, as_
     ).sort("promise_id")
 
 
-def _frame(rows: Sequence[Any], schema: dict[str, Any]) -> pl.DataFrame:
-    return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
-
-
 def update_promises(conn: Connection, as_of: date) -> dict[str, int]:
     """Decide every promise as of D, store the outcomes, and set the open cases' priority."""
-    promise_rows = _frame(
+    promise_rows = rows_frame(
         conn.execute(select(*[promises.c[n] for n in PROMISES])).all(), PROMISES
     ).with_columns(pl.col("made_on").cast(pl.Date), pl.col("due_on").cast(pl.Date))
     customers = promise_rows["customer_id"].unique().to_list()
@@ -103,7 +97,7 @@ def update_promises(conn: Connection, as_of: date) -> dict[str, int]:
         .where(owners.c.customer_id.in_(bindparam("who", expanding=True)))
     )  # fmt: skip
     found = conn.execute(statement, {"who": customers}).all() if customers else []
-    payment_rows = _frame(found, PAYMENTS).with_columns(pl.col("value_date").cast(pl.Date))
+    payment_rows = rows_frame(found, PAYMENTS).with_columns(pl.col("value_date").cast(pl.Date))
     outcomes = promise_outcomes(promise_rows, payment_rows, as_of)
     if outcomes.height:
         conn.execute(

@@ -20,7 +20,6 @@ acknowledged alert stays (work done stays).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -34,7 +33,7 @@ from postloan.money import format_amount
 from postloan.policy import Policy
 from postloan.policy.rating import FACTORS, Rating, Step
 from postloan.store.schema import account_status, customers, events
-from postloan.store.values import as_date
+from postloan.store.values import as_date, rows_frame
 
 # One row per open case on a date: the inputs of the four factors.
 FACTOR_INPUTS = {
@@ -152,10 +151,6 @@ def factor_inputs(
     )  # fmt: skip
 
 
-def _frame(rows: Sequence[Any], schema: dict[str, Any]) -> pl.DataFrame:
-    return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
-
-
 def _overlapping(first: date, last: date) -> Any:
     """The cases open on some date from `first` to `last` (a where clause over `cases`)."""
     return and_(
@@ -169,7 +164,7 @@ def _episodes(conn: Connection, first: date, last: date) -> pl.DataFrame:
             _overlapping(first, last)
         )
     ).all()
-    return _frame(
+    return rows_frame(
         [(r[0], as_date(r[1]), as_date(r[2])) for r in rows],
         {"customer_id": pl.String, "case_opened_on": pl.Date, "closed_on": pl.Date},
     )
@@ -188,7 +183,7 @@ def _events(conn: Connection, kind: str, who: Any, last: date) -> list[Any]:
 
 
 def _bureau_frame(rows: list[Any]) -> pl.DataFrame:
-    frame = _frame(
+    frame = rows_frame(
         [(r.customer_id, as_date(r.date), r.detail) for r in rows],
         {"customer_id": pl.String, "date": pl.Date, "detail": pl.String},
     )
@@ -202,7 +197,7 @@ def _status(conn: Connection, day: date) -> pl.DataFrame:
                account_status.c.overdue_amount, account_status.c.last_payment_date)
         .where(account_status.c.as_of == day, account_status.c.dpd > 0)
     ).all()  # fmt: skip
-    return _frame(
+    return rows_frame(
         [(r[0], r[1], r[2], as_date(r[3])) for r in rows],
         {"customer_id": pl.String, "dpd": pl.Int64, "overdue_amount": pl.Int64,
          "last_payment_date": pl.Date},
@@ -224,7 +219,7 @@ def _last_ratings(conn: Connection, before: date) -> pl.DataFrame:
                            latest.c.case_opened_on == case_ratings.c.case_opened_on,
                            latest.c.rated_on == case_ratings.c.rated_on))
     ).all()  # fmt: skip
-    return _frame(
+    return rows_frame(
         [(r[0], as_date(r[1]), r[2], r[3]) for r in rows],
         {"customer_id": pl.String, "case_opened_on": pl.Date, "score": pl.Int64,
          "grade": pl.String},
@@ -250,14 +245,14 @@ def rerate_cases(conn: Connection, days: list[date], policy: Policy) -> None:
     )
     episodes = _episodes(conn, first, last_day)
     who = select(cases.c.customer_id).where(_overlapping(first, last_day)).distinct()
-    profile = _frame(
+    profile = rows_frame(
         conn.execute(
             select(customers.c.customer_id, customers.c.monthly_income, customers.c.bureau_score)
             .where(customers.c.customer_id.in_(who))
         ).all(),
         {"customer_id": pl.String, "monthly_income": pl.Int64, "bureau_score": pl.Int64},
     )  # fmt: skip
-    income_events = _frame(
+    income_events = rows_frame(
         [(r.customer_id, as_date(r.date), r.amount) for r in _events(conn, "income_change", who,
                                                                       last_day)
          if r.amount is not None],

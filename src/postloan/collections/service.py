@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 import polars as pl
 from sqlalchemy import Connection, and_, bindparam, delete, func, select, update
@@ -33,7 +32,7 @@ from postloan.collections.strategies import assign_strategies
 from postloan.collections.tables import case_accounts, case_stages, cases, tasks
 from postloan.policy import Policy
 from postloan.store.schema import account_status
-from postloan.store.values import as_date
+from postloan.store.values import stored_date
 
 Progress = Callable[[int, int], None]
 
@@ -49,12 +48,6 @@ class CasesResult:
     closed: int
     open_after: int
     reminders: int
-
-
-def _as_date(value: Any) -> date:
-    day = as_date(value)
-    assert day is not None
-    return day
 
 
 def roll_back(conn: Connection, first: date) -> None:
@@ -88,7 +81,7 @@ def _reminder_keys(conn: Connection) -> set[tuple[str, date]]:
     rows = conn.execute(
         select(tasks.c.account_id, tasks.c.overdue_from).where(tasks.c.kind == "reminder")
     ).all()
-    return {(r.account_id, _as_date(r.overdue_from)) for r in rows}
+    return {(r.account_id, stored_date(r.overdue_from)) for r in rows}
 
 
 def _store_reminders(
@@ -225,7 +218,7 @@ def rebuild_cases_from(
     """Roll back to before `first` and replay every stored date from `first` (module doc)."""
     roll_back(conn, first)
     days = [
-        _as_date(d)
+        stored_date(d)
         for d in conn.execute(
             select(account_status.c.as_of)
             .where(account_status.c.as_of >= first)
@@ -239,7 +232,7 @@ def rebuild_cases_from(
     earlier = conn.execute(
         select(func.max(account_status.c.as_of)).where(account_status.c.as_of < first)
     ).scalar()
-    before = _overdue_rows(conn, _as_date(earlier)) if earlier is not None else None
+    before = _overdue_rows(conn, stored_date(earlier)) if earlier is not None else None
     opened = moved = closed = reminded = 0
     for i, day in enumerate(days):
         today = _overdue_rows(conn, day)

@@ -18,7 +18,6 @@ strategy, and the cash recovered against the overdue amount at entry (for the KP
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -39,7 +38,7 @@ from postloan.collections.casework_tables import case_strategies
 from postloan.collections.tables import case_stages, cases
 from postloan.policy import Policy
 from postloan.store.schema import account_status, cards, customers, loans, payments
-from postloan.store.values import as_date
+from postloan.store.values import as_date, rows_frame
 
 _SCALE = float(2**64)
 STAGE_ENTRIES = {
@@ -92,10 +91,6 @@ def choose_strategies(entries: pl.DataFrame, policy: Policy) -> pl.DataFrame:
     )  # fmt: skip
 
 
-def _frame(rows: Sequence[Any], schema: dict[str, Any]) -> pl.DataFrame:
-    return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
-
-
 def assign_strategies(conn: Connection, days: list[date], policy: Policy) -> None:
     """Daily-run step (`collections.service.AFTER_CASES`): the strategy of every stage entered
     on a replayed date (rebuilt) or still without one (module doc)."""
@@ -113,7 +108,7 @@ def assign_strategies(conn: Connection, days: list[date], policy: Policy) -> Non
         .join(cases, cases.c.case_id == case_stages.c.case_id)
         .where(~has_row)
     ).all()  # fmt: skip
-    entries = _frame([(r[0], as_date(r[1]), as_date(r[2]), r[3]) for r in rows], STAGE_ENTRIES)
+    entries = rows_frame([(r[0], as_date(r[1]), as_date(r[2]), r[3]) for r in rows], STAGE_ENTRIES)
     chosen = choose_strategies(entries, policy)
     if chosen.height:
         conn.execute(case_strategies.insert(), chosen.to_dicts())
@@ -190,7 +185,7 @@ def _spells(
                _in_scope(scope))
     ).all()  # fmt: skip
     dated = [(*r[:5], as_date(r[5]), as_date(r[6]), r[7], int(r[8])) for r in rows]
-    return _frame(dated, SPELLS).with_columns(
+    return rows_frame(dated, SPELLS).with_columns(
         pl.col("entered_on").cast(pl.Date), pl.col("left_on").cast(pl.Date)
     )
 
@@ -218,7 +213,7 @@ def _payments(
         .where(owners.c.customer_id.in_(in_spells), payments.c.value_date > start,
                payments.c.value_date <= end)
     ).all()  # fmt: skip
-    return _frame([(r[0], r[1], as_date(r[2]), r[3], r[4]) for r in rows], PAID)
+    return rows_frame([(r[0], r[1], as_date(r[2]), r[3], r[4]) for r in rows], PAID)
 
 
 def spell_outcomes(spells: pl.DataFrame, paid: pl.DataFrame, end: date) -> pl.DataFrame:

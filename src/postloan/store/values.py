@@ -3,8 +3,11 @@ read through a cast or raw SQL, and timestamps naive (they are stored in UTC).""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
+from typing import Any
 
+import polars as pl
 from sqlalchemy import DateTime, Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -17,6 +20,19 @@ def as_date(value: date | datetime | str | None) -> date | None:
     if isinstance(value, date):
         return value
     return date.fromisoformat(str(value)[:10])
+
+
+def stored_date(value: date | datetime | str | None) -> date:
+    """`as_date` of a value that must be there (a NOT NULL column, an aggregate over rows)."""
+    day = as_date(value)
+    if day is None:
+        raise ValueError("a stored date is missing")
+    return day
+
+
+def rows_frame(rows: Sequence[Any], schema: Mapping[str, Any]) -> pl.DataFrame:
+    """Database rows as a polars frame with the given columns and types."""
+    return pl.DataFrame([tuple(r) for r in rows], schema=dict(schema), orient="row")
 
 
 def as_utc(value: datetime | str | None) -> datetime | None:

@@ -57,7 +57,7 @@ from postloan.store.schema import (
     payments,
     schedules,
 )
-from postloan.store.values import as_date
+from postloan.store.values import stored_date
 from postloan.views.cache import ViewCache, data_version
 from postloan.views.sql import Query
 
@@ -77,12 +77,6 @@ class Limits:
     history_dates: int = 30
     payments: int = 200
     events: int = 200
-
-
-def _day(value: Any) -> date:
-    day = as_date(value)
-    assert day is not None
-    return day
 
 
 def _money(value: Any) -> str | None:
@@ -133,7 +127,7 @@ def _schedule(loan: dict[str, Any], imported: list[tuple[Any, ...]]) -> list[Ins
     """The loan's schedule: imported rows replace the generated schedule wholesale."""
     if imported:
         return [
-            InstalmentDue(int(period), _day(due), int(principal), int(interest))
+            InstalmentDue(int(period), stored_date(due), int(principal), int(interest))
             for period, due, principal, interest in imported
         ]
     first_due = loan["first_due_date"]
@@ -142,8 +136,8 @@ def _schedule(loan: dict[str, Any], imported: list[tuple[Any, ...]]) -> list[Ins
         Decimal(int(loan["annual_rate"])) / RATE_SCALE,
         int(loan["term_months"]),
         loan["repayment_method"],
-        _day(loan["disbursement_date"]),
-        None if first_due is None else _day(first_due),
+        stored_date(loan["disbursement_date"]),
+        None if first_due is None else stored_date(first_due),
     )
     return [InstalmentDue(p, due, principal, interest) for p, due, principal, interest, _ in built]
 
@@ -155,7 +149,7 @@ def _agreed_schedules(
     (period, due date, principal, interest) — it replaces imported and generated ones."""
     latest: dict[str, tuple[tuple[str, int], list[tuple[Any, ...]]]] = {}
     for loan_id, effective, agreement_id, *row in AGREED.rows(conn, {"ids": loan_ids}):
-        if _day(effective) > as_of:
+        if stored_date(effective) > as_of:
             continue
         key = (str(effective), int(agreement_id))
         held = latest.get(loan_id)
@@ -252,7 +246,7 @@ _LATEST = Query(select(func.max(account_status.c.as_of)))
 
 def latest_stored_date(conn: Connection) -> date | None:
     value = _LATEST.rows(conn, {})[0][0]
-    return None if value is None else _day(value)
+    return None if value is None else stored_date(value)
 
 
 @dataclass
@@ -282,7 +276,7 @@ def _accounts(conn: Connection, customer_id: str, history_dates: int) -> _Accoun
     card_rows = _dicts(CARDS, conn, who)
     status_rows = _dicts(STATUS, conn, {**who, "dates": history_dates}, STATUS_AMOUNTS)
     latest = status_rows[0]["as_of"] if status_rows else None
-    as_of = _day(latest) if latest else latest_stored_date(conn) or date.today()
+    as_of = stored_date(latest) if latest else latest_stored_date(conn) or date.today()
     current = {r["account_id"]: r for r in status_rows if r["as_of"] == latest}
     accounts = [
         {
@@ -320,7 +314,7 @@ def ledger_view(
     by_account: dict[str, list[PaymentRow]] = {}
     for payment_id, account_id, value_date, amount, _, reverses in pay_rows:
         by_account.setdefault(account_id, []).append(
-            PaymentRow(payment_id, _day(value_date), int(amount), reverses)
+            PaymentRow(payment_id, stored_date(value_date), int(amount), reverses)
         )
 
     threshold = int(policy.allocation.materiality_threshold * 100)
@@ -350,7 +344,9 @@ def ledger_view(
             conn, {"ids": card_ids}
         ):
             issued.setdefault(card_id, []).append(
-                StatementDue(_day(statement_date), _day(due), int(balance), int(minimum))
+                StatementDue(
+                    stored_date(statement_date), stored_date(due), int(balance), int(minimum)
+                )
             )
         for card_id in card_ids:
             states = statement_states(
