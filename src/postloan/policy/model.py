@@ -41,6 +41,7 @@ from postloan.policy.kpi import Kpi
 from postloan.policy.legal import Legal
 from postloan.policy.rating import Rating
 from postloan.policy.restructuring import Restructuring
+from postloan.policy.security import Security
 from postloan.policy.strategies import Strategies
 
 _BUCKET_NAME = re.compile(r"^[A-Za-z0-9_+\-]{1,32}$")
@@ -249,6 +250,7 @@ class Policy(Section):
     case_allocation: CaseAllocation
     legal: Legal
     kpi: Kpi
+    security: Security
 
     @model_validator(mode="after")
     def _consistent(self) -> Policy:
@@ -317,5 +319,6 @@ __all__ = [
     "Policy",
     "Reminders",
     "RiskClass",
+    "Security",
     "canonical_json",
 ]
