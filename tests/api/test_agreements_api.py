@@ -172,12 +172,13 @@ def test_propose_approve_and_the_next_run(fresh: tuple[World, TestClient]) -> No
     client.app.state.loop_engine.dispose()  # type: ignore[attr-defined]
 
     run_dates(world.url, [AS_OF + timedelta(days=1)], default_policy())
+    st = account_status
     with bulk.connect(world.url) as conn:
         status = bulk.read(
             conn,
-            "SELECT account_id, dpd, risk_class, restructured FROM account_status"
-            f" WHERE as_of = '{(AS_OF + timedelta(days=1)).isoformat()}'",
-            {"restructured": pl.Boolean},
+            select(st.c.account_id, st.c.dpd, st.c.risk_class, st.c.restructured).where(
+                st.c.as_of == AS_OF + timedelta(days=1)
+            ),
         )
     row = status.filter(pl.col("account_id") == mine).to_dicts()[0]
     assert (row["dpd"], row["restructured"]) == (0, True)

@@ -138,13 +138,15 @@ def _transaction(url: str) -> Iterator[Connection]:
 
 
 def _status(url: str) -> pl.DataFrame:
+    from postloan.store.schema import account_status as st
+
+    names = ("as_of", "account_id", "dpd", "overdue_principal", "overdue_interest",
+             "outstanding_principal", "consecutive_overdue_periods",
+             "cumulative_overdue_periods", "bucket", "risk_class", "restructured")  # fmt: skip
     with bulk.connect(url) as conn:
         frame = bulk.read(
             conn,
-            "SELECT as_of, account_id, dpd, overdue_principal, overdue_interest,"
-            " outstanding_principal, consecutive_overdue_periods, cumulative_overdue_periods,"
-            " bucket, risk_class, restructured FROM account_status ORDER BY as_of, account_id",
-            {"as_of": pl.Date, "restructured": pl.Boolean},
+            select(*(st.c[n] for n in names)).order_by(st.c.as_of, st.c.account_id),
         )
     return frame
 

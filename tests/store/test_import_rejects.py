@@ -7,10 +7,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from sqlalchemy import select
 
 from postloan.ids import prc_id_check_digit
 from postloan.imports.service import import_file
-from postloan.store import bulk
+from postloan.store import bulk, schema
 
 FIRST17 = "11010519491231002"
 GOOD_ID = FIRST17 + prc_id_check_digit(FIRST17)
@@ -157,7 +158,7 @@ def test_duplicates_in_file_and_against_store(store_url: str, tmp_path: Path) ->
     assert result.rejects_file is not None
     assert pl.read_csv(result.rejects_file)["reject_column"][0] == "name"
     with bulk.connect(store_url) as conn:
-        names = bulk.read(conn, "SELECT name FROM customers")["name"].to_list()
+        names = bulk.read(conn, select(schema.customers.c.name))["name"].to_list()
     assert names == ["张三"], "a rejected change must not touch the stored row"
 
 
@@ -176,7 +177,7 @@ def test_extra_columns_kept_and_warned(store_url: str, tmp_path: Path) -> None:
     result = import_file("customers", _csv(tmp_path / "c.csv", rows), store_url)
     assert result.accepted == 1 and result.warnings
     with bulk.connect(store_url) as conn:
-        extra = bulk.read(conn, "SELECT extra FROM customers")["extra"][0]
+        extra = bulk.read(conn, select(schema.customers.c.extra))["extra"][0]
     assert '"segment":"vip"' in extra and '"wechat":"zs2024"' in extra
 
 
@@ -203,9 +204,9 @@ def test_parquet_import_matches_csv_import(make_store, tmp_path: Path) -> None: 
     csv_url, pq_url = make_store("sqlite"), make_store("sqlite")
     assert import_all(csv_url, tmp_path / "csv") == import_all(pq_url, tmp_path / "pq", ".parquet")
     with bulk.connect(csv_url) as a, bulk.connect(pq_url) as b:
-        for table, key in (("payments", "payment_id"), ("loans", "loan_id")):
-            sql = f"SELECT * FROM {table} ORDER BY {key}"
-            assert bulk.read(a, sql).equals(bulk.read(b, sql)), table
+        for table in (schema.payments, schema.loans):
+            query = select(table).order_by(*table.primary_key.columns)
+            assert bulk.read(a, query).equals(bulk.read(b, query)), table.name
 
 
 def test_large_import_rebuilds_indexes(

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from sqlalchemy import func, select
 
 from postloan.imports.service import import_file
 from postloan.policy import default_policy
 from postloan.reports.store_export import export_account_status, export_kind
 from postloan.runs.service import date_range, run_dates
-from postloan.store import bulk
+from postloan.store import bulk, schema
 from postloan.synth import SyntheticPortfolio
 from tests.reference import reference_account_status
 from tests.store.conftest import AS_OF, BACKENDS, IMPORT_ORDER, import_all
@@ -66,8 +67,15 @@ def test_reimport_and_rerun_change_nothing(
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
     assert first.rows == second.rows > 0
     with bulk.connect(store_url) as conn:
-        count = bulk.read(conn, "SELECT COUNT(*) AS n FROM account_status")["n"][0]
-        runs = bulk.read(conn, "SELECT status, policy_version FROM runs ORDER BY run_id")
+        count = bulk.read(conn, select(func.count().label("n")).select_from(schema.account_status))[
+            "n"
+        ][0]
+        runs = bulk.read(
+            conn,
+            select(schema.runs.c.status, schema.runs.c.policy_version).order_by(
+                schema.runs.c.run_id
+            ),
+        )
     assert count == second.rows, "re-running D replaces D's rows"
     assert runs["status"].to_list() == ["succeeded", "succeeded"]
     assert set(runs["policy_version"]) == {policy.version}
@@ -162,7 +170,9 @@ def test_run_killed_mid_write_leaves_previous_state(
     export_account_status(store_url, AS_OF, after)
     assert after.read_bytes() == before.read_bytes()
     with bulk.connect(store_url) as conn:
-        runs = bulk.read(conn, "SELECT status FROM runs ORDER BY run_id")["status"].to_list()
+        runs = bulk.read(conn, select(schema.runs.c.status).order_by(schema.runs.c.run_id))[
+            "status"
+        ].to_list()
     assert runs == ["succeeded", "running"], "the killed run is visible as never finished"
     # And the store still works: a new run succeeds.
     assert run_dates(store_url, [AS_OF], default_policy()).rows > 0
@@ -176,8 +186,12 @@ def test_backfill_stores_every_date(store_url: str, contract_folder: Path) -> No
     assert result.dates == len(days)
     assert seen[-1] == (len(days), len(days)) and len(seen) > 1  # progress per window
     with bulk.connect(store_url) as conn:
+        status = schema.account_status
         per_date = bulk.read(
-            conn, "SELECT as_of, COUNT(*) AS n FROM account_status GROUP BY as_of ORDER BY as_of"
+            conn,
+            select(status.c.as_of, func.count().label("n"))
+            .group_by(status.c.as_of)
+            .order_by(status.c.as_of),
         )
     assert per_date.height == len(days)
     assert per_date["n"].sum() == result.rows

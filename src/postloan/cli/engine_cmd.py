@@ -131,14 +131,18 @@ def _where(url: str) -> str:
 
 def stored_status(url: str, day: date) -> pl.DataFrame:
     """D's account status as stored by the last run."""
+    from sqlalchemy import select
+
     from postloan.engine.frames import ACCOUNT_STATUS
     from postloan.store import bulk
+    from postloan.store.schema import account_status
 
     with bulk.connect(url) as conn:
-        value = f"'{day.isoformat()}'"
         return bulk.read(
             conn,
-            f"SELECT {', '.join(ACCOUNT_STATUS)} FROM account_status WHERE as_of = {value}",
+            select(*(account_status.c[name] for name in ACCOUNT_STATUS)).where(
+                account_status.c.as_of == day
+            ),
             ACCOUNT_STATUS,
         )
 

@@ -15,11 +15,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
+from sqlalchemy import Table, select
 
 from postloan.contract.spec import FILES
 from postloan.imports.problems import Problems, per_row
 from postloan.imports.rules import KEYS, Known, check
-from postloan.store import bulk
+from postloan.store import bulk, schema
 
 KINDS = {  # command word -> contract file kind
     "customers": "customers",
@@ -69,8 +70,12 @@ def read_raw(path: Path) -> pl.DataFrame:
     return frame.with_row_index("_row", offset=1).with_columns(pl.col("_row").cast(pl.Int64))
 
 
+def _table(kind: str) -> Table:
+    return schema.metadata.tables[TABLES.get(kind, kind)]
+
+
 def _ids(conn: object, table: str, column: str) -> pl.Series:
-    return bulk.read(conn, f"SELECT {column} FROM {table}")[column].cast(pl.String)
+    return bulk.read(conn, select(schema.metadata.tables[table].c[column]))[column]
 
 
 def _known(conn: object, kind: str) -> Known:
@@ -94,7 +99,7 @@ def _known(conn: object, kind: str) -> Known:
         found["payments"] = _ids(conn, "payments", "payment_id")
     if "loan_principal" in need:
         found["loan_principal"] = bulk.read(
-            conn, "SELECT loan_id, principal FROM loans", {"principal": pl.Int64}
+            conn, select(schema.loans.c.loan_id, schema.loans.c.principal)
         )
     return Known(**found)  # type: ignore[arg-type]
 
@@ -131,11 +136,11 @@ def _against_store(
 ) -> tuple[pl.Series, int]:
     """Rows already stored identically (no-ops; their `_row`s), stored with other values ->
     problems; and how many rows the table holds."""
-    table = TABLES.get(kind, kind)
+    table = _table(kind)
     key = list(KEYS[kind])
     content = _content_columns(kind, typed)
     stored = bulk.read(
-        conn, f"SELECT {', '.join(content)} FROM {table}", typed.select(content).schema
+        conn, select(*(table.c[name] for name in content)), typed.select(content).schema
     )
     none = pl.Series("_row", [], dtype=pl.Int64)
     if stored.height == 0:

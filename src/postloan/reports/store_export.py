@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
+from sqlalchemy import select
 
 from postloan.contract.files import to_contract
 from postloan.contract.spec import FILES
@@ -18,6 +19,7 @@ from postloan.imports.rules import KEYS
 from postloan.imports.service import KINDS, TABLES, WITH_EXTRA
 from postloan.reports.export import write_account_status
 from postloan.store import bulk
+from postloan.store import schema as tables
 
 
 class ExportError(ValueError):
@@ -36,13 +38,15 @@ def export_kind(url: str, kind_word: str, out: Path) -> int:
     """Write one input kind (customers, loans, …) from the store as a contract file."""
     kind = KINDS[kind_word]
     spec = FILES[kind]
+    table = tables.metadata.tables[TABLES.get(kind, kind)]
     columns = [c.name for c in spec] + (["extra"] if kind in WITH_EXTRA else [])
     schema = {c.name: c.dtype or _dtype(c.kind) for c in spec}
     with bulk.connect(url) as conn:
         stored = bulk.read(
             conn,
-            f"SELECT {', '.join(columns)} FROM {TABLES.get(kind, kind)}"
-            f" ORDER BY {', '.join(KEYS[kind])}",
+            select(*(table.c[name] for name in columns)).order_by(
+                *(table.c[key] for key in KEYS[kind])
+            ),
             schema,
         )
     engine_named = stored.rename({c.name: c.engine for c in spec if c.name != c.engine})
@@ -65,29 +69,21 @@ def _dtype(kind: str) -> type[pl.DataType]:
 
 def export_account_status(url: str, as_of: date, out: Path) -> int:
     """Write the stored account status of D exactly per the contract."""
+    status_rows = tables.account_status
     with bulk.connect(url) as conn:
-        cond = "?" if bulk.backend(conn) == "sqlite" else "$1"
-        value: object = as_of.isoformat() if bulk.backend(conn) == "sqlite" else as_of
-        with conn.cursor() as cur:
-            cur.execute(
-                f"SELECT {', '.join(ACCOUNT_STATUS)}, run_id FROM account_status"
-                f" WHERE as_of = {cond} ORDER BY account_id",
-                (value,),
-            )
-            stored = pl.from_arrow(cur.fetch_arrow_table())
-        assert isinstance(stored, pl.DataFrame)
+        stored = bulk.read(
+            conn,
+            select(*(status_rows.c[name] for name in ACCOUNT_STATUS), status_rows.c.run_id)
+            .where(status_rows.c.as_of == as_of)
+            .order_by(status_rows.c.account_id),
+            ACCOUNT_STATUS,
+        )
         if stored.height == 0:
             raise ExportError(f"no account status stored for {as_of}: run `postloan run` first")
         run_id = int(stored["run_id"][0])
-        version = bulk.read(conn, f"SELECT policy_version FROM runs WHERE run_id = {run_id}")[
-            "policy_version"
-        ][0]
-    status = stored.drop("run_id").with_columns(
-        [
-            pl.col(c).str.to_date("%Y-%m-%d").alias(c)
-            for c in ("as_of", "last_payment_date")
-            if stored.schema[c] == pl.String
-        ]
-    )
+        version = bulk.read(
+            conn, select(tables.runs.c.policy_version).where(tables.runs.c.run_id == run_id)
+        )["policy_version"][0]
+    status = stored.drop("run_id")
     write_account_status(status, out, as_of=as_of, policy_version=str(version))
     return status.height

@@ -14,12 +14,14 @@ from datetime import date
 from typing import Any
 
 import polars as pl
+from sqlalchemy import select
 
-from postloan.engine.frames import CARDS, LOANS, PAYMENTS, STATEMENTS, Portfolio
+from postloan.collections.agreement_tables import agreement_instalments, agreements
+from postloan.engine.frames import CARDS, INSTALMENTS, LOANS, PAYMENTS, STATEMENTS, Portfolio
 from postloan.engine.restructure import AGREED_DUES, RESTRUCTURINGS
 from postloan.engine.schedule_versions import SCHEDULE_CHANGES, in_force
 from postloan.ledger import generate_instalments, override_instalments
-from postloan.store import bulk
+from postloan.store import bulk, schema
 
 
 def load_portfolio(conn: Any, as_of: date | None = None) -> Portfolio:
@@ -39,68 +41,100 @@ def load_portfolio(conn: Any, as_of: date | None = None) -> Portfolio:
 
 def load_schedule_changes(conn: Any) -> pl.DataFrame:
     """The approved agreements' schedules, each with its effective date (SCHEDULE_CHANGES)."""
+    a, i = agreements, agreement_instalments
     return bulk.read(
         conn,
-        "SELECT a.effective_date, a.account_id, i.period, i.due_date, i.principal_due,"
-        " i.interest_due FROM agreement_instalments i"
-        " JOIN agreements a ON a.agreement_id = i.agreement_id"
-        " WHERE a.status = 'approved' ORDER BY a.account_id, a.effective_date, i.period",
+        select(
+            a.c.effective_date,
+            a.c.account_id,
+            i.c.period,
+            i.c.due_date,
+            i.c.principal_due,
+            i.c.interest_due,
+        )
+        .select_from(i.join(a, a.c.agreement_id == i.c.agreement_id))
+        .where(a.c.status == "approved")
+        .order_by(a.c.account_id, a.c.effective_date, i.c.period),
         SCHEDULE_CHANGES,
     )
 
 
 def load_restructurings(conn: Any) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Approved agreements (RESTRUCTURINGS) and their agreed due dates (AGREED_DUES)."""
-    agreements = bulk.read(
+    a, i = agreements, agreement_instalments
+    approved = bulk.read(
         conn,
-        "SELECT agreement_id, account_id, effective_date, class_at_restructuring, repeat"
-        " FROM agreements WHERE status = 'approved' ORDER BY agreement_id",
+        select(
+            a.c.agreement_id,
+            a.c.account_id,
+            a.c.effective_date,
+            a.c.class_at_restructuring,
+            a.c.repeat,
+        )
+        .where(a.c.status == "approved")
+        .order_by(a.c.agreement_id),
         RESTRUCTURINGS,
     )
     dues = bulk.read(
         conn,
-        "SELECT i.agreement_id, i.due_date FROM agreement_instalments i"
-        " JOIN agreements a ON a.agreement_id = i.agreement_id"
-        " WHERE a.status = 'approved' AND i.agreed ORDER BY i.agreement_id, i.due_date",
+        select(i.c.agreement_id, i.c.due_date)
+        .select_from(i.join(a, a.c.agreement_id == i.c.agreement_id))
+        .where(a.c.status == "approved", i.c.agreed)
+        .order_by(i.c.agreement_id, i.c.due_date),
         AGREED_DUES,
     )
-    return agreements.select(list(RESTRUCTURINGS)), dues.select(list(AGREED_DUES))
+    return approved.select(list(RESTRUCTURINGS)), dues.select(list(AGREED_DUES))
 
 
 def load_contract_portfolio(conn: Any) -> Portfolio:
     """The portfolio with the contract schedules (generated, or imported), no agreements."""
     loans = bulk.read(
         conn,
-        "SELECT loan_id AS account_id, customer_id, principal, annual_rate, term_months,"
-        " repayment_method, disbursement_date, first_due_date FROM loans ORDER BY loan_id",
+        select(
+            schema.loans.c.loan_id.label("account_id"),
+            *(schema.loans.c[name] for name in list(LOANS)[1:]),
+        ).order_by(schema.loans.c.loan_id),
         LOANS,
     )
+    sched = schema.schedules
     imported = bulk.read(
         conn,
-        "SELECT loan_id AS account_id, period, due_date, principal_due, interest_due"
-        " FROM schedules ORDER BY loan_id, period",
-        {"period": pl.Int32, "due_date": pl.Date, "principal_due": pl.Int64,
-         "interest_due": pl.Int64},
-    )  # fmt: skip
+        select(
+            sched.c.loan_id.label("account_id"),
+            sched.c.period,
+            sched.c.due_date,
+            sched.c.principal_due,
+            sched.c.interest_due,
+        ).order_by(sched.c.loan_id, sched.c.period),
+        INSTALMENTS,
+    )
     instalments = generate_instalments(loans)
     if imported.height:
         instalments = override_instalments(instalments, imported)
+    card = schema.cards
     cards = bulk.read(
         conn,
-        "SELECT card_id AS account_id, customer_id, credit_limit, open_date, close_date"
-        " FROM cards ORDER BY card_id",
+        select(
+            card.c.card_id.label("account_id"),
+            card.c.customer_id,
+            card.c.credit_limit,
+            card.c.open_date,
+            card.c.close_date,
+        ).order_by(card.c.card_id),
         CARDS,
     )
+    stmt = schema.card_statements
     statements = bulk.read(
         conn,
-        "SELECT card_id AS account_id, statement_date, due_date, statement_balance, minimum_due,"
-        " purchases FROM card_statements ORDER BY card_id, statement_date",
+        select(
+            stmt.c.card_id.label("account_id"), *(stmt.c[name] for name in list(STATEMENTS)[1:])
+        ).order_by(stmt.c.card_id, stmt.c.statement_date),
         STATEMENTS,
     )
+    pay = schema.payments
     payments = bulk.read(
         conn,
-        "SELECT payment_id, account_id, value_date, amount, reverses_payment_id FROM payments"
-        " ORDER BY account_id, value_date",
+        select(*(pay.c[name] for name in PAYMENTS)).order_by(pay.c.account_id, pay.c.value_date),
         PAYMENTS,
     )
     return Portfolio(loans, instalments, cards, statements, payments)
