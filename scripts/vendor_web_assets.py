@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""Fetch the workbench's third-party JavaScript (htmx, Apache ECharts) from the npm registry.
+"""Fetch the workbench's third-party files (htmx, Apache ECharts, Swagger UI) from the npm registry.
 
 The files are not committed: this script downloads each package's tarball, checks it against
-the `dist.integrity` (SRI, sha512) published in the registry metadata, and extracts the one
-minified file the workbench serves into `src/postloan/web/static/vendor/` (gitignored).
+the `dist.integrity` (SRI, sha512) published in the registry metadata, and extracts the files
+the server ships into `src/postloan/web/static/vendor/` (gitignored). Swagger UI's bundle and
+stylesheet serve the API docs at /docs from the package: nothing is loaded from a CDN, so the
+docs work on closed networks.
 
 Idempotent: a file already present whose SHA-512 matches the recorded stamp is left alone.
 Exits non-zero with a message naming the package and the reason on any failure.
@@ -44,6 +46,8 @@ class Asset:
 ASSETS = (
     Asset("htmx.org", "2.0.4", "package/dist/htmx.min.js", "htmx.min.js"),
     Asset("echarts", "5.6.0", "package/dist/echarts.min.js", "echarts.min.js"),
+    Asset("swagger-ui-dist", "5.35.0", "package/swagger-ui-bundle.js", "swagger-ui-bundle.js"),
+    Asset("swagger-ui-dist", "5.35.0", "package/swagger-ui.css", "swagger-ui.css"),
 )
 
 
@@ -95,9 +99,13 @@ def _up_to_date(asset: Asset, stamp: dict[str, dict[str, str]]) -> bool:
     )
 
 
-def fetch(asset: Asset) -> bytes:
-    what = f"{asset.package}@{asset.version}"
-    meta_raw = _get(f"{REGISTRY}/{asset.package}/{asset.version}")
+def _tarball(package: str, version: str, cache: dict[str, bytes]) -> bytes:
+    """A package's tarball, integrity-checked; fetched once per run (several files may come
+    from one package)."""
+    what = f"{package}@{version}"
+    if what in cache:
+        return cache[what]
+    meta_raw = _get(f"{REGISTRY}/{package}/{version}")
     try:
         dist = json.loads(meta_raw)["dist"]
         tarball_url, integrity = dist["tarball"], dist["integrity"]
@@ -105,6 +113,13 @@ def fetch(asset: Asset) -> bytes:
         raise VendorError(f"{what}: unexpected registry metadata ({exc})") from exc
     tarball = _get(tarball_url)
     _check_integrity(tarball, integrity, what)
+    cache[what] = tarball
+    return tarball
+
+
+def fetch(asset: Asset, cache: dict[str, bytes] | None = None) -> bytes:
+    what = f"{asset.package}@{asset.version}"
+    tarball = _tarball(asset.package, asset.version, {} if cache is None else cache)
     try:
         with tarfile.open(fileobj=io.BytesIO(tarball), mode="r:gz") as archive:
             member = archive.extractfile(asset.member)
@@ -123,12 +138,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     VENDOR.mkdir(parents=True, exist_ok=True)
     stamp = _load_stamp()
+    tarballs: dict[str, bytes] = {}
     try:
         for asset in ASSETS:
             if not args.force and _up_to_date(asset, stamp):
                 print(f"vendor: {asset.target} ({asset.package}@{asset.version}) up to date")
                 continue
-            content = fetch(asset)
+            content = fetch(asset, tarballs)
             path = VENDOR / asset.target
             partial = path.with_suffix(".part")
             partial.write_bytes(content)

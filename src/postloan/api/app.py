@@ -6,6 +6,10 @@
 
 The app holds the store URL (`app.state.url`) and one SQLAlchemy engine; whole-portfolio work
 (imports, runs) goes through the existing services, which use ADBC.
+
+Every request passes `harden` (api.middleware, api.body_limit): security headers, a request
+id, a body limit checked before reading, and no internals in unexpected failures. The docs
+(/docs) come from the package (api.docs), not a CDN.
 """
 
 from __future__ import annotations
@@ -19,7 +23,11 @@ from pathlib import Path
 from fastapi import FastAPI
 
 import postloan
+from postloan.api import docs
+from postloan.api.body_limit import BodyLimit, BodyLimits
+from postloan.api.csrf import init_secret
 from postloan.api.errors import install_error_handlers
+from postloan.api.middleware import HttpGuard
 from postloan.api.routes import (
     accounts,
     agreements,
@@ -60,6 +68,11 @@ def create_app(url: str | None = None, policy_path: str | Path | None = None) ->
         version=getattr(postloan, "__version__", "0.1.0"),
         description=DESCRIPTION,
         lifespan=_lifespan,
+        # FastAPI's own pages load Swagger UI / ReDoc from a CDN with inline scripts: ours
+        # (api.docs) serve the packaged copy; ReDoc is not offered.
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.url = ready(url)
     app.state.engine = engine_for(app.state.url)
@@ -72,12 +85,24 @@ def create_app(url: str | None = None, policy_path: str | Path | None = None) ->
     app.state.views = view_cache.from_env()  # finished 360° ledger views (views.cache)
     app.state.lock = threading.Lock()
     app.state.import_pool = None  # a worker process, started by the first upload
+    init_secret(app)  # CSRF tokens for cookie-authenticated writes (api.csrf)
     install_error_handlers(app)
+    harden(app)
     for module in (auth, collections, casework, customers, accounts, imports, runs, policy,
                    legal, agreements):  # fmt: skip
         app.include_router(module.router)
-
+    app.include_router(docs.router)
     return app
+
+
+def harden(app: FastAPI, limits: BodyLimits | None = None) -> None:
+    """Wrap `app` (once) in the body limit and, outside it, the HTTP guard — so the guard's
+    headers are on the limit's 413 too. Limits default to the environment's (api.body_limit)."""
+    if getattr(app.state, "hardened", False):
+        return
+    app.add_middleware(BodyLimit, limits=limits or BodyLimits.from_env())
+    app.add_middleware(HttpGuard)  # added last: the outermost of ours
+    app.state.hardened = True
 
 
 @asynccontextmanager

@@ -1,9 +1,12 @@
 """Authentication and permission dependencies.
 
 The API takes a bearer token (``Authorization: Bearer <token>``); pages send the HttpOnly
-session cookie. Both resolve through `postloan.access.tokens.resolve_token`. `require(action)`
-checks the permission matrix (`postloan.access.permissions.can`) and hands the route the
-`User`; row-level scope is the route's job (out-of-scope rows answer 404, never 403).
+session cookie. Both resolve through `postloan.access.tokens.resolve_token`. The cookie is a
+credential for reads only: a state-changing request it authenticates must carry the session's
+CSRF token too (`postloan.api.csrf`) — checked here, where the cookie becomes a user, so every
+route that authenticates is covered. `require(action)` checks the permission matrix
+(`postloan.access.permissions.can`) and hands the route the `User`; row-level scope is the
+route's job (out-of-scope rows answer 404, never 403).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from sqlalchemy import Connection, Engine
 from postloan.access.permissions import Action, can
 from postloan.access.tokens import resolve_token
 from postloan.access.users import User
+from postloan.api.csrf import check_cookie_write
 from postloan.api.errors import Forbidden, Unauthorized
 
 SESSION_COOKIE = "postloan_session"
@@ -56,10 +60,15 @@ def get_conn(engine: Engine = Depends(get_engine)) -> Iterator[Connection]:
         yield conn
 
 
-def request_token(request: Request, credentials: HTTPAuthorizationCredentials | None) -> str | None:
+def bearer_token(credentials: HTTPAuthorizationCredentials | None) -> str | None:
     if credentials and credentials.scheme.lower() == "bearer" and credentials.credentials:
         return credentials.credentials
-    return request.cookies.get(SESSION_COOKIE) or None
+    return None
+
+
+def request_token(request: Request, credentials: HTTPAuthorizationCredentials | None) -> str | None:
+    """The token the request authenticates with: the bearer token, else the session cookie."""
+    return bearer_token(credentials) or request.cookies.get(SESSION_COOKIE) or None
 
 
 def authenticate(
@@ -67,12 +76,15 @@ def authenticate(
 ) -> User:
     """The caller's user from their token, read on `conn` (401 without a valid one). Routes
     that read anyway pass their own connection: one pool checkout per request, not two."""
-    token = request_token(request, credentials)
+    sent_bearer = bearer_token(credentials)
+    token = sent_bearer or request.cookies.get(SESSION_COOKIE) or None
     if not token:
         raise Unauthorized("authentication required: send a bearer token or the session cookie")
     user = resolve_token(conn, token, now())
     if user is None or not user.active:
         raise Unauthorized("the token is invalid, expired or revoked")
+    if sent_bearer is None:  # the cookie, which browsers also send for other sites' requests
+        check_cookie_write(request, token)
     return user
 
 

@@ -3,17 +3,25 @@
 Every error answer is ``{"error": {"code": ..., "message": ..., "field": ...}}``: `code` is a
 stable machine word, `message` is for people, `field` names the request field at fault (or is
 null). Bad input is never a 500: request validation names the field (422), policies name the
-parameter (422), unreadable uploads are 400.
+parameter (422), unreadable uploads are 400. No message shows where the server keeps files:
+`public_message` cuts server paths down to the file's name (an upload's temporary folder, the
+data directory, the installation) and drops tracebacks. Unexpected errors are answered by
+`api.middleware.HttpGuard` (a generic 500 with a request id; the details go to the log).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path, PurePath
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -27,6 +35,7 @@ from postloan.access.errors import (
     UserExists,
     WeakPassword,
 )
+from postloan.api.middleware import internal_error_body
 from postloan.imports.service import ImportFileError
 from postloan.policy import PolicyError
 
@@ -38,6 +47,7 @@ class ErrorDetail(BaseModel):
     message: str
     field: str | None = None
     problems: list[dict[str, str]] | None = None
+    request_id: str | None = None  # on 500s: where the server log has the details
 
 
 class ErrorBody(BaseModel):
@@ -122,6 +132,32 @@ _HTTP_CODES = {
 }
 
 
+def _server_roots() -> list[str]:
+    """Folders whose paths would tell a client about the server's layout."""
+    package_home = Path(__file__).resolve().parents[2]  # src/ (or site-packages/)
+    roots = {tempfile.gettempdir(), sys.prefix, sys.base_prefix, sys.exec_prefix,
+             str(package_home), str(Path.home()), os.getcwd()}  # fmt: skip
+    roots |= {str(Path(r).resolve()) for r in list(roots)}
+    return sorted((r.rstrip("/") for r in roots if len(r.rstrip("/")) > 1), key=len, reverse=True)
+
+
+# A root, then the rest of its path — or nothing, if the root is a whole word ("/usr", not
+# the start of "/usrdata").
+_SERVER_PATH = re.compile(
+    "(?:"
+    + "|".join(re.escape(r) for r in _server_roots())
+    + r")(?:/[^\s'\"`,;:()\[\]<>]*|(?![\w.-]))"
+)
+_TRACEBACK = "Traceback (most recent call last)"
+
+
+def public_message(text: str) -> str:
+    """`text` without server paths (each cut to its last part, the file's name) or tracebacks."""
+    if _TRACEBACK in text:
+        return "the request failed; the server log has the details"
+    return _SERVER_PATH.sub(lambda m: PurePath(m.group(0)).name or "(server path)", text)
+
+
 def error_response(
     status: int,
     code: str,
@@ -130,9 +166,12 @@ def error_response(
     problems: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    detail: dict[str, Any] = {"code": code, "message": message, "field": field}
+    detail: dict[str, Any] = {"code": code, "message": public_message(message), "field": field}
     if problems is not None:
-        detail["problems"] = problems
+        detail["problems"] = [
+            {k: public_message(v) if isinstance(v, str) else v for k, v in p.items()}
+            for p in problems
+        ]
     return JSONResponse({"error": detail}, status_code=status, headers=headers)
 
 
@@ -220,7 +259,10 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = dict(exc.headers) if exc.headers else None
         return error_response(exc.status_code, code, str(exc.detail), None, None, headers)
 
+    # The last resort, for an error HttpGuard did not catch (normally it answers them all).
     @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error", exc_info=exc)
-        return error_response(500, "internal", "internal error; the server log has details")
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        request_id = getattr(request.state, "request_id", None) or "-"
+        log.error("unexpected error (request id %s)", request_id, exc_info=exc)
+        body, media_type = internal_error_body(request.scope, request_id)
+        return Response(body, status_code=500, media_type=media_type)

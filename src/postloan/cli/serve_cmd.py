@@ -1,4 +1,9 @@
-"""`postloan serve`: the REST API and the web workbench on one port."""
+"""`postloan serve`: the REST API and the web workbench on one port.
+
+The server does not name itself (no `server: uvicorn` header: what runs behind the port is
+nobody's business), and the request body limits (`postloan.api.body_limit`) are checked before
+it starts, so a mistyped setting stops it with a message rather than a traceback.
+"""
 
 from __future__ import annotations
 
@@ -32,9 +37,13 @@ def serve_app(url: str, host: str, port: int, workers: int = 1) -> None:
     (each runs Python on its own core: the 360° view is CPU-bound)."""
     import uvicorn
 
+    from postloan.api.docs import docs_assets_missing
+
     console.print(f"Serving the workbench at [bold]http://{host}:{port}[/] (API docs at /docs)")
+    if docs_assets_missing():
+        console.print("[yellow]API docs not installed: run scripts/vendor_web_assets.py[/]")
     if workers <= 1:
-        uvicorn.run(build_app(url), host=host, port=port, log_level="warning")
+        uvicorn.run(build_app(url), host=host, port=port, log_level="warning", server_header=False)
         return
     # The workers are new processes that build the app from the environment (`app_from_env`):
     # the store's URL, and one signing secret for sessions and CSRF tokens (a random secret
@@ -43,7 +52,7 @@ def serve_app(url: str, host: str, port: int, workers: int = 1) -> None:
     os.environ.setdefault("POSTLOAN_WEB_SECRET", secrets.token_hex(32))
     uvicorn.run(
         "postloan.cli.serve_cmd:app_from_env", factory=True, workers=workers, host=host,
-        port=port, log_level="warning",
+        port=port, log_level="warning", server_header=False,
     )  # fmt: skip
 
 
@@ -53,12 +62,26 @@ def serve(
     workers: int = typer.Option(
         1, min=1, max=64, help="Server processes (one per CPU core serves the most requests)."
     ),
+    max_upload_mb: int | None = typer.Option(
+        None,
+        min=1,
+        help="Largest contract file /api/imports accepts, in MB (default: "
+        "POSTLOAN_MAX_UPLOAD_MB, else 512). Other requests: POSTLOAN_MAX_BODY_KB (1024).",
+    ),
 ) -> None:
     """Serve the REST API (/api, OpenAPI at /docs) and the web workbench."""
     from postloan.access.permissions import Action
+    from postloan.api.body_limit import UPLOAD_LIMIT_VAR, BodyLimits
     from postloan.cli.operator import authorize
     from postloan.store.db import ready
 
+    if max_upload_mb is not None:  # through the environment: worker processes read it too
+        os.environ[UPLOAD_LIMIT_VAR] = str(max_upload_mb)
+    try:
+        BodyLimits.from_env()
+    except ValueError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
     url = ready()
     authorize(url, Action.STORE_ADMIN, "serve")
     serve_app(url, host, port, workers)

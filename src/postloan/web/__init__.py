@@ -8,7 +8,9 @@
 `mount` adds the pages (`/login`, `/`, `/customers`, `/runs`, `/lang/{code}` …) and the
 packaged static files at `/static` (htmx and ECharts are fetched into `static/vendor/` by
 `scripts/vendor_web_assets.py`; nothing is loaded from a CDN). It uses the app's store engine
-(`app.state.engine`, set by `create_app`) or, for a bare app, one made from `url`.
+(`app.state.engine`, set by `create_app`) or, for a bare app, one made from `url`. Pages get
+the same HTTP hardening as the API (`postloan.api.app.harden`: security headers with a CSP
+that allows no inline script, no-store, the body limit, no internals in errors).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from postloan.api.app import harden
 from postloan.web.collections_routes import router as collections_router
 from postloan.web.routes import router
 from postloan.web.security import init_secret
@@ -39,6 +42,7 @@ def mount(app: FastAPI, url: str | None = None) -> None:
         app.state.url = ready(url or getattr(app.state, "url", None))
         app.state.engine = engine_for(app.state.url)
     init_secret(app)
+    harden(app)  # a no-op on create_app's app, which has it already
     app.include_router(router)
     app.include_router(collections_router)  # the collections workbench
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -4,24 +4,23 @@ The session is the HttpOnly cookie the API also reads (`postloan.api.deps.SESSIO
 holding a `session` token from `postloan.access.tokens.issue_token`.
 
 CSRF: every POST must carry a token (form field `csrf_token` or header `X-CSRF-Token`) equal to
-HMAC-SHA256(secret, session token). Before login (the login form itself) the token is bound to
-a random pre-session cookie instead. The secret is `POSTLOAN_WEB_SECRET` when set (needed with
-several server processes), else random per process — tokens then last as long as the process.
+HMAC-SHA256(secret, session token) — the same token the API asks of cookie-authenticated writes
+(`postloan.api.csrf`, which holds the secret). Before login (the login form itself) the token
+is bound to a random pre-session cookie instead. The secret is `POSTLOAN_WEB_SECRET` when set
+(needed with several server processes), else random per process — tokens then last as long as
+the process.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
-import os
-import secrets
 from datetime import UTC, datetime
 
-from fastapi import FastAPI, Request
+from fastapi import Request
 from sqlalchemy import Engine
 
 from postloan.access import User, resolve_token
+from postloan.api.csrf import CSRF_HEADER, csrf_token, init_secret, token_matches
 
 try:  # the API owns the cookie name; fall back to the same literal while it is absent
     from postloan.api.deps import SESSION_COOKIE
@@ -30,18 +29,10 @@ except ImportError:  # pragma: no cover
 
 PRE_SESSION_COOKIE = "postloan_presession"
 CSRF_FIELD = "csrf_token"
-CSRF_HEADER = "X-CSRF-Token"
 
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-def init_secret(app: FastAPI) -> None:
-    if getattr(app.state, "web_secret", None):
-        return
-    configured = os.environ.get("POSTLOAN_WEB_SECRET")
-    app.state.web_secret = configured.encode() if configured else secrets.token_bytes(32)
 
 
 def engine(request: Request) -> Engine:
@@ -83,24 +74,37 @@ def _binding(request: Request) -> str | None:
 
 def csrf_for(request: Request, binding: str | None = None) -> str:
     bound = binding if binding is not None else _binding(request)
-    if not bound:
-        return ""
-    secret: bytes = request.app.state.web_secret
-    return hmac.new(secret, f"csrf:{bound}".encode(), hashlib.sha256).hexdigest()
+    return csrf_token(request.app, bound) if bound else ""
 
 
 async def csrf_ok(request: Request) -> bool:
     """True when the request's CSRF token matches its session (or pre-session) binding."""
-    expected = csrf_for(request)
-    if not expected:
+    bound = _binding(request)
+    if not bound:
         return False
     sent = request.headers.get(CSRF_HEADER)
     if not sent:
         form = await request.form()
         value = form.get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
-    return bool(sent) and hmac.compare_digest(str(sent), expected)
+    return token_matches(request.app, bound, sent)
 
 
 def is_https(request: Request) -> bool:
     return request.url.scheme == "https"
+
+
+__all__ = [
+    "CSRF_FIELD",
+    "CSRF_HEADER",
+    "PRE_SESSION_COOKIE",
+    "SESSION_COOKIE",
+    "csrf_for",
+    "csrf_ok",
+    "current_user",
+    "engine",
+    "init_secret",
+    "is_https",
+    "now",
+    "session_token",
+]
