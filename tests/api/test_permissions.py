@@ -31,6 +31,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/customers"): Action.CUSTOMER_SEARCH,
     ("GET", "/api/customers/{customer_id}"): Action.CUSTOMER_VIEW,
     ("POST", "/api/customers/{customer_id}/reveal"): Action.CUSTOMER_REVEAL,
+    ("POST", "/api/customers/lookup"): Action.CUSTOMER_REVEAL,
     ("GET", "/api/accounts/{account_id}/status"): Action.ACCOUNT_VIEW,
     ("POST", "/api/imports/{kind}"): Action.IMPORT_RUN,
     ("POST", "/api/runs"): Action.RUN_START,
@@ -130,6 +131,8 @@ def _request(
         headers = {"Authorization": f"Bearer {token}"}
     elif path.endswith("/reveal"):
         kwargs["json"] = {"field": "phone", "reason": "permission matrix test"}
+    elif path == "/api/customers/lookup":
+        kwargs["json"] = {"identifier": "13800000000", "reason": "permission matrix test"}
     elif path == "/api/imports/{kind}":
         kwargs["files"] = {"file": ("customers.csv", b"customer_id,name\n", "text/csv")}
     elif path == "/api/runs" and method == "POST":
@@ -152,7 +155,11 @@ def test_matrix(client: TestClient, world: World, role: str, method: str, path: 
     allowed = need in (PUBLIC, AUTHENTICATED) or can(role, need)
     if allowed:
         assert status not in (401, 403), (role, method, path, body)
-        if method == "GET" or need in (PUBLIC, AUTHENTICATED) or path.endswith("/reveal"):
+        if (
+            method == "GET"
+            or need in (PUBLIC, AUTHENTICATED)
+            or path.endswith(("/reveal", "/lookup"))
+        ):
             assert 200 <= status < 300, (role, method, path, body)
     else:
         assert status == 403, (role, method, path, body)

@@ -21,7 +21,6 @@ from sqlalchemy import (
     exists,
     func,
     literal_column,
-    or_,
     select,
 )
 
@@ -32,6 +31,7 @@ from postloan.policy import Policy
 from postloan.reports.summary import NON_PERFORMING, RISK_CLASSES
 from postloan.store.schema import account_status, customers, runs
 from postloan.store.values import as_date
+from postloan.views import customer_search
 from postloan.views.cache import ViewCache
 from postloan.views.customer360 import Limits, ledger_json, page_json
 
@@ -181,29 +181,19 @@ def dashboard(conn: Connection, user: User) -> Dashboard:
 
 
 def search_customers(conn: Connection, user: User, query: str) -> list[dict[str, Any]]:
-    """Customers in the user's search scope matching id prefix, name part, mobile or ID number
-    (exact); masked for the user's role."""
-    q = query.strip()
-    clause = customer_scope_clause(user, Action.CUSTOMER_SEARCH)
-    stmt = select(
-        customers.c.customer_id,
-        customers.c.name,
-        customers.c.branch_id,
-        customers.c.phone,
-        customers.c.id_number,
-    ).where(clause)
-    if q:
-        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(
-            or_(
-                customers.c.customer_id.like(f"{escaped}%", escape="\\"),
-                customers.c.name.like(f"%{escaped}%", escape="\\"),
-                customers.c.phone == q,
-                customers.c.id_number == q.upper(),
-            )
-        )
-    rows = conn.execute(stmt.order_by(customers.c.customer_id).limit(SEARCH_LIMIT)).all()
-    return [mask_customer(dict(r._mapping), user.role) for r in rows]
+    """The first `SEARCH_LIMIT` customers the search finds (`views.customer_search`, the API's
+    search: masked parts of a mobile or ID number are never matched), masked for the user's
+    role. Raises `FullIdentifierQuery` for a whole mobile or ID number (a reveal:
+    `lookup_customers`)."""
+    return customer_search.search(conn, user, query, limit=SEARCH_LIMIT, count=False).items
+
+
+def lookup_customers(
+    conn: Connection, user: User, identifier: str, reason: str, now: datetime, policy: Policy
+) -> list[dict[str, Any]]:
+    """The customers holding a whole mobile or ID number: a reveal, audited
+    (`views.customer_search.lookup`)."""
+    return customer_search.lookup(conn, user, identifier, reason, now, policy=policy).items
 
 
 @dataclass
@@ -249,8 +239,9 @@ def customer_360(
     row = visible_customer(conn, user, customer_id, Action.CUSTOMER_VIEW)
     if row is None:
         return None
-    record = {k: v for k, v in row._mapping.items() if k != "extra"}
-    view = Customer360(customer=mask_customer(record, user.role), show_accounts=False)
+    non_personal = policy.security.personal_data.non_personal_extra_columns.get("customers", ())
+    customer = mask_customer(row._mapping, user.role, non_personal)
+    view = Customer360(customer=customer, show_accounts=False)
     if scope_for(user.role, Action.ACCOUNT_VIEW) is None:
         return view
     version = policy_version or policy.version

@@ -25,12 +25,13 @@ from postloan.access import (
     revoke_token,
     scope_for,
 )
-from postloan.access.reveal import REVEALABLE_FIELDS
+from postloan.access.reveal import REVEALABLE_FIELDS, is_revealable
 from postloan.access.signin import sign_in
 from postloan.api.routes.policy import effective_policy_and_version
+from postloan.views.customer_search import FullIdentifierQuery
 from postloan.web import data
 from postloan.web.charts import CAPTIONS, all_charts
-from postloan.web.customer_page import history_grid
+from postloan.web.customer_page import extra_rows, field_dom_id, history_grid, reason_minimum
 from postloan.web.customer_page import labels as customer_page_labels
 from postloan.web.i18n import (
     LANG_COOKIE,
@@ -269,10 +270,56 @@ def customers_page(request: Request, q: str = "") -> Response:
         return _to_login(request)
     if not can(user.role, Action.CUSTOMER_SEARCH):
         return _forbidden(request, user)
+    may_lookup = can(user.role, Action.CUSTOMER_REVEAL)
+    notice_key = None
     with engine(request).connect() as conn:
-        results = data.search_customers(conn, user, q)
-    context = {"q": q, "results": results, "limit": data.SEARCH_LIMIT}
+        try:
+            results = data.search_customers(conn, user, q)
+        except FullIdentifierQuery:  # the API's 422 `q`: finding who holds it is a reveal
+            results = []
+            notice_key = "cust.identifier_lookup" if may_lookup else "cust.identifier_refused"
+    context = {"q": q, "results": results, "limit": data.SEARCH_LIMIT,
+               "notice_key": notice_key, "may_lookup": may_lookup}  # fmt: skip
     if _is_htmx(request) and request.headers.get("HX-Target") == "results":
+        return _render(request, "partials/customer_results.html", context, user=user)
+    return _render(request, "customers.html", context, user=user)
+
+
+@router.post("/customers/lookup", response_class=HTMLResponse)
+async def customer_lookup(request: Request) -> Response:
+    """Find the customers holding a whole mobile or ID number — a reveal, like the API's
+    `POST /api/customers/lookup`: `customer.reveal`, the policy's reason minimum, audited.
+    htmx swaps the results in; without htmx the search page is rendered with them."""
+    user = current_user(request)
+    if user is None:
+        return _to_login(request)
+    if not await csrf_ok(request) or not can(user.role, Action.CUSTOMER_REVEAL):
+        return _forbidden(request, user)
+    form = await request.form()
+    identifier, reason = str(form.get("identifier") or ""), str(form.get("reason") or "")
+    policy, _, _ = effective_policy_and_version(request)
+    context: dict[str, Any] = {
+        "q": "",
+        "results": [],
+        "limit": data.SEARCH_LIMIT,
+        "may_lookup": True,
+        "identifier": "",
+        "lookup_reason": reason,
+    }
+    try:
+        with engine(request).begin() as conn:
+            context["results"] = data.lookup_customers(
+                conn, user, identifier, reason, now(), policy
+            )
+        context["notice_key"] = "lookup.done"
+    except ReasonRequired:
+        context.update(identifier=identifier, notice_key="reveal.reason_required",
+                       notice_params=reason_minimum(policy))  # fmt: skip
+    except PermissionDenied:
+        return _forbidden(request, user)
+    except ValueError:  # not a whole mobile or ID number
+        context.update(identifier=identifier, notice_key="lookup.invalid")
+    if _is_htmx(request):
         return _render(request, "partials/customer_results.html", context, user=user)
     return _render(request, "customers.html", context, user=user)
 
@@ -310,6 +357,8 @@ async def customer_page(request: Request, customer_id: str) -> Response:
             "view": view,
             "c": view.customer,
             "revealable": REVEALABLE_FIELDS if can(user.role, Action.CUSTOMER_REVEAL) else (),
+            "extras": extra_rows(view, effective_policy_and_version(request)[0], user),
+            "field_dom_id": field_dom_id,
             "event_limit": data.EVENT_LIMIT,
             "L": customer_page_labels(lang),
             "history": history_grid(view, lang),
@@ -347,17 +396,22 @@ async def reveal_field(request: Request, customer_id: str) -> Response:
     form = await request.form()
     field = str(form.get("field") or "")
     reason = str(form.get("reason") or "")
-    if field not in REVEALABLE_FIELDS:
+    if not is_revealable(field):
         return _not_found(request, user)
-    context: dict[str, Any] = {"customer_id": customer_id, "field": field, "reason": reason}
+    context: dict[str, Any] = {"customer_id": customer_id, "field": field, "reason": reason,
+                               "field_dom_id": field_dom_id}  # fmt: skip
+    policy, _, _ = effective_policy_and_version(request)
     try:
         with engine(request).begin() as conn:
-            value = reveal(conn, user, customer_id, field, reason, now())
+            value = reveal(conn, user, customer_id, field, reason, now(), policy=policy)
     except ReasonRequired:
-        context.update(error_key="reveal.reason_required", masked=str(form.get("masked") or ""))
+        context.update(error_key="reveal.reason_required", masked=str(form.get("masked") or ""),
+                       error_params=reason_minimum(policy))  # fmt: skip
         return _render(request, "partials/reveal_form.html", context, user=user)
     except PermissionDenied:
         return _forbidden(request, user)
+    except ValueError:  # an extra attribute this customer does not have
+        return _not_found(request, user)
     context["value"] = value
     return _render(request, "partials/revealed.html", context, user=user)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any, Literal
 
@@ -10,18 +9,27 @@ import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import Connection, Engine, and_, func, or_, select
+from sqlalchemy import Connection, Engine
 
-from postloan.access.masking import mask_customer
+from postloan.access.errors import ReasonRequired
+from postloan.access.masking import mask_customer, parse_extra
 from postloan.access.permissions import Action, can
-from postloan.access.reveal import MIN_REASON_LENGTH, REVEALABLE_FIELDS, reveal
-from postloan.access.scope import customer_scope_clause, visible_customer
+from postloan.access.reveal import (
+    EXTRA_PREFIX,
+    MAX_REASON_CHARS,
+    REVEALABLE_FIELDS,
+    check_reason,
+    is_revealable,
+    reveal,
+)
+from postloan.access.scope import visible_customer
 from postloan.access.users import User
 from postloan.api.deps import authenticate, bearer, get_conn, now, require
-from postloan.api.errors import ERROR_RESPONSES, Forbidden, NotFound
+from postloan.api.errors import ERROR_RESPONSES, Forbidden, Invalid, NotFound
 from postloan.api.routes.policy import effective_policy_and_version
 from postloan.api.util import NO_NUL, Page, jsonable
-from postloan.store.schema import customers
+from postloan.policy import Policy
+from postloan.views import customer_search
 from postloan.views.casework import casework_tail
 from postloan.views.customer360 import Limits, ledger_json
 
@@ -166,23 +174,45 @@ class Customer360(BaseModel):
     )
 
 
-class RevealIn(BaseModel):
-    field: Literal["id_number", "phone", "address"] = Field(
-        description=f"one of {', '.join(REVEALABLE_FIELDS)}"
-    )
-    reason: str = Field(
-        min_length=MIN_REASON_LENGTH,
-        max_length=500,
-        pattern=NO_NUL,
-        description=f"why the full value is needed (at least {MIN_REASON_LENGTH} characters)",
-    )
+REASON_DOC = (
+    "why the full value is needed, recorded in the audit log: at least the policy's"
+    " `security.reveal.min_reason_chars` (a Chinese character counts as two) and"
+    " `min_distinct_chars` different characters"
+)
 
-    @field_validator("reason")
+
+class RevealIn(BaseModel):
+    field: str = Field(
+        min_length=1,
+        max_length=200,
+        pattern=NO_NUL,
+        description=f"one of {', '.join(REVEALABLE_FIELDS)}, or {EXTRA_PREFIX}<column> for an"
+        " imported extra attribute",
+    )
+    reason: str = Field(max_length=MAX_REASON_CHARS, pattern=NO_NUL, description=REASON_DOC)
+
+    @field_validator("field")
     @classmethod
-    def _stated(cls, value: str) -> str:
-        value = value.strip()
-        if len(value) < MIN_REASON_LENGTH:
-            raise ValueError(f"state a reason (at least {MIN_REASON_LENGTH} characters)")
+    def _revealable(cls, value: str) -> str:
+        if not is_revealable(value):
+            raise ValueError(f"one of {', '.join(REVEALABLE_FIELDS)}, or {EXTRA_PREFIX}<column>")
+        return value
+
+
+class LookupIn(BaseModel):
+    identifier: str = Field(
+        min_length=1,
+        max_length=32,
+        pattern=NO_NUL,
+        description="a whole mobile (11 digits) or PRC ID number (18 characters)",
+    )
+    reason: str = Field(max_length=MAX_REASON_CHARS, pattern=NO_NUL, description=REASON_DOC)
+
+    @field_validator("identifier")
+    @classmethod
+    def _whole(cls, value: str) -> str:
+        if customer_search.identifier_kind(value) is None:
+            raise ValueError("a whole mobile (11 digits) or PRC ID number (18 characters)")
         return value
 
 
@@ -194,14 +224,15 @@ class Revealed(BaseModel):
 
 def _customer_record(row: Any) -> dict[str, Any]:
     record = jsonable(row._mapping, CUSTOMER_AMOUNTS)
-    extra = record.get("extra")
-    if isinstance(extra, str):
-        try:
-            parsed = json.loads(extra)
-        except ValueError:
-            parsed = {"raw": extra}
-        record["extra"] = parsed if isinstance(parsed, dict) else {"value": parsed}
+    record["extra"] = parse_extra(record.get("extra"))
     return record
+
+
+def _masked_record(row: Any, user: User, policy: Policy) -> dict[str, Any]:
+    """The customer as the user's role may see it: personal fields and imported extra
+    attributes masked (the policy's non-personal extra columns in full)."""
+    non_personal = policy.security.personal_data.non_personal_extra_columns.get("customers", ())
+    return mask_customer(_customer_record(row), user.role, non_personal)
 
 
 @router.get("", response_model=CustomerPage)
@@ -210,7 +241,9 @@ def search_customers(
         None,
         max_length=200,
         pattern=NO_NUL,
-        description="customer id (prefix), name (part) or phone (suffix)",
+        description="customer id (prefix), name (part), or the last digits of a mobile or ID"
+        " number that the caller's mask shows; a whole mobile or ID number is refused (422) —"
+        " look it up with POST /api/customers/lookup (a reveal)",
     ),
     branch: str | None = Query(None, max_length=32, pattern=NO_NUL),
     page: int = Query(1, ge=1, le=1_000_000),
@@ -218,31 +251,33 @@ def search_customers(
     user: User = Depends(require(Action.CUSTOMER_SEARCH)),
     conn: Connection = Depends(get_conn),
 ) -> CustomerPage:
-    """Customers in the caller's data scope, masked for the caller's role."""
-    where = [customer_scope_clause(user, Action.CUSTOMER_SEARCH)]
-    text = (q or "").strip()
-    if text:
-        where.append(
-            or_(
-                customers.c.customer_id.startswith(text, autoescape=True),
-                customers.c.name.contains(text, autoescape=True),
-                customers.c.phone.endswith(text, autoescape=True),
-            )
+    """Customers in the caller's data scope, masked for the caller's role; masked parts of a
+    mobile or ID number cannot be searched (`views.customer_search`)."""
+    try:
+        found = customer_search.search(
+            conn, user, q, branch=branch, limit=page_size, offset=(page - 1) * page_size
         )
-    if branch:
-        where.append(customers.c.branch_id == branch)
-    clause = and_(*where)
-    total = conn.execute(select(func.count()).select_from(customers).where(clause)).scalar_one()
-    cols = [customers.c[name] for name in CustomerSummary.model_fields]
-    rows = conn.execute(
-        select(*cols)
-        .where(clause)
-        .order_by(customers.c.customer_id)
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    ).all()
-    items = [CustomerSummary(**mask_customer(dict(row._mapping), user.role)) for row in rows]
-    return CustomerPage(items=items, total=total, page=page, page_size=page_size)
+    except customer_search.FullIdentifierQuery as exc:
+        raise Invalid(str(exc), field="q", code="identifier_search") from None
+    items = [CustomerSummary(**record) for record in found.items]
+    return CustomerPage(items=items, total=found.total, page=page, page_size=page_size)
+
+
+@router.post("/lookup", response_model=CustomerPage)
+def lookup_customers(
+    request: Request,
+    body: LookupIn,
+    user: User = Depends(require(Action.CUSTOMER_REVEAL)),
+    conn: Connection = Depends(get_conn),
+) -> CustomerPage:
+    """The customers (in the caller's reveal scope) holding a whole mobile or ID number. Who
+    holds a number is personal data: this is a reveal — `customer.reveal`, a reason meeting
+    the policy's minimum, one audit entry (also when nothing matches). Listed masked."""
+    policy, _, _ = effective_policy_and_version(request)
+    found = customer_search.lookup(conn, user, body.identifier, body.reason, now(), policy=policy)
+    conn.commit()
+    items = [CustomerSummary(**record) for record in found.items]
+    return CustomerPage(items=items, total=found.total, page=1, page_size=max(1, found.total))
 
 
 def _visible_customer(conn: Connection, user: User, customer_id: str, action: Action) -> Any:
@@ -277,10 +312,12 @@ async def customer_360(
         if not can(user.role, Action.CUSTOMER_VIEW):
             raise Forbidden(f"role {user.role} may not {Action.CUSTOMER_VIEW}", code="forbidden")
         row = _visible_customer(conn, user, customer_id, Action.CUSTOMER_VIEW)
-        head = b'{"customer":' + _detail_json(mask_customer(_customer_record(row), user.role))
+        policy, _, version = effective_policy_and_version(request)
+        # Masked here, per request and per role: the cached ledger part below holds no
+        # customer record and no extra attributes, so a cache hit never crosses roles.
+        head = b'{"customer":' + _detail_json(_masked_record(row, user, policy))
         if not can(user.role, Action.ACCOUNT_VIEW):
             return _json_response(head + NO_ACCOUNTS)
-        policy, _, version = effective_policy_and_version(request)
         limits = Limits(history_dates=history, payments=payments_shown, events=EVENTS_SHOWN)
         ledger = ledger_json(conn, customer_id, policy, limits, request.app.state.views, version)
         work = casework_tail(conn, customer_id)
@@ -313,13 +350,23 @@ def _json_response(body: bytes) -> Response:
 
 @router.post("/{customer_id}/reveal", response_model=Revealed)
 def reveal_field(
+    request: Request,
     body: RevealIn,
     customer_id: str = CustomerId,
     user: User = Depends(require(Action.CUSTOMER_REVEAL)),
     conn: Connection = Depends(get_conn),
 ) -> Revealed:
-    """One full (unmasked) value, with a stated reason; written to the audit log."""
+    """One full (unmasked) value — a personal field or an imported extra attribute
+    (`extra.<column>`) — with a reason meeting the policy's minimum; written to the audit
+    log."""
+    policy, _, _ = effective_policy_and_version(request)
+    check_reason(body.reason, policy.security.reveal)  # 422 `reason` before anything else
     _visible_customer(conn, user, customer_id, Action.CUSTOMER_REVEAL)
-    value = reveal(conn, user, customer_id, body.field, body.reason, now())
+    try:
+        value = reveal(conn, user, customer_id, body.field, body.reason, now(), policy=policy)
+    except ReasonRequired:
+        raise
+    except ValueError as exc:  # an extra column the customer does not have
+        raise Invalid(str(exc), field="field") from None
     conn.commit()
     return Revealed(customer_id=customer_id, field=body.field, value=value)
