@@ -7,7 +7,8 @@ would leave the loan one instalment behind for ever. Only payments of behaviours
 allowed to be late can bounce.
 
 Ids are "P" + a zero-padded counter in (value_date, account, kind) order — the order a daily
-feed would deliver them — so a reversal always has a larger id than its target.
+feed would deliver them — so a reversal always has a larger id than its target. (`order`
+hands them out again with the first ones to plain payments; that keeps this true.)
 """
 
 from __future__ import annotations
