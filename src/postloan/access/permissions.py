@@ -123,7 +123,7 @@ MATRIX: dict[Role, dict[Action, Scope]] = {
 RATIONALE = """\
 - **Everybody sees masked personal data** (ID number, mobile, address, card numbers). A full
   value is only shown through *reveal* (`customer.reveal`): one field, with a stated reason
-  (≥ 5 characters), written to the tamper-evident audit log (PIPL: least privilege, audit of
+  (the policy's minimum), written to the tamper-evident audit log (PIPL: least privilege, audit of
   access).
 - **Data scope follows the organisation.** Head-office roles (risk manager, legal officer,
   manager, auditor, admin, marketing) see all customers; branch roles (credit officer,

@@ -1,4 +1,5 @@
-"""Customers: search, the 360° view, and revealing one full value (audited)."""
+"""Customers: search (on what the caller's mask shows), the 360° view, and the reveals —
+one full value, or who holds a whole mobile or ID number (audited)."""
 
 from __future__ import annotations
 
