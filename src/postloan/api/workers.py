@@ -10,14 +10,19 @@ locking is sound; on PostgreSQL it costs only the start-up of the worker (once p
 
 from __future__ import annotations
 
+import logging
 import multiprocessing as mp
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.queues import Queue
 from pathlib import Path
 from typing import Any
 
-from postloan.imports.service import ImportResult, import_file
+import polars as pl
+
+from postloan.imports.service import ImportFileError, ImportResult, import_file
 from postloan.policy import Policy
+
+log = logging.getLogger(__name__)
 
 
 def _context() -> Any:
@@ -28,9 +33,38 @@ def new_import_pool() -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=1, mp_context=_context())
 
 
-def run_import(pool: ProcessPoolExecutor, kind: str, path: Path, url: str) -> ImportResult:
-    """`import_file` in the worker process (same validation as `postloan import`)."""
-    return pool.submit(import_file, kind, path, url).result()
+class ImportCrashed(Exception):
+    """An import that failed in the worker for another reason than an unreadable file:
+    `on` is "content" (values the validator could not process) or "store" (the database).
+    Raised instead of the original exception because that may not survive the trip back to
+    the server: a driver error that cannot be unpickled breaks the whole pool."""
+
+    def __init__(self, on: str, detail: str) -> None:
+        super().__init__(on, detail)
+        self.on = on
+        self.detail = detail  # for the server's log, never for the client
+
+
+def _import_in_worker(kind: str, path: Path, url: str, encoding: str | None) -> ImportResult:
+    try:
+        return import_file(kind, path, url, encoding)
+    except ImportFileError:
+        raise
+    except (ValueError, ArithmeticError, LookupError, pl.exceptions.PolarsError) as exc:
+        log.error("import of %s failed on the file's content", kind, exc_info=exc)
+        raise ImportCrashed("content", f"{type(exc).__name__}: {exc}") from None
+    except Exception as exc:
+        log.error("import of %s failed in the store", kind, exc_info=exc)
+        raise ImportCrashed("store", f"{type(exc).__name__}: {exc}") from None
+
+
+def run_import(
+    pool: ProcessPoolExecutor, kind: str, path: Path, url: str, encoding: str | None = None
+) -> ImportResult:
+    """`import_file` in the worker process (same validation as `postloan import`). Raises
+    ImportFileError (the file), ImportCrashed (anything else in the worker) or, when the
+    worker died, BrokenProcessPool; `api.routes.imports` words them for the client."""
+    return pool.submit(_import_in_worker, kind, path, url, encoding).result()
 
 
 def run_child(url: str, dates: list[Any], policy: Policy, queue: Queue[Any]) -> None:

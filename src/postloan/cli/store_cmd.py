@@ -71,6 +71,9 @@ def db_upgrade() -> None:
 def import_(
     kind: str = typer.Argument(..., help=f"One of: {', '.join(KINDS)}."),
     file: Path = typer.Argument(..., help="CSV (UTF-8, header row) or Parquet file."),
+    encoding: str | None = typer.Option(
+        None, help="Text encoding of a CSV file: utf-8 (the default) or gb18030 (also gbk)."
+    ),
 ) -> None:
     """Import a DATA_CONTRACT file; rejected rows go to <file>.rejects.<ext> (exit 1)."""
     if kind not in KINDS:
@@ -79,9 +82,9 @@ def import_(
     url = ready()
     caller = authorize(url, Action.IMPORT_RUN, "import")
     try:
-        result = import_file(kind, file, url)
+        result = import_file(kind, file, url, encoding)
     except ImportFileError as exc:
-        err.print(str(exc))
+        err.print(str(exc), markup=False, highlight=False)
         raise typer.Exit(2) from None
     _audit(url, caller, "import.run", "file", str(file), {
         "kind": kind, "rows": result.rows, "accepted": result.accepted,
@@ -175,6 +178,9 @@ def export(
             raise typer.Exit(2)
     except ExportError as exc:
         err.print(str(exc))
+        raise typer.Exit(1) from None
+    except OSError as exc:  # an unwritable folder, a full disk: the file, not a traceback
+        err.print(f"{out}: cannot write the file ({exc.strerror or 'I/O error'})", markup=False)
         raise typer.Exit(1) from None
     action = "export.personal" if personal else "export"
     _audit(url, caller, action, "file", str(out), {"kind": kind, "rows": rows, "as_of": as_of})

@@ -18,6 +18,8 @@ import polars as pl
 from sqlalchemy import Table, select
 
 from postloan.contract.spec import FILES
+from postloan.imports.encoding import UTF8, check_encoding, encoding_name, utf8_csv
+from postloan.imports.errors import ImportFileError
 from postloan.imports.problems import Problems, per_row
 from postloan.imports.rules import KEYS, Known, check
 from postloan.store import bulk, schema
@@ -39,10 +41,6 @@ DEFAULTS: dict[str, dict[str, object]] = {
 }
 
 
-class ImportFileError(ValueError):
-    """The file cannot be read at all (missing, wrong format)."""
-
-
 @dataclass
 class ImportResult:
     kind: str
@@ -55,19 +53,81 @@ class ImportResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def read_raw(path: Path) -> pl.DataFrame:
-    """Every column as text, plus `_row` (1-based data row; CSV line = row + 1)."""
-    if not path.exists():
-        raise ImportFileError(f"{path}: no such file")
-    try:
-        if path.suffix.lower() == ".parquet":
-            frame = pl.read_parquet(path)
-            frame = frame.with_columns(pl.all().cast(pl.String))
-        else:
-            frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
-    except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError) as exc:
-        raise ImportFileError(f"{path}: cannot read as CSV or Parquet: {exc}") from exc
+def read_raw(path: Path, encoding: str = UTF8, header_only: bool = False) -> pl.DataFrame:
+    """Every column as text, plus `_row` (1-based data row; CSV line = row + 1). CSV files are
+    read as UTF-8, or as `encoding` when told (`imports.encoding`); errors name the file by its
+    name and the problem in the user's words."""
+    if not path.is_file():
+        raise ImportFileError(f"{path.name}: no such file")
+    if path.suffix.lower() == ".parquet":
+        frame = _read_parquet(path, header_only)
+    else:
+        frame = _read_csv(path, encoding, header_only)
+    _check_header(path.name, frame.columns)
     return frame.with_row_index("_row", offset=1).with_columns(pl.col("_row").cast(pl.Int64))
+
+
+def _read_csv(path: Path, encoding: str, header_only: bool) -> pl.DataFrame:
+    rows = 0 if header_only else None
+    try:
+        with utf8_csv(path, encoding) as source:
+            return pl.read_csv(source, infer_schema=False, encoding="utf8", n_rows=rows)
+    except pl.exceptions.PolarsError as exc:
+        if encoding == UTF8 and "utf-8" in str(exc).lower():
+            check_encoding(path, UTF8)  # raises, saying what the file is instead
+        raise ImportFileError(f"{path.name}: not a readable CSV file: {_csv_problem(exc)}") from exc
+    except OSError as exc:
+        raise ImportFileError(
+            f"{path.name}: cannot be read ({exc.strerror or 'I/O error'})"
+        ) from exc
+
+
+def _check_header(name: str, columns: list[str]) -> None:
+    """Column names a file must not have: none, twice (the CSV reader renames a repeat to
+    `<name>_duplicated_<n>`), or the name of the row number added here."""
+    unnamed = [str(i + 1) for i, c in enumerate(columns) if not c.strip()]
+    if unnamed:
+        raise ImportFileError(f"{name}: column {', '.join(unnamed)} of the header has no name")
+    repeated = sorted({c.rsplit("_duplicated_", 1)[0] for c in columns if "_duplicated_" in c}
+                      & set(columns))  # fmt: skip
+    if repeated:
+        raise ImportFileError(f"{name}: the header names a column twice: {', '.join(repeated)}")
+    if "_row" in columns:
+        raise ImportFileError(f"{name}: the column name _row is reserved; rename it")
+
+
+def _csv_problem(exc: Exception) -> str:
+    """What the CSV reader's complaint means, without its internals."""
+    text = str(exc)
+    if "empty" in text.lower():
+        return "the file is empty"
+    if "more fields" in text:
+        return "a line has more fields than the header"
+    if "escaped" in text or "quote" in text.lower():
+        return "a quoted field is not closed"
+    return "the lines do not form a CSV table"
+
+
+def _read_parquet(path: Path, header_only: bool) -> pl.DataFrame:
+    try:
+        schema = pl.read_parquet_schema(path)
+        unreadable = [n for n, t in schema.items() if t.is_nested() or t in (pl.Binary, pl.Object)]
+        if unreadable:
+            raise ImportFileError(
+                f"{path.name}: columns {', '.join(unreadable)} hold lists, structs or binary"
+                " values; contract columns are plain text, numbers or dates"
+            )
+        frame = pl.read_parquet(path, n_rows=0 if header_only else None)
+        return frame.with_columns(pl.all().cast(pl.String))
+    except pl.exceptions.PolarsError as exc:
+        raise ImportFileError(f"{path.name}: not a readable Parquet file") from exc
+    except OSError as exc:
+        raise ImportFileError(f"{path.name}: not a readable Parquet file") from exc
+
+
+def file_columns(path: Path, encoding: str = UTF8) -> list[str]:
+    """The file's column names (its header), read as `read_raw` reads the file."""
+    return [c for c in read_raw(path, encoding, header_only=True).columns if c != "_row"]
 
 
 def _table(kind: str) -> Table:
@@ -211,13 +271,13 @@ def _write_rejects(raw: pl.DataFrame, problems: pl.DataFrame, path: Path) -> Pat
     return target
 
 
-def import_file(kind_word: str, path: Path, url: str) -> ImportResult:
-    """Validate and import one file; see the module docstring."""
+def import_file(kind_word: str, path: Path, url: str, encoding: str | None = None) -> ImportResult:
+    """Validate and import one file (CSV in UTF-8, or `encoding`); see the module docstring."""
     if kind_word not in KINDS:
         raise ImportFileError(f"unknown kind {kind_word!r}: one of {', '.join(KINDS)}")
     kind = KINDS[kind_word]
     started = datetime.now(UTC)
-    raw = read_raw(path)
+    raw = read_raw(path, encoding_name(encoding))
     with bulk.connect(url) as conn:
         typed, problems = check(kind, raw, _known(conn, kind))
         for column, value in DEFAULTS.get(kind, {}).items():
@@ -238,7 +298,8 @@ def import_file(kind_word: str, path: Path, url: str) -> ImportResult:
         skip = pl.concat([repeats, unchanged, bad_rows]).unique()
         good = typed.filter(~pl.col("_row").is_in(skip.implode())).drop("_row")
         accepted = bulk.ingest_large(conn, TABLES.get(kind, kind), good, stored_rows)
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        with path.open("rb") as source:  # streamed: an import file can be gigabytes
+            digest = hashlib.file_digest(source, "sha256").hexdigest()
         bulk.execute(
             conn,
             "INSERT INTO imports (kind, file, sha256, accepted, unchanged, rejected, started_at,"
