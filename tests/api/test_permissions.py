@@ -37,6 +37,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/runs"): Action.RUN_START,
     ("GET", "/api/runs"): Action.RUN_VIEW,
     ("GET", "/api/runs/{run_id}"): Action.RUN_VIEW,
+    ("DELETE", "/api/runs/dates/{as_of}"): Action.RUN_START,
     ("GET", "/api/policy"): Action.POLICY_VIEW,
     ("PUT", "/api/policy"): Action.POLICY_REPLACE,
     ("GET", "/api/collections/tasks"): Action.CASE_VIEW,
@@ -118,6 +119,7 @@ def _request(
         matter_id=1,
         disposal_id=1,
         agreement_id=1,
+        as_of="2000-01-01",  # never stored: nothing is deleted
     )
     kwargs: dict[str, Any] = {}
     if path == "/api/auth/login":
@@ -182,6 +184,7 @@ def test_unauthenticated_is_401(
         matter_id=1,
         disposal_id=1,
         agreement_id=1,
+        as_of="2000-01-01",  # never stored: nothing is deleted
     )
     headers = {"Authorization": auth} if auth else {}
     response = client.request(method, url, headers=headers)

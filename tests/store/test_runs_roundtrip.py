@@ -17,8 +17,10 @@ from sqlalchemy import func, select
 from postloan.imports.service import import_file
 from postloan.policy import default_policy
 from postloan.reports.store_export import export_account_status, export_kind
+from postloan.runs.liveness import ABANDONED
 from postloan.runs.service import date_range, run_dates
 from postloan.store import bulk, schema
+from postloan.store.db import engine_for
 from postloan.synth import SyntheticPortfolio
 from tests.reference import reference_account_status
 from tests.store.conftest import AS_OF, BACKENDS, IMPORT_ORDER, import_all
@@ -174,8 +176,15 @@ def test_run_killed_mid_write_leaves_previous_state(
             "status"
         ].to_list()
     assert runs == ["succeeded", "running"], "the killed run is visible as never finished"
-    # And the store still works: a new run succeeds.
+    # And the store still works: a new run succeeds — and its start found the killed run's
+    # process gone (its liveness lock was free) and marked it failed (runs.liveness).
     assert run_dates(store_url, [AS_OF], default_policy()).rows > 0
+    engine = engine_for(store_url)
+    with engine.connect() as conn:
+        ended = conn.exec_driver_sql("SELECT status, error FROM runs ORDER BY run_id").all()
+    engine.dispose()
+    assert [status for status, _ in ended] == ["succeeded", "failed", "succeeded"]
+    assert ended[1][1] == ABANDONED
 
 
 def test_backfill_stores_every_date(store_url: str, contract_folder: Path) -> None:

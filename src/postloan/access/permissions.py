@@ -139,7 +139,8 @@ RATIONALE = """\
 - **Marketing** may search and view customers (masked) but not their accounts; every marketing
   action must also pass `require_consent(customer, "marketing")`.
 - **Running the books** (`import.run`, `run.start`) is for risk managers and the admin;
-  replacing the policy, managing users and exporting personal data are admin only.
+  deleting the latest stored business date undoes a run, so it needs `run.start` too.
+  Replacing the policy, managing users and exporting personal data are admin only.
 - **The audit log** is viewed and verified by auditors (and the admin); the auditor may also
   look customers up (masked) to follow an audit trail, and read runs and the policy.
 - **Dashboards**: risk managers and managers portfolio-wide; collection supervisors for their
@@ -177,6 +178,8 @@ COMMANDS: dict[str, Action] = {
     "serve": A.STORE_ADMIN,
     "import": A.IMPORT_RUN,
     "run": A.RUN_START,
+    "runs delete-date": A.RUN_START,  # undoes a run: the same right as running one
+    "runs list": A.RUN_VIEW,
     "export customers|events": A.EXPORT_PERSONAL,  # files with personal information (PIPL)
     "export account-status|loans|…": A.ACCOUNT_VIEW,
     "user create|disable|reset-password|list": A.USER_MANAGE,

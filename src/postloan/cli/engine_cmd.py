@@ -15,6 +15,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from postloan.contract import read_contract_files, write_contract_files
 from postloan.engine import account_status
 from postloan.engine.frames import Portfolio
+from postloan.inputs import InputError, parse_business_date
 from postloan.policy import Policy, current_policy, load_policy
 from postloan.reports.export import write_account_status
 from postloan.reports.summary import summarise
@@ -23,14 +24,13 @@ from postloan.synth import generate
 console = Console()
 
 
-def business_date(text: str) -> date:
-    """Parse --as-of: an ISO date, or a clear usage error naming the option."""
+def business_date(text: str, option: str = "--as-of") -> date:
+    """Parse a date option: YYYY-MM-DD within the business range (`postloan.inputs`), or a
+    usage error naming the option (exit 2, no traceback)."""
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(
-            f"{text!r} is not a date (YYYY-MM-DD)", param_hint="--as-of"
-        ) from None
+        return parse_business_date(text, option)
+    except InputError as exc:
+        raise typer.BadParameter(exc.reason, param_hint=option) from None
 
 
 def policy_from(path: Path | None) -> Policy:
@@ -60,7 +60,7 @@ IMPORT_ORDER = ("customers", "loans", "schedules", "cards", "card-statements", "
 def demo(
     customers: int = typer.Option(5_000, help="Demo customers to generate (accounts ≈ 1.4×)."),
     as_of: str = typer.Option("2026-06-30", help="Business date D (YYYY-MM-DD)."),
-    days: int = typer.Option(120, help="Days to backfill, ending on D."),
+    days: int = typer.Option(120, min=1, max=3660, help="Days to backfill, ending on D."),
     seed: int = typer.Option(42, help="Random seed: the same seed gives the same portfolio."),
     policy_file: Path | None = typer.Option(None, "--policy", help="Policy TOML file."),
     serve: bool = typer.Option(True, "--serve/--no-serve", help="Serve the workbench after."),
@@ -73,14 +73,19 @@ def demo(
     allocates) and serve the web workbench (--no-serve to stop there)."""
     from postloan.access.permissions import Action
     from postloan.cli.operator import authorize
-    from postloan.cli.store_cmd import run_with_progress
+    from postloan.cli.store_cmd import refuse_run_dates, run_with_progress
     from postloan.imports.service import import_file
     from postloan.runs.service import date_range
+    from postloan.runs.window import check_dates, upper_window
     from postloan.store.config import data_dir
     from postloan.store.db import ready
 
     policy = policy_from(policy_file)
     day = business_date(as_of)
+    first = day - timedelta(days=days - 1)
+    # Not after today + N days: checked before the store is replaced (the lower bound needs
+    # the generated loans and is checked by the run itself).
+    refuse_run_dates(lambda: check_dates(upper_window(policy), first, day, ("--as-of", "--as-of")))
     authorize(ready(), Action.STORE_ADMIN, "demo")  # before the store is replaced
     started = time.perf_counter()
     url = _fresh_demo_store()
@@ -99,7 +104,7 @@ def demo(
     from postloan.cli.serve_cmd import demo_staff, print_logins, serve_app
 
     logins = demo_staff(url)  # before the run: its allocation gives cases to the collectors
-    result = run_with_progress(url, date_range(day - timedelta(days=days - 1), day), policy)
+    result = refuse_run_dates(lambda: run_with_progress(url, date_range(first, day), policy))
     console.print(
         f"Run {result.run_id}: account status for {result.dates} days, {result.rows:,} rows "
         f"stored in {_where(url)}"

@@ -12,7 +12,7 @@ from postloan.cli.engine_cmd import demo, status
 from postloan.cli.operator import USER_VAR
 from postloan.cli.report_cmd import report_app
 from postloan.cli.serve_cmd import serve
-from postloan.cli.store_cmd import db_app, export, import_, run
+from postloan.cli.store_cmd import db_app, export, import_, run, runs_app
 
 app = typer.Typer(
     help="postloan — post-loan management (贷后管理): overdue, collections, churn, risk.",
@@ -42,6 +42,7 @@ app.command()(status)
 app.add_typer(db_app, name="db")
 app.command("import")(import_)
 app.command()(run)
+app.add_typer(runs_app, name="runs")
 app.command()(export)
 app.command()(serve)
 app.add_typer(user_app, name="user")

@@ -1,5 +1,8 @@
 """`postloan policy ...`: check a policy file, show the policy in force.
 
+The policy in force is the same for every entry point (`postloan.policy.loader`): what
+`policy show` prints is what `postloan run` and the API use.
+
 Exit codes: 0 valid; 1 the policy has problems (each printed as ``parameter: reason``);
 2 the file cannot be read.
 """
@@ -7,7 +10,6 @@ Exit codes: 0 valid; 1 the policy has problems (each printed as ``parameter: rea
 from __future__ import annotations
 
 import json
-import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -19,10 +21,10 @@ from postloan.policy import (
     Policy,
     PolicyError,
     PolicyFileError,
-    default_policy,
     dump_policy_toml,
     load_policy,
 )
+from postloan.policy.loader import POLICY_FILE_NAME, policy_file, policy_in_force
 
 app = typer.Typer(
     help="Check and show the post-loan policy (贷后管理策略): buckets, classes, contact rules.",
@@ -70,18 +72,28 @@ def show(
         typer.Option(
             "--file",
             "-f",
-            help=f"Policy file to show; default: ${POLICY_ENV_VAR}, else the packaged default.",
+            help=f"Policy file to show; default: the policy in force (${POLICY_ENV_VAR}, else "
+            f"<data dir>/{POLICY_FILE_NAME} as replaced through the API, else the packaged "
+            "default).",
         ),
     ] = None,
     output: Annotated[
         OutputFormat, typer.Option("--format", help="Output as TOML (loadable) or JSON.")
     ] = OutputFormat.toml,
 ) -> None:
-    """Print the effective policy and its version."""
-    if file is None and os.environ.get(POLICY_ENV_VAR):
-        file = Path(os.environ[POLICY_ENV_VAR])
-    policy = _load(file) if file is not None else default_policy()
-    source = str(file) if file is not None else "packaged default policy"
+    """Print the policy in force (or FILE), its version and where it came from."""
+    if file is not None:
+        policy, source = _load(file), str(file)
+    else:
+        try:
+            found = policy_in_force()
+        except PolicyFileError as exc:
+            _report(exc, str(policy_file()))
+            raise typer.Exit(2) from None
+        except PolicyError as exc:
+            _report(exc, str(policy_file()))
+            raise typer.Exit(1) from None
+        policy, source = found.policy, found.source
     if output is OutputFormat.json:
         document = {
             "version": policy.version,
@@ -91,4 +103,5 @@ def show(
         typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
     else:
         typer.echo(f"# source: {source}")
+        typer.echo(f"# version: {policy.version}")
         typer.echo(dump_policy_toml(policy), nl=False)

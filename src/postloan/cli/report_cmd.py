@@ -109,7 +109,7 @@ def collections_report(
     contacts per case — for the portfolio, each team and each collector; strategies compared."""
     url = ready()
     authorize(url, Action.REPORT_COLLECTIONS, COMMAND)
-    start, end = business_date(from_), business_date(to)
+    start, end = business_date(from_, "--from"), business_date(to, "--to")
     engine = engine_for(url)
     try:
         with engine.connect() as conn:

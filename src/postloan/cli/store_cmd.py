@@ -1,24 +1,34 @@
-"""`postloan db upgrade`, `postloan import`, `postloan run`, `postloan export`."""
+"""`postloan db upgrade`, `postloan import`, `postloan run`, `postloan export`, `postloan runs
+list|delete-date`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from postloan.access.permissions import Action
 from postloan.cli.engine_cmd import business_date, policy_from
 from postloan.cli.operator import Caller, authorize
 from postloan.imports.service import KINDS, ImportFileError, import_file
+from postloan.inputs import InputError, parse_date_text
 from postloan.policy import Policy
 from postloan.reports.store_export import ExportError, export_account_status, export_kind
+from postloan.runs.liveness import fail_abandoned_runs
 from postloan.runs.service import RunResult, date_range, run_dates
-from postloan.store.db import ready
+from postloan.runs.stored_dates import DateNotDeletable, delete_latest_date
+from postloan.runs.window import RunDateError
+from postloan.store.db import engine_for, ready
 from postloan.store.migrate import head_revision
+from postloan.store.schema import runs
 
 console = Console()
 err = Console(stderr=True)
@@ -117,7 +127,7 @@ def run(
     elif today:
         dates = [date.today()]
     else:
-        first, last = business_date(from_ or ""), business_date(to or "")
+        first, last = business_date(from_ or "", "--from"), business_date(to or "", "--to")
         if last < first:
             err.print("--to must not be before --from")
             raise typer.Exit(2)
@@ -125,7 +135,8 @@ def run(
     url = ready()
     caller = authorize(url, Action.RUN_START, "run")
     policy = policy_from(policy_file)
-    result = run_with_progress(url, dates, policy)
+    result = refuse_run_dates(lambda: run_with_progress(url, dates, policy),
+                              "--today" if today else "--as-of")  # fmt: skip
     _audit(url, caller, "run.start", "run", str(result.run_id), {
         "from": dates[0].isoformat(), "to": dates[-1].isoformat(), "rows": result.rows,
         "policy_version": policy.version})  # fmt: skip
@@ -134,6 +145,20 @@ def run(
         f"(load {result.timings['load']:.1f} s, engine {result.timings['engine']:.1f} s, "
         f"write {result.timings['write']:.1f} s, cases {result.timings.get('cases', 0):.1f} s)"
     )
+
+
+T = TypeVar("T")
+
+
+def refuse_run_dates(call: Callable[[], T], single: str = "--as-of") -> T:
+    """`call`, or exit 2 with the message when its run dates are outside the policy's window
+    (`runs.window`): nothing has been written then."""
+    try:
+        return call()
+    except RunDateError as exc:
+        option = {"as_of": single, "from": "--from", "to": "--to"}.get(exc.field, exc.field)
+        err.print(f"{option}: {exc.message}")
+        raise typer.Exit(2) from None
 
 
 def run_with_progress(url: str, dates: list[date], policy: Policy) -> RunResult:
@@ -185,3 +210,56 @@ def export(
     action = "export.personal" if personal else "export"
     _audit(url, caller, action, "file", str(out), {"kind": kind, "rows": rows, "as_of": as_of})
     console.print(f"{kind}: {rows:,} rows written to {out}")
+
+
+runs_app = typer.Typer(help="Runs and the business dates they stored.", no_args_is_help=True)
+
+
+@runs_app.command("list")
+def runs_list(
+    limit: int = typer.Option(20, min=1, max=1000, help="How many, newest first."),
+) -> None:
+    """The latest runs: kind, dates, policy version, status (a run whose process died is
+    marked failed here and at every run's start)."""
+    url = ready()
+    authorize(url, Action.RUN_VIEW, "runs list")
+    fail_abandoned_runs(url)
+    engine = engine_for(url)
+    with engine.connect() as conn:
+        rows = conn.execute(select(runs).order_by(runs.c.run_id.desc()).limit(limit)).all()
+    engine.dispose()
+    table = Table(title="Runs (newest first)")
+    for column in ("run", "kind", "from", "to", "policy", "status", "rows", "error"):
+        table.add_column(column, justify="right" if column in ("run", "rows") else "left",
+                         no_wrap=column != "error")  # fmt: skip
+    for r in rows:
+        table.add_row(str(r.run_id), r.kind, str(r.date_from)[:10], str(r.date_to)[:10],
+                      r.policy_version[:12], r.status, "" if r.rows is None else f"{r.rows:,}",
+                      (r.error or "")[:80])  # fmt: skip
+    console.print(table)
+
+
+@runs_app.command("delete-date")
+def runs_delete_date(
+    as_of: str = typer.Option(..., help="The stored business date to delete (the latest)."),
+    policy_file: Path | None = typer.Option(None, "--policy", help="Policy TOML file."),
+) -> None:
+    """Delete the latest stored business date: its account status and everything the runs
+    derived from it (cases are rebuilt from the date before). Audited; exit 2 when refused
+    (a date that is not stored, or not the latest: delete newer dates first)."""
+    try:  # any date: the one to delete may be the far-future typo a window now refuses
+        day = parse_date_text(as_of, "--as-of")
+    except InputError as exc:
+        raise typer.BadParameter(exc.reason, param_hint="--as-of") from None
+    url = ready()
+    caller = authorize(url, Action.RUN_START, "runs delete-date")
+    try:
+        deleted = delete_latest_date(url, day, policy_from(policy_file), caller.actor)
+    except DateNotDeletable as exc:
+        err.print(str(exc).replace("as_of:", "--as-of:", 1))
+        raise typer.Exit(2) from None
+    latest = deleted.latest.isoformat() if deleted.latest else "none"
+    console.print(
+        f"deleted {day.isoformat()}: {deleted.rows:,} account-status rows (run {deleted.run_id}); "
+        f"latest stored date now {latest}"
+    )

@@ -268,6 +268,12 @@ def legal_candidates(
     )
 
 
+def forget_proposals_from(conn: Connection, first: date) -> None:
+    """Drop the proposals made from `first` on that nobody has acted on (when those dates are
+    gone; a re-run of them re-proposes in place instead, keeping the ids)."""
+    conn.execute(delete(legal_proposals).where(~_settled(first)))
+
+
 def propose_legal_action(conn: Connection, days: list[date], policy: Policy) -> None:
     """Daily-run step after the cases (`collections.service.AFTER_CASES`): see module doc.
     Also labels the cases these dates closed because their accounts were written off."""

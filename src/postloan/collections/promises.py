@@ -112,6 +112,15 @@ def update_promises(conn: Connection, as_of: date) -> dict[str, int]:
     return dict(zip(counts["status"].to_list(), counts["len"].to_list(), strict=True))
 
 
+def undecide_promises_from(conn: Connection, first: date) -> None:
+    """Promises decided on `first` or later are pending again (those dates are gone)."""
+    conn.execute(
+        update(promises)
+        .where(promises.c.decided_on >= first)
+        .values(status="pending", decided_on=None)
+    )
+
+
 def _set_priorities(conn: Connection) -> None:
     open_cases = conn.execute(
         select(cases.c.case_id, cases.c.customer_id, cases.c.stage, cases.c.opened_on).where(

@@ -233,16 +233,22 @@ def changed_ratings(rated: pl.DataFrame, last: pl.DataFrame) -> pl.DataFrame:
     return joined.filter(pl.col("score_last").is_null() | differs).select(rated.columns)
 
 
+def forget_ratings_from(conn: Connection, first: date) -> None:
+    """Drop the ratings from `first` on, and the alerts they raised that nobody has
+    acknowledged (an acknowledged alert is work done: it stays)."""
+    conn.execute(delete(case_ratings).where(case_ratings.c.rated_on >= first))
+    conn.execute(
+        delete(alerts).where(alerts.c.raised_on >= first, alerts.c.acknowledged_at.is_(None))
+    )
+
+
 def rerate_cases(conn: Connection, days: list[date], policy: Policy) -> None:
     """Daily-run step after the cases (`collections.service.AFTER_CASES`): module doc."""
     if not days:
         return
     rating = policy.rating
     first, last_day = days[0], days[-1]
-    conn.execute(delete(case_ratings).where(case_ratings.c.rated_on >= first))
-    conn.execute(
-        delete(alerts).where(alerts.c.raised_on >= first, alerts.c.acknowledged_at.is_(None))
-    )
+    forget_ratings_from(conn, first)
     episodes = _episodes(conn, first, last_day)
     who = select(cases.c.customer_id).where(_overlapping(first, last_day)).distinct()
     profile = rows_frame(

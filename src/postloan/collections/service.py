@@ -6,7 +6,8 @@ dated `first` or later (cases opened, stage moves, closures, accounts joined), t
 `cases.case_changes` date by date over the stored account status, creating the reminders of
 accounts that went overdue (`reminders.new_reminders`). So a run — daily, backfill,
 or a re-run of an old date — leaves the same cases as one uninterrupted history would, and
-re-running gives the same result.
+re-running gives the same result. Deleting the latest stored date (`runs.stored_dates`) is a
+rebuild from the date before it, or, when none is left, an undo of everything from it on.
 
 Only overdue status rows are read (DPD > 0): a customer without any is simply not overdue.
 """
@@ -15,20 +16,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 import polars as pl
 from sqlalchemy import Connection, and_, bindparam, delete, func, select, update
 
 from postloan.calendar import WorkingCalendar
-from postloan.collections.allocation import allocate_cases
+from postloan.collections.allocation import allocate, allocate_cases
 from postloan.collections.cases import OPEN_CASES, CaseChanges, case_changes
 from postloan.collections.floors import schedule_contact_tasks
-from postloan.collections.legal import propose_legal_action, without_disposed
-from postloan.collections.promises import update_promises
-from postloan.collections.rating import rerate_cases
+from postloan.collections.legal import (
+    forget_proposals_from,
+    propose_legal_action,
+    without_disposed,
+)
+from postloan.collections.promises import undecide_promises_from, update_promises
+from postloan.collections.rating import forget_ratings_from, rerate_cases
 from postloan.collections.reminders import new_reminders
-from postloan.collections.strategies import assign_strategies
+from postloan.collections.strategies import assign_strategies, forget_strategies_from
 from postloan.collections.tables import case_accounts, case_stages, cases, tasks
 from postloan.policy import Policy
 from postloan.store.schema import account_status
@@ -212,6 +217,19 @@ AFTER_CASES: tuple[CaseStep, ...] = (
 )
 
 
+def forget_after_cases(conn: Connection, first: date, policy: Policy) -> None:
+    """No stored date from `first` on (the latest date was deleted and none is left before
+    it): the steps after the cases do not run, so undo what they derived from those dates
+    here — strategies, ratings and unacknowledged alerts, untouched legal proposals, promise
+    decisions — and release the collectors of the cases that are gone (a collector's scope
+    follows the allocation)."""
+    forget_strategies_from(conn, first)
+    forget_ratings_from(conn, first)
+    forget_proposals_from(conn, first)
+    undecide_promises_from(conn, first)
+    allocate(conn, first, policy, datetime.now(UTC))
+
+
 def rebuild_cases_from(
     conn: Connection, first: date, policy: Policy, run_id: int, progress: Progress | None = None
 ) -> CasesResult:
@@ -256,4 +274,6 @@ def rebuild_cases_from(
         update_promises(conn, days[-1])
         for step in AFTER_CASES:
             step(conn, days, policy)
+    else:
+        forget_after_cases(conn, first, policy)
     return CasesResult(len(days), opened, moved, closed, open_cases.height, reminded)

@@ -91,12 +91,17 @@ def choose_strategies(entries: pl.DataFrame, policy: Policy) -> pl.DataFrame:
     )  # fmt: skip
 
 
+def forget_strategies_from(conn: Connection, first: date) -> None:
+    """Drop the strategies of stages entered on `first` or later (they are chosen again)."""
+    conn.execute(delete(case_strategies).where(case_strategies.c.entered_on >= first))
+
+
 def assign_strategies(conn: Connection, days: list[date], policy: Policy) -> None:
     """Daily-run step (`collections.service.AFTER_CASES`): the strategy of every stage entered
     on a replayed date (rebuilt) or still without one (module doc)."""
     if not days:
         return
-    conn.execute(delete(case_strategies).where(case_strategies.c.entered_on >= days[0]))
+    forget_strategies_from(conn, days[0])
     has_row = exists().where(
         case_strategies.c.customer_id == cases.c.customer_id,
         case_strategies.c.case_opened_on == cases.c.opened_on,

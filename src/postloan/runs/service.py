@@ -1,10 +1,14 @@
 """`postloan run`: compute account status for business dates and store it.
 
 A run is a function of (data known, D, policy version): re-running D replaces D's rows with the
-same answer. The replacement is one transaction (delete D's rows, insert the new ones), so a run
-killed at any moment leaves the previous rows of every date intact. A backfill commits date
-window by date window: each date is always either wholly old or wholly new, and the run record
-says how far it got.
+same answer. A run is all or nothing: its rows are first staged window by window
+(`staged_status`, invisible to readers), then one transaction replaces the dates' rows in
+`account_status`, rebuilds the collections cases from them and marks the run succeeded. A run
+that fails anywhere — the engine, the write, the cases, a killed process — leaves every stored
+date and case as it was; only its record in `runs` says it failed.
+
+Before anything is written the dates are checked against the policy's window
+(`runs.window`), and runs whose process died are marked failed (`runs.liveness`).
 """
 
 from __future__ import annotations
@@ -16,19 +20,21 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import polars as pl
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from postloan.collections.service import rebuild_cases_from
 from postloan.engine.frames import ACCOUNT_STATUS
 from postloan.engine.restructure import classify, restructuring_history
 from postloan.engine.schedule_versions import ScheduleVersions
 from postloan.policy import Policy, canonical_json
+from postloan.runs.liveness import RunLock, fail_abandoned_runs
 from postloan.runs.load import load_contract_portfolio, load_restructurings, load_schedule_changes
+from postloan.runs.window import check_run_dates
 from postloan.store import bulk
 from postloan.store.db import engine_for
-from postloan.store.schema import policy_versions, runs
+from postloan.store.schema import account_status, policy_versions, runs, staged_status
 
-WINDOW = 31  # dates computed (and committed) together in a backfill
+WINDOW = 31  # dates computed (and staged) together in a backfill
 Progress = Callable[[int, int], None]
 
 
@@ -40,130 +46,171 @@ class RunResult:
     timings: dict[str, float]
 
 
-def _record_policy(url: str, policy: Policy) -> None:
-    engine = engine_for(url)
-    with engine.begin() as conn:
-        known = conn.execute(
-            select(policy_versions.c.version).where(policy_versions.c.version == policy.version)
-        ).first()
-        if not known:
-            conn.execute(
-                insert(policy_versions).values(
-                    version=policy.version,
-                    content=canonical_json(policy),
-                    recorded_at=datetime.now(UTC),
-                )
-            )
-    engine.dispose()
-
-
-def _start(url: str, kind: str, first: date, last: date, policy: Policy) -> int:
-    engine = engine_for(url)
-    with engine.begin() as conn:
-        key = conn.execute(
-            insert(runs).values(
-                kind=kind,
-                date_from=first,
-                date_to=last,
-                policy_version=policy.version,
-                status="running",
-                started_at=datetime.now(UTC),
-            )
-        ).inserted_primary_key
-    engine.dispose()
-    assert key is not None
-    return int(key[0])
-
-
-def _finish(url: str, run_id: int, status: str, rows: int, timings: dict[str, float],
-            error: str | None = None) -> None:  # fmt: skip
-    engine = engine_for(url)
-    with engine.begin() as conn:
+def record_policy(conn: Connection, policy: Policy) -> None:
+    """Keep the policy's content under its version (runs and status rows name the version)."""
+    known = conn.execute(
+        select(policy_versions.c.version).where(policy_versions.c.version == policy.version)
+    ).first()
+    if not known:
         conn.execute(
-            update(runs)
-            .where(runs.c.run_id == run_id)
-            .values(
-                status=status,
-                finished_at=datetime.now(UTC),
-                rows=rows,
-                timings={k: round(v, 3) for k, v in timings.items()},
-                error=error,
+            insert(policy_versions).values(
+                version=policy.version,
+                content=canonical_json(policy),
+                recorded_at=datetime.now(UTC),
             )
         )
-    engine.dispose()
 
 
-def _replace(conn: Any, status: pl.DataFrame, first: date, last: date, run_id: int) -> int:
-    """Delete the dates' rows and insert the new ones — one transaction."""
-    p = bulk.placeholders(conn, "dd")
-    lo, hi = p.split(", ")
-    bulk.execute(
-        conn,
-        f"DELETE FROM account_status WHERE as_of >= {lo} AND as_of <= {hi}",
-        (first.isoformat(), last.isoformat()) if bulk.backend(conn) == "sqlite" else (first, last),
+def _start(
+    url: str, kind: str, ordered: list[date], policy: Policy, today: date | None
+) -> tuple[int, RunLock]:
+    """Check the dates, then record the run as running and take its liveness lock — in the
+    transaction that inserts the record, so nobody sees it running without the lock."""
+    engine = engine_for(url)
+    try:
+        with engine.begin() as conn:
+            fields = ("as_of", "as_of") if len(ordered) == 1 else ("from", "to")
+            check_run_dates(conn, ordered[0], ordered[-1], policy, fields, today)
+            record_policy(conn, policy)
+            key = conn.execute(
+                insert(runs).values(
+                    kind=kind, date_from=ordered[0], date_to=ordered[-1],
+                    policy_version=policy.version, status="running", started_at=datetime.now(UTC),
+                )
+            ).inserted_primary_key  # fmt: skip
+            assert key is not None
+            run_id = int(key[0])
+            lock = RunLock.hold(url, run_id)
+    finally:
+        engine.dispose()
+    return run_id, lock
+
+
+def _finished(run_id: int, status: str, rows: int, timings: dict[str, float],
+              error: str | None = None) -> Any:  # fmt: skip
+    return (
+        update(runs)
+        .where(runs.c.run_id == run_id)
+        .values(
+            status=status,
+            finished_at=datetime.now(UTC),
+            rows=rows,
+            timings={k: round(v, 3) for k, v in timings.items()},
+            error=error,
+        )
     )
-    rows = bulk.ingest(
-        conn,
-        "account_status",
-        status.select(*ACCOUNT_STATUS, "restructured").with_columns(pl.lit(run_id).alias("run_id")),
-    )
-    conn.commit()
+
+
+def _fail(url: str, run_id: int, timings: dict[str, float], exc: BaseException) -> None:
+    """Record the failure and drop what the run staged. If even this fails (the database is
+    gone), the record stays `running` and the next run's start marks it failed."""
+    engine = engine_for(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(delete(staged_status).where(staged_status.c.run_id == run_id))
+            conn.execute(_finished(run_id, "failed", 0, timings, f"{type(exc).__name__}: {exc}"))
+    except Exception:
+        pass  # the run's own error is the one to report
+    finally:
+        engine.dispose()
+
+
+def _stage(
+    url: str, ordered: list[date], policy: Policy, run_id: int, timings: dict[str, float],
+    progress: Progress | None,
+) -> int:  # fmt: skip
+    """Compute every date and append its rows to `staged_status`, window by window (each
+    window committed: staged rows are the run's alone, no reader looks at them)."""
+    rows = 0
+    with bulk.connect(url) as conn:
+        t = time.perf_counter()
+        portfolio = load_contract_portfolio(conn)
+        # Repayment agreements: each date is computed with the schedules in force on it
+        # (engine.schedule_versions), and restructured loans are classified from their
+        # DPD on every day since their agreement (engine.restructure) — recomputed here,
+        # not read back, so a date's answer never depends on which dates were run before.
+        changes = load_schedule_changes(conn)
+        agreements, dues = load_restructurings(conn)
+        # End the read transaction now: holding it through the engine would make another
+        # writer's commit (an import, a second run) fail this run's write on SQLite.
+        conn.commit()
+        timings["load"] += time.perf_counter() - t
+        t = time.perf_counter()
+        history = restructuring_history(portfolio, changes, agreements, ordered, policy)
+        versions = ScheduleVersions(portfolio, changes)
+        timings["engine"] += time.perf_counter() - t
+        for i in range(0, len(ordered), WINDOW):
+            window = ordered[i : i + WINDOW]
+            t = time.perf_counter()
+            status = versions.status(window, policy)
+            status = classify(status, agreements, dues, history, policy)
+            timings["engine"] += time.perf_counter() - t
+            t = time.perf_counter()
+            frame = status.select(*ACCOUNT_STATUS, "restructured")
+            rows += bulk.ingest(
+                conn, "staged_status", frame.with_columns(pl.lit(run_id).alias("run_id"))
+            )
+            conn.commit()
+            timings["write"] += time.perf_counter() - t
+            if progress:
+                progress(i + len(window), len(ordered))
     return rows
 
 
-def run_dates(
-    url: str, dates: Sequence[date], policy: Policy, progress: Progress | None = None
-) -> RunResult:
-    """Compute and store account status for every date (consecutive windows of WINDOW)."""
-    ordered = sorted(set(dates))
-    kind = "daily" if len(ordered) == 1 else "backfill"
-    _record_policy(url, policy)
-    run_id = _start(url, kind, ordered[0], ordered[-1], policy)
-    timings = {"load": 0.0, "engine": 0.0, "write": 0.0}
-    rows = 0
+_COLUMNS = [c.name for c in account_status.columns]
+
+
+def _publish(url: str, ordered: list[date], policy: Policy, run_id: int, rows: int,
+             timings: dict[str, float]) -> None:  # fmt: skip
+    """The run's one visible change, in one transaction: the dates' rows replaced by the
+    staged ones, the cases rebuilt from them (collections.service), the run succeeded."""
+    engine = engine_for(url)
     try:
-        with bulk.connect(url) as conn:
+        with engine.begin() as conn:
             t = time.perf_counter()
-            portfolio = load_contract_portfolio(conn)
-            # Repayment agreements: each date is computed with the schedules in force on it
-            # (engine.schedule_versions), and restructured loans are classified from their
-            # DPD on every day since their agreement (engine.restructure) — recomputed here,
-            # not read back, so a date's answer never depends on which dates were run before.
-            changes = load_schedule_changes(conn)
-            agreements, dues = load_restructurings(conn)
-            # End the read transaction now: holding it through the engine would make another
-            # writer's commit (an import, a second run) fail this run's write on SQLite.
-            conn.commit()
-            timings["load"] += time.perf_counter() - t
+            conn.execute(delete(account_status).where(account_status.c.as_of.in_(ordered)))
+            mine = staged_status.c.run_id == run_id
+            conn.execute(
+                insert(account_status).from_select(
+                    _COLUMNS, select(*[staged_status.c[c] for c in _COLUMNS]).where(mine)
+                )
+            )
+            conn.execute(delete(staged_status).where(mine))
+            timings["write"] += time.perf_counter() - t
             t = time.perf_counter()
-            history = restructuring_history(portfolio, changes, agreements, ordered, policy)
-            versions = ScheduleVersions(portfolio, changes)
-            timings["engine"] += time.perf_counter() - t
-            for i in range(0, len(ordered), WINDOW):
-                window = ordered[i : i + WINDOW]
-                t = time.perf_counter()
-                status = versions.status(window, policy)
-                status = classify(status, agreements, dues, history, policy)
-                timings["engine"] += time.perf_counter() - t
-                t = time.perf_counter()
-                rows += _replace(conn, status, window[0], window[-1], run_id)
-                timings["write"] += time.perf_counter() - t
-                if progress:
-                    progress(i + len(window), len(ordered))
-        # Collections: cases follow the stored status, replayed from the run's first date
-        # (collections.service) — in one transaction, after the status is stored.
-        t = time.perf_counter()
-        engine = engine_for(url)
-        try:
-            with engine.begin() as sconn:
-                rebuild_cases_from(sconn, ordered[0], policy, run_id)
-        finally:
-            engine.dispose()
-        timings["cases"] = time.perf_counter() - t
+            rebuild_cases_from(conn, ordered[0], policy, run_id)
+            timings["cases"] = time.perf_counter() - t
+            conn.execute(_finished(run_id, "succeeded", rows, timings))
+    finally:
+        engine.dispose()
+
+
+def run_dates(
+    url: str,
+    dates: Sequence[date],
+    policy: Policy,
+    progress: Progress | None = None,
+    today: date | None = None,
+) -> RunResult:
+    """Compute and store account status for every date, all or nothing (module doc).
+
+    Raises `runs.window.RunDateError` (nothing recorded) for dates outside the policy's window
+    as of `today` (default: the local date)."""
+    ordered = sorted(set(dates))
+    if not ordered:
+        raise ValueError("a run needs at least one date")
+    kind = "daily" if len(ordered) == 1 else "backfill"
+    fail_abandoned_runs(url)
+    run_id, lock = _start(url, kind, ordered, policy, today)
+    timings = {"load": 0.0, "engine": 0.0, "write": 0.0}
+    try:
+        rows = _stage(url, ordered, policy, run_id, timings, progress)
+        _publish(url, ordered, policy, run_id, rows, timings)
     except BaseException as exc:
-        _finish(url, run_id, "failed", rows, timings, f"{type(exc).__name__}: {exc}")
+        _fail(url, run_id, timings, exc)
         raise
-    _finish(url, run_id, "succeeded", rows, timings)
+    finally:
+        lock.release()
     return RunResult(run_id, len(ordered), rows, timings)
 
 

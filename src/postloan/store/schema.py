@@ -195,3 +195,12 @@ account_status = Table(
     Column("restructured", Boolean, nullable=False, server_default="0"),
     Index("ix_account_status_customer_id_as_of", "customer_id", "as_of"),
 )
+
+# A run's account-status rows while it computes them (postloan.runs.service, migration 0009):
+# written window by window, then moved into account_status in the one transaction that also
+# rebuilds the cases and marks the run succeeded, so a failed or killed run leaves nothing.
+staged_status = Table(
+    "staged_status",
+    metadata,
+    *(Column(c.name, c.type, nullable=c.nullable) for c in account_status.columns),
+)

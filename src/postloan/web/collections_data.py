@@ -45,7 +45,7 @@ from postloan.collections.tables import (
     promises,
     tasks,
 )
-from postloan.money import parse_amount
+from postloan.inputs import InputError, check_instant, parse_amount_text, parse_business_date
 from postloan.policy import Policy
 from postloan.store.schema import account_status, customers
 from postloan.store.values import as_date, as_utc
@@ -381,7 +381,6 @@ class ContactForm:
 CONTACT_FIELDS = ("channel", "at", "outcome", "account_id", "staff", "content", "response",
                   "promise_amount", "promise_date")  # fmt: skip
 MAX_TEXT = 4000
-MAX_PROMISE = 10**15  # minor units: far above any debt, far below BIGINT
 
 
 def blank_contact_form(policy: Policy, now: datetime | None = None) -> ContactForm:
@@ -403,7 +402,9 @@ def parse_contact_form(
         errors["outcome"] = f"outcome: one of {', '.join(OUTCOMES)}"
     try:
         naive = datetime.strptime(values["at"], "%Y-%m-%dT%H:%M")
-        parsed.at = naive.replace(tzinfo=zone_of(policy))
+        parsed.at = check_instant(naive.replace(tzinfo=zone_of(policy)), "at")
+    except InputError as exc:
+        errors["at"] = str(exc)
     except ValueError:
         errors["at"] = "at: a date and time, YYYY-MM-DDTHH:MM"
     if values["account_id"] and values["account_id"] not in accounts:
@@ -423,17 +424,17 @@ def parse_contact_form(
             errors["promise_date"] = "promise_date: a promise to pay needs a date"
         if amount and due:
             try:
-                minor: int | None = parse_amount(amount)
-            except ValueError as exc:
-                errors["promise_amount"] = f"promise_amount: {exc}"
+                minor: int | None = parse_amount_text(amount, "promise_amount")
+            except InputError as exc:
+                errors["promise_amount"] = str(exc)
                 minor = None
-            if minor is not None and not 0 < minor <= MAX_PROMISE:
-                errors["promise_amount"] = "promise_amount: a positive amount up to 10 trillion"
+            if minor == 0:
+                errors["promise_amount"] = "promise_amount: a positive amount"
                 minor = None
             try:
-                day = date.fromisoformat(due)
-            except ValueError:
-                errors["promise_date"] = "promise_date: a date, YYYY-MM-DD"
+                day: date | None = parse_business_date(due, "promise_date")
+            except InputError as exc:
+                errors["promise_date"] = str(exc)
                 day = None
             if minor is not None and day is not None:
                 parsed.promise = (minor, day)

@@ -43,7 +43,7 @@ from postloan.collections.contacts import (
 from postloan.collections.kpis import REDUCTION_PARTS, KpiError, kpis_for
 from postloan.collections.legal_tables import legal_matters, legal_proposals
 from postloan.collections.reminders import complete
-from postloan.money import parse_amount
+from postloan.inputs import InputError, parse_amount_text, parse_business_date, parse_row_id
 from postloan.policy import Policy
 from postloan.store.schema import loans
 from postloan.web import collections_data as data
@@ -51,8 +51,6 @@ from postloan.web.routes import _forbidden, _is_htmx, _not_found, _render, _to_l
 from postloan.web.security import csrf_ok, current_user, engine, now
 
 router = APIRouter(include_in_schema=False)
-
-MAX_KEY = 2**31 - 1
 
 
 def _policy(request: Request) -> Policy:
@@ -88,7 +86,7 @@ async def _post_gate(request: Request, action: Action) -> tuple[User | None, Res
 
 
 def _key(value: str) -> int | None:
-    return int(value) if value.isdigit() and 0 < int(value) <= MAX_KEY else None
+    return parse_row_id(value)
 
 
 def _text(form: FormData, name: str) -> str:
@@ -101,12 +99,7 @@ def _text(form: FormData, name: str) -> str:
 def _date(form: FormData, name: str, default: date) -> date:
     """The form's date, or `default` when left empty; a bad one raises naming the field."""
     text = _text(form, name)
-    if not text:
-        return default
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"{name}: a date, YYYY-MM-DD, not {text!r}") from None
+    return parse_business_date(text, name) if text else default
 
 
 def _back(url: str, done: str) -> RedirectResponse:
@@ -343,7 +336,7 @@ async def propose_agreement(request: Request, customer_id: str) -> Response:
             text = typed[name]
             if not text:
                 return None
-            if not text.isdigit() or not 1 <= int(text) <= 1200:
+            if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 1200:
                 raise agreement_service.AgreementInvalid(f"{name}: a whole number 1 to 1200",
                                                          name)  # fmt: skip
             return int(text)
@@ -351,11 +344,9 @@ async def propose_agreement(request: Request, customer_id: str) -> Response:
         def first_due() -> date | None:
             text = typed["first_due_date"]
             try:
-                return date.fromisoformat(text) if text else None
-            except ValueError:
-                raise agreement_service.AgreementInvalid(
-                    "first_due_date: a date, YYYY-MM-DD", "first_due_date"
-                ) from None
+                return parse_business_date(text, "first_due_date") if text else None
+            except InputError as exc:
+                raise agreement_service.AgreementInvalid(str(exc), "first_due_date") from None
 
         with engine(request).begin() as conn:
             if visible_customer(conn, user, customer_id, Action.AGREEMENT_PROPOSE) is None:
@@ -593,11 +584,7 @@ async def legal_action(request: Request, what: str, record_id: str, verb: str) -
 
 
 def _amount(form: FormData) -> int:
-    text = _text(form, "amount")
-    try:
-        return parse_amount(text)
-    except ValueError as exc:
-        raise ValueError(f"amount: {exc}") from None
+    return parse_amount_text(_text(form, "amount"), "amount")  # InputError names the field
 
 
 # --- KPIs ----------------------------------------------------------------------------------------
@@ -617,13 +604,13 @@ def kpi_page(request: Request) -> Response:
         if period is None:
             return _render(request, "collections/kpis.html", context, user=user)
         start, end = period
-        try:
-            end = date.fromisoformat(request.query_params.get("to") or end.isoformat())
-            start = date.fromisoformat(
-                request.query_params.get("from") or (end - (period[1] - period[0])).isoformat()
-            )
-        except ValueError:
-            context.update(error="from/to: dates, YYYY-MM-DD", start=start, end=end)
+        typed_to, typed_from = request.query_params.get("to"), request.query_params.get("from")
+        try:  # business dates: a period ending 0001-01-01 cannot reach back (no overflow)
+            end = parse_business_date(typed_to, "to") if typed_to else end
+            start = (parse_business_date(typed_from, "from") if typed_from
+                     else end - (period[1] - period[0]))  # fmt: skip
+        except InputError as exc:
+            context.update(error=str(exc), start=start, end=end)
             return _render(request, "collections/kpis.html", context, status_code=422, user=user)
         context.update(start=start, end=end)
         try:

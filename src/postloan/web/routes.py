@@ -28,6 +28,7 @@ from postloan.access import (
 from postloan.access.reveal import REVEALABLE_FIELDS, is_revealable
 from postloan.access.signin import sign_in
 from postloan.api.routes.policy import effective_policy_and_version
+from postloan.inputs import parse_row_id
 from postloan.views.customer_search import FullIdentifierQuery
 from postloan.web import data
 from postloan.web.charts import CAPTIONS, all_charts
@@ -433,15 +434,18 @@ def runs_page(request: Request) -> Response:
 
 
 @router.get("/runs/{run_id}/row", response_class=HTMLResponse)
-def run_row(request: Request, run_id: int) -> Response:
+def run_row(request: Request, run_id: str) -> Response:
     user = current_user(request)
     if user is None:
         return _to_login(request)
     if not can(user.role, Action.RUN_VIEW):
         return _forbidden(request, user)
+    key = parse_row_id(run_id)  # not a row id (e.g. beyond 64 bits): no such run
+    if key is None:
+        return _not_found(request, user)
     tracker = getattr(request.app.state, "runs", None)
     with engine(request).connect() as conn:
-        row = data.run_one(conn, run_id, tracker)
+        row = data.run_one(conn, key, tracker)
     if row is None:
         return _not_found(request, user)
     return _render(request, "partials/run_row.html", {"run": row}, user=user)

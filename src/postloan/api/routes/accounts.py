@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy import Connection, func, select, union_all
 
@@ -14,6 +12,7 @@ from postloan.api.deps import get_conn, require
 from postloan.api.errors import ERROR_RESPONSES, NotFound
 from postloan.api.routes.customers import StatusRow
 from postloan.api.util import NO_NUL, jsonable
+from postloan.inputs import BusinessDate
 from postloan.store.schema import account_status, cards, customers, loans
 from postloan.views.customer360 import STATUS_AMOUNTS
 
@@ -29,7 +28,9 @@ def account_status_of(
     account_id: str = Path(
         min_length=1, max_length=64, pattern=NO_NUL, description="loan_id or card_id"
     ),
-    as_of: date | None = Query(None, description="business date; default the latest stored"),
+    as_of: BusinessDate | None = Query(
+        None, description="business date; default the latest stored"
+    ),
     user: User = Depends(require(Action.ACCOUNT_VIEW)),
     conn: Connection = Depends(get_conn),
 ) -> AccountStatus:

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection, and_, func, select, union_all
 
@@ -28,13 +28,12 @@ from postloan.api.routes.policy import effective_policy
 from postloan.api.util import NO_NUL, Page, amount, iso
 from postloan.collections import agreements as service
 from postloan.collections.agreement_tables import agreements
+from postloan.inputs import BusinessDate, RowId
 from postloan.policy import Policy
 from postloan.store.schema import cards, customers, loans
 
 router = APIRouter(prefix="/api/agreements", tags=["agreements"], responses=ERROR_RESPONSES)
 
-MAX_KEY = 2**31 - 1  # ids are PostgreSQL integers
-AgreementId = Path(ge=1, le=MAX_KEY)
 Status = Literal["proposed", "approved", "rejected", "withdrawn"]
 
 
@@ -147,7 +146,9 @@ class ProposeIn(BaseModel):
     account_id: str = Field(min_length=1, max_length=64, pattern=NO_NUL, description="a loan")
     kind: Literal["instalments", "extension"]
     instalments: int | None = Field(None, ge=1, le=1200, description="kind instalments: N")
-    first_due_date: date | None = Field(None, description="kind instalments: the first new due")
+    first_due_date: BusinessDate | None = Field(
+        None, description="kind instalments: the first new due"
+    )
     extension_months: int | None = Field(None, ge=1, le=1200, description="kind extension: M")
     reason: str | None = Field(
         None, max_length=4000, pattern=NO_NUL, description="why behind; what was agreed"
@@ -198,8 +199,8 @@ def _in_scope(conn: Connection, user: User, agreement_id: int, action: Action) -
 @router.post("/{agreement_id}/approve", response_model=Agreement)
 def approve(
     request: Request,
+    agreement_id: RowId,
     body: DecisionIn | None = None,
-    agreement_id: int = AgreementId,
     user: User = Depends(require(Action.AGREEMENT_APPROVE)),
     conn: Connection = Depends(get_conn),
 ) -> Agreement:
@@ -215,8 +216,8 @@ def approve(
 
 @router.post("/{agreement_id}/reject", response_model=Agreement)
 def reject(
+    agreement_id: RowId,
     body: DecisionIn | None = None,
-    agreement_id: int = AgreementId,
     user: User = Depends(require(Action.AGREEMENT_APPROVE)),
     conn: Connection = Depends(get_conn),
 ) -> Agreement:
@@ -230,8 +231,8 @@ def reject(
 
 @router.post("/{agreement_id}/withdraw", response_model=Agreement)
 def withdraw(
+    agreement_id: RowId,
     body: DecisionIn | None = None,
-    agreement_id: int = AgreementId,
     user: User = Depends(require(Action.AGREEMENT_PROPOSE)),
     conn: Connection = Depends(get_conn),
 ) -> Agreement:

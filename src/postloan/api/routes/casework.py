@@ -31,6 +31,7 @@ from postloan.collections.allocation import ReassignRefused, reassign
 from postloan.collections.casework_tables import alerts, case_ratings, reassignments
 from postloan.collections.strategies import current_strategy, strategy_results
 from postloan.collections.tables import cases
+from postloan.inputs import BusinessDate, RowId
 from postloan.store.schema import account_status, customers
 
 router = APIRouter(prefix="/api", tags=["casework"], responses=ERROR_RESPONSES)
@@ -273,7 +274,7 @@ _IN_SCOPE = alerts.join(customers, customers.c.customer_id == alerts.c.customer_
 def list_alerts(
     acknowledged: bool | None = Query(False, description="omit for both"),
     customer_id: str | None = Query(None, min_length=1, max_length=64, pattern=NO_NUL),
-    raised_from: date | None = None,
+    raised_from: BusinessDate | None = None,
     page: int = Query(1, ge=1, le=1_000_000),
     page_size: int = Query(50, ge=1, le=200),
     user: User = Depends(require(Action.ALERT_VIEW)),
@@ -305,7 +306,7 @@ def list_alerts(
 
 @router.post("/alerts/{alert_id}/acknowledge", response_model=Alert)
 def acknowledge_alert(
-    alert_id: int = Path(ge=1, le=2**31 - 1),
+    alert_id: RowId,
     user: User = Depends(require(Action.ALERT_VIEW)),
     conn: Connection = Depends(get_conn),
 ) -> Alert:
@@ -362,8 +363,10 @@ DEFAULT_PERIOD_DAYS = 90  # a quarter: long enough for early-stage spells to end
 
 @router.get("/strategies/results", response_model=StrategyResults)
 def compare_strategies(
-    date_from: date | None = Query(None, description="default: 90 days before date_to"),
-    date_to: date | None = Query(None, description="default: the latest stored status date"),
+    date_from: BusinessDate | None = Query(None, description="default: 90 days before date_to"),
+    date_to: BusinessDate | None = Query(
+        None, description="default: the latest stored status date"
+    ),
     user: User = Depends(require(Action.REPORT_COLLECTIONS)),
     conn: Connection = Depends(get_conn),
 ) -> StrategyResults:
@@ -374,8 +377,7 @@ def compare_strategies(
         end = date_from or date(1970, 1, 1)
     if isinstance(end, str):
         end = date.fromisoformat(end[:10])
-    back = min(DEFAULT_PERIOD_DAYS, (end - date.min).days)  # no date before year 1
-    start = date_from or end - timedelta(days=back)
+    start = date_from or end - timedelta(days=DEFAULT_PERIOD_DAYS)  # BusinessDate: no overflow
     if start > end:
         raise Invalid("date_from: must be on or before date_to", field="date_from")
     scope = customer_scope_clause(user, Action.REPORT_COLLECTIONS)

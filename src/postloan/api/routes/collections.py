@@ -7,10 +7,10 @@ task or customer outside it answers 404, like one that does not exist.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection, Select, desc, func, select
 
@@ -35,7 +35,7 @@ from postloan.collections.contacts import (
 from postloan.collections.kpis import KpiError, kpis_for
 from postloan.collections.reminders import Reminder, complete, message
 from postloan.collections.tables import cases, tasks
-from postloan.money import parse_amount
+from postloan.inputs import Amount, BusinessDate, Instant, RowId
 from postloan.policy import Policy
 from postloan.store.schema import account_status, customers
 
@@ -79,7 +79,7 @@ def task_queue(
     request: Request,
     status: Literal["open", "done"] = "open",
     kind: Literal["reminder", "contact"] | None = None,
-    due_by: date | None = Query(None, description="only tasks due on or before this date"),
+    due_by: BusinessDate | None = Query(None, description="only tasks due on or before this date"),
     lang: Literal["zh-CN", "en"] = "zh-CN",
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0, le=10_000_000),
@@ -156,7 +156,7 @@ class ReminderDone(BaseModel):
 def complete_reminder(
     request: Request,
     body: ReminderDone,
-    task_id: int = Path(ge=1, le=2**31 - 1),
+    task_id: RowId,
     user: User = Depends(require(Action.CONTACT_RECORD)),
     conn: Connection = Depends(get_conn),
 ) -> Task:
@@ -181,7 +181,7 @@ def complete_reminder(
 class ContactIn(BaseModel):
     customer_id: str = Field(min_length=1, max_length=64, pattern=NO_NUL)
     account_id: str | None = Field(None, min_length=1, max_length=64, pattern=NO_NUL)
-    at: datetime | None = Field(None, description="when (with its zone); default now")
+    at: Instant | None = Field(None, description="when (with its zone); default now")
     channel: Channel
     staff: list[str] = Field(
         default_factory=list, max_length=10, description="others present (visits: ≥ 2 staff)"
@@ -189,8 +189,8 @@ class ContactIn(BaseModel):
     outcome: Outcome
     content: str | None = Field(None, max_length=4000, pattern=NO_NUL)
     response: str | None = Field(None, max_length=4000, pattern=NO_NUL)
-    promise_amount: str | None = Field(None, max_length=24, description="e.g. '1200.00'")
-    promise_date: date | None = None
+    promise_amount: Amount | None = None
+    promise_date: BusinessDate | None = None
 
 
 class Violation(BaseModel):
@@ -204,9 +204,7 @@ class ContactCheck(BaseModel):
 
 
 def _contact(body: ContactIn, user: User) -> Contact:
-    at = body.at or now()
-    if at.tzinfo is None:
-        raise Invalid("at: give the time zone (e.g. +08:00)", field="at")
+    at = body.at or now()  # Instant: aware, in the business range
     staff = tuple(sorted({user.username, *(s.strip() for s in body.staff if s.strip())}))
     return Contact(body.customer_id, at, body.channel, staff, body.outcome)
 
@@ -253,10 +251,7 @@ def save_contact(
             raise Invalid("a promise to pay needs promise_amount and promise_date",
                           field="promise_amount" if body.promise_amount is None
                           else "promise_date")  # fmt: skip
-        try:
-            promise = (parse_amount(body.promise_amount), body.promise_date)
-        except ValueError as exc:
-            raise Invalid(f"promise_amount: {exc}", field="promise_amount") from exc
+        promise = (body.promise_amount, body.promise_date)  # Amount: minor units, checked
     elif body.promise_amount is not None or body.promise_date is not None:
         raise Invalid("only a promise_to_pay outcome carries a promise", field="outcome")
     if body.account_id is not None:
@@ -326,7 +321,9 @@ class Compliance(BaseModel):
 @router.get("/compliance", response_model=Compliance)
 def compliance(
     request: Request,
-    as_of: date | None = Query(None, description="the week's last day; default the latest run"),
+    as_of: BusinessDate | None = Query(
+        None, description="the week's last day; default the latest run"
+    ),
     user: User = Depends(require(Action.REPORT_COLLECTIONS)),
     conn: Connection = Depends(get_conn),
 ) -> Compliance:
@@ -376,8 +373,10 @@ class Kpis(BaseModel):
 @router.get("/kpis", response_model=Kpis, response_model_by_alias=True)
 def kpis(
     request: Request,
-    from_: date | None = Query(None, alias="from", description="default: 29 days before `to`"),
-    to: date | None = Query(None, description="default: the latest stored date"),
+    from_: BusinessDate | None = Query(
+        None, alias="from", description="default: 29 days before `to`"
+    ),
+    to: BusinessDate | None = Query(None, description="default: the latest stored date"),
     user: User = Depends(require(Action.REPORT_COLLECTIONS)),
     conn: Connection = Depends(get_conn),
 ) -> Kpis:

@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection, Table, and_, func, select
 
@@ -33,17 +33,12 @@ from postloan.collections.legal_tables import (
     legal_matters,
     legal_proposals,
 )
-from postloan.money import parse_amount
+from postloan.inputs import Amount, BusinessDate, RowId
 from postloan.policy import Policy
 from postloan.store.schema import cards, customers, loans
 
 router = APIRouter(prefix="/api/legal", tags=["legal"], responses=ERROR_RESPONSES)
 
-MAX_KEY = 2**31 - 1  # ids are PostgreSQL integers
-ProposalId = Path(ge=1, le=MAX_KEY)
-MatterId = Path(ge=1, le=MAX_KEY)
-DisposalId = Path(ge=1, le=MAX_KEY)
-AMOUNT = r"^\d{1,13}(\.\d{1,2})?$"
 CustomerFilter = Query(None, min_length=1, max_length=64, pattern=NO_NUL)
 StageName = Literal["lawyer_letter", "lawsuit", "property_preservation", "enforcement", "closed"]
 CloseReason = Literal["repaid", "settled", "withdrawn", "enforced", "uncollectable"]
@@ -162,7 +157,9 @@ def list_proposals(
 
 
 class AcceptIn(BaseModel):
-    on: date | None = Field(None, description="the matter opens on this date (default today)")
+    on: BusinessDate | None = Field(
+        None, description="the matter opens on this date (default today)"
+    )
     note: str | None = Field(None, max_length=2000, pattern=NO_NUL)
 
 
@@ -180,7 +177,7 @@ class Decided(BaseModel):
 def accept(
     request: Request,
     body: AcceptIn,
-    proposal_id: int = ProposalId,
+    proposal_id: RowId,
     user: User = Depends(require(Action.LEGAL_MANAGE)),
     conn: Connection = Depends(get_conn),
 ) -> Decided:
@@ -198,7 +195,7 @@ def accept(
 @router.post("/proposals/{proposal_id}/decline", response_model=Decided)
 def decline(
     body: DeclineIn,
-    proposal_id: int = ProposalId,
+    proposal_id: RowId,
     user: User = Depends(require(Action.LEGAL_MANAGE)),
     conn: Connection = Depends(get_conn),
 ) -> Decided:
@@ -312,7 +309,7 @@ def list_matters(
     status: Literal["open", "closed"] | None = Query("open", description="omit for both"),
     stage: StageName | None = None,
     customer_id: str | None = CustomerFilter,
-    matter_id: int | None = Query(None, ge=1, le=MAX_KEY, description="one matter"),
+    matter_id: RowId | None = Query(None, description="one matter"),
     owner: str | None = Query(None, min_length=1, max_length=64, pattern=NO_NUL),
     page: int = Query(1, ge=1, le=1_000_000),
     page_size: int = Query(20, ge=1, le=100),
@@ -340,7 +337,7 @@ def list_matters(
 
 class AdvanceIn(BaseModel):
     to: StageName = Field(description="the next stage (see next_stages)")
-    on: date | None = Field(None, description="the date it happened (default today)")
+    on: BusinessDate | None = Field(None, description="the date it happened (default today)")
     reference: str | None = Field(None, max_length=128, pattern=NO_NUL,
                                   description="e.g. the court's case number (案号)")  # fmt: skip
     note: str | None = Field(None, max_length=2000, pattern=NO_NUL)
@@ -358,7 +355,7 @@ class DocumentIn(BaseModel):
     )
     reference: str = Field(min_length=1, max_length=2000, pattern=NO_NUL,
                            description="where it is kept: path, URL or archive number")  # fmt: skip
-    dated_on: date | None = None
+    dated_on: BusinessDate | None = None
 
 
 class EvidenceIn(BaseModel):
@@ -366,14 +363,14 @@ class EvidenceIn(BaseModel):
                       description="an item of the policy's evidence checklist")  # fmt: skip
     name: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
     reference: str = Field(min_length=1, max_length=2000, pattern=NO_NUL)
-    dated_on: date | None = None
+    dated_on: BusinessDate | None = None
 
 
 class CostIn(BaseModel):
     category: str = Field(min_length=1, max_length=48, pattern=NO_NUL,
                           description="one of the policy's legal.cost_categories")  # fmt: skip
-    amount: str = Field(pattern=AMOUNT, description='e.g. "3000.00"')
-    incurred_on: date | None = Field(None, description="default today")
+    amount: Amount
+    incurred_on: BusinessDate | None = Field(None, description="default today")
     note: str | None = Field(None, max_length=2000, pattern=NO_NUL)
 
 
@@ -385,7 +382,7 @@ def _matter_in_scope(conn: Connection, user: User, matter_id: int) -> None:
 def advance(
     request: Request,
     body: AdvanceIn,
-    matter_id: int = MatterId,
+    matter_id: RowId,
     user: User = Depends(require(Action.LEGAL_MANAGE)),
     conn: Connection = Depends(get_conn),
 ) -> MatterOut:
@@ -404,7 +401,7 @@ def advance(
 def add_document(
     request: Request,
     body: DocumentIn,
-    matter_id: int = MatterId,
+    matter_id: RowId,
     user: User = Depends(require(Action.LEGAL_MANAGE)),
     conn: Connection = Depends(get_conn),
 ) -> MatterOut:
@@ -423,7 +420,7 @@ def add_document(
 def add_evidence(
     request: Request,
     body: EvidenceIn,
-    matter_id: int = MatterId,
+    matter_id: RowId,
     user: User = Depends(require(Action.LEGAL_MANAGE)),
     conn: Connection = Depends(get_conn),
 ) -> MatterOut:
@@ -442,7 +439,7 @@ def add_evidence(
 def add_cost(
     request: Request,
     body: CostIn,
-    matter_id: int = MatterId,
+    matter_id: RowId,
     user: User = Depends(require(Action.LEGAL_MANAGE)),
     conn: Connection = Depends(get_conn),
 ) -> MatterOut:
@@ -451,7 +448,7 @@ def add_cost(
     _matter_in_scope(conn, user, matter_id)
     with _answers():
         legal.add_cost(conn, matter_id, policy, category=body.category,
-                       amount=parse_amount(body.amount),
+                       amount=body.amount,
                        incurred_on=body.incurred_on or _today(policy), user=user.username,
                        now=now(), note=body.note)  # fmt: skip
     conn.commit()
@@ -528,20 +525,14 @@ def list_disposals(
 class DisposalIn(BaseModel):
     account_id: str = Field(min_length=1, max_length=64, pattern=NO_NUL)
     kind: Literal["write_off", "asset_disposal"]
-    effective_on: date = Field(description="after the latest business date already run")
+    effective_on: BusinessDate = Field(description="after the latest business date already run")
     reason: str = Field(min_length=1, max_length=2000, pattern=NO_NUL)
-    principal: str | None = Field(None, pattern=AMOUNT,
-                                  description="default: the outstanding principal")  # fmt: skip
-    interest: str | None = Field(None, pattern=AMOUNT,
-                                 description="default: the overdue interest")  # fmt: skip
-    fee: str = Field("0.00", pattern=AMOUNT)
-    proceeds: str | None = Field(None, pattern=AMOUNT, description="asset disposal: price")
+    principal: Amount | None = Field(None, description="default: the outstanding principal")
+    interest: Amount | None = Field(None, description="default: the overdue interest")
+    fee: Amount = 0
+    proceeds: Amount | None = Field(None, description="asset disposal: price")
     counterparty: str | None = Field(None, min_length=1, max_length=200, pattern=NO_NUL)
-    matter_id: int | None = Field(None, ge=1, le=MAX_KEY)
-
-
-def _money(value: str | None) -> int | None:
-    return None if value is None else parse_amount(value)
+    matter_id: RowId | None = None
 
 
 @router.post("/disposals", response_model=DisposalOut, status_code=201)
@@ -562,9 +553,9 @@ def propose_disposal(
     with _answers():
         disposal_id = legal.propose_disposal(
             conn, account_id=body.account_id, kind=body.kind, effective_on=body.effective_on,
-            reason=body.reason, user=user.username, now=now(), principal=_money(body.principal),
-            interest=_money(body.interest), fee=parse_amount(body.fee),
-            proceeds=_money(body.proceeds), counterparty=body.counterparty,
+            reason=body.reason, user=user.username, now=now(), principal=body.principal,
+            interest=body.interest, fee=body.fee,
+            proceeds=body.proceeds, counterparty=body.counterparty,
             matter_id=body.matter_id,
         )  # fmt: skip
     conn.commit()
@@ -598,7 +589,7 @@ def _decide(conn: Connection, user: User, disposal_id: int, approve: bool,
 @router.post("/disposals/{disposal_id}/approve", response_model=DisposalOut)
 def approve_disposal(
     body: DecisionIn,
-    disposal_id: int = DisposalId,
+    disposal_id: RowId,
     user: User = Depends(require(Action.WRITEOFF_APPROVE)),
     conn: Connection = Depends(get_conn),
 ) -> DisposalOut:
@@ -610,7 +601,7 @@ def approve_disposal(
 @router.post("/disposals/{disposal_id}/reject", response_model=DisposalOut)
 def reject_disposal(
     body: RejectIn,
-    disposal_id: int = DisposalId,
+    disposal_id: RowId,
     user: User = Depends(require(Action.WRITEOFF_APPROVE)),
     conn: Connection = Depends(get_conn),
 ) -> DisposalOut:

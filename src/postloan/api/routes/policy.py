@@ -16,16 +16,8 @@ from postloan.access.permissions import Action
 from postloan.access.users import User
 from postloan.api.deps import get_engine, now, require
 from postloan.api.errors import ERROR_RESPONSES
-from postloan.policy import (
-    POLICY_ENV_VAR,
-    Policy,
-    canonical_json,
-    default_policy,
-    dump_policy_toml,
-    load_policy,
-    policy_from_dict,
-)
-from postloan.store.config import data_dir
+from postloan.policy import Policy, canonical_json, dump_policy_toml, policy_from_dict
+from postloan.policy.loader import PACKAGED_DEFAULT, policy_at, policy_file
 from postloan.store.schema import policy_versions
 
 router = APIRouter(prefix="/api/policy", tags=["policy"], responses=ERROR_RESPONSES)
@@ -38,17 +30,10 @@ class PolicyOut(BaseModel):
 
 
 def policy_path(request: Request) -> Path:
-    """Where the API keeps its policy: create_app(policy_path=), POSTLOAN_POLICY, or
-    <data dir>/policy.toml."""
+    """Where the API keeps its policy: create_app(policy_path=) (tests), else the policy in
+    force's file for every entry point (`postloan.policy.loader.policy_file`)."""
     configured = request.app.state.policy_path
-    if configured is not None:
-        return Path(configured)
-    env = os.environ.get(POLICY_ENV_VAR)
-    return Path(env) if env else data_dir() / "policy.toml"
-
-
-_loaded: dict[Path, tuple[tuple[int, int, int], Policy, str]] = {}
-_DEFAULT_VERSION: list[str] = []
+    return Path(configured) if configured is not None else policy_file()
 
 
 def effective_policy(request: Request) -> tuple[Policy, str]:
@@ -58,27 +43,11 @@ def effective_policy(request: Request) -> tuple[Policy, str]:
 
 
 def effective_policy_and_version(request: Request) -> tuple[Policy, str, str]:
-    """The policy in force, where it came from, and its version (hashed once per load).
-
-    The file is parsed again only when its modification time or size changes (a replace by
-    another server worker included): parsing and validating it on every request cost about as
-    much as a whole 360° view.
-    """
-    path = policy_path(request)
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        policy = default_policy()
-        if not _DEFAULT_VERSION:
-            _DEFAULT_VERSION.append(policy.version)
-        return policy, "default", _DEFAULT_VERSION[0]
-    stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)  # a replace is a new inode
-    known = _loaded.get(path)
-    if known is None or known[0] != stamp:
-        loaded = load_policy(path)
-        known = (stamp, loaded, loaded.version)
-        _loaded[path] = known
-    return known[1], str(path), known[2]
+    """The policy in force, where it came from, and its version: the same policy the CLI's
+    `run`, `report` and `demo` use (`policy_in_force`), cached per file stamp."""
+    found = policy_at(policy_path(request))
+    source = "default" if found.source == PACKAGED_DEFAULT else found.source
+    return found.policy, source, found.version
 
 
 def record_version(conn: Connection, policy: Policy, at: datetime) -> None:

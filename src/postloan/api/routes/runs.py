@@ -1,11 +1,12 @@
-"""Runs: start a daily run or a backfill (in the background), list them, follow one."""
+"""Runs: start a daily run or a backfill (in the background), list them, follow one; delete
+the latest stored business date (`runs.stored_dates`)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Request
+from fastapi import APIRouter, Body, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, Engine, func, select
 
@@ -14,10 +15,14 @@ from postloan.access.permissions import Action
 from postloan.access.times import from_db
 from postloan.access.users import User
 from postloan.api.deps import get_conn, get_engine, now, require
-from postloan.api.errors import ERROR_RESPONSES, Invalid, NotFound
+from postloan.api.errors import ERROR_RESPONSES, Conflict, Invalid, NotFound
 from postloan.api.routes.policy import effective_policy
 from postloan.api.util import Page, as_date
+from postloan.inputs import BusinessDate, RowId
+from postloan.runs.liveness import fail_abandoned_runs
 from postloan.runs.service import date_range
+from postloan.runs.stored_dates import DateNotDeletable, delete_latest_date
+from postloan.runs.window import RunDateError, check_run_dates
 from postloan.store.schema import runs
 
 router = APIRouter(prefix="/api/runs", tags=["runs"], responses=ERROR_RESPONSES)
@@ -29,9 +34,9 @@ class RunIn(BaseModel):
     """Either `as_of` (a daily run) or `from` and `to` (a backfill, inclusive)."""
 
     model_config = ConfigDict(populate_by_name=True, extra="forbid")
-    as_of: date | None = None
-    from_: date | None = Field(None, alias="from")
-    to: date | None = None
+    as_of: BusinessDate | None = None
+    from_: BusinessDate | None = Field(None, alias="from")
+    to: BusinessDate | None = None
 
 
 class Progress(BaseModel):
@@ -76,7 +81,7 @@ def _dates(body: RunIn) -> list[date]:
         raise Invalid("to is before from", field="to")
     days = (body.to - body.from_).days + 1
     if days > MAX_DATES:
-        raise Invalid(f"at most {MAX_DATES} dates in one run (asked {days})", field="to")
+        raise Invalid(f"to: at most {MAX_DATES} dates in one run (asked {days})", field="to")
     return date_range(body.from_, body.to)
 
 
@@ -90,9 +95,16 @@ def start_run(
     engine: Engine = Depends(get_engine),
 ) -> Started:
     """Start computing account status for the dates under the effective policy; returns at
-    once with the run id (409 while another API run is in progress)."""
+    once with the run id (409 while another API run is in progress). Dates outside the
+    policy's window (`security.run_dates`) are refused with 422 before anything starts."""
     dates = _dates(body)
     policy, _ = effective_policy(request)
+    fields = ("as_of", "as_of") if body.as_of is not None else ("from", "to")
+    with engine.connect() as conn:
+        try:
+            check_run_dates(conn, dates[0], dates[-1], policy, fields)
+        except RunDateError as exc:
+            raise Invalid(str(exc), field=exc.field) from None
     run_id = request.app.state.runs.start(request.app.state.url, engine, dates, policy)
     with engine.connect() as conn:
         audit.record(
@@ -131,7 +143,8 @@ def list_runs(
     _user: User = Depends(require(Action.RUN_VIEW)),
     conn: Connection = Depends(get_conn),
 ) -> RunPage:
-    """Runs, newest first."""
+    """Runs, newest first (a run whose process died is shown failed: see `runs.liveness`)."""
+    fail_abandoned_runs(request.app.state.url)
     total = conn.execute(select(func.count()).select_from(runs)).scalar_one()
     rows = conn.execute(
         select(runs).order_by(runs.c.run_id.desc()).limit(page_size).offset((page - 1) * page_size)
@@ -143,7 +156,7 @@ def list_runs(
 @router.get("/{run_id}", response_model=RunOut)
 def get_run(
     request: Request,
-    run_id: int = Path(ge=1, le=2**31 - 1),
+    run_id: RowId,
     _user: User = Depends(require(Action.RUN_VIEW)),
     conn: Connection = Depends(get_conn),
 ) -> RunOut:
@@ -152,3 +165,30 @@ def get_run(
     if row is None:
         raise NotFound(f"no run {run_id}", field="run_id")
     return _run_out(request, row)
+
+
+class DeletedDate(BaseModel):
+    as_of: date
+    rows: int = Field(description="account-status rows deleted")
+    run_id: int = Field(description="the `delete` record in the runs list")
+    latest: date | None = Field(description="the latest stored date now")
+
+
+@router.delete("/dates/{as_of}", response_model=DeletedDate)
+def delete_date(
+    request: Request,
+    as_of: date,
+    user: User = Depends(require(Action.RUN_START)),
+) -> DeletedDate:
+    """Delete the latest stored business date: its account status and what the runs derived
+    from it (cases are rebuilt from the date before). 404 when it is not stored, 409 when a
+    later date is (delete newest first). Audited. Any calendar date is accepted here: the one
+    to delete may be a far-future typo that new runs are refused."""
+    policy, _ = effective_policy(request)
+    try:
+        deleted = delete_latest_date(request.app.state.url, as_of, policy, user.username, now())
+    except DateNotDeletable as exc:
+        kind = Conflict if exc.stored else NotFound
+        raise kind(str(exc), field="as_of") from None
+    return DeletedDate(as_of=deleted.as_of, rows=deleted.rows, run_id=deleted.run_id,
+                       latest=deleted.latest)  # fmt: skip
