@@ -47,6 +47,7 @@ def _create(*extra: str) -> Result:
             "collector",
             "--branch",
             "BR01",
+            "--new-branch",  # the store is empty: no customer has BR01 yet
             "--team",
             "T1",
             "--display-name",
@@ -71,7 +72,7 @@ def test_user_lifecycle(data_dir: Path) -> None:
     assert again.exit_code == 1
     assert "exists" in again.output
 
-    reset = runner.invoke(app, ["user", "reset-password", "wang", "--password", "new-password!"])
+    reset = runner.invoke(app, ["user", "reset-password", "wang", "--password", "tea-at-noon-8"])
     assert reset.exit_code == 0, reset.output
     disabled = runner.invoke(app, ["user", "disable", "wang"])
     assert disabled.exit_code == 0, disabled.output

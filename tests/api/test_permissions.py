@@ -237,6 +237,8 @@ def test_wrong_password_is_401_and_locks(client: TestClient, world: World) -> No
         assert r.json()["error"]["code"] == "authentication_failed"
     r = client.post("/api/auth/login", json={"username": "collector2", "password": "wrong-pw"})
     assert r.status_code == 401
-    assert r.json()["error"]["code"] == "account_locked"
+    refused = r.json()["error"]
+    # locked now, but the answer does not say so (issue 10): the same code and message
+    assert refused["code"] == "authentication_failed"
     r = client.post("/api/auth/login", json={"username": "collector2", "password": PASSWORD})
-    assert r.json()["error"]["code"] == "account_locked"
+    assert r.status_code == 401 and r.json()["error"] == refused

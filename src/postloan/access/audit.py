@@ -5,7 +5,11 @@ entry's hash (the first entry's `prev_hash` is 64 zeros). `verify` recomputes th
 names every entry that was altered, and where entries were deleted or inserted. There is no
 update or delete function. Limits: someone with write access who rewrites the whole tail of
 the chain consistently, or deletes the newest entries, is only caught against an anchored
-`head()` kept elsewhere (pass it to `verify(anchor=...)`).
+`head()` kept elsewhere (pass it to `verify(anchor=...)`; `postloan audit anchor` prints it).
+
+Concurrent writers: every append reads the head and writes the next entry, so appends are
+serialised for the rest of the writer's transaction (`lock_chain`) — two transactions never
+read the same head (which would fail one of them on the unique seq, or fork the chain).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import Connection, select
 
 from postloan.access.tables import audit_log
@@ -64,6 +69,29 @@ def head(conn: Connection) -> tuple[int, str]:
     return (0, GENESIS_HASH) if row is None else (row.seq, row.hash)
 
 
+def lock_chain(conn: Connection) -> None:
+    """Hold the right to append until the transaction ends: whoever appends next waits.
+
+    PostgreSQL: a transaction-scoped advisory lock, one per schema (each test schema, or a
+    deployment's, has its own chain); after it, READ COMMITTED reads the newest head.
+    SQLite: a no-op UPDATE takes the database's write lock now — before the head is read, so
+    the head cannot change under us (a plain SELECT would not lock, and a write after it
+    could find the snapshot stale)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            sa.text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.audit_log'))")
+        )
+    else:  # (the module offers no update: this one changes nothing, it only takes the lock)
+        conn.execute(sa.update(audit_log).where(sa.false()).values(seq=audit_log.c.seq))
+
+
+def head_for_append(conn: Connection) -> tuple[int, str]:
+    """`head()` for a writer about to append: `lock_chain` first (callers that build entries
+    themselves, such as a batch of case allocations, use this)."""
+    lock_chain(conn)
+    return head(conn)
+
+
 def record(
     conn: Connection,
     *,
@@ -74,9 +102,9 @@ def record(
     detail: dict[str, Any] | None = None,
     now: datetime,
 ) -> int:
-    """Append one entry; returns its seq. Two concurrent writers collide on the primary key
-    (one transaction fails) rather than fork the chain."""
-    last_seq, prev_hash = head(conn)
+    """Append one entry; returns its seq. Concurrent writers wait for each other
+    (`lock_chain`); the unique seq stays the last guard against a fork."""
+    last_seq, prev_hash = head_for_append(conn)
     seq = last_seq + 1
     at = to_utc(now)
     detail_text = canonical_json(detail or {})

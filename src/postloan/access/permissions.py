@@ -183,7 +183,7 @@ COMMANDS: dict[str, Action] = {
     "export customers|events": A.EXPORT_PERSONAL,  # files with personal information (PIPL)
     "export account-status|loans|…": A.ACCOUNT_VIEW,
     "user create|disable|reset-password|list": A.USER_MANAGE,
-    "audit verify": A.AUDIT_VERIFY,
+    "audit verify|anchor": A.AUDIT_VERIFY,
     "report compliance|collections": A.REPORT_COLLECTIONS,
 }
 

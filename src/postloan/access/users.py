@@ -6,23 +6,41 @@ lock) *before* raising, so callers must commit on `AuthenticationFailed` too.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, exists, func, or_, select, update
 
 from postloan.access import lockout
 from postloan.access.errors import (
+    AccountDisabled,
     AccountLocked,
     AuthenticationFailed,
+    InvalidBranch,
+    InvalidUsername,
     UnknownUser,
     UserExists,
 )
-from postloan.access.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
+from postloan.access.passwords import (
+    DUMMY_HASH,
+    check_strength,
+    hash_password,
+    needs_rehash,
+    rehash,
+    verify_password,
+)
+from postloan.access.permissions import MATRIX, Scope
 from postloan.access.roles import Role
 from postloan.access.tables import api_tokens, users
 from postloan.access.times import from_db, to_utc
+from postloan.store.schema import customers, loans
+
+# Login names: lower-case ASCII letters, digits and . _ - (no look-alike or case-only twins in
+# the audit log, nothing a shell or a URL must escape), starting with a letter or digit.
+USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]*")
+USERNAME_LENGTH = (2, 64)
 
 
 @dataclass(frozen=True)
@@ -64,6 +82,55 @@ def get_user_by_id(conn: Connection, user_id: int) -> User | None:
     return None if row is None else user_from_row(row)
 
 
+def check_username(username: str) -> str:
+    """The username, if it may be used for a new user (else `InvalidUsername`, saying why)."""
+    shortest, longest = USERNAME_LENGTH
+    if not shortest <= len(username) <= longest:
+        raise InvalidUsername(f"a username has {shortest} to {longest} characters")
+    if not USERNAME.fullmatch(username):
+        raise InvalidUsername(
+            "a username has lower-case letters a-z, digits and . _ - only, and starts with a "
+            "letter or a digit"
+        )
+    return username
+
+
+def needs_branch(role: Role | str) -> bool:
+    """Whether the role's data scope depends on a branch: branch-scoped roles see their
+    branch, collectors are allocated cases of their branch (`permissions.MATRIX`)."""
+    return any(s in (Scope.BRANCH, Scope.ASSIGNED) for s in MATRIX[Role(role)].values())
+
+
+def known_branch(conn: Connection, branch_id: str) -> bool:
+    """A branch the store knows: some customer, loan or user has it (there is no table of
+    branches: they come with the lender's files)."""
+    query = select(
+        or_(
+            exists().where(customers.c.branch_id == branch_id),
+            exists().where(loans.c.branch_id == branch_id),
+            exists().where(users.c.branch_id == branch_id),
+        )
+    )
+    return bool(conn.execute(query).scalar())
+
+
+def check_branch(
+    conn: Connection, role: Role | str, branch_id: str | None, *, new_branch: bool = False
+) -> None:
+    """`InvalidBranch` unless a role that needs a branch has one the store knows (or one
+    the caller says is new: the first user of a branch not imported yet)."""
+    role = Role(role)
+    if branch_id is None or not branch_id.strip():
+        if needs_branch(role):
+            raise InvalidBranch(f"role {role} needs a branch (--branch)")
+        return
+    if not new_branch and not known_branch(conn, branch_id):
+        raise InvalidBranch(
+            f"branch {branch_id!r} is unknown: no customer, loan or user has it (check the "
+            "spelling; --new-branch creates the first user of a new branch)"
+        )
+
+
 def create_user(
     conn: Connection,
     *,
@@ -75,16 +142,17 @@ def create_user(
     display_name: str | None = None,
     now: datetime | None = None,
 ) -> User:
-    """A new active user. `now` stamps `created_at` (defaults to the database clock)."""
+    """A new active user. `now` stamps `created_at` (defaults to the database clock). The
+    username and the password are checked here, for every caller; whether the branch fits
+    the role is `check_branch`, which `postloan user create` applies."""
     role = Role(role)
-    username = username.strip()
-    if not username:
-        raise ValueError("username must not be empty")
+    username = check_username(username.strip())
+    check_strength(password, username)
     if _row(conn, username) is not None:
         raise UserExists(f"user {username!r} exists")
     values: dict[str, Any] = {
         "username": username,
-        "password_hash": hash_password(password),
+        "password_hash": hash_password(password, username),
         "role": role.value,
         "branch_id": branch_id,
         "team": team,
@@ -103,34 +171,48 @@ def create_user(
 def authenticate(conn: Connection, username: str, password: str, now: datetime) -> User:
     """The user, when the password is right and the account active and not locked.
 
-    Raises `AccountLocked` while locked (even for the right password; the fifth consecutive
-    failure raises it too) and `AuthenticationFailed` otherwise. Success resets the failures.
+    Every attempt costs one Argon2 verification — unknown user, locked or disabled account
+    alike — so the time taken does not tell them apart. Raises `AccountLocked` while locked
+    (even for the right password; the failure that reaches the limit raises it too),
+    `AccountDisabled`, or `AuthenticationFailed`. Success resets the failures. The counting
+    is done by the database (`lockout.count_failure`), so parallel guesses all count.
     """
     now = to_utc(now)
     row = _row(conn, username)
     if row is None:
         verify_password(DUMMY_HASH, password)
-        raise AuthenticationFailed("unknown user or wrong password")
+        raise AuthenticationFailed(reason="unknown_user")
+    right = verify_password(row.password_hash, password)
     locked_until = from_db(row.locked_until)
     if locked_until is not None and lockout.is_locked(locked_until, now):
         raise AccountLocked(username, locked_until)
-    if not verify_password(row.password_hash, password):
-        failed, until = lockout.after_failure(row.failed_attempts, now)
-        conn.execute(
-            update(users)
-            .where(users.c.user_id == row.user_id)
-            .values(failed_attempts=failed, locked_until=until)
-        )
-        if until is not None:
-            raise AccountLocked(username, until)
-        raise AuthenticationFailed("unknown user or wrong password")
+    if not right:
+        counted = conn.execute(lockout.count_failure(row.user_id, now)).first()
+        if counted is None:  # a parallel guess locked the account meanwhile
+            raise AccountLocked(username, _locked_until(conn, row.user_id) or now)
+        if counted.locked_until is not None:
+            raise AccountLocked(username, to_utc(counted.locked_until))
+        raise AuthenticationFailed(reason="wrong_password")
     if not row.active:
-        raise AuthenticationFailed("account disabled")
+        raise AccountDisabled(reason="disabled")
     values: dict[str, Any] = {"failed_attempts": 0, "locked_until": None}
     if needs_rehash(row.password_hash):
-        values["password_hash"] = hash_password(password)
-    conn.execute(update(users).where(users.c.user_id == row.user_id).values(**values))
+        values["password_hash"] = rehash(password)
+    # Only while still unlocked: parallel wrong guesses may have locked it since the read.
+    reset = conn.execute(
+        update(users)
+        .where(users.c.user_id == row.user_id, lockout.not_locked(now))
+        .values(**values)
+    )
+    if reset.rowcount == 0:
+        raise AccountLocked(username, _locked_until(conn, row.user_id) or now)
     return user_from_row(row)
+
+
+def _locked_until(conn: Connection, user_id: int) -> datetime | None:
+    return from_db(
+        conn.execute(select(users.c.locked_until).where(users.c.user_id == user_id)).scalar()
+    )
 
 
 def _set(conn: Connection, username: str, **values: Any) -> User:
@@ -161,7 +243,7 @@ def reset_password(conn: Connection, username: str, password: str) -> User:
     user = _set(
         conn,
         username,
-        password_hash=hash_password(password),
+        password_hash=hash_password(password, username),
         failed_attempts=0,
         locked_until=None,
     )

@@ -222,7 +222,7 @@ def _log(
         [{**e, "by": by, "at": now, "business_date": business_date} for e in entries],
     )
     names = _usernames(conn)
-    seq, prev = audit.head(conn)
+    seq, prev = audit.head_for_append(conn)  # appends wait for each other
     at = to_utc(now)
     rows = []
     for e in entries:

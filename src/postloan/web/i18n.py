@@ -22,8 +22,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "login.username": "Username",
         "login.password": "Password",
         "login.submit": "Sign in",
-        "login.failed": "Wrong username or password.",
-        "login.locked": "Account locked after repeated failures; try again later.",
+        "login.failed": "Sign-in failed: wrong username or password, or the account cannot "
+        "sign in at the moment. Ask your administrator if this persists.",
+        "login.throttled": "Too many failed sign-ins from this computer or for this username. "
+        "Wait a few minutes before trying again.",
         "dash.title": "Portfolio overview",
         "dash.as_of": "As of",
         "dash.scope": "Data scope",
@@ -152,8 +154,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "login.username": "用户名",
         "login.password": "密码",
         "login.submit": "登录",
-        "login.failed": "用户名或密码错误。",
-        "login.locked": "多次登录失败，账户已锁定，请稍后再试。",
+        "login.failed": "登录失败：用户名或密码错误，或该账户暂时无法登录。"
+        "如持续出现，请联系管理员。",
+        "login.throttled": "此电脑或此用户名登录失败次数过多，请等待几分钟后再试。",
         "dash.title": "资产质量概览",
         "dash.as_of": "数据日期",
         "dash.scope": "数据范围",

@@ -11,22 +11,23 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 
 from postloan.access import (
-    AccountLocked,
     Action,
     AuthenticationFailed,
     PermissionDenied,
     ReasonRequired,
     User,
     can,
-    issue_token,
     reveal,
-    revoke_token,
     scope_for,
 )
+from postloan.access.errors import LoginThrottled
 from postloan.access.reveal import REVEALABLE_FIELDS, is_revealable
-from postloan.access.signin import sign_in
+from postloan.access.tokens import TokenKind, revoke_login
+from postloan.api.routes.auth import sign_in_off_loop
 from postloan.api.routes.policy import effective_policy_and_version
 from postloan.inputs import parse_row_id
 from postloan.views.customer_search import FullIdentifierQuery
@@ -171,27 +172,30 @@ async def login(request: Request) -> Response:
     username = str(form.get("username") or "").strip()
     password = str(form.get("password") or "")
     target = _safe_next(str(form.get("next") or "/"))
-    error_key = None
-    token = None
-    with engine(request).begin() as conn:  # commits failure counters too
-        try:
-            user = sign_in(conn, username, password, now(), via="web")
-            token = issue_token(conn, user.user_id, "session", now())
-        except AccountLocked:
-            error_key = "login.locked"
-        except AuthenticationFailed:
-            error_key = "login.failed"
-    if token is None:
-        return _render(
+    refused: tuple[str, int, dict[str, str]] | None = None
+    try:  # the Argon2 check runs in a worker thread, rate-limited (api.routes.auth)
+        signed = await sign_in_off_loop(
+            request, username[:64], password[:1024], via="web", kinds=(TokenKind.SESSION,)
+        )
+    except LoginThrottled as throttled:
+        retry = str(throttled.retry_after)
+        refused = ("login.throttled", 429, {"Retry-After": retry})
+    except AuthenticationFailed:  # one message, whatever the account's state
+        refused = ("login.failed", 401, {})
+    if refused is not None:
+        error_key, status, headers = refused
+        page = _render(
             request,
             "login.html",
             {"next": target, "error_key": error_key, "username": username},
-            status_code=401,
+            status_code=status,
         )
     response = RedirectResponse(target, status_code=303)
+        page.headers.update(headers)
+        return page
     response.set_cookie(
         SESSION_COOKIE,
-        token,
+        signed.tokens[TokenKind.SESSION],
         max_age=SESSION_MAX_AGE,
         httponly=True,
         samesite="lax",
@@ -203,13 +207,18 @@ async def login(request: Request) -> Response:
 
 
 @router.post("/logout")
+def _end_login(store: Engine, token: str) -> None:
+    with store.begin() as conn:
+        revoke_login(conn, token)
+
+
 async def logout(request: Request) -> Response:
     if not await csrf_ok(request):
         return _forbidden(request, current_user(request))
     token = session_token(request)
-    if token:
-        with engine(request).begin() as conn:
-            revoke_token(conn, token)
+    if token:  # the whole login (an API login's bearer token ends with its cookie), written
+        # from a thread: a write may wait for the store's lock, the event loop must not
+        await run_in_threadpool(_end_login, request.app.state.engine, token)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

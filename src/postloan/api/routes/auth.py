@@ -1,24 +1,114 @@
-"""Login and logout: a bearer token for the API, an HttpOnly session cookie for pages."""
+"""Login and logout: a bearer token for the API, an HttpOnly session cookie for pages.
+
+The password check (Argon2: tens of milliseconds of CPU and 64 MiB) runs in a worker thread,
+at most `HASHING_THREADS` at a time per server process, never on the event loop — argon2-cffi
+releases the GIL, so requests on the loop are served meanwhile. Failed sign-ins are limited
+per client address and per username (`access.ratelimit`): over a limit the answer is 429 with
+Retry-After, before any hashing. The web login (`web.routes`) signs in through the same
+`sign_in_off_loop`, so both doors share the limits.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
-from fastapi import APIRouter, Depends, Request, Response
+import anyio
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
 from postloan.access import audit
-from postloan.access.errors import AuthenticationFailed
-from postloan.access.signin import sign_in
-from postloan.access.tokens import TOKEN_LIFETIME, TokenKind, issue_token, revoke_token
+from postloan.access.errors import AuthenticationFailed, LoginThrottled
+from postloan.access.ratelimit import LoginLimiter, Refused
+from postloan.access.signin import record_throttled, sign_in
+from postloan.access.tokens import TOKEN_LIFETIME, TokenKind, issue_login_tokens, revoke_login
 from postloan.access.users import User
 from postloan.api.deps import SESSION_COOKIE, bearer, current_user, get_engine, now, request_token
-from postloan.api.errors import ERROR_RESPONSES
+from postloan.api.errors import ERROR_RESPONSES, ErrorBody, error_response
 from postloan.api.util import NO_NUL
 
 router = APIRouter(prefix="/api/auth", tags=["auth"], responses=ERROR_RESPONSES)
+
+# Password checks in flight per server process; more wait (on the loop, holding no thread).
+# Two keep a core free for everything else and bound the memory to 2 x 64 MiB.
+HASHING_THREADS = 2
+
+
+def login_limiter(app: FastAPI) -> LoginLimiter:
+    """The app's login rate limiter (made on first use; a test may put its own in place)."""
+    limiter: LoginLimiter | None = getattr(app.state, "login_limiter", None)
+    if limiter is None:
+        limiter = app.state.login_limiter = LoginLimiter()
+    return limiter
+
+
+def _hashing_slots(app: FastAPI) -> anyio.CapacityLimiter:
+    slots: anyio.CapacityLimiter | None = getattr(app.state, "hashing_slots", None)
+    if slots is None:  # made on the event loop (anyio needs one); the loop has one thread
+        slots = app.state.hashing_slots = anyio.CapacityLimiter(HASHING_THREADS)
+    return slots
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    user: User
+    tokens: dict[TokenKind, str]
+    at: datetime
+
+
+def _sign_in_and_issue(
+    engine: Engine, username: str, password: str, *, via: str, client: str,
+    kinds: tuple[TokenKind, ...],
+) -> SignedIn:  # fmt: skip
+    at = now()
+    with engine.connect() as conn:
+        try:
+            user = sign_in(conn, username, password, at, via=via, client=client)
+        except AuthenticationFailed:
+            conn.commit()  # the failure count (and any lock) must stick
+            raise
+        tokens = issue_login_tokens(conn, user.user_id, kinds, at)
+        conn.commit()
+    return SignedIn(user, tokens, at)
+
+
+def _record_throttled(engine: Engine, username: str, *, via: str, client: str, scope: str) -> None:
+    with engine.begin() as conn:
+        record_throttled(conn, username, now(), via=via, client=client, scope=scope)
+
+
+async def sign_in_off_loop(
+    request: Request, username: str, password: str, *, via: str, kinds: tuple[TokenKind, ...]
+) -> SignedIn:
+    """Sign in (audited) and issue the login's tokens, off the event loop. Raises
+    `LoginThrottled` over a rate limit, `AuthenticationFailed` (one message for every reason)
+    otherwise."""
+    app: FastAPI = request.app
+    engine: Engine = app.state.engine  # the thread pool's engine: this runs in a thread
+    client = client_address(request)
+    limiter = login_limiter(app)
+    admitted = limiter.admit(client, username)
+    if isinstance(admitted, Refused):
+        if admitted.first:
+            await anyio.to_thread.run_sync(
+                partial(_record_throttled, engine, username, via=via, client=client,
+                        scope=admitted.scope)
+            )  # fmt: skip
+        raise LoginThrottled(admitted.retry_after, admitted.scope)
+    signed = await anyio.to_thread.run_sync(
+        partial(_sign_in_and_issue, engine, username, password, via=via, client=client,
+                kinds=kinds),
+        limiter=_hashing_slots(app),
+    )  # fmt: skip
+    limiter.forgive(admitted)
+    return signed
 
 
 class LoginIn(BaseModel):
@@ -44,33 +134,36 @@ class LoggedOut(BaseModel):
     revoked: int
 
 
-@router.post("/login", response_model=LoginOut)
-def login(
-    body: LoginIn, request: Request, response: Response, engine: Engine = Depends(get_engine)
-) -> LoginOut:
-    """Check the password (5 failures lock the account for a while); issue an API token and
-    set the session cookie."""
-    at = now()
-    with engine.connect() as conn:
-        try:
-            user = sign_in(conn, body.username, body.password, at, via="api")
-        except AuthenticationFailed:
-            conn.commit()  # the failure count (and any lock) must stick
-            raise
-        token = issue_token(conn, user.user_id, TokenKind.API, at)
-        session = issue_token(conn, user.user_id, TokenKind.SESSION, at)
-        conn.commit()
-    expires = at + TOKEN_LIFETIME
+LOGIN_RESPONSES: dict[int | str, dict[str, object]] = {
+    429: {"model": ErrorBody, "description": "Too many failed sign-ins; retry after Retry-After"}
+}
+
+
+@router.post("/login", response_model=LoginOut, responses=LOGIN_RESPONSES)
+async def login(body: LoginIn, request: Request, response: Response) -> LoginOut | Response:
+    """Check the password (5 failures lock the account for a while; failed sign-ins are
+    rate-limited per address and per username: 429); issue an API token and set the session
+    cookie. Every refusal answers the same 401, whatever the account's state."""
+    try:
+        signed = await sign_in_off_loop(
+            request, body.username, body.password, via="api",
+            kinds=(TokenKind.API, TokenKind.SESSION),
+        )  # fmt: skip
+    except LoginThrottled as throttled:
+        return error_response(
+            429, "rate_limited", str(throttled), None, None,
+            {"Retry-After": str(throttled.retry_after)},
+        )  # fmt: skip
     response.set_cookie(
         SESSION_COOKIE,
-        session,
+        signed.tokens[TokenKind.SESSION],
         max_age=int(TOKEN_LIFETIME.total_seconds()),
         httponly=True,
         secure=request.url.scheme == "https",
         samesite="lax",
         path="/",
     )
-    return LoginOut(token=token, expires_at=expires)
+    return LoginOut(token=signed.tokens[TokenKind.API], expires_at=signed.at + TOKEN_LIFETIME)
 
 
 @router.post("/logout", response_model=LoggedOut)
@@ -81,19 +174,20 @@ def logout(
     user: User = Depends(current_user),
     engine: Engine = Depends(get_engine),
 ) -> LoggedOut:
-    """Revoke the token used (bearer and/or session cookie) and clear the cookie."""
+    """End the login: revoke the token used, the session cookie sent, and the other token
+    the same login issued (an API login's cookie, even when the cookie is not sent); clear
+    the cookie."""
     tokens = {request_token(request, credentials), request.cookies.get(SESSION_COOKIE)}
     revoked = 0
     with engine.connect() as conn:
-        for token in tokens - {None, ""}:
-            assert token is not None
-            revoked += int(revoke_token(conn, token))
+        for token in sorted(t for t in tokens if t):
+            revoked += revoke_login(conn, token)
         audit.record(
             conn, actor=user.username, action="auth.logout", target_type="user",
-            target_id=str(user.user_id), detail={}, now=now(),
+            target_id=str(user.user_id), detail={"revoked": revoked}, now=now(),
         )  # fmt: skip
         conn.commit()
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
     return LoggedOut(revoked=revoked)
 
 
