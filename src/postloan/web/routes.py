@@ -30,6 +30,7 @@ from postloan.access.tokens import TokenKind, revoke_login
 from postloan.api.routes.auth import sign_in_off_loop
 from postloan.api.routes.policy import effective_policy_and_version
 from postloan.inputs import parse_row_id
+from postloan.runs.liveness import fail_abandoned_runs
 from postloan.views.customer_search import FullIdentifierQuery
 from postloan.web import data
 from postloan.web.charts import CAPTIONS, all_charts
@@ -437,6 +438,7 @@ def runs_page(request: Request) -> Response:
     if not can(user.role, Action.RUN_VIEW):
         return _forbidden(request, user)
     tracker = getattr(request.app.state, "runs", None)
+    fail_abandoned_runs(request.app.state.url)  # a killed run shows failed, not running forever
     with engine(request).connect() as conn:
         history = data.run_history(conn, tracker)
     return _render(request, "runs.html", {"runs": history}, user=user)
