@@ -191,9 +191,9 @@ async def login(request: Request) -> Response:
             {"next": target, "error_key": error_key, "username": username},
             status_code=status,
         )
-    response = RedirectResponse(target, status_code=303)
         page.headers.update(headers)
         return page
+    response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         signed.tokens[TokenKind.SESSION],
@@ -207,12 +207,12 @@ async def login(request: Request) -> Response:
     return response
 
 
-@router.post("/logout")
 def _end_login(store: Engine, token: str) -> None:
     with store.begin() as conn:
         revoke_login(conn, token)
 
 
+@router.post("/logout")
 async def logout(request: Request) -> Response:
     if not await csrf_ok(request):
         return _forbidden(request, current_user(request))
