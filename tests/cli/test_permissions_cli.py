@@ -97,7 +97,8 @@ def _commands(store: Store, role: str) -> dict[str, tuple[str, list[str]]]:
     out = store.data / "out"
     d = AS_OF.isoformat()
     user_cmd = "user create|disable|reset-password|list"
-    new = ["--username", f"new-{role}", "--role", "collector", "--password", "a long password"]
+    new = ["--username", f"new-{role}", "--role", "collector", "--branch", "BR01",
+           "--password", "a long password"]  # fmt: skip
     return {
         "db upgrade": ("db upgrade", ["db", "upgrade"]),
         "import": ("import", ["import", "payments", str(store.files / "payments.csv")]),
@@ -120,7 +121,8 @@ def _commands(store: Store, role: str) -> dict[str, tuple[str, list[str]]]:
         ),
         "user disable": (user_cmd, ["user", "disable", "target"]),
         "user list": (user_cmd, ["user", "list"]),
-        "audit verify": ("audit verify", ["audit", "verify"]),
+        "audit verify": ("audit verify|anchor", ["audit", "verify"]),
+        "audit anchor": ("audit verify|anchor", ["audit", "anchor"]),
         "report compliance": (
             "report compliance|collections",
             ["report", "compliance", "--as-of", d, "--json"],
