@@ -149,3 +149,18 @@ def test_cli_import_encoding_option(tmp_path: Path) -> None:
             "张三"
         )
     engine.dispose()
+
+
+def test_status_on_files_names_the_problem(tmp_path: Path) -> None:
+    """`postloan status FOLDER` reads the same files: a GB18030 file or a bad value is a
+    message and exit 2, not a traceback."""
+    folder = tmp_path / "files"
+    folder.mkdir()
+    _file(folder, "customers.csv", TEXT.encode("gb18030"))
+    gb = _postloan("status", "files", "--as-of", "2026-06-30", cwd=tmp_path)
+    assert gb.returncode == 2 and "Traceback" not in gb.stderr
+    assert "customers.csv is GB18030 (GBK), not UTF-8: convert it to UTF-8" in gb.stderr
+    _file(folder, "customers.csv", b"customer_id,name,monthly_income\nCU1,a,abc\n")
+    bad = _postloan("status", "files", "--as-of", "2026-06-30", cwd=tmp_path)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert "column 'monthly_income': cannot read 'abc' as an amount" in bad.stderr

@@ -163,7 +163,11 @@ def status(
     """Compute account status as of D from contract files and print the portfolio summary."""
     policy = policy_from(policy_file)
     day = business_date(as_of)
-    portfolio, _, _ = read_contract_files(folder)
+    try:
+        portfolio, _, _ = read_contract_files(folder)
+    except ValueError as exc:  # a file that cannot be read or a value the contract refuses
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
     result = _run_engine(portfolio, day, policy)
     _print(result, day, policy)
     if out:

@@ -171,9 +171,30 @@ def read_contract_file(folder: Path, kind: str) -> pl.DataFrame:
     if not found:
         return pl.DataFrame(schema=engine_schema(kind))
     path = found[0]
-    is_csv = path.suffix == ".csv"
-    raw = pl.read_csv(path, infer_schema=False) if is_csv else pl.read_parquet(path)
+    try:
+        if path.suffix == ".csv":
+            raw = pl.read_csv(path, infer_schema=False)
+        else:
+            raw = pl.read_parquet(path)
+    except pl.exceptions.PolarsError as exc:
+        if "utf-8" in str(exc).lower():
+            raise ValueError(_not_utf8(path)) from exc
+        raise ValueError(f"{path.name}: not a readable {path.suffix[1:].upper()} file") from exc
     return parse_contract(raw, kind, path.name)
+
+
+def _not_utf8(path: Path) -> str:
+    """The refusal of a contract file that is not UTF-8, naming what it is (`imports.encoding`)."""
+    from postloan.imports.encoding import UTF8, EncodingRefused, check_encoding
+
+    what = None
+    try:
+        check_encoding(path, UTF8)
+    except EncodingRefused as refused:
+        what = {"gb18030": "GB18030 (GBK)", "utf-16": "UTF-16"}.get(refused.detected or "")
+    if what:
+        return f"{path.name} is {what}, not UTF-8: convert it to UTF-8"
+    return f"{path.name} is not UTF-8 text: convert it to UTF-8"
 
 
 def parse_contract(raw: pl.DataFrame, kind: str, file: str) -> pl.DataFrame:
