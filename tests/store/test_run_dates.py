@@ -6,6 +6,8 @@ SQLite always, PostgreSQL when POSTLOAN_TEST_DATABASE_URL is set."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -251,3 +253,37 @@ def test_a_store_poisoned_by_the_old_code_is_recovered_by_deleting_the_date(
     deleted = delete_latest_date(url, POISON, default_policy(), "risk-1")
     assert deleted.rows > 0 and deleted.latest == AS_OF
     assert run_dates(url, [AS_OF], default_policy()).rows == deleted.rows
+
+
+OVERLAPPING_BACKFILL = """
+import sys
+from datetime import date, timedelta
+from postloan.policy import default_policy
+from postloan.runs.service import date_range, run_dates
+last = date.fromisoformat(sys.argv[2])
+run_dates(sys.argv[1], date_range(last - timedelta(days=39), last), default_policy())
+"""
+
+
+def test_overlapping_runs_at_once_all_succeed(imported: str, tmp_path: Path) -> None:
+    """Three processes backfill overlapping dates at once: their publishing transactions take
+    turns (before, on PostgreSQL the later ones failed on the first one's rows)."""
+    url = imported
+    script = tmp_path / "backfill.py"
+    script.write_text(OVERLAPPING_BACKFILL)
+    root = Path(__file__).resolve().parents[2]
+    ends = [AS_OF - timedelta(days=k) for k in (0, 10, 20)]
+    procs = [
+        subprocess.Popen([sys.executable, str(script), url, end.isoformat()], cwd=root,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for end in ends
+    ]  # fmt: skip
+    for proc in procs:
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+    assert [status for _, status, _ in run_records(url)] == ["succeeded"] * 3
+    engine = engine_for(url)
+    with engine.connect() as conn:
+        dates = conn.execute(select(func.count(func.distinct(account_status.c.as_of)))).scalar()
+    engine.dispose()
+    assert dates == 60

@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, false, insert, select, text, update
 
 from postloan.collections.service import rebuild_cases_from
 from postloan.engine.frames import ACCOUNT_STATUS
@@ -61,6 +61,25 @@ def record_policy(conn: Connection, policy: Policy) -> None:
         )
 
 
+def take_write_lock(conn: Connection) -> None:
+    """Writers of stored dates (a run's start and publish, a date's deletion) take turns, for
+    the rest of the transaction.
+
+    SQLite: take the database's write lock before the first read — a transaction that reads
+    and then writes fails at once ("database is locked") when another writer committed in
+    between (its snapshot is stale); a no-op UPDATE makes it wait its turn instead.
+    PostgreSQL: a transaction-scoped advisory lock per schema. Without it, two runs publishing
+    the same date at once both delete the old rows and the second insert hits the first's
+    (a DELETE does not see rows committed after it started)."""
+    if conn.dialect.name == "sqlite":
+        conn.execute(update(runs).where(false()).values(status=runs.c.status))
+    else:
+        conn.execute(text(
+            "SELECT pg_advisory_xact_lock(hashtextextended(current_schema() "
+            "|| '.postloan-status-writers', 0))"
+        ))  # fmt: skip
+
+
 def _start(
     url: str, kind: str, ordered: list[date], policy: Policy, today: date | None
 ) -> tuple[int, RunLock]:
@@ -69,6 +88,7 @@ def _start(
     engine = engine_for(url)
     try:
         with engine.begin() as conn:
+            take_write_lock(conn)
             fields = ("as_of", "as_of") if len(ordered) == 1 else ("from", "to")
             check_run_dates(conn, ordered[0], ordered[-1], policy, fields, today)
             record_policy(conn, policy)
@@ -168,6 +188,7 @@ def _publish(url: str, ordered: list[date], policy: Policy, run_id: int, rows: i
     try:
         with engine.begin() as conn:
             t = time.perf_counter()
+            take_write_lock(conn)
             conn.execute(delete(account_status).where(account_status.c.as_of.in_(ordered)))
             mine = staged_status.c.run_id == run_id
             conn.execute(

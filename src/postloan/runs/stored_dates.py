@@ -27,7 +27,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from postloan.access import audit
 from postloan.collections.service import rebuild_cases_from
 from postloan.policy import Policy
-from postloan.runs.service import record_policy
+from postloan.runs.service import record_policy, take_write_lock
 from postloan.store.db import engine_for
 from postloan.store.schema import account_status, runs
 from postloan.store.values import as_date
@@ -69,6 +69,7 @@ def delete_latest_date(
     engine = engine_for(url)
     try:
         with engine.begin() as conn:
+            take_write_lock(conn)  # the latest date cannot change under us
             latest = latest_stored_date(conn)
             if latest != day:
                 stored = conn.execute(
