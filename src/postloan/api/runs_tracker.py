@@ -17,9 +17,10 @@ from queue import Empty
 
 from sqlalchemy import Engine, func, select
 
-from postloan.api.errors import Conflict
+from postloan.api.errors import Conflict, Invalid
 from postloan.api.workers import start_run_process
 from postloan.policy import Policy
+from postloan.runs.window import RunDateError
 from postloan.store.schema import runs
 
 FIND_TIMEOUT = 120.0  # seconds to wait for the run record to appear
@@ -115,7 +116,18 @@ class RunTracker:
             if job.finished.is_set():
                 if job.run_id is not None:
                     return job.run_id
-                raise RuntimeError(f"the run could not start: {job.error}")
+                raise _not_started(job.error)
             if time.monotonic() > deadline:
                 raise RuntimeError("the run record did not appear in time")
             time.sleep(0.02)
+
+
+def _not_started(error: str | None) -> Exception:
+    """The child ended before recording the run. Its dates outside the window (the clock
+    moved past midnight since the route checked them) are the caller's to fix (422); anything
+    else is the server's, and its text stays in the server log, not in the answer."""
+    prefix = f"{RunDateError.__name__}: "
+    if error and error.startswith(prefix):
+        message = error.removeprefix(prefix)
+        return Invalid(message, field=message.split(":", 1)[0])
+    return RuntimeError(f"the run could not start: {error}")
