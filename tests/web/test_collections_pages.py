@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, func, select, text, update
 
@@ -40,6 +41,8 @@ from postloan.runs.service import run_dates
 from postloan.store.db import engine_for, ready
 from postloan.store.schema import account_status, customers, loans
 from postloan.synth import generate
+from postloan.web.collections_routes import router as collections_router
+from postloan.web.routes import router as pages_router
 from tests.store.conftest import BACKENDS, PG_URL, _pg_schema_url, import_all
 from tests.web.conftest import PASSWORD
 from tests.web.test_pages import csrf_of
@@ -833,6 +836,21 @@ def test_every_post_needs_the_csrf_token(as_user: Any, coll: CollStore) -> None:
         "/legal/matters/1/evidence",
         "/legal/matters/1/costs",
     ]
+    # Every state-changing page route of the app is in this list or tested in test_pages.py
+    # (login, logout, look-up, reveal): a route added without a CSRF test fails here.
+    elsewhere = {"/login", "/logout", "/customers/lookup", "/customers/{customer_id}/reveal"}
+    writes = [
+        route
+        for web_router in (pages_router, collections_router)
+        for route in web_router.routes
+        if isinstance(route, APIRoute) and route.methods - {"GET", "HEAD", "OPTIONS"}
+    ]
+    untested = [
+        route.path
+        for route in writes
+        if route.path not in elsewhere and not any(route.path_regex.match(p) for p in posts)
+    ]
+    assert writes and not untested, untested
     before = _query(coll, select(func.count()).select_from(audit_log))[0][0]
     for path in posts:
         for headers in ({}, {"X-CSRF-Token": "0" * 64}):
