@@ -12,8 +12,8 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from postloan.engine.frames import LOANS
 from postloan.ledger import Instalment, build_schedule, generate_instalments
+from postloan.ledger.frames import LOANS
 from postloan.ledger.schedule import exact_level_payment_cents, level_payment_cents
 
 D = Decimal

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from postloan.engine.frames import INSTALMENTS, LOANS
 from postloan.ledger import build_schedule, generate_instalments, override_instalments
+from postloan.ledger.frames import INSTALMENTS, LOANS
 from postloan.ledger.schedule import METHODS, exact_level_payment_cents
 from postloan.ledger.schedule_frame import _level_payments
 from postloan.money import RATE_SCALE

@@ -12,29 +12,16 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from postloan.cli.common import business_date, policy_from, refuse_run_dates, run_with_progress
 from postloan.contract import read_contract_files, write_contract_files
 from postloan.engine import account_status
 from postloan.engine.frames import Portfolio
-from postloan.inputs import InputError, parse_business_date
-from postloan.policy import Policy, current_policy, load_policy
+from postloan.policy import Policy
 from postloan.reports.export import write_account_status
 from postloan.reports.summary import summarise
 from postloan.synth import generate
 
 console = Console()
-
-
-def business_date(text: str, option: str = "--as-of") -> date:
-    """Parse a date option: YYYY-MM-DD within the business range (`postloan.inputs`), or a
-    usage error naming the option (exit 2, no traceback)."""
-    try:
-        return parse_business_date(text, option)
-    except InputError as exc:
-        raise typer.BadParameter(exc.reason, param_hint=option) from None
-
-
-def policy_from(path: Path | None) -> Policy:
-    return load_policy(path) if path else current_policy()
 
 
 def _run_engine(portfolio: Portfolio, as_of: date, policy: Policy) -> pl.DataFrame:
@@ -73,7 +60,6 @@ def demo(
     allocates) and serve the web workbench (--no-serve to stop there)."""
     from postloan.access.permissions import Action
     from postloan.cli.operator import authorize
-    from postloan.cli.store_cmd import refuse_run_dates, run_with_progress
     from postloan.imports.service import import_file
     from postloan.runs.service import date_range
     from postloan.runs.window import check_dates, upper_window

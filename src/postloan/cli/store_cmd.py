@@ -3,29 +3,24 @@ list|delete-date`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import TypeVar
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from postloan.access.permissions import Action
-from postloan.cli.engine_cmd import business_date, policy_from
+from postloan.cli.common import business_date, policy_from, refuse_run_dates, run_with_progress
 from postloan.cli.operator import Caller, authorize
 from postloan.imports.service import KINDS, ImportFileError, import_file
 from postloan.inputs import InputError, parse_date_text
-from postloan.policy import Policy
 from postloan.reports.store_export import ExportError, export_account_status, export_kind
 from postloan.runs.liveness import fail_abandoned_runs
-from postloan.runs.service import RunResult, date_range, run_dates
+from postloan.runs.service import date_range
 from postloan.runs.stored_dates import DateNotDeletable, delete_latest_date
-from postloan.runs.window import RunDateError
 from postloan.store.db import engine_for, ready
 from postloan.store.migrate import head_revision
 from postloan.store.schema import runs
@@ -145,39 +140,6 @@ def run(
         f"(load {result.timings['load']:.1f} s, engine {result.timings['engine']:.1f} s, "
         f"write {result.timings['write']:.1f} s, cases {result.timings.get('cases', 0):.1f} s)"
     )
-
-
-T = TypeVar("T")
-
-
-def refuse_run_dates(call: Callable[[], T], single: str = "--as-of") -> T:
-    """`call`, or exit 2 with the message when its run dates are outside the policy's window
-    (`runs.window`): nothing has been written then."""
-    try:
-        return call()
-    except RunDateError as exc:
-        option = {"as_of": single, "from": "--from", "to": "--to"}.get(exc.field, exc.field)
-        err.print(f"{option}: {exc.message}")
-        raise typer.Exit(2) from None
-
-
-def run_with_progress(url: str, dates: list[date], policy: Policy) -> RunResult:
-    with Progress(
-        TextColumn("[bold]run"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("dates"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("run", total=len(dates))
-        return run_dates(
-            url,
-            dates,
-            policy,
-            lambda done, total: bar.update(task, completed=done),
-        )
 
 
 def export(

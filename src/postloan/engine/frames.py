@@ -3,34 +3,32 @@
 Every amount is an integer number of minor units (分); every date a `pl.Date`. Account ids are
 the contract's `loan_id` / `card_id`, here called `account_id` for both. `postloan.contract`
 turns contract files into these frames; the store (later) loads them straight from SQL.
+`LOANS`, `INSTALMENTS` and the `conform` / `empty` helpers are the ledger's
+(`postloan.ledger.frames`), re-exported here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import polars as pl
 
-LOANS = {
-    "account_id": pl.String,
-    "customer_id": pl.String,
-    "principal": pl.Int64,  # minor units
-    "annual_rate": pl.Int64,  # units of 1e-8 (money.RATE_SCALE): 0.0435 -> 4_350_000
-    "term_months": pl.Int32,
-    "repayment_method": pl.String,  # equal_installment | equal_principal | interest_only
-    "disbursement_date": pl.Date,
-    "first_due_date": pl.Date,  # null -> disbursement_date + 1 month (month-end rolled)
-}
+# The ledger's frames (loans in, instalments out) and the schema helpers live in
+# `postloan.ledger.frames`, below the engine; re-exported here with the engine's own frames.
+from postloan.ledger.frames import INSTALMENTS, LOANS, Schema, conform, empty
 
-# One row per instalment (a loan's schedule), generated or imported.
-INSTALMENTS = {
-    "account_id": pl.String,
-    "period": pl.Int32,  # 1..n
-    "due_date": pl.Date,
-    "principal_due": pl.Int64,
-    "interest_due": pl.Int64,
-}
+__all__ = [
+    "ACCOUNT_STATUS",
+    "CARDS",
+    "INSTALMENTS",
+    "LOANS",
+    "PAYMENTS",
+    "STATEMENTS",
+    "Portfolio",
+    "Schema",
+    "conform",
+    "empty",
+]
 
 CARDS = {
     "account_id": pl.String,
@@ -75,24 +73,6 @@ ACCOUNT_STATUS = {
     "cumulative_overdue_periods": pl.Int32,
     "last_payment_date": pl.Date,
 }
-
-
-Schema = Mapping[str, pl.DataType | type[pl.DataType]]
-
-
-def empty(schema: Schema) -> pl.DataFrame:
-    return pl.DataFrame(schema=schema)
-
-
-def conform(frame: pl.DataFrame, schema: Schema) -> pl.DataFrame:
-    """Select and cast the schema's columns (missing nullable ones become null)."""
-    cols = []
-    for name, dtype in schema.items():
-        if name in frame.columns:
-            cols.append(pl.col(name).cast(dtype))
-        else:
-            cols.append(pl.lit(None, dtype=dtype).alias(name))
-    return frame.select(cols)
 
 
 @dataclass(frozen=True)

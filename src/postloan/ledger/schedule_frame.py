@@ -23,8 +23,8 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from postloan.engine.frames import INSTALMENTS, LOANS, conform, empty
 from postloan.ledger.dates import add_months_days, add_months_vec, month_and_day
+from postloan.ledger.frames import INSTALMENTS, LOANS, conform, empty
 from postloan.ledger.schedule import (
     EQUAL_INSTALLMENT,
     EQUAL_PRINCIPAL,
