@@ -24,10 +24,10 @@ import pytest
 from sqlalchemy import Connection, func, select, update
 
 from postloan.access import audit
-from postloan.access.permissions import Action
 from postloan.access.scope import customer_scope_clause
 from postloan.access.tables import assignments, audit_log, users
 from postloan.access.users import User, create_user
+from postloan.collections.actions import CollectionsAction
 from postloan.collections.allocation import (
     COLLECTORS,
     NEW_CASES,
@@ -484,7 +484,8 @@ def test_casework_after_real_runs(make_store: Any, backend: str, tmp_path: Path)
         # scope: a collector sees exactly the customers the allocation gave them
         c1 = staff["c1"]
         seen = set(conn.execute(
-            select(customers.c.customer_id).where(customer_scope_clause(c1, Action.CASE_VIEW))
+            select(customers.c.customer_id)
+            .where(customer_scope_clause(c1, CollectionsAction.CASE_VIEW))
         ).scalars())  # fmt: skip
         assert seen == {c for c, us in by_customer.items() if c1.user_id in us} and seen
         # a strategy for every stage entered; the ratings equal a row-by-row recomputation

@@ -50,11 +50,11 @@ from postloan.collections.legal import (
     recoveries_after_disposal,
 )
 from postloan.collections.legal_tables import legal_proposals, legal_stages
-from postloan.collections.service import rebuild_cases_from
 from postloan.collections.tables import cases, contacts
 from postloan.policy import Policy, default_policy
 from postloan.policy.legal import ContactOutcome
 from postloan.reports.summary import summarise
+from postloan.runs.steps import run_area_steps
 from postloan.store.db import engine_for
 from postloan.store.schema import account_status, customers, payments, runs
 from tests.conftest import examples
@@ -197,7 +197,7 @@ def _status(conn: Connection, run_id: int, day: date, dpd: dict[str, int]) -> No
 
 def _run(engine: Engine, run_id: int, first: date, policy: Policy = POLICY) -> None:
     with engine.begin() as conn:
-        rebuild_cases_from(conn, first, policy, run_id)
+        run_area_steps(conn, first, policy, run_id)
 
 
 def _proposals(engine: Engine) -> dict[str, tuple[Any, ...]]:

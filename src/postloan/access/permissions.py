@@ -1,6 +1,9 @@
 """The permission matrix — the one place that says who may do what, over which customers.
 
-`MATRIX[role][action]` is the data scope of a granted action; an absent action is refused.
+`MATRIX[role][action]` is the data scope of a granted core action; an absent action is refused.
+Business areas add their own actions (`add_area_actions`, from the area's `actions` module:
+`postloan.area.ActionGrant`); `scope_for` and `can` answer for both; an action nobody
+declared is an error.
 Scope matters for actions over customer data (which customers); for the others ("run.start",
 "policy.view" …) it is "all". `docs/permissions.md` is rendered from this dict by
 `render_markdown()`; a test fails when the doc is stale.
@@ -8,9 +11,12 @@ Scope matters for actions over customer data (which customers); for the others (
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 
 from postloan.access.roles import Role
+from postloan.area import ActionGrant
 
 
 class Action(StrEnum):
@@ -29,16 +35,6 @@ class Action(StrEnum):
     EXPORT_PERSONAL = "export.personal"
     DASHBOARD_VIEW = "dashboard.view"
     STORE_ADMIN = "store.admin"  # migrate the schema, build the demo store, serve the app
-    # Collections (issue 5)
-    CASE_VIEW = "case.view"  # cases, tasks, contacts, promises, agreements of customers in scope
-    CONTACT_RECORD = "contact.record"  # record a contact / complete a task (policy-checked)
-    AGREEMENT_PROPOSE = "agreement.propose"  # the maker of a repayment agreement
-    AGREEMENT_APPROVE = "agreement.approve"  # the checker: approve or reject (never one's own)
-    CASE_ASSIGN = "case.assign"  # allocate and reassign cases to collectors
-    LEGAL_MANAGE = "legal.manage"  # legal cases: stages, documents, costs, evidence
-    WRITEOFF_APPROVE = "writeoff.approve"  # approve a write-off or asset disposal
-    ALERT_VIEW = "alert.view"  # risk alerts (e.g. a customer's asset transfer)
-    REPORT_COLLECTIONS = "report.collections"  # collection KPIs
 
 
 class Scope(StrEnum):
@@ -56,22 +52,12 @@ MATRIX: dict[Role, dict[Action, Scope]] = {
         A.CUSTOMER_SEARCH: S.ASSIGNED,
         A.CUSTOMER_VIEW: S.ASSIGNED,
         A.ACCOUNT_VIEW: S.ASSIGNED,
-        A.CASE_VIEW: S.ASSIGNED,
-        A.CONTACT_RECORD: S.ASSIGNED,
-        A.AGREEMENT_PROPOSE: S.ASSIGNED,
-        A.REPORT_COLLECTIONS: S.ASSIGNED,
     },
     Role.COLLECTION_SUPERVISOR: {
         **_VIEW_BRANCH,
         A.CUSTOMER_REVEAL: S.BRANCH,
         A.RUN_VIEW: S.ALL,
         A.DASHBOARD_VIEW: S.BRANCH,
-        A.CASE_VIEW: S.BRANCH,
-        A.CONTACT_RECORD: S.BRANCH,
-        A.AGREEMENT_PROPOSE: S.BRANCH,
-        A.AGREEMENT_APPROVE: S.BRANCH,
-        A.CASE_ASSIGN: S.BRANCH,
-        A.REPORT_COLLECTIONS: S.BRANCH,
     },
     Role.CREDIT_OFFICER: {**_VIEW_BRANCH, A.CUSTOMER_REVEAL: S.BRANCH},
     Role.RISK_MANAGER: {
@@ -81,19 +67,10 @@ MATRIX: dict[Role, dict[Action, Scope]] = {
         A.RUN_VIEW: S.ALL,
         A.POLICY_VIEW: S.ALL,
         A.DASHBOARD_VIEW: S.ALL,
-        A.CASE_VIEW: S.ALL,
-        A.AGREEMENT_APPROVE: S.ALL,
-        A.WRITEOFF_APPROVE: S.ALL,
-        A.ALERT_VIEW: S.ALL,
-        A.REPORT_COLLECTIONS: S.ALL,
     },
     Role.LEGAL_OFFICER: {
         **_VIEW_ALL,
         A.CUSTOMER_REVEAL: S.ALL,
-        A.CASE_VIEW: S.ALL,
-        A.CONTACT_RECORD: S.ALL,
-        A.LEGAL_MANAGE: S.ALL,
-        A.REPORT_COLLECTIONS: S.ALL,
     },
     Role.CUSTOMER_SERVICE: {**_VIEW_BRANCH},
     Role.MARKETING: {A.CUSTOMER_SEARCH: S.ALL, A.CUSTOMER_VIEW: S.ALL},
@@ -102,10 +79,6 @@ MATRIX: dict[Role, dict[Action, Scope]] = {
         A.RUN_VIEW: S.ALL,
         A.POLICY_VIEW: S.ALL,
         A.DASHBOARD_VIEW: S.ALL,
-        A.CASE_VIEW: S.ALL,
-        A.WRITEOFF_APPROVE: S.ALL,
-        A.ALERT_VIEW: S.ALL,
-        A.REPORT_COLLECTIONS: S.ALL,
     },
     Role.AUDITOR: {
         A.CUSTOMER_SEARCH: S.ALL,
@@ -114,8 +87,6 @@ MATRIX: dict[Role, dict[Action, Scope]] = {
         A.POLICY_VIEW: S.ALL,
         A.AUDIT_VIEW: S.ALL,
         A.AUDIT_VERIFY: S.ALL,
-        A.CASE_VIEW: S.ALL,
-        A.REPORT_COLLECTIONS: S.ALL,
     },
     Role.ADMIN: {action: S.ALL for action in Action},
 }
@@ -145,13 +116,6 @@ RATIONALE = """\
   look customers up (masked) to follow an audit trail, and read runs and the policy.
 - **Dashboards**: risk managers and managers portfolio-wide; collection supervisors for their
   branch (team performance).
-- **Collections** (`case.*`, `contact.record`, `agreement.*`, `legal.manage`, …): collectors
-  work the cases of their assigned customers (view, record contacts, propose agreements, see
-  their own KPIs); collection supervisors do the same for their branch, approve agreements
-  (never their own: maker-checker) and allocate cases; legal officers run legal cases
-  portfolio-wide; write-offs and asset disposals are approved by risk managers or managers;
-  risk managers also approve agreements at head office and receive risk alerts; managers and
-  auditors read cases and KPIs.
 - **Running the system** (`store.admin`: schema migrations, the demo store, serving the app)
   is the admin's. On the command line, a caller who does not sign in (`postloan --as USER`) is
   the *local operator*: they hold the store's credentials, so they act with the admin's rights,
@@ -159,9 +123,85 @@ RATIONALE = """\
 """
 
 
+@dataclass(frozen=True)
+class _AreaActions:
+    area: str
+    grants: dict[str, dict[Role, Scope]]  # action → role → scope
+    commands: dict[str, str]
+    rationale: str
+
+
+# Business areas' actions (`postloan.area.ActionGrant`), added by each area when its actions
+# module is imported (`add_area_actions`); the core declares none of them.
+_AREAS: dict[str, _AreaActions] = {}
+
+
+def add_area_actions(
+    area: str,
+    grants: Iterable[ActionGrant],
+    commands: Mapping[str, str] | None = None,
+    rationale: str = "",
+) -> None:
+    """Merge an area's actions into the matrix (again for the same area: replaced). An action
+    the core or another area already declares, or an unknown role or scope, is an error."""
+    table: dict[str, dict[Role, Scope]] = {}
+    for grant in grants:
+        action = str(grant.action)
+        taken = action in CORE_ACTIONS or any(
+            action in other.grants for name, other in _AREAS.items() if name != area
+        )
+        if taken or action in table:
+            raise ValueError(f"area {area}: action {action} is declared twice")
+        table[action] = {Role(role): Scope(scope) for role, scope in grant.grants.items()}
+        table[action][Role.ADMIN] = Scope.ALL
+    _AREAS[area] = _AreaActions(
+        area, table, {k: str(v) for k, v in (commands or {}).items()}, rationale
+    )
+
+
+def remove_area_actions(area: str) -> None:
+    """Forget an area's actions (tests that register an area for a while)."""
+    _AREAS.pop(area, None)
+
+
+CORE_ACTIONS = frozenset(action.value for action in Action)
+
+
+def all_actions() -> list[str]:
+    """Every action: the core's, then each area's in the order areas were added."""
+    return [a.value for a in Action] + [a for area in _AREAS.values() for a in area.grants]
+
+
+def all_commands() -> dict[str, str]:
+    """CLI command → action, the core's and the areas'."""
+    merged = {command: action.value for command, action in COMMANDS.items()}
+    for area in _AREAS.values():
+        merged.update(area.commands)
+    return merged
+
+
+def scopes_of(role: Role | str) -> list[Scope]:
+    """Every scope `role` holds some action in."""
+    held = list(MATRIX[Role(role)].values())
+    return held + [
+        grants[Role(role)]
+        for area in _AREAS.values()
+        for grants in area.grants.values()
+        if Role(role) in grants
+    ]
+
+
 def scope_for(role: Role | str, action: Action | str) -> Scope | None:
-    """The data scope in which `role` may do `action`; None when it is refused."""
-    return MATRIX[Role(role)].get(Action(action))
+    """The data scope in which `role` may do `action`; None when it is refused. An action
+    nobody declared (a typo, or an area that is not registered) is a ValueError, not a quiet
+    refusal."""
+    name = str(action)
+    if name in CORE_ACTIONS:
+        return MATRIX[Role(role)].get(Action(name))
+    for area in _AREAS.values():
+        if name in area.grants:
+            return area.grants[name].get(Role(role))
+    raise ValueError(f"unknown action {name!r} (not the core's nor a registered area's)")
 
 
 def can(role: Role | str, action: Action | str) -> bool:
@@ -184,7 +224,6 @@ COMMANDS: dict[str, Action] = {
     "export account-status|loans|…": A.ACCOUNT_VIEW,
     "user create|disable|reset-password|list": A.USER_MANAGE,
     "audit verify|anchor": A.AUDIT_VERIFY,
-    "report compliance|collections": A.REPORT_COLLECTIONS,
 }
 
 
@@ -203,12 +242,10 @@ def render_markdown() -> str:
         "| action | " + " | ".join(role.value for role in roles) + " |",
         "|---|" + "---|" * len(roles),
     ]
-    for action in Action:
+    for action in all_actions():
         cells = [scope_for(role, action) for role in roles]
         lines.append(
-            f"| `{action.value}` | "
-            + " | ".join(cell.value if cell else "—" for cell in cells)
-            + " |"
+            f"| `{action}` | " + " | ".join(cell.value if cell else "—" for cell in cells) + " |"
         )
     lines += [
         "",
@@ -221,8 +258,8 @@ def render_markdown() -> str:
         "| command | action | roles allowed |",
         "|---|---|---|",
     ]
-    for command, action in COMMANDS.items():
-        allowed = [role.value for role in roles if scope_for(role, action) == Scope.ALL]
-        lines.append(f"| `postloan {command}` | `{action.value}` | {', '.join(allowed)} |")
-    lines += ["", "## Why", "", RATIONALE]
+    for command, action_name in all_commands().items():
+        allowed = [role.value for role in roles if scope_for(role, action_name) == Scope.ALL]
+        lines.append(f"| `postloan {command}` | `{action_name}` | {', '.join(allowed)} |")
+    lines += ["", "## Why", "", RATIONALE + "".join(a.rationale for a in _AREAS.values())]
     return "\n".join(lines)

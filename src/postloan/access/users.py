@@ -31,7 +31,7 @@ from postloan.access.passwords import (
     rehash,
     verify_password,
 )
-from postloan.access.permissions import MATRIX, Scope
+from postloan.access.permissions import Scope, scopes_of
 from postloan.access.roles import Role
 from postloan.access.tables import api_tokens, users
 from postloan.access.times import from_db, to_utc
@@ -98,7 +98,7 @@ def check_username(username: str) -> str:
 def needs_branch(role: Role | str) -> bool:
     """Whether the role's data scope depends on a branch: branch-scoped roles see their
     branch, collectors are allocated cases of their branch (`permissions.MATRIX`)."""
-    return any(s in (Scope.BRANCH, Scope.ASSIGNED) for s in MATRIX[Role(role)].values())
+    return any(s in (Scope.BRANCH, Scope.ASSIGNED) for s in scopes_of(role))
 
 
 def known_branch(conn: Connection, branch_id: str) -> bool:

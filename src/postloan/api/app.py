@@ -23,23 +23,13 @@ from pathlib import Path
 from fastapi import FastAPI
 
 import postloan
+from postloan import areas
 from postloan.api import docs
 from postloan.api.body_limit import BodyLimit, BodyLimits
 from postloan.api.csrf import init_secret
 from postloan.api.errors import install_error_handlers
 from postloan.api.middleware import HttpGuard
-from postloan.api.routes import (
-    accounts,
-    agreements,
-    auth,
-    casework,
-    collections,
-    customers,
-    imports,
-    legal,
-    policy,
-    runs,
-)
+from postloan.api.routes import accounts, auth, customers, imports, policy, runs
 from postloan.api.runs_tracker import RunTracker
 from postloan.store.db import engine_for, ready
 from postloan.views import cache as view_cache
@@ -88,8 +78,10 @@ def create_app(url: str | None = None, policy_path: str | Path | None = None) ->
     init_secret(app)  # CSRF tokens for cookie-authenticated writes (api.csrf)
     install_error_handlers(app)
     harden(app)
-    for module in (auth, collections, casework, customers, accounts, imports, runs, policy,
-                   legal, agreements):  # fmt: skip
+    app.include_router(auth.router)
+    for router in areas.api_routers():  # the business areas' routes (postloan.areas)
+        app.include_router(router)
+    for module in (customers, accounts, imports, runs, policy):
         app.include_router(module.router)
     app.include_router(docs.router)
     return app

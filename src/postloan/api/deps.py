@@ -99,7 +99,7 @@ async def current_user(
 
 def require(action: Action | str) -> Callable[..., Awaitable[User]]:
     """A dependency: the authenticated user, if their role may perform `action` (else 403)."""
-    wanted = Action(action)
+    wanted = str(action)  # a core `Action` or an area's action (access.permissions)
 
     async def dependency(user: User = Depends(current_user)) -> User:
         if not can(user.role, wanted):

@@ -6,11 +6,11 @@ import os
 
 import typer
 
+from postloan import areas
 from postloan.cli import policy_cmd
 from postloan.cli.access_cmd import audit_app, user_app
 from postloan.cli.engine_cmd import demo, status
 from postloan.cli.operator import USER_VAR
-from postloan.cli.report_cmd import report_app
 from postloan.cli.serve_cmd import serve
 from postloan.cli.store_cmd import db_app, export, import_, run, runs_app
 
@@ -47,7 +47,9 @@ app.command()(export)
 app.command()(serve)
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
-app.add_typer(report_app, name="report")
+for _area in areas.areas():  # the business areas' commands (postloan.areas)
+    if _area.cli is not None:
+        _area.cli(app)
 
 
 def main() -> None:

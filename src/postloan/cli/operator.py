@@ -52,7 +52,7 @@ def signed_in_as() -> str | None:
     return name or None
 
 
-def authorize(url: str, action: Action, what: str) -> Caller:
+def authorize(url: str, action: Action | str, what: str) -> Caller:
     """The caller of this command, if they may perform `action` on the whole store; else the
     command ends here with exit 3 and a message naming the role and the action."""
     username = signed_in_as()

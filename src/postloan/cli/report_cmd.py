@@ -11,9 +11,9 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
 
-from postloan.access.permissions import Action
 from postloan.cli.engine_cmd import business_date, policy_from
 from postloan.cli.operator import authorize
+from postloan.collections.actions import CollectionsAction
 from postloan.collections.compliance import ComplianceReport, compliance_report
 from postloan.collections.kpis import CollectionKpis, KpiError, collection_kpis
 from postloan.money import format_amount
@@ -44,7 +44,7 @@ def compliance(
     """Contact compliance for the 7 days up to D: cases below the weekly floor, contacts
     refused by the policy (with the rules), recorded contacts above a cap. Exit 1 when any."""
     url = ready()
-    authorize(url, Action.REPORT_COLLECTIONS, COMMAND)
+    authorize(url, CollectionsAction.REPORT_COLLECTIONS, COMMAND)
     day = business_date(as_of) if as_of else _latest(url)
     if day is None:
         err.print("no stored status yet: run a date first (postloan run --as-of D)")
@@ -108,7 +108,7 @@ def collections_report(
     write-off, restructuring, transfer), cost ratio, promise-kept rate, cure rate by bucket,
     contacts per case — for the portfolio, each team and each collector; strategies compared."""
     url = ready()
-    authorize(url, Action.REPORT_COLLECTIONS, COMMAND)
+    authorize(url, CollectionsAction.REPORT_COLLECTIONS, COMMAND)
     start, end = business_date(from_, "--from"), business_date(to, "--to")
     engine = engine_for(url)
     try:

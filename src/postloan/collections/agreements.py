@@ -36,8 +36,9 @@ from sqlalchemy import Connection, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from postloan.access import audit
-from postloan.access.permissions import Action, can
+from postloan.access.permissions import can
 from postloan.access.users import User
+from postloan.collections.actions import CollectionsAction
 from postloan.collections.agreement_tables import agreement_instalments, agreements
 from postloan.engine.single import InstalmentDue, PaymentRow, instalment_states
 from postloan.ledger import add_months, schedule_cents
@@ -386,7 +387,7 @@ def _checker(row: Any, user: User) -> None:
             f"agreement {row.agreement_id} was proposed by {user.username}; a different user "
             "must decide it (maker-checker)"
         )
-    if not user.active or not can(user.role, Action.AGREEMENT_APPROVE):
+    if not user.active or not can(user.role, CollectionsAction.AGREEMENT_APPROVE):
         raise MakerCheckerRefused(f"role {user.role} may not decide agreements")
 
 

@@ -35,13 +35,13 @@ import polars as pl
 from sqlalchemy import Connection, and_, bindparam, delete, func, select
 
 from postloan.access import audit
-from postloan.access.permissions import Action
 from postloan.access.reveal import MIN_REASON_LENGTH
 from postloan.access.roles import Role
 from postloan.access.scope import visible_customer
 from postloan.access.tables import assignments, audit_log, users
 from postloan.access.times import to_utc
 from postloan.access.users import User
+from postloan.collections.actions import CollectionsAction
 from postloan.collections.casework_tables import case_collectors, reassignments
 from postloan.collections.tables import cases
 from postloan.policy import Policy
@@ -233,11 +233,11 @@ def _log(
              "business_date": business_date}
         )  # fmt: skip
         digest = audit.entry_hash(
-            seq=seq, at=at, actor=by, action=Action.CASE_ASSIGN.value, target_type="customer",
-            target_id=e["customer_id"], detail=detail, prev_hash=prev,
+            seq=seq, at=at, actor=by, action=CollectionsAction.CASE_ASSIGN.value,
+            target_type="customer", target_id=e["customer_id"], detail=detail, prev_hash=prev,
         )  # fmt: skip
         rows.append(
-            {"seq": seq, "at": at, "actor": by, "action": Action.CASE_ASSIGN.value,
+            {"seq": seq, "at": at, "actor": by, "action": CollectionsAction.CASE_ASSIGN.value,
              "target_type": "customer", "target_id": e["customer_id"], "detail": detail,
              "prev_hash": prev, "hash": digest}
         )  # fmt: skip
@@ -383,7 +383,7 @@ def reassign(
 ) -> dict[str, Any]:  # fmt: skip
     """A supervisor moves the customer's open case to another collector (module doc). Raises
     `ReassignRefused` naming the field; the caller commits."""
-    customer = visible_customer(conn, actor, customer_id, Action.CASE_ASSIGN)
+    customer = visible_customer(conn, actor, customer_id, CollectionsAction.CASE_ASSIGN)
     if customer is None:
         raise ReassignRefused("not_found", f"customer {customer_id!r} not found", "customer_id")
     why = reason.strip()

@@ -37,10 +37,11 @@ from zoneinfo import ZoneInfo
 import polars as pl
 from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
 
-from postloan.access.permissions import Action, Scope, scope_for
+from postloan.access.permissions import Scope, scope_for
 from postloan.access.scope import customer_scope_clause
 from postloan.access.tables import users
 from postloan.access.users import User
+from postloan.collections.actions import CollectionsAction
 from postloan.collections.casework_tables import reassignments
 from postloan.collections.legal import (
     disposals_in_period,
@@ -409,10 +410,10 @@ def kpis_for(
     roles every line, a branch role its branch's teams and collectors, a collector their own
     line; the strategy comparison counts only the customers in the user's scope."""
     result = collection_kpis(
-        conn, start, end, policy, customer_scope_clause(user, Action.REPORT_COLLECTIONS)
+        conn, start, end, policy, customer_scope_clause(user, CollectionsAction.REPORT_COLLECTIONS)
     )
     rows = result.table
-    scope = scope_for(user.role, Action.REPORT_COLLECTIONS)
+    scope = scope_for(user.role, CollectionsAction.REPORT_COLLECTIONS)
     if scope == Scope.ASSIGNED:
         rows = rows.filter((pl.col("level") == "collector") & (pl.col("key") == user.username))
     elif scope == Scope.BRANCH:

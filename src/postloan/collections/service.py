@@ -1,6 +1,6 @@
-"""Cases in the store: the daily run's collections step.
+"""Cases in the store: the first of collections' daily-run steps (`collections.steps`).
 
-`rebuild_cases_from(conn, first, policy, run_id)` makes the case tables what replaying every
+`replay_cases(conn, first, days, policy, run_id)` makes the case tables what replaying every
 stored business date from `first` on would make them: it first undoes every case transition
 dated `first` or later (cases opened, stage moves, closures, accounts joined), then applies
 `cases.case_changes` date by date over the stored account status, creating the reminders of
@@ -16,33 +16,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
 import polars as pl
 from sqlalchemy import Connection, and_, bindparam, delete, func, select, update
 
 from postloan.calendar import WorkingCalendar
-from postloan.collections.allocation import allocate, allocate_cases
 from postloan.collections.cases import OPEN_CASES, CaseChanges, case_changes
-from postloan.collections.floors import schedule_contact_tasks
-from postloan.collections.legal import (
-    forget_proposals_from,
-    propose_legal_action,
-    without_disposed,
-)
-from postloan.collections.promises import undecide_promises_from, update_promises
-from postloan.collections.rating import forget_ratings_from, rerate_cases
+from postloan.collections.legal import without_disposed
 from postloan.collections.reminders import new_reminders
-from postloan.collections.strategies import assign_strategies, forget_strategies_from
 from postloan.collections.tables import case_accounts, case_stages, cases, tasks
 from postloan.policy import Policy
 from postloan.store.schema import account_status
 from postloan.store.values import stored_date
 
 Progress = Callable[[int, int], None]
-
-# A daily-run step after the cases: (connection, the dates replayed in order, policy).
-CaseStep = Callable[[Connection, list[date], Policy], None]
 
 
 @dataclass(frozen=True)
@@ -206,44 +194,13 @@ def _apply(
     return current.select(list(OPEN_CASES)).cast(OPEN_CASES)  # type: ignore[arg-type]
 
 
-# Order matters: a case gets its strategy (10) before its rating (9) and collector (8); legal
-# proposals (7) and the weekly contact tasks (4) then see today's rating and collector.
-AFTER_CASES: tuple[CaseStep, ...] = (
-    assign_strategies,
-    rerate_cases,
-    allocate_cases,
-    propose_legal_action,
-    schedule_contact_tasks,
-)
-
-
-def forget_after_cases(conn: Connection, first: date, policy: Policy) -> None:
-    """No stored date from `first` on (the latest date was deleted and none is left before
-    it): the steps after the cases do not run, so undo what they derived from those dates
-    here — strategies, ratings and unacknowledged alerts, untouched legal proposals, promise
-    decisions — and release the collectors of the cases that are gone (a collector's scope
-    follows the allocation)."""
-    forget_strategies_from(conn, first)
-    forget_ratings_from(conn, first)
-    forget_proposals_from(conn, first)
-    undecide_promises_from(conn, first)
-    allocate(conn, first, policy, datetime.now(UTC))
-
-
-def rebuild_cases_from(
-    conn: Connection, first: date, policy: Policy, run_id: int, progress: Progress | None = None
-) -> CasesResult:
-    """Roll back to before `first` and replay every stored date from `first` (module doc)."""
+def replay_cases(
+    conn: Connection, first: date, days: list[date], policy: Policy, run_id: int,
+    progress: Progress | None = None,
+) -> CasesResult:  # fmt: skip
+    """Roll back to before `first` and replay the stored dates `days` (all from `first` on, in
+    order) — the cases part of the module doc; the steps after the cases are `steps.STEPS`."""
     roll_back(conn, first)
-    days = [
-        stored_date(d)
-        for d in conn.execute(
-            select(account_status.c.as_of)
-            .where(account_status.c.as_of >= first)
-            .group_by(account_status.c.as_of)
-            .order_by(account_status.c.as_of)
-        ).scalars()
-    ]
     open_cases, grouped = _open_cases(conn)
     calendar = WorkingCalendar.from_policy(policy)
     known = _reminder_keys(conn)
@@ -268,12 +225,4 @@ def rebuild_cases_from(
         closed += changes.closed.height
         if progress:
             progress(i + 1, len(days))
-    if days:
-        # The steps that follow the cases, in order; each reads the cases just rebuilt. Promises
-        # are decided as of the latest stored date and set case priority.
-        update_promises(conn, days[-1])
-        for step in AFTER_CASES:
-            step(conn, days, policy)
-    else:
-        forget_after_cases(conn, first, policy)
     return CasesResult(len(days), opened, moved, closed, open_cases.height, reminded)

@@ -3,9 +3,10 @@
 A run is a function of (data known, D, policy version): re-running D replaces D's rows with the
 same answer. A run is all or nothing: its rows are first staged window by window
 (`staged_status`, invisible to readers), then one transaction replaces the dates' rows in
-`account_status`, rebuilds the collections cases from them and marks the run succeeded. A run
-that fails anywhere — the engine, the write, the cases, a killed process — leaves every stored
-date and case as it was; only its record in `runs` says it failed.
+`account_status`, runs the business areas' steps over them (`runs.steps`: collections' cases,
+strategies, allocation …, each timed in the run record) and marks the run succeeded. A run that
+fails anywhere — the engine, the write, a step, a killed process — leaves every stored date and
+case as it was; only its record in `runs` says it failed.
 
 Before anything is written the dates are checked against the policy's window
 (`runs.window`), and runs whose process died are marked failed (`runs.liveness`).
@@ -22,13 +23,13 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, delete, false, insert, select, text, update
 
-from postloan.collections.service import rebuild_cases_from
 from postloan.engine.frames import ACCOUNT_STATUS
 from postloan.engine.restructure import classify, restructuring_history
 from postloan.engine.schedule_versions import ScheduleVersions
 from postloan.policy import Policy, canonical_json
 from postloan.runs.liveness import RunLock, fail_abandoned_runs
 from postloan.runs.load import load_contract_portfolio, load_restructurings, load_schedule_changes
+from postloan.runs.steps import run_area_steps
 from postloan.runs.window import check_run_dates
 from postloan.store import bulk
 from postloan.store.db import engine_for
@@ -183,7 +184,7 @@ _COLUMNS = [c.name for c in account_status.columns]
 def _publish(url: str, ordered: list[date], policy: Policy, run_id: int, rows: int,
              timings: dict[str, float]) -> None:  # fmt: skip
     """The run's one visible change, in one transaction: the dates' rows replaced by the
-    staged ones, the cases rebuilt from them (collections.service), the run succeeded."""
+    staged ones, the areas' steps over them (runs.steps), the run succeeded."""
     engine = engine_for(url)
     try:
         with engine.begin() as conn:
@@ -199,8 +200,8 @@ def _publish(url: str, ordered: list[date], policy: Policy, run_id: int, rows: i
             conn.execute(delete(staged_status).where(mine))
             timings["write"] += time.perf_counter() - t
             t = time.perf_counter()
-            rebuild_cases_from(conn, ordered[0], policy, run_id)
-            timings["cases"] = time.perf_counter() - t
+            run_area_steps(conn, ordered[0], policy, run_id, timings)
+            timings["steps"] = time.perf_counter() - t
             conn.execute(_finished(run_id, "succeeded", rows, timings))
     finally:
         engine.dispose()

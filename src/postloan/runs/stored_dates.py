@@ -25,9 +25,9 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from postloan.access import audit
-from postloan.collections.service import rebuild_cases_from
 from postloan.policy import Policy
 from postloan.runs.service import record_policy, take_write_lock
+from postloan.runs.steps import run_area_steps
 from postloan.store.db import engine_for
 from postloan.store.schema import account_status, runs
 from postloan.store.values import as_date
@@ -91,7 +91,7 @@ def delete_latest_date(
             rows = conn.execute(delete(account_status).where(account_status.c.as_of == day))
             removed = int(rows.rowcount or 0)
             previous = latest_stored_date(conn, before=day)
-            rebuild_cases_from(conn, previous or day, policy, run_id)
+            run_area_steps(conn, previous or day, policy, run_id, now=at)
             conn.execute(
                 update(runs)
                 .where(runs.c.run_id == run_id)

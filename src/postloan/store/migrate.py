@@ -14,28 +14,46 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def alembic_config(url: str) -> Config:
+    """The core's revisions plus each registered area's own branch (`Area.migrations`: a
+    folder of revisions whose first one has `branch_labels = ("<area>",)` and
+    `depends_on` a core revision)."""
+    from postloan import areas
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
+    folders = [MIGRATIONS / "versions", *areas.migration_folders()]
+    cfg.set_main_option("version_locations", " ".join(str(f) for f in folders))
+    cfg.set_main_option("path_separator", "space")
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
 
 
-def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+def head_revisions() -> set[str]:
+    return set(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
 
 
-def current_revision(engine: Engine) -> str | None:
+def head_revision() -> str:
+    """The heads as one string (the core's revision, then areas' branches), for messages."""
+    return " ".join(sorted(head_revisions()))
+
+
+def current_revisions(engine: Engine) -> set[str]:
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        return set(MigrationContext.configure(conn).get_current_heads())
+
+
+def current_revision(engine: Engine) -> str:
+    return " ".join(sorted(current_revisions(engine)))
 
 
 def upgrade(engine: Engine) -> bool:
-    """Bring the database to the latest schema; returns True when anything was applied."""
-    if current_revision(engine) == head_revision():
+    """Bring the database to the latest schema of the core and every registered area;
+    returns True when anything was applied."""
+    if current_revisions(engine) == head_revisions():
         return False
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.connect() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        command.upgrade(cfg, "heads")
         conn.commit()
     return True

@@ -20,8 +20,8 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from postloan import areas
 from postloan.api.app import harden
-from postloan.web.collections_routes import router as collections_router
 from postloan.web.routes import router
 from postloan.web.security import init_secret
 
@@ -44,7 +44,8 @@ def mount(app: FastAPI, url: str | None = None) -> None:
     init_secret(app)
     harden(app)  # a no-op on create_app's app, which has it already
     app.include_router(router)
-    app.include_router(collections_router)  # the collections workbench
+    for area_router in areas.web_routers():  # the business areas' pages (postloan.areas)
+        app.include_router(area_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
 

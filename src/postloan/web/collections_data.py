@@ -30,6 +30,7 @@ from postloan.api.routes.casework import _holders, _latest_rating
 from postloan.api.routes.collections import _task, _with_case
 from postloan.collections import agreements as agreement_service
 from postloan.collections import legal
+from postloan.collections.actions import CollectionsAction
 from postloan.collections.agreement_tables import agreements
 from postloan.collections.allocation import collector_of, loads
 from postloan.collections.casework_tables import case_ratings, reassignments
@@ -96,7 +97,9 @@ def queue(conn: Connection, user: User, policy: Policy, lang: str) -> Queue:
         tasks.c.status == "open",
         tasks.c.window_start <= as_of,
         tasks.c.customer_id.in_(
-            select(customers.c.customer_id).where(customer_scope_clause(user, Action.CASE_VIEW))
+            select(customers.c.customer_id).where(
+                customer_scope_clause(user, CollectionsAction.CASE_VIEW)
+            )
         ),
     ]
     total = conn.execute(select(func.count()).select_from(tasks).where(*where)).scalar_one()
@@ -104,7 +107,7 @@ def queue(conn: Connection, user: User, policy: Policy, lang: str) -> Queue:
     return Queue(as_of, int(total), [_task(r, policy, lang) for r in rows])
 
 
-def task_in_scope(conn: Connection, user: User, task_id: int, action: Action) -> Any:
+def task_in_scope(conn: Connection, user: User, task_id: int, action: Action | str) -> Any:
     """The task when its customer lies in the user's scope for `action`, else None."""
     row = conn.execute(select(tasks).where(tasks.c.task_id == task_id)).first()
     if row is None or visible_customer(conn, user, row.customer_id, action) is None:
@@ -164,7 +167,7 @@ def _at_day(value: Any, zone: ZoneInfo) -> datetime:
 def case_view(conn: Connection, user: User, customer_id: str, policy: Policy) -> CaseView | None:
     """The customer's case page, or None when the customer is unknown or outside the user's
     `case.view` scope (not told apart)."""
-    row = visible_customer(conn, user, customer_id, Action.CASE_VIEW)
+    row = visible_customer(conn, user, customer_id, CollectionsAction.CASE_VIEW)
     if row is None:
         return None
     zone = zone_of(policy)
@@ -211,12 +214,14 @@ def case_view(conn: Connection, user: User, customer_id: str, policy: Policy) ->
         timeline=_timeline(conn, customer_id, list(case_rows), promise_rows, agreement_rows, zone),
         promises=promise_rows, agreements=agreement_rows, legal=legal_rows,
     )  # fmt: skip
-    view.may_record = visible_customer(conn, user, customer_id, Action.CONTACT_RECORD) is not None
+    view.may_record = (
+        visible_customer(conn, user, customer_id, CollectionsAction.CONTACT_RECORD) is not None
+    )
     view.may_propose = (
-        visible_customer(conn, user, customer_id, Action.AGREEMENT_PROPOSE) is not None
+        visible_customer(conn, user, customer_id, CollectionsAction.AGREEMENT_PROPOSE) is not None
     )
     view.may_approve = (
-        visible_customer(conn, user, customer_id, Action.AGREEMENT_APPROVE) is not None
+        visible_customer(conn, user, customer_id, CollectionsAction.AGREEMENT_APPROVE) is not None
     )
     live = {a["account_id"] for a in agreement_rows if a["status"] == "proposed"}
     least = policy.collections.agreement_min_dpd
@@ -250,7 +255,7 @@ def _agreements(
         .order_by(agreements.c.agreement_id.desc())
     ).all()  # fmt: skip
     out = []
-    checker = can(user.role, Action.AGREEMENT_APPROVE) and user.active
+    checker = can(user.role, CollectionsAction.AGREEMENT_APPROVE) and user.active
     for r in rows:
         item = dict(r._mapping)
         agreed = [i for i in agreement_service.schedule_of(conn, policy, r) if i.agreed]
@@ -458,7 +463,7 @@ class Allocation:
 
 def _collectors(conn: Connection, user: User) -> list[Any]:
     where = [users.c.role == Role.COLLECTOR.value, users.c.active.is_(True)]
-    if scope_for(user.role, Action.CASE_ASSIGN) == Scope.BRANCH:
+    if scope_for(user.role, CollectionsAction.CASE_ASSIGN) == Scope.BRANCH:
         where.append(users.c.branch_id == user.branch_id)
     return list(
         conn.execute(
@@ -492,7 +497,9 @@ def allocation(
         .outerjoin(plan, and_(plan.c.customer_id == cases.c.customer_id,
                               plan.c.case_opened_on == cases.c.opened_on))
     )  # fmt: skip
-    scope = and_(cases.c.status == "open", customer_scope_clause(user, Action.CASE_ASSIGN))
+    scope = and_(
+        cases.c.status == "open", customer_scope_clause(user, CollectionsAction.CASE_ASSIGN)
+    )
     unallocated = conn.execute(
         select(func.count()).select_from(joined).where(scope, holder.c.collector.is_(None))
     ).scalar_one()
@@ -528,7 +535,7 @@ def reassignment_log(conn: Connection, user: User, zone: ZoneInfo) -> list[dict[
         .join(customers, customers.c.customer_id == reassignments.c.customer_id)
         .outerjoin(source, source.c.user_id == reassignments.c.from_user_id)
         .outerjoin(target, target.c.user_id == reassignments.c.to_user_id)
-        .where(customer_scope_clause(user, Action.CASE_ASSIGN))
+        .where(customer_scope_clause(user, CollectionsAction.CASE_ASSIGN))
         .order_by(reassignments.c.log_id.desc())
         .limit(LOG_LIMIT)
     ).all()  # fmt: skip
@@ -554,7 +561,7 @@ class LegalPage:
 def legal_page(conn: Connection, user: User, policy: Policy, status: str) -> LegalPage:
     """Open legal proposals and the matters (`status`: open | closed | all) of the customers in
     the user's `case.view` scope; each matter with its stages, checklist, documents and costs."""
-    scope = customer_scope_clause(user, Action.CASE_VIEW)
+    scope = customer_scope_clause(user, CollectionsAction.CASE_VIEW)
     p = legal_proposals
     proposals = conn.execute(
         select(p, cases.c.status.label("case_status"))
@@ -579,7 +586,7 @@ def legal_page(conn: Connection, user: User, policy: Policy, status: str) -> Leg
 
 
 def in_scope(conn: Connection, user: User, table: Any, key: str, value: int,
-             action: Action) -> Any:  # fmt: skip
+             action: Action | str) -> Any:  # fmt: skip
     """A legal record or agreement when it exists and its customer lies in the user's scope
     for `action`, else None."""
     row = conn.execute(select(table).where(table.c[key] == value)).first()

@@ -27,6 +27,7 @@ from postloan.access.scope import visible_customer
 from postloan.api.routes.policy import effective_policy
 from postloan.collections import agreements as agreement_service
 from postloan.collections import legal
+from postloan.collections.actions import CollectionsAction
 from postloan.collections.agreement_tables import agreements
 from postloan.collections.allocation import ReassignRefused, reassign
 from postloan.collections.contacts import (
@@ -64,7 +65,7 @@ def _error(request: Request, user: User, status: int, message: str) -> HTMLRespo
     )
 
 
-def _gate(request: Request, action: Action) -> tuple[User | None, Response | None]:
+def _gate(request: Request, action: Action | str) -> tuple[User | None, Response | None]:
     user = current_user(request)
     if user is None:
         return None, _to_login(request)
@@ -73,7 +74,7 @@ def _gate(request: Request, action: Action) -> tuple[User | None, Response | Non
     return user, None
 
 
-async def _post_gate(request: Request, action: Action) -> tuple[User | None, Response | None]:
+async def _post_gate(request: Request, action: Action | str) -> tuple[User | None, Response | None]:
     """Logged in, CSRF token valid, and the action granted — in that order."""
     user = current_user(request)
     if user is None:
@@ -111,7 +112,7 @@ def _back(url: str, done: str) -> RedirectResponse:
 
 @router.get("/work", response_class=HTMLResponse)
 def work_queue(request: Request) -> Response:
-    user, refused = _gate(request, Action.CASE_VIEW)
+    user, refused = _gate(request, CollectionsAction.CASE_VIEW)
     if refused:
         return refused
     assert user is not None
@@ -123,7 +124,7 @@ def work_queue(request: Request) -> Response:
         {"queue": queue, "limit": data.QUEUE_LIMIT,
          "as_of_iso": queue.as_of.isoformat() if queue.as_of else "",
          "done": request.query_params.get("done"),
-         "may_complete": can(user.role, Action.CONTACT_RECORD)},
+         "may_complete": can(user.role, CollectionsAction.CONTACT_RECORD)},
         user=user,
     )  # fmt: skip
 
@@ -131,7 +132,7 @@ def work_queue(request: Request) -> Response:
 @router.post("/work/tasks/{task_id}/complete", response_class=HTMLResponse)
 async def complete_task(request: Request, task_id: str) -> Response:
     """Mark a reminder sent by phone or SMS; htmx swaps the row for the done one."""
-    user, refused = await _post_gate(request, Action.CONTACT_RECORD)
+    user, refused = await _post_gate(request, CollectionsAction.CONTACT_RECORD)
     if refused:
         return refused
     assert user is not None
@@ -144,7 +145,7 @@ async def complete_task(request: Request, task_id: str) -> Response:
             return _not_found(request, user)
         policy = _policy(request)
         with engine(request).begin() as conn:
-            row = data.task_in_scope(conn, user, key, Action.CONTACT_RECORD)
+            row = data.task_in_scope(conn, user, key, CollectionsAction.CONTACT_RECORD)
             if row is None:
                 return _not_found(request, user)
             if row.kind != "reminder":
@@ -202,7 +203,7 @@ def _case_page(
 
 @router.get("/cases/{customer_id}", response_class=HTMLResponse)
 def case_page(request: Request, customer_id: str) -> Response:
-    user, refused = _gate(request, Action.CASE_VIEW)
+    user, refused = _gate(request, CollectionsAction.CASE_VIEW)
     if refused:
         return refused
     assert user is not None
@@ -216,7 +217,7 @@ def _contact_input(
     scope."""
     policy = _policy(request)
     with engine(request).connect() as conn:
-        if visible_customer(conn, user, customer_id, Action.CONTACT_RECORD) is None:
+        if visible_customer(conn, user, customer_id, CollectionsAction.CONTACT_RECORD) is None:
             return None, policy
         accounts = [a["account_id"] for a in data._accounts(conn, customer_id,
                                                             data.latest_day(conn))]  # fmt: skip
@@ -227,7 +228,7 @@ def _contact_input(
 async def check_contact_form(request: Request, customer_id: str) -> Response:
     """What the contact policy says about the contact as typed (nothing is stored): htmx
     calls it as the form's fields change."""
-    user, refused = await _post_gate(request, Action.CONTACT_RECORD)
+    user, refused = await _post_gate(request, CollectionsAction.CONTACT_RECORD)
     if refused:
         return refused
     assert user is not None
@@ -258,7 +259,7 @@ async def check_contact_form(request: Request, customer_id: str) -> Response:
 async def save_contact(request: Request, customer_id: str) -> Response:
     """Record the contact: a refusal is stored (for the compliance report) and shown with the
     rules it breaks; bad fields are shown by name; a saved contact returns to the case."""
-    user, refused = await _post_gate(request, Action.CONTACT_RECORD)
+    user, refused = await _post_gate(request, CollectionsAction.CONTACT_RECORD)
     if refused:
         return refused
     assert user is not None
@@ -322,7 +323,7 @@ def _agreement_errors(run: Callable[[], Any]) -> tuple[Any, int, str | None]:
 
 @router.post("/cases/{customer_id}/agreements", response_class=HTMLResponse)
 async def propose_agreement(request: Request, customer_id: str) -> Response:
-    user, refused = await _post_gate(request, Action.AGREEMENT_PROPOSE)
+    user, refused = await _post_gate(request, CollectionsAction.AGREEMENT_PROPOSE)
     if refused:
         return refused
     assert user is not None
@@ -349,7 +350,10 @@ async def propose_agreement(request: Request, customer_id: str) -> Response:
                 raise agreement_service.AgreementInvalid(str(exc), "first_due_date") from None
 
         with engine(request).begin() as conn:
-            if visible_customer(conn, user, customer_id, Action.AGREEMENT_PROPOSE) is None:
+            if (
+                visible_customer(conn, user, customer_id, CollectionsAction.AGREEMENT_PROPOSE)
+                is None
+            ):
                 return _not_found(request, user)
             owner = conn.execute(
                 select(loans.c.customer_id).where(loans.c.loan_id == typed["account_id"])
@@ -390,7 +394,11 @@ async def decide_agreement(
     if decision not in ("approve", "reject", "withdraw"):
         user = current_user(request)
         return _not_found(request, user) if user else _to_login(request)
-    action = Action.AGREEMENT_PROPOSE if decision == "withdraw" else Action.AGREEMENT_APPROVE
+    action = (
+        CollectionsAction.AGREEMENT_PROPOSE
+        if decision == "withdraw"
+        else CollectionsAction.AGREEMENT_APPROVE
+    )
     user, refused = await _post_gate(request, action)
     if refused:
         return refused
@@ -430,7 +438,7 @@ async def decide_agreement(
 
 @router.get("/allocation", response_class=HTMLResponse)
 def allocation_page(request: Request, collector: str = "", page: int = 1) -> Response:
-    user, refused = _gate(request, Action.CASE_ASSIGN)
+    user, refused = _gate(request, CollectionsAction.CASE_ASSIGN)
     if refused:
         return refused
     assert user is not None
@@ -453,7 +461,7 @@ def _allocation(
 
 @router.post("/allocation/{customer_id}/reassign", response_class=HTMLResponse)
 async def reassign_case(request: Request, customer_id: str) -> Response:
-    user, refused = await _post_gate(request, Action.CASE_ASSIGN)
+    user, refused = await _post_gate(request, CollectionsAction.CASE_ASSIGN)
     if refused:
         return refused
     assert user is not None
@@ -480,7 +488,7 @@ async def reassign_case(request: Request, customer_id: str) -> Response:
 
 @router.get("/legal", response_class=HTMLResponse)
 def legal_page(request: Request, status: str = "open") -> Response:
-    user, refused = _gate(request, Action.CASE_VIEW)
+    user, refused = _gate(request, CollectionsAction.CASE_VIEW)
     if refused:
         return refused
     assert user is not None
@@ -495,7 +503,8 @@ def _legal(request: Request, user: User, status: str, *, code: int = 200,
     return _render(
         request, "collections/legal.html",
         {"l": view, "error": error, "done": request.query_params.get("done"),
-         "may_manage": can(user.role, Action.LEGAL_MANAGE), "today": data.today(policy, now()),
+         "may_manage": can(user.role, CollectionsAction.LEGAL_MANAGE),
+         "today": data.today(policy, now()),
          "transitions": legal.TRANSITIONS, "early_reasons": legal.EARLY_CLOSE_REASONS,
          "close_reasons": legal.CLOSE_REASONS, "categories": policy.legal.cost_categories,
          "items": policy.legal.all_items},
@@ -532,7 +541,7 @@ async def legal_action(request: Request, what: str, record_id: str, verb: str) -
     if (what, verb) not in LEGAL_ACTIONS:
         user = current_user(request)
         return _not_found(request, user) if user else _to_login(request)
-    user, refused = await _post_gate(request, Action.LEGAL_MANAGE)
+    user, refused = await _post_gate(request, CollectionsAction.LEGAL_MANAGE)
     if refused:
         return refused
     assert user is not None
@@ -548,7 +557,10 @@ async def legal_action(request: Request, what: str, record_id: str, verb: str) -
                          else (legal_matters, "matter_id"))  # fmt: skip
         note = _text(form, "note")[:2000] or None
         with engine(request).begin() as conn:
-            if data.in_scope(conn, user, table, column, key, Action.LEGAL_MANAGE) is None:
+            if (
+                data.in_scope(conn, user, table, column, key, CollectionsAction.LEGAL_MANAGE)
+                is None
+            ):
                 return _not_found(request, user)
             calls: dict[str, Callable[[], Any]] = {
                 "accept": lambda: legal.accept_proposal(
@@ -592,7 +604,7 @@ def _amount(form: FormData) -> int:
 
 @router.get("/kpis", response_class=HTMLResponse)
 def kpi_page(request: Request) -> Response:
-    user, refused = _gate(request, Action.REPORT_COLLECTIONS)
+    user, refused = _gate(request, CollectionsAction.REPORT_COLLECTIONS)
     if refused:
         return refused
     assert user is not None

@@ -41,7 +41,7 @@ EVENT_LIMIT = 50
 PAYMENT_LIMIT = 50
 
 
-def _scoped_status(user: User, action: Action) -> Any:
+def _scoped_status(user: User, action: Action | str) -> Any:
     """account_status rows of the customers in `user`'s scope for `action`."""
     scope = scope_for(user.role, action)
     if scope is not None and scope.value == "all":

@@ -6,6 +6,8 @@ the key itself, so a forgotten entry shows up as readable text rather than an er
 
 from __future__ import annotations
 
+from postloan import areas
+
 DEFAULT_LANG = "zh-CN"
 LANGS = ("zh-CN", "en")
 LANG_COOKIE = "postloan_lang"
@@ -860,8 +862,27 @@ def normalise(lang: str | None) -> str:
 
 
 def translate(lang: str, key: str, **values: object) -> str:
-    text = MESSAGES.get(lang, {}).get(key) or MESSAGES["en"].get(key) or key
+    """The message in `lang` — the workbench's own, then the business areas' (each area
+    keeps its messages: `Area.messages`) — else English, else the key itself."""
+    text = (
+        MESSAGES.get(lang, {}).get(key)
+        or _area_messages(lang).get(key)
+        or MESSAGES["en"].get(key)
+        or _area_messages("en").get(key)
+        or key
+    )
     return text.format(**values) if values else text
+
+
+_AREA_CACHE: dict[str, tuple[int, dict[str, str]]] = {}
+
+
+def _area_messages(lang: str) -> dict[str, str]:
+    cached = _AREA_CACHE.get(lang)
+    if cached is None or cached[0] != areas.version():
+        cached = (areas.version(), areas.messages(lang))
+        _AREA_CACHE[lang] = cached
+    return cached[1]
 
 
 def role_name(lang: str, role: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -10,10 +11,11 @@ from urllib.parse import quote, urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import BaseLoader, Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
+from postloan import areas
 from postloan.access import (
     Action,
     AuthenticationFailed,
@@ -61,8 +63,27 @@ from postloan.web.security import (
 TEMPLATES = Path(__file__).parent / "templates"
 SESSION_MAX_AGE = 12 * 3600
 
+
+class _AreaTemplates(BaseLoader):
+    """The workbench's templates, then each registered area's `templates` folder (an area's
+    pages name theirs `<area>/<page>.html`); the search path follows the registry."""
+
+    def __init__(self) -> None:
+        self._version = -1
+        self._loader = FileSystemLoader(TEMPLATES)
+
+    def get_source(
+        self, environment: Environment, template: str
+    ) -> tuple[str, str | None, Callable[[], bool] | None]:
+        if self._version != areas.version():
+            folders = [a.templates for a in areas.areas() if a.templates is not None]
+            self._loader = FileSystemLoader([TEMPLATES, *folders])
+            self._version = areas.version()
+        return self._loader.get_source(environment, template)
+
+
 _env = Environment(
-    loader=FileSystemLoader(TEMPLATES),
+    loader=_AreaTemplates(),
     autoescape=select_autoescape(["html"]),
     trim_blocks=True,
     lstrip_blocks=True,
@@ -107,6 +128,11 @@ def _render(
         "percent": _percent,
         "user": user,
         "can": (lambda action: can(user.role, action)) if user else (lambda action: False),
+        "area_nav": [  # the business areas' links this user may follow (postloan.areas)
+            entry
+            for entry in areas.nav_entries()
+            if user and any(can(user.role, action) for action in entry.actions)
+        ],
         "csrf": csrf_for(request),
         "csrf_field": CSRF_FIELD,
     }

@@ -27,6 +27,7 @@ from postloan.api.errors import ERROR_RESPONSES, Conflict, Forbidden, Invalid, N
 from postloan.api.routes.policy import effective_policy
 from postloan.api.util import NO_NUL, Page, amount, iso
 from postloan.collections import agreements as service
+from postloan.collections.actions import CollectionsAction
 from postloan.collections.agreement_tables import agreements
 from postloan.inputs import BusinessDate, RowId
 from postloan.policy import Policy
@@ -120,13 +121,13 @@ def list_agreements(
     with_schedule: bool = Query(False, description="include each agreement's schedule"),
     page: int = Query(1, ge=1, le=1_000_000),
     page_size: int = Query(50, ge=1, le=200),
-    user: User = Depends(require(Action.CASE_VIEW)),
+    user: User = Depends(require(CollectionsAction.CASE_VIEW)),
     conn: Connection = Depends(get_conn),
 ) -> AgreementPage:
     """Agreements of customers in the caller's scope, newest first."""
     a = agreements
     joined = a.join(customers, customers.c.customer_id == a.c.customer_id)
-    where = [customer_scope_clause(user, Action.CASE_VIEW)]
+    where = [customer_scope_clause(user, CollectionsAction.CASE_VIEW)]
     for column, wanted in ((a.c.status, status), (a.c.customer_id, customer_id),
                            (a.c.account_id, account_id)):  # fmt: skip
         if wanted is not None:
@@ -163,7 +164,7 @@ class DecisionIn(BaseModel):
 def propose(
     request: Request,
     body: ProposeIn,
-    user: User = Depends(require(Action.AGREEMENT_PROPOSE)),
+    user: User = Depends(require(CollectionsAction.AGREEMENT_PROPOSE)),
     conn: Connection = Depends(get_conn),
 ) -> Agreement:
     """Propose an agreement for a loan at or past `collections.agreement_min_dpd` DPD."""
@@ -174,7 +175,7 @@ def propose(
     )
     customer_id = conn.execute(owners).scalar()
     if customer_id is None or visible_customer(
-        conn, user, customer_id, Action.AGREEMENT_PROPOSE
+        conn, user, customer_id, CollectionsAction.AGREEMENT_PROPOSE
     ) is None:  # fmt: skip
         raise NotFound(f"no loan {body.account_id!r}", field="account_id")
     with _answers():
@@ -188,7 +189,7 @@ def propose(
     return _out(conn, policy, row)
 
 
-def _in_scope(conn: Connection, user: User, agreement_id: int, action: Action) -> Any:
+def _in_scope(conn: Connection, user: User, agreement_id: int, action: Action | str) -> Any:
     row = conn.execute(select(agreements).where(agreements.c.agreement_id == agreement_id))
     found = row.first()
     if found is None or visible_customer(conn, user, found.customer_id, action) is None:
@@ -201,13 +202,13 @@ def approve(
     request: Request,
     agreement_id: RowId,
     body: DecisionIn | None = None,
-    user: User = Depends(require(Action.AGREEMENT_APPROVE)),
+    user: User = Depends(require(CollectionsAction.AGREEMENT_APPROVE)),
     conn: Connection = Depends(get_conn),
 ) -> Agreement:
     """Approve (checker): the new schedule applies from the day after the latest stored
     status date; the loan is restructured from then on."""
     policy = effective_policy(request)[0]
-    _in_scope(conn, user, agreement_id, Action.AGREEMENT_APPROVE)
+    _in_scope(conn, user, agreement_id, CollectionsAction.AGREEMENT_APPROVE)
     with _answers():
         row = service.approve(conn, policy, agreement_id, user, now(), body.note if body else None)
     conn.commit()
@@ -218,11 +219,11 @@ def approve(
 def reject(
     agreement_id: RowId,
     body: DecisionIn | None = None,
-    user: User = Depends(require(Action.AGREEMENT_APPROVE)),
+    user: User = Depends(require(CollectionsAction.AGREEMENT_APPROVE)),
     conn: Connection = Depends(get_conn),
 ) -> Agreement:
     """Reject (checker)."""
-    _in_scope(conn, user, agreement_id, Action.AGREEMENT_APPROVE)
+    _in_scope(conn, user, agreement_id, CollectionsAction.AGREEMENT_APPROVE)
     with _answers():
         row = service.reject(conn, agreement_id, user, now(), body.note if body else None)
     conn.commit()
@@ -233,11 +234,11 @@ def reject(
 def withdraw(
     agreement_id: RowId,
     body: DecisionIn | None = None,
-    user: User = Depends(require(Action.AGREEMENT_PROPOSE)),
+    user: User = Depends(require(CollectionsAction.AGREEMENT_PROPOSE)),
     conn: Connection = Depends(get_conn),
 ) -> Agreement:
     """Withdraw (the proposer, while it awaits a decision)."""
-    _in_scope(conn, user, agreement_id, Action.AGREEMENT_PROPOSE)
+    _in_scope(conn, user, agreement_id, CollectionsAction.AGREEMENT_PROPOSE)
     with _answers():
         row = service.withdraw(conn, agreement_id, user, now(), body.note if body else None)
     conn.commit()

@@ -18,7 +18,6 @@ from sqlalchemy import Connection, and_, func, select
 from sqlalchemy.orm import aliased
 
 from postloan.access import audit
-from postloan.access.permissions import Action
 from postloan.access.roles import Role
 from postloan.access.scope import customer_scope_clause
 from postloan.access.tables import assignments, users
@@ -27,6 +26,7 @@ from postloan.api.deps import get_conn, now, require
 from postloan.api.errors import ERROR_RESPONSES, ApiError, Conflict, Invalid, NotFound
 from postloan.api.routes.policy import effective_policy
 from postloan.api.util import NO_NUL, Page, amount, iso
+from postloan.collections.actions import CollectionsAction
 from postloan.collections.allocation import ReassignRefused, reassign
 from postloan.collections.casework_tables import alerts, case_ratings, reassignments
 from postloan.collections.strategies import current_strategy, strategy_results
@@ -101,7 +101,7 @@ def list_cases(
     customer_id: str | None = Query(None, min_length=1, max_length=64, pattern=NO_NUL),
     page: int = Query(1, ge=1, le=1_000_000),
     page_size: int = Query(50, ge=1, le=200),
-    user: User = Depends(require(Action.CASE_VIEW)),
+    user: User = Depends(require(CollectionsAction.CASE_VIEW)),
     conn: Connection = Depends(get_conn),
 ) -> CasePage:
     """Cases of the customers in the caller's scope, highest priority first."""
@@ -116,7 +116,7 @@ def list_cases(
         .outerjoin(plan, episode)
         .outerjoin(rated, rating)
     )
-    where = [customer_scope_clause(user, Action.CASE_VIEW)]
+    where = [customer_scope_clause(user, CollectionsAction.CASE_VIEW)]
     for column, wanted in ((cases.c.status, status), (cases.c.stage, stage),
                            (holder.c.collector, collector), (plan.c.strategy, strategy),
                            (rated.c.grade, grade), (cases.c.customer_id, customer_id)):  # fmt: skip
@@ -168,7 +168,7 @@ def reassign_case(
     request: Request,
     body: ReassignIn,
     customer_id: str = CustomerId,
-    user: User = Depends(require(Action.CASE_ASSIGN)),
+    user: User = Depends(require(CollectionsAction.CASE_ASSIGN)),
     conn: Connection = Depends(get_conn),
 ) -> Reassigned:
     """Give the customer's open case to another collector of the same branch, with a reason
@@ -208,7 +208,7 @@ def reassignment_log(
     customer_id: str | None = Query(None, min_length=1, max_length=64, pattern=NO_NUL),
     page: int = Query(1, ge=1, le=1_000_000),
     page_size: int = Query(50, ge=1, le=200),
-    user: User = Depends(require(Action.CASE_VIEW)),
+    user: User = Depends(require(CollectionsAction.CASE_VIEW)),
     conn: Connection = Depends(get_conn),
 ) -> LogPage:
     """Every allocation, release and reassignment of customers in the caller's scope, newest
@@ -219,7 +219,7 @@ def reassignment_log(
         .outerjoin(source, source.c.user_id == reassignments.c.from_user_id)
         .outerjoin(target, target.c.user_id == reassignments.c.to_user_id)
     )
-    where = [customer_scope_clause(user, Action.CASE_VIEW)]
+    where = [customer_scope_clause(user, CollectionsAction.CASE_VIEW)]
     if customer_id is not None:
         where.append(reassignments.c.customer_id == customer_id)
     clause = and_(*where)
@@ -277,12 +277,12 @@ def list_alerts(
     raised_from: BusinessDate | None = None,
     page: int = Query(1, ge=1, le=1_000_000),
     page_size: int = Query(50, ge=1, le=200),
-    user: User = Depends(require(Action.ALERT_VIEW)),
+    user: User = Depends(require(CollectionsAction.ALERT_VIEW)),
     conn: Connection = Depends(get_conn),
 ) -> AlertPage:
     """Risk alerts of customers in the caller's scope, newest first (default: not yet
     acknowledged)."""
-    where = [customer_scope_clause(user, Action.ALERT_VIEW)]
+    where = [customer_scope_clause(user, CollectionsAction.ALERT_VIEW)]
     if acknowledged is not None:
         done = alerts.c.acknowledged_at.is_not(None)
         where.append(done if acknowledged else ~done)
@@ -307,14 +307,16 @@ def list_alerts(
 @router.post("/alerts/{alert_id}/acknowledge", response_model=Alert)
 def acknowledge_alert(
     alert_id: RowId,
-    user: User = Depends(require(Action.ALERT_VIEW)),
+    user: User = Depends(require(CollectionsAction.ALERT_VIEW)),
     conn: Connection = Depends(get_conn),
 ) -> Alert:
     """The caller has seen the alert and taken it on (audited)."""
     row = conn.execute(
         select(alerts)
         .select_from(_IN_SCOPE)
-        .where(alerts.c.alert_id == alert_id, customer_scope_clause(user, Action.ALERT_VIEW))
+        .where(
+            alerts.c.alert_id == alert_id, customer_scope_clause(user, CollectionsAction.ALERT_VIEW)
+        )
     ).first()
     if row is None:
         raise NotFound(f"no alert {alert_id}", field="alert_id")
@@ -367,7 +369,7 @@ def compare_strategies(
     date_to: BusinessDate | None = Query(
         None, description="default: the latest stored status date"
     ),
-    user: User = Depends(require(Action.REPORT_COLLECTIONS)),
+    user: User = Depends(require(CollectionsAction.REPORT_COLLECTIONS)),
     conn: Connection = Depends(get_conn),
 ) -> StrategyResults:
     """Champion vs challenger (OD-9): stage spells entered in the period by strategy — cure
@@ -380,7 +382,7 @@ def compare_strategies(
     start = date_from or end - timedelta(days=DEFAULT_PERIOD_DAYS)  # BusinessDate: no overflow
     if start > end:
         raise Invalid("date_from: must be on or before date_to", field="date_from")
-    scope = customer_scope_clause(user, Action.REPORT_COLLECTIONS)
+    scope = customer_scope_clause(user, CollectionsAction.REPORT_COLLECTIONS)
     frame = strategy_results(conn, start, end, scope)
     items = [
         StrategyResult(

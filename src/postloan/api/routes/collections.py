@@ -21,6 +21,7 @@ from postloan.api.deps import get_conn, now, require
 from postloan.api.errors import ERROR_RESPONSES, Conflict, Invalid, NotFound
 from postloan.api.routes.policy import effective_policy
 from postloan.api.util import NO_NUL, amount, iso
+from postloan.collections.actions import CollectionsAction
 from postloan.collections.compliance import compliance_report
 from postloan.collections.contacts import (
     CHANNELS,
@@ -83,7 +84,7 @@ def task_queue(
     lang: Literal["zh-CN", "en"] = "zh-CN",
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0, le=10_000_000),
-    user: User = Depends(require(Action.CASE_VIEW)),
+    user: User = Depends(require(CollectionsAction.CASE_VIEW)),
     conn: Connection = Depends(get_conn),
 ) -> TaskPage:
     """The caller's work queue: tasks of the customers in their scope, the highest case
@@ -92,7 +93,9 @@ def task_queue(
     where: list[Any] = [
         tasks.c.status == status,
         tasks.c.customer_id.in_(
-            select(customers.c.customer_id).where(customer_scope_clause(user, Action.CASE_VIEW))
+            select(customers.c.customer_id).where(
+                customer_scope_clause(user, CollectionsAction.CASE_VIEW)
+            )
         ),
     ]
     if kind:
@@ -138,7 +141,9 @@ def _task(r: Any, policy: Policy, lang: str) -> Task:
     )  # fmt: skip
 
 
-def _customer_in_scope(conn: Connection, user: User, customer_id: str, action: Action) -> None:
+def _customer_in_scope(
+    conn: Connection, user: User, customer_id: str, action: Action | str
+) -> None:
     found = conn.execute(
         select(customers.c.customer_id).where(
             customers.c.customer_id == customer_id, customer_scope_clause(user, action)
@@ -157,7 +162,7 @@ def complete_reminder(
     request: Request,
     body: ReminderDone,
     task_id: RowId,
-    user: User = Depends(require(Action.CONTACT_RECORD)),
+    user: User = Depends(require(CollectionsAction.CONTACT_RECORD)),
     conn: Connection = Depends(get_conn),
 ) -> Task:
     """Mark a reminder sent (by phone or SMS). Contact tasks are completed by recording the
@@ -165,7 +170,7 @@ def complete_reminder(
     row = conn.execute(select(tasks).where(tasks.c.task_id == task_id)).first()
     if row is None:
         raise NotFound(f"no task {task_id}", field="task_id")
-    _customer_in_scope(conn, user, row.customer_id, Action.CONTACT_RECORD)
+    _customer_in_scope(conn, user, row.customer_id, CollectionsAction.CONTACT_RECORD)
     if row.kind != "reminder":
         raise Conflict(
             f"task {task_id} is a {row.kind} task: record the contact instead", field="task_id"
@@ -213,11 +218,11 @@ def _contact(body: ContactIn, user: User) -> Contact:
 def check_planned_contact(
     request: Request,
     body: ContactIn,
-    user: User = Depends(require(Action.CONTACT_RECORD)),
+    user: User = Depends(require(CollectionsAction.CONTACT_RECORD)),
     conn: Connection = Depends(get_conn),
 ) -> ContactCheck:
     """What the contact policy says about a contact before it is saved (nothing is stored)."""
-    _customer_in_scope(conn, user, body.customer_id, Action.CONTACT_RECORD)
+    _customer_in_scope(conn, user, body.customer_id, CollectionsAction.CONTACT_RECORD)
     policy, _ = effective_policy(request)
     planned = _contact(body, user)
     rules = policy.contact.jurisdictions[policy.contact.default_jurisdiction]
@@ -238,12 +243,12 @@ class ContactSaved(BaseModel):
 def save_contact(
     request: Request,
     body: ContactIn,
-    user: User = Depends(require(Action.CONTACT_RECORD)),
+    user: User = Depends(require(CollectionsAction.CONTACT_RECORD)),
     conn: Connection = Depends(get_conn),
 ) -> ContactSaved:
     """Record a contact. One the policy refuses answers 409 naming every rule it breaks (the
     refusal is kept for the compliance report); a `promise_to_pay` carries amount and date."""
-    _customer_in_scope(conn, user, body.customer_id, Action.CONTACT_RECORD)
+    _customer_in_scope(conn, user, body.customer_id, CollectionsAction.CONTACT_RECORD)
     policy, _ = effective_policy(request)
     promise = None
     if body.outcome == "promise_to_pay":
@@ -324,7 +329,7 @@ def compliance(
     as_of: BusinessDate | None = Query(
         None, description="the week's last day; default the latest run"
     ),
-    user: User = Depends(require(Action.REPORT_COLLECTIONS)),
+    user: User = Depends(require(CollectionsAction.REPORT_COLLECTIONS)),
     conn: Connection = Depends(get_conn),
 ) -> Compliance:
     """The contact-compliance report for the 7 days up to `as_of`, over the caller's scope."""
@@ -337,7 +342,7 @@ def compliance(
     visible = set(
         conn.execute(
             select(customers.c.customer_id).where(
-                customer_scope_clause(user, Action.REPORT_COLLECTIONS)
+                customer_scope_clause(user, CollectionsAction.REPORT_COLLECTIONS)
             )
         ).scalars()
     )
@@ -377,7 +382,7 @@ def kpis(
         None, alias="from", description="default: 29 days before `to`"
     ),
     to: BusinessDate | None = Query(None, description="default: the latest stored date"),
-    user: User = Depends(require(Action.REPORT_COLLECTIONS)),
+    user: User = Depends(require(CollectionsAction.REPORT_COLLECTIONS)),
     conn: Connection = Depends(get_conn),
 ) -> Kpis:
     """Collection KPIs for the period (as `postloan report collections`). Head-office roles

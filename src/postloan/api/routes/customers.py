@@ -281,7 +281,7 @@ def lookup_customers(
     return CustomerPage(items=items, total=found.total, page=1, page_size=max(1, found.total))
 
 
-def _visible_customer(conn: Connection, user: User, customer_id: str, action: Action) -> Any:
+def _visible_customer(conn: Connection, user: User, customer_id: str, action: Action | str) -> Any:
     row = visible_customer(conn, user, customer_id, action)
     if row is None:  # unknown and out of scope look the same: no leak of existence
         raise NotFound(f"no customer {customer_id!r}", field="customer_id")

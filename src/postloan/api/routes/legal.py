@@ -28,6 +28,7 @@ from postloan.api.errors import ERROR_RESPONSES, Conflict, Forbidden, Invalid, N
 from postloan.api.routes.policy import effective_policy
 from postloan.api.util import NO_NUL, Page, amount, iso
 from postloan.collections import legal
+from postloan.collections.actions import CollectionsAction
 from postloan.collections.legal_tables import (
     account_disposals,
     legal_matters,
@@ -67,7 +68,7 @@ def _today(policy: Policy) -> date:
 
 
 def _in_scope(conn: Connection, user: User, table: Table, key: str, value: int,
-              action: Action) -> Any:  # fmt: skip
+              action: Action | str) -> Any:  # fmt: skip
     """The record when it exists and its customer lies in the caller's scope, else 404."""
     row = conn.execute(select(table).where(table.c[key] == value)).first()
     if row is None or visible_customer(conn, user, row.customer_id, action) is None:
@@ -120,7 +121,7 @@ def list_proposals(
     customer_id: str | None = CustomerFilter,
     page: int = Query(1, ge=1, le=1_000_000),
     page_size: int = Query(50, ge=1, le=200),
-    user: User = Depends(require(Action.CASE_VIEW)),
+    user: User = Depends(require(CollectionsAction.CASE_VIEW)),
     conn: Connection = Depends(get_conn),
 ) -> ProposalPage:
     """Legal proposals of customers in the caller's scope, oldest first."""
@@ -133,7 +134,7 @@ def list_proposals(
         .outerjoin(cases, episode)
         .outerjoin(legal_matters, legal_matters.c.proposal_id == p.c.proposal_id)
     )
-    where = [customer_scope_clause(user, Action.CASE_VIEW)]
+    where = [customer_scope_clause(user, CollectionsAction.CASE_VIEW)]
     for column, wanted in ((p.c.status, status), (p.c.customer_id, customer_id)):
         if wanted is not None:
             where.append(column == wanted)
@@ -178,12 +179,14 @@ def accept(
     request: Request,
     body: AcceptIn,
     proposal_id: RowId,
-    user: User = Depends(require(Action.LEGAL_MANAGE)),
+    user: User = Depends(require(CollectionsAction.LEGAL_MANAGE)),
     conn: Connection = Depends(get_conn),
 ) -> Decided:
     """Open a legal matter (at `lawyer_letter`) from the proposal."""
     policy = effective_policy(request)[0]
-    _in_scope(conn, user, legal_proposals, "proposal_id", proposal_id, Action.LEGAL_MANAGE)
+    _in_scope(
+        conn, user, legal_proposals, "proposal_id", proposal_id, CollectionsAction.LEGAL_MANAGE
+    )
     with _answers():
         matter_id = legal.accept_proposal(conn, proposal_id, policy, user=user.username,
                                           on=body.on or _today(policy), now=now(),
@@ -196,11 +199,13 @@ def accept(
 def decline(
     body: DeclineIn,
     proposal_id: RowId,
-    user: User = Depends(require(Action.LEGAL_MANAGE)),
+    user: User = Depends(require(CollectionsAction.LEGAL_MANAGE)),
     conn: Connection = Depends(get_conn),
 ) -> Decided:
     """Decline the proposal, with the reason (the daily run does not propose it again)."""
-    _in_scope(conn, user, legal_proposals, "proposal_id", proposal_id, Action.LEGAL_MANAGE)
+    _in_scope(
+        conn, user, legal_proposals, "proposal_id", proposal_id, CollectionsAction.LEGAL_MANAGE
+    )
     with _answers():
         legal.decline_proposal(conn, proposal_id, user=user.username, note=body.note, now=now())
     conn.commit()
@@ -313,7 +318,7 @@ def list_matters(
     owner: str | None = Query(None, min_length=1, max_length=64, pattern=NO_NUL),
     page: int = Query(1, ge=1, le=1_000_000),
     page_size: int = Query(20, ge=1, le=100),
-    user: User = Depends(require(Action.CASE_VIEW)),
+    user: User = Depends(require(CollectionsAction.CASE_VIEW)),
     conn: Connection = Depends(get_conn),
 ) -> MatterPage:
     """Legal matters of customers in the caller's scope, each with its stages, documents,
@@ -321,7 +326,7 @@ def list_matters(
     policy = effective_policy(request)[0]
     m = legal_matters
     joined = m.join(customers, customers.c.customer_id == m.c.customer_id)
-    where = [customer_scope_clause(user, Action.CASE_VIEW)]
+    where = [customer_scope_clause(user, CollectionsAction.CASE_VIEW)]
     for column, wanted in ((m.c.status, status), (m.c.stage, stage),
                            (m.c.customer_id, customer_id), (m.c.matter_id, matter_id),
                            (m.c.owner, owner)):  # fmt: skip
@@ -375,7 +380,7 @@ class CostIn(BaseModel):
 
 
 def _matter_in_scope(conn: Connection, user: User, matter_id: int) -> None:
-    _in_scope(conn, user, legal_matters, "matter_id", matter_id, Action.LEGAL_MANAGE)
+    _in_scope(conn, user, legal_matters, "matter_id", matter_id, CollectionsAction.LEGAL_MANAGE)
 
 
 @router.post("/matters/{matter_id}/advance", response_model=MatterOut)
@@ -383,7 +388,7 @@ def advance(
     request: Request,
     body: AdvanceIn,
     matter_id: RowId,
-    user: User = Depends(require(Action.LEGAL_MANAGE)),
+    user: User = Depends(require(CollectionsAction.LEGAL_MANAGE)),
     conn: Connection = Depends(get_conn),
 ) -> MatterOut:
     """Move the matter to its next stage (or close it); 409 names missing evidence."""
@@ -402,7 +407,7 @@ def add_document(
     request: Request,
     body: DocumentIn,
     matter_id: RowId,
-    user: User = Depends(require(Action.LEGAL_MANAGE)),
+    user: User = Depends(require(CollectionsAction.LEGAL_MANAGE)),
     conn: Connection = Depends(get_conn),
 ) -> MatterOut:
     """Book a document against the matter's current stage."""
@@ -421,7 +426,7 @@ def add_evidence(
     request: Request,
     body: EvidenceIn,
     matter_id: RowId,
-    user: User = Depends(require(Action.LEGAL_MANAGE)),
+    user: User = Depends(require(CollectionsAction.LEGAL_MANAGE)),
     conn: Connection = Depends(get_conn),
 ) -> MatterOut:
     """Provide an item of the evidence checklist."""
@@ -440,7 +445,7 @@ def add_cost(
     request: Request,
     body: CostIn,
     matter_id: RowId,
-    user: User = Depends(require(Action.LEGAL_MANAGE)),
+    user: User = Depends(require(CollectionsAction.LEGAL_MANAGE)),
     conn: Connection = Depends(get_conn),
 ) -> MatterOut:
     """Book a legal cost against the matter's current stage."""
@@ -504,13 +509,13 @@ def list_disposals(
     customer_id: str | None = CustomerFilter,
     page: int = Query(1, ge=1, le=1_000_000),
     page_size: int = Query(50, ge=1, le=200),
-    user: User = Depends(require(Action.CASE_VIEW)),
+    user: User = Depends(require(CollectionsAction.CASE_VIEW)),
     conn: Connection = Depends(get_conn),
 ) -> DisposalPage:
     """Write-offs and asset disposals of customers in the caller's scope, newest first."""
     d = account_disposals
     joined = d.join(customers, customers.c.customer_id == d.c.customer_id)
-    where = [customer_scope_clause(user, Action.CASE_VIEW)]
+    where = [customer_scope_clause(user, CollectionsAction.CASE_VIEW)]
     for column, wanted in ((d.c.status, status), (d.c.kind, kind),
                            (d.c.customer_id, customer_id)):  # fmt: skip
         if wanted is not None:
@@ -538,7 +543,7 @@ class DisposalIn(BaseModel):
 @router.post("/disposals", response_model=DisposalOut, status_code=201)
 def propose_disposal(
     body: DisposalIn,
-    user: User = Depends(require(Action.LEGAL_MANAGE)),
+    user: User = Depends(require(CollectionsAction.LEGAL_MANAGE)),
     conn: Connection = Depends(get_conn),
 ) -> DisposalOut:
     """Propose writing off or disposing of one account (another user approves)."""
@@ -546,7 +551,7 @@ def propose_disposal(
         select(loans.c.customer_id).where(loans.c.loan_id == body.account_id)
         .union_all(select(cards.c.customer_id).where(cards.c.card_id == body.account_id))
     ).scalar()  # fmt: skip
-    if owner is None or visible_customer(conn, user, owner, Action.LEGAL_MANAGE) is None:
+    if owner is None or visible_customer(conn, user, owner, CollectionsAction.LEGAL_MANAGE) is None:
         raise NotFound(f"account {body.account_id}: not found", field="account_id")
     if body.matter_id is not None:
         _matter_in_scope(conn, user, body.matter_id)
@@ -575,7 +580,14 @@ class RejectIn(BaseModel):
 
 def _decide(conn: Connection, user: User, disposal_id: int, approve: bool,
             note: str | None) -> DisposalOut:  # fmt: skip
-    _in_scope(conn, user, account_disposals, "disposal_id", disposal_id, Action.WRITEOFF_APPROVE)
+    _in_scope(
+        conn,
+        user,
+        account_disposals,
+        "disposal_id",
+        disposal_id,
+        CollectionsAction.WRITEOFF_APPROVE,
+    )
     with _answers():
         legal.decide_disposal(conn, disposal_id, approve=approve, user=user.username, now=now(),
                               note=note)  # fmt: skip
@@ -590,7 +602,7 @@ def _decide(conn: Connection, user: User, disposal_id: int, approve: bool,
 def approve_disposal(
     body: DecisionIn,
     disposal_id: RowId,
-    user: User = Depends(require(Action.WRITEOFF_APPROVE)),
+    user: User = Depends(require(CollectionsAction.WRITEOFF_APPROVE)),
     conn: Connection = Depends(get_conn),
 ) -> DisposalOut:
     """Approve (never one's own proposal): from its effective date the account is out of the
@@ -602,7 +614,7 @@ def approve_disposal(
 def reject_disposal(
     body: RejectIn,
     disposal_id: RowId,
-    user: User = Depends(require(Action.WRITEOFF_APPROVE)),
+    user: User = Depends(require(CollectionsAction.WRITEOFF_APPROVE)),
     conn: Connection = Depends(get_conn),
 ) -> DisposalOut:
     """Reject, with the reason (never one's own proposal)."""

@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 import postloan.access.tables
-import postloan.collections.tables  # noqa: F401  (and the collections tables)
+import postloan.areas  # noqa: F401  (every registered area's tables, on the same metadata)
 from postloan.store.schema import metadata
 
 config = context.config

@@ -1,0 +1,137 @@
+"""What a business area declares — the seam between postloan's core and its areas.
+
+A business area (collections, later churn, risk, tiers, relationship, reports) is one package
+that builds one `Area` and is named once in the registry (`postloan.areas`). The core and the
+shells never import an area: they read what the registry hands them —
+
+- `tables` (on the store's one `MetaData`) and an optional Alembic `migrations` folder: the
+  area's own branch of revisions, applied with the core's (`store.migrate`);
+- `steps`: the area's part of the daily run, run in one transaction with the run's publishing
+  after account status is stored (`runs.steps`), each timed in the run record;
+- `actions`: permission actions with each role's data scope, merged into the one matrix
+  (`access.permissions`), and `commands`: CLI command → action;
+- `api_routers`, `web_routers` (factories), `nav`, `templates`, `messages` (zh-CN and en),
+  `cli` (adds Typer commands), `policy_sections` (the sections of the policy file the area reads).
+
+This module is pure declaration: it imports no area, no store engine and no web framework at
+run time (routers and Typer apps are typed as `Any` so the core does not depend on the shells).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Table
+
+    from postloan.policy import Policy
+
+# The core's own step, which every area step comes after: the dates' account status stored.
+ACCOUNT_STATUS_STEP = "account_status"
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """What a daily-run step is handed. `dates` are the stored business dates from `first` on,
+    in order — empty when none is left (the latest stored date was deleted): a step then undoes
+    what it derived from `first` on. Steps flush, never commit (the run commits once), and read
+    no clock: `now` is the run's start, for audit-like timestamps only."""
+
+    conn: Connection
+    first: date
+    dates: list[date]
+    policy: Policy
+    run_id: int  # the run (or the date deletion) doing this: cases name the run that opened them
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Step:
+    """One named step of the daily run. `name` is `<area>.<what>`; `after` names steps (of any
+    area, or `account_status`) that must have run first — the run orders all steps by it."""
+
+    name: str
+    run: Callable[[StepContext], object]
+    after: tuple[str, ...] = (ACCOUNT_STATUS_STEP,)
+
+
+@dataclass(frozen=True)
+class ActionGrant:
+    """A permission action of the area and the data scope each role gets (`"all"`, `"branch"`
+    or `"assigned"`; roles not named are refused). The admin gets every action."""
+
+    action: str
+    grants: Mapping[str, str]
+    about: str = ""
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    """A workbench navigation link: shown to users who may do any of `actions`. `label` is a
+    message key; `key` marks the link active on the area's pages."""
+
+    path: str
+    label: str
+    actions: tuple[str, ...]
+    key: str
+
+
+@dataclass(frozen=True)
+class Area:
+    name: str
+    about: str = ""
+    tables: tuple[Table, ...] = ()
+    migrations: Path | None = None
+    steps: tuple[Step, ...] = ()
+    actions: tuple[ActionGrant, ...] = ()
+    commands: Mapping[str, str] = field(default_factory=dict)
+    # The shells' parts are factories, called when the app is built: importing an area (the
+    # daily run does) never imports the web framework or the shells.
+    api_routers: Callable[[], Sequence[Any]] | None = None  # fastapi.APIRouter
+    web_routers: Callable[[], Sequence[Any]] | None = None  # APIRouter, include_in_schema=False
+    nav: tuple[NavEntry, ...] = ()
+    templates: Path | None = None  # the area's page templates, named `<area>/<page>.html`
+    messages: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # lang → key → text
+    cli: Callable[[Any], None] | None = None  # adds the area's commands to the Typer app
+    policy_sections: tuple[str, ...] = ()  # the policy file's sections the area reads
+    rationale: str = ""  # why the area's grants are so (docs/permissions.md)
+
+
+def tables_of(*modules: object) -> tuple[Table, ...]:
+    """The tables defined in `modules` (an area's `tables` modules), in definition order."""
+    from sqlalchemy import Table
+
+    found: list[Table] = []
+    for module in modules:
+        found += [value for value in vars(module).values() if isinstance(value, Table)]
+    return tuple(dict.fromkeys(found))
+
+
+class StepOrderError(ValueError):
+    pass
+
+
+def order_steps(steps: list[Step]) -> list[Step]:
+    """Steps in an order that honours every `after` (stable: declaration order among steps
+    free to go). A step after an unknown name, or a cycle, is an error naming the steps."""
+    names = {step.name for step in steps} | {ACCOUNT_STATUS_STEP}
+    for step in steps:
+        unknown = [name for name in step.after if name not in names]
+        if unknown:
+            raise StepOrderError(f"step {step.name} runs after unknown step(s) {unknown}")
+    done = {ACCOUNT_STATUS_STEP}
+    ordered: list[Step] = []
+    pending = list(steps)
+    while pending:
+        ready = [step for step in pending if set(step.after) <= done]
+        if not ready:
+            raise StepOrderError(f"steps wait on each other: {[s.name for s in pending]}")
+        step = ready[0]
+        ordered.append(step)
+        done.add(step.name)
+        pending.remove(step)
+    return ordered

@@ -1,0 +1,89 @@
+"""The registry of business areas: the one place that names them.
+
+Adding an area is one package (declaring a `postloan.area.Area`) and one line in `BUILT_IN`.
+The core reaches areas only through this module; the shells (API, workbench, CLI), the daily
+run (`runs.steps`), the migrations (`store.migrate`) and the permission matrix read what it
+hands them. `register` adds an area at run time (a plug-in, or a test's area); registering the
+same name again replaces it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from postloan.access.permissions import add_area_actions, remove_area_actions
+from postloan.area import Area, NavEntry, Step, order_steps
+from postloan.collections.area import AREA as COLLECTIONS
+
+BUILT_IN: tuple[Area, ...] = (COLLECTIONS,)
+
+_registered: dict[str, Area] = {}
+_version = 0  # bumped on every change (caches of merged declarations compare it)
+
+
+def register(area: Area) -> None:
+    global _version
+    add_area_actions(area.name, area.actions, area.commands, area.rationale)
+    _registered[area.name] = area
+    _version += 1
+
+
+def unregister(name: str) -> None:
+    global _version
+    if _registered.pop(name, None) is not None:
+        remove_area_actions(name)
+        _version += 1
+
+
+@contextmanager
+def registered_for_a_while(area: Area) -> Iterator[Area]:
+    """`register` for the length of a `with` block (tests)."""
+    register(area)
+    try:
+        yield area
+    finally:
+        unregister(area.name)
+
+
+for _area in BUILT_IN:
+    register(_area)
+
+
+def version() -> int:
+    return _version
+
+
+def areas() -> tuple[Area, ...]:
+    return tuple(_registered.values())
+
+
+def daily_steps() -> list[Step]:
+    """Every area's daily-run steps, ordered by what each runs after."""
+    return order_steps([step for area in _registered.values() for step in area.steps])
+
+
+def migration_folders() -> list[Path]:
+    return [area.migrations for area in _registered.values() if area.migrations is not None]
+
+
+def api_routers() -> list[Any]:
+    return [r for area in _registered.values() if area.api_routers for r in area.api_routers()]
+
+
+def web_routers() -> list[Any]:
+    return [r for area in _registered.values() if area.web_routers for r in area.web_routers()]
+
+
+def nav_entries() -> list[NavEntry]:
+    return [entry for area in _registered.values() for entry in area.nav]
+
+
+def messages(lang: str) -> dict[str, str]:
+    """The areas' messages in `lang` (a key declared twice: the later area's wins)."""
+    merged: dict[str, str] = {}
+    for area in _registered.values():
+        merged.update(area.messages.get(lang, {}))
+    return merged

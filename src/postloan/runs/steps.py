@@ -1,0 +1,59 @@
+"""The business areas' part of the daily run: every registered step (`postloan.areas`), in
+dependency order, inside the run's publishing transaction.
+
+Called with the first business date whose account status just changed (a run's first date, or
+the date before a deleted one): each step gets the stored dates from there on and brings what
+it derives up to date — so a daily run, a backfill, a re-run and a deletion all leave what one
+uninterrupted history would. Each step's time goes into the run record (`timings`, by step
+name). A step that raises aborts the transaction: the store stays as it was.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Connection, select
+
+from postloan import areas
+from postloan.area import StepContext
+from postloan.policy import Policy
+from postloan.store.schema import account_status
+from postloan.store.values import stored_date
+
+
+def stored_dates_from(conn: Connection, first: date) -> list[date]:
+    """The stored business dates from `first` on, in order."""
+    return [
+        stored_date(d)
+        for d in conn.execute(
+            select(account_status.c.as_of)
+            .where(account_status.c.as_of >= first)
+            .group_by(account_status.c.as_of)
+            .order_by(account_status.c.as_of)
+        ).scalars()
+    ]
+
+
+def run_area_steps(
+    conn: Connection,
+    first: date,
+    policy: Policy,
+    run_id: int,
+    timings: dict[str, float] | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Run every registered step from `first` on (module doc); times land in `timings`."""
+    ctx = StepContext(
+        conn=conn,
+        first=first,
+        dates=stored_dates_from(conn, first),
+        policy=policy,
+        run_id=run_id,
+        now=now or datetime.now(UTC),
+    )
+    for step in areas.daily_steps():
+        started = time.perf_counter()
+        step.run(ctx)
+        if timings is not None:
+            timings[step.name] = time.perf_counter() - started
