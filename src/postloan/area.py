@@ -10,8 +10,9 @@ shells never import an area: they read what the registry hands them —
   after account status is stored (`runs.steps`), each timed in the run record;
 - `actions`: permission actions with each role's data scope, merged into the one matrix
   (`access.permissions`), and `commands`: CLI command → action;
-- `api_routers`, `web_routers` (factories), `nav`, `templates`, `messages` (zh-CN and en),
-  `cli` (adds Typer commands), `policy_sections` (the sections of the policy file the area reads).
+- `api_routers`, `web_routers`, `cli` (named "module:attribute" and imported by the shell
+  that mounts them: an area imports no shell), `nav`, `templates`, `messages` (zh-CN and en),
+  `policy_sections` (the sections of the policy file the area reads).
 
 This module is pure declaration: it imports no area, no store engine and no web framework at
 run time (routers and Typer apps are typed as `Any` so the core does not depend on the shells).
@@ -19,7 +20,8 @@ run time (routers and Typer apps are typed as `Any` so the core does not depend 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import importlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -89,16 +91,25 @@ class Area:
     steps: tuple[Step, ...] = ()
     actions: tuple[ActionGrant, ...] = ()
     commands: Mapping[str, str] = field(default_factory=dict)
-    # The shells' parts are factories, called when the app is built: importing an area (the
-    # daily run does) never imports the web framework or the shells.
-    api_routers: Callable[[], Sequence[Any]] | None = None  # fastapi.APIRouter
-    web_routers: Callable[[], Sequence[Any]] | None = None  # APIRouter, include_in_schema=False
+    # The shells' parts are named, "module:attribute", and imported by the shell that mounts
+    # them (`resolve`): an area never imports a shell, and importing an area (the daily run
+    # does) imports no web framework.
+    api_routers: tuple[str, ...] = ()  # fastapi.APIRouter objects
+    web_routers: tuple[str, ...] = ()  # APIRouter objects with include_in_schema=False
     nav: tuple[NavEntry, ...] = ()
     templates: Path | None = None  # the area's page templates, named `<area>/<page>.html`
     messages: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # lang → key → text
-    cli: Callable[[Any], None] | None = None  # adds the area's commands to the Typer app
+    cli: str | None = None  # "module:function" adding the area's commands to the Typer app
     policy_sections: tuple[str, ...] = ()  # the policy file's sections the area reads
     rationale: str = ""  # why the area's grants are so (docs/permissions.md)
+
+
+def resolve(ref: str) -> Any:
+    """The object a "module:attribute" reference names (an area's router or CLI hook)."""
+    module_name, _, attribute = ref.partition(":")
+    if not module_name or not attribute:
+        raise ValueError(f"{ref!r} is not a 'module:attribute' reference")
+    return getattr(importlib.import_module(module_name), attribute)
 
 
 def tables_of(*modules: object) -> tuple[Table, ...]:

@@ -9,13 +9,13 @@ same name again replaces it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from postloan.access.permissions import add_area_actions, remove_area_actions
-from postloan.area import Area, NavEntry, Step, order_steps
+from postloan.area import Area, NavEntry, Step, order_steps, resolve
 from postloan.collections.area import AREA as COLLECTIONS
 
 BUILT_IN: tuple[Area, ...] = (COLLECTIONS,)
@@ -70,11 +70,16 @@ def migration_folders() -> list[Path]:
 
 
 def api_routers() -> list[Any]:
-    return [r for area in _registered.values() if area.api_routers for r in area.api_routers()]
+    return [resolve(ref) for area in _registered.values() for ref in area.api_routers]
 
 
 def web_routers() -> list[Any]:
-    return [r for area in _registered.values() if area.web_routers for r in area.web_routers()]
+    return [resolve(ref) for area in _registered.values() for ref in area.web_routers]
+
+
+def cli_hooks() -> list[Callable[[Any], None]]:
+    """Each area's function that adds its commands to the `postloan` Typer app."""
+    return [resolve(area.cli) for area in _registered.values() if area.cli]
 
 
 def nav_entries() -> list[NavEntry]:

@@ -14,14 +14,7 @@ from postloan.cli.operator import USER_VAR
 from postloan.cli.serve_cmd import serve
 from postloan.cli.store_cmd import db_app, export, import_, run, runs_app
 
-app = typer.Typer(
-    help="postloan — post-loan management (贷后管理): overdue, collections, churn, risk.",
-    no_args_is_help=True,
-    add_completion=False,
-)
 
-
-@app.callback()
 def _caller(
     as_: str | None = typer.Option(
         None,
@@ -36,20 +29,31 @@ def _caller(
         os.environ[USER_VAR] = as_
 
 
-app.add_typer(policy_cmd.app, name="policy")
-app.command()(demo)
-app.command()(status)
-app.add_typer(db_app, name="db")
-app.command("import")(import_)
-app.command()(run)
-app.add_typer(runs_app, name="runs")
-app.command()(export)
-app.command()(serve)
-app.add_typer(user_app, name="user")
-app.add_typer(audit_app, name="audit")
-for _area in areas.areas():  # the business areas' commands (postloan.areas)
-    if _area.cli is not None:
-        _area.cli(app)
+def make_app() -> typer.Typer:
+    """The `postloan` command: the core's commands, then every registered area's."""
+    cli = typer.Typer(
+        help="postloan — post-loan management (贷后管理): overdue, collections, churn, risk.",
+        no_args_is_help=True,
+        add_completion=False,
+    )
+    cli.callback()(_caller)
+    cli.add_typer(policy_cmd.app, name="policy")
+    cli.command()(demo)
+    cli.command()(status)
+    cli.add_typer(db_app, name="db")
+    cli.command("import")(import_)
+    cli.command()(run)
+    cli.add_typer(runs_app, name="runs")
+    cli.command()(export)
+    cli.command()(serve)
+    cli.add_typer(user_app, name="user")
+    cli.add_typer(audit_app, name="audit")
+    for add_area_commands in areas.cli_hooks():  # the business areas' (postloan.areas)
+        add_area_commands(cli)
+    return cli
+
+
+app = make_app()
 
 
 def main() -> None:

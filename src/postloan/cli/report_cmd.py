@@ -24,6 +24,12 @@ console = Console()
 err = Console(stderr=True)
 report_app = typer.Typer(help="Collection reports.", no_args_is_help=True)
 
+
+def add_commands(app: typer.Typer) -> None:
+    """Collections' commands in the `postloan` app (collections' `Area.cli`)."""
+    app.add_typer(report_app, name="report")
+
+
 COMMAND = "report compliance|collections"
 
 

@@ -138,7 +138,7 @@ def run(
     console.print(
         f"run {result.run_id}: {result.dates} date(s), {result.rows:,} account-status rows "
         f"(load {result.timings['load']:.1f} s, engine {result.timings['engine']:.1f} s, "
-        f"write {result.timings['write']:.1f} s, cases {result.timings.get('cases', 0):.1f} s)"
+        f"write {result.timings['write']:.1f} s, area steps {result.timings.get('steps', 0):.1f} s)"
     )
 
 

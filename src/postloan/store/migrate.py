@@ -15,8 +15,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def alembic_config(url: str) -> Config:
     """The core's revisions plus each registered area's own branch (`Area.migrations`: a
-    folder of revisions whose first one has `branch_labels = ("<area>",)` and
-    `depends_on` a core revision)."""
+    folder of revisions whose first one has `branch_labels = ("<area>",)` and a core
+    revision as `down_revision`: a branch from there, its own head beside the core's)."""
     from postloan import areas
 
     cfg = Config()
