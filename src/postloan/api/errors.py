@@ -36,6 +36,7 @@ from postloan.access.errors import (
     WeakPassword,
 )
 from postloan.api.middleware import internal_error_body
+from postloan.errors import ConflictError, DomainError, InvalidError, NotFoundError, RefusedError
 from postloan.imports.service import ImportFileError
 from postloan.policy import PolicyError
 
@@ -118,6 +119,14 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (422, "Invalid input; `field` names it"),
     )
 }
+
+# A domain error's HTTP status, by kind (postloan.errors); the first match wins.
+_DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
+    (NotFoundError, 404),
+    (ConflictError, 409),
+    (RefusedError, 403),
+    (InvalidError, 422),
+)
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -227,6 +236,12 @@ def install_error_handlers(app: FastAPI) -> None:
             first.parameter if first else None,
             problems,
         )
+
+    @app.exception_handler(DomainError)
+    async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
+        """Every rule's error, mapped once by its kind (postloan.errors)."""
+        status = next((status for kind, status in _DOMAIN_STATUS if isinstance(exc, kind)), 422)
+        return error_response(status, exc.code, exc.message, exc.field)
 
     @app.exception_handler(ImportFileError)
     async def _import_file(_request: Request, exc: ImportFileError) -> JSONResponse:

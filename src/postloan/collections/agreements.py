@@ -32,7 +32,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import IntegrityError
 
 from postloan.access import audit
@@ -41,38 +41,44 @@ from postloan.access.users import User
 from postloan.collections.actions import CollectionsAction
 from postloan.collections.agreement_tables import agreement_instalments, agreements
 from postloan.engine.single import InstalmentDue, PaymentRow, instalment_states
+from postloan.errors import (
+    ConflictError,
+    DomainError,
+    InvalidError,
+    NotFoundError,
+    RefusedError,
+)
 from postloan.ledger import add_months, schedule_cents
 from postloan.money import RATE_SCALE
 from postloan.policy import Policy
+from postloan.store.dates import latest_stored_date
 from postloan.store.schema import account_status, cards, loans, payments, schedules
 from postloan.store.values import as_date, stored_date
 
 KINDS = ("instalments", "extension")
 
 
-class AgreementError(Exception):
-    """Base: `field` names the request field at fault (or None)."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+class AgreementError(DomainError):
+    """Base of the agreement rules' errors (`postloan.errors`: each shell maps them by kind)."""
 
 
-class AgreementInvalid(AgreementError):
+class AgreementInvalid(AgreementError, InvalidError):
     """The proposal or decision breaks a rule (the message says which)."""
 
 
-class AgreementNotFound(AgreementError):
+class AgreementNotFound(AgreementError, NotFoundError):
     pass
 
 
-class AgreementConflict(AgreementError):
+class AgreementConflict(AgreementError, ConflictError):
     """The agreement (or the loan) is not in a state that allows this."""
 
 
-class MakerCheckerRefused(AgreementError):
+class MakerCheckerRefused(AgreementError, RefusedError):
     """The user may not make this decision: the proposer deciding their own agreement, or a
     role without `agreement.approve`."""
+
+    code = "maker_checker"
 
 
 @dataclass(frozen=True)
@@ -138,10 +144,6 @@ def new_schedule(
 
 # ---------------------------------------------------------------------------------------------
 # Reading the loan
-
-
-def latest_status_date(conn: Connection) -> date | None:
-    return as_date(conn.execute(select(func.max(account_status.c.as_of))).scalar())
 
 
 def contract_schedule(conn: Connection, loan: Any) -> list[InstalmentDue]:
@@ -278,7 +280,7 @@ def _status_on(conn: Connection, account_id: str, day: date) -> Any:
 
 
 def _stored_date(conn: Connection) -> date:
-    stored = latest_status_date(conn)
+    stored = latest_stored_date(conn)
     if stored is None:
         raise AgreementConflict("no stored account status yet: run the daily run first")
     return stored
@@ -480,7 +482,7 @@ def schedule_of(conn: Connection, policy: Policy, row: Any) -> list[NewInstalmen
                               bool(r.agreed)) for r in rows]  # fmt: skip
     if row.status != "proposed":
         return []
-    stored = latest_status_date(conn)
+    stored = latest_stored_date(conn)
     terms = _Terms(row.kind, row.instalments, as_date(row.first_due_date), row.extension_months)
     try:
         return _build(conn, row.account_id, terms, policy, stored) if stored else []

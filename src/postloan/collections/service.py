@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
-from sqlalchemy import Connection, and_, bindparam, delete, func, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, select, update
 
 from postloan.calendar import WorkingCalendar
 from postloan.collections.cases import OPEN_CASES, CaseChanges, case_changes
@@ -27,6 +27,7 @@ from postloan.collections.legal import without_disposed
 from postloan.collections.reminders import new_reminders
 from postloan.collections.tables import case_accounts, case_stages, cases, tasks
 from postloan.policy import Policy
+from postloan.store.dates import latest_stored_date
 from postloan.store.schema import account_status
 from postloan.store.values import stored_date
 
@@ -204,10 +205,8 @@ def replay_cases(
     open_cases, grouped = _open_cases(conn)
     calendar = WorkingCalendar.from_policy(policy)
     known = _reminder_keys(conn)
-    earlier = conn.execute(
-        select(func.max(account_status.c.as_of)).where(account_status.c.as_of < first)
-    ).scalar()
-    before = _overdue_rows(conn, stored_date(earlier)) if earlier is not None else None
+    earlier = latest_stored_date(conn, before=first)
+    before = _overdue_rows(conn, earlier) if earlier is not None else None
     opened = moved = closed = reminded = 0
     for i, day in enumerate(days):
         today = _overdue_rows(conn, day)

@@ -13,26 +13,12 @@ from __future__ import annotations
 import time
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from postloan import areas
 from postloan.area import StepContext
 from postloan.policy import Policy
-from postloan.store.schema import account_status
-from postloan.store.values import stored_date
-
-
-def stored_dates_from(conn: Connection, first: date) -> list[date]:
-    """The stored business dates from `first` on, in order."""
-    return [
-        stored_date(d)
-        for d in conn.execute(
-            select(account_status.c.as_of)
-            .where(account_status.c.as_of >= first)
-            .group_by(account_status.c.as_of)
-            .order_by(account_status.c.as_of)
-        ).scalars()
-    ]
+from postloan.store.dates import stored_dates_from
 
 
 def run_area_steps(

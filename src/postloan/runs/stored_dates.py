@@ -22,15 +22,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from postloan.access import audit
 from postloan.policy import Policy
 from postloan.runs.service import record_policy, take_write_lock
 from postloan.runs.steps import run_area_steps
+from postloan.store.dates import latest_stored_date
 from postloan.store.db import engine_for
 from postloan.store.schema import account_status, runs
-from postloan.store.values import as_date
 
 DELETE_KIND = "delete"  # runs.kind of a deleted date
 
@@ -51,13 +51,6 @@ class DeletedDate:
     rows: int
     run_id: int  # the `delete` record in runs
     latest: date | None  # the latest stored date now
-
-
-def latest_stored_date(conn: Connection, before: date | None = None) -> date | None:
-    query = select(func.max(account_status.c.as_of))
-    if before is not None:
-        query = query.where(account_status.c.as_of < before)
-    return as_date(conn.execute(query).scalar())
 
 
 def delete_latest_date(

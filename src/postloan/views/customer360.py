@@ -48,6 +48,7 @@ from postloan.engine.single import (
 from postloan.ledger import schedule_cents
 from postloan.money import RATE_SCALE, format_amount
 from postloan.policy import Policy
+from postloan.store.dates import LATEST_STORED_DATE
 from postloan.store.schema import (
     account_status,
     card_statements,
@@ -241,7 +242,7 @@ ROW_COUNTS = Query(
 PAYMENT_COUNT = Query(select(func.count()).where(payments.c.account_id.in_(_IDS)))
 
 
-_LATEST = Query(select(func.max(account_status.c.as_of)))
+_LATEST = Query(LATEST_STORED_DATE)  # store.dates, compiled once for the event loop
 
 
 def latest_stored_date(conn: Connection) -> date | None:

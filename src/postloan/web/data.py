@@ -29,6 +29,7 @@ from postloan.access.scope import visible_customer
 from postloan.collections.legal_tables import account_disposals
 from postloan.policy import Policy
 from postloan.reports.summary import NON_PERFORMING, RISK_CLASSES
+from postloan.store.dates import latest_stored_date
 from postloan.store.schema import account_status, customers, runs
 from postloan.store.values import as_date
 from postloan.views import customer_search
@@ -77,7 +78,7 @@ class Dashboard:
 def dashboard(conn: Connection, user: User) -> Dashboard:
     """Headline figures at the latest stored date, within the user's dashboard scope."""
     scoped = _scoped_status(user, Action.DASHBOARD_VIEW)
-    latest = as_date(conn.execute(select(func.max(account_status.c.as_of))).scalar())
+    latest = latest_stored_date(conn)
     result = Dashboard(as_of=latest)
     if latest is None:
         return result

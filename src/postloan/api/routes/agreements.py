@@ -10,8 +10,6 @@ The rules and how an approved agreement reaches the ledger: `postloan.collection
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from typing import Any, Literal
 
@@ -23,7 +21,7 @@ from postloan.access.permissions import Action
 from postloan.access.scope import customer_scope_clause, visible_customer
 from postloan.access.users import User
 from postloan.api.deps import get_conn, now, require
-from postloan.api.errors import ERROR_RESPONSES, Conflict, Forbidden, Invalid, NotFound
+from postloan.api.errors import ERROR_RESPONSES, NotFound
 from postloan.api.routes.policy import effective_policy
 from postloan.api.util import NO_NUL, Page, amount, iso
 from postloan.collections import agreements as service
@@ -36,21 +34,6 @@ from postloan.store.schema import cards, customers, loans
 router = APIRouter(prefix="/api/agreements", tags=["agreements"], responses=ERROR_RESPONSES)
 
 Status = Literal["proposed", "approved", "rejected", "withdrawn"]
-
-
-@contextmanager
-def _answers() -> Iterator[None]:
-    """The service's errors as API errors naming the field."""
-    try:
-        yield
-    except service.AgreementNotFound as err:
-        raise NotFound(str(err), field=err.field) from None
-    except service.AgreementConflict as err:
-        raise Conflict(str(err), field=err.field) from None
-    except service.AgreementInvalid as err:
-        raise Invalid(str(err), field=err.field) from None
-    except service.MakerCheckerRefused as err:
-        raise Forbidden(str(err), code="maker_checker") from None
 
 
 class ScheduleRow(BaseModel):
@@ -178,12 +161,11 @@ def propose(
         conn, user, customer_id, CollectionsAction.AGREEMENT_PROPOSE
     ) is None:  # fmt: skip
         raise NotFound(f"no loan {body.account_id!r}", field="account_id")
-    with _answers():
-        agreement_id = service.propose(
-            conn, policy, account_id=body.account_id, kind=body.kind, proposed_by=user.username,
-            now=now(), instalments=body.instalments, first_due_date=body.first_due_date,
-            extension_months=body.extension_months, reason=body.reason,
-        )  # fmt: skip
+    agreement_id = service.propose(
+        conn, policy, account_id=body.account_id, kind=body.kind, proposed_by=user.username,
+        now=now(), instalments=body.instalments, first_due_date=body.first_due_date,
+        extension_months=body.extension_months, reason=body.reason,
+    )  # fmt: skip
     row = service.get(conn, agreement_id)
     conn.commit()
     return _out(conn, policy, row)
@@ -209,8 +191,7 @@ def approve(
     status date; the loan is restructured from then on."""
     policy = effective_policy(request)[0]
     _in_scope(conn, user, agreement_id, CollectionsAction.AGREEMENT_APPROVE)
-    with _answers():
-        row = service.approve(conn, policy, agreement_id, user, now(), body.note if body else None)
+    row = service.approve(conn, policy, agreement_id, user, now(), body.note if body else None)
     conn.commit()
     return _out(conn, policy, row)
 
@@ -224,8 +205,7 @@ def reject(
 ) -> Agreement:
     """Reject (checker)."""
     _in_scope(conn, user, agreement_id, CollectionsAction.AGREEMENT_APPROVE)
-    with _answers():
-        row = service.reject(conn, agreement_id, user, now(), body.note if body else None)
+    row = service.reject(conn, agreement_id, user, now(), body.note if body else None)
     conn.commit()
     return _out(conn, None, row)
 
@@ -239,7 +219,6 @@ def withdraw(
 ) -> Agreement:
     """Withdraw (the proposer, while it awaits a decision)."""
     _in_scope(conn, user, agreement_id, CollectionsAction.AGREEMENT_PROPOSE)
-    with _answers():
-        row = service.withdraw(conn, agreement_id, user, now(), body.note if body else None)
+    row = service.withdraw(conn, agreement_id, user, now(), body.note if body else None)
     conn.commit()
     return _out(conn, None, row)

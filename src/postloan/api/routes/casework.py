@@ -32,7 +32,8 @@ from postloan.collections.casework_tables import alerts, case_ratings, reassignm
 from postloan.collections.strategies import current_strategy, strategy_results
 from postloan.collections.tables import cases
 from postloan.inputs import BusinessDate, RowId
-from postloan.store.schema import account_status, customers
+from postloan.store.dates import latest_stored_date
+from postloan.store.schema import customers
 
 router = APIRouter(prefix="/api", tags=["casework"], responses=ERROR_RESPONSES)
 
@@ -374,11 +375,7 @@ def compare_strategies(
 ) -> StrategyResults:
     """Champion vs challenger (OD-9): stage spells entered in the period by strategy — cure
     rate and recovery rate, over the customers in the caller's scope."""
-    end = date_to or conn.execute(select(func.max(account_status.c.as_of))).scalar()
-    if end is None:  # nothing run yet
-        end = date_from or date(1970, 1, 1)
-    if isinstance(end, str):
-        end = date.fromisoformat(end[:10])
+    end = date_to or latest_stored_date(conn) or date_from or date(1970, 1, 1)
     start = date_from or end - timedelta(days=DEFAULT_PERIOD_DAYS)  # BusinessDate: no overflow
     if start > end:
         raise Invalid("date_from: must be on or before date_to", field="date_from")

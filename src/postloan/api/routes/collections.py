@@ -38,6 +38,7 @@ from postloan.collections.reminders import Reminder, complete, message
 from postloan.collections.tables import cases, tasks
 from postloan.inputs import Amount, BusinessDate, Instant, RowId
 from postloan.policy import Policy
+from postloan.store.dates import latest_stored_date
 from postloan.store.schema import account_status, customers
 
 router = APIRouter(prefix="/api/collections", tags=["collections"], responses=ERROR_RESPONSES)
@@ -334,10 +335,9 @@ def compliance(
 ) -> Compliance:
     """The contact-compliance report for the 7 days up to `as_of`, over the caller's scope."""
     policy, _ = effective_policy(request)
-    day = as_of or conn.execute(select(func.max(account_status.c.as_of))).scalar()
+    day = as_of or latest_stored_date(conn)
     if day is None:
         raise NotFound("no stored status yet: run a date first", field="as_of")
-    day = day if isinstance(day, date) else date.fromisoformat(str(day)[:10])
     report = compliance_report(conn, day, policy)
     visible = set(
         conn.execute(
@@ -389,10 +389,9 @@ def kpis(
     see every line; a branch role the teams and collectors of its branch; a collector their
     own line."""
     policy, _ = effective_policy(request)
-    end = to or conn.execute(select(func.max(account_status.c.as_of))).scalar()
+    end = to or latest_stored_date(conn)
     if end is None:
         raise NotFound("no stored status yet: run a date first", field="to")
-    end = end if isinstance(end, date) else date.fromisoformat(str(end)[:10])
     start = from_ or end - timedelta(days=29)
     try:
         result, rows = kpis_for(conn, user, start, end, policy)
