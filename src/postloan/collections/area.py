@@ -11,6 +11,7 @@ from __future__ import annotations
 from postloan.area import Area, NavEntry, tables_of
 from postloan.collections import agreement_tables, casework_tables, legal_tables, tables
 from postloan.collections.actions import COMMANDS, GRANTS, RATIONALE, CollectionsAction
+from postloan.collections.messages import MESSAGES
 from postloan.collections.steps import STEPS
 
 C = CollectionsAction
@@ -39,6 +40,7 @@ AREA = Area(
         NavEntry("/legal", "nav.legal", (C.LEGAL_MANAGE, C.CASE_VIEW), "legal"),
         NavEntry("/kpis", "nav.kpis", (C.REPORT_COLLECTIONS,), "kpis"),
     ),
+    messages=MESSAGES,
     cli="postloan.cli.report_cmd:add_commands",
     policy_sections=(
         "collections",
