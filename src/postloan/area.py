@@ -83,6 +83,18 @@ class NavEntry:
 
 
 @dataclass(frozen=True)
+class ScheduleChanges:
+    """Schedules an area changes (collections' approved repayment agreements), as the engine
+    takes them: `changes` (engine.schedule_versions.SCHEDULE_CHANGES: a loan's new schedule
+    from an effective date), `restructurings` and `agreed_dues` (engine.restructure:
+    RESTRUCTURINGS, AGREED_DUES — what classifies a restructured loan)."""
+
+    changes: Any  # polars.DataFrame
+    restructurings: Any
+    agreed_dues: Any
+
+
+@dataclass(frozen=True)
 class Area:
     name: str
     about: str = ""
@@ -96,6 +108,15 @@ class Area:
     # does) imports no web framework.
     api_routers: tuple[str, ...] = ()  # fastapi.APIRouter objects
     web_routers: tuple[str, ...] = ()  # APIRouter objects with include_in_schema=False
+    # Hooks into the core's read paths, "module:function" like the routers:
+    # `schedule_changes(conn) -> ScheduleChanges` for the whole portfolio (the daily run) and
+    # `agreed_schedules(conn, account_ids) -> rows` (account_id, effective_date, agreement_id,
+    # period, due_date, principal_due, interest_due; dates as ISO text) for one customer's
+    # accounts (the 360° view); `customer_view(conn, customer_id) -> dict` adds the area's
+    # sections to a customer's 360° view.
+    schedule_changes: str | None = None
+    agreed_schedules: str | None = None
+    customer_view: str | None = None
     nav: tuple[NavEntry, ...] = ()
     templates: Path | None = None  # the area's page templates, named `<area>/<page>.html`
     messages: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # lang → key → text

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from postloan.access.permissions import add_area_actions, remove_area_actions
-from postloan.area import Area, NavEntry, Step, order_steps, resolve
+from postloan.area import Area, NavEntry, ScheduleChanges, Step, order_steps, resolve
 from postloan.collections.area import AREA as COLLECTIONS
 
 BUILT_IN: tuple[Area, ...] = (COLLECTIONS,)
@@ -92,3 +92,15 @@ def messages(lang: str) -> dict[str, str]:
     for area in _registered.values():
         merged.update(area.messages.get(lang, {}))
     return merged
+
+
+def schedule_change_hooks() -> list[Callable[[Any], ScheduleChanges]]:
+    return [resolve(a.schedule_changes) for a in _registered.values() if a.schedule_changes]
+
+
+def agreed_schedule_hooks() -> list[Callable[[Any, list[str]], list[tuple[Any, ...]]]]:
+    return [resolve(a.agreed_schedules) for a in _registered.values() if a.agreed_schedules]
+
+
+def customer_view_hooks() -> list[Callable[[Any, str | None], dict[str, Any]]]:
+    return [resolve(a.customer_view) for a in _registered.values() if a.customer_view]

@@ -228,10 +228,10 @@ def test_lean_sqlite_rows_equal_sqlalchemys(world: World) -> None:
     the same call), for customers with loans, cards, cases and contacts."""
     from zoneinfo import ZoneInfo
 
+    from postloan.collections import customer_view as work
     from postloan.collections.contacts import Contact, record_contact
     from postloan.collections.tables import cases
     from postloan.views import cache as view_cache
-    from postloan.views import casework as work
     from postloan.views import customer360 as v
 
     engine = engine_for(world.url)

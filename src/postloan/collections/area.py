@@ -34,6 +34,9 @@ AREA = Area(
         "postloan.api.routes.agreements:router",
     ),
     web_routers=("postloan.web.collections_routes:router",),
+    schedule_changes="postloan.collections.schedule_changes:portfolio_changes",
+    agreed_schedules="postloan.collections.schedule_changes:agreed_rows",
+    customer_view="postloan.collections.customer_view:customer_sections",
     nav=(
         NavEntry("/work", "nav.work", (C.CASE_VIEW,), "work"),
         NavEntry("/allocation", "nav.allocation", (C.CASE_ASSIGN,), "allocation"),

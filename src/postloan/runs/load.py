@@ -1,11 +1,12 @@
 """Load what the engine needs from the store as Polars frames (the fast path, not ORM objects).
 
 Generated schedules are recomputed from the loans' terms (deterministic, faster than reading
-tens of millions of rows) and imported schedules override them per loan. An approved repayment
-agreement replaces its loan's schedule from the agreement's effective date on
-(`agreement_instalments`): `load_portfolio(conn, as_of)` gives the schedules in force on a
-date (by default the latest, what is owed from now on); the run takes the contract schedules
-and the changes apart (`load_schedule_changes`) because each date needs its own.
+tens of millions of rows) and imported schedules override them per loan. A business area may
+change schedules from a date on (collections: an approved repayment agreement replaces its
+loan's schedule from the agreement's effective date; `Area.schedule_changes`):
+`load_portfolio(conn, as_of)` gives the schedules in force on a date (by default the latest,
+what is owed from now on); the run takes the contract schedules and the changes apart
+(`load_changes`) because each date needs its own.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from typing import Any
 import polars as pl
 from sqlalchemy import select
 
-from postloan.collections.agreement_tables import agreement_instalments, agreements
+from postloan import areas
+from postloan.area import ScheduleChanges
 from postloan.engine.frames import CARDS, INSTALMENTS, LOANS, PAYMENTS, STATEMENTS, Portfolio
 from postloan.engine.restructure import AGREED_DUES, RESTRUCTURINGS
 from postloan.engine.schedule_versions import SCHEDULE_CHANGES, in_force
@@ -39,51 +41,30 @@ def load_portfolio(conn: Any, as_of: date | None = None) -> Portfolio:
     )
 
 
+def load_changes(conn: Any) -> ScheduleChanges:
+    """What the business areas change in the contract schedules (collections: approved
+    repayment agreements), through their `Area.schedule_changes` hooks — every area's frames
+    together; empty when no area changes schedules."""
+    found = [hook(conn) for hook in areas.schedule_change_hooks()]
+    if not found:
+        return ScheduleChanges(
+            pl.DataFrame(schema=SCHEDULE_CHANGES),
+            pl.DataFrame(schema=RESTRUCTURINGS),
+            pl.DataFrame(schema=AGREED_DUES),
+        )
+    if len(found) == 1:
+        return found[0]
+    return ScheduleChanges(
+        pl.concat([f.changes for f in found]).sort("account_id", "effective_date", "period"),
+        pl.concat([f.restructurings for f in found]),
+        pl.concat([f.agreed_dues for f in found]),
+    )
+
+
 def load_schedule_changes(conn: Any) -> pl.DataFrame:
-    """The approved agreements' schedules, each with its effective date (SCHEDULE_CHANGES)."""
-    a, i = agreements, agreement_instalments
-    return bulk.read(
-        conn,
-        select(
-            a.c.effective_date,
-            a.c.account_id,
-            i.c.period,
-            i.c.due_date,
-            i.c.principal_due,
-            i.c.interest_due,
-        )
-        .select_from(i.join(a, a.c.agreement_id == i.c.agreement_id))
-        .where(a.c.status == "approved")
-        .order_by(a.c.account_id, a.c.effective_date, i.c.period),
-        SCHEDULE_CHANGES,
-    )
-
-
-def load_restructurings(conn: Any) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Approved agreements (RESTRUCTURINGS) and their agreed due dates (AGREED_DUES)."""
-    a, i = agreements, agreement_instalments
-    approved = bulk.read(
-        conn,
-        select(
-            a.c.agreement_id,
-            a.c.account_id,
-            a.c.effective_date,
-            a.c.class_at_restructuring,
-            a.c.repeat,
-        )
-        .where(a.c.status == "approved")
-        .order_by(a.c.agreement_id),
-        RESTRUCTURINGS,
-    )
-    dues = bulk.read(
-        conn,
-        select(i.c.agreement_id, i.c.due_date)
-        .select_from(i.join(a, a.c.agreement_id == i.c.agreement_id))
-        .where(a.c.status == "approved", i.c.agreed)
-        .order_by(i.c.agreement_id, i.c.due_date),
-        AGREED_DUES,
-    )
-    return approved.select(list(RESTRUCTURINGS)), dues.select(list(AGREED_DUES))
+    """The changed schedules, each with its effective date (SCHEDULE_CHANGES)."""
+    changes: pl.DataFrame = load_changes(conn).changes
+    return changes
 
 
 def load_contract_portfolio(conn: Any) -> Portfolio:

@@ -28,7 +28,7 @@ from postloan.engine.restructure import classify, restructuring_history
 from postloan.engine.schedule_versions import ScheduleVersions
 from postloan.policy import Policy, canonical_json
 from postloan.runs.liveness import RunLock, fail_abandoned_runs
-from postloan.runs.load import load_contract_portfolio, load_restructurings, load_schedule_changes
+from postloan.runs.load import load_changes, load_contract_portfolio
 from postloan.runs.steps import run_area_steps
 from postloan.runs.window import check_run_dates
 from postloan.store import bulk
@@ -150,8 +150,8 @@ def _stage(
         # (engine.schedule_versions), and restructured loans are classified from their
         # DPD on every day since their agreement (engine.restructure) — recomputed here,
         # not read back, so a date's answer never depends on which dates were run before.
-        changes = load_schedule_changes(conn)
-        agreements, dues = load_restructurings(conn)
+        found = load_changes(conn)
+        changes, agreements, dues = found.changes, found.restructurings, found.agreed_dues
         # End the read transaction now: holding it through the engine would make another
         # writer's commit (an import, a second run) fail this run's write on SQLite.
         conn.commit()

@@ -4,10 +4,10 @@ payments and events of one customer, as JSON-ready values.
 Both the API (`GET /api/customers/{id}`) and the workbench page read it. It is built for a page
 view, not a portfolio: a handful of indexed queries on the customer's own rows, schedules
 regenerated per loan (`ledger.build_schedule`, exact integers) unless imported or replaced by an
-approved repayment agreement in force (`collections.agreements`), and schedule state computed
-per account by `engine.single` (equal to the portfolio engine, property-tested). Nothing here
-depends on who asks — masking of the customer record and the permission to see accounts are the
-caller's business.
+approved repayment agreement in force (a business area's `Area.agreed_schedules`), and schedule
+state computed per account by `engine.single` (equal to the portfolio engine, property-tested).
+Nothing here depends on who asks — masking of the customer record and the permission to see
+accounts are the caller's business.
 
 Amounts are 2-decimal strings and dates ISO text (or `date`, which orjson writes as ISO text),
 as everywhere in the API: `ledger_json` is the serialised form.
@@ -37,7 +37,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from postloan.collections.agreement_tables import agreement_instalments, agreements
+from postloan import areas
 from postloan.engine.single import (
     InstalmentDue,
     PaymentRow,
@@ -149,7 +149,8 @@ def _agreed_schedules(
     """Per restructured loan, the schedule of the latest agreement in force on `as_of`
     (period, due date, principal, interest) — it replaces imported and generated ones."""
     latest: dict[str, tuple[tuple[str, int], list[tuple[Any, ...]]]] = {}
-    for loan_id, effective, agreement_id, *row in AGREED.rows(conn, {"ids": loan_ids}):
+    rows = [row for hook in areas.agreed_schedule_hooks() for row in hook(conn, loan_ids)]
+    for loan_id, effective, agreement_id, *row in rows:
         if stored_date(effective) > as_of:
             continue
         key = (str(effective), int(agreement_id))
@@ -202,18 +203,6 @@ SCHEDULES = Query(
                         "interest_due"))
     .where(schedules.c.loan_id.in_(_IDS))
     .order_by(schedules.c.loan_id, schedules.c.period)
-)  # fmt: skip
-# Repayment agreements (collections.agreements): an approved agreement's schedule replaces the
-# loan's from its effective date; the latest in force on the view's date is the loan's schedule.
-AGREED = Query(
-    select(agreements.c.account_id, *_text_dates(agreements, "effective_date"),
-           agreements.c.agreement_id, agreement_instalments.c.period,
-           *_text_dates(agreement_instalments, "due_date"),
-           agreement_instalments.c.principal_due, agreement_instalments.c.interest_due)
-    .join(agreements, agreements.c.agreement_id == agreement_instalments.c.agreement_id)
-    .where(agreements.c.status == "approved", agreements.c.account_id.in_(_IDS))
-    .order_by(agreements.c.account_id, agreements.c.effective_date,
-              agreements.c.agreement_id, agreement_instalments.c.period)
 )  # fmt: skip
 STATEMENTS = Query(
     select(*_text_dates(card_statements, "card_id", "statement_date", "due_date",
@@ -448,3 +437,15 @@ def _cached(
         hit = orjson.dumps(build())
         cache.put(full_key, hit)
     return hit
+
+
+def area_sections_tail(conn: Connection, customer_id: str | None) -> bytes:
+    """`,"<section>":...}` — the business areas' sections of the view (`Area.customer_view`:
+    collections' cases and contacts), ending the 360° JSON object; each area's empty sections
+    for None (a caller who may not see accounts)."""
+    sections: dict[str, Any] = {}
+    for hook in areas.customer_view_hooks():
+        sections.update(hook(conn, customer_id))
+    if not sections:
+        return b"}"
+    return b"," + orjson.dumps(sections)[1:]

@@ -31,8 +31,7 @@ from postloan.api.routes.policy import effective_policy_and_version
 from postloan.api.util import NO_NUL, Page, jsonable
 from postloan.policy import Policy
 from postloan.views import customer_search
-from postloan.views.casework import casework_tail
-from postloan.views.customer360 import Limits, ledger_json
+from postloan.views.customer360 import Limits, area_sections_tail, ledger_json
 
 router = APIRouter(prefix="/api/customers", tags=["customers"], responses=ERROR_RESPONSES)
 
@@ -318,10 +317,10 @@ async def customer_360(
         # customer record and no extra attributes, so a cache hit never crosses roles.
         head = b'{"customer":' + _detail_json(_masked_record(row, user, policy))
         if not can(user.role, Action.ACCOUNT_VIEW):
-            return _json_response(head + NO_ACCOUNTS)
+            return _json_response(head + NO_ACCOUNTS + area_sections_tail(conn, None))
         limits = Limits(history_dates=history, payments=payments_shown, events=EVENTS_SHOWN)
         ledger = ledger_json(conn, customer_id, policy, limits, request.app.state.views, version)
-        work = casework_tail(conn, customer_id)
+        work = area_sections_tail(conn, customer_id)
     # The ledger part arrives as finished JSON (often from the view cache), spliced into the
     # Customer360 shape — checked by the API tests and by schemathesis against the schema.
     return _json_response(head + b',"accounts_visible":true,' + ledger[1:-1] + work)
@@ -338,10 +337,9 @@ def _detail_json(record: dict[str, Any]) -> bytes:
     return orjson.dumps(out)
 
 
-NO_WORK = b',"cases":[],"contacts":[]}'  # roles that may not see accounts see no casework
-NO_ACCOUNTS = (
+NO_ACCOUNTS = (  # a role that may not see accounts: empty ledger, the areas' sections empty
     b',"accounts_visible":false,"as_of":null,"accounts":[],"status_history":[],"schedules":[],'
-    b'"statements":[],"payments_total":0,"payments":[],"events":[]' + NO_WORK
+    b'"statements":[],"payments_total":0,"payments":[],"events":[]'
 )
 
 

@@ -1,13 +1,13 @@
-"""The 360° view's casework part: the customer's collection cases (with stage history) and
-recent contacts. Read fresh on every request — unlike the ledger part it changes with every
-contact recorded, so it is not in the view cache."""
+"""Collections' sections of a customer's 360° view (its `Area.customer_view` hook): the
+customer's collection cases (with stage history) and recent contacts. Read fresh on every
+request — unlike the ledger part they change with every contact recorded, so they are not in
+the view cache."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, bindparam, select
 
 from postloan.collections.tables import case_stages, cases, contacts
@@ -44,7 +44,11 @@ _CONTACTS = Query(
 )  # fmt: skip
 
 
-def casework(conn: Connection, customer_id: str) -> dict[str, list[dict[str, Any]]]:
+def customer_sections(conn: Connection, customer_id: str | None) -> dict[str, list[Any]]:
+    """`{"cases": [...], "contacts": [...]}` for the customer; empty lists for None (a caller
+    who may not see the customer's accounts)."""
+    if customer_id is None:
+        return {"cases": [], "contacts": []}
     who = {"customer_id": customer_id}
     case_rows = _CASES.rows(conn, who)
     stages: dict[int, list[dict[str, Any]]] = {}
@@ -77,9 +81,3 @@ def casework(conn: Connection, customer_id: str) -> dict[str, list[dict[str, Any
              response, promise_amount, promise_date) in _CONTACTS.rows(conn, who)
     ]  # fmt: skip
     return {"cases": out_cases, "contacts": out_contacts}
-
-
-def casework_tail(conn: Connection, customer_id: str) -> bytes:
-    """`,"cases":[...],"contacts":[...]}` — the end of the 360° JSON object."""
-    body = orjson.dumps(casework(conn, customer_id))
-    return b"," + body[1:]
