@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from postloan.access.tables import assignments, audit_log
 from postloan.api.app import create_app
-from postloan.collections.legal import propose_legal_action
+from postloan.collections.legal_proposals import propose_legal_action
 from postloan.collections.tables import cases, contacts
 from postloan.policy import default_policy
 from postloan.store.db import engine_for

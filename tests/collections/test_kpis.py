@@ -21,8 +21,8 @@ from postloan.access.tables import users
 from postloan.access.users import create_user
 from postloan.collections.casework_tables import reassignments
 from postloan.collections.contacts import Contact, record_contact
+from postloan.collections.disposals import decide_disposal, propose_disposal
 from postloan.collections.kpis import KpiError, collection_kpis
-from postloan.collections.legal import decide_disposal, propose_disposal
 from postloan.collections.legal_tables import account_disposals, legal_costs
 from postloan.collections.tables import cases, contacts, promises
 from postloan.money import parse_amount

@@ -26,28 +26,29 @@ from sqlalchemy import Connection, Engine, select
 
 from postloan.access.tables import audit_log
 from postloan.collections import contacts as contact_module
-from postloan.collections.legal import (
-    PROPOSALS,
-    EvidenceMissing,
-    LegalConflict,
-    LegalInvalid,
-    SameUser,
-    accept_proposal,
+from postloan.collections.disposals import (
+    decide_disposal,
+    disposal_totals,
+    disposals_in_period,
+    disposed_accounts,
+    propose_disposal,
+    recoveries_after_disposal,
+)
+from postloan.collections.errors import EvidenceMissing, RecordConflict, RecordInvalid, SameUser
+from postloan.collections.legal_matters import (
     add_cost,
     add_document,
     add_evidence,
     advance_matter,
-    decide_disposal,
-    decline_proposal,
-    disposal_totals,
-    disposals_in_period,
-    disposed_accounts,
     evidence_checklist,
-    legal_candidates,
     legal_costs_in_period,
     matter_detail,
-    propose_disposal,
-    recoveries_after_disposal,
+)
+from postloan.collections.legal_proposals import (
+    PROPOSALS,
+    accept_proposal,
+    decline_proposal,
+    legal_candidates,
 )
 from postloan.collections.legal_tables import legal_proposals, legal_stages
 from postloan.collections.tables import cases, contacts
@@ -354,25 +355,25 @@ def test_stages_in_order_gated_by_evidence(make_store: Any, backend: str) -> Non
         assert "loan_contract, id_document, statement_of_account, lawyer_letter" in str(
             missing.value
         )
-        with pytest.raises(LegalConflict, match="cannot go from lawyer_letter to enforcement"):
+        with pytest.raises(RecordConflict, match="cannot go from lawyer_letter to enforcement"):
             advance_matter(conn, matter_id, "enforcement", POLICY, user="li", on=later, now=NOW)
         for item in ("loan_contract", "id_document", "statement_of_account"):
             add_evidence(conn, matter_id, item, POLICY, name=item, reference=f"/archive/{item}",
                          user="li", now=NOW)  # fmt: skip
         with pytest.raises(EvidenceMissing, match=r"evidence missing: lawyer_letter$"):
             advance_matter(conn, matter_id, "lawsuit", POLICY, user="li", on=later, now=NOW)
-        with pytest.raises(LegalInvalid, match="not on the evidence checklist"):
+        with pytest.raises(RecordInvalid, match="not on the evidence checklist"):
             add_evidence(conn, matter_id, "horoscope", POLICY, name="x", reference="y",
                          user="li", now=NOW)  # fmt: skip
         # a document of the item's kind is the evidence, however it was added
         add_document(conn, matter_id, name="律师函", kind="lawyer_letter", reference="LL-1",
                      user="li", now=NOW, dated_on=D)  # fmt: skip
-        with pytest.raises(LegalInvalid, match="before lawyer_letter began"):
+        with pytest.raises(RecordInvalid, match="before lawyer_letter began"):
             advance_matter(conn, matter_id, "lawsuit", POLICY, user="li",
                            on=D - timedelta(days=1), now=NOW)  # fmt: skip
         advance_matter(conn, matter_id, "lawsuit", POLICY, user="li", on=later, now=NOW,
                        reference="(2026)京0105民初123号")  # fmt: skip
-        with pytest.raises(LegalConflict, match="cannot go from lawsuit to lawyer_letter"):
+        with pytest.raises(RecordConflict, match="cannot go from lawsuit to lawyer_letter"):
             advance_matter(conn, matter_id, "lawyer_letter", POLICY, user="li", on=later, now=NOW)
         with pytest.raises(EvidenceMissing, match="effective_judgment"):
             advance_matter(conn, matter_id, "enforcement", POLICY, user="li", on=later, now=NOW)
@@ -380,11 +381,11 @@ def test_stages_in_order_gated_by_evidence(make_store: Any, backend: str) -> Non
                      reference="J-1", user="li", now=NOW)  # fmt: skip
         # preservation is optional: straight to enforcement
         advance_matter(conn, matter_id, "enforcement", POLICY, user="li", on=later, now=NOW)
-        with pytest.raises(LegalInvalid, match="close_reason"):
+        with pytest.raises(RecordInvalid, match="close_reason"):
             advance_matter(conn, matter_id, "closed", POLICY, user="li", on=later, now=NOW)
         advance_matter(conn, matter_id, "closed", POLICY, user="li", on=later, now=NOW,
                        close_reason="uncollectable")  # fmt: skip
-        with pytest.raises(LegalConflict, match="closed on"):
+        with pytest.raises(RecordConflict, match="closed on"):
             add_document(conn, matter_id, name="x", kind="y", reference="z", user="li", now=NOW)
         detail = matter_detail(conn, matter_id, POLICY)
         stages = [(s["stage"], str(s["entered_on"])[:10], str(s["left_on"])[:10])
@@ -407,7 +408,7 @@ def test_stages_in_order_gated_by_evidence(make_store: Any, backend: str) -> Non
 def test_early_close_needs_a_settlement_reason(make_store: Any, backend: str) -> None:
     engine, _run_id, matter_id = _accepted_matter(make_store, backend)
     with engine.begin() as conn:
-        with pytest.raises(LegalInvalid, match="repaid, settled, withdrawn, not 'enforced'"):
+        with pytest.raises(RecordInvalid, match="repaid, settled, withdrawn, not 'enforced'"):
             advance_matter(conn, matter_id, "closed", POLICY, user="li", on=D, now=NOW,
                            close_reason="enforced")  # fmt: skip
         # closing is never held up by evidence: the creditor may settle at any point
@@ -417,7 +418,7 @@ def test_early_close_needs_a_settlement_reason(make_store: Any, backend: str) ->
         # a decided proposal cannot be decided again
         pid = conn.execute(select(legal_proposals.c.proposal_id).where(
             legal_proposals.c.customer_id == "KA")).scalar_one()  # fmt: skip
-        with pytest.raises(LegalConflict, match="already accepted by li"):
+        with pytest.raises(RecordConflict, match="already accepted by li"):
             decline_proposal(conn, pid, user="li", note="changed my mind", now=NOW)
     assert str(stage)[:10] == str(D)
     engine.dispose()
@@ -434,7 +435,7 @@ def test_costs_by_category_and_period(make_store: Any, backend: str) -> None:
         for bad, field in (({"category": "party"}, "category"), ({"amount": 0}, "amount"),
                            ({"incurred_on": D - timedelta(days=1)}, "incurred_on")):  # fmt: skip
             args = {"category": "other", "amount": 1, "incurred_on": D, **bad}
-            with pytest.raises(LegalInvalid) as err:
+            with pytest.raises(RecordInvalid) as err:
                 add_cost(conn, matter_id, POLICY, user="li", now=NOW, **args)
             assert err.value.field == field and f"legal matter {matter_id}" in err.value.message
         july = legal_costs_in_period(conn, date(2026, 6, 1), date(2026, 7, 31))
@@ -468,13 +469,13 @@ def test_write_off_maker_checker_cases_and_pool(make_store: Any, backend: str) -
     engine, run_id, matter_id = _accepted_matter(make_store, backend)
     effective = D + timedelta(days=1)
     with engine.begin() as conn:
-        with pytest.raises(LegalInvalid, match=r"effective_on: must be after .*2026-06-30"):
+        with pytest.raises(RecordInvalid, match=r"effective_on: must be after .*2026-06-30"):
             propose_disposal(conn, account_id="A-KA", kind="write_off", effective_on=D,
                              reason="uncollectable", user="li", now=NOW)  # fmt: skip
-        with pytest.raises(LegalInvalid, match="principal: must be between 0 and"):
+        with pytest.raises(RecordInvalid, match="principal: must be between 0 and"):
             propose_disposal(conn, account_id="A-KA", kind="write_off", effective_on=effective,
                              reason="x", user="li", now=NOW, principal=2_000_000)  # fmt: skip
-        with pytest.raises(LegalInvalid, match="proceeds: only an asset disposal"):
+        with pytest.raises(RecordInvalid, match="proceeds: only an asset disposal"):
             propose_disposal(conn, account_id="A-KA", kind="write_off", effective_on=effective,
                              reason="x", user="li", now=NOW, proceeds=5)  # fmt: skip
         wid = propose_disposal(conn, account_id="A-KA", kind="write_off", effective_on=effective,
@@ -483,14 +484,14 @@ def test_write_off_maker_checker_cases_and_pool(make_store: Any, backend: str) -
         did = propose_disposal(conn, account_id="A-KA2", kind="asset_disposal",
                                effective_on=effective, reason="sold to an AMC", user="li",
                                now=NOW, proceeds=200_000, counterparty="AMC")  # fmt: skip
-        with pytest.raises(LegalConflict, match="already proposed"):
+        with pytest.raises(RecordConflict, match="already proposed"):
             propose_disposal(conn, account_id="A-KA", kind="write_off", effective_on=effective,
                              reason="again", user="li", now=NOW)  # fmt: skip
         with pytest.raises(SameUser, match="another user must decide"):
             decide_disposal(conn, wid, approve=True, user="li", now=NOW)
         decide_disposal(conn, wid, approve=True, user="zhao", now=NOW)
         decide_disposal(conn, did, approve=True, user="zhao", now=NOW)
-        with pytest.raises(LegalConflict, match="already approved by zhao"):
+        with pytest.raises(RecordConflict, match="already approved by zhao"):
             decide_disposal(conn, wid, approve=False, user="qian", now=NOW, note="no")
         # two more business dates: still 91+ DPD, still owed
         for n in (1, 2):
@@ -588,13 +589,13 @@ def test_accept_refuses_a_cured_case_and_decline_needs_a_reason(
     with engine.begin() as conn:
         ids: dict[str, int] = dict(conn.execute(select(legal_proposals.c.customer_id,
                                        legal_proposals.c.proposal_id)).all())  # fmt: skip
-        with pytest.raises(LegalInvalid, match="note: a reason is required"):
+        with pytest.raises(RecordInvalid, match="note: a reason is required"):
             decline_proposal(conn, ids["KA2"], user="li", note=" ", now=NOW)
         _status(conn, run_id, D + timedelta(days=1),
                 {c: 0 if c == "KA2" else s[D] + 1 for c, s in DPD.items()})  # fmt: skip
     _run(engine, run_id, D + timedelta(days=1))
     with engine.begin() as conn:
-        with pytest.raises(LegalConflict, match=r"the case closed on 2026-07-01 \(cured\)"):
+        with pytest.raises(RecordConflict, match=r"the case closed on 2026-07-01 \(cured\)"):
             accept_proposal(conn, ids["KA2"], POLICY, user="li", on=D, now=NOW)
         who = sorted(conn.execute(select(legal_proposals.c.customer_id)).scalars())
     # the cured customer's pending proposal is kept, once; on D+1 KB reached 91 DPD and KG's

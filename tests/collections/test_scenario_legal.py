@@ -23,8 +23,9 @@ from sqlalchemy import select
 from postloan.access.roles import Role
 from postloan.access.users import create_user
 from postloan.collections.contacts import Contact, record_contact
+from postloan.collections.disposals import decide_disposal, propose_disposal
 from postloan.collections.kpis import collection_kpis
-from postloan.collections.legal import accept_proposal, decide_disposal, propose_disposal
+from postloan.collections.legal_proposals import accept_proposal
 from postloan.collections.legal_tables import legal_proposals
 from postloan.collections.reminders import Reminder, breaches, complete, message
 from postloan.collections.tables import case_stages, cases, tasks

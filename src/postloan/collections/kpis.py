@@ -43,11 +43,8 @@ from postloan.access.tables import users
 from postloan.access.users import User
 from postloan.collections.actions import CollectionsAction
 from postloan.collections.casework_tables import reassignments
-from postloan.collections.legal import (
-    disposals_in_period,
-    legal_costs_in_period,
-    recoveries_after_disposal,
-)
+from postloan.collections.disposals import disposals_in_period, recoveries_after_disposal
+from postloan.collections.legal_matters import legal_costs_in_period
 from postloan.collections.strategies import strategy_results
 from postloan.collections.tables import cases, contacts, promises
 from postloan.money import parse_amount

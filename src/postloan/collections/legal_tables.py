@@ -65,7 +65,7 @@ legal_matters = Table(
     Column("status", String(8), nullable=False),  # open | closed
     Column("opened_on", Date, nullable=False),
     Column("closed_on", Date),
-    Column("close_reason", String(16)),  # collections.legal.CLOSE_REASONS
+    Column("close_reason", String(16)),  # collections.legal_matters.CLOSE_REASONS
     # What is claimed: outstanding principal + overdue interest on the latest stored date when
     # the matter opened (minor units).
     Column("claim_amount", BigInteger, nullable=False),

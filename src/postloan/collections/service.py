@@ -23,7 +23,7 @@ from sqlalchemy import Connection, and_, bindparam, delete, select, update
 
 from postloan.calendar import WorkingCalendar
 from postloan.collections.cases import OPEN_CASES, CaseChanges, case_changes
-from postloan.collections.legal import without_disposed
+from postloan.collections.disposals import without_disposed
 from postloan.collections.reminders import new_reminders
 from postloan.collections.tables import case_accounts, case_stages, cases, tasks
 from postloan.policy import Policy
@@ -210,7 +210,7 @@ def replay_cases(
     opened = moved = closed = reminded = 0
     for i, day in enumerate(days):
         today = _overdue_rows(conn, day)
-        today = without_disposed(conn, today, day)  # legal hook: written-off accounts leave
+        today = without_disposed(conn, today, day)  # disposal hook: written-off accounts leave
         changes = case_changes(open_cases, today, policy, day)
         open_cases = _apply(conn, changes, run_id, grouped)
         fresh = new_reminders(today, today.clear() if before is None else before, policy,

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from postloan.area import Step, StepContext
 from postloan.collections.allocation import allocate
+from postloan.collections.disposals import label_disposal_closures
 from postloan.collections.floors import schedule_contact_tasks
-from postloan.collections.legal import forget_proposals_from, propose_legal_action
+from postloan.collections.legal_proposals import forget_proposals_from, propose_legal_action
 from postloan.collections.promises import undecide_promises_from, update_promises
 from postloan.collections.rating import forget_ratings_from, rerate_cases
 from postloan.collections.service import CasesResult, replay_cases
@@ -55,6 +56,9 @@ def allocation(ctx: StepContext) -> None:
 def legal_proposals(ctx: StepContext) -> None:
     if ctx.dates:
         propose_legal_action(ctx.conn, ctx.dates, ctx.policy)
+        # Not legal, but run here since it was (the run record's steps stay the same): the
+        # cases these dates closed because their accounts were written off or disposed of.
+        label_disposal_closures(ctx.conn, ctx.dates)
     else:
         forget_proposals_from(ctx.conn, ctx.first)
 

@@ -11,7 +11,8 @@ from postloan.policy.base import Section
 
 
 class Kpi(Section):
-    """Unit costs of collection work; legal costs are recorded per matter (collections.legal)."""
+    """Unit costs of collection work; legal costs are recorded per matter
+    (collections.legal_matters)."""
 
     contact_costs: dict[str, Decimal] = Field(
         description="Internal cost of one contact per channel (phone, sms, letter, visit, email),"

@@ -25,7 +25,7 @@ ContactOutcome = Literal[
     "met", "not_home",
 ]  # fmt: skip
 
-# The stages of a legal matter a case can be in before it is closed (`collections.legal`).
+# The stages of a legal matter a case can be in before it is closed (`collections.legal_matters`).
 LegalStage = Literal["lawyer_letter", "lawsuit", "property_preservation", "enforcement"]
 LEGAL_STAGES: tuple[LegalStage, ...] = (
     "lawyer_letter",

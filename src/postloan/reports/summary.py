@@ -3,7 +3,7 @@
 Pure functions over an account-status frame (amounts in minor units).
 
 Written-off (核销) and disposed (资产处置) accounts are out of the performing pool from the date
-their disposal takes effect (`collections.legal`): from then on their balances leave the
+their disposal takes effect (`collections.disposals`): from then on their balances leave the
 totals, the buckets, the classes and the DPD30+ and NPL ratios, and are reported apart
 (`written_off`). Their status rows still exist — the debt is still owed.
 """
@@ -88,7 +88,7 @@ def summarise(
 ) -> PortfolioSummary:
     """Summarise one date's account status, buckets and classes in policy order.
 
-    `disposed` (account_id, kind, effective_on; `collections.legal.disposed_accounts`): the
+    `disposed` (account_id, kind, effective_on; `collections.disposals.disposed_accounts`): the
     accounts written off or disposed — out of every figure from their effective date, and
     reported in `written_off`."""
     status, removed = split_disposed(status, disposed)
@@ -137,6 +137,6 @@ def summarise(
 
 def stored_disposals(conn: Connection, as_of: date) -> pl.DataFrame:
     """The disposals in force on `as_of`, from the store (for `summarise`)."""
-    from postloan.collections.legal import disposed_accounts
+    from postloan.collections.disposals import disposed_accounts
 
     return disposed_accounts(conn, as_of)

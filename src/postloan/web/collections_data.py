@@ -29,7 +29,7 @@ from postloan.access.users import User
 from postloan.api.routes.casework import _holders, _latest_rating
 from postloan.api.routes.collections import _task, _with_case
 from postloan.collections import agreements as agreement_service
-from postloan.collections import legal
+from postloan.collections import legal_matters as matter_service
 from postloan.collections.actions import CollectionsAction
 from postloan.collections.agreement_tables import agreements
 from postloan.collections.allocation import collector_of, loads
@@ -553,7 +553,7 @@ def reassignment_log(conn: Connection, user: User, zone: ZoneInfo) -> list[dict[
 @dataclass
 class LegalPage:
     proposals: list[dict[str, Any]]
-    matters: list[legal.MatterDetail]
+    matters: list[matter_service.MatterDetail]
     matters_total: int
     status: str
 
@@ -581,7 +581,7 @@ def legal_page(conn: Connection, user: User, policy: Policy, status: str) -> Leg
         select(m.c.matter_id).select_from(joined).where(*where)
         .order_by(m.c.opened_on, m.c.matter_id).limit(MATTERS_PAGE)
     ).scalars()  # fmt: skip
-    matters = [legal.matter_detail(conn, int(i), policy) for i in ids]
+    matters = [matter_service.matter_detail(conn, int(i), policy) for i in ids]
     return LegalPage([dict(r._mapping) for r in proposals], matters, int(total), status)
 
 

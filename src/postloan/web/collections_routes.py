@@ -26,7 +26,8 @@ from postloan.access import Action, User, can
 from postloan.access.scope import visible_customer
 from postloan.api.routes.policy import effective_policy
 from postloan.collections import agreements as agreement_service
-from postloan.collections import legal
+from postloan.collections import legal_matters as matter_service
+from postloan.collections import legal_proposals as proposal_service
 from postloan.collections.actions import CollectionsAction
 from postloan.collections.agreement_tables import agreements
 from postloan.collections.allocation import ReassignRefused, reassign
@@ -41,6 +42,7 @@ from postloan.collections.contacts import (
     recent_contacts,
     record_contact,
 )
+from postloan.collections.errors import RecordConflict, RecordInvalid, RecordNotFound, SameUser
 from postloan.collections.kpis import REDUCTION_PARTS, KpiError, kpis_for
 from postloan.collections.legal_tables import legal_matters, legal_proposals
 from postloan.collections.reminders import complete
@@ -505,8 +507,10 @@ def _legal(request: Request, user: User, status: str, *, code: int = 200,
         {"l": view, "error": error, "done": request.query_params.get("done"),
          "may_manage": can(user.role, CollectionsAction.LEGAL_MANAGE),
          "today": data.today(policy, now()),
-         "transitions": legal.TRANSITIONS, "early_reasons": legal.EARLY_CLOSE_REASONS,
-         "close_reasons": legal.CLOSE_REASONS, "categories": policy.legal.cost_categories,
+         "transitions": matter_service.TRANSITIONS,
+         "early_reasons": matter_service.EARLY_CLOSE_REASONS,
+         "close_reasons": matter_service.CLOSE_REASONS,
+         "categories": policy.legal.cost_categories,
          "items": policy.legal.all_items},
         status_code=code, user=user,
     )  # fmt: skip
@@ -516,13 +520,13 @@ def _legal_errors(run: Callable[[], Any]) -> tuple[bool, int, str | None]:
     try:
         run()
         return True, 200, None
-    except legal.LegalNotFound as err:
+    except RecordNotFound as err:
         return False, 404, err.message
-    except legal.LegalConflict as err:  # EvidenceMissing included: names the items
+    except RecordConflict as err:  # EvidenceMissing included: names the items
         return False, 409, err.message
-    except legal.LegalInvalid as err:
+    except RecordInvalid as err:
         return False, 422, err.message
-    except legal.SameUser as err:
+    except SameUser as err:
         return False, 403, err.message
     except ValueError as err:  # a form date or amount
         return False, 422, str(err)
@@ -563,26 +567,26 @@ async def legal_action(request: Request, what: str, record_id: str, verb: str) -
             ):
                 return _not_found(request, user)
             calls: dict[str, Callable[[], Any]] = {
-                "accept": lambda: legal.accept_proposal(
+                "accept": lambda: proposal_service.accept_proposal(
                     conn, key, policy, user=user.username, on=_date(form, "on", day), now=now(),
                     note=note),
-                "decline": lambda: legal.decline_proposal(
+                "decline": lambda: proposal_service.decline_proposal(
                     conn, key, user=user.username, note=note or "", now=now()),
-                "advance": lambda: legal.advance_matter(
+                "advance": lambda: matter_service.advance_matter(
                     conn, key, _text(form, "to"), policy, user=user.username,
                     on=_date(form, "on", day), now=now(),
                     reference=_text(form, "reference")[:128] or None, note=note,
                     close_reason=_text(form, "close_reason") or None),
-                "evidence": lambda: legal.add_evidence(
+                "evidence": lambda: matter_service.add_evidence(
                     conn, key, _text(form, "item"), policy, name=_text(form, "name"),
                     reference=_text(form, "reference"), user=user.username, now=now()),
-                "costs": lambda: legal.add_cost(
+                "costs": lambda: matter_service.add_cost(
                     conn, key, policy, category=_text(form, "category"),
                     amount=_amount(form), incurred_on=_date(form, "incurred_on", day),
                     user=user.username, now=now(), note=note),
             }  # fmt: skip
             message: str | None
-            if verb == "advance" and _text(form, "to") not in legal.STAGES:
+            if verb == "advance" and _text(form, "to") not in matter_service.STAGES:
                 ok, code, message = False, 422, f"legal matter {key}: to: one of the stages"
             else:
                 ok, code, message = _legal_errors(calls[verb])

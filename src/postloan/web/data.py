@@ -53,7 +53,7 @@ def _scoped_status(user: User, action: Action | str) -> Any:
 
 
 # Written-off and disposed accounts are out of the performing pool from the day their disposal
-# takes effect (`collections.legal`, `reports.summary`): the dashboard's figures leave them out.
+# takes effect (`collections.disposals`, `reports.summary`): the dashboard's figures leave them out.
 _performing = ~exists().where(
     account_disposals.c.account_id == account_status.c.account_id,
     account_disposals.c.status == "approved",

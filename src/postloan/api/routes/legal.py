@@ -5,13 +5,12 @@ scope. Acting on proposals and matters, and proposing a disposal, needs `legal.m
 approving or rejecting a disposal needs `writeoff.approve` and another user than its proposer
 (maker-checker). A record of a customer outside the caller's scope answers 404, like one that
 does not exist. Amounts are strings with 2 decimals; dates default to today in the default
-jurisdiction's zone. Every change is audited (`collections.legal`).
+jurisdiction's zone. Every change is audited (`collections.legal_proposals`,
+`collections.legal_matters`, `collections.disposals`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo
@@ -24,10 +23,12 @@ from postloan.access.permissions import Action
 from postloan.access.scope import customer_scope_clause, visible_customer
 from postloan.access.users import User
 from postloan.api.deps import get_conn, now, require
-from postloan.api.errors import ERROR_RESPONSES, Conflict, Forbidden, Invalid, NotFound
+from postloan.api.errors import ERROR_RESPONSES, NotFound
 from postloan.api.routes.policy import effective_policy
 from postloan.api.util import NO_NUL, Page, amount, iso
-from postloan.collections import legal
+from postloan.collections import disposals as disposal_service
+from postloan.collections import legal_matters as matter_service
+from postloan.collections import legal_proposals as proposal_service
 from postloan.collections.actions import CollectionsAction
 from postloan.collections.legal_tables import (
     account_disposals,
@@ -43,24 +44,10 @@ router = APIRouter(prefix="/api/legal", tags=["legal"], responses=ERROR_RESPONSE
 CustomerFilter = Query(None, min_length=1, max_length=64, pattern=NO_NUL)
 StageName = Literal["lawyer_letter", "lawsuit", "property_preservation", "enforcement", "closed"]
 CloseReason = Literal["repaid", "settled", "withdrawn", "enforced", "uncollectable"]
-assert get_args(StageName) == legal.STAGES and get_args(CloseReason) == legal.CLOSE_REASONS
-
-
-@contextmanager
-def _answers() -> Iterator[None]:
-    """The domain's errors as API errors naming the field."""
-    try:
-        yield
-    except legal.LegalNotFound as err:
-        raise NotFound(err.message, field=err.field) from None
-    except legal.EvidenceMissing as err:
-        raise Conflict(err.message, field=err.field, code="evidence_missing") from None
-    except legal.LegalConflict as err:
-        raise Conflict(err.message, field=err.field) from None
-    except legal.LegalInvalid as err:
-        raise Invalid(err.message, field=err.field) from None
-    except legal.SameUser as err:
-        raise Forbidden(err.message, code="maker_checker") from None
+assert (
+    get_args(StageName) == matter_service.STAGES
+    and get_args(CloseReason) == matter_service.CLOSE_REASONS
+)
 
 
 def _today(policy: Policy) -> date:
@@ -187,10 +174,10 @@ def accept(
     _in_scope(
         conn, user, legal_proposals, "proposal_id", proposal_id, CollectionsAction.LEGAL_MANAGE
     )
-    with _answers():
-        matter_id = legal.accept_proposal(conn, proposal_id, policy, user=user.username,
-                                          on=body.on or _today(policy), now=now(),
-                                          note=body.note)  # fmt: skip
+    matter_id = proposal_service.accept_proposal(
+        conn, proposal_id, policy, user=user.username, on=body.on or _today(policy),
+        now=now(), note=body.note,
+    )  # fmt: skip
     conn.commit()
     return Decided(proposal_id=proposal_id, status="accepted", matter_id=matter_id)
 
@@ -206,8 +193,9 @@ def decline(
     _in_scope(
         conn, user, legal_proposals, "proposal_id", proposal_id, CollectionsAction.LEGAL_MANAGE
     )
-    with _answers():
-        legal.decline_proposal(conn, proposal_id, user=user.username, note=body.note, now=now())
+    proposal_service.decline_proposal(
+        conn, proposal_id, user=user.username, note=body.note, now=now()
+    )
     conn.commit()
     return Decided(proposal_id=proposal_id, status="declined")
 
@@ -282,14 +270,14 @@ class MatterPage(Page):
 
 
 def _matter_out(conn: Connection, matter_id: int, policy: Policy) -> MatterOut:
-    d = legal.matter_detail(conn, matter_id, policy)
+    d = matter_service.matter_detail(conn, matter_id, policy)
     m = d.matter
     return MatterOut(
         matter_id=m["matter_id"], proposal_id=m["proposal_id"], customer_id=m["customer_id"],
         case_opened_on=iso(m["case_opened_on"]) or "", stage=m["stage"], status=m["status"],
         opened_on=iso(m["opened_on"]) or "", closed_on=iso(m["closed_on"]),
         close_reason=m["close_reason"], claim_amount=amount(m["claim_amount"]) or "0.00",
-        owner=m["owner"], next_stages=list(legal.TRANSITIONS.get(m["stage"], ())),
+        owner=m["owner"], next_stages=list(matter_service.TRANSITIONS.get(m["stage"], ())),
         stages=[StageOut(stage=s["stage"], entered_on=iso(s["entered_on"]) or "",
                          left_on=iso(s["left_on"]), reference=s["reference"],
                          entered_by=s["entered_by"], note=s["note"]) for s in d.stages],
@@ -394,10 +382,10 @@ def advance(
     """Move the matter to its next stage (or close it); 409 names missing evidence."""
     policy = effective_policy(request)[0]
     _matter_in_scope(conn, user, matter_id)
-    with _answers():
-        legal.advance_matter(conn, matter_id, body.to, policy, user=user.username,
-                             on=body.on or _today(policy), now=now(), reference=body.reference,
-                             note=body.note, close_reason=body.close_reason)  # fmt: skip
+    matter_service.advance_matter(conn, matter_id, body.to, policy, user=user.username,
+                                  on=body.on or _today(policy), now=now(),
+                                  reference=body.reference, note=body.note,
+                                  close_reason=body.close_reason)  # fmt: skip
     conn.commit()
     return _matter_out(conn, matter_id, policy)
 
@@ -413,10 +401,9 @@ def add_document(
     """Book a document against the matter's current stage."""
     policy = effective_policy(request)[0]
     _matter_in_scope(conn, user, matter_id)
-    with _answers():
-        legal.add_document(conn, matter_id, name=body.name, kind=body.kind,
-                           reference=body.reference, user=user.username, now=now(),
-                           dated_on=body.dated_on)  # fmt: skip
+    matter_service.add_document(conn, matter_id, name=body.name, kind=body.kind,
+                                reference=body.reference, user=user.username, now=now(),
+                                dated_on=body.dated_on)  # fmt: skip
     conn.commit()
     return _matter_out(conn, matter_id, policy)
 
@@ -432,10 +419,9 @@ def add_evidence(
     """Provide an item of the evidence checklist."""
     policy = effective_policy(request)[0]
     _matter_in_scope(conn, user, matter_id)
-    with _answers():
-        legal.add_evidence(conn, matter_id, body.item, policy, name=body.name,
-                           reference=body.reference, user=user.username, now=now(),
-                           dated_on=body.dated_on)  # fmt: skip
+    matter_service.add_evidence(conn, matter_id, body.item, policy, name=body.name,
+                                reference=body.reference, user=user.username, now=now(),
+                                dated_on=body.dated_on)  # fmt: skip
     conn.commit()
     return _matter_out(conn, matter_id, policy)
 
@@ -451,11 +437,10 @@ def add_cost(
     """Book a legal cost against the matter's current stage."""
     policy = effective_policy(request)[0]
     _matter_in_scope(conn, user, matter_id)
-    with _answers():
-        legal.add_cost(conn, matter_id, policy, category=body.category,
-                       amount=body.amount,
-                       incurred_on=body.incurred_on or _today(policy), user=user.username,
-                       now=now(), note=body.note)  # fmt: skip
+    matter_service.add_cost(conn, matter_id, policy, category=body.category,
+                            amount=body.amount,
+                            incurred_on=body.incurred_on or _today(policy),
+                            user=user.username, now=now(), note=body.note)  # fmt: skip
     conn.commit()
     return _matter_out(conn, matter_id, policy)
 
@@ -555,14 +540,13 @@ def propose_disposal(
         raise NotFound(f"account {body.account_id}: not found", field="account_id")
     if body.matter_id is not None:
         _matter_in_scope(conn, user, body.matter_id)
-    with _answers():
-        disposal_id = legal.propose_disposal(
-            conn, account_id=body.account_id, kind=body.kind, effective_on=body.effective_on,
-            reason=body.reason, user=user.username, now=now(), principal=body.principal,
-            interest=body.interest, fee=body.fee,
-            proceeds=body.proceeds, counterparty=body.counterparty,
-            matter_id=body.matter_id,
-        )  # fmt: skip
+    disposal_id = disposal_service.propose_disposal(
+        conn, account_id=body.account_id, kind=body.kind, effective_on=body.effective_on,
+        reason=body.reason, user=user.username, now=now(), principal=body.principal,
+        interest=body.interest, fee=body.fee,
+        proceeds=body.proceeds, counterparty=body.counterparty,
+        matter_id=body.matter_id,
+    )  # fmt: skip
     conn.commit()
     row = conn.execute(
         select(account_disposals).where(account_disposals.c.disposal_id == disposal_id)
@@ -588,9 +572,8 @@ def _decide(conn: Connection, user: User, disposal_id: int, approve: bool,
         disposal_id,
         CollectionsAction.WRITEOFF_APPROVE,
     )
-    with _answers():
-        legal.decide_disposal(conn, disposal_id, approve=approve, user=user.username, now=now(),
-                              note=note)  # fmt: skip
+    disposal_service.decide_disposal(conn, disposal_id, approve=approve,
+                                     user=user.username, now=now(), note=note)  # fmt: skip
     conn.commit()
     row = conn.execute(
         select(account_disposals).where(account_disposals.c.disposal_id == disposal_id)
