@@ -120,7 +120,7 @@ class Area:
     nav: tuple[NavEntry, ...] = ()
     templates: Path | None = None  # the area's page templates, named `<area>/<page>.html`
     messages: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # lang → key → text
-    cli: str | None = None  # "module:function" adding the area's commands to the Typer app
+    cli: str | None = None  # "module:function(app, report)": its commands, its `postloan report`s
     policy_sections: tuple[str, ...] = ()  # the policy file's sections the area reads
     rationale: str = ""  # why the area's grants are so (docs/permissions.md)
 

@@ -77,8 +77,9 @@ def web_routers() -> list[Any]:
     return [resolve(ref) for area in _registered.values() for ref in area.web_routers]
 
 
-def cli_hooks() -> list[Callable[[Any], None]]:
-    """Each area's function that adds its commands to the `postloan` Typer app."""
+def cli_hooks() -> list[Callable[[Any, Any], None]]:
+    """Each area's `add_commands(app, report)`: adds its commands to the `postloan` Typer app
+    and its reports to the shared `postloan report` group."""
     return [resolve(area.cli) for area in _registered.values() if area.cli]
 
 

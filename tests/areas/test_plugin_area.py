@@ -215,3 +215,9 @@ def test_its_command_is_in_the_cli(store: PingStore) -> None:
     result = CliRunner().invoke(make_app(), ["ping", "--url", store.url])
     assert result.exit_code == 0, result.output
     assert f"{AS_OF.isoformat()} {_overdue_per_date(store.url)[AS_OF]}" in result.output
+    # ...and its report sits in the one `postloan report` group beside collections' reports.
+    report = CliRunner().invoke(make_app(), ["report", "ping", "--url", store.url])
+    assert report.exit_code == 0, report.output
+    assert f"{AS_OF.isoformat()} {_overdue_per_date(store.url)[AS_OF]}" in report.output
+    listing = CliRunner().invoke(make_app(), ["report", "--help"])
+    assert "ping" in listing.output and "compliance" in listing.output

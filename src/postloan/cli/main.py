@@ -48,8 +48,12 @@ def make_app() -> typer.Typer:
     cli.command()(serve)
     cli.add_typer(user_app, name="user")
     cli.add_typer(audit_app, name="audit")
+    # `postloan report …` belongs to no one area: each adds its reports to the one group.
+    report = typer.Typer(help="The business areas' reports.", no_args_is_help=True)
     for add_area_commands in areas.cli_hooks():  # the business areas' (postloan.areas)
-        add_area_commands(cli)
+        add_area_commands(cli, report)
+    if report.registered_commands or report.registered_groups:
+        cli.add_typer(report, name="report")
     return cli
 
 

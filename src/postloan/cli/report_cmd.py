@@ -22,12 +22,12 @@ from postloan.store.schema import account_status
 
 console = Console()
 err = Console(stderr=True)
-report_app = typer.Typer(help="Collection reports.", no_args_is_help=True)
 
 
-def add_commands(app: typer.Typer) -> None:
-    """Collections' commands in the `postloan` app (collections' `Area.cli`)."""
-    app.add_typer(report_app, name="report")
+def add_commands(app: typer.Typer, report: typer.Typer) -> None:
+    """Collections' commands (collections' `Area.cli`): two reports in `postloan report`."""
+    report.command("compliance")(compliance)
+    report.command("collections")(collections_report)
 
 
 COMMAND = "report compliance|collections"
@@ -41,7 +41,6 @@ def _latest(url: str) -> date | None:
     return None if value is None else date.fromisoformat(str(value)[:10])
 
 
-@report_app.command("compliance")
 def compliance(
     as_of: str | None = typer.Option(None, help="The week's last day; default the latest run."),
     policy_file: Path | None = typer.Option(None, "--policy", help="Policy file (TOML)."),
@@ -103,7 +102,6 @@ def _print(report: ComplianceReport) -> None:
             console.print(table)
 
 
-@report_app.command("collections")
 def collections_report(
     from_: str = typer.Option(..., "--from", help="First business date of the period."),
     to: str = typer.Option(..., "--to", help="Last business date of the period."),

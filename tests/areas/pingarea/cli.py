@@ -18,5 +18,6 @@ def ping(url: str = typer.Option(..., help="The store's URL.")) -> None:
     engine.dispose()
 
 
-def add_commands(app: typer.Typer) -> None:
+def add_commands(app: typer.Typer, report: typer.Typer) -> None:
     app.command("ping")(ping)
+    report.command("ping")(ping)
