@@ -12,12 +12,20 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-import polars as pl
-
 from postloan.synth import SyntheticPortfolio
 from tests.synth.oracle import instalment_lateness, statement_lateness
 
 RULES = ("loan_overdue", "card_default", "closed_not_reapplied", "transferred_out", "inactive")
+# The rules' alternatives: (a) and (b) hold by either of two counts.
+CONDITIONS = {
+    "loan_consecutive": "loan_overdue",
+    "loan_cumulative": "loan_overdue",
+    "card_not_paid_in_full": "card_default",
+    "card_late": "card_default",
+    "closed_not_reapplied": "closed_not_reapplied",
+    "transferred_out": "transferred_out",
+    "inactive": "inactive",
+}
 # Default thresholds [X] of the contract.
 LOAN_CONSECUTIVE, LOAN_CUMULATIVE = 3, 6
 CARD_CONSECUTIVE, CARD_LATE = 3, 6
@@ -59,6 +67,7 @@ class ChurnReference:
     customers: dict[str, _Customer]
     # per account: (value_date, payment_id, amount, reverses_payment_id)
     payments: dict[str, list[tuple[date, str, int, str | None]]]
+    loans: dict[str, _Loan]  # by account id
 
     @classmethod
     def of(cls, sp: SyntheticPortfolio) -> ChurnReference:
@@ -101,7 +110,8 @@ class ChurnReference:
             payments[acc].append((day, pid, amount, reverses))
         for rows in payments.values():
             rows.sort()
-        return cls(dict(customers), dict(payments))
+        loans = {acc: loan for c in customers.values() for acc, loan in c.loans.items()}
+        return cls(dict(customers), dict(payments), loans)
 
     def counted(self, account: str, d: date) -> list[tuple[date, str, int]]:
         """Payments that count on D: dated <= D, not reversals, not reversed by D."""
@@ -111,18 +121,41 @@ class ChurnReference:
 
     def rules(self, d: date) -> dict[str, set[str]]:
         """customer_id -> the rules that identify the customer as churned on D (non-empty)."""
+        return {
+            cust: {CONDITIONS[name] for name in held} for cust, held in self.conditions(d).items()
+        }
+
+    def conditions(self, d: date) -> dict[str, set[str]]:
+        """customer_id -> the `CONDITIONS` that hold on D (non-empty)."""
         out: dict[str, set[str]] = {}
         for cust, c in self.customers.items():
-            hit = {rule for rule, holds in zip(RULES, self._check(c, d), strict=True) if holds}
-            if hit:
-                out[cust] = hit
+            held = {name for name, holds in self._check(c, d).items() if holds}
+            if held:
+                out[cust] = held
         return out
 
-    def _check(self, c: _Customer, d: date) -> tuple[bool, bool, bool, bool, bool]:
+    def loan_dpd(self, account: str, d: date) -> int:
+        """Days past due of a loan on D: D − due date of its earliest instalment due before D
+        not covered by the payments that count on D (0 when none)."""
+        paid = sum(a for _, _, a in self.counted(account, d))
+        owed = 0
+        for due, amount in self.loans[account].schedule:
+            if due >= d:
+                break
+            owed += amount
+            if owed > paid:
+                return (d - due).days
+        return 0
+
+    def quiet_but_explained(self, d: date) -> set[str]:
+        """Customers rule (e) would identify on D but for an `explanation` event."""
+        return {cust for cust, c in self.customers.items() if self._inactive(c, d, explained=True)}
+
+    def _check(self, c: _Customer, d: date) -> dict[str, bool]:
         window = add_months(d, -LOOKBACK_MONTHS)
         counted = {a: self.counted(a, d) for a in (*c.loans, *c.cards)}
 
-        loan_overdue = False
+        loan_consecutive = loan_cumulative = False
         for acc, loan in c.loans.items():
             if loan.disbursed > d:
                 continue
@@ -133,10 +166,11 @@ class ChurnReference:
                 if days == 0:
                     break
                 consecutive += 1
-            cumulative = sum(1 for due, days in zip(dues, late, strict=True) if days and due >= window)
-            loan_overdue |= consecutive >= LOAN_CONSECUTIVE or cumulative >= LOAN_CUMULATIVE
+            cumulative = sum(1 for due, n in zip(dues, late, strict=True) if n and due >= window)
+            loan_consecutive |= consecutive >= LOAN_CONSECUTIVE
+            loan_cumulative |= cumulative >= LOAN_CUMULATIVE
 
-        card_default = False
+        card_not_paid_in_full = card_late = False
         for acc, card in c.cards.items():
             if card.opened > d:
                 continue
@@ -149,11 +183,10 @@ class ChurnReference:
                 not_full += 1
             late = statement_lateness([(s[0], s[1], s[3]) for s in billed], counted[acc], d)
             times = sum(1 for s, days in zip(billed, late, strict=True) if days and s[1] >= window)
-            card_default |= not_full >= CARD_CONSECUTIVE or times >= CARD_LATE
+            card_not_paid_in_full |= not_full >= CARD_CONSECUTIVE
+            card_late |= times >= CARD_LATE
 
-        opened = [loan.disbursed for loan in c.loans.values()] + [
-            card.opened for card in c.cards.values()
-        ]
+        opened = _opened(c)
         applied = [day for day, kind in c.events if kind == "application"]
 
         def resumed_after(start: date) -> bool:
@@ -180,14 +213,36 @@ class ChurnReference:
             add_months(max(transfers), TRANSFER_MONTHS) <= d and not resumed_after(max(transfers))
         )
 
+        return {
+            "loan_consecutive": loan_consecutive,
+            "loan_cumulative": loan_cumulative,
+            "card_not_paid_in_full": card_not_paid_in_full,
+            "card_late": card_late,
+            "closed_not_reapplied": closed_not_reapplied,
+            "transferred_out": transferred_out,
+            "inactive": self._inactive(c, d),
+        }
+
+    def _inactive(self, c: _Customer, d: date, explained: bool = False) -> bool:
+        """Rule (e); with `explained`: (e) but for an explanation dated in the window."""
         since = add_months(d, -INACTIVE_MONTHS)
-        inactive = any(day <= since for day in opened)
-        if inactive:
-            credit = [day for day, kind in c.events if kind in ("application", "explanation")]
-            credit += opened
-            for acc in (*c.loans, *c.cards):
-                credit += [r[0] for r in self.payments.get(acc, []) if not r[3]]
-            for card in c.cards.values():
-                credit += [s[0] for s in card.statements if s[4] > 0]
-            inactive = not any(since < day <= d for day in credit)
-        return loan_overdue, card_default, closed_not_reapplied, transferred_out, inactive
+        opened = _opened(c)
+        if not any(day <= since for day in opened):
+            return False
+        credit = [day for day, kind in c.events if kind == "application"]
+        credit += opened
+        for acc in (*c.loans, *c.cards):
+            credit += [r[0] for r in self.payments.get(acc, []) if not r[3]]
+        for card in c.cards.values():
+            credit += [s[0] for s in card.statements if s[4] > 0]
+        explanations = [day for day, kind in c.events if kind == "explanation"]
+        if any(since < day <= d for day in credit):
+            return False
+        return any(since < day <= d for day in explanations) == explained
+
+
+def _opened(c: _Customer) -> list[date]:
+    """Opening dates of the customer's accounts (loan disbursement, card open date)."""
+    return [loan.disbursed for loan in c.loans.values()] + [
+        card.opened for card in c.cards.values()
+    ]

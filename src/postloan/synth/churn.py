@@ -47,7 +47,7 @@ from postloan.synth.util import IntArray, lookup, uniform_int
 
 STRESSED_INDUSTRIES = ("房地产业", "建筑业")
 REAPPLY_AFTER_CLOSURE = 0.30
-RESUME_AFTER_TRANSFER = 0.25
+RESUME_AFTER_TRANSFER = 0.30
 RETURN_SOON = 0.35
 # "n months after E": 6 months are 181-184 days, so a return within 180 days never lets the
 # customer into the pool and one after 185 days always does first.
