@@ -22,7 +22,7 @@ vectorised over events and customers:
   closures;
 - macro-economy: customers in `STRESSED_INDUSTRIES` report an income drop of 20-60 %
   (`income_change` "decrease") — `INCOME_DROP_TROUBLED` of those with a chronic late or
-  defaulting account, `INCOME_DROP` of the others;
+  defaulting loan or a late-paying or defaulting card, `INCOME_DROP` of the others;
 - suspected malicious default: an `asset_transfer` from 30 days before to 150 days after the
   default of `ASSET_TRANSFER_LOAN` / `ASSET_TRANSFER_CARD` of the loans / cards in default for
   `SEVERE_DAYS` or more.
