@@ -45,18 +45,18 @@ async def propose_agreement(request: Request, customer_id: str) -> Response:
         policy = policy_of(request)
 
         def number(name: str) -> int | None:
-            text = typed[name]
-            if not text:
+            value = typed[name]
+            if not value:
                 return None
-            if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 1200:
+            if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 1200:
                 raise agreement_service.AgreementInvalid(f"{name}: a whole number 1 to 1200",
                                                          name)  # fmt: skip
-            return int(text)
+            return int(value)
 
         def first_due() -> date | None:
-            text = typed["first_due_date"]
+            value = typed["first_due_date"]
             try:
-                return parse_business_date(text, "first_due_date") if text else None
+                return parse_business_date(value, "first_due_date") if value else None
             except InputError as exc:
                 raise agreement_service.AgreementInvalid(str(exc), "first_due_date") from None
 
@@ -70,8 +70,8 @@ async def propose_agreement(request: Request, customer_id: str) -> Response:
             ).scalar()
             if owner != customer_id:
                 return show_case(request, user, customer_id, status=422, proposal=typed,
-                                  error=f"account_id: {typed['account_id']!r} is not one of the "
-                                  "customer's loans")  # fmt: skip
+                                 error=f"account_id: {typed['account_id']!r} is not one of the "
+                                 "customer's loans")  # fmt: skip
             kind = typed["kind"]
             reason = typed["reason"][:4000] or None
             made, status, message = attempt(
@@ -88,7 +88,7 @@ async def propose_agreement(request: Request, customer_id: str) -> Response:
                 conn.rollback()
         if made is None:
             return show_case(request, user, customer_id, status=status, proposal=typed,
-                              error=message)  # fmt: skip
+                             error=message)  # fmt: skip
         return back(f"/cases/{customer_id}", "proposed")
 
     return await run_in_threadpool(work)

@@ -179,7 +179,7 @@ async def save_contact(request: Request, customer_id: str) -> Response:
             return show_case(request, user, customer_id, status=422, form=parsed)
         if broken:
             return show_case(request, user, customer_id, status=409, form=parsed,
-                              refusal=broken)  # fmt: skip
+                             refusal=broken)  # fmt: skip
         return back(f"/cases/{customer_id}", "contact")
 
     return await run_in_threadpool(work)
