@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 from sqlalchemy import ColumnElement, Connection, and_, or_, select
 
-from postloan.access.permissions import Scope, scope_for
+from postloan.access.permissions import scope_for
 from postloan.access.scope import customer_scope_clause
 from postloan.access.tables import users
 from postloan.access.users import User
@@ -45,6 +45,20 @@ from postloan.collections.actions import CollectionsAction
 from postloan.collections.casework_tables import reassignments
 from postloan.collections.disposals import disposals_in_period, recoveries_after_disposal
 from postloan.collections.legal_matters import legal_costs_in_period
+from postloan.collections.rules.kpis import (
+    HOLDER_LOG,
+    STATUS,
+    cost_rows,
+    cure_by_bucket,
+    kpi_table,
+    last_holders,
+    net_cash,
+    reduction_pool,
+    visible_lines,
+)
+from postloan.collections.rules.kpis import KPI_COLUMNS as KPI_COLUMNS
+from postloan.collections.rules.kpis import REDUCTION_PARTS as REDUCTION_PARTS
+from postloan.collections.rules.kpis import account_reduction as account_reduction
 from postloan.collections.strategies import strategy_results
 from postloan.collections.tables import cases, contacts, promises
 from postloan.errors import InvalidError
@@ -52,8 +66,6 @@ from postloan.money import parse_amount
 from postloan.policy import Policy
 from postloan.store.dates import latest_stored_date
 from postloan.store.schema import account_status, payments
-
-REDUCTION_PARTS = ("cash", "write_off", "restructuring", "transfer", "other")
 
 
 class KpiError(InvalidError):
@@ -85,11 +97,6 @@ def _period_dates(conn: Connection, start: date, end: date) -> tuple[date, date]
     return (opening if opening is not None else start), closing
 
 
-STATUS = {"account_id": pl.String, "customer_id": pl.String, "outstanding_principal": pl.Int64,
-          "overdue_amount": pl.Int64, "dpd": pl.Int32, "bucket": pl.String,
-          "restructured": pl.Boolean}  # fmt: skip
-
-
 def _status(conn: Connection, day: date) -> pl.DataFrame:
     s = account_status.c
     rows = conn.execute(
@@ -113,15 +120,12 @@ def _cash(conn: Connection, accounts: list[str], after: date, upto: date) -> pl.
                p.c.account_id.in_(select(account_status.c.account_id).where(
                    account_status.c.as_of == after, account_status.c.overdue_amount > 0)))
     ).all()  # fmt: skip
-    frame = pl.DataFrame(
-        [(a, int(m), bool(rev)) for a, m, rev in rows],
-        schema={"account_id": pl.String, "amount": pl.Int64, "reversed": pl.Boolean},
-        orient="row",
-    )
-    return (
-        frame.filter(~pl.col("reversed"))
-        .group_by("account_id")
-        .agg(pl.col("amount").sum().alias("cash"))
+    return net_cash(
+        pl.DataFrame(
+            [(a, int(m), bool(rev)) for a, m, rev in rows],
+            schema={"account_id": pl.String, "amount": pl.Int64, "reversed": pl.Boolean},
+            orient="row",
+        )
     )
 
 
@@ -134,14 +138,7 @@ def _holders(conn: Connection, closing: date) -> pl.DataFrame:
         .where(or_(log.business_date <= closing, and_(log.business_date.is_(None), log.at < end)))
         .order_by(log.customer_id, log.at, log.log_id)
     ).all()  # fmt: skip
-    last: dict[str, int | None] = {}
-    for customer, kind, from_user, to_user in rows:
-        last[customer] = from_user if kind == "release" else to_user
-    return pl.DataFrame(
-        [(c, u) for c, u in last.items() if u is not None],
-        schema={"customer_id": pl.String, "user_id": pl.Int64},
-        orient="row",
-    )
+    return last_holders(pl.DataFrame([tuple(r) for r in rows], schema=HOLDER_LOG, orient="row"))
 
 
 def _people(conn: Connection) -> pl.DataFrame:
@@ -159,28 +156,6 @@ def _local_bounds(policy: Policy, opening: date, closing: date) -> tuple[datetim
     return start, datetime.combine(closing + timedelta(days=1), time(), tzinfo=zone)
 
 
-def account_reduction(pool: pl.DataFrame) -> pl.DataFrame:
-    """Per pool account: recovered and the reduction split (module doc). In: account_id,
-    opening (overdue), closing (overdue), cash, disposal (None | write_off | asset_disposal),
-    restructured."""
-    recovered = pl.min_horizontal(pl.col("cash"), pl.col("opening")).clip(lower_bound=0)
-    gone = pl.col("disposal").is_not_null()
-    closing = pl.when(gone).then(0).otherwise(pl.col("closing"))
-    reduction = pl.col("opening") - closing
-    cash_part = pl.min_horizontal(recovered, reduction.clip(lower_bound=0))
-    rest = reduction - cash_part
-    return pool.with_columns(
-        recovered.alias("recovered"),
-        cash_part.alias("cash_reduction"),
-        pl.when(pl.col("disposal") == "write_off").then(rest).otherwise(0).alias("write_off"),
-        pl.when(pl.col("disposal") == "asset_disposal").then(rest).otherwise(0).alias("transfer"),
-        pl.when(~gone & pl.col("restructured") & (rest > 0)).then(rest).otherwise(0)
-        .alias("restructuring"),
-        pl.when(~gone & ~(pl.col("restructured") & (rest > 0))).then(rest).otherwise(0)
-        .alias("other"),
-    )  # fmt: skip
-
-
 def collection_kpis(
     conn: Connection, start: date, end: date, policy: Policy,
     strategy_scope: ColumnElement[bool] | None = None,
@@ -194,26 +169,7 @@ def collection_kpis(
     earlier = disposals_in_period(conn, date(1900, 1, 1), opening)
     pool = pool.join(earlier.select("account_id"), on="account_id", how="anti")  # already gone
     cash = _cash(conn, pool["account_id"].to_list(), opening, closing)
-    frame = (
-        pool.select("account_id", "customer_id", pl.col("overdue_amount").alias("opening"))
-        .join(
-            after.select("account_id", pl.col("overdue_amount").alias("closing"), "restructured"),
-            on="account_id",
-            how="left",
-        )
-        .join(cash, on="account_id", how="left")
-        .join(
-            disposals.group_by("account_id").agg(pl.col("kind").first().alias("disposal")),
-            on="account_id",
-            how="left",
-        )
-        .with_columns(
-            pl.col("closing").fill_null(0),
-            pl.col("cash").fill_null(0),
-            pl.col("restructured").fill_null(False),
-        )
-    )
-    per_account = account_reduction(frame)
+    per_account = account_reduction(reduction_pool(pool, after, cash, disposals))
 
     holders = _holders(conn, closing).join(_people(conn), on="user_id", how="left")
     by_customer = per_account.join(holders, on="customer_id", how="left")
@@ -224,15 +180,11 @@ def collection_kpis(
     promises_frame = _promises(conn, opening, closing)
     contact_frame, case_frame = _contacts_and_cases(conn, policy, opening, closing, holders)
 
-    levels = []
-    for level, key in (("portfolio", None), ("team", "team"), ("collector", "collector")):
-        levels.append(
-            _level(level, key, by_customer, later, costs, promises_frame, contact_frame,
-                   case_frame)
-        )  # fmt: skip
-    table = pl.concat(levels, how="vertical_relaxed")
+    table = kpi_table(by_customer, later, costs, promises_frame, contact_frame, case_frame)
+    overdue_buckets = [b.name for b in policy.dpd_buckets if b.min_dpd > 0]
     return CollectionKpis(
-        start, end, opening, closing, table, _cure_by_bucket(before, after, policy, disposals),
+        start, end, opening, closing, table,
+        cure_by_bucket(before, after, overdue_buckets, disposals),
         strategy_results(conn, start, end, strategy_scope),
     )  # fmt: skip
 
@@ -247,12 +199,12 @@ def _costs(conn: Connection, policy: Policy, opening: date, closing: date) -> pl
         .where(contacts.c.at >= start, contacts.c.at < end)
     ).all()  # fmt: skip
     legal = legal_costs_in_period(conn, opening + timedelta(days=1), closing)
-    rows = [(c, who, unit.get(ch, 0)) for c, who, ch in made] + [
-        (r["customer_id"], r["owner"], r["amount"]) for r in legal.iter_rows(named=True)
-    ]
-    return pl.DataFrame(
-        rows, schema={"customer_id": pl.String, "by": pl.String, "cost": pl.Int64}, orient="row"
+    contact_rows = pl.DataFrame(
+        [tuple(r) for r in made],
+        schema={"customer_id": pl.String, "by": pl.String, "channel": pl.String},
+        orient="row",
     )
+    return cost_rows(contact_rows, unit, legal)
 
 
 def _promises(conn: Connection, opening: date, closing: date) -> pl.DataFrame:
@@ -290,116 +242,6 @@ def _contacts_and_cases(
     return contact_frame, case_frame.join(holders, on="customer_id", how="left")
 
 
-def _by(frame: pl.DataFrame, key: str | None, names: pl.DataFrame | None = None) -> pl.DataFrame:
-    """Attach the level's key to rows that carry `by` (a username)."""
-    if key is None:
-        return frame.with_columns(pl.lit("all").alias("key"))
-    if "by" in frame.columns and names is not None:
-        frame = frame.join(names, left_on="by", right_on="collector", how="left").with_columns(
-            pl.col("by").alias("collector")
-        )
-    return frame.with_columns(pl.col(key).alias("key")).filter(pl.col("key").is_not_null())
-
-
-def _level(
-    level: str, key: str | None, by_customer: pl.DataFrame, later: pl.DataFrame,
-    costs: pl.DataFrame, promise_rows: pl.DataFrame, contact_rows: pl.DataFrame,
-    case_rows: pl.DataFrame,
-) -> pl.DataFrame:  # fmt: skip
-    teams = by_customer.select("collector", "team").drop_nulls().unique()
-    teams = pl.concat([teams, case_rows.select("collector", "team").drop_nulls().unique()]).unique()
-    money = (
-        _by(by_customer, key)
-        .group_by("key")
-        .agg(
-            pl.len().alias("pool_accounts"),
-            pl.col("opening").sum().alias("opening_overdue"),
-            pl.col("recovered").sum().alias("cash_recovered"),
-            pl.col("cash_reduction").sum().alias("reduction_cash"),
-            *(pl.col(p).sum().alias(f"reduction_{p}") for p in REDUCTION_PARTS[1:]),
-        )
-    )
-    extra = (
-        _by(later, key)
-        .group_by("key")
-        .agg(pl.col("amount").sum().alias("recovered_after_writeoff"))
-    )
-    cost = _by(costs, key, teams).group_by("key").agg(pl.col("cost").sum().alias("cost"))
-    kept = (
-        _by(promise_rows, key, teams)
-        .group_by("key")
-        .agg(
-            (pl.col("status") == "kept").sum().alias("promises_kept"),
-            (pl.col("status") == "broken").sum().alias("promises_broken"),
-        )
-    )
-    made = _by(contact_rows, key, teams).group_by("key").agg(pl.len().alias("contacts"))
-    open_cases = _by(case_rows, key).group_by("key").agg(pl.len().alias("cases"))
-    keys = pl.concat(
-        [f.select("key") for f in (money, extra, cost, kept, made, open_cases)]
-    ).unique()
-    out = keys
-    for part in (money, extra, cost, kept, made, open_cases):
-        out = out.join(part, on="key", how="left")
-    counts = [c for c in out.columns if c != "key"]
-    out = out.with_columns(pl.col(c).fill_null(0).cast(pl.Int64) for c in counts)
-    reduction = pl.sum_horizontal(f"reduction_{p}" for p in REDUCTION_PARTS)
-    recovered = pl.col("cash_recovered") + pl.col("recovered_after_writeoff")
-    decided = pl.col("promises_kept") + pl.col("promises_broken")
-    return (
-        out.with_columns(
-            pl.lit(level).alias("level"),
-            _rate(pl.col("cash_recovered"), pl.col("opening_overdue")).alias("recovery_rate"),
-            reduction.alias("reduction"),
-            _rate(reduction, pl.col("opening_overdue")).alias("reduction_rate"),
-            _rate(pl.col("cost"), recovered).alias("cost_ratio"),
-            _rate(pl.col("promises_kept"), decided).alias("promise_kept_rate"),
-            _rate(pl.col("contacts"), pl.col("cases")).alias("contacts_per_case"),
-        )
-        .select("level", "key", *KPI_COLUMNS[2:])
-        .sort("key")
-    )
-
-
-KPI_COLUMNS = [
-    "level", "key", "pool_accounts", "opening_overdue", "cash_recovered", "recovery_rate",
-    "reduction", "reduction_rate", "reduction_cash", "reduction_write_off",
-    "reduction_restructuring", "reduction_transfer", "reduction_other",
-    "recovered_after_writeoff", "cost", "cost_ratio", "promises_kept", "promises_broken",
-    "promise_kept_rate", "cases", "contacts", "contacts_per_case",
-]  # fmt: skip
-
-
-def _rate(part: pl.Expr, whole: pl.Expr) -> pl.Expr:
-    return pl.when(whole > 0).then(part / whole).otherwise(None)
-
-
-def _cure_by_bucket(
-    before: pl.DataFrame, after: pl.DataFrame, policy: Policy, disposals: pl.DataFrame
-) -> pl.DataFrame:
-    current = after.filter(pl.col("dpd") == 0).select("account_id")
-    cured = current.join(disposals.select("account_id"), on="account_id", how="anti")
-    overdue_buckets = [b.name for b in policy.dpd_buckets if b.min_dpd > 0]
-    opening = before.filter(pl.col("bucket").is_in(overdue_buckets)).with_columns(
-        pl.col("account_id").is_in(cured["account_id"].implode()).alias("cured")
-    )
-    totals = opening.group_by("bucket").agg(
-        pl.len().alias("accounts"),
-        pl.col("outstanding_principal").sum().alias("opening_principal"),
-        pl.col("outstanding_principal").filter(pl.col("cured")).sum().alias("cured_principal"),
-    )
-    return (
-        pl.DataFrame({"bucket": overdue_buckets})
-        .join(totals, on="bucket", how="left", maintain_order="left")
-        .with_columns(
-            pl.col(c).fill_null(0) for c in ("accounts", "opening_principal", "cured_principal")
-        )
-        .with_columns(
-            _rate(pl.col("cured_principal"), pl.col("opening_principal")).alias("cure_rate")
-        )
-    )
-
-
 def kpis_for(
     conn: Connection, user: User, start: date, end: date, policy: Policy
 ) -> tuple[CollectionKpis, pl.DataFrame]:
@@ -409,28 +251,13 @@ def kpis_for(
     result = collection_kpis(
         conn, start, end, policy, customer_scope_clause(user, CollectionsAction.REPORT_COLLECTIONS)
     )
-    rows = result.table
     scope = scope_for(user.role, CollectionsAction.REPORT_COLLECTIONS)
-    if scope == Scope.ASSIGNED:
-        rows = rows.filter((pl.col("level") == "collector") & (pl.col("key") == user.username))
-    elif scope == Scope.BRANCH:
-        mine = conn.execute(
-            select(users.c.username, users.c.team).where(users.c.branch_id == user.branch_id)
-        ).all()
-        names = [r.username for r in mine]
-        teams = [r.team for r in mine if r.team]
-        rows = rows.filter(
-            ((pl.col("level") == "collector") & pl.col("key").is_in(names))
-            | ((pl.col("level") == "team") & pl.col("key").is_in(teams))
-        )
-    elif scope is None:
-        rows = rows.clear()
-    order = {"portfolio": 0, "team": 1, "collector": 2}
-    rows = (
-        rows.with_columns(
-            pl.col("level").replace_strict(order, return_dtype=pl.Int64).alias("_rank")
-        )
-        .sort("_rank", "key")
-        .drop("_rank")
-    )
-    return result, rows
+    branch_people: list[tuple[str, str | None]] = []
+    if scope == "branch":
+        branch_people = [
+            (r.username, r.team)
+            for r in conn.execute(
+                select(users.c.username, users.c.team).where(users.c.branch_id == user.branch_id)
+            )
+        ]
+    return result, visible_lines(result.table, scope, user.username, branch_people)
