@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
@@ -55,12 +56,12 @@ class ReassignRefused(Exception):
         return self.message
 
 
-def team_of_stage(teams: Mapping[str, str]) -> pl.Expr:
+def team_of_stage(teams: Mapping[Any, str]) -> pl.Expr:
     """The team the case's `stage` is worked by (null: any collector of the branch)."""
     return pl.col("stage").replace_strict(dict(teams), default=None, return_dtype=pl.String)
 
 
-def with_teams(open_cases: pl.DataFrame, teams: Mapping[str, str]) -> pl.DataFrame:
+def with_teams(open_cases: pl.DataFrame, teams: Mapping[Any, str]) -> pl.DataFrame:
     return open_cases.with_columns(team_of_stage(teams).alias("team"))
 
 
@@ -113,7 +114,7 @@ def balance(new_cases: pl.DataFrame, collectors: pl.DataFrame, cap: int) -> pl.D
     return pl.concat(out).sort("customer_id")
 
 
-def ineligible_reason(teams: Mapping[str, str]) -> pl.Expr:
+def ineligible_reason(teams: Mapping[Any, str]) -> pl.Expr:
     """Why a registered holder may no longer hold the case (null: still eligible). Over a
     registered holding joined to its open case (`case_branch`, `stage`)."""
     team = team_of_stage(teams)
@@ -143,7 +144,7 @@ class Ended:
 
 
 def holdings_to_end(
-    open_cases: pl.DataFrame, registered: pl.DataFrame, teams: Mapping[str, str]
+    open_cases: pl.DataFrame, registered: pl.DataFrame, teams: Mapping[Any, str]
 ) -> Ended:
     """Steps 1 and 2 of the allocation (`collections.allocation` module doc)."""
     released = registered.join(open_cases, on="customer_id", how="anti")
@@ -252,7 +253,7 @@ def check_reassignment(
     to_username: str,
     target: Candidate | None,
     previous: int | None,
-    teams: Mapping[str, str],
+    teams: Mapping[Any, str],
 ) -> None:
     """Refuse a manual move (`ReassignRefused`, naming the field) unless the customer has an
     open case (`stage`), the target is an active collector of the customer's branch and of the
