@@ -16,65 +16,18 @@ from datetime import date
 import polars as pl
 from sqlalchemy import Connection, bindparam, select, update
 
-from postloan.collections.cases import STAGE_RANK
+from postloan.collections.rules.promises import (
+    BROKEN,
+    OPEN_CASES,
+    PAYMENTS,
+    PROMISES,
+    case_priorities,
+)
+from postloan.collections.rules.promises import BROKEN_WEIGHT as BROKEN_WEIGHT
+from postloan.collections.rules.promises import promise_outcomes as promise_outcomes
 from postloan.collections.tables import cases, promises
 from postloan.store.schema import cards, loans, payments
 from postloan.store.values import as_date, rows_frame
-
-BROKEN_WEIGHT = 10  # > the highest stage rank
-
-PROMISES = {
-    "promise_id": pl.Int64, "customer_id": pl.String, "account_id": pl.String,
-    "amount": pl.Int64, "made_on": pl.Date, "due_on": pl.Date,
-}  # fmt: skip
-PAYMENTS = {
-    "payment_id": pl.String, "customer_id": pl.String, "account_id": pl.String,
-    "value_date": pl.Date, "amount": pl.Int64, "reverses_payment_id": pl.String,
-}  # fmt: skip
-
-
-def promise_outcomes(promise_rows: pl.DataFrame, payment_rows: pl.DataFrame, as_of: date
-                     ) -> pl.DataFrame:  # fmt: skip
-    """promise_id, status (pending | kept | broken), decided_on — for every promise."""
-    undone = payment_rows.filter(
-        pl.col("reverses_payment_id").is_not_null() & (pl.col("value_date") <= as_of)
-    )["reverses_payment_id"]
-    counted = payment_rows.filter(
-        pl.col("reverses_payment_id").is_null()
-        & (pl.col("value_date") <= as_of)
-        & ~pl.col("payment_id").is_in(undone.implode())
-    ).select("customer_id", pl.col("account_id").alias("paid_account"), "value_date",
-             pl.col("amount").alias("paid"))  # fmt: skip
-    matched = (
-        promise_rows.join(counted, on="customer_id", how="inner")
-        .filter(
-            (pl.col("value_date") >= pl.col("made_on"))
-            & (pl.col("value_date") <= pl.col("due_on"))
-            & (pl.col("account_id").is_null() | (pl.col("account_id") == pl.col("paid_account")))
-        )
-        .sort("promise_id", "value_date")
-        .with_columns(pl.col("paid").cum_sum().over("promise_id").alias("running"))
-        .filter(pl.col("running") >= pl.col("amount"))
-        .group_by("promise_id")
-        .agg(pl.col("value_date").min().alias("kept_on"))
-    )
-    out = promise_rows.join(matched, on="promise_id", how="left")
-    broken_on = pl.col("due_on") + pl.duration(days=1)
-    return out.select(
-        "promise_id",
-        pl.when(pl.col("kept_on").is_not_null())
-        .then(pl.lit("kept"))
-        .when(broken_on <= as_of)
-        .then(pl.lit("broken"))
-        .otherwise(pl.lit("pending"))
-        .alias("status"),
-        pl.when(pl.col("kept_on").is_not_null())
-        .then(pl.col("kept_on"))
-        .when(broken_on <= as_of)
-        .then(broken_on)
-        .cast(pl.Date)
-        .alias("decided_on"),
-    ).sort("promise_id")
 
 
 def update_promises(conn: Connection, as_of: date) -> dict[str, int]:
@@ -132,17 +85,11 @@ def _set_priorities(conn: Connection) -> None:
     broken = conn.execute(
         select(promises.c.customer_id, promises.c.decided_on).where(promises.c.status == "broken")
     ).all()
-    by_customer: dict[str, list[date]] = {}
-    for r in broken:
-        day = as_date(r.decided_on)
-        if day is not None:
-            by_customer.setdefault(r.customer_id, []).append(day)
-    rows = []
-    for c in open_cases:
-        opened = as_date(c.opened_on) or date.min
-        since = sum(1 for d in by_customer.get(c.customer_id, []) if d >= opened)
-        rows.append({"cid": c.case_id, "p": STAGE_RANK.get(c.stage, 0) + BROKEN_WEIGHT * since})
+    priorities = case_priorities(
+        rows_frame([(r[0], r[1], r[2], as_date(r[3])) for r in open_cases], OPEN_CASES),
+        rows_frame([(r[0], as_date(r[1])) for r in broken], BROKEN),
+    )
     conn.execute(
         update(cases).where(cases.c.case_id == bindparam("cid")).values(priority=bindparam("p")),
-        rows,
+        [{"cid": c, "p": p} for c, p in priorities.rows()],
     )
