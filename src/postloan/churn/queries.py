@@ -1,0 +1,259 @@
+"""The churn step's SQL: what identification and the pool read and write. (Read models for the
+API, the export and the report are in `churn.read`.) Everything runs on the run's connection,
+inside its one transaction, except whole-table reads of data the run does not change (events,
+the customer file, loan products, the portfolio when the run did not hand it), which go
+through ADBC (`store.bulk`) like the run's own load.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, literal, or_, select
+
+from postloan.area import RunInputs
+from postloan.churn.rules.frames import CUSTOMERS, EVENTS, GRADED, STATUS
+from postloan.churn.rules.pool import EPISODES, FACTS, LIVE, SCREENED
+from postloan.churn.tables import (
+    RULE_COLUMNS,
+    churn_candidates,
+    churn_dates,
+    churn_episodes,
+    churn_identified,
+    churn_screenings,
+)
+from postloan.store import bulk, schema
+from postloan.store.values import stored_date
+
+CHUNK = 500  # ids per IN list
+
+
+def url_of(conn: Connection) -> str:
+    return conn.engine.url.render_as_string(hide_password=False)
+
+
+def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+# --------------------------------------------------------------------------------------------
+# Which dates
+
+
+_RUN_OF_DATE = (
+    select(schema.account_status.c.run_id)
+    .where(schema.account_status.c.as_of == bindparam("day"))
+    .limit(1)
+)
+
+
+def own_dates(conn: Connection, run_id: int, dates: Iterable[date]) -> list[date]:
+    """The dates among `dates` whose account status this run stored (a date's rows all come
+    from the run that stored it last): the dates to identify."""
+    return [d for d in dates if conn.execute(_RUN_OF_DATE, {"day": d}).scalar() == run_id]
+
+
+def churn_dates_from(conn: Connection, start: date) -> list[date]:
+    query = select(churn_dates.c.as_of).where(churn_dates.c.as_of >= start)
+    return sorted(stored_date(d) for d in conn.execute(query).scalars())
+
+
+def churn_date_before(conn: Connection, day: date) -> date | None:
+    value = conn.execute(
+        select(func.max(churn_dates.c.as_of)).where(churn_dates.c.as_of < day)
+    ).scalar()
+    return None if value is None else stored_date(value)
+
+
+def forget_dates(conn: Connection, dates: Sequence[date]) -> None:
+    """Identification of these dates is gone (to be recomputed, or its status deleted)."""
+    for part in _chunks(list(dates)):
+        conn.execute(delete(churn_identified).where(churn_identified.c.as_of.in_(part)))
+        conn.execute(delete(churn_dates).where(churn_dates.c.as_of.in_(part)))
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+
+
+def load_portfolio(url: str) -> RunInputs:
+    """The portfolio and schedule changes, as the run loads them (when it did not hand them)."""
+    from postloan.runs.load import load_changes, load_contract_portfolio
+
+    with bulk.connect(url) as conn:
+        return RunInputs(load_contract_portfolio(conn), load_changes(conn))
+
+
+def load_frames(url: str, with_products: bool) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(events, customers, loan products) — products only when the policy has per-product
+    thresholds (else an empty frame)."""
+    ev, cu, loans = schema.events, schema.customers, schema.loans
+    with bulk.connect(url) as conn:
+        events = bulk.read(
+            conn,
+            select(ev.c.customer_id, ev.c.date, ev.c.type, ev.c.amount).order_by(
+                ev.c.customer_id, ev.c.date
+            ),
+            EVENTS,
+        )
+        customers = bulk.read(conn, select(*(cu.c[name] for name in CUSTOMERS)), CUSTOMERS)
+        products = (
+            bulk.read(conn, select(loans.c.loan_id.label("account_id"), loans.c.product))
+            if with_products
+            else pl.DataFrame(schema={"account_id": pl.String, "product": pl.String})
+        )
+    return events, customers, products
+
+
+def status_of(conn: Connection, keys: pl.DataFrame) -> pl.DataFrame:
+    """STATUS of the (as_of, customer_id) keys from the stored account status of those dates
+    (this run's rows, not yet committed: read on its connection). The keys go through
+    `churn_candidates` so the database joins them to its index instead of scanning a date."""
+    if keys.height == 0:
+        return pl.DataFrame(schema=STATUS)
+    conn.execute(insert(churn_candidates), keys.select("as_of", "customer_id").to_dicts())
+    a, k = schema.account_status, churn_candidates
+    rows = conn.execute(
+        select(
+            k.c.as_of,
+            k.c.customer_id,
+            func.sum(a.c.outstanding_principal),
+            func.sum(a.c.overdue_amount),
+            func.max(a.c.dpd),
+            func.max(a.c.consecutive_overdue_periods),
+            func.count(),
+        )
+        .select_from(k.join(a, and_(a.c.as_of == k.c.as_of, a.c.customer_id == k.c.customer_id)))
+        .group_by(k.c.as_of, k.c.customer_id)
+    ).all()
+    conn.execute(delete(churn_candidates))
+    return pl.DataFrame([(stored_date(r[0]), *r[1:]) for r in rows], schema=STATUS, orient="row")
+
+
+def store_identified(
+    conn: Connection, graded: pl.DataFrame, dates: Sequence[date], run_id: int, version: str
+) -> None:
+    rows = graded.select(list(GRADED)).with_columns(pl.lit(run_id).alias("run_id")).to_dicts()
+    if rows:
+        conn.execute(insert(churn_identified), rows)
+    counts = dict(graded.group_by("as_of").len().iter_rows())
+    conn.execute(
+        insert(churn_dates),
+        [{"as_of": d, "run_id": run_id, "policy_version": version,
+          "identified": int(counts.get(d, 0))} for d in dates],
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------
+# The pool
+
+
+def live_episodes(conn: Connection, first: date) -> pl.DataFrame:
+    """Episodes in the pool on the churn date before `first` (they were entered before it and
+    had not left by then): LIVE."""
+    e = churn_episodes
+    rows = conn.execute(
+        select(e.c.customer_id, e.c.entered_on, e.c.last_identified, e.c.entry_rules,
+               e.c.last_rules)
+        .where(e.c.entered_on < first, or_(e.c.left_on.is_(None), e.c.left_on >= first))
+    ).all()  # fmt: skip
+    return pl.DataFrame(
+        [(r[0], stored_date(r[1]), stored_date(r[2]), r[3], r[4]) for r in rows],
+        schema=LIVE,
+        orient="row",
+    )
+
+
+def identified_rules(conn: Connection, dates: Sequence[date]) -> pl.DataFrame:
+    """as_of, customer_id and the rule flags of every identified customer on `dates`."""
+    c = churn_identified
+    schema_ = {
+        "as_of": pl.Date,
+        "customer_id": pl.String,
+        **dict.fromkeys(RULE_COLUMNS, pl.Boolean),
+    }
+    found: list[tuple[Any, ...]] = []
+    for part in _chunks(list(dates)):
+        rows = conn.execute(
+            select(c.c.as_of, c.c.customer_id, *(c.c[r] for r in RULE_COLUMNS)).where(
+                c.c.as_of.in_(part)
+            )
+        ).all()
+        found += [(stored_date(r[0]), *r[1:]) for r in rows]
+    return pl.DataFrame(found, schema=schema_, orient="row")
+
+
+def replace_episodes(conn: Connection, first: date, episodes: pl.DataFrame) -> None:
+    """Episodes that are live on or after `first` are replaced by `episodes` (EPISODES with
+    `exit_reason`)."""
+    e = churn_episodes
+    conn.execute(delete(e).where(or_(e.c.left_on.is_(None), e.c.left_on >= first)))
+    rows = episodes.select(*EPISODES, "exit_reason").to_dicts()
+    if rows:
+        conn.execute(insert(e), rows)
+
+
+def exit_facts(
+    conn: Connection, customers: Sequence[str], after: date, until: date
+) -> pl.DataFrame:
+    """FACTS of `customers` dated in (after, until]: applications and explanations (events),
+    account openings, payments (rows that are not reversals)."""
+    ev, lo, ca, pay = schema.events, schema.loans, schema.cards, schema.payments
+    found: list[tuple[str, Any, str]] = []
+    for part in _chunks(sorted(set(customers))):
+        queries = [
+            select(ev.c.customer_id, ev.c.date, ev.c.type).where(
+                ev.c.customer_id.in_(part), ev.c.type.in_(("application", "explanation")),
+                ev.c.date > after, ev.c.date <= until),
+            select(lo.c.customer_id, lo.c.disbursement_date, literal("opened")).where(
+                lo.c.customer_id.in_(part), lo.c.disbursement_date > after,
+                lo.c.disbursement_date <= until),
+            select(ca.c.customer_id, ca.c.open_date, literal("opened")).where(
+                ca.c.customer_id.in_(part), ca.c.open_date > after, ca.c.open_date <= until),
+        ]  # fmt: skip
+        for owner, key in ((lo, lo.c.loan_id), (ca, ca.c.card_id)):
+            queries.append(
+                select(owner.c.customer_id, pay.c.value_date, literal("payment"))
+                .select_from(pay.join(owner, key == pay.c.account_id))
+                .where(owner.c.customer_id.in_(part), pay.c.reverses_payment_id.is_(None),
+                       pay.c.value_date > after, pay.c.value_date <= until)
+                .distinct()
+            )  # fmt: skip
+        for query in queries:
+            found += [(r[0], stored_date(r[1]), str(r[2])) for r in conn.execute(query)]
+    return pl.DataFrame(found, schema=FACTS, orient="row")
+
+
+def screening_rows(conn: Connection, dates: Sequence[date]) -> pl.DataFrame:
+    """The pool on screening dates, as `rules.pool.screen` reads it."""
+    c = churn_identified
+    found: list[tuple[Any, ...]] = []
+    for part in _chunks(list(dates)):
+        rows = conn.execute(
+            select(c.c.as_of, c.c.customer_id, c.c.grade, c.c.degree, c.c.open_accounts,
+                   c.c.signals).where(c.c.as_of.in_(part))
+        ).all()  # fmt: skip
+        found += [(stored_date(r[0]), *r[1:]) for r in rows]
+    frame = pl.DataFrame(
+        found,
+        schema={"as_of": pl.Date, "customer_id": pl.String, "grade": pl.Int32,
+                "degree": pl.String, "open_accounts": pl.Int32, "signals": pl.String},
+        orient="row",
+    )  # fmt: skip
+    return frame.with_columns(
+        pl.col("signals").str.json_path_match("$.contact_on").str.to_date().alias("contact_on"),
+        pl.col("signals").str.json_path_match("$.malicious_on").str.to_date().alias(
+            "malicious_on"),
+    )  # fmt: skip
+
+
+def replace_screenings(conn: Connection, first: date, screened: pl.DataFrame) -> None:
+    s = churn_screenings
+    conn.execute(delete(s).where(s.c.screened_on >= first))
+    rows = screened.select(list(SCREENED)).to_dicts()
+    if rows:
+        conn.execute(insert(s), rows)

@@ -1,0 +1,116 @@
+"""Churn's part of the daily run (`churn.steps`): identify the run's dates, then bring the pool
+up to date from the run's first date on. Flushes, never commits (the run commits once).
+
+Identification of a date is a function of the data as of that date and the policy, computed
+for the dates this run stored (`queries.own_dates`); a date whose status was deleted loses its
+rows. The pool's episodes, exits and screenings are then rebuilt from the first date that
+changed (`rules.pool`): they depend only on the stored identification rows, so running dates
+in any order, or re-running one, leaves the same pool.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+from sqlalchemy import Connection
+
+from postloan.area import RunInputs, StepContext
+from postloan.churn import queries
+from postloan.churn.rules.grading import grade
+from postloan.churn.rules.identify import ChurnInputs, identify
+from postloan.churn.rules.pool import exit_reasons, rules_text, screen, screening_dates, walk
+from postloan.policy import Policy
+
+
+@dataclass(frozen=True)
+class ChurnStepResult:
+    identified_dates: int
+    identified: int  # rows over those dates
+    episodes_rebuilt: int
+
+
+def run_churn(ctx: StepContext) -> ChurnStepResult:
+    """The daily-run step (module doc)."""
+    conn, policy = ctx.conn, ctx.policy
+    own = queries.own_dates(conn, ctx.run_id, ctx.dates)
+    stored = set(ctx.dates)
+    gone = [d for d in queries.churn_dates_from(conn, ctx.first) if d not in stored]
+    queries.forget_dates(conn, sorted(set(own) | set(gone)))
+    rows = 0
+    if own:
+        inputs = ctx.inputs() if ctx.inputs is not None else queries.load_portfolio(
+            queries.url_of(conn))  # fmt: skip
+        rows = identify_dates(conn, inputs, own, policy, ctx.run_id)
+    rebuilt = rebuild_pool(conn, ctx.first, policy)
+    return ChurnStepResult(len(own), rows, rebuilt)
+
+
+def identify_dates(
+    conn: Connection, inputs: RunInputs, dates: list[date], policy: Policy, run_id: int
+) -> int:
+    """Identify, grade and store the customers churned on each of `dates`."""
+    events, customers, products = queries.load_frames(
+        queries.url_of(conn), with_products=bool(policy.churn.products)
+    )
+    portfolio = inputs.portfolio
+    found = identify(
+        ChurnInputs(portfolio, events, inputs.changes.changes, products), dates, policy
+    )
+    status = queries.status_of(conn, found.select("as_of", "customer_id"))
+    openings = pl.concat([
+        portfolio.loans.select("customer_id", pl.col("disbursement_date").alias("date")),
+        portfolio.cards.select("customer_id", pl.col("open_date").alias("date")),
+    ])  # fmt: skip
+    graded = grade(found, status, customers, events, openings, policy)
+    queries.store_identified(conn, graded, dates, run_id, policy.version)
+    return graded.height
+
+
+def rebuild_pool(conn: Connection, first: date, policy: Policy) -> int:
+    """Episodes (with exit reasons) and screenings from `first` on; returns the episodes
+    written."""
+    days = queries.churn_dates_from(conn, first)
+    episodes = walk(_live_before(conn, first), days, queries.identified_rules(conn, days))
+    closed = episodes.filter(pl.col("left_on").is_not_null())
+    if closed.height:
+        facts = queries.exit_facts(
+            conn,
+            closed.get_column("customer_id").to_list(),
+            closed.get_column("last_identified").min(),  # type: ignore[arg-type]
+            closed.get_column("left_on").max(),  # type: ignore[arg-type]
+        )
+        closed = exit_reasons(closed, facts)
+    still = episodes.filter(pl.col("left_on").is_null()).with_columns(
+        pl.lit(None, dtype=pl.String).alias("exit_reason")
+    )
+    queries.replace_episodes(conn, first, pl.concat([closed, still]))
+    _screen(conn, first, policy)
+    return episodes.height
+
+
+def _live_before(conn: Connection, first: date) -> pl.DataFrame:
+    """The episodes in the pool on the churn date before `first`, as they stood then: last
+    identified on that date, with that date's rules (their stored state may reach past it)."""
+    live = queries.live_episodes(conn, first)
+    prev = queries.churn_date_before(conn, first)
+    if prev is None or live.height == 0:
+        return live.clear()
+    then = queries.identified_rules(conn, [prev]).select(
+        "customer_id", rules_text().alias("_rules")
+    )
+    return (
+        live.join(then, on="customer_id")
+        .with_columns(pl.lit(prev).alias("last_identified"), pl.col("_rules").alias("last_rules"))
+        .drop("_rules")
+    )
+
+
+def _screen(conn: Connection, first: date, policy: Policy) -> None:
+    month_start = first.replace(day=1)
+    every = policy.churn.screening.every_months
+    due = [d for d in screening_dates(queries.churn_dates_from(conn, month_start), every)
+           if d >= first]  # fmt: skip
+    rows = queries.screening_rows(conn, due)
+    queries.replace_screenings(conn, first, screen(rows, policy))
