@@ -40,12 +40,19 @@ ACCOUNT_STATUS_STEP = "account_status"
 
 @dataclass(frozen=True)
 class RunInputs:
-    """What the run loaded for the engine, handed on to steps that need the whole portfolio
-    (reading it again would cost as much as the run's own load): the portfolio with its
-    contract schedules (engine.frames.Portfolio) and the areas' schedule changes."""
+    """What the run loaded before its publishing transaction, handed on to steps that need
+    whole tables (reading them again would cost as much as the run's own load): the portfolio
+    with its contract schedules (engine.frames.Portfolio), the areas' schedule changes, and
+    what each area's `run_loader` read (`extras[area name]`).
+
+    Why the run loads for the steps: whole-table reads go through ADBC, whose SQLite driver is
+    a second copy of SQLite in the process; inside the publishing transaction (Python's
+    sqlite3 holding the write lock) closing an ADBC connection would drop that lock
+    (`api.workers`) — so steps never open one, they get what was read before."""
 
     portfolio: Any  # engine.frames.Portfolio
     changes: ScheduleChanges
+    extras: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -146,6 +153,10 @@ class Area:
     schedule_changes: str | None = None
     agreed_schedules: str | None = None
     customer_view: str | None = None
+    # `run_loader(conn, policy) -> object`, "module:function": what the area's steps read in
+    # bulk, called with the run's ADBC connection while it loads the portfolio (before the
+    # publishing transaction); the steps find it in `ctx.inputs().extras[area name]`.
+    run_loader: str | None = None
     nav: tuple[NavEntry, ...] = ()
     templates: Path | None = None  # the area's page templates, named `<area>/<page>.html`
     messages: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # lang → key → text

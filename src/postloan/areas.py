@@ -104,6 +104,12 @@ def agreed_schedule_hooks() -> list[Callable[[Any, list[str]], list[tuple[Any, .
     return [resolve(a.agreed_schedules) for a in _registered.values() if a.agreed_schedules]
 
 
+def run_loaders() -> dict[str, Callable[[Any, Any], Any]]:
+    """Each area's `run_loader(conn, policy)`, by area name (the run calls them with its bulk
+    connection while loading the portfolio)."""
+    return {a.name: resolve(a.run_loader) for a in _registered.values() if a.run_loader}
+
+
 def exports() -> dict[str, AreaExport]:
     """Every area's export kinds (`postloan export KIND`); a kind declared twice: the later
     area's wins."""

@@ -26,6 +26,7 @@ AREA = Area(
     commands=COMMANDS,
     api_routers=("postloan.churn.api:router",),
     customer_view="postloan.churn.customer_view:customer_sections",
+    run_loader="postloan.churn.queries:run_load",
     # No navigation entry yet: the workbench screens come later (issue 12).
     messages=MESSAGES,
     cli="postloan.churn.cli:add_commands",

@@ -1,20 +1,23 @@
 """The churn step's SQL: what identification and the pool read and write. (Read models for the
 API, the export and the report are in `churn.read`.) Everything runs on the run's connection,
-inside its one transaction, except whole-table reads of data the run does not change (events,
-the customer file, loan products, the portfolio when the run did not hand it), which go
-through ADBC (`store.bulk`) like the run's own load.
+inside its one transaction — except the whole-table reads (events, the customer file, loan
+products), which the run makes with its own bulk (ADBC) connection while it loads the
+portfolio (`run_load`, the area's `run_loader`): a step never opens a bulk connection itself
+(`area.RunInputs` says why). Called outside a daily run, the step reads them on its own
+connection instead (`frames_on`, `portfolio_on`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import polars as pl
 from sqlalchemy import Connection, and_, bindparam, delete, func, insert, literal, or_, select
 
-from postloan.area import RunInputs
+from postloan.area import RunInputs, ScheduleChanges
 from postloan.churn.rules.frames import CUSTOMERS, EVENTS, GRADED, STATUS
 from postloan.churn.rules.pool import EPISODES, FACTS, LIVE, SCREENED
 from postloan.churn.tables import (
@@ -25,14 +28,11 @@ from postloan.churn.tables import (
     churn_identified,
     churn_screenings,
 )
+from postloan.policy import Policy
 from postloan.store import bulk, schema
 from postloan.store.values import stored_date
 
 CHUNK = 500  # ids per IN list
-
-
-def url_of(conn: Connection) -> str:
-    return conn.engine.url.render_as_string(hide_password=False)
 
 
 def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
@@ -80,33 +80,89 @@ def forget_dates(conn: Connection, dates: Sequence[date]) -> None:
 # Loading
 
 
-def load_portfolio(url: str) -> RunInputs:
-    """The portfolio and schedule changes, as the run loads them (when it did not hand them)."""
-    from postloan.runs.load import load_changes, load_contract_portfolio
+@dataclass(frozen=True)
+class ChurnFrames:
+    """What identification and grading read besides the portfolio."""
 
-    with bulk.connect(url) as conn:
-        return RunInputs(load_contract_portfolio(conn), load_changes(conn))
+    events: pl.DataFrame  # EVENTS
+    customers: pl.DataFrame  # CUSTOMERS
+    products: pl.DataFrame  # account_id, product (empty unless the policy has per-product rules)
 
 
-def load_frames(url: str, with_products: bool) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """(events, customers, loan products) — products only when the policy has per-product
-    thresholds (else an empty frame)."""
+_PRODUCTS = {"account_id": pl.String, "product": pl.String}
+
+
+def _selects(with_products: bool) -> dict[str, tuple[Any, dict[str, Any]]]:
     ev, cu, loans = schema.events, schema.customers, schema.loans
-    with bulk.connect(url) as conn:
-        events = bulk.read(
-            conn,
-            select(ev.c.customer_id, ev.c.date, ev.c.type, ev.c.amount).order_by(
-                ev.c.customer_id, ev.c.date
-            ),
-            EVENTS,
+    found: dict[str, tuple[Any, dict[str, Any]]] = {
+        "events": (select(ev.c.customer_id, ev.c.date, ev.c.type, ev.c.amount), EVENTS),
+        "customers": (select(*(cu.c[name] for name in CUSTOMERS)), CUSTOMERS),
+    }
+    if with_products:
+        found["products"] = (
+            select(loans.c.loan_id.label("account_id"), loans.c.product),
+            _PRODUCTS,
         )
-        customers = bulk.read(conn, select(*(cu.c[name] for name in CUSTOMERS)), CUSTOMERS)
-        products = (
-            bulk.read(conn, select(loans.c.loan_id.label("account_id"), loans.c.product))
-            if with_products
-            else pl.DataFrame(schema={"account_id": pl.String, "product": pl.String})
-        )
-    return events, customers, products
+    return found
+
+
+def run_load(conn: Any, policy: Policy) -> ChurnFrames:
+    """Churn's `Area.run_loader`: its frames, read in bulk with the run's ADBC connection."""
+    read = {name: bulk.read(conn, query, types)
+            for name, (query, types) in _selects(bool(policy.churn.products)).items()}  # fmt: skip
+    return ChurnFrames(read["events"], read["customers"],
+                       read.get("products", pl.DataFrame(schema=_PRODUCTS)))  # fmt: skip
+
+
+def _frame(conn: Connection, query: Any, types: dict[str, Any]) -> pl.DataFrame:
+    """A select's rows on the step's own connection (dates normalised), typed by `types`."""
+    rows = conn.execute(query).all()
+    dated = [name for name, kind in types.items() if kind == pl.Date]
+    frame = pl.DataFrame([tuple(r) for r in rows], schema=list(types), orient="row")
+    return frame.with_columns(
+        pl.col(dated).map_elements(stored_date, return_dtype=pl.Date) if dated else []
+    ).cast(types)  # type: ignore[arg-type]
+
+
+def frames_on(conn: Connection, policy: Policy) -> ChurnFrames:
+    """`run_load` on the step's connection: for a step run outside a daily run (which hands
+    no inputs) — slower, never a second SQLite in the transaction."""
+    read = {name: _frame(conn, query, types)
+            for name, (query, types) in _selects(bool(policy.churn.products)).items()}  # fmt: skip
+    return ChurnFrames(read["events"], read["customers"],
+                       read.get("products", pl.DataFrame(schema=_PRODUCTS)))  # fmt: skip
+
+
+def portfolio_on(conn: Connection) -> RunInputs:
+    """The portfolio with its contract schedules, read on the step's connection (no schedule
+    changes: a step run outside a daily run, e.g. by a test, sees the contract schedules)."""
+    from postloan.engine.frames import CARDS, INSTALMENTS, LOANS, PAYMENTS, STATEMENTS, Portfolio
+    from postloan.engine.restructure import AGREED_DUES, RESTRUCTURINGS
+    from postloan.engine.schedule_versions import SCHEDULE_CHANGES
+    from postloan.ledger import generate_instalments, override_instalments
+
+    lo, sc, ca, st, pay = (schema.loans, schema.schedules, schema.cards,
+                           schema.card_statements, schema.payments)  # fmt: skip
+    loans = _frame(conn, select(lo.c.loan_id, *(lo.c[n] for n in list(LOANS)[1:]))
+                   .order_by(lo.c.loan_id), LOANS)  # fmt: skip
+    imported = _frame(conn, select(sc.c.loan_id, sc.c.period, sc.c.due_date, sc.c.principal_due,
+                                   sc.c.interest_due).order_by(sc.c.loan_id, sc.c.period),
+                      INSTALMENTS)  # fmt: skip
+    instalments = generate_instalments(loans)
+    if imported.height:
+        instalments = override_instalments(instalments, imported)
+    cards = _frame(conn, select(ca.c.card_id, ca.c.customer_id, ca.c.credit_limit, ca.c.open_date,
+                                ca.c.close_date).order_by(ca.c.card_id), CARDS)  # fmt: skip
+    statements = _frame(conn, select(st.c.card_id, *(st.c[n] for n in list(STATEMENTS)[1:]))
+                        .order_by(st.c.card_id, st.c.statement_date), STATEMENTS)  # fmt: skip
+    payments = _frame(conn, select(*(pay.c[n] for n in PAYMENTS))
+                      .order_by(pay.c.account_id, pay.c.value_date), PAYMENTS)  # fmt: skip
+    none = ScheduleChanges(
+        pl.DataFrame(schema=SCHEDULE_CHANGES),
+        pl.DataFrame(schema=RESTRUCTURINGS),
+        pl.DataFrame(schema=AGREED_DUES),
+    )
+    return RunInputs(Portfolio(loans, instalments, cards, statements, payments), none)
 
 
 def status_of(conn: Connection, keys: pl.DataFrame) -> pl.DataFrame:

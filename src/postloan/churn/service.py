@@ -40,20 +40,26 @@ def run_churn(ctx: StepContext) -> ChurnStepResult:
     queries.forget_dates(conn, sorted(set(own) | set(gone)))
     rows = 0
     if own:
-        inputs = ctx.inputs() if ctx.inputs is not None else queries.load_portfolio(
-            queries.url_of(conn))  # fmt: skip
-        rows = identify_dates(conn, inputs, own, policy, ctx.run_id)
+        if ctx.inputs is not None:
+            inputs = ctx.inputs()
+            frames = inputs.extras.get("churn") or queries.frames_on(conn, policy)
+        else:  # a step run outside a daily run (tests): read on the step's connection
+            inputs, frames = queries.portfolio_on(conn), queries.frames_on(conn, policy)
+        rows = identify_dates(conn, inputs, frames, own, policy, ctx.run_id)
     rebuilt = rebuild_pool(conn, ctx.first, policy)
     return ChurnStepResult(len(own), rows, rebuilt)
 
 
 def identify_dates(
-    conn: Connection, inputs: RunInputs, dates: list[date], policy: Policy, run_id: int
+    conn: Connection,
+    inputs: RunInputs,
+    frames: queries.ChurnFrames,
+    dates: list[date],
+    policy: Policy,
+    run_id: int,
 ) -> int:
     """Identify, grade and store the customers churned on each of `dates`."""
-    events, customers, products = queries.load_frames(
-        queries.url_of(conn), with_products=bool(policy.churn.products)
-    )
+    events, customers, products = frames.events, frames.customers, frames.products
     portfolio = inputs.portfolio
     found = identify(
         ChurnInputs(portfolio, events, inputs.changes.changes, products), dates, policy
@@ -82,6 +88,8 @@ def rebuild_pool(conn: Connection, first: date, policy: Policy) -> int:
             closed.get_column("left_on").max(),  # type: ignore[arg-type]
         )
         closed = exit_reasons(closed, facts)
+    else:
+        closed = closed.with_columns(pl.lit(None, dtype=pl.String).alias("exit_reason"))
     still = episodes.filter(pl.col("left_on").is_null()).with_columns(
         pl.lit(None, dtype=pl.String).alias("exit_reason")
     )

@@ -23,6 +23,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, delete, false, insert, select, text, update
 
+from postloan import areas
 from postloan.area import RunInputs
 from postloan.engine.frames import ACCOUNT_STATUS
 from postloan.engine.restructure import classify, restructuring_history
@@ -154,6 +155,9 @@ def _stage(
         # not read back, so a date's answer never depends on which dates were run before.
         found = load_changes(conn)
         changes, agreements, dues = found.changes, found.restructurings, found.agreed_dues
+        # What the areas' steps read in bulk, now (a step must not open a bulk connection
+        # inside the publishing transaction: `area.RunInputs`).
+        extras = {name: load(conn, policy) for name, load in areas.run_loaders().items()}
         # End the read transaction now: holding it through the engine would make another
         # writer's commit (an import, a second run) fail this run's write on SQLite.
         conn.commit()
@@ -177,7 +181,7 @@ def _stage(
             timings["write"] += time.perf_counter() - t
             if progress:
                 progress(i + len(window), len(ordered))
-    return rows, RunInputs(portfolio, found)
+    return rows, RunInputs(portfolio, found, extras)
 
 
 _COLUMNS = [c.name for c in account_status.columns]
