@@ -56,8 +56,10 @@ def graded(
 # Degree
 
 
-@pytest.mark.parametrize(("dpd", "degree"), [(30, "light"), (31, "moderate"), (32, "moderate"),
-                                             (90, "moderate"), (91, "severe"), (92, "severe")])  # fmt: skip
+@pytest.mark.parametrize(("dpd", "degree"), [
+    (30, "light"), (31, "moderate"), (32, "moderate"), (90, "moderate"), (91, "severe"),
+    (92, "severe"),
+])  # fmt: skip
 def test_degree_by_worst_dpd(dpd: int, degree: str) -> None:
     assert graded({"loan_overdue"}, dpd=dpd, overdue=1)["degree"] == degree
 

@@ -34,6 +34,7 @@ db_app = typer.Typer(help="The store's schema.", no_args_is_help=True)
 
 
 PERSONAL_KINDS = {"customers", "events"}  # files that carry personal information (PIPL)
+TARGET_CHARS = 64  # audit_log.target_id
 
 
 def _audit(
@@ -44,8 +45,14 @@ def _audit(
     target_id: str,
     detail: dict[str, object],
 ) -> None:
-    """Record a command in the audit log, naming its caller (`postloan.cli.operator`)."""
+    """Record a command in the audit log, naming its caller (`postloan.cli.operator`). A
+    target longer than the log's column (a file's path) is kept whole in the detail and
+    shortened to its end in the column (PostgreSQL refuses an over-long value)."""
     from datetime import UTC, datetime
+
+    if len(target_id) > TARGET_CHARS:
+        detail = {**detail, "target": target_id}
+        target_id = "…" + target_id[-(TARGET_CHARS - 1) :]
 
     from postloan.access.audit import record
     from postloan.store.db import engine_for
