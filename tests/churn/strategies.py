@@ -71,11 +71,13 @@ def churn_cases(draw: st.DrawFn) -> ChurnCase:
     events: list[dict[str, Any]] = []
     for _ in range(draw(st.integers(0, 8))):
         anchor = anchors[draw(st.integers(0, len(anchors) - 1))]
-        kind = draw(st.integers(0, 3))
+        kind = draw(st.integers(0, 4))
         if kind == 0:
             when = anchor
         elif kind == 1:
             when = anchor + timedelta(days=draw(st.integers(-40, 40)))
+        elif kind == 2 and events:  # the same day as another event (ties: "after E" or not)
+            when = events[draw(st.integers(0, len(events) - 1))]["date"]
         else:  # months before a date: lands on the rules' edges
             when = add_months(anchor, -draw(st.integers(0, 8)))
         events.append({
@@ -85,6 +87,13 @@ def churn_cases(draw: st.DrawFn) -> ChurnCase:
             "amount": None,
         })  # fmt: skip
     dates = set(case.dates)
+    churn = policy.churn
+    months = (churn.months_after_closing_without_reapplying,
+              churn.months_after_transfer_out_without_resuming,
+              churn.months_without_credit_transaction)  # fmt: skip
+    for event in events[: draw(st.integers(0, 2))]:  # where an event's months run out
+        edge = add_months(event["date"], months[draw(st.integers(0, 2))])
+        dates.add(edge + timedelta(days=draw(st.integers(-1, 1))))
     for _ in range(draw(st.integers(0, 2))):
         anchor = anchors[draw(st.integers(0, len(anchors) - 1))]
         months = draw(st.integers(0, 8))
