@@ -40,15 +40,32 @@ def _count_back(flags: list[bool]) -> int:
     return n
 
 
+def reference_evidence(
+    portfolio: Portfolio,
+    events: list[dict[str, Any]],
+    as_of: date,
+    policy: Any,
+    products: dict[str, str] | None = None,
+) -> dict[str, dict[str, list[tuple[str, int, int]]]]:
+    """customer_id -> {"loan_overdue": [(loan, consecutive, in window)], "card_default":
+    [(card, consecutive not paid in full, late in window)]} for the accounts meeting (a)/(b)."""
+    found: dict[str, dict[str, list[tuple[str, int, int]]]] = {}
+    reference_churn(portfolio, events, as_of, policy, products, found)
+    return found
+
+
 def reference_churn(
     portfolio: Portfolio,
     events: list[dict[str, Any]],
     as_of: date,
     policy: Any,
     products: dict[str, str] | None = None,
+    evidence: dict[str, dict[str, list[tuple[str, int, int]]]] | None = None,
 ) -> dict[str, dict[str, bool]]:
     """customer_id -> {rule: holds} for every customer identified as churned on D
-    (`products`: loan id -> product, for the policy's per-product thresholds)."""
+    (`products`: loan id -> product, for the policy's per-product thresholds; `evidence`,
+    when given, is filled with the accounts meeting (a) and (b) and their counts)."""
+    evidence = {} if evidence is None else evidence
     churn = policy.churn
     window_start = months_after(as_of, -churn.cumulative_lookback_months)
     loans = portfolio.loans.to_dicts()
@@ -83,6 +100,9 @@ def reference_churn(
             need_c, need_w = churn.loan_thresholds((products or {}).get(loan["account_id"]))
             if consecutive >= need_c or in_window >= need_w:
                 loan_overdue = True
+                evidence.setdefault(customer, {}).setdefault("loan_overdue", []).append(
+                    (loan["account_id"], consecutive, in_window)
+                )
 
         # (b) card_default
         card_default = False
@@ -102,6 +122,9 @@ def reference_churn(
                 or late >= churn.card_overdue_times
             ):
                 card_default = True
+                evidence.setdefault(customer, {}).setdefault("card_default", []).append(
+                    (card["account_id"], consecutive, late)
+                )
 
         openings = [r["disbursement_date"] for r in my_loans] + [r["open_date"] for r in my_cards]
         applications = [e["date"] for e in my_events if e["type"] == "application"]

@@ -46,7 +46,6 @@ def current_row(row: Any) -> dict[str, Any]:
 def episode(row: Any) -> dict[str, Any]:
     return {
         "entered_on": _iso(row.entered_on),
-        "last_identified": _iso(row.last_identified),
         "left_on": _iso(row.left_on),
         "exit_reason": row.exit_reason,
         "entry_rules": [k for k in row.entry_rules.split(",") if k],

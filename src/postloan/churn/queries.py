@@ -15,11 +15,22 @@ from datetime import date
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, and_, bindparam, delete, func, insert, literal, or_, select
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 
 from postloan.area import RunInputs, ScheduleChanges
 from postloan.churn.rules.frames import CUSTOMERS, EVENTS, GRADED, STATUS
-from postloan.churn.rules.pool import EPISODES, FACTS, LIVE, SCREENED
+from postloan.churn.rules.pool import FACTS, SCREENED, STORED
 from postloan.churn.tables import (
     RULE_COLUMNS,
     churn_candidates,
@@ -209,19 +220,20 @@ def store_identified(
 
 
 def live_episodes(conn: Connection, first: date) -> pl.DataFrame:
-    """Episodes in the pool on the churn date before `first` (they were entered before it and
-    had not left by then): LIVE."""
+    """Episodes in the pool on the churn date before `first` (entered before it, not left by
+    then), as stored: customer_id, entered_on, left_on, exit_reason, entry_rules."""
     e = churn_episodes
     rows = conn.execute(
-        select(e.c.customer_id, e.c.entered_on, e.c.last_identified, e.c.entry_rules,
-               e.c.last_rules)
+        select(e.c.customer_id, e.c.entered_on, e.c.left_on, e.c.exit_reason, e.c.entry_rules)
         .where(e.c.entered_on < first, or_(e.c.left_on.is_(None), e.c.left_on >= first))
     ).all()  # fmt: skip
     return pl.DataFrame(
-        [(r[0], stored_date(r[1]), stored_date(r[2]), r[3], r[4]) for r in rows],
-        schema=LIVE,
+        [(r[0], stored_date(r[1]), None if r[2] is None else stored_date(r[2]), r[3], r[4])
+         for r in rows],
+        schema={"customer_id": pl.String, "entered_on": pl.Date, "left_on": pl.Date,
+                "exit_reason": pl.String, "entry_rules": pl.String},
         orient="row",
-    )
+    )  # fmt: skip
 
 
 def identified_rules(conn: Connection, dates: Sequence[date]) -> pl.DataFrame:
@@ -243,14 +255,38 @@ def identified_rules(conn: Connection, dates: Sequence[date]) -> pl.DataFrame:
     return pl.DataFrame(found, schema=schema_, orient="row")
 
 
-def replace_episodes(conn: Connection, first: date, episodes: pl.DataFrame) -> None:
-    """Episodes that are live on or after `first` are replaced by `episodes` (EPISODES with
-    `exit_reason`)."""
+def write_episodes(
+    conn: Connection, first: date, episodes: pl.DataFrame, stored: pl.DataFrame
+) -> int:
+    """Bring the stored episodes to `episodes` (walked from `first`; STORED columns): those
+    entered from `first` on are replaced; those entered before it (`stored`, as read by
+    `live_episodes`) are updated only where their end changed — a daily run writes its
+    entries and exits, not the whole pool. Returns the rows written."""
     e = churn_episodes
-    conn.execute(delete(e).where(or_(e.c.left_on.is_(None), e.c.left_on >= first)))
-    rows = episodes.select(*EPISODES, "exit_reason").to_dicts()
-    if rows:
-        conn.execute(insert(e), rows)
+    conn.execute(delete(e).where(e.c.entered_on >= first))
+    new = episodes.filter(pl.col("entered_on") >= first).select(list(STORED)).to_dicts()
+    if new:
+        conn.execute(insert(e), new)
+    changed = (
+        episodes.filter(pl.col("entered_on") < first)
+        .select("customer_id", "entered_on", "left_on", "exit_reason")
+        .join(stored, on=["customer_id", "entered_on"], suffix="_was")
+        .filter(
+            pl.col("left_on").ne_missing(pl.col("left_on_was"))
+            | pl.col("exit_reason").ne_missing(pl.col("exit_reason_was"))
+        )
+    )
+    if changed.height:
+        conn.execute(
+            update(e)
+            .where(e.c.customer_id == bindparam("k_customer"),
+                   e.c.entered_on == bindparam("k_entered"))
+            .values(left_on=bindparam("k_left"), exit_reason=bindparam("k_reason")),
+            [{"k_customer": r["customer_id"], "k_entered": r["entered_on"],
+              "k_left": r["left_on"], "k_reason": r["exit_reason"]}
+             for r in changed.to_dicts()],
+        )  # fmt: skip
+    return len(new) + changed.height
 
 
 def exit_facts(

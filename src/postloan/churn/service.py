@@ -20,7 +20,14 @@ from postloan.area import RunInputs, StepContext
 from postloan.churn import queries
 from postloan.churn.rules.grading import grade
 from postloan.churn.rules.identify import ChurnInputs, identify
-from postloan.churn.rules.pool import exit_reasons, rules_text, screen, screening_dates, walk
+from postloan.churn.rules.pool import (
+    LIVE,
+    exit_reasons,
+    rules_text,
+    screen,
+    screening_dates,
+    walk,
+)
 from postloan.policy import Policy
 
 
@@ -75,10 +82,11 @@ def identify_dates(
 
 
 def rebuild_pool(conn: Connection, first: date, policy: Policy) -> int:
-    """Episodes (with exit reasons) and screenings from `first` on; returns the episodes
+    """Episodes (with exit reasons) and screenings from `first` on; returns the episode rows
     written."""
     days = queries.churn_dates_from(conn, first)
-    episodes = walk(_live_before(conn, first), days, queries.identified_rules(conn, days))
+    stored = queries.live_episodes(conn, first)
+    episodes = walk(_live_before(conn, first, stored), days, queries.identified_rules(conn, days))
     closed = episodes.filter(pl.col("left_on").is_not_null())
     if closed.height:
         facts = queries.exit_facts(
@@ -93,25 +101,24 @@ def rebuild_pool(conn: Connection, first: date, policy: Policy) -> int:
     still = episodes.filter(pl.col("left_on").is_null()).with_columns(
         pl.lit(None, dtype=pl.String).alias("exit_reason")
     )
-    queries.replace_episodes(conn, first, pl.concat([closed, still]))
+    written = queries.write_episodes(conn, first, pl.concat([closed, still]), stored)
     _screen(conn, first, policy)
-    return episodes.height
+    return written
 
 
-def _live_before(conn: Connection, first: date) -> pl.DataFrame:
+def _live_before(conn: Connection, first: date, stored: pl.DataFrame) -> pl.DataFrame:
     """The episodes in the pool on the churn date before `first`, as they stood then: last
-    identified on that date, with that date's rules (their stored state may reach past it)."""
-    live = queries.live_episodes(conn, first)
+    identified on that date, with that date's rules (their stored end may lie past it)."""
     prev = queries.churn_date_before(conn, first)
-    if prev is None or live.height == 0:
-        return live.clear()
+    if prev is None or stored.height == 0:
+        return pl.DataFrame(schema=LIVE)
     then = queries.identified_rules(conn, [prev]).select(
-        "customer_id", rules_text().alias("_rules")
+        "customer_id", rules_text().alias("last_rules")
     )
     return (
-        live.join(then, on="customer_id")
-        .with_columns(pl.lit(prev).alias("last_identified"), pl.col("_rules").alias("last_rules"))
-        .drop("_rules")
+        stored.join(then, on="customer_id")
+        .with_columns(pl.lit(prev).alias("last_identified"))
+        .select(list(LIVE))
     )
 
 

@@ -69,11 +69,9 @@ churn_episodes = Table(
     metadata,
     Column("customer_id", ID, primary_key=True),
     Column("entered_on", Date, primary_key=True),
-    Column("last_identified", Date, nullable=False),
-    Column("left_on", Date),
+    Column("left_on", Date),  # the first churn date the customer was not identified
     Column("exit_reason", String(16)),
-    Column("entry_rules", String(100), nullable=False),
-    Column("last_rules", String(100), nullable=False),
+    Column("entry_rules", String(100), nullable=False),  # comma-separated
     Index("ix_churn_episodes_left_on", "left_on"),
 )
 

@@ -58,11 +58,9 @@ def upgrade() -> None:
         "churn_episodes",
         sa.Column("customer_id", _ID, nullable=False),
         sa.Column("entered_on", sa.Date(), nullable=False),
-        sa.Column("last_identified", sa.Date(), nullable=False),
         sa.Column("left_on", sa.Date(), nullable=True),
         sa.Column("exit_reason", sa.String(length=16), nullable=True),
         sa.Column("entry_rules", sa.String(length=100), nullable=False),
-        sa.Column("last_rules", sa.String(length=100), nullable=False),
         sa.PrimaryKeyConstraint("customer_id", "entered_on", name=op.f("pk_churn_episodes")),
     )
     op.create_index("ix_churn_episodes_left_on", "churn_episodes", ["left_on"])

@@ -22,14 +22,20 @@ Each identified customer carries its evidence per rule as JSON (`EVIDENCE_DOC`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import polars as pl
 
 from postloan.churn.rules.frames import EVENTS, IDENTIFIED, RULES
-from postloan.churn.rules.lateness import Counts, Wanted, account_counts
-from postloan.engine.asof import asof
+from postloan.churn.rules.lateness import (
+    Counts,
+    Prepared,
+    Wanted,
+    account_counts,
+    keyed_schedules,
+    prepare,
+)
 from postloan.engine.frames import Portfolio
 from postloan.engine.schedule_versions import SCHEDULE_CHANGES, ScheduleVersions
 from postloan.ledger.dates import add_months
@@ -64,16 +70,27 @@ def identify(inputs: ChurnInputs, dates: Sequence[date], policy: Policy) -> pl.D
     ordered = sorted(set(dates))
     if not ordered:
         return pl.DataFrame(schema=IDENTIFIED)
-    p = inputs.portfolio.conformed()
     events = inputs.events.select(list(EVENTS)).cast(EVENTS)  # type: ignore[arg-type]
-    facts = _CustomerFacts.build(p, events)
-    counts = _counts(inputs, ordered, policy, facts.closing_customers(ordered[-1]))
-    found = [_on(day, facts, counts, policy) for day in ordered]
+    closing = (
+        events.filter((pl.col("type") == "account_closed") & (pl.col("date") <= ordered[-1]))
+        .get_column("customer_id")
+        .unique()
+    )
+    prepared = prepare(inputs.portfolio, ordered, closing)
+    facts = _CustomerFacts.build(prepared, events, ordered)
+    counts = _counts(inputs, prepared, ordered, policy, closing)
+    found = [_on(i, day, facts, counts, policy) for i, day in enumerate(ordered)]
     out = pl.concat(found) if found else pl.DataFrame(schema=IDENTIFIED)
     return out.select(list(IDENTIFIED)).cast(IDENTIFIED).sort("as_of", "customer_id")  # type: ignore[arg-type]
 
 
-def _counts(inputs: ChurnInputs, dates: list[date], policy: Policy, open_for: pl.Series) -> Counts:
+def _counts(
+    inputs: ChurnInputs,
+    prepared: Prepared,
+    dates: list[date],
+    policy: Policy,
+    open_for: pl.Series,
+) -> Counts:
     """Rules (a)/(b)'s counters, each date with the schedules in force on it (an approved
     repayment agreement replaces its loan's schedule from its effective date, as in account
     status): dates sharing the same schedules are computed together."""
@@ -89,13 +106,19 @@ def _counts(inputs: ChurnInputs, dates: list[date], policy: Policy, open_for: pl
     )
     changes = inputs.changes
     if changes.height == 0:
-        return account_counts(inputs.portfolio, dates, policy, wanted)
+        return account_counts(prepared, dates, policy, wanted)
     versions = ScheduleVersions(inputs.portfolio, changes)
     effective = changes.get_column("effective_date")
     groups: dict[int, list[date]] = {}
     for day in dates:
         groups.setdefault(int((effective <= day).sum()), []).append(day)
-    parts = [account_counts(versions.on(days[0]), days, policy, wanted) for days in groups.values()]
+    parts = []
+    for days in groups.values():
+        schedules, owed = keyed_schedules(
+            versions.on(days[0]).instalments, prepared.accounts, dates[-1], open_for
+        )
+        keyed = replace(prepared, instalments=schedules, owed=owed)
+        parts.append(account_counts(keyed, days, policy, wanted))
     return Counts(pl.concat([c.loans for c in parts]), pl.concat([c.cards for c in parts]))
 
 
@@ -112,94 +135,127 @@ def _product_thresholds(products: pl.DataFrame | None, policy: Policy) -> pl.Dat
 
 @dataclass(frozen=True)
 class _CustomerFacts:
-    """Per customer (dense key `cust`), dates sorted by (cust, date) for as-of look-ups."""
+    """Per customer (dense key `cust`): for each of the run's dates (index `at` into them),
+    the latest date of each kind of fact on or before it (`latest`).
+
+    A fact dated t belongs to the first run date on or after t (a binary search); per
+    (customer, date index) only the latest fact is kept, and the maximum over the date
+    indexes up to D's gives "the latest on or before D" — a group-by over the facts, then a
+    few rows per customer, instead of sorting every payment date."""
 
     customers: pl.DataFrame  # cust, customer_id, first_opened
-    starts: pl.DataFrame  # applications and account openings
-    transactions: pl.DataFrame  # credit transactions (rule e)
-    explanations: pl.DataFrame
-    closings: pl.DataFrame  # account_closed events
-    transfers: pl.DataFrame  # transfer_out events
+    latest: pl.DataFrame  # cust, at (date index), then one date column per kind (LATEST_KINDS)
 
     @staticmethod
-    def build(p: Portfolio, events: pl.DataFrame) -> _CustomerFacts:
-        accounts = pl.concat([
-            p.loans.select("account_id", "customer_id",
-                           pl.col("disbursement_date").alias("date")),
-            p.cards.select("account_id", "customer_id", pl.col("open_date").alias("date")),
-        ])  # fmt: skip
+    def build(prepared: Prepared, events: pl.DataFrame, dates: list[date]) -> _CustomerFacts:
+        accounts = prepared.accounts
         ids = (
             pl.concat([accounts.get_column("customer_id"), events.get_column("customer_id")])
             .unique()
             .sort()
         )
-        enum = pl.Enum(ids)
+        customers = pl.DataFrame({"customer_id": ids}).with_row_index("cust")
+        cust_of = (
+            accounts.select("acct", "customer_id")
+            .join(customers, on="customer_id", maintain_order="left")
+            .get_column("cust")
+        )
+        horizon = dates[-1]
+        code = {kind: i for i, kind in enumerate(LATEST_KINDS)}
+        at = pl.Series(dates, dtype=pl.Date)
 
-        def keyed(frame: pl.DataFrame) -> pl.DataFrame:
-            return frame.select(
-                pl.col("customer_id").cast(enum).to_physical().cast(pl.UInt32).alias("cust"),
-                pl.col("date"),
+        def bucketed(frame: pl.DataFrame, kind: str) -> pl.DataFrame:
+            """(cust, at, kind, date): the latest fact of the kind per customer and run date."""
+            frame = frame.filter(pl.col("date") <= horizon)
+            return (
+                frame.with_columns(at.search_sorted(frame.get_column("date")).alias("at"))
+                .group_by("cust", "at")
+                .agg(pl.col("date").max())
+                .with_columns(pl.lit(code[kind], dtype=pl.UInt8).alias("kind"))
             )
 
-        def sorted_dates(*frames: pl.DataFrame) -> pl.DataFrame:
-            joined = pl.concat([keyed(f) for f in frames]) if frames else None
-            assert joined is not None
-            return joined.drop_nulls().unique().sort("cust", "date")
+        def by_account(frame: pl.DataFrame, column: str) -> pl.DataFrame:
+            return frame.select(cust_of.gather(frame.get_column("acct")).alias("cust"),
+                                pl.col(column).alias("date"))  # fmt: skip
 
-        def of_type(kind: str) -> pl.DataFrame:
-            return events.filter(pl.col("type") == kind).select("customer_id", "date")
+        def by_customer(kind: str) -> pl.DataFrame:
+            return (
+                events.filter(pl.col("type") == kind)
+                .join(customers, on="customer_id")
+                .select("cust", "date")
+            )
 
-        openings = accounts.select("customer_id", "date")
-        owner = accounts.select("account_id", "customer_id")
-        payments = (
-            p.payments.filter(pl.col("reverses_payment_id").is_null())
-            .select("account_id", pl.col("value_date").alias("date"))
-            .join(owner, on="account_id")
-            .select("customer_id", "date")
+        openings = by_account(accounts, "opened")
+        applications = by_customer("application")
+        payments = _latest_per_account(
+            prepared.payments.filter(pl.col("reverses_payment_id").is_null()),
+            "value_date", at, horizon,
+        )  # fmt: skip
+        purchases = prepared.statements.filter(pl.col("purchases") > 0)
+        starts = pl.concat([openings, applications])
+        facts = pl.concat([
+            bucketed(starts, "start"),
+            bucketed(pl.concat([starts, by_account(purchases, "statement_date"),
+                                by_account(payments, "value_date")]), "transaction"),
+            bucketed(by_customer("explanation"), "explanation"),
+            bucketed(by_customer("account_closed"), "closed"),
+            bucketed(by_customer("transfer_out"), "transfer"),
+        ])  # fmt: skip
+        latest = facts.pivot(
+            "kind", index=["cust", "at"], values="date", aggregate_function="max"
+        ).rename({str(i): kind for kind, i in code.items()}, strict=False)
+        for kind in LATEST_KINDS:
+            if kind not in latest.columns:
+                latest = latest.with_columns(pl.lit(None, dtype=pl.Date).alias(kind))
+        latest = latest.select(
+            "cust", pl.col("at").cast(pl.Int64), *[pl.col(k).cast(pl.Date) for k in LATEST_KINDS]
         )
-        purchases = (
-            p.statements.filter(pl.col("purchases") > 0)
-            .select("account_id", pl.col("statement_date").alias("date"))
-            .join(owner, on="account_id")
-            .select("customer_id", "date")
-        )
-        first = keyed(openings).group_by("cust").agg(pl.col("date").min().alias("first_opened"))
-        customers = (
-            pl.DataFrame({"customer_id": ids})
-            .with_row_index("cust")
-            .with_columns(pl.col("cust").cast(pl.UInt32))
-            .join(first, on="cust", how="left")
-        )
-        return _CustomerFacts(
-            customers=customers,
-            starts=sorted_dates(openings, of_type("application")),
-            transactions=sorted_dates(payments, openings, purchases, of_type("application")),
-            explanations=sorted_dates(of_type("explanation")),
-            closings=sorted_dates(of_type("account_closed")),
-            transfers=sorted_dates(of_type("transfer_out")),
-        )
+        first = openings.group_by("cust").agg(pl.col("date").min().alias("first_opened"))
+        return _CustomerFacts(customers.join(first, on="cust", how="left"), latest)
 
-    def closing_customers(self, last: date) -> pl.Series:
-        """Customers with an `account_closed` event on or before `last` (rule (c) asks
-        whether any of their accounts is open)."""
-        custs = self.closings.filter(pl.col("date") <= last).get_column("cust").unique()
-        return self.customers.filter(pl.col("cust").is_in(custs.implode())).get_column(
-            "customer_id"
+    def on(self, index: int) -> pl.DataFrame:
+        """Every customer with the latest fact of each kind on or before the run's date
+        `index`: cust, customer_id, first_opened, last_start, last_transaction,
+        last_explanation, closed_on, transfer_out_on."""
+        known = (
+            self.latest.filter(pl.col("at") <= index)
+            .group_by("cust")
+            .agg(pl.col(list(LATEST_KINDS)).max())
         )
-
-    def latest(self, rows: pl.DataFrame, dates: pl.DataFrame, name: str) -> pl.DataFrame:
-        """Each row (cust, as_of) gets `name`: the latest date of `dates` on or before D."""
-        right = dates.rename({"date": name})
-        return asof(rows, right, left_on="as_of", right_on=name, by="cust", strategy="backward")
+        return self.customers.join(known, on="cust", how="left").rename(
+            {"start": "last_start", "transaction": "last_transaction",
+             "explanation": "last_explanation", "closed": "closed_on",
+             "transfer": "transfer_out_on"}
+        )  # fmt: skip
 
 
-def _on(day: date, facts: _CustomerFacts, counts: Counts, policy: Policy) -> pl.DataFrame:
-    """Customers identified on `day`, with their rules and evidence."""
-    rows = facts.customers.with_columns(pl.lit(day).alias("as_of"))
-    for frame, name in ((facts.starts, "last_start"), (facts.transactions, "last_transaction"),
-                        (facts.explanations, "last_explanation"), (facts.closings, "closed_on"),
-                        (facts.transfers, "transfer_out_on")):  # fmt: skip
-        rows = facts.latest(rows, frame, name)
+LATEST_KINDS = ("start", "transaction", "explanation", "closed", "transfer")
+
+
+def _latest_per_account(
+    frame: pl.DataFrame, column: str, at: pl.Series, horizon: date
+) -> pl.DataFrame:
+    """The rows of `frame` (acct, `column` a date) that are the latest of their account for
+    a run date: with rows grouped by account in date order (the store's payments), the last
+    row of each run of (account, run date) — a comparison with the next row, no grouping of
+    millions of rows; in any other order, all rows (the caller groups them)."""
+    frame = frame.filter(pl.col(column) <= horizon).select("acct", column)
+    if frame.height == 0 or not frame.get_column("acct").is_sorted():
+        return frame
+    when = at.search_sorted(frame.get_column(column))
+    nxt = pl.col("acct").shift(-1)
+    same_run = (nxt == pl.col("acct")) & (pl.Series(when).shift(-1) == pl.Series(when))
+    ordered = (pl.col(column) <= pl.col(column).shift(-1)) | (nxt != pl.col("acct"))
+    if not frame.select(ordered.fill_null(True).all()).item():
+        return frame
+    return frame.filter(~same_run.fill_null(False))
+
+
+def _on(
+    index: int, day: date, facts: _CustomerFacts, counts: Counts, policy: Policy
+) -> pl.DataFrame:
+    """Customers identified on `day` (the run's date `index`), with rules and evidence."""
+    rows = facts.on(index).with_columns(pl.lit(day).alias("as_of"))
     loans = counts.loans.filter(pl.col("as_of") == day)
     cards = counts.cards.filter(pl.col("as_of") == day)
     loan_evidence = (

@@ -34,6 +34,9 @@ EPISODES = {
     "entry_rules": pl.String,  # comma-separated rules that held on entry
     "last_rules": pl.String,  # ... on the last date identified
 }
+# What the store keeps of an episode (the last date identified and its rules are the
+# identification rows' business).
+STORED = ("customer_id", "entered_on", "left_on", "exit_reason", "entry_rules")
 # Live episodes handed to `walk`: in the pool on the date before the range.
 LIVE = {k: EPISODES[k] for k in ("customer_id", "entered_on", "last_identified",
                                  "entry_rules", "last_rules")}  # fmt: skip
