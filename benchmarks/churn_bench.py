@@ -32,7 +32,7 @@ from pathlib import Path
 from benchmarks.portfolios import AS_OF, OUT, SEED
 
 DEMO_CHILD = """
-import json, sys, time
+import json, os, sys, time
 from datetime import date, timedelta
 from sqlalchemy import func, select
 from postloan.policy import default_policy
@@ -54,11 +54,12 @@ with engine.connect() as conn:
     episodes = conn.execute(select(func.count()).select_from(churn_episodes)).scalar()
 engine.dispose()
 print("RESULT " + json.dumps({"total": total, "rows": result.rows, "day": str(day),
+                              "load_avg": os.getloadavg()[0],
                               "pool": pool, "episodes": episodes, **result.timings}))
 """
 
 SYNTHETIC_CHILD = """
-import json, resource, sys, time
+import json, os, resource, sys, time
 from datetime import date
 import polars as pl
 from pathlib import Path
@@ -70,6 +71,12 @@ from postloan.engine import account_status
 from postloan.policy import default_policy
 folder = Path(sys.argv[1]); day = date.fromisoformat(sys.argv[2])
 portfolio = load(folder)
+# In the store's order (the run reads tables ordered by account id and date).
+from postloan.engine.frames import Portfolio
+portfolio = Portfolio(portfolio.loans.sort("account_id"), portfolio.instalments,
+                      portfolio.cards.sort("account_id"),
+                      portfolio.statements.sort("account_id", "statement_date"),
+                      portfolio.payments.sort("account_id", "value_date"))
 events = pl.read_parquet(folder / "events.parquet")
 customers = pl.read_parquet(folder / "customers.parquet")
 policy = default_policy()
@@ -93,6 +100,7 @@ graded = grade(found, aggregated, customers, events, openings, policy)
 t_grade = time.perf_counter() - t
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
 print("RESULT " + json.dumps({"identify": t_identify, "grade": t_grade, "engine": t_engine,
+                              "load_avg": os.getloadavg()[0],
                               "identified": found.height, "accounts":
                               portfolio.loans.height + portfolio.cards.height,
                               "peak_rss_gb": peak}))
@@ -129,13 +137,17 @@ def bench_demo(customers: int, repeat: int) -> None:
             runs.append(_result(out.stdout))
             r = runs[-1]
             print(f"  run {rep + 1}: total {r['total']:.1f} s, churn.identify "
-                  f"{r['churn.identify']:.2f} s, pool {r['pool']:,}", flush=True)  # fmt: skip
+                  f"{r['churn.identify']:.2f} s, pool {r['pool']:,}, load average "
+                  f"{r['load_avg']:.1f}", flush=True)  # fmt: skip
     total = statistics.median(float(r["total"]) for r in runs)  # type: ignore[arg-type]
     churn = statistics.median(float(r["churn.identify"]) for r in runs)  # type: ignore[arg-type]
     steps = statistics.median(float(r["steps"]) for r in runs)  # type: ignore[arg-type]
-    print(f"demo store ({customers:,} customers, {runs[0]['rows']:,} status rows, pool "
-          f"{runs[0]['pool']:,}): daily run median {total:.1f} s, area steps {steps:.1f} s, "
-          f"churn step {churn:.2f} s = {100 * churn / total:.1f} % of the run", flush=True)
+    print(
+        f"demo store ({customers:,} customers, {runs[0]['rows']:,} status rows, pool "
+        f"{runs[0]['pool']:,}): daily run median {total:.1f} s, area steps {steps:.1f} s, "
+        f"churn step {churn:.2f} s = {100 * churn / total:.1f} % of the run",
+        flush=True,
+    )
 
 
 def synthetic_folder(accounts: int) -> Path:
@@ -173,13 +185,17 @@ def bench_synthetic(accounts: int, repeat: int) -> None:
         runs.append(_result(out.stdout))
         r = runs[-1]
         print(f"  run {rep + 1}: identify {r['identify']:.2f} s, grade {r['grade']:.2f} s, "
-              f"engine account status {r['engine']:.2f} s", flush=True)  # fmt: skip
+              f"engine account status {r['engine']:.2f} s, load average {r['load_avg']:.1f}",
+              flush=True)  # fmt: skip
     med = {k: statistics.median(float(r[k]) for r in runs)  # type: ignore[arg-type]
            for k in ("identify", "grade", "engine")}  # fmt: skip
-    print(f"synthetic {runs[0]['accounts']:,} accounts, {runs[0]['identified']:,} identified: "
-          f"identify {med['identify']:.2f} s + grade {med['grade']:.2f} s (medians of "
-          f"{len(runs)}); the engine's account status for the date {med['engine']:.2f} s; peak "
-          f"RSS {max(float(r['peak_rss_gb']) for r in runs):.2f} GB", flush=True)  # type: ignore[arg-type]
+    print(
+        f"synthetic {runs[0]['accounts']:,} accounts, {runs[0]['identified']:,} identified: "
+        f"identify {med['identify']:.2f} s + grade {med['grade']:.2f} s (medians of "
+        f"{len(runs)}); the engine's account status for the date {med['engine']:.2f} s; peak "
+        f"RSS {max(float(r['peak_rss_gb']) for r in runs):.2f} GB",
+        flush=True,
+    )  # type: ignore[arg-type]
 
 
 def main() -> None:

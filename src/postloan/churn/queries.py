@@ -320,6 +320,19 @@ def exit_facts(
     return pl.DataFrame(found, schema=FACTS, orient="row")
 
 
+SCREENING = {"as_of": pl.Date, "customer_id": pl.String, "grade": pl.Int32, "degree": pl.String,
+             "open_accounts": pl.Int32, "signals": pl.String}  # fmt: skip
+
+
+def screening_frame(rows: pl.DataFrame) -> pl.DataFrame:
+    """Pool rows (SCREENING columns) as `rules.pool.screen` reads them."""
+    return rows.select(list(SCREENING)).cast(SCREENING).with_columns(  # type: ignore[arg-type]
+        pl.col("signals").str.json_path_match("$.contact_on").str.to_date().alias("contact_on"),
+        pl.col("signals").str.json_path_match("$.malicious_on").str.to_date().alias(
+            "malicious_on"),
+    )  # fmt: skip
+
+
 def screening_rows(conn: Connection, dates: Sequence[date]) -> pl.DataFrame:
     """The pool on screening dates, as `rules.pool.screen` reads it."""
     c = churn_identified
@@ -330,17 +343,7 @@ def screening_rows(conn: Connection, dates: Sequence[date]) -> pl.DataFrame:
                    c.c.signals).where(c.c.as_of.in_(part))
         ).all()  # fmt: skip
         found += [(stored_date(r[0]), *r[1:]) for r in rows]
-    frame = pl.DataFrame(
-        found,
-        schema={"as_of": pl.Date, "customer_id": pl.String, "grade": pl.Int32,
-                "degree": pl.String, "open_accounts": pl.Int32, "signals": pl.String},
-        orient="row",
-    )  # fmt: skip
-    return frame.with_columns(
-        pl.col("signals").str.json_path_match("$.contact_on").str.to_date().alias("contact_on"),
-        pl.col("signals").str.json_path_match("$.malicious_on").str.to_date().alias(
-            "malicious_on"),
-    )  # fmt: skip
+    return screening_frame(pl.DataFrame(found, schema=SCREENING, orient="row"))
 
 
 def replace_screenings(conn: Connection, first: date, screened: pl.DataFrame) -> None:

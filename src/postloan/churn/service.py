@@ -45,16 +45,16 @@ def run_churn(ctx: StepContext) -> ChurnStepResult:
     stored = set(ctx.dates)
     gone = [d for d in queries.churn_dates_from(conn, ctx.first) if d not in stored]
     queries.forget_dates(conn, sorted(set(own) | set(gone)))
-    rows = 0
+    graded = None
     if own:
         if ctx.inputs is not None:
             inputs = ctx.inputs()
             frames = inputs.extras.get("churn") or queries.frames_on(conn, policy)
         else:  # a step run outside a daily run (tests): read on the step's connection
             inputs, frames = queries.portfolio_on(conn), queries.frames_on(conn, policy)
-        rows = identify_dates(conn, inputs, frames, own, policy, ctx.run_id)
-    rebuilt = rebuild_pool(conn, ctx.first, policy)
-    return ChurnStepResult(len(own), rows, rebuilt)
+        graded = identify_dates(conn, inputs, frames, own, policy, ctx.run_id)
+    rebuilt = rebuild_pool(conn, ctx.first, policy, graded)
+    return ChurnStepResult(len(own), 0 if graded is None else graded.height, rebuilt)
 
 
 def identify_dates(
@@ -64,8 +64,8 @@ def identify_dates(
     dates: list[date],
     policy: Policy,
     run_id: int,
-) -> int:
-    """Identify, grade and store the customers churned on each of `dates`."""
+) -> pl.DataFrame:
+    """Identify, grade and store the customers churned on each of `dates` (GRADED)."""
     events, customers, products = frames.events, frames.customers, frames.products
     portfolio = inputs.portfolio
     found = identify(
@@ -78,15 +78,18 @@ def identify_dates(
     ])  # fmt: skip
     graded = grade(found, status, customers, events, openings, policy)
     queries.store_identified(conn, graded, dates, run_id, policy.version)
-    return graded.height
+    return graded
 
 
-def rebuild_pool(conn: Connection, first: date, policy: Policy) -> int:
+def rebuild_pool(
+    conn: Connection, first: date, policy: Policy, known: pl.DataFrame | None = None
+) -> int:
     """Episodes (with exit reasons) and screenings from `first` on; returns the episode rows
-    written."""
+    written. `known`: GRADED rows just stored (not read back)."""
     days = queries.churn_dates_from(conn, first)
     stored = queries.live_episodes(conn, first)
-    episodes = walk(_live_before(conn, first, stored), days, queries.identified_rules(conn, days))
+    rows = _identified(conn, days, known)
+    episodes = walk(_live_before(conn, first, stored), days, rows)
     closed = episodes.filter(pl.col("left_on").is_not_null())
     if closed.height:
         facts = queries.exit_facts(
@@ -102,8 +105,18 @@ def rebuild_pool(conn: Connection, first: date, policy: Policy) -> int:
         pl.lit(None, dtype=pl.String).alias("exit_reason")
     )
     written = queries.write_episodes(conn, first, pl.concat([closed, still]), stored)
-    _screen(conn, first, policy)
+    _screen(conn, first, policy, known)
     return written
+
+
+def _identified(conn: Connection, days: list[date], known: pl.DataFrame | None) -> pl.DataFrame:
+    """as_of, customer_id and the rule flags on `days`: from `known` for its dates, the
+    store for the others."""
+    mine = set() if known is None else set(known.get_column("as_of").unique().to_list())
+    read = queries.identified_rules(conn, [d for d in days if d not in mine])
+    if known is None:
+        return read
+    return pl.concat([read, known.filter(pl.col("as_of").is_in(days)).select(read.columns)])
 
 
 def _live_before(conn: Connection, first: date, stored: pl.DataFrame) -> pl.DataFrame:
@@ -122,10 +135,14 @@ def _live_before(conn: Connection, first: date, stored: pl.DataFrame) -> pl.Data
     )
 
 
-def _screen(conn: Connection, first: date, policy: Policy) -> None:
+def _screen(conn: Connection, first: date, policy: Policy, known: pl.DataFrame | None) -> None:
     month_start = first.replace(day=1)
     every = policy.churn.screening.every_months
     due = [d for d in screening_dates(queries.churn_dates_from(conn, month_start), every)
            if d >= first]  # fmt: skip
-    rows = queries.screening_rows(conn, due)
+    mine = set() if known is None else set(known.get_column("as_of").unique().to_list())
+    rows = queries.screening_rows(conn, [d for d in due if d not in mine])
+    if known is not None and any(d in mine for d in due):
+        rows = pl.concat([rows, queries.screening_frame(
+            known.filter(pl.col("as_of").is_in(due)))])  # fmt: skip
     queries.replace_screenings(conn, first, screen(rows, policy))
