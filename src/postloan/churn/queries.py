@@ -17,7 +17,8 @@ from typing import Any
 import polars as pl
 from sqlalchemy import (
     Connection,
-    and_,
+    Date,
+    String,
     bindparam,
     delete,
     func,
@@ -33,7 +34,6 @@ from postloan.churn.rules.frames import CUSTOMERS, EVENTS, GRADED, STATUS
 from postloan.churn.rules.pool import FACTS, SCREENED, STORED
 from postloan.churn.tables import (
     RULE_COLUMNS,
-    churn_candidates,
     churn_dates,
     churn_episodes,
     churn_identified,
@@ -42,6 +42,7 @@ from postloan.churn.tables import (
 from postloan.policy import Policy
 from postloan.store import bulk, schema
 from postloan.store.values import stored_date
+from postloan.views.sql import Query
 
 CHUNK = 500  # ids per IN list
 
@@ -176,37 +177,77 @@ def portfolio_on(conn: Connection) -> RunInputs:
     return RunInputs(Portfolio(loans, instalments, cards, statements, payments), none)
 
 
-def status_of(conn: Connection, keys: pl.DataFrame) -> pl.DataFrame:
-    """STATUS of the (as_of, customer_id) keys from the stored account status of those dates
-    (this run's rows, not yet committed: read on its connection). The keys go through
-    `churn_candidates` so the database joins them to its index instead of scanning a date."""
-    if keys.height == 0:
-        return pl.DataFrame(schema=STATUS)
-    conn.execute(insert(churn_candidates), keys.select("as_of", "customer_id").to_dicts())
-    a, k = schema.account_status, churn_candidates
-    rows = conn.execute(
+def _status_select(day: Any) -> Any:
+    a = schema.account_status
+    return (
         select(
-            k.c.as_of,
-            k.c.customer_id,
+            a.c.customer_id,
             func.sum(a.c.outstanding_principal),
             func.sum(a.c.overdue_amount),
             func.max(a.c.dpd),
             func.max(a.c.consecutive_overdue_periods),
             func.count(),
         )
-        .select_from(k.join(a, and_(a.c.as_of == k.c.as_of, a.c.customer_id == k.c.customer_id)))
-        .group_by(k.c.as_of, k.c.customer_id)
-    ).all()
-    conn.execute(delete(churn_candidates))
-    return pl.DataFrame([(stored_date(r[0]), *r[1:]) for r in rows], schema=STATUS, orient="row")
+        .where(a.c.as_of == day)
+        .group_by(a.c.customer_id)
+    )
+
+
+# On SQLite the lean path (`views.sql.Query`) with the date as the text SQLite stores; other
+# backends bind a date.
+_STATUS_SQLITE = Query(_status_select(bindparam("day", type_=String)))
+_STATUS = _status_select(bindparam("day", type_=Date))
+
+
+def status_of(conn: Connection, keys: pl.DataFrame) -> pl.DataFrame:
+    """STATUS of the (as_of, customer_id) keys from the stored account status of those dates
+    (this run's rows, not yet committed: read on its connection): each date's open accounts
+    summed per customer by the database, one indexed range of the date (cheaper than sending
+    the keys), then cut to the keys."""
+    frames = []
+    for day in keys.get_column("as_of").unique().sort().to_list():
+        if conn.dialect.name == "sqlite":
+            rows = _STATUS_SQLITE.rows(conn, {"day": day.isoformat()})
+        else:
+            rows = conn.execute(_STATUS, {"day": day}).all()
+        frames.append(
+            pl.DataFrame([tuple(r) for r in rows], schema=[k for k in STATUS if k != "as_of"],
+                         orient="row").with_columns(pl.lit(day).alias("as_of"))
+        )  # fmt: skip
+    if not frames:
+        return pl.DataFrame(schema=STATUS)
+    found = pl.concat(frames).select(list(STATUS)).cast(STATUS)  # type: ignore[arg-type]
+    return found.join(keys.select("as_of", "customer_id"), on=["as_of", "customer_id"])
+
+
+def insert_rows(conn: Connection, table: Any, rows: pl.DataFrame) -> None:
+    """Append a frame's rows (columns named as the table's) on the run's connection. On
+    SQLite straight through the driver's `executemany` with the values as SQLAlchemy stores
+    them (dates ISO text, booleans 0/1): Core's per-row parameter processing costs twice the
+    insert itself for a pool of tens of thousands."""
+    if rows.height == 0:
+        return
+    if conn.dialect.name != "sqlite":
+        conn.execute(insert(table), rows.to_dicts())
+        return
+    plain = rows.with_columns(
+        [pl.col(n).dt.strftime("%Y-%m-%d") for n, t in rows.schema.items() if t == pl.Date]
+        + [pl.col(n).cast(pl.Int8) for n, t in rows.schema.items() if t == pl.Boolean]
+    )
+    names = ", ".join(f'"{n}"' for n in rows.columns)
+    marks = ", ".join("?" for _ in rows.columns)
+    conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})',
+                         plain.rows())  # fmt: skip
 
 
 def store_identified(
     conn: Connection, graded: pl.DataFrame, dates: Sequence[date], run_id: int, version: str
 ) -> None:
-    rows = graded.select(list(GRADED)).with_columns(pl.lit(run_id).alias("run_id")).to_dicts()
-    if rows:
-        conn.execute(insert(churn_identified), rows)
+    insert_rows(
+        conn,
+        churn_identified,
+        graded.select(list(GRADED)).with_columns(pl.lit(run_id, dtype=pl.Int32).alias("run_id")),
+    )
     counts = dict(graded.group_by("as_of").len().iter_rows())
     conn.execute(
         insert(churn_dates),
@@ -264,9 +305,8 @@ def write_episodes(
     entries and exits, not the whole pool. Returns the rows written."""
     e = churn_episodes
     conn.execute(delete(e).where(e.c.entered_on >= first))
-    new = episodes.filter(pl.col("entered_on") >= first).select(list(STORED)).to_dicts()
-    if new:
-        conn.execute(insert(e), new)
+    new = episodes.filter(pl.col("entered_on") >= first).select(list(STORED))
+    insert_rows(conn, e, new)
     changed = (
         episodes.filter(pl.col("entered_on") < first)
         .select("customer_id", "entered_on", "left_on", "exit_reason")
@@ -286,7 +326,7 @@ def write_episodes(
               "k_left": r["left_on"], "k_reason": r["exit_reason"]}
              for r in changed.to_dicts()],
         )  # fmt: skip
-    return len(new) + changed.height
+    return new.height + changed.height
 
 
 def exit_facts(
@@ -349,6 +389,4 @@ def screening_rows(conn: Connection, dates: Sequence[date]) -> pl.DataFrame:
 def replace_screenings(conn: Connection, first: date, screened: pl.DataFrame) -> None:
     s = churn_screenings
     conn.execute(delete(s).where(s.c.screened_on >= first))
-    rows = screened.select(list(SCREENED)).to_dicts()
-    if rows:
-        conn.execute(insert(s), rows)
+    insert_rows(conn, s, screened.select(list(SCREENED)))

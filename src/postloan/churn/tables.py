@@ -10,8 +10,6 @@ migration branch, `churn/migrations`).
 - `churn_reasons`: an officer's confirmation or change of a customer's reason (who, when,
   why), for the episode holding `as_of`. Kept by every run: it is work, not derived.
 - `churn_screenings`: customers worth pursuing found by the periodic screening (derived).
-- `churn_candidates`: a run's identified keys while it reads their accounts' state (empty
-  outside a run).
 """
 
 from __future__ import annotations
@@ -97,11 +95,4 @@ churn_screenings = Table(
     Column("grade", Integer, nullable=False),
     Column("degree", String(16), nullable=False),
     Column("basis", Text, nullable=False),
-)
-
-churn_candidates = Table(
-    "churn_candidates",
-    metadata,
-    Column("as_of", Date, primary_key=True),
-    Column("customer_id", ID, primary_key=True),
 )

@@ -1,5 +1,5 @@
 """churn area: identification per stored date, the dates churn ran, the pool's episodes,
-officers' reasons, screenings, and a run's staging of identified keys
+officers' reasons and screenings
 
 Revision ID: c001
 Revises: 0009 (a branch of its own from there: branch label "churn")
@@ -88,15 +88,9 @@ def upgrade() -> None:
         sa.Column("basis", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("screened_on", "customer_id", name=op.f("pk_churn_screenings")),
     )
-    op.create_table(
-        "churn_candidates",
-        sa.Column("as_of", sa.Date(), nullable=False),
-        sa.Column("customer_id", _ID, nullable=False),
-        sa.PrimaryKeyConstraint("as_of", "customer_id", name=op.f("pk_churn_candidates")),
-    )
 
 
 def downgrade() -> None:
-    for table in ("churn_candidates", "churn_screenings", "churn_reasons", "churn_episodes",
+    for table in ("churn_screenings", "churn_reasons", "churn_episodes",
                   "churn_dates", "churn_identified"):  # fmt: skip
         op.drop_table(table)
