@@ -12,7 +12,9 @@ shells never import an area: they read what the registry hands them —
   (`access.permissions`), and `commands`: CLI command → action;
 - `api_routers`, `web_routers`, `cli` (named "module:attribute" and imported by the shell
   that mounts them: an area imports no shell), `nav`, `templates`, `messages` (zh-CN and en),
-  `policy_sections` (the sections of the policy file the area reads).
+  `policy_sections` (the sections of the policy file the area reads);
+- `exports`: kinds of `postloan export KIND` the area writes (`AreaExport`), dispatched by the
+  core command with its permission check, audit entry and error handling.
 
 This module is pure declaration: it imports no area, no store engine and no web framework at
 run time (routers and Typer apps are typed as `Any` so the core does not depend on the shells).
@@ -37,11 +39,29 @@ ACCOUNT_STATUS_STEP = "account_status"
 
 
 @dataclass(frozen=True)
+class RunInputs:
+    """What the run loaded before its publishing transaction, handed on to steps that need
+    whole tables (reading them again would cost as much as the run's own load): the portfolio
+    with its contract schedules (engine.frames.Portfolio), the areas' schedule changes, and
+    what each area's `run_loader` read (`extras[area name]`).
+
+    Why the run loads for the steps: whole-table reads go through ADBC, whose SQLite driver is
+    a second copy of SQLite in the process; inside the publishing transaction (Python's
+    sqlite3 holding the write lock) closing an ADBC connection would drop that lock
+    (`api.workers`) — so steps never open one, they get what was read before."""
+
+    portfolio: Any  # engine.frames.Portfolio
+    changes: ScheduleChanges
+    extras: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class StepContext:
     """What a daily-run step is handed. `dates` are the stored business dates from `first` on,
     in order — empty when none is left (the latest stored date was deleted): a step then undoes
     what it derived from `first` on. Steps flush, never commit (the run commits once), and read
-    no clock: `now` is the run's start, for audit-like timestamps only."""
+    no clock: `now` is the run's start, for audit-like timestamps only. `inputs`, when the run
+    loaded the portfolio (a daily run or backfill; not a date deletion), returns it."""
 
     conn: Connection
     first: date
@@ -49,6 +69,7 @@ class StepContext:
     policy: Policy
     run_id: int  # the run (or the date deletion) doing this: cases name the run that opened them
     now: datetime
+    inputs: Callable[[], RunInputs] | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +116,21 @@ class ScheduleChanges:
 
 
 @dataclass(frozen=True)
+class AreaExport:
+    """A kind of `postloan export KIND --out FILE [--as-of D]` an area writes. `writer` names
+    ("module:function") `write(url, out, as_of) -> rows`, which raises a `postloan.errors`
+    domain error when there is nothing to write (no run stored for D, say) and writes CSV or
+    Parquet by the file's extension. `action` is the permission it needs (with scope all);
+    `personal` marks files with personal information (audited as `export.personal`)."""
+
+    writer: str
+    action: str
+    personal: bool = False
+    needs_as_of: bool = False
+    about: str = ""
+
+
+@dataclass(frozen=True)
 class Area:
     name: str
     about: str = ""
@@ -117,11 +153,16 @@ class Area:
     schedule_changes: str | None = None
     agreed_schedules: str | None = None
     customer_view: str | None = None
+    # `run_loader(conn, policy) -> object`, "module:function": what the area's steps read in
+    # bulk, called with the run's ADBC connection while it loads the portfolio (before the
+    # publishing transaction); the steps find it in `ctx.inputs().extras[area name]`.
+    run_loader: str | None = None
     nav: tuple[NavEntry, ...] = ()
     templates: Path | None = None  # the area's page templates, named `<area>/<page>.html`
     messages: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # lang → key → text
     cli: str | None = None  # "module:function(app, report)": its commands, its `postloan report`s
     policy_sections: tuple[str, ...] = ()  # the policy file's sections the area reads
+    exports: Mapping[str, AreaExport] = field(default_factory=dict)  # kind → what writes it
     rationale: str = ""  # why the area's grants are so (docs/permissions.md)
 
 

@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from postloan.access.permissions import add_area_actions, remove_area_actions
-from postloan.area import Area, NavEntry, ScheduleChanges, Step, order_steps, resolve
+from postloan.area import Area, AreaExport, NavEntry, ScheduleChanges, Step, order_steps, resolve
+from postloan.churn.area import AREA as CHURN
 from postloan.collections.area import AREA as COLLECTIONS
 
-BUILT_IN: tuple[Area, ...] = (COLLECTIONS,)
+BUILT_IN: tuple[Area, ...] = (COLLECTIONS, CHURN)
 
 _registered: dict[str, Area] = {}
 _version = 0  # bumped on every change (caches of merged declarations compare it)
@@ -101,6 +102,18 @@ def schedule_change_hooks() -> list[Callable[[Any], ScheduleChanges]]:
 
 def agreed_schedule_hooks() -> list[Callable[[Any, list[str]], list[tuple[Any, ...]]]]:
     return [resolve(a.agreed_schedules) for a in _registered.values() if a.agreed_schedules]
+
+
+def run_loaders() -> dict[str, Callable[[Any, Any], Any]]:
+    """Each area's `run_loader(conn, policy)`, by area name (the run calls them with its bulk
+    connection while loading the portfolio)."""
+    return {a.name: resolve(a.run_loader) for a in _registered.values() if a.run_loader}
+
+
+def exports() -> dict[str, AreaExport]:
+    """Every area's export kinds (`postloan export KIND`); a kind declared twice: the later
+    area's wins."""
+    return {kind: spec for area in _registered.values() for kind, spec in area.exports.items()}
 
 
 def customer_view_hooks() -> list[Callable[[Any, str | None], dict[str, Any]]]:

@@ -16,6 +16,7 @@ from postloan.access.roles import Role
 from postloan.access.scope import customer_scope_clause
 from postloan.access.tokens import issue_token
 from postloan.api.app import create_app
+from postloan.churn.actions import ChurnAction
 from postloan.collections.actions import CollectionsAction
 from postloan.store.db import engine_for
 from postloan.store.schema import account_status, customers
@@ -70,6 +71,10 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/agreements/{agreement_id}/approve"): CollectionsAction.AGREEMENT_APPROVE,
     ("POST", "/api/agreements/{agreement_id}/reject"): CollectionsAction.AGREEMENT_APPROVE,
     ("POST", "/api/agreements/{agreement_id}/withdraw"): CollectionsAction.AGREEMENT_PROPOSE,
+    ("GET", "/api/churn/pool"): ChurnAction.VIEW,
+    ("GET", "/api/churn/customers/{customer_id}"): ChurnAction.VIEW,
+    ("POST", "/api/churn/customers/{customer_id}/reason"): ChurnAction.REASON,
+    ("GET", "/api/churn/kpis"): ChurnAction.REPORT,
 }
 
 

@@ -131,6 +131,11 @@ def _commands(store: Store, role: str) -> dict[str, tuple[str, list[str]]]:
             "report compliance|collections",
             ["report", "collections", "--from", d, "--to", d, "--json"],
         ),
+        "report churn": ("report churn", ["report", "churn", "--from", d, "--to", d, "--json"]),
+        "export churn": (
+            "export churn",
+            ["export", "churn", "--as-of", d, "--out", str(out / f"{role}-churn.csv")],
+        ),
     }
 
 

@@ -12,9 +12,12 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from postloan import areas
 from postloan.access.permissions import Action
+from postloan.area import resolve
 from postloan.cli.common import business_date, policy_from, refuse_run_dates, run_with_progress
 from postloan.cli.operator import Caller, authorize
+from postloan.errors import DomainError
 from postloan.imports.service import KINDS, ImportFileError, import_file
 from postloan.inputs import InputError, parse_date_text
 from postloan.reports.store_export import ExportError, export_account_status, export_kind
@@ -31,6 +34,7 @@ db_app = typer.Typer(help="The store's schema.", no_args_is_help=True)
 
 
 PERSONAL_KINDS = {"customers", "events"}  # files that carry personal information (PIPL)
+TARGET_CHARS = 64  # audit_log.target_id
 
 
 def _audit(
@@ -41,8 +45,14 @@ def _audit(
     target_id: str,
     detail: dict[str, object],
 ) -> None:
-    """Record a command in the audit log, naming its caller (`postloan.cli.operator`)."""
+    """Record a command in the audit log, naming its caller (`postloan.cli.operator`). A
+    target longer than the log's column (a file's path) is kept whole in the detail and
+    shortened to its end in the column (PostgreSQL refuses an over-long value)."""
     from datetime import UTC, datetime
+
+    if len(target_id) > TARGET_CHARS:
+        detail = {**detail, "target": target_id}
+        target_id = "…" + target_id[-(TARGET_CHARS - 1) :]
 
     from postloan.access.audit import record
     from postloan.store.db import engine_for
@@ -142,15 +152,25 @@ def run(
     )
 
 
+def _kinds() -> str:
+    return ", ".join(["account-status", *areas.exports(), *KINDS])
+
+
 def export(
-    kind: str = typer.Argument(..., help=f"account-status, or one of: {', '.join(KINDS)}."),
+    kind: str = typer.Argument(..., help=f"One of: {_kinds()}."),
     out: Path = typer.Option(..., help="Output file (.csv or .parquet)."),
-    as_of: str | None = typer.Option(None, help="Business date D (account-status only)."),
+    as_of: str | None = typer.Option(
+        None, help="Business date D (account-status and the areas' dated kinds, e.g. churn)."
+    ),
 ) -> None:
-    """Export stored data as contract files."""
+    """Export stored data as contract files (a business area's kinds too, e.g. churn)."""
     url = ready()
-    personal = kind in PERSONAL_KINDS
-    needed = Action.EXPORT_PERSONAL if personal else Action.ACCOUNT_VIEW
+    area_kind = areas.exports().get(kind)  # a kind a business area writes (Area.exports)
+    personal = kind in PERSONAL_KINDS or (area_kind is not None and area_kind.personal)
+    if area_kind is not None:
+        needed: Action | str = area_kind.action
+    else:
+        needed = Action.EXPORT_PERSONAL if personal else Action.ACCOUNT_VIEW
     caller = authorize(url, needed, f"export {kind}")
     try:
         if kind == "account-status":
@@ -160,11 +180,17 @@ def export(
             rows = export_account_status(url, business_date(as_of), out)
         elif kind in KINDS:
             rows = export_kind(url, kind, out)
+        elif area_kind is not None:
+            if area_kind.needs_as_of and as_of is None:
+                err.print(f"{kind} needs --as-of D")
+                raise typer.Exit(2)
+            day = business_date(as_of) if as_of is not None else None
+            rows = resolve(area_kind.writer)(url, out, day)
         else:
-            err.print(f"kind: {kind!r} is not account-status or one of {', '.join(KINDS)}")
+            err.print(f"kind: {kind!r} is not one of {_kinds()}")
             raise typer.Exit(2)
-    except ExportError as exc:
-        err.print(str(exc))
+    except (ExportError, DomainError) as exc:
+        err.print(str(exc), markup=False)
         raise typer.Exit(1) from None
     except OSError as exc:  # an unwritable folder, a full disk: the file, not a traceback
         err.print(f"{out}: cannot write the file ({exc.strerror or 'I/O error'})", markup=False)

@@ -23,6 +23,8 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, delete, false, insert, select, text, update
 
+from postloan import areas
+from postloan.area import RunInputs
 from postloan.engine.frames import ACCOUNT_STATUS
 from postloan.engine.restructure import classify, restructuring_history
 from postloan.engine.schedule_versions import ScheduleVersions
@@ -139,9 +141,10 @@ def _fail(url: str, run_id: int, timings: dict[str, float], exc: BaseException) 
 def _stage(
     url: str, ordered: list[date], policy: Policy, run_id: int, timings: dict[str, float],
     progress: Progress | None,
-) -> int:  # fmt: skip
+) -> tuple[int, RunInputs]:  # fmt: skip
     """Compute every date and append its rows to `staged_status`, window by window (each
-    window committed: staged rows are the run's alone, no reader looks at them)."""
+    window committed: staged rows are the run's alone, no reader looks at them). Returns the
+    rows and what was loaded (handed to the areas' steps: no step loads the portfolio again)."""
     rows = 0
     with bulk.connect(url) as conn:
         t = time.perf_counter()
@@ -152,6 +155,9 @@ def _stage(
         # not read back, so a date's answer never depends on which dates were run before.
         found = load_changes(conn)
         changes, agreements, dues = found.changes, found.restructurings, found.agreed_dues
+        # What the areas' steps read in bulk, now (a step must not open a bulk connection
+        # inside the publishing transaction: `area.RunInputs`).
+        extras = {name: load(conn, policy) for name, load in areas.run_loaders().items()}
         # End the read transaction now: holding it through the engine would make another
         # writer's commit (an import, a second run) fail this run's write on SQLite.
         conn.commit()
@@ -175,14 +181,14 @@ def _stage(
             timings["write"] += time.perf_counter() - t
             if progress:
                 progress(i + len(window), len(ordered))
-    return rows
+    return rows, RunInputs(portfolio, found, extras)
 
 
 _COLUMNS = [c.name for c in account_status.columns]
 
 
 def _publish(url: str, ordered: list[date], policy: Policy, run_id: int, rows: int,
-             timings: dict[str, float]) -> None:  # fmt: skip
+             timings: dict[str, float], inputs: RunInputs | None = None) -> None:  # fmt: skip
     """The run's one visible change, in one transaction: the dates' rows replaced by the
     staged ones, the areas' steps over them (runs.steps), the run succeeded."""
     engine = engine_for(url)
@@ -200,7 +206,7 @@ def _publish(url: str, ordered: list[date], policy: Policy, run_id: int, rows: i
             conn.execute(delete(staged_status).where(mine))
             timings["write"] += time.perf_counter() - t
             t = time.perf_counter()
-            run_area_steps(conn, ordered[0], policy, run_id, timings)
+            run_area_steps(conn, ordered[0], policy, run_id, timings, inputs=inputs)
             timings["steps"] = time.perf_counter() - t
             conn.execute(_finished(run_id, "succeeded", rows, timings))
     finally:
@@ -226,8 +232,8 @@ def run_dates(
     run_id, lock = _start(url, kind, ordered, policy, today)
     timings = {"load": 0.0, "engine": 0.0, "write": 0.0}
     try:
-        rows = _stage(url, ordered, policy, run_id, timings, progress)
-        _publish(url, ordered, policy, run_id, rows, timings)
+        rows, inputs = _stage(url, ordered, policy, run_id, timings, progress)
+        _publish(url, ordered, policy, run_id, rows, timings, inputs)
     except BaseException as exc:
         _fail(url, run_id, timings, exc)
         raise

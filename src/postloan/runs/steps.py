@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Connection
 
 from postloan import areas
-from postloan.area import StepContext
+from postloan.area import RunInputs, StepContext
 from postloan.policy import Policy
 from postloan.store.dates import stored_dates_from
 
@@ -28,8 +28,10 @@ def run_area_steps(
     run_id: int,
     timings: dict[str, float] | None = None,
     now: datetime | None = None,
+    inputs: RunInputs | None = None,
 ) -> None:
-    """Run every registered step from `first` on (module doc); times land in `timings`."""
+    """Run every registered step from `first` on (module doc); times land in `timings`.
+    `inputs`: what the run loaded for the engine, handed to steps that need the portfolio."""
     ctx = StepContext(
         conn=conn,
         first=first,
@@ -37,6 +39,7 @@ def run_area_steps(
         policy=policy,
         run_id=run_id,
         now=now or datetime.now(UTC),
+        inputs=None if inputs is None else (lambda: inputs),
     )
     for step in areas.daily_steps():
         started = time.perf_counter()

@@ -1,0 +1,44 @@
+"""Churned-customer management (流失客户管理) declared as a business area: what the registry
+(`postloan.areas`) hands the daily run, the store's migrations, the permission matrix, the API,
+the command line and the export command. Its tables come from its own migration branch
+(`churn/migrations`, branch label "churn")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from postloan.area import Area, AreaExport, tables_of
+from postloan.churn import tables
+from postloan.churn.actions import COMMANDS, GRANTS, RATIONALE, ChurnAction
+from postloan.churn.messages import MESSAGES
+from postloan.churn.steps import STEPS
+
+HERE = Path(__file__).parent
+
+AREA = Area(
+    name="churn",
+    about="churn identification (CH-2), the pool with episodes, exits and screening, degree, "
+    "grade and reason, export and KPIs",
+    tables=tables_of(tables),
+    migrations=HERE / "migrations",
+    steps=STEPS,
+    actions=GRANTS,
+    commands=COMMANDS,
+    api_routers=("postloan.churn.api:router",),
+    customer_view="postloan.churn.customer_view:customer_sections",
+    run_loader="postloan.churn.queries:run_load",
+    # No navigation entry yet: the workbench screens come later (issue 12).
+    messages=MESSAGES,
+    cli="postloan.churn.cli:add_commands",
+    policy_sections=("churn",),
+    exports={
+        "churn": AreaExport(
+            writer="postloan.churn.export:write_churn",
+            action=ChurnAction.EXPORT.value,
+            personal=True,
+            needs_as_of=True,
+            about="customers identified as churned on D (DATA_CONTRACT Outputs)",
+        )
+    },
+    rationale=RATIONALE,
+)
