@@ -1,17 +1,25 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, select
 
 from postloan.access import audit
 from postloan.access.errors import PermissionDenied, ReasonRequired
 from postloan.access.masking import reveal as reveal_from_masking
 from postloan.access.reveal import reveal
-from postloan.access.scope import can_see_customer, customer_scope_clause, visible_customer
+from postloan.access.scope import (
+    can_see_customer,
+    customer_in_scope,
+    customer_scope_clause,
+    row_in_scope,
+    visible_customer,
+)
 from postloan.access.tables import audit_log
 from postloan.access.users import User, create_user
+from postloan.errors import NotFoundError
 from postloan.store.schema import customers
 from tests.access.conftest import NOW
 
@@ -42,8 +50,6 @@ def test_scope_clause_on_real_data(engine: Engine, people: dict[str, User]) -> N
 
 
 def test_disabled_user_sees_nothing(engine: Engine, people: dict[str, User]) -> None:
-    from dataclasses import replace
-
     assert _visible(engine, replace(people["legal"], active=False)) == []
 
 
@@ -63,8 +69,6 @@ def test_visible_customer_agrees_with_the_scope_clause(
 ) -> None:
     """The prebuilt per-scope lookup (the 360° view's) and the clause give the same answer for
     every user, action and customer, including disabled users and unknown ids."""
-    from dataclasses import replace
-
     users = [*people.values(), replace(people["legal"], active=False)]
     for user in users:
         for action in ("customer.view", "customer.reveal", "account.view", "customer.search"):
@@ -75,6 +79,55 @@ def test_visible_customer_agrees_with_the_scope_clause(
                     assert (row is not None) == (customer_id in allowed), (user, action)
                     if row is not None:
                         assert row.customer_id == customer_id
+
+
+def test_in_scope_or_not_found_answers_missing_and_out_of_scope_alike(
+    engine: Engine, people: dict[str, User]
+) -> None:
+    """`row_in_scope` and `customer_in_scope` (every route's and page's "in scope or 404"): a
+    record whose customer is outside the user's scope raises the very error a missing one
+    does — same message, same field — for every user and action."""
+    notes = Table(  # a record naming its customer, like tasks, agreements or legal matters
+        "scope_notes",
+        MetaData(),
+        Column("note_id", Integer, primary_key=True),
+        Column("customer_id", String(64)),
+    )
+    owners = {1: "C1", 2: "C2", 3: "C3", 4: None}  # 4: no customer; 5: no such note
+    with engine.begin() as conn:
+        notes.create(conn)
+        conn.execute(notes.insert(), [{"note_id": k, "customer_id": v} for k, v in owners.items()])
+    for user in [*people.values(), replace(people["legal"], active=False)]:
+        for action in ("customer.view", "customer.reveal", "account.view"):
+            allowed = set(_visible(engine, user, action))
+            with engine.begin() as conn:
+                for note_id in (1, 2, 3, 4, 5):
+                    owner = owners.get(note_id)
+                    if owner in allowed:
+                        row = row_in_scope(conn, user, notes, "note_id", note_id, action)
+                        assert (row.note_id, row.customer_id) == (note_id, owner)
+                        continue
+                    with pytest.raises(NotFoundError) as refused:
+                        row_in_scope(conn, user, notes, "note_id", note_id, action)
+                    assert (refused.value.message, refused.value.field) == (
+                        f"scope_note {note_id}: not found",
+                        "note_id",
+                    )
+                for customer_id in ("C1", "C2", "C3", "NOPE"):
+                    if customer_id in allowed:
+                        row = customer_in_scope(conn, user, customer_id, action)
+                        assert row.customer_id == customer_id
+                        continue
+                    with pytest.raises(NotFoundError) as refused:
+                        customer_in_scope(conn, user, customer_id, action)
+                    assert (refused.value.message, refused.value.field) == (
+                        f"no customer {customer_id!r}",
+                        "customer_id",
+                    )
+    with engine.begin() as conn, pytest.raises(NotFoundError) as refused:  # a named record
+        customer_in_scope(conn, people["col"], "C1", "customer.view", missing="no loan 'L1'",
+                          field="account_id")  # fmt: skip
+    assert (refused.value.message, refused.value.field) == ("no loan 'L1'", "account_id")
 
 
 def _reveals(engine: Engine) -> list[tuple[str, str, dict[str, str]]]:

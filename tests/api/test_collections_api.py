@@ -113,6 +113,36 @@ def test_reminders_carry_their_message(fresh: tuple[World, TestClient]) -> None:
     assert bad.status_code == 422
 
 
+def test_a_task_out_of_scope_answers_like_a_missing_one(fresh: tuple[World, TestClient]) -> None:
+    """Completing another collector's task answers what completing no task does: 404 naming
+    the task, never its customer (the answer does not tell that the task exists)."""
+    world, client = fresh
+    theirs = _task_customers(world, "reminder")[:1]
+    _assign(world, "collector", [])
+    _assign(world, "collector2", theirs)
+    engine = _db(world)
+    with engine.connect() as conn:
+        task_id = conn.execute(
+            select(tasks.c.task_id).where(tasks.c.customer_id == theirs[0]).limit(1)
+        ).scalar_one()
+    engine.dispose()
+    answers = [
+        client.post(
+            f"/api/collections/tasks/{key}/complete",
+            json={"channel": "sms"},
+            headers=world.headers("collector"),
+        )
+        for key in (task_id, 2_000_000_000)
+    ]
+    assert [a.status_code for a in answers] == [404, 404]
+    errors = [a.json()["error"] for a in answers]
+    assert errors == [
+        {"code": "not_found", "message": f"no task {key}", "field": "task_id"}
+        for key in (task_id, 2_000_000_000)
+    ]
+    assert theirs[0] not in answers[0].text
+
+
 def test_contact_check_refuse_and_record(fresh: tuple[World, TestClient]) -> None:
     world, client = fresh
     customer = _task_customers(world, "contact")[0]

@@ -25,6 +25,7 @@ from postloan.collections.disposals import decide_disposal, propose_disposal
 from postloan.collections.kpis import KpiError, collection_kpis
 from postloan.collections.legal_tables import account_disposals, legal_costs
 from postloan.collections.tables import cases, contacts, promises
+from postloan.errors import InvalidError
 from postloan.money import parse_amount
 from postloan.policy import default_policy
 from postloan.runs.service import date_range, run_dates
@@ -260,8 +261,11 @@ def test_kpis_equal_the_plain_recomputation(make_store: Any, backend: str, tmp_p
 def test_a_period_without_status_is_refused(make_store: Any, tmp_path: Path) -> None:
     url = _store(make_store, "sqlite", tmp_path / "files")
     engine = engine_for(url)
-    with engine.connect() as conn, pytest.raises(KpiError, match="no stored status"):
+    with engine.connect() as conn, pytest.raises(KpiError, match="no stored status") as empty:
         collection_kpis(conn, START, AS_OF, POLICY)
-    with engine.connect() as conn, pytest.raises(KpiError, match="before from"):
+    with engine.connect() as conn, pytest.raises(KpiError, match="before from") as reversed_:
         collection_kpis(conn, AS_OF, START, POLICY)
     engine.dispose()
+    # Invalid requests (the API answers 422 by kind), naming the bound at fault.
+    assert isinstance(empty.value, InvalidError) and empty.value.field == "from"
+    assert isinstance(reversed_.value, InvalidError) and reversed_.value.field == "to"

@@ -28,6 +28,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, func, select, text, update
 
+from postloan import areas
 from postloan.access import create_user
 from postloan.access.tables import assignments, audit_log, users
 from postloan.collections.agreement_tables import agreements
@@ -41,7 +42,6 @@ from postloan.runs.service import run_dates
 from postloan.store.db import engine_for, ready
 from postloan.store.schema import account_status, customers, loans
 from postloan.synth import generate
-from postloan.web.collections_routes import router as collections_router
 from postloan.web.routes import router as pages_router
 from tests.store.conftest import BACKENDS, PG_URL, _pg_schema_url, import_all
 from tests.web.conftest import PASSWORD
@@ -841,7 +841,7 @@ def test_every_post_needs_the_csrf_token(as_user: Any, coll: CollStore) -> None:
     elsewhere = {"/login", "/logout", "/customers/lookup", "/customers/{customer_id}/reveal"}
     writes = [
         route
-        for web_router in (pages_router, collections_router)
+        for web_router in (pages_router, *areas.web_routers())  # the core's and every area's
         for route in web_router.routes
         if isinstance(route, APIRoute) and route.methods - {"GET", "HEAD", "OPTIONS"}
     ]

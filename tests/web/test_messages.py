@@ -12,6 +12,7 @@ area's own (`Area.messages`, read by `translate` through the registry).
 from __future__ import annotations
 
 import ast
+import importlib.util
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,6 +59,19 @@ def template_files() -> Iterator[Path]:
             yield from sorted(area.templates.rglob("*.html"))
 
 
+def workbench_modules() -> Iterator[Path]:
+    """The workbench's Python modules and every area's page modules (the packages of its
+    `web_routers`)."""
+    yield from (path for path in sorted(WEB.glob("*.py")) if path.name != "i18n.py")
+    folders = set()
+    for ref in (ref for area in areas.areas() for ref in area.web_routers):
+        spec = importlib.util.find_spec(ref.partition(":")[0])
+        assert spec is not None and spec.origin is not None, ref
+        folders.add(Path(spec.origin).parent)
+    for folder in sorted(folders - {WEB}):
+        yield from sorted(folder.glob("*.py"))
+
+
 def used_keys() -> dict[str, set[str]]:
     """Key (or prefix ending in ".") → where it is used: the templates' `t("…")`/`L["…"]`,
     their other key-shaped strings and the workbench modules' strings whose first word is a
@@ -85,9 +99,7 @@ def used_keys() -> dict[str, set[str]]:
         for match in TEMPLATE_STRING.finditer(text):
             if key_like(match.group(2)):
                 add(match.group(2), path.name)
-    for path in sorted(WEB.glob("*.py")):
-        if path.name == "i18n.py":
-            continue
+    for path in workbench_modules():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             is_text = isinstance(node, ast.Constant) and isinstance(node.value, str)
             if is_text and key_like(node.value):
@@ -104,6 +116,9 @@ def test_the_scan_sees_core_and_collections_keys() -> None:
         assert key in used, key
     for key in ("nav.work", "nav.kpis", "case.title", "contact.field.", "legal.close."):
         assert key in used, key
+    # ... and the Python strings of an area's page modules (collections.web.kpis).
+    for key in ("kpi.portfolio", "kpi.chart.rates"):
+        assert "kpis.py" in used.get(key, set()), key
 
 
 @pytest.mark.parametrize("lang", LANGS)

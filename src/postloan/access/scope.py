@@ -1,14 +1,17 @@
-"""Which customers a user may see: the matrix's scope as a SQL clause over `customers`."""
+"""Which customers a user may see: the matrix's scope as a SQL clause over `customers`, and the
+one "in scope or not found" every route and page applies to a record named in a request
+(`customer_in_scope`, `row_in_scope`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, bindparam, false, select, true
+from sqlalchemy import ColumnElement, Connection, Table, bindparam, false, select, true
 
 from postloan.access.permissions import Action, Scope, scope_for
 from postloan.access.tables import assignments
 from postloan.access.users import User
+from postloan.errors import NotFoundError
 from postloan.store.schema import customers
 
 
@@ -72,3 +75,49 @@ def visible_customer(
         return None
     params = {"customer_id": customer_id, "branch_id": user.branch_id, "user_id": user.user_id}
     return conn.execute(_IN_SCOPE[scope], params).first()  # (unused parameters are ignored)
+
+
+def customer_in_scope(
+    conn: Connection,
+    user: User,
+    customer_id: str | None,
+    action: Action | str,
+    *,
+    missing: str | None = None,
+    field: str = "customer_id",
+) -> Any:
+    """The customer's row when `customer_id` names one in the user's scope for `action`; else
+    `NotFoundError(missing, field)` — the same error for an unknown customer and one outside
+    the scope, so the answer never tells that a customer exists (the API answers 404, the
+    workbench its not-found page). `customer_id` None (a record without an owner) is not found
+    either. Default message: "no customer '<id>'"."""
+    row = None if customer_id is None else visible_customer(conn, user, customer_id, action)
+    if row is None:
+        raise NotFoundError(missing or f"no customer {customer_id!r}", field)
+    return row
+
+
+def row_in_scope(
+    conn: Connection,
+    user: User,
+    table: Table,
+    key: str,
+    value: object,
+    action: Action | str,
+    *,
+    missing: str | None = None,
+) -> Any:
+    """The row of `table` whose `key` is `value`, when it exists and its customer (the row's
+    `customer_id`) lies in the user's scope for `action`; else `NotFoundError` naming `key` —
+    missing and out of scope answer the same. Default message: "<table, singular> <value>: not
+    found" ("agreement 7: not found")."""
+    row = conn.execute(select(table).where(table.c[key] == value)).first()
+    customer_in_scope(
+        conn,
+        user,
+        None if row is None else row.customer_id,
+        action,
+        missing=missing or f"{table.name.removesuffix('s')} {value}: not found",
+        field=key,
+    )
+    return row

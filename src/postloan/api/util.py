@@ -1,4 +1,4 @@
-"""JSON shapes shared by the routes: amounts as 2-decimal strings, dates ISO."""
+"""What the routes share: JSON shapes (amounts as 2-decimal strings, dates ISO) and paging."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
+from sqlalchemy import Connection, func, select
 
 from postloan.money import format_amount
 from postloan.store.values import as_date as as_date  # re-exported for the routes
@@ -37,6 +38,22 @@ def jsonable(row: Mapping[Any, Any], amounts: Iterable[str] = ()) -> dict[str, A
         else:
             out[key] = value
     return out
+
+
+def page_of(conn: Connection, source: Any, where: Any, columns: list[Any], order: list[Any],
+            page: int, page_size: int) -> list[Any]:  # fmt: skip
+    """One page (1-based) of `columns` from `source` matching `where`, in `order`."""
+    return list(
+        conn.execute(
+            select(*columns).select_from(source).where(where).order_by(*order)
+            .limit(page_size).offset((page - 1) * page_size)
+        ).all()
+    )  # fmt: skip
+
+
+def count_of(conn: Connection, source: Any, where: Any) -> int:
+    """How many rows of `source` match `where` (a list's `total`, over all pages)."""
+    return int(conn.execute(select(func.count()).select_from(source).where(where)).scalar_one())
 
 
 class Page(BaseModel):

@@ -1,7 +1,8 @@
 """What several commands share: date and policy options, and a run with a progress bar.
 
 Kept apart from the command modules so they need not import each other (`engine_cmd`'s demo
-runs like `store_cmd`'s run; `store_cmd` and `report_cmd` parse dates like `engine_cmd`).
+runs like `store_cmd`'s run; `store_cmd` and the areas' reports, e.g. `collections.cli`, parse
+dates like `engine_cmd`).
 """
 
 from __future__ import annotations

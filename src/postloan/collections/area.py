@@ -8,6 +8,8 @@ branches of their own); tables added from now on go in an area branch (`Area.mig
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from postloan.area import Area, NavEntry, tables_of
 from postloan.collections import agreement_tables, casework_tables, legal_tables, tables
 from postloan.collections.actions import COMMANDS, GRANTS, RATIONALE, CollectionsAction
@@ -25,15 +27,28 @@ AREA = Area(
     steps=STEPS,
     actions=GRANTS,
     commands=COMMANDS,
-    # Its API routes and pages are still in the shells' packages (api/routes, web/): named
-    # here, imported by the shells.
+    # Its API routes, pages and commands live in the area (api/, web/, cli.py), named here and
+    # imported only by the shell that mounts them. The API routers' order is the OpenAPI
+    # document's.
     api_routers=(
-        "postloan.api.routes.collections:router",
-        "postloan.api.routes.casework:router",
-        "postloan.api.routes.legal:router",
-        "postloan.api.routes.agreements:router",
+        "postloan.collections.api.tasks:router",
+        "postloan.collections.api.contacts:router",
+        "postloan.collections.api.reports:router",
+        "postloan.collections.api.cases:router",
+        "postloan.collections.api.alerts:router",
+        "postloan.collections.api.strategies:router",
+        "postloan.collections.api.legal:router",
+        "postloan.collections.api.disposals:router",
+        "postloan.collections.api.agreements:router",
     ),
-    web_routers=("postloan.web.collections_routes:router",),
+    web_routers=(
+        "postloan.collections.web.work:router",
+        "postloan.collections.web.case_page:router",
+        "postloan.collections.web.agreements:router",
+        "postloan.collections.web.allocation:router",
+        "postloan.collections.web.legal:router",
+        "postloan.collections.web.kpis:router",
+    ),
     schedule_changes="postloan.collections.schedule_changes:portfolio_changes",
     agreed_schedules="postloan.collections.schedule_changes:agreed_rows",
     customer_view="postloan.collections.customer_view:customer_sections",
@@ -43,8 +58,9 @@ AREA = Area(
         NavEntry("/legal", "nav.legal", (C.LEGAL_MANAGE, C.CASE_VIEW), "legal"),
         NavEntry("/kpis", "nav.kpis", (C.REPORT_COLLECTIONS,), "kpis"),
     ),
+    templates=Path(__file__).parent / "templates",  # collections/<page>.html
     messages=MESSAGES,
-    cli="postloan.cli.report_cmd:add_commands",
+    cli="postloan.collections.cli:add_commands",
     policy_sections=(
         "collections",
         "contact",

@@ -35,7 +35,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import polars as pl
-from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, or_, select
 
 from postloan.access.permissions import Scope, scope_for
 from postloan.access.scope import customer_scope_clause
@@ -47,16 +47,18 @@ from postloan.collections.disposals import disposals_in_period, recoveries_after
 from postloan.collections.legal_matters import legal_costs_in_period
 from postloan.collections.strategies import strategy_results
 from postloan.collections.tables import cases, contacts, promises
+from postloan.errors import InvalidError
 from postloan.money import parse_amount
 from postloan.policy import Policy
+from postloan.store.dates import latest_stored_date
 from postloan.store.schema import account_status, payments
-from postloan.store.values import stored_date
 
 REDUCTION_PARTS = ("cash", "write_off", "restructuring", "transfer", "other")
 
 
-class KpiError(ValueError):
-    """The period cannot be reported (no stored status in it, dates reversed)."""
+class KpiError(InvalidError):
+    """The period cannot be reported (no stored status in it, dates reversed); `field` names
+    the bound at fault (`to` or `from`). An invalid request: the API answers 422."""
 
 
 @dataclass(frozen=True)
@@ -73,16 +75,14 @@ class CollectionKpis:
 
 def _period_dates(conn: Connection, start: date, end: date) -> tuple[date, date]:
     if end < start:
-        raise KpiError(f"to: {end} is before from ({start})")
-    closing = conn.execute(
-        select(func.max(account_status.c.as_of)).where(account_status.c.as_of <= end)
-    ).scalar()
-    if closing is None or stored_date(closing) < start:
-        raise KpiError(f"from/to: no stored status between {start} and {end}; run those dates")
-    opening = conn.execute(
-        select(func.max(account_status.c.as_of)).where(account_status.c.as_of < start)
-    ).scalar()
-    return (stored_date(opening) if opening is not None else start), stored_date(closing)
+        raise KpiError(f"to: {end} is before from ({start})", "to")
+    closing = latest_stored_date(conn, on_or_before=end)
+    if closing is None or closing < start:
+        raise KpiError(
+            f"from/to: no stored status between {start} and {end}; run those dates", "from"
+        )
+    opening = latest_stored_date(conn, before=start)
+    return (opening if opening is not None else start), closing
 
 
 STATUS = {"account_id": pl.String, "customer_id": pl.String, "outstanding_principal": pl.Int64,

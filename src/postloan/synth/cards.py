@@ -43,6 +43,7 @@ class CardActivity:
     behaviour: IntArray  # after fallbacks
     event_date: IntArray  # defaulter: first unpaid due date; closer: close date; else -1
     event_amount: IntArray  # defaulter: balance at default; else 0
+    last_purchase: IntArray  # statement date of the card's latest statement with purchases; -1
 
 
 def make_cards(
@@ -91,6 +92,7 @@ def make_cards(
     credit_later = np.zeros(n, dtype=np.int64)  # ... at the one after
     default_day = np.full(n, -1, dtype=np.int64)
     default_balance = np.zeros(n, dtype=np.int64)
+    last_purchase = np.full(n, -1, dtype=np.int64)
     stmts: list[tuple[IntArray, ...]] = []
     pays: list[tuple[IntArray, ...]] = []
     for month in range(int(first.min()) if n else 0, as_of_month + 1):
@@ -119,6 +121,8 @@ def make_cards(
         bal = carried + purchases
         minimum = np.minimum(bal, np.maximum(bal // MINIMUM_SHARE, MINIMUM_FLOOR))
         stmts.append((idx, stmt, due, bal, minimum, purchases))
+        bought = purchases > 0
+        last_purchase[idx[bought]] = stmt[bought]
 
         first_default = defaulted & (month == default_month[idx])
         default_day[idx[first_default]] = due[first_default]
@@ -158,6 +162,7 @@ def make_cards(
         behaviour=behaviour,
         event_date=np.where(behaviour == CLOSER, close_day, default_day),
         event_amount=default_balance,
+        last_purchase=last_purchase,
     )
 
 

@@ -75,13 +75,14 @@ _ASSET_TRANSFERS = (
     "equity transferred",
     "large deposit withdrawn",
 )
-_PRODUCTS = ("cash_loan", "car_loan", "credit_card", "micro_business_loan", "home_mortgage")
-_DECISIONS = ("approved", "declined")
+PRODUCTS = ("cash_loan", "car_loan", "credit_card", "micro_business_loan", "home_mortgage")
+DECISIONS = ("approved", "declined")
 
 
 @dataclass
-class _Events:
-    """Parts of the events frame, concatenated at the end."""
+class EventParts:
+    """Parts of the events frame (account indices: loans first, then cards; -1 = none),
+    concatenated and numbered by `finish`."""
 
     as_of: int
     parts: list[pl.DataFrame] = field(default_factory=list)
@@ -110,6 +111,42 @@ class _Events:
         )
         self.parts.append(frame.filter(pl.col("day") <= self.as_of))
 
+    def frame(self, *kinds: str) -> pl.DataFrame:
+        """The events so far (columns customer, account, day, type, amount, detail), in
+        generation order; only those of `kinds` when given."""
+        frame = pl.concat(self.parts)
+        if kinds:
+            frame = frame.filter(pl.col("type").is_in([EVENT_TYPES.index(k) for k in kinds]))
+        return frame
+
+    def finish(self, customer_ids: pl.Series, account_ids: pl.Series) -> pl.DataFrame:
+        """The events frame: ids in (date, customer, type, account) order, generation order on
+        ties."""
+        frame = self.frame().sort(["day", "customer", "type", "account"], maintain_order=True)
+        n = frame.height
+        has_account = frame["account"] >= 0
+        has_amount = frame["amount"] >= 0
+        return (
+            pl.DataFrame(
+                {
+                    "event_id": ids("E", n, EVENT_ID_WIDTH),
+                    "customer_id": customer_ids.gather(frame["customer"]),
+                    "account_id": account_ids.gather(frame["account"].clip(0, None)),
+                    "date": frame["day"].cast(pl.Int32).cast(pl.Date),
+                    "type": lookup(EVENT_TYPES, frame["type"].to_numpy().astype(np.int64), "type"),
+                    "amount": frame["amount"],
+                    "detail": frame["detail"],
+                    "has_account": has_account,
+                    "has_amount": has_amount,
+                }
+            )
+            .with_columns(
+                pl.when("has_account").then(pl.col("account_id")).alias("account_id"),
+                pl.when("has_amount").then(pl.col("amount")).alias("amount"),
+            )
+            .drop("has_account", "has_amount")
+        )
+
 
 def make_events(
     rng: np.random.Generator,
@@ -119,10 +156,11 @@ def make_events(
     loan: LoanActivity,
     card_owner: IntArray,
     card: CardActivity,
-    account_ids: pl.Series,
     as_of: int,
-) -> pl.DataFrame:
-    ev = _Events(as_of)
+) -> EventParts:
+    """The account-driven and background events; `churn.add_churn_paths` adds to them and
+    `EventParts.finish` numbers them."""
+    ev = EventParts(as_of)
     n_cust = customers.height
     n_loans = loans.height
     disbursed = loans["disbursement_date"].cast(pl.Int32).to_numpy().astype(np.int64)
@@ -153,9 +191,9 @@ def make_events(
     detail = pl.select(
         pl.concat_str(
             pl.lit("product="),
-            pl.lit(texts(_PRODUCTS, len(again))),
+            pl.lit(texts(PRODUCTS, len(again))),
             pl.lit("; decision="),
-            pl.lit(lookup(_DECISIONS, decision, "d")),
+            pl.lit(lookup(DECISIONS, decision, "d")),
         )
     ).to_series()
     amount = rng.integers(10, 301, len(again)) * 100_000
@@ -346,37 +384,10 @@ def make_events(
             np.int64
         ),
     )
-    return _finish(ev, customers["customer_id"], account_ids)
+    return ev
 
 
 def _score_text(score: IntArray) -> pl.Series:
     return pl.select(
         pl.concat_str(pl.lit("score="), pl.lit(pl.Series(score).cast(pl.String)))
     ).to_series()
-
-
-def _finish(ev: _Events, customer_ids: pl.Series, account_ids: pl.Series) -> pl.DataFrame:
-    frame = pl.concat(ev.parts).sort(["day", "customer", "type", "account"], maintain_order=True)
-    n = frame.height
-    has_account = frame["account"] >= 0
-    has_amount = frame["amount"] >= 0
-    return (
-        pl.DataFrame(
-            {
-                "event_id": ids("E", n, EVENT_ID_WIDTH),
-                "customer_id": customer_ids.gather(frame["customer"]),
-                "account_id": account_ids.gather(frame["account"].clip(0, None)),
-                "date": frame["day"].cast(pl.Int32).cast(pl.Date),
-                "type": lookup(EVENT_TYPES, frame["type"].to_numpy().astype(np.int64), "type"),
-                "amount": frame["amount"],
-                "detail": frame["detail"],
-                "has_account": has_account,
-                "has_amount": has_amount,
-            }
-        )
-        .with_columns(
-            pl.when("has_account").then(pl.col("account_id")).alias("account_id"),
-            pl.when("has_amount").then(pl.col("amount")).alias("amount"),
-        )
-        .drop("has_account", "has_amount")
-    )

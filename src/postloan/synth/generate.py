@@ -3,9 +3,10 @@
 Order of work (and of random draws, which is what makes a seed reproducible): customers,
 the split of accounts into loans and cards and their owners, loans and their schedules,
 behaviours, loan repayments, cards with statements and repayments, reversals and payment ids,
-events; last, ids are handed out plain records first (`order.quiet_head`: rare events never in
-the first rows a reader sees, spread over the rest). Frames are in engine units (cents, rates
-in 1e-8, `pl.Date`) with `account_id`.
+events, then the churn paths' events (`churn`: drawn last, so the rest is what the same seed
+gave before them); last, ids are handed out plain records first (`order.quiet_head`: rare
+events never in the first rows a reader sees, spread over the rest). Frames are in engine
+units (cents, rates in 1e-8, `pl.Date`) with `account_id`.
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ from postloan.synth.behaviour import (
     assign,
 )
 from postloan.synth.cards import make_cards
+from postloan.synth.churn import ChurnFacts, add_churn_paths
 from postloan.synth.customers import make_customers
 from postloan.synth.events import make_events
 from postloan.synth.loan_payments import loan_payments
 from postloan.synth.loans import make_loans
 from postloan.synth.order import quiet_head
-from postloan.synth.payments import assemble_payments, offset_rows
+from postloan.synth.payments import assemble_payments, last_payment, offset_rows
 from postloan.synth.util import epoch_days, lookup, widen
 
 LOAN_SHARE = 0.70
@@ -99,13 +101,18 @@ def generate(
     )
 
     account_ids = pl.concat([loans["account_id"], card.cards["account_id"]])
-    payments = assemble_payments(
-        rng, [loan_rows, offset_rows(card_rows, n_loans)], account_ids, today
+    rows = [loan_rows, offset_rows(card_rows, n_loans)]
+    payments = assemble_payments(rng, rows, account_ids, today)
+    last_paid = last_payment(rows, accounts)
+    del loan_rows, card_rows, rows
+    event_parts = make_events(rng, people.frame, loans, loan_owner, loan, card_owner, card, today)
+    add_churn_paths(
+        rng,
+        event_parts,
+        ChurnFacts(people.frame, loans, loan_owner, loan, card_owner, card, last_paid),
     )
-    del loan_rows, card_rows
-    events = make_events(
-        rng, people.frame, loans, loan_owner, loan, card_owner, card, account_ids, today
-    )
+    events = event_parts.finish(customer_ids, account_ids)
+    del event_parts
 
     numbered_as_generated = SyntheticPortfolio(
         as_of=as_of,

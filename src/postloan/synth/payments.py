@@ -92,6 +92,15 @@ def assemble_payments(
     )
 
 
+def last_payment(parts: list[PaymentRows], accounts: int) -> IntArray:
+    """Per account: the value date of its latest planned payment (reversals and re-payments
+    left out), -1 when it has none."""
+    last = np.full(accounts, -1, dtype=np.int64)
+    for p in parts:
+        np.maximum.at(last, p.account, p.value_date)
+    return last
+
+
 def offset_rows(rows: PaymentRows, offset: int) -> PaymentRows:
     """The same rows with account indices shifted (cards numbered after the loans)."""
     shifted: IntArray = rows.account + offset

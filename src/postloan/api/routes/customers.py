@@ -23,10 +23,10 @@ from postloan.access.reveal import (
     is_revealable,
     reveal,
 )
-from postloan.access.scope import visible_customer
+from postloan.access.scope import customer_in_scope
 from postloan.access.users import User
 from postloan.api.deps import authenticate, bearer, get_conn, now, require
-from postloan.api.errors import ERROR_RESPONSES, Forbidden, Invalid, NotFound
+from postloan.api.errors import ERROR_RESPONSES, Forbidden, Invalid
 from postloan.api.routes.policy import effective_policy_and_version
 from postloan.api.util import NO_NUL, Page, jsonable
 from postloan.policy import Policy
@@ -280,13 +280,6 @@ def lookup_customers(
     return CustomerPage(items=items, total=found.total, page=1, page_size=max(1, found.total))
 
 
-def _visible_customer(conn: Connection, user: User, customer_id: str, action: Action | str) -> Any:
-    row = visible_customer(conn, user, customer_id, action)
-    if row is None:  # unknown and out of scope look the same: no leak of existence
-        raise NotFound(f"no customer {customer_id!r}", field="customer_id")
-    return row
-
-
 @router.get("/{customer_id}", response_model=Customer360)
 async def customer_360(
     request: Request,
@@ -311,7 +304,7 @@ async def customer_360(
         user = authenticate(conn, request, credentials)
         if not can(user.role, Action.CUSTOMER_VIEW):
             raise Forbidden(f"role {user.role} may not {Action.CUSTOMER_VIEW}", code="forbidden")
-        row = _visible_customer(conn, user, customer_id, Action.CUSTOMER_VIEW)
+        row = customer_in_scope(conn, user, customer_id, Action.CUSTOMER_VIEW)
         policy, _, version = effective_policy_and_version(request)
         # Masked here, per request and per role: the cached ledger part below holds no
         # customer record and no extra attributes, so a cache hit never crosses roles.
@@ -360,7 +353,7 @@ def reveal_field(
     log."""
     policy, _, _ = effective_policy_and_version(request)
     check_reason(body.reason, policy.security.reveal)  # 422 `reason` before anything else
-    _visible_customer(conn, user, customer_id, Action.CUSTOMER_REVEAL)
+    customer_in_scope(conn, user, customer_id, Action.CUSTOMER_REVEAL)  # else 404
     try:
         value = reveal(conn, user, customer_id, body.field, body.reason, now(), policy=policy)
     except ReasonRequired:

@@ -1,43 +1,37 @@
-"""Legal action (OD-8) and write-off / asset disposal (OD-10).
+"""Legal action over the API (OD-8): proposals the daily run made (accept: open a matter;
+decline), and legal matters through their stages with documents, evidence and costs.
 
-Lists (proposals, matters, disposals) need `case.view` and show only customers in the caller's
-scope. Acting on proposals and matters, and proposing a disposal, needs `legal.manage`;
-approving or rejecting a disposal needs `writeoff.approve` and another user than its proposer
-(maker-checker). A record of a customer outside the caller's scope answers 404, like one that
+Lists need `case.view` and show only customers in the caller's scope; acting needs
+`legal.manage`. A record of a customer outside the caller's scope answers 404, like one that
 does not exist. Amounts are strings with 2 decimals; dates default to today in the default
 jurisdiction's zone. Every change is audited (`collections.legal_proposals`,
-`collections.legal_matters`, `collections.disposals`).
+`collections.legal_matters`). Write-offs and disposals (under `/api/legal/disposals`):
+`collections.api.disposals`.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal, get_args
+from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import Connection, Table, and_, func, select
+from sqlalchemy import Connection, and_
 
-from postloan.access.permissions import Action
-from postloan.access.scope import customer_scope_clause, visible_customer
+from postloan.access.scope import customer_scope_clause, row_in_scope
 from postloan.access.users import User
 from postloan.api.deps import get_conn, now, require
-from postloan.api.errors import ERROR_RESPONSES, NotFound
+from postloan.api.errors import ERROR_RESPONSES
 from postloan.api.routes.policy import effective_policy
-from postloan.api.util import NO_NUL, Page, amount, iso
-from postloan.collections import disposals as disposal_service
+from postloan.api.util import NO_NUL, Page, amount, count_of, iso, page_of
 from postloan.collections import legal_matters as matter_service
 from postloan.collections import legal_proposals as proposal_service
 from postloan.collections.actions import CollectionsAction
-from postloan.collections.legal_tables import (
-    account_disposals,
-    legal_matters,
-    legal_proposals,
-)
+from postloan.collections.legal_tables import legal_matters, legal_proposals
 from postloan.inputs import Amount, BusinessDate, RowId
 from postloan.policy import Policy
-from postloan.store.schema import cards, customers, loans
+from postloan.store.schema import customers
 
 router = APIRouter(prefix="/api/legal", tags=["legal"], responses=ERROR_RESPONSES)
 
@@ -50,17 +44,8 @@ assert (
 )
 
 
-def _today(policy: Policy) -> date:
+def today(policy: Policy) -> date:
     return now().astimezone(ZoneInfo(policy.contact.rules_for(None).timezone)).date()
-
-
-def _in_scope(conn: Connection, user: User, table: Table, key: str, value: int,
-              action: Action | str) -> Any:  # fmt: skip
-    """The record when it exists and its customer lies in the caller's scope, else 404."""
-    row = conn.execute(select(table).where(table.c[key] == value)).first()
-    if row is None or visible_customer(conn, user, row.customer_id, action) is None:
-        raise NotFound(f"{table.name.removesuffix('s')} {value}: not found", field=key)
-    return row
 
 
 # --- proposals ---------------------------------------------------------------------------------
@@ -84,20 +69,6 @@ class ProposalItem(BaseModel):
 
 class ProposalPage(Page):
     items: list[ProposalItem]
-
-
-def _page_of(conn: Connection, joined: Any, clause: Any, columns: list[Any], order: list[Any],
-             page: int, page_size: int) -> list[Any]:  # fmt: skip
-    return list(
-        conn.execute(
-            select(*columns).select_from(joined).where(clause).order_by(*order)
-            .limit(page_size).offset((page - 1) * page_size)
-        ).all()
-    )  # fmt: skip
-
-
-def _count(conn: Connection, joined: Any, clause: Any) -> int:
-    return int(conn.execute(select(func.count()).select_from(joined).where(clause)).scalar_one())
 
 
 @router.get("/proposals", response_model=ProposalPage)
@@ -126,7 +97,7 @@ def list_proposals(
         if wanted is not None:
             where.append(column == wanted)
     clause = and_(*where)
-    rows = _page_of(conn, joined, clause,
+    rows = page_of(conn, joined, clause,
                     [p, cases.c.status.label("case_status"), legal_matters.c.matter_id],
                     [p.c.proposed_on, p.c.proposal_id], page, page_size)  # fmt: skip
     items = [
@@ -140,7 +111,7 @@ def list_proposals(
         )
         for r in rows
     ]  # fmt: skip
-    return ProposalPage(items=items, total=_count(conn, joined, clause), page=page,
+    return ProposalPage(items=items, total=count_of(conn, joined, clause), page=page,
                         page_size=page_size)  # fmt: skip
 
 
@@ -171,11 +142,11 @@ def accept(
 ) -> Decided:
     """Open a legal matter (at `lawyer_letter`) from the proposal."""
     policy = effective_policy(request)[0]
-    _in_scope(
+    row_in_scope(
         conn, user, legal_proposals, "proposal_id", proposal_id, CollectionsAction.LEGAL_MANAGE
     )
     matter_id = proposal_service.accept_proposal(
-        conn, proposal_id, policy, user=user.username, on=body.on or _today(policy),
+        conn, proposal_id, policy, user=user.username, on=body.on or today(policy),
         now=now(), note=body.note,
     )  # fmt: skip
     conn.commit()
@@ -190,7 +161,7 @@ def decline(
     conn: Connection = Depends(get_conn),
 ) -> Decided:
     """Decline the proposal, with the reason (the daily run does not propose it again)."""
-    _in_scope(
+    row_in_scope(
         conn, user, legal_proposals, "proposal_id", proposal_id, CollectionsAction.LEGAL_MANAGE
     )
     proposal_service.decline_proposal(
@@ -321,10 +292,10 @@ def list_matters(
         if wanted is not None:
             where.append(column == wanted)
     clause = and_(*where)
-    rows = _page_of(conn, joined, clause, [m.c.matter_id], [m.c.opened_on, m.c.matter_id],
+    rows = page_of(conn, joined, clause, [m.c.matter_id], [m.c.opened_on, m.c.matter_id],
                     page, page_size)  # fmt: skip
     items = [_matter_out(conn, r.matter_id, policy) for r in rows]
-    return MatterPage(items=items, total=_count(conn, joined, clause), page=page,
+    return MatterPage(items=items, total=count_of(conn, joined, clause), page=page,
                       page_size=page_size)  # fmt: skip
 
 
@@ -367,8 +338,9 @@ class CostIn(BaseModel):
     note: str | None = Field(None, max_length=2000, pattern=NO_NUL)
 
 
-def _matter_in_scope(conn: Connection, user: User, matter_id: int) -> None:
-    _in_scope(conn, user, legal_matters, "matter_id", matter_id, CollectionsAction.LEGAL_MANAGE)
+def matter_in_scope(conn: Connection, user: User, matter_id: int) -> None:
+    """The matter when its customer lies in the caller's `legal.manage` scope, else 404."""
+    row_in_scope(conn, user, legal_matters, "matter_id", matter_id, CollectionsAction.LEGAL_MANAGE)
 
 
 @router.post("/matters/{matter_id}/advance", response_model=MatterOut)
@@ -381,9 +353,9 @@ def advance(
 ) -> MatterOut:
     """Move the matter to its next stage (or close it); 409 names missing evidence."""
     policy = effective_policy(request)[0]
-    _matter_in_scope(conn, user, matter_id)
+    matter_in_scope(conn, user, matter_id)
     matter_service.advance_matter(conn, matter_id, body.to, policy, user=user.username,
-                                  on=body.on or _today(policy), now=now(),
+                                  on=body.on or today(policy), now=now(),
                                   reference=body.reference, note=body.note,
                                   close_reason=body.close_reason)  # fmt: skip
     conn.commit()
@@ -400,7 +372,7 @@ def add_document(
 ) -> MatterOut:
     """Book a document against the matter's current stage."""
     policy = effective_policy(request)[0]
-    _matter_in_scope(conn, user, matter_id)
+    matter_in_scope(conn, user, matter_id)
     matter_service.add_document(conn, matter_id, name=body.name, kind=body.kind,
                                 reference=body.reference, user=user.username, now=now(),
                                 dated_on=body.dated_on)  # fmt: skip
@@ -418,7 +390,7 @@ def add_evidence(
 ) -> MatterOut:
     """Provide an item of the evidence checklist."""
     policy = effective_policy(request)[0]
-    _matter_in_scope(conn, user, matter_id)
+    matter_in_scope(conn, user, matter_id)
     matter_service.add_evidence(conn, matter_id, body.item, policy, name=body.name,
                                 reference=body.reference, user=user.username, now=now(),
                                 dated_on=body.dated_on)  # fmt: skip
@@ -436,169 +408,10 @@ def add_cost(
 ) -> MatterOut:
     """Book a legal cost against the matter's current stage."""
     policy = effective_policy(request)[0]
-    _matter_in_scope(conn, user, matter_id)
+    matter_in_scope(conn, user, matter_id)
     matter_service.add_cost(conn, matter_id, policy, category=body.category,
                             amount=body.amount,
-                            incurred_on=body.incurred_on or _today(policy),
+                            incurred_on=body.incurred_on or today(policy),
                             user=user.username, now=now(), note=body.note)  # fmt: skip
     conn.commit()
     return _matter_out(conn, matter_id, policy)
-
-
-# --- write-off and asset disposal ----------------------------------------------------------------
-
-
-class DisposalOut(BaseModel):
-    disposal_id: int
-    account_id: str
-    customer_id: str
-    kind: str = Field(description="write_off | asset_disposal")
-    effective_on: str
-    principal: str
-    interest: str
-    fee: str
-    proceeds: str | None
-    counterparty: str | None
-    reason: str
-    matter_id: int | None
-    status: str = Field(description="proposed | approved | rejected")
-    proposed_by: str
-    proposed_at: str
-    decided_by: str | None
-    decided_at: str | None
-    decision_note: str | None
-
-
-class DisposalPage(Page):
-    items: list[DisposalOut]
-
-
-def _disposal_out(r: Any) -> DisposalOut:
-    return DisposalOut(
-        disposal_id=r.disposal_id, account_id=r.account_id, customer_id=r.customer_id,
-        kind=r.kind, effective_on=iso(r.effective_on) or "",
-        principal=amount(r.principal) or "0.00", interest=amount(r.interest) or "0.00",
-        fee=amount(r.fee) or "0.00", proceeds=amount(r.proceeds), counterparty=r.counterparty,
-        reason=r.reason, matter_id=r.matter_id, status=r.status, proposed_by=r.proposed_by,
-        proposed_at=iso(r.proposed_at) or "", decided_by=r.decided_by,
-        decided_at=iso(r.decided_at), decision_note=r.decision_note,
-    )  # fmt: skip
-
-
-@router.get("/disposals", response_model=DisposalPage)
-def list_disposals(
-    status: Literal["proposed", "approved", "rejected"] | None = Query(
-        None, description="omit for all"
-    ),
-    kind: Literal["write_off", "asset_disposal"] | None = None,
-    customer_id: str | None = CustomerFilter,
-    page: int = Query(1, ge=1, le=1_000_000),
-    page_size: int = Query(50, ge=1, le=200),
-    user: User = Depends(require(CollectionsAction.CASE_VIEW)),
-    conn: Connection = Depends(get_conn),
-) -> DisposalPage:
-    """Write-offs and asset disposals of customers in the caller's scope, newest first."""
-    d = account_disposals
-    joined = d.join(customers, customers.c.customer_id == d.c.customer_id)
-    where = [customer_scope_clause(user, CollectionsAction.CASE_VIEW)]
-    for column, wanted in ((d.c.status, status), (d.c.kind, kind),
-                           (d.c.customer_id, customer_id)):  # fmt: skip
-        if wanted is not None:
-            where.append(column == wanted)
-    clause = and_(*where)
-    rows = _page_of(conn, joined, clause, [d], [d.c.disposal_id.desc()], page, page_size)
-    return DisposalPage(items=[_disposal_out(r) for r in rows],
-                        total=_count(conn, joined, clause), page=page,
-                        page_size=page_size)  # fmt: skip
-
-
-class DisposalIn(BaseModel):
-    account_id: str = Field(min_length=1, max_length=64, pattern=NO_NUL)
-    kind: Literal["write_off", "asset_disposal"]
-    effective_on: BusinessDate = Field(description="after the latest business date already run")
-    reason: str = Field(min_length=1, max_length=2000, pattern=NO_NUL)
-    principal: Amount | None = Field(None, description="default: the outstanding principal")
-    interest: Amount | None = Field(None, description="default: the overdue interest")
-    fee: Amount = 0
-    proceeds: Amount | None = Field(None, description="asset disposal: price")
-    counterparty: str | None = Field(None, min_length=1, max_length=200, pattern=NO_NUL)
-    matter_id: RowId | None = None
-
-
-@router.post("/disposals", response_model=DisposalOut, status_code=201)
-def propose_disposal(
-    body: DisposalIn,
-    user: User = Depends(require(CollectionsAction.LEGAL_MANAGE)),
-    conn: Connection = Depends(get_conn),
-) -> DisposalOut:
-    """Propose writing off or disposing of one account (another user approves)."""
-    owner = conn.execute(
-        select(loans.c.customer_id).where(loans.c.loan_id == body.account_id)
-        .union_all(select(cards.c.customer_id).where(cards.c.card_id == body.account_id))
-    ).scalar()  # fmt: skip
-    if owner is None or visible_customer(conn, user, owner, CollectionsAction.LEGAL_MANAGE) is None:
-        raise NotFound(f"account {body.account_id}: not found", field="account_id")
-    if body.matter_id is not None:
-        _matter_in_scope(conn, user, body.matter_id)
-    disposal_id = disposal_service.propose_disposal(
-        conn, account_id=body.account_id, kind=body.kind, effective_on=body.effective_on,
-        reason=body.reason, user=user.username, now=now(), principal=body.principal,
-        interest=body.interest, fee=body.fee,
-        proceeds=body.proceeds, counterparty=body.counterparty,
-        matter_id=body.matter_id,
-    )  # fmt: skip
-    conn.commit()
-    row = conn.execute(
-        select(account_disposals).where(account_disposals.c.disposal_id == disposal_id)
-    ).one()
-    return _disposal_out(row)
-
-
-class DecisionIn(BaseModel):
-    note: str | None = Field(None, max_length=2000, pattern=NO_NUL)
-
-
-class RejectIn(BaseModel):
-    note: str = Field(min_length=1, max_length=2000, pattern=NO_NUL, description="why not")
-
-
-def _decide(conn: Connection, user: User, disposal_id: int, approve: bool,
-            note: str | None) -> DisposalOut:  # fmt: skip
-    _in_scope(
-        conn,
-        user,
-        account_disposals,
-        "disposal_id",
-        disposal_id,
-        CollectionsAction.WRITEOFF_APPROVE,
-    )
-    disposal_service.decide_disposal(conn, disposal_id, approve=approve,
-                                     user=user.username, now=now(), note=note)  # fmt: skip
-    conn.commit()
-    row = conn.execute(
-        select(account_disposals).where(account_disposals.c.disposal_id == disposal_id)
-    ).one()
-    return _disposal_out(row)
-
-
-@router.post("/disposals/{disposal_id}/approve", response_model=DisposalOut)
-def approve_disposal(
-    body: DecisionIn,
-    disposal_id: RowId,
-    user: User = Depends(require(CollectionsAction.WRITEOFF_APPROVE)),
-    conn: Connection = Depends(get_conn),
-) -> DisposalOut:
-    """Approve (never one's own proposal): from its effective date the account is out of the
-    performing pool and its case closes."""
-    return _decide(conn, user, disposal_id, True, body.note)
-
-
-@router.post("/disposals/{disposal_id}/reject", response_model=DisposalOut)
-def reject_disposal(
-    body: RejectIn,
-    disposal_id: RowId,
-    user: User = Depends(require(CollectionsAction.WRITEOFF_APPROVE)),
-    conn: Connection = Depends(get_conn),
-) -> DisposalOut:
-    """Reject, with the reason (never one's own proposal)."""
-    return _decide(conn, user, disposal_id, False, body.note)

@@ -17,11 +17,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection, and_, func, select, union_all
 
-from postloan.access.permissions import Action
-from postloan.access.scope import customer_scope_clause, visible_customer
+from postloan.access.scope import customer_in_scope, customer_scope_clause, row_in_scope
 from postloan.access.users import User
 from postloan.api.deps import get_conn, now, require
-from postloan.api.errors import ERROR_RESPONSES, NotFound
+from postloan.api.errors import ERROR_RESPONSES
 from postloan.api.routes.policy import effective_policy
 from postloan.api.util import NO_NUL, Page, amount, iso
 from postloan.collections import agreements as service
@@ -156,11 +155,10 @@ def propose(
         select(loans.c.customer_id).where(loans.c.loan_id == body.account_id),
         select(cards.c.customer_id).where(cards.c.card_id == body.account_id),
     )
-    customer_id = conn.execute(owners).scalar()
-    if customer_id is None or visible_customer(
-        conn, user, customer_id, CollectionsAction.AGREEMENT_PROPOSE
-    ) is None:  # fmt: skip
-        raise NotFound(f"no loan {body.account_id!r}", field="account_id")
+    owner, missing = conn.execute(owners).scalar(), f"no loan {body.account_id!r}"
+    customer_in_scope(
+        conn, user, owner, CollectionsAction.AGREEMENT_PROPOSE, missing=missing, field="account_id"
+    )
     agreement_id = service.propose(
         conn, policy, account_id=body.account_id, kind=body.kind, proposed_by=user.username,
         now=now(), instalments=body.instalments, first_due_date=body.first_due_date,
@@ -169,14 +167,6 @@ def propose(
     row = service.get(conn, agreement_id)
     conn.commit()
     return _out(conn, policy, row)
-
-
-def _in_scope(conn: Connection, user: User, agreement_id: int, action: Action | str) -> Any:
-    row = conn.execute(select(agreements).where(agreements.c.agreement_id == agreement_id))
-    found = row.first()
-    if found is None or visible_customer(conn, user, found.customer_id, action) is None:
-        raise NotFound(f"agreement {agreement_id}: not found", field="agreement_id")
-    return found
 
 
 @router.post("/{agreement_id}/approve", response_model=Agreement)
@@ -190,7 +180,9 @@ def approve(
     """Approve (checker): the new schedule applies from the day after the latest stored
     status date; the loan is restructured from then on."""
     policy = effective_policy(request)[0]
-    _in_scope(conn, user, agreement_id, CollectionsAction.AGREEMENT_APPROVE)
+    row_in_scope(
+        conn, user, agreements, "agreement_id", agreement_id, CollectionsAction.AGREEMENT_APPROVE
+    )
     row = service.approve(conn, policy, agreement_id, user, now(), body.note if body else None)
     conn.commit()
     return _out(conn, policy, row)
@@ -204,7 +196,9 @@ def reject(
     conn: Connection = Depends(get_conn),
 ) -> Agreement:
     """Reject (checker)."""
-    _in_scope(conn, user, agreement_id, CollectionsAction.AGREEMENT_APPROVE)
+    row_in_scope(
+        conn, user, agreements, "agreement_id", agreement_id, CollectionsAction.AGREEMENT_APPROVE
+    )
     row = service.reject(conn, agreement_id, user, now(), body.note if body else None)
     conn.commit()
     return _out(conn, None, row)
@@ -218,7 +212,9 @@ def withdraw(
     conn: Connection = Depends(get_conn),
 ) -> Agreement:
     """Withdraw (the proposer, while it awaits a decision)."""
-    _in_scope(conn, user, agreement_id, CollectionsAction.AGREEMENT_PROPOSE)
+    row_in_scope(
+        conn, user, agreements, "agreement_id", agreement_id, CollectionsAction.AGREEMENT_PROPOSE
+    )
     row = service.withdraw(conn, agreement_id, user, now(), body.note if body else None)
     conn.commit()
     return _out(conn, None, row)

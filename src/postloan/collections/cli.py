@@ -1,4 +1,5 @@
-"""`postloan report compliance` and `postloan report collections` (KPIs)."""
+"""Collections' command line (the area's `cli` hook): `postloan report compliance` and
+`postloan report collections` (KPIs), added to the shared `postloan report` group."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import func, select
 
 from postloan.cli.engine_cmd import business_date, policy_from
 from postloan.cli.operator import authorize
@@ -17,8 +17,8 @@ from postloan.collections.actions import CollectionsAction
 from postloan.collections.compliance import ComplianceReport, compliance_report
 from postloan.collections.kpis import CollectionKpis, KpiError, collection_kpis
 from postloan.money import format_amount
+from postloan.store.dates import latest_stored_date
 from postloan.store.db import engine_for, ready
-from postloan.store.schema import account_status
 
 console = Console()
 err = Console(stderr=True)
@@ -36,9 +36,9 @@ COMMAND = "report compliance|collections"
 def _latest(url: str) -> date | None:
     engine = engine_for(url)
     with engine.connect() as conn:
-        value = conn.execute(select(func.max(account_status.c.as_of))).scalar()
+        day = latest_stored_date(conn)
     engine.dispose()
-    return None if value is None else date.fromisoformat(str(value)[:10])
+    return day
 
 
 def compliance(
