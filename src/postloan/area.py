@@ -153,6 +153,11 @@ class Area:
     schedule_changes: str | None = None
     agreed_schedules: str | None = None
     customer_view: str | None = None
+    # `customer_panel(conn, user, customer_id, lang) -> (template, context) | None`, named like
+    # a router (a page module of the area): the area's part of the workbench's 360° page — a
+    # template of its own, included there with `context` as `panel` (None: nothing to show to
+    # this user for this customer; the area checks its own permission and scope).
+    customer_panel: str | None = None
     # `run_loader(conn, policy) -> object`, "module:function": what the area's steps read in
     # bulk, called with the run's ADBC connection while it loads the portfolio (before the
     # publishing transaction); the steps find it in `ctx.inputs().extras[area name]`.

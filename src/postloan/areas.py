@@ -118,3 +118,9 @@ def exports() -> dict[str, AreaExport]:
 
 def customer_view_hooks() -> list[Callable[[Any, str | None], dict[str, Any]]]:
     return [resolve(a.customer_view) for a in _registered.values() if a.customer_view]
+
+
+def customer_panel_hooks() -> list[Callable[..., tuple[str, dict[str, Any]] | None]]:
+    """Each area's part of the workbench's 360° page (`Area.customer_panel`), in registry
+    order; imported by the workbench only."""
+    return [resolve(a.customer_panel) for a in _registered.values() if a.customer_panel]

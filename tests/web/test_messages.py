@@ -22,10 +22,14 @@ import pytest
 
 import postloan.web
 from postloan import areas
+from postloan.churn.rules.frames import RULES
+from postloan.churn.rules.pool import EXIT_REASONS
+from postloan.churn.web.common import EVIDENCE_FIELDS, SIGNALS
 from postloan.collections.contacts import CHANNELS, OUTCOMES
 from postloan.collections.kpis import REDUCTION_PARTS
 from postloan.collections.messages import MESSAGES as COLLECTIONS_MESSAGES
 from postloan.policy import default_policy
+from postloan.policy.churn import DEGREES, REASON_CLASSES
 from postloan.policy.legal import LEGAL_STAGES
 from postloan.policy.model import AccountType, CollectionStage, RiskClass
 from postloan.web.i18n import LANGS, MESSAGES, translate
@@ -150,6 +154,13 @@ def domain_keys() -> Iterator[str]:
     yield from (f"legal.cost.{c}" for c in policy.legal.cost_categories)
     items = {i for stage in policy.legal.evidence.values() for i in stage}
     yield from (f"legal.item.{i}" for i in sorted(items | set(policy.legal.contact_log_evidence)))
+    yield from (f"churn.rule.{r}" for r in (*RULES, "any"))
+    yield from (f"churn.degree.{d}" for d in DEGREES)
+    yield from (f"churn.grade.{g}" for g in (1, 2, 3))
+    yield from (f"churn.reason.{r}" for r in (*REASON_CLASSES, "none", "suggested", "confirmed"))
+    yield from (f"churn.exit.{e}" for e in EXIT_REASONS)
+    yield from (f"churn.ev.{f}" for f in EVIDENCE_FIELDS)
+    yield from (f"churn.sig.{s}" for s in SIGNALS)
 
 
 @pytest.mark.parametrize("lang", LANGS)

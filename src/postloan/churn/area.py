@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from postloan.area import Area, AreaExport, tables_of
+from postloan.area import Area, AreaExport, NavEntry, tables_of
 from postloan.churn import tables
 from postloan.churn.actions import COMMANDS, GRANTS, RATIONALE, ChurnAction
 from postloan.churn.messages import MESSAGES
@@ -27,7 +27,6 @@ AREA = Area(
     api_routers=("postloan.churn.api:router",),
     customer_view="postloan.churn.customer_view:customer_sections",
     run_loader="postloan.churn.queries:run_load",
-    # No navigation entry yet: the workbench screens come later (issue 12).
     messages=MESSAGES,
     cli="postloan.churn.cli:add_commands",
     policy_sections=("churn",),
@@ -41,4 +40,17 @@ AREA = Area(
         )
     },
     rationale=RATIONALE,
+    # The workbench: the pool, the churn card (its page, and on the 360° page through
+    # customer_panel) with the reason form, the KPIs.
+    web_routers=(
+        "postloan.churn.web.pool:router",
+        "postloan.churn.web.card:router",
+        "postloan.churn.web.kpis:router",
+    ),
+    customer_panel="postloan.churn.web.card:customer_panel",
+    nav=(
+        NavEntry("/churn", "nav.churn", (ChurnAction.VIEW,), "churn"),
+        NavEntry("/churn/kpis", "nav.churn_kpis", (ChurnAction.REPORT,), "churn_kpis"),
+    ),
+    templates=HERE / "templates",  # churn/<page>.html
 )

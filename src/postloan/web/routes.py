@@ -387,10 +387,17 @@ async def customer_page(request: Request, customer_id: str) -> Response:
     if view is None:  # unknown or out of scope: not told apart
         return _not_found(request, user)
     lang = lang_of(request)
+    with engine(request).connect() as conn:  # the areas' parts of the page (Area.customer_panel)
+        panels = [
+            panel
+            for hook in areas.customer_panel_hooks()
+            if (panel := hook(conn, user, customer_id, lang)) is not None
+        ]
     return _render(
         request,
         "customer.html",
         {
+            "area_panels": panels,
             "view": view,
             "c": view.customer,
             "revealable": REVEALABLE_FIELDS if can(user.role, Action.CUSTOMER_REVEAL) else (),

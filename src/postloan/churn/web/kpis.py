@@ -1,0 +1,114 @@
+"""Churn KPIs (`/churn/kpis`, `churn.report`): for a period (default: the year up to the latest
+churn date) over the customers in the user's scope — pool size and flows (entries, exits) per
+month, churn rate per rule by customers and by balance per month (branch "*": every branch of
+the scope together), per branch on the last month — through the report the API and the
+command line use (`churn.report.churn_report`), with ECharts charts (options built here,
+embedded as JSON and started by the workbench's static script: the CSP allows no inline
+script). Balances are account data: withheld from roles without `account.view`.
+
+The evaluation of measures (CH-7: each measure against its holdout) gets its chart here when
+measures exist (`#churn-evaluation`)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from postloan.access.scope import customer_scope_clause
+from postloan.churn import read
+from postloan.churn.actions import ChurnAction
+from postloan.churn.report import churn_report
+from postloan.churn.rules.frames import RULES
+from postloan.churn.rules.kpis import ALL_BRANCHES, ChurnKpis
+from postloan.churn.web.common import shows_accounts
+from postloan.errors import InvalidError
+from postloan.inputs import InputError, parse_business_date
+from postloan.web.charts import PALETTE
+from postloan.web.i18n import translate
+from postloan.web.pages import engine, lang_of, page_gate, render_page
+
+router = APIRouter(include_in_schema=False)
+DEFAULT_DAYS = 365  # the API's default period too
+RATE_KEYS = (*RULES, "any")
+CAPTIONS = {"chart-churn-flows": "churn.chart.flows", "chart-churn-rates": "churn.chart.rates"}
+
+
+def _pct(value: float | None) -> float | None:
+    return None if value is None else round(100 * value, 2)
+
+
+def _base() -> dict[str, Any]:
+    return {"color": PALETTE, "tooltip": {"trigger": "axis"}, "legend": {"top": 0},
+            "grid": {"left": 60, "right": 60, "top": 50, "bottom": 40},
+            "animation": False}  # fmt: skip
+
+
+def churn_charts(kpis: ChurnKpis, lang: str) -> dict[str, Any]:
+    """Chart id → ECharts option: the pool's size (line) with entries and exits (bars) per
+    month; the churn rate per rule by customers per month — all branches of the scope."""
+    t = lambda key: translate(lang, key)  # noqa: E731
+    flows = kpis.flows.filter(kpis.flows["branch_id"] == ALL_BRANCHES)
+    months = flows["month"].to_list()
+    flow = _base()
+    flow["xAxis"] = {"type": "category", "data": months}
+    flow["yAxis"] = {"type": "value", "name": t("churn.customers")}
+    flow["series"] = [
+        {"name": t("churn.pool_size"), "type": "line", "data": flows["pool_size"].to_list()},
+        {"name": t("churn.entries"), "type": "bar", "data": flows["entries"].to_list()},
+        {"name": t("churn.exits"), "type": "bar", "data": flows["exits"].to_list()},
+    ]
+    rates = kpis.rates.filter(kpis.rates["branch_id"] == ALL_BRANCHES)
+    rate = _base()
+    rate["xAxis"] = {"type": "category", "data": rates["month"].to_list()}
+    rate["yAxis"] = {"type": "value", "name": "%"}
+    rate["series"] = [
+        {"name": t("churn.rule." + k), "type": "line",
+         "data": [_pct(v) for v in rates[f"{k}_rate_customers"].to_list()]}
+        for k in RATE_KEYS
+    ]  # fmt: skip
+    return {"chart-churn-flows": flow, "chart-churn-rates": rate}
+
+
+def _period(request: Request, latest: date | None) -> tuple[date, date]:
+    params = request.query_params
+    typed_to, typed_from = params.get("to"), params.get("from")
+    end = parse_business_date(typed_to, "to") if typed_to else latest or date.today()
+    start = (parse_business_date(typed_from, "from") if typed_from
+             else max(end - timedelta(days=DEFAULT_DAYS), date(1900, 1, 1)))  # fmt: skip
+    return start, end
+
+
+@router.get("/churn/kpis", response_class=HTMLResponse)
+def kpi_page(request: Request) -> Response:
+    user, gated = page_gate(request, ChurnAction.REPORT)
+    if gated:
+        return gated
+    assert user is not None
+    lang = lang_of(request)
+    context: dict[str, Any] = {"kpis": None, "error": None, "rate_keys": RATE_KEYS,
+                               "captions": CAPTIONS, "all_branches": ALL_BRANCHES,
+                               "shows_accounts": shows_accounts(user)}  # fmt: skip
+    with engine(request).connect() as conn:
+        latest = read.latest_churn_date(conn)
+        try:
+            start, end = _period(request, latest)
+            context.update(start=start, end=end)
+            found = churn_report(conn, start, end, customer_scope_clause(user, ChurnAction.REPORT))
+        except (InputError, InvalidError) as exc:
+            context["error"] = str(exc)
+            return render_page(request, "churn/kpis.html", context, user=user, status_code=422)
+    if latest is None:
+        return render_page(request, "churn/kpis.html", context, user=user)
+    rates = found.rates.to_dicts()
+    last_as_of = max((r["as_of"] for r in rates), default=None)
+    context.update(
+        kpis=found,
+        flows=[f for f in found.flows.to_dicts() if f["branch_id"] == ALL_BRANCHES],
+        branch_rates=[r for r in rates if r["as_of"] == last_as_of],
+        last_as_of=last_as_of,
+        charts=churn_charts(found, lang),
+    )  # fmt: skip
+    return render_page(request, "churn/kpis.html", context, user=user)
