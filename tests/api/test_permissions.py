@@ -75,6 +75,13 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/churn/customers/{customer_id}"): ChurnAction.VIEW,
     ("POST", "/api/churn/customers/{customer_id}/reason"): ChurnAction.REASON,
     ("GET", "/api/churn/kpis"): ChurnAction.REPORT,
+    ("GET", "/api/churn/measures"): ChurnAction.MEASURES,
+    ("POST", "/api/churn/followups/{measure_id}/complete"): ChurnAction.FOLLOWUP,
+    ("POST", "/api/churn/callbacks/{measure_id}/complete"): ChurnAction.CALLBACK,
+    ("GET", "/api/churn/offers"): ChurnAction.MEASURES,
+    ("POST", "/api/churn/offers/{offer_id}/accept"): ChurnAction.FOLLOWUP,
+    ("POST", "/api/churn/offers/{offer_id}/decline"): ChurnAction.FOLLOWUP,
+    ("GET", "/api/churn/evaluation"): ChurnAction.EVALUATE,
 }
 
 

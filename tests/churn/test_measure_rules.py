@@ -29,7 +29,7 @@ Z = z_value(0.95)
 
 
 def test_z_value_is_the_normal_quantile() -> None:
-    assert Z == pytest.approx(1.959964, abs=1e-6)
+    assert pytest.approx(1.959964, abs=1e-6) == Z
     assert z_value(0.90) == pytest.approx(1.644854, abs=1e-6)
 
 
@@ -57,8 +57,12 @@ def test_measures_per_grade() -> None:
         planned_measures(4, POLICY)
 
 
-def facts(consent: bool = True, since: date | None = date(2025, 1, 1),
-          opted: tuple[str, ...] = (), closed: date | None = None) -> MarketingFacts:
+def facts(
+    consent: bool = True,
+    since: date | None = date(2025, 1, 1),
+    opted: tuple[str, ...] = (),
+    closed: date | None = None,
+) -> MarketingFacts:
     return MarketingFacts(consent, since, frozenset(opted), closed)
 
 
@@ -130,11 +134,13 @@ def test_newcombe_against_newcombe_1998() -> None:
 def test_newcombe_by_hand() -> None:
     # 6/10 - 2/10 by the formulas written out: Wilson for each, then the hybrid.
     z = Z
+
     def w(x: int, n: int) -> tuple[float, float]:
         p = x / n
         c = (2 * n * p + z * z) / (2 * (n + z * z))
         h = z * math.sqrt(z * z + 4 * n * p * (1 - p)) / (2 * (n + z * z))
         return c - h, c + h
+
     (l1, u1), (l2, u2) = w(6, 10), w(2, 10)
     d, lo, up = newcombe(6, 10, 2, 10, z)
     assert d == pytest.approx(0.4)

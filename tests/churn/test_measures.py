@@ -33,8 +33,11 @@ def measure_state(url: str) -> dict[str, Any]:
 
 def test_measures_replay_in_any_order(make_store: Any, backend: str, churn_files: Path) -> None:
     states = []
-    for order in ([DATES], [[d] for d in reversed(DATES)],
-                  [[DATES[2]], [DATES[0], DATES[4]], [DATES[2]], [DATES[1]], [DATES[3]]]):
+    for order in (
+        [DATES],
+        [[d] for d in reversed(DATES)],
+        [[DATES[2]], [DATES[0], DATES[4]], [DATES[2]], [DATES[1]], [DATES[3]]],
+    ):
         url = filled(make_store, backend, churn_files)
         for days in order:
             run_dates(url, days, POLICY)

@@ -34,7 +34,6 @@ from postloan.churn.rules.measures import (
     FOLLOWUP,
     HANDOVER,
     HANDOVER_ACTIONS,
-    KIND_OF_GRADE,
     MarketingFacts,
     Violation,
     check_winback,
@@ -229,10 +228,16 @@ def reconcile(conn: Connection, first: date, policy: Policy) -> MeasuresResult:
     wanted = wanted_measures(conn, first, policy)
     untouched = _untouched(conn, first)
     m = churn_measures.c
-    existing = {(r.customer_id, stored_date(r.entered_on), int(r.grade), r.kind, r.channel):
-                int(r.measure_id) for r in conn.execute(
-                    select(m.measure_id, *(m[k] for k in KEY)).where(
-                        m.customer_id.in_(sorted({w["customer_id"] for w in wanted}) or [""])))}
+    existing = {
+        (r.customer_id, stored_date(r.entered_on), int(r.grade), r.kind, r.channel): int(
+            r.measure_id
+        )
+        for r in conn.execute(
+            select(m.measure_id, *(m[k] for k in KEY)).where(
+                m.customer_id.in_(sorted({w["customer_id"] for w in wanted}) or [""])
+            )
+        )
+    }
     keys = {tuple(w[k] for k in KEY) for w in wanted}
     gone = [mid for key, mid in untouched.items() if key not in keys]
     _drop(conn, gone, [key for key, mid in untouched.items() if key not in keys])
@@ -243,8 +248,9 @@ def reconcile(conn: Connection, first: date, policy: Policy) -> MeasuresResult:
         values = {k: v for k, v in w.items() if not k.startswith("_")}
         mid = existing.get(key)
         if mid is None:
-            mid = int(conn.execute(churn_measures.insert().values(**values))
-                      .inserted_primary_key[0])  # fmt: skip
+            pk = conn.execute(churn_measures.insert().values(**values)).inserted_primary_key
+            assert pk is not None
+            mid = int(pk[0])
             created += 1
         elif key in untouched:
             conn.execute(update(churn_measures).where(m.measure_id == mid).values(**values))
@@ -255,8 +261,12 @@ def reconcile(conn: Connection, first: date, policy: Policy) -> MeasuresResult:
             conn.execute(churn_offers.insert(), _offers(mid, w["_row"], policy))
         if w["kind"] == HANDOVER:
             r = w["_row"]
-            basis = {"grade": 1, "rules": [k for k in KIND_RULES if r[k]],
-                     "identified_on": r["created_on"].isoformat(), "policy": policy.version}
+            basis = {
+                "grade": 1,
+                "rules": [k for k in KIND_RULES if r[k]],
+                "identified_on": r["created_on"].isoformat(),
+                "policy": policy.version,
+            }
             handovers.append(Handover(
                 SOURCE, handover_key(r["customer_id"], r["entered_on"], 1), r["customer_id"],
                 r["created_on"], HANDOVER_ACTIONS, int(r["overdue_amount"]), int(r["max_dpd"]),
@@ -327,14 +337,30 @@ def complete_measure(
     opted = opted_out_channels_on(conn, [row.customer_id], day).get(row.customer_id, frozenset())
     broken = check_winback(row.kind, row.channel, MarketingFacts(given, since, opted, closed))
     if broken:
-        audit.record(conn, actor=user, action="churn.measure.refused", target_type="measure",
-                     target_id=str(measure_id), detail={"rules": rules_text(broken)}, now=now)
+        audit.record(
+            conn,
+            actor=user,
+            action="churn.measure.refused",
+            target_type="measure",
+            target_id=str(measure_id),
+            detail={"rules": rules_text(broken)},
+            now=now,
+        )
         raise ContactPolicyRefused(broken)
-    conn.execute(update(churn_measures).where(churn_measures.c.measure_id == measure_id)
-                 .values(status="done", outcome=outcome, note=note, done_by=user, done_at=now))
-    audit.record(conn, actor=user, action="churn.measure.done", target_type="measure",
-                 target_id=str(measure_id),
-                 detail={"outcome": outcome, "customer_id": row.customer_id}, now=now)
+    conn.execute(
+        update(churn_measures)
+        .where(churn_measures.c.measure_id == measure_id)
+        .values(status="done", outcome=outcome, note=note, done_by=user, done_at=now)
+    )
+    audit.record(
+        conn,
+        actor=user,
+        action="churn.measure.done",
+        target_type="measure",
+        target_id=str(measure_id),
+        detail={"outcome": outcome, "customer_id": row.customer_id},
+        now=now,
+    )
     return {"measure_id": measure_id, "status": "done", "outcome": outcome}
 
 
@@ -357,11 +383,20 @@ def decide_offer(
     if row.status != "proposed":
         raise ConflictError(f"offer {offer_id}: already {row.status}", field="status")
     status = "accepted" if accept else "declined"
-    conn.execute(update(churn_offers).where(churn_offers.c.offer_id == offer_id)
-                 .values(status=status, decided_by=user, decided_at=now, note=note))
-    audit.record(conn, actor=user, action=f"churn.offer.{'accept' if accept else 'decline'}",
-                 target_type="offer", target_id=str(offer_id),
-                 detail={"kind": row.kind, "note": note, "measure_id": row.measure_id}, now=now)
+    conn.execute(
+        update(churn_offers)
+        .where(churn_offers.c.offer_id == offer_id)
+        .values(status=status, decided_by=user, decided_at=now, note=note)
+    )
+    audit.record(
+        conn,
+        actor=user,
+        action=f"churn.offer.{'accept' if accept else 'decline'}",
+        target_type="offer",
+        target_id=str(offer_id),
+        detail={"kind": row.kind, "note": note, "measure_id": row.measure_id},
+        now=now,
+    )
     return {"offer_id": offer_id, "status": status}
 
 

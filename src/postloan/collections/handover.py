@@ -80,7 +80,8 @@ def hand_over(conn: Connection, items: Sequence[Handover]) -> dict[str, int]:
                 [{"hid": known[h.source_key][0], "on": h.handed_on, "acts": ",".join(h.actions),
                   "amount": h.overdue_amount, "dpd": h.max_dpd, "why": h.basis} for h in again],
             )  # fmt: skip
-        out.update(handover_states(conn, source, [h.source_key for h in mine], ids=True))
+        found = handover_states(conn, source, [h.source_key for h in mine], ids=True)
+        out.update({k: int(v) for k, v in found.items()})  # type: ignore[call-overload]
     return out
 
 

@@ -244,7 +244,8 @@ class Churn(Section):
                              ("grade.malicious_signals", self.grade.malicious_signals),
                              ("screening.grades", self.screening.grades),
                              ("screening.degrees", self.screening.degrees),
-                             ("measures.level3_channels", self.measures.level3_channels)):  # fmt: skip
+                             ("measures.level3_channels",
+                              self.measures.level3_channels)):  # fmt: skip
             listed = [str(v) for v in values]
             twice = sorted({v for v in listed if listed.count(v) > 1})
             if twice:

@@ -102,8 +102,10 @@ def check_winback(kind: str, channel: str, facts: MarketingFacts) -> list[Violat
     if channel in facts.opted_out:
         out.append(Violation("channel_opt_out", f"the customer opted out of {channel}",
                              {"channel": channel}))  # fmt: skip
-    if facts.consent and facts.closed_on is not None and (
-        facts.consent_since is None or facts.consent_since < facts.closed_on
+    if (
+        facts.consent
+        and facts.closed_on is not None
+        and (facts.consent_since is None or facts.consent_since < facts.closed_on)
     ):
         out.append(
             Violation(
