@@ -132,6 +132,8 @@ def _request(
         matter_id=1,
         disposal_id=1,
         agreement_id=1,
+        measure_id=1,
+        offer_id=1,
         as_of="2000-01-01",  # never stored: nothing is deleted
     )
     kwargs: dict[str, Any] = {}
@@ -197,6 +199,8 @@ def test_unauthenticated_is_401(
         matter_id=1,
         disposal_id=1,
         agreement_id=1,
+        measure_id=1,
+        offer_id=1,
         as_of="2000-01-01",  # never stored: nothing is deleted
     )
     headers = {"Authorization": auth} if auth else {}
