@@ -43,7 +43,13 @@ from postloan.churn.rules.measures import (
     rules_text,
 )
 from postloan.churn.tables import churn_episodes, churn_identified, churn_measures, churn_offers
-from postloan.collections.handover import Handover, hand_over, opted_out_channels_on, withdraw_open
+from postloan.collections.handover import (
+    Handover,
+    hand_over,
+    handover_states,
+    opted_out_channels_on,
+    withdraw_open,
+)
 from postloan.errors import ConflictError, NotFoundError
 from postloan.policy import Policy
 from postloan.store.schema import customers
@@ -209,8 +215,12 @@ def _untouched(conn: Connection, first: date) -> dict[tuple[Any, ...], int]:
             m.measure_id.not_in(decided),
         )
     ).all()  # fmt: skip
+    # A hand-over collections has decided is worked too (its state lives in collections).
+    decided_handovers = {k for k, v in handover_states(conn, SOURCE).items() if v != "open"}
     return {(r.customer_id, stored_date(r.entered_on), int(r.grade), r.kind, r.channel):
-            int(r.measure_id) for r in rows}  # fmt: skip
+            int(r.measure_id) for r in rows
+            if handover_key(r.customer_id, stored_date(r.entered_on), int(r.grade))
+            not in decided_handovers or r.kind != HANDOVER}  # fmt: skip
 
 
 def _offers(measure_id: int, r: dict[str, Any], policy: Policy) -> list[dict[str, Any]]:
