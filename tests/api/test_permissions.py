@@ -75,6 +75,13 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/churn/customers/{customer_id}"): ChurnAction.VIEW,
     ("POST", "/api/churn/customers/{customer_id}/reason"): ChurnAction.REASON,
     ("GET", "/api/churn/kpis"): ChurnAction.REPORT,
+    ("GET", "/api/churn/measures"): ChurnAction.MEASURES,
+    ("POST", "/api/churn/followups/{measure_id}/complete"): ChurnAction.FOLLOWUP,
+    ("POST", "/api/churn/callbacks/{measure_id}/complete"): ChurnAction.CALLBACK,
+    ("GET", "/api/churn/offers"): ChurnAction.MEASURES,
+    ("POST", "/api/churn/offers/{offer_id}/accept"): ChurnAction.FOLLOWUP,
+    ("POST", "/api/churn/offers/{offer_id}/decline"): ChurnAction.FOLLOWUP,
+    ("GET", "/api/churn/evaluation"): ChurnAction.EVALUATE,
 }
 
 
@@ -125,6 +132,8 @@ def _request(
         matter_id=1,
         disposal_id=1,
         agreement_id=1,
+        measure_id=1,
+        offer_id=1,
         as_of="2000-01-01",  # never stored: nothing is deleted
     )
     kwargs: dict[str, Any] = {}
@@ -190,6 +199,8 @@ def test_unauthenticated_is_401(
         matter_id=1,
         disposal_id=1,
         agreement_id=1,
+        measure_id=1,
+        offer_id=1,
         as_of="2000-01-01",  # never stored: nothing is deleted
     )
     headers = {"Authorization": auth} if auth else {}

@@ -187,7 +187,7 @@ def test_report_churn_equals_a_plain_recomputation(store: Store) -> None:
                           "--json")  # fmt: skip
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
     data = json.loads(result.stdout)  # type: ignore[attr-defined]
-    assert data["win_back_rate"] is None
+    assert set(data["win_back"]) == {"win_back_rate", "treated", "holdout"}
     assert sorted({r["as_of"] for r in data["rates"]}) == ["2026-04-30", "2026-05-31",
                                                            "2026-06-30"]  # fmt: skip
     for day in (date(2026, 4, 30), date(2026, 5, 31), date(2026, 6, 30)):

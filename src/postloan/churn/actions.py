@@ -20,6 +20,10 @@ class ChurnAction(StrEnum):
     REASON = "churn.reason"  # confirm or change a customer's churn reason (audited)
     REPORT = "churn.report"  # churn KPIs: rates, pool size and flows
     EXPORT = "churn.export"  # `postloan export churn`: the whole portfolio's churn file
+    MEASURES = "churn.measures"  # measures (tasks, hand-overs) and offers: read
+    FOLLOWUP = "churn.followup"  # level 2: complete the follow-up, accept/decline its offers
+    CALLBACK = "churn.callback"  # level 3: complete a callback / SMS (win-back campaigns)
+    EVALUATE = "churn.evaluate"  # the measures' evaluation against the holdout (CH-7)
 
 
 A = ChurnAction
@@ -32,6 +36,12 @@ GRANTS: tuple[ActionGrant, ...] = (
                            "risk_manager": "all"}, "confirm or change a churn reason"),
     ActionGrant(A.REPORT, _GROUP, "churn KPIs"),
     ActionGrant(A.EXPORT, {"risk_manager": "all"}, "the churn file (personal data)"),
+    ActionGrant(A.MEASURES, _GROUP, "churn measures, tasks and offers"),
+    ActionGrant(A.FOLLOWUP, {"credit_officer": "branch", "risk_manager": "all"},
+                "level-2 win-back follow-ups and their offers"),
+    ActionGrant(A.CALLBACK, {"customer_service": "branch", "marketing": "all",
+                             "risk_manager": "all"}, "level-3 win-back callbacks and SMS"),
+    ActionGrant(A.EVALUATE, _GROUP, "the measures' evaluation against the holdout"),
 )  # fmt: skip
 
 COMMANDS = {"report churn": A.REPORT.value, "export churn": A.EXPORT.value}
@@ -50,6 +60,13 @@ RATIONALE = """\
   so it is personal data (PIPL Art. 4, 28) — only risk managers (who own identification and
   already see every account) and the admin export it, and each export is audited as
   `export.personal`.
+- **Churn measures** (`churn.measures`, `churn.followup`, `churn.callback`, `churn.evaluate`):
+  the working group and management read the measures, offers and their evaluation. A level-2
+  follow-up with its offers (优惠利率、延长期限、增加额度) is the account manager's (客户经理负责
+  跟进): the credit officer of the branch, or risk at head office, completes it and accepts or
+  declines the offers. Level-3 callbacks and SMS are customer service's (their branch) and
+  marketing's win-back campaigns (head office); risk may do either. Level-1 hand-overs are
+  worked in collections (its own actions), not here. Managers and auditors only read.
 """
 
 add_area_actions("churn", GRANTS, COMMANDS, RATIONALE)

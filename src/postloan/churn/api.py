@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
@@ -23,10 +23,12 @@ from postloan.access.scope import customer_scope_clause, visible_customer
 from postloan.access.users import User
 from postloan.api.deps import get_conn, now, require
 from postloan.api.errors import ERROR_RESPONSES, NotFound
+from postloan.api.routes.policy import effective_policy
 from postloan.api.util import NO_NUL, Page, amount, iso
 from postloan.churn import read
 from postloan.churn.actions import ChurnAction
 from postloan.churn.customer_view import confirmation, current_row, episode
+from postloan.churn.evaluation import win_back_rates
 from postloan.churn.reasons import MAX_NOTE, confirm_reason
 from postloan.churn.report import as_json, churn_report
 from postloan.inputs import BusinessDate
@@ -232,7 +234,13 @@ class Kpis(BaseModel):
     date_to: str
     rates: list[dict[str, Any]] = Field(description="per month (last churn date) and branch")
     flows: list[dict[str, Any]] = Field(description="pool size, entries, exits by reason")
-    win_back_rate: float | None = Field(description="null until win-back measures exist")
+    win_back_rate: float | None = Field(
+        description="share of exits that were a win-back "
+        "(re-applied, new account, resumed); null: no exit"
+    )
+    win_back: dict[str, Any] | None = Field(
+        description="the win-back rate by arm: treated episodes and the random holdout"
+    )
     notes: dict[str, str]
 
 
@@ -241,6 +249,7 @@ DEFAULT_PERIOD_DAYS = 365
 
 @router.get("/kpis", response_model=Kpis)
 def kpis(
+    request: Request,
     date_from: BusinessDate | None = Query(None, description="default: a year before date_to"),
     date_to: BusinessDate | None = Query(None, description="default: the latest churn date"),
     user: User = Depends(require(ChurnAction.REPORT)),
@@ -251,7 +260,16 @@ def kpis(
     end = date_to or read.latest_churn_date(conn) or date_from or date(1970, 1, 1)
     start = date_from or max(end - timedelta(days=DEFAULT_PERIOD_DAYS), date(1900, 1, 1))
     found = churn_report(conn, start, end, customer_scope_clause(user, ChurnAction.REPORT))
-    data = as_json(found)
+    data = as_json(
+        found,
+        win_back_rates(
+            conn,
+            start,
+            end,
+            effective_policy(request)[0],
+            customer_scope_clause(user, ChurnAction.REPORT),
+        ),
+    )
     if not _shows_accounts(user):  # balances are account data
         for row in data["rates"]:
             for key in list(row):

@@ -18,13 +18,14 @@ HERE = Path(__file__).parent
 AREA = Area(
     name="churn",
     about="churn identification (CH-2), the pool with episodes, exits and screening, degree, "
-    "grade and reason, export and KPIs",
+    "grade and reason, measures per grade (hand-over, follow-up with offers, callbacks) and their "
+    "evaluation against a random holdout, export and KPIs",
     tables=tables_of(tables),
     migrations=HERE / "migrations",
     steps=STEPS,
     actions=GRANTS,
     commands=COMMANDS,
-    api_routers=("postloan.churn.api:router",),
+    api_routers=("postloan.churn.api:router", "postloan.churn.measures_api:router"),
     customer_view="postloan.churn.customer_view:customer_sections",
     run_loader="postloan.churn.queries:run_load",
     messages=MESSAGES,

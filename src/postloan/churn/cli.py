@@ -10,9 +10,10 @@ from rich.console import Console
 from rich.table import Table
 
 from postloan.churn.actions import ChurnAction
+from postloan.churn.evaluation import win_back_rates
 from postloan.churn.report import as_json, churn_report
 from postloan.churn.rules.frames import RULES
-from postloan.cli.common import business_date
+from postloan.cli.common import business_date, policy_from
 from postloan.cli.operator import authorize
 from postloan.errors import DomainError
 from postloan.store.db import engine_for, ready
@@ -32,7 +33,7 @@ def churn(
 ) -> None:
     """Churn KPIs for the period: churn rate per rule by customers and by balance, per branch
     and month (on each month's last churn date); the pool's size, entries and exits by reason.
-    Win-back rate: once win-back measures exist."""
+    Win-back rate of the exits: treated episodes against the random holdout."""
     url = ready()
     authorize(url, ChurnAction.REPORT, "report churn")
     start, end = business_date(from_, "--from"), business_date(to, "--to")
@@ -40,12 +41,13 @@ def churn(
     try:
         with engine.connect() as conn:
             kpis = churn_report(conn, start, end)
+            win_back = win_back_rates(conn, start, end, policy_from(None))
     except DomainError as exc:
         err.print(f"--{exc.field or 'from'}: {exc.message.split(': ', 1)[-1]}", markup=False)
         raise typer.Exit(2) from None
     finally:
         engine.dispose()
-    data = as_json(kpis)
+    data = as_json(kpis, win_back)
     if as_json_:
         typer.echo(json.dumps(data, ensure_ascii=False, default=str, indent=1))
         return
@@ -69,7 +71,16 @@ def churn(
         flows.add_row(row["month"], row["branch_id"], str(row["pool_size"]), str(row["entries"]),
                       str(row["exits"]), reasons)  # fmt: skip
     console.print(flows)
-    console.print("win-back rate: measured once win-back measures exist (issue 12)")
+
+    def pct(value: float | None) -> str:
+        return "—" if value is None else f"{value * 100:.1f}%"
+
+    t, h = win_back["treated"], win_back["holdout"]
+    console.print(
+        f"win-back rate (挽回率): {pct(win_back['win_back_rate'])} of exits; treated "
+        f"{pct(t['rate'])} ({t['won_back']}/{t['exits']}), holdout {pct(h['rate'])} "
+        f"({h['won_back']}/{h['exits']})"
+    )
 
 
 def _pair(customers: float | None, balance: float | None) -> str:

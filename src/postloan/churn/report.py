@@ -39,8 +39,9 @@ def churn_report(
 _AMOUNTS = ("outstanding", *(f"{k}_balance" for k in (*RULES, "any")))
 
 
-def as_json(kpis: ChurnKpis) -> dict[str, Any]:
-    """Amounts as 2-decimal strings, dates ISO; rates as fractions (null: no base)."""
+def as_json(kpis: ChurnKpis, win_back: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Amounts as 2-decimal strings, dates ISO; rates as fractions (null: no base). `win_back`:
+    `churn.evaluation.win_back_rates` of the period (treated vs holdout)."""
     rates = [
         {k: (format_amount(int(v)) if k in _AMOUNTS and v is not None else
              v.isoformat() if isinstance(v, date) else v) for k, v in row.items()}
@@ -51,11 +52,14 @@ def as_json(kpis: ChurnKpis) -> dict[str, Any]:
         "date_to": kpis.date_to.isoformat(),
         "rates": rates,
         "flows": list(kpis.flows.iter_rows(named=True)),
-        "win_back_rate": kpis.win_back_rate,
+        "win_back_rate": (win_back or {}).get("win_back_rate", kpis.win_back_rate),
+        "win_back": win_back,
         "notes": {
             "rates": "per month on its last churn date; base = customers with an account "
             "opened by then, balance base = outstanding principal of open accounts; branch "
             "'*' is all branches",
-            "win_back_rate": "measured once win-back measures exist (issue 12): null until then",
+            "win_back_rate": "exits in the period whose exit was a win-back (re-applied, new "
+            "account, resumed) over all exits; `win_back` splits it by arm: treated episodes "
+            "(got the measures) and the random holdout (none); null: no exit",
         },
     }

@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 from postloan.store.schema import ID, metadata
@@ -95,4 +96,52 @@ churn_screenings = Table(
     Column("grade", Integer, nullable=False),
     Column("degree", String(16), nullable=False),
     Column("basis", Text, nullable=False),
+)
+
+# --- measures (CH-6) and offers; migration c002 ------------------------------------------------
+# `churn_measures`: the work a pool episode gets when it reaches a grade, once per (episode,
+# grade, kind, channel): a hand-over to collections (level 1, `handover_id` names it), an
+# account manager's follow-up (level 2) or a callback / SMS (level 3). Created by the daily
+# step as `open`, or `refused` naming the contact-policy rules it breaks (`refused_rules`);
+# an officer completes it (`done`, with an outcome). Untouched rows are re-derived by re-runs;
+# worked ones stay. Holdout episodes get none (`churn.rules.measures.in_holdout`).
+# `churn_offers`: the level-2 win-back offers proposed with a follow-up, each with its basis;
+# an officer accepts or declines them (audited).
+churn_measures = Table(
+    "churn_measures",
+    metadata,
+    Column("measure_id", Integer, primary_key=True, autoincrement=True),
+    Column("customer_id", ID, ForeignKey("customers.customer_id"), nullable=False),
+    Column("entered_on", Date, nullable=False),  # the pool episode
+    Column("grade", Integer, nullable=False),
+    Column("kind", String(24), nullable=False),  # recovery_handover | winback_followup | ...
+    Column("channel", String(16), nullable=False),  # collections | phone | sms | ...
+    Column("created_on", Date, nullable=False),  # first churn date of the episode at the grade
+    Column("branch_id", String(32)),
+    Column("status", String(12), nullable=False),  # open | refused | done
+    Column("refused_rules", String(100)),  # comma-separated rule names
+    Column("refusal_detail", Text),
+    Column("handover_id", Integer),  # collections' hand-over (level 1)
+    Column("outcome", String(24)),
+    Column("note", Text),
+    Column("done_by", String(64)),
+    Column("done_at", DateTime(timezone=True)),
+    UniqueConstraint("customer_id", "entered_on", "grade", "kind", "channel",
+                     name="uq_churn_measures_episode_grade_kind_channel"),
+    Index("ix_churn_measures_status_created_on", "status", "created_on"),
+)  # fmt: skip
+
+churn_offers = Table(
+    "churn_offers",
+    metadata,
+    Column("offer_id", Integer, primary_key=True, autoincrement=True),
+    Column("measure_id", Integer, ForeignKey("churn_measures.measure_id"), nullable=False),
+    Column("kind", String(16), nullable=False),  # rate_discount | term_extension | ...
+    Column("terms", Text, nullable=False),  # JSON
+    Column("basis", Text, nullable=False),  # JSON: the policy rule, grade, evidence
+    Column("status", String(12), nullable=False),  # proposed | accepted | declined
+    Column("decided_by", String(64)),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("note", Text),
+    UniqueConstraint("measure_id", "kind", name="uq_churn_offers_measure_kind"),
 )

@@ -3,7 +3,8 @@ hands the daily run, the store's migrations, the permission matrix, the API, the
 and the command line.
 
 Its tables' migrations are revisions 0003–0008 of the core chain (written before areas had
-branches of their own); tables added from now on go in an area branch (`Area.migrations`).
+branches of their own); tables added from now on go in its own branch (`collections/migrations`,
+branch label "collections": the hand-overs from other areas, `collections.handover`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from postloan.area import Area, NavEntry, tables_of
-from postloan.collections import agreement_tables, casework_tables, legal_tables, tables
+from postloan.collections import (
+    agreement_tables,
+    casework_tables,
+    handover_tables,
+    legal_tables,
+    tables,
+)
 from postloan.collections.actions import COMMANDS, GRANTS, RATIONALE, CollectionsAction
 from postloan.collections.messages import MESSAGES
 from postloan.collections.steps import STEPS
@@ -23,7 +30,8 @@ AREA = Area(
     name="collections",
     about="overdue cases, reminders, contact policy and compliance, promises, agreements, "
     "legal, write-off/disposal, allocation, strategies, ratings, KPIs",
-    tables=tables_of(tables, agreement_tables, legal_tables, casework_tables),
+    tables=tables_of(tables, agreement_tables, legal_tables, casework_tables, handover_tables),
+    migrations=Path(__file__).parent / "migrations",
     steps=STEPS,
     actions=GRANTS,
     commands=COMMANDS,

@@ -145,8 +145,54 @@ class Screening(Section):
     )
 
 
+Share = Annotated[float, Field(strict=True, ge=0, le=0.5)]
+Channel = Literal["phone", "sms", "email", "letter", "visit"]
+
+
+class Offers(Section):
+    """Level-2 win-back offers (CH-6: 优惠利率、延长贷款期限、增加授信额度) the system proposes;
+    an officer accepts or declines each (`churn.rules.measures.propose_offers`)."""
+
+    rate_discount_bps: PositiveCount = Field(
+        description="A better rate: this many basis points off the customer's current rate."
+    )
+    term_extra_months: PositiveCount = Field(
+        description="A longer term: this many more months for a customer short of capacity."
+    )
+    limit_increase_percent: Annotated[int, Field(strict=True, ge=1, le=100)] = Field(
+        description="A higher limit: this many percent more, for a customer without overdue."
+    )
+
+
+class Measures(Section):
+    """CH-6 measures per grade and CH-7 evaluation against a random holdout."""
+
+    holdout_share: Share = Field(
+        description="Share of pool episodes held out of every measure (0-0.5), to measure "
+        "what the measures change."
+    )
+    holdout_seed: Annotated[int, Field(strict=True, ge=0)] = Field(
+        description="Seed of the holdout draw (hash of seed, customer, episode start)."
+    )
+    level2_channel: Channel = Field(description="How the account manager follows up (level 2).")
+    level3_channels: list[Channel] = Field(
+        description="Callback / SMS channels of the level-3 new-product contact, one task each."
+    )
+    evaluation_days: PositiveCount = Field(
+        description="Outcomes are read this many days after the measure; only episodes whose "
+        "window has passed are evaluated."
+    )
+    min_arm_size: PositiveCount = Field(
+        description="Fewest evaluated episodes in EACH arm before a measure may be kept."
+    )
+    confidence: Annotated[float, Field(strict=True, gt=0.5, lt=1)] = Field(
+        description="Confidence level of the effect's interval."
+    )
+    offers: Offers
+
+
 class Churn(Section):
-    """Churned-customer management (CH-2 … CH-6); see the default file for the reasoning."""
+    """Churned-customer management (CH-2 … CH-7); see the default file for the reasoning."""
 
     loan_consecutive_overdue_periods: PositiveCount = Field(
         description="(a) loan overdue this many consecutive periods -> churn candidate."
@@ -180,6 +226,7 @@ class Churn(Section):
     grade: GradeRules
     reasons: ReasonRules
     screening: Screening
+    measures: Measures
 
     @model_validator(mode="after")
     def _consistent(self) -> Churn:
@@ -196,7 +243,9 @@ class Churn(Section):
         for name, values in (("degree.severe_rules", self.degree.severe_rules),
                              ("grade.malicious_signals", self.grade.malicious_signals),
                              ("screening.grades", self.screening.grades),
-                             ("screening.degrees", self.screening.degrees)):  # fmt: skip
+                             ("screening.degrees", self.screening.degrees),
+                             ("measures.level3_channels",
+                              self.measures.level3_channels)):  # fmt: skip
             listed = [str(v) for v in values]
             twice = sorted({v for v in listed if listed.count(v) > 1})
             if twice:
