@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, and_, delete, func, select, update
+from sqlalchemy import Connection, and_, delete, func, or_, select, update
 
 from postloan.access.tables import consents
 from postloan.area import StepContext
@@ -80,8 +80,9 @@ def graded_episodes(conn: Connection, first: date) -> pl.DataFrame:
                i.card_default, i.closed_not_reapplied, i.transferred_out, i.inactive)
         .select_from(churn_identified.join(churn_episodes, and_(
             e.customer_id == i.customer_id, i.as_of >= e.entered_on,
-            i.as_of <= e.last_identified)))
-        .where(e.last_identified >= first)
+            or_(e.left_on.is_(None), i.as_of < e.left_on))))
+        # Episodes with an identified date from `first` on: still open, or left after it.
+        .where(or_(e.left_on.is_(None), e.left_on > first))
     ).all()  # fmt: skip
     schema = {"customer_id": pl.String, "entered_on": pl.Date, "as_of": pl.Date,
               "grade": pl.Int64, "branch_id": pl.String, "overdue_amount": pl.Int64,
