@@ -27,7 +27,6 @@ restructuring). Every proposal and decision is written to the audit log.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -40,107 +39,26 @@ from postloan.access.permissions import can
 from postloan.access.users import User
 from postloan.collections.actions import CollectionsAction
 from postloan.collections.agreement_tables import agreement_instalments, agreements
+from postloan.collections.rules.agreements import KINDS as KINDS
+from postloan.collections.rules.agreements import AgreementConflict as AgreementConflict
+from postloan.collections.rules.agreements import AgreementError as AgreementError
+from postloan.collections.rules.agreements import AgreementInvalid as AgreementInvalid
+from postloan.collections.rules.agreements import AgreementNotFound as AgreementNotFound
+from postloan.collections.rules.agreements import MakerCheckerRefused as MakerCheckerRefused
+from postloan.collections.rules.agreements import NewInstalment as NewInstalment
+from postloan.collections.rules.agreements import Terms as _Terms
+from postloan.collections.rules.agreements import check_built, check_proposable
+from postloan.collections.rules.agreements import check_terms as _check_terms
+from postloan.collections.rules.agreements import new_schedule as new_schedule
 from postloan.engine.single import InstalmentDue, PaymentRow, instalment_states
-from postloan.errors import (
-    ConflictError,
-    DomainError,
-    InvalidError,
-    NotFoundError,
-    RefusedError,
-)
-from postloan.ledger import add_months, schedule_cents
+from postloan.ledger import schedule_cents
 from postloan.money import RATE_SCALE
 from postloan.policy import Policy
 from postloan.store.dates import latest_stored_date
 from postloan.store.schema import account_status, cards, loans, payments, schedules
 from postloan.store.values import as_date, stored_date
 
-KINDS = ("instalments", "extension")
-
-
-class AgreementError(DomainError):
-    """Base of the agreement rules' errors (`postloan.errors`: each shell maps them by kind)."""
-
-
-class AgreementInvalid(AgreementError, InvalidError):
-    """The proposal or decision breaks a rule (the message says which)."""
-
-
-class AgreementNotFound(AgreementError, NotFoundError):
-    pass
-
-
-class AgreementConflict(AgreementError, ConflictError):
-    """The agreement (or the loan) is not in a state that allows this."""
-
-
-class MakerCheckerRefused(AgreementError, RefusedError):
-    """The user may not make this decision: the proposer deciding their own agreement, or a
-    role without `agreement.approve`."""
-
-    code = "maker_checker"
-
-
-@dataclass(frozen=True)
-class NewInstalment:
-    period: int
-    due_date: date
-    principal_due: int
-    interest_due: int
-    agreed: bool  # new or moved by the agreement (the rest were already paid)
-
-
-# ---------------------------------------------------------------------------------------------
-# The new schedule (pure)
-
-
-def _spread(total: int, n: int, first_due: date) -> list[tuple[date, int]]:
-    """`total` minor units over n monthly periods: the ledger's equal-principal split at a zero
-    rate (round(total / n) each, the last takes the rest; exact)."""
-    if total == 0:
-        return [(add_months(first_due, k), 0) for k in range(n)]
-    built = schedule_cents(total, Decimal(0), n, "equal_principal", first_due, first_due)
-    return [(due, part) for _, due, part, _, _ in built]
-
-
-def new_schedule(
-    schedule: list[InstalmentDue],
-    states: list[dict[str, Any]],
-    kind: str,
-    *,
-    instalments: int | None = None,
-    first_due_date: date | None = None,
-    extension_months: int | None = None,
-) -> list[NewInstalment]:
-    """The loan's schedule under the agreement. `states` are `engine.single.instalment_states`
-    of `schedule` as of the day before it applies (for the fully paid instalments)."""
-    by_period = {s["period"]: s for s in states}
-    ordered = sorted(schedule, key=lambda i: (i.due_date, i.period))
-    paid = [
-        i for i in ordered
-        if by_period[i.period]["covered_principal"] == i.principal_due
-        and by_period[i.period]["covered_interest"] == i.interest_due
-    ]  # fmt: skip
-    rest = ordered[len(paid) :]  # covered amounts fill the queue in order: paid is a prefix
-    kept = [NewInstalment(i.period, i.due_date, i.principal_due, i.interest_due, False)
-            for i in paid]  # fmt: skip
-    if kind == "extension":
-        assert extension_months is not None
-        moved = [
-            NewInstalment(i.period, add_months(i.due_date, extension_months), i.principal_due,
-                          i.interest_due, True)
-            for i in rest
-        ]  # fmt: skip
-        return kept + moved
-    assert instalments is not None and first_due_date is not None
-    principal = _spread(sum(i.principal_due for i in rest), instalments, first_due_date)
-    interest = _spread(sum(i.interest_due for i in rest), instalments, first_due_date)
-    start = max((i.period for i in ordered), default=0)
-    return kept + [
-        NewInstalment(start + k + 1, due, p, interest[k][1], True)
-        for k, (due, p) in enumerate(principal)
-    ]
-
+# The new schedule, the terms' checks and the errors are pure: `rules.agreements` (re-exported).
 
 # ---------------------------------------------------------------------------------------------
 # Reading the loan
@@ -199,48 +117,6 @@ def _payments(conn: Connection, account_id: str) -> list[PaymentRow]:
     ]
 
 
-@dataclass(frozen=True)
-class _Terms:
-    kind: str
-    instalments: int | None
-    first_due_date: date | None
-    extension_months: int | None
-
-
-def _check_terms(terms: _Terms, policy: Policy, stored: date) -> None:
-    r = policy.restructuring
-    if terms.kind not in KINDS:
-        raise AgreementInvalid(f"kind: one of {', '.join(KINDS)}, not {terms.kind!r}", "kind")
-    if terms.kind == "instalments":
-        if terms.extension_months is not None:
-            raise AgreementInvalid("extension_months: only for kind extension", "extension_months")
-        n, first = terms.instalments, terms.first_due_date
-        if n is None or not 1 <= n <= r.max_instalments:
-            raise AgreementInvalid(
-                f"instalments: 1 to {r.max_instalments} (restructuring.max_instalments), "
-                f"got {n}", "instalments",
-            )  # fmt: skip
-        if first is None:
-            raise AgreementInvalid("first_due_date: required for kind instalments",
-                                   "first_due_date")  # fmt: skip
-        if not stored < first <= stored + timedelta(days=r.max_days_to_first_due):
-            raise AgreementInvalid(
-                f"first_due_date: must fall after the latest status date {stored} and at most "
-                f"{r.max_days_to_first_due} days after it (restructuring.max_days_to_first_due)"
-                f", got {first}", "first_due_date",
-            )  # fmt: skip
-        return
-    if terms.instalments is not None or terms.first_due_date is not None:
-        field = "instalments" if terms.instalments is not None else "first_due_date"
-        raise AgreementInvalid(f"{field}: only for kind instalments", field)
-    m = terms.extension_months
-    if m is None or not 1 <= m <= r.max_extension_months:
-        raise AgreementInvalid(
-            f"extension_months: 1 to {r.max_extension_months} "
-            f"(restructuring.max_extension_months), got {m}", "extension_months",
-        )  # fmt: skip
-
-
 def _build(conn: Connection, account_id: str, terms: _Terms, policy: Policy, stored: date
            ) -> list[NewInstalment]:  # fmt: skip
     """The new schedule as it would apply from stored + 1 (checks it leaves nothing overdue)."""
@@ -256,18 +132,7 @@ def _build(conn: Connection, account_id: str, terms: _Terms, policy: Policy, sto
         schedule, states, terms.kind, instalments=terms.instalments,
         first_due_date=terms.first_due_date, extension_months=terms.extension_months,
     )  # fmt: skip
-    agreed = [i for i in built if i.agreed]
-    if not agreed:
-        raise AgreementInvalid(f"account_id: loan {account_id!r} has nothing left to pay",
-                               "account_id")  # fmt: skip
-    if agreed[0].due_date < effective:  # an extension too short to cure the arrears
-        original = next(i.due_date for i in schedule if i.period == agreed[0].period)
-        need = next(m for m in range(1, 12 * 200) if add_months(original, m) >= effective)
-        raise AgreementInvalid(
-            f"extension_months: {terms.extension_months} months moves the oldest unpaid "
-            f"instalment only to {agreed[0].due_date}, still overdue on {effective}; at least "
-            f"{need} months are needed", "extension_months",
-        )  # fmt: skip
+    check_built(account_id, terms, schedule, built, effective)
     return built
 
 
@@ -320,12 +185,7 @@ def propose(
             f"account_id: loan {account_id!r} has no status on {stored} (repaid, or not yet "
             "disbursed)", "account_id",
         )  # fmt: skip
-    least = policy.collections.agreement_min_dpd
-    if status.dpd < least:
-        raise AgreementInvalid(
-            f"account_id: loan {account_id!r} is {status.dpd} DPD on {stored}; agreements start "
-            f"at {least} DPD (collections.agreement_min_dpd)", "account_id",
-        )  # fmt: skip
+    check_proposable(account_id, status.dpd, stored, policy.collections.agreement_min_dpd)
     live = conn.execute(
         select(agreements.c.agreement_id).where(agreements.c.live_account_id == account_id)
     ).scalar()

@@ -7,19 +7,20 @@
 - **above a cap**: recorded contacts that break a rule when checked against the contacts before
   them — none can be recorded through `record_contact`, so any here came in another way (an
   import, a database edit) and need a look.
+
+Below the floor and above a cap are decided by pure functions over what is read here
+(`rules.compliance`).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, func, select
 
-from postloan.collections.contacts import Contact, check_contact
+from postloan.collections.rules.compliance import above_cap, below_floor, week_window
 from postloan.collections.tables import cases, contact_opt_outs, contact_refusals, contacts
 from postloan.policy import Policy
 from postloan.store.schema import account_status
@@ -34,17 +35,10 @@ class ComplianceReport:
     above_cap: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _window(as_of: date, zone: str) -> tuple[datetime, datetime]:
-    """The 7 local days up to and including D (a contact at 23:30 in Beijing belongs to its
-    Beijing day), as instants."""
-    end = datetime.combine(as_of + timedelta(days=1), time(), tzinfo=ZoneInfo(zone))
-    return end - timedelta(days=7), end
-
-
 def compliance_report(conn: Connection, as_of: date, policy: Policy) -> ComplianceReport:
     report = ComplianceReport(week_ending=as_of)
     rules = policy.contact.jurisdictions[policy.contact.default_jurisdiction]
-    start, end = _window(as_of, rules.timezone)
+    start, end = week_window(as_of, rules.timezone)
     capacity = rules.weekly_call_capacity
 
     worst = dict(
@@ -60,23 +54,13 @@ def compliance_report(conn: Connection, as_of: date, policy: Policy) -> Complian
         .group_by(contacts.c.customer_id)
     ).all()
     made = {customer: int(n) for customer, n in week}
-    for case in conn.execute(
-        select(cases.c.case_id, cases.c.customer_id, cases.c.stage)
-        .where(cases.c.status == "open")
+    open_cases = conn.execute(
+        select(cases.c.case_id, cases.c.customer_id).where(cases.c.status == "open")
         .order_by(cases.c.case_id)
-    ):
-        dpd = worst.get(case.customer_id)
-        if dpd is None:
-            continue
-        bucket = policy.bucket_for(int(dpd))
-        floor = policy.collections.min_contacts_per_week.get(bucket, 0)
-        if capacity is not None:
-            floor = min(floor, capacity)
-        if made.get(case.customer_id, 0) < floor:
-            report.below_floor.append(
-                {"case_id": case.case_id, "customer_id": case.customer_id, "bucket": bucket,
-                 "floor": floor, "contacts": made.get(case.customer_id, 0)}
-            )  # fmt: skip
+    ).all()  # fmt: skip
+    report.below_floor = below_floor(
+        [(r[0], r[1]) for r in open_cases], worst, made, policy, capacity
+    )
 
     for r in conn.execute(
         select(contact_refusals)
@@ -93,26 +77,9 @@ def compliance_report(conn: Connection, as_of: date, policy: Policy) -> Complian
         since = as_date(o.since)
         assert since is not None
         opted.setdefault(o.customer_id, {})[o.channel] = since
-    history: dict[str, list[Contact]] = {}
-    for c in conn.execute(
+    recorded = conn.execute(
         select(contacts).where(contacts.c.at < end, contacts.c.at >= start - timedelta(days=31))
         .order_by(contacts.c.customer_id, contacts.c.at, contacts.c.contact_id)
-    ):  # fmt: skip
-        at = c.at
-        this = Contact(c.customer_id, at, c.channel, tuple(json.loads(c.staff)), c.outcome)
-        before = history.setdefault(c.customer_id, [])
-        if at >= start:
-            jurisdiction = policy.contact.jurisdictions.get(c.jurisdiction, rules)
-            local_day = at.astimezone(ZoneInfo(jurisdiction.timezone)).date()
-            out_then = {ch for ch, since in opted.get(c.customer_id, {}).items()
-                        if since <= local_day}  # fmt: skip
-            broken = check_contact(
-                this, before, out_then, jurisdiction, policy.contact.min_staff_per_visit
-            )
-            if broken:
-                report.above_cap.append(
-                    {"contact_id": c.contact_id, "customer_id": c.customer_id, "at": at,
-                     "rules": [v.rule for v in broken]}
-                )  # fmt: skip
-        before.append(this)
+    ).all()  # fmt: skip
+    report.above_cap = above_cap(recorded, opted, start, policy, rules)
     return report

@@ -26,78 +26,22 @@ from zoneinfo import ZoneInfo
 import polars as pl
 from sqlalchemy import Connection, delete, func, select, update
 
+from postloan.collections.rules.floors import DAYS_PER_WEEK as DAYS_PER_WEEK
+from postloan.collections.rules.floors import (
+    OPEN_CASE_ACCOUNTS,
+    contact_task_rows,
+    strategy_targets,
+    worst_accounts,
+)
+from postloan.collections.rules.floors import due_contacts as due_contacts
+from postloan.collections.rules.floors import spacing_days as spacing_days
+from postloan.collections.rules.floors import weekly_floor as weekly_floor
+from postloan.collections.rules.floors import weekly_floor_cap as weekly_floor_cap
 from postloan.collections.strategies import current_strategy
 from postloan.collections.tables import cases, contacts, tasks
 from postloan.policy import Policy
 from postloan.store.schema import account_status
 from postloan.store.values import as_date, as_utc
-
-DAYS_PER_WEEK = 7
-
-
-def weekly_floor_cap(policy: Policy) -> int:
-    """Most contacts a week the floors may ask for: the default jurisdiction's call capacity,
-    and never more than one a day."""
-    rules = policy.contact.jurisdictions[policy.contact.default_jurisdiction]
-    capacity = rules.weekly_call_capacity
-    return DAYS_PER_WEEK if capacity is None else min(capacity, DAYS_PER_WEEK)
-
-
-def weekly_floor(policy: Policy, bucket: str) -> int:
-    """The bucket's weekly minimum, capped by what the default jurisdiction allows."""
-    return min(policy.collections.min_contacts_per_week.get(bucket, 0), weekly_floor_cap(policy))
-
-
-def spacing_days(floor: int) -> int | None:
-    """Days between contacts that meet `floor` per week (None: no floor)."""
-    return DAYS_PER_WEEK // floor if floor > 0 else None
-
-
-def due_contacts(
-    open_cases: pl.DataFrame, last_contact: pl.DataFrame, policy: Policy, as_of: date
-) -> pl.DataFrame:
-    """The open cases that need a contact on `as_of`.
-
-    In: open cases with their customer's worst overdue account on D (customer_id, account_id,
-    dpd, overdue_amount — the customer's total; optionally `target`, the contacts per week of
-    the case's treatment strategy), and each customer's last contact day (customer_id,
-    last_day, local days). Out: the same columns plus bucket and floor — the larger of the
-    bucket's floor and the strategy's target, never above the caps — for the cases due.
-    """
-    buckets = pl.DataFrame(
-        [
-            {"bucket": b.name, "floor": weekly_floor(policy, b.name),
-             "min_dpd": b.min_dpd, "max_dpd": b.max_dpd}
-            for b in policy.dpd_buckets
-        ],
-        schema={"bucket": pl.String, "floor": pl.Int32, "min_dpd": pl.Int32, "max_dpd": pl.Int32},
-    )  # fmt: skip
-    if "target" not in open_cases.columns:
-        open_cases = open_cases.with_columns(pl.lit(0, pl.Int32).alias("target"))
-    cap = weekly_floor_cap(policy)
-    banded = (
-        open_cases.join_where(
-            buckets,
-            pl.col("dpd") >= pl.col("min_dpd"),
-            pl.col("dpd") <= pl.col("max_dpd").fill_null(2**31 - 1),
-        )
-        .with_columns(
-            pl.max_horizontal("floor", pl.min_horizontal(pl.col("target").fill_null(0), cap))
-            .cast(pl.Int32)
-            .alias("floor")
-        )
-        .filter(pl.col("floor") > 0)
-    )
-    return (
-        banded.join(last_contact, on="customer_id", how="left")
-        .with_columns((pl.lit(DAYS_PER_WEEK) // pl.col("floor")).alias("spacing"))
-        .filter(
-            pl.col("last_day").is_null()
-            | ((pl.lit(as_of) - pl.col("last_day")).dt.total_days() >= pl.col("spacing"))
-        )
-        .select("customer_id", "account_id", "dpd", "overdue_amount", "bucket", "floor")
-        .sort("customer_id")
-    )
 
 
 def _open_case_worst(conn: Connection, day: date, policy: Policy) -> pl.DataFrame:
@@ -110,36 +54,19 @@ def _open_case_worst(conn: Connection, day: date, policy: Policy) -> pl.DataFram
               & (cases.c.status == "open"))
         .where(account_status.c.as_of == day, account_status.c.dpd > 0)
     ).all()  # fmt: skip
-    frame = pl.DataFrame(
-        [tuple(r) for r in rows],
-        schema={"customer_id": pl.String, "account_id": pl.String, "dpd": pl.Int32,
-                "overdue_amount": pl.Int64},
-        orient="row",
-    )  # fmt: skip
-    # The worst account names the task (ties: the smallest id); the amount is the customer's.
-    worst = (
-        frame.sort(["customer_id", "dpd", "account_id"], descending=[False, True, False])
-        .group_by("customer_id", maintain_order=True)
-        .agg(pl.col("account_id").first(), pl.col("dpd").first(), pl.col("overdue_amount").sum())
-    )
+    worst = worst_accounts(pl.DataFrame([tuple(r) for r in rows], schema=OPEN_CASE_ACCOUNTS,
+                                        orient="row"))  # fmt: skip
     # The intensity of each open case's treatment strategy (OD-9) raises the floor.
     chosen = current_strategy()
-    catalogue = policy.strategies.catalogue
-    targets = pl.DataFrame(
-        [
-            (customer, catalogue[name].contacts_per_week if name in catalogue else 0)
-            for customer, name in conn.execute(
-                select(chosen.c.customer_id, chosen.c.strategy).join(
-                    cases,
-                    (cases.c.customer_id == chosen.c.customer_id)
-                    & (cases.c.opened_on == chosen.c.case_opened_on)
-                    & (cases.c.status == "open"),
-                )
-            ).all()
-        ],
-        schema={"customer_id": pl.String, "target": pl.Int32},
-        orient="row",
-    )
+    pairs = conn.execute(
+        select(chosen.c.customer_id, chosen.c.strategy).join(
+            cases,
+            (cases.c.customer_id == chosen.c.customer_id)
+            & (cases.c.opened_on == chosen.c.case_opened_on)
+            & (cases.c.status == "open"),
+        )
+    ).all()
+    targets = strategy_targets([(r[0], r[1]) for r in pairs], policy)
     return worst.join(targets, on="customer_id", how="left")
 
 
@@ -185,13 +112,7 @@ def schedule_contact_tasks(conn: Connection, days: list[date], policy: Policy) -
             )
         ).scalars()
     )
-    rows = [
-        {"kind": "contact", "customer_id": r["customer_id"], "account_id": r["account_id"],
-         "created_on": day, "window_start": day, "due_by": day,
-         "overdue_amount": r["overdue_amount"], "dpd": r["dpd"], "status": "open"}
-        for r in due.to_dicts()
-        if r["customer_id"] not in already
-    ]  # fmt: skip
+    rows = contact_task_rows(due, already, day)
     if rows:
         conn.execute(tasks.insert(), rows)
 

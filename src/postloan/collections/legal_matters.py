@@ -9,13 +9,13 @@ Each stage has its dates (entered, left), a reference (the court's case number) 
 documents and costs (minor units, a policy category) are booked against the matter's current
 stage. Every change is audited. `legal_costs_in_period` feeds the KPIs' cost ratio.
 
-Pure rules (values in, no database): `check_transition`, `check_close_reason`,
-`missing_evidence`, `evidence_sources`, `limitation_ends`.
+Pure rules (values in, no database), in `rules.legal` and re-exported here:
+`check_transition`, `check_close_reason`, `missing_evidence`, `evidence_sources`,
+`limitation_ends`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
@@ -37,113 +37,21 @@ from postloan.collections.legal_tables import (
     legal_stages,
 )
 from postloan.collections.records import MAX_AMOUNT, audit_change
+from postloan.collections.rules.legal import CLOSE_REASONS as CLOSE_REASONS
+from postloan.collections.rules.legal import EARLY_CLOSE_REASONS as EARLY_CLOSE_REASONS
+from postloan.collections.rules.legal import STAGES as STAGES
+from postloan.collections.rules.legal import TRANSITIONS as TRANSITIONS
+from postloan.collections.rules.legal import check_close_reason as check_close_reason
+from postloan.collections.rules.legal import check_not_before
+from postloan.collections.rules.legal import check_transition as check_transition
+from postloan.collections.rules.legal import evidence_sources as evidence_sources
+from postloan.collections.rules.legal import limitation_ends as limitation_ends
+from postloan.collections.rules.legal import missing_evidence as missing_evidence
 from postloan.collections.tables import contacts
 from postloan.policy import Policy
-from postloan.policy.legal import LEGAL_STAGES, Legal
 from postloan.store.dates import latest_stored_date
 from postloan.store.schema import account_status
 from postloan.store.values import as_utc, stored_date
-
-# --- the stages and what the law lets a matter skip --------------------------------------------
-
-STAGES = (*LEGAL_STAGES, "closed")
-
-# Forward only. Skips the law allows, explicitly:
-# - lawsuit → enforcement: property preservation is an application the creditor *may* make
-#   (Civil Procedure Law Art. 103), not a step every suit goes through;
-# - any stage → closed: the creditor may stop at any point — the debt repaid, a settlement
-#   (a mediation statement or an enforcement settlement, 执行和解), or withdrawing the suit
-#   (撤诉). Closing before enforcement takes one of EARLY_CLOSE_REASONS.
-# Not allowed: enforcement before a lawsuit (it needs an effective judgment or other
-# enforceable instrument) and going back (a new matter is a new proposal).
-TRANSITIONS: dict[str, tuple[str, ...]] = {
-    "lawyer_letter": ("lawsuit", "closed"),
-    "lawsuit": ("property_preservation", "enforcement", "closed"),
-    "property_preservation": ("enforcement", "closed"),
-    "enforcement": ("closed",),
-}
-EARLY_CLOSE_REASONS = ("repaid", "settled", "withdrawn")
-# Enforcement ends when it has collected (enforced) or the court ends it for want of assets
-# (终结本次执行: uncollectable) — then write-off is the usual next step.
-CLOSE_REASONS = (*EARLY_CLOSE_REASONS, "enforced", "uncollectable")
-
-
-# --- the rules, over values ------------------------------------------------------------------
-
-
-def check_transition(matter_id: int, stage: str, to: str) -> None:
-    """A matter at `stage` may move to `to` only as TRANSITIONS allows (`closed` has none)."""
-    allowed = TRANSITIONS[stage]
-    if to not in allowed:
-        raise RecordConflict(
-            f"legal matter {matter_id}: stage: cannot go from {stage} to {to} "
-            f"(allowed: {', '.join(allowed)})",
-            "stage",
-        )
-
-
-def check_close_reason(matter_id: int, stage: str, to: str, close_reason: str | None) -> None:
-    """Closing takes a reason — from enforcement any of CLOSE_REASONS, earlier one of
-    EARLY_CLOSE_REASONS; moving to any other stage takes none."""
-    if to == "closed":
-        reasons = CLOSE_REASONS if stage == "enforcement" else EARLY_CLOSE_REASONS
-        if close_reason not in reasons:
-            raise RecordInvalid(
-                f"legal matter {matter_id}: close_reason: closing from {stage} takes one of "
-                f"{', '.join(reasons)}, not {close_reason!r}",
-                "close_reason",
-            )
-    elif close_reason is not None:
-        raise RecordInvalid(
-            f"legal matter {matter_id}: close_reason: only when closing", "close_reason"
-        )
-
-
-def _source(rules: Legal, item: str, documented: Mapping[str, int], logged: bool) -> str | None:
-    if item in documented:
-        return f"document:{documented[item]}"
-    if logged and item in rules.contact_log_evidence:
-        return "contact_log"
-    return None
-
-
-def missing_evidence(
-    rules: Legal, stage: str, documented: Collection[str], logged: bool
-) -> list[str]:
-    """The evidence items needed to enter `stage` that are not on file: neither a document of
-    that kind (`documented`) nor — when the episode's contact log has a contact (`logged`) —
-    an item the contact log provides."""
-    return [
-        item
-        for item in rules.items_for(stage)
-        if item not in documented and not (logged and item in rules.contact_log_evidence)
-    ]
-
-
-def evidence_sources(
-    rules: Legal, documented: Mapping[str, int], logged: bool
-) -> list[dict[str, Any]]:
-    """Every stage's evidence items: stage, item, present, source (`document:<id>` — the first
-    document of that kind in `documented` — `contact_log` or None)."""
-    out = []
-    for stage in LEGAL_STAGES:
-        for item in rules.items_for(stage):
-            source = _source(rules, item, documented, logged)
-            out.append({"stage": stage, "item": item, "present": source is not None,
-                        "source": source})  # fmt: skip
-    return out
-
-
-def limitation_ends(last_demand: date | None, years: int) -> date | None:
-    """The end of the limitation period: `years` after the last demand for payment (Civil Code
-    Art. 188/195: a demand restarts it); from a 29 February, the 28th."""
-    if last_demand is None:
-        return None
-    try:
-        return last_demand.replace(year=last_demand.year + years)
-    except ValueError:  # 29 February
-        return last_demand.replace(year=last_demand.year + years, day=28)
-
 
 # --- reading a matter -----------------------------------------------------------------------
 
@@ -290,10 +198,7 @@ def advance_matter(
             legal_stages.c.matter_id == matter_id, legal_stages.c.stage == row.stage
         )
     ).scalar()
-    if on < stored_date(current):
-        raise RecordInvalid(
-            f"legal matter {matter_id}: on: {on} is before {row.stage} began ({current})", "on"
-        )
+    check_not_before(f"legal matter {matter_id}", on, stored_date(current), f"{row.stage} began")
     check_close_reason(matter_id, row.stage, to, close_reason)
     if to != "closed":
         missing = missing_on_file(

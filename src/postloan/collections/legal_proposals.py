@@ -16,7 +16,8 @@ A legal officer accepts a proposal (`accept_proposal`: it opens the episode's le
 with a reason (`decline_proposal`). The decisions live here, with the proposal they decide;
 what happens to the matter after is `legal_matters`.
 
-Pure rules (frames in, no database): `legal_candidates`, `episode_contact_days`.
+Pure rules (frames in, no database), in `rules.legal` and re-exported here: `legal_candidates`,
+`episode_contact_days`.
 """
 
 from __future__ import annotations
@@ -30,24 +31,21 @@ from sqlalchemy import Connection, and_, bindparam, delete, func, or_, select, u
 from postloan.collections.errors import (
     EvidenceMissing,
     RecordConflict,
-    RecordInvalid,
     RecordNotFound,
 )
 from postloan.collections.legal_matters import missing_on_file, open_matter
 from postloan.collections.legal_tables import account_disposals, legal_proposals
 from postloan.collections.records import audit_change
+from postloan.collections.rules.legal import PROPOSALS as PROPOSALS
+from postloan.collections.rules.legal import check_decline_note, check_not_before
+from postloan.collections.rules.legal import episode_contact_days as episode_contact_days
+from postloan.collections.rules.legal import legal_candidates as legal_candidates
 from postloan.collections.tables import cases, contacts
 from postloan.policy import Policy
-from postloan.policy.model import Contact
 from postloan.store.schema import account_status
 from postloan.store.values import as_date, stored_date
 
 # --- the daily step: proposals -----------------------------------------------------------------
-
-PROPOSALS = {
-    "customer_id": pl.String, "case_opened_on": pl.Date, "proposed_on": pl.Date,
-    "max_dpd": pl.Int64, "failed_contacts": pl.Int64, "overdue_amount": pl.Int64,
-}  # fmt: skip
 
 
 def _settled(first: date) -> Any:
@@ -99,29 +97,6 @@ def _qualifying_days(conn: Connection, first: date, last: date, min_dpd: int) ->
     )  # fmt: skip
 
 
-def episode_contact_days(frame: pl.DataFrame, contact: Contact) -> pl.DataFrame:
-    """Contacts dated on their jurisdiction's calendar (one zone per jurisdiction code), kept
-    when inside their case episode (on or after it opened, before it closed): customer_id,
-    case_opened_on, on, sorted. Pure: `frame` has customer_id, case_opened_on, closed_on,
-    at (UTC), jurisdiction (a code of the contact policy, never null)."""
-    default_zone = contact.rules_for(None).timezone
-    on = pl.col("at").dt.convert_time_zone(default_zone).dt.date()
-    for code in sorted(set(frame["jurisdiction"].to_list())):
-        zone = contact.rules_for(code).timezone
-        if zone != default_zone:
-            local = pl.col("at").dt.convert_time_zone(zone).dt.date()
-            on = pl.when(pl.col("jurisdiction") == code).then(local).otherwise(on)
-    return (
-        frame.with_columns(on.alias("on"))
-        .filter(
-            (pl.col("on") >= pl.col("case_opened_on"))
-            & (pl.col("closed_on").is_null() | (pl.col("on") < pl.col("closed_on")))
-        )
-        .select("customer_id", "case_opened_on", "on")
-        .sort("customer_id", "case_opened_on", "on")
-    )
-
-
 def failed_contacts(conn: Connection, first: date, last: date, policy: Policy) -> pl.DataFrame:
     """Failed contacts of every case episode open at some point in [first, last] of a customer
     at DPD ≥ legal_min_dpd in it: customer_id, case_opened_on, on (the contact's date in its
@@ -152,46 +127,6 @@ def failed_contacts(conn: Connection, first: date, last: date, policy: Policy) -
         orient="row",
     )  # fmt: skip
     return episode_contact_days(frame, policy.contact)
-
-
-def legal_candidates(
-    qualifying: pl.DataFrame, failed: pl.DataFrame, min_failed: int
-) -> pl.DataFrame:
-    """The first qualifying date of each episode on which it has had `min_failed` failed
-    contacts (PROPOSALS). Pure: `qualifying` from `_qualifying_days`, `failed` from
-    `failed_contacts` (sorted).
-
-    Failed contacts only accumulate within an episode, so the episode qualifies from the date
-    of its N-th failed contact on: no (date × contact) product is needed."""
-    episode = ["customer_id", "case_opened_on"]
-    if min_failed > 0:
-        nth = (
-            failed.group_by(episode)
-            .agg(pl.col("on").sort().get(min_failed - 1, null_on_oob=True).alias("from"))
-            .filter(pl.col("from").is_not_null())
-        )
-        qualifying = qualifying.join(nth, on=episode, how="inner").filter(
-            pl.col("as_of") >= pl.col("from")
-        )
-    first = (
-        qualifying.sort([*episode, "as_of"])
-        .group_by(episode, maintain_order=True)
-        .first()
-        .select(*episode, pl.col("as_of").alias("proposed_on"), "max_dpd", "overdue_amount")
-    )
-    counted = (
-        first.join(failed, on=episode, how="inner")
-        .filter(pl.col("on") <= pl.col("proposed_on"))
-        .group_by(episode)
-        .agg(pl.len().alias("failed_contacts"))
-    )
-    return (
-        first.join(counted, on=episode, how="left")
-        .with_columns(pl.col("failed_contacts").fill_null(0))
-        .select(list(PROPOSALS))
-        .cast(PROPOSALS)  # type: ignore[arg-type]
-        .sort(episode)
-    )
 
 
 def forget_proposals_from(conn: Connection, first: date) -> None:
@@ -275,11 +210,8 @@ def accept_proposal(
             f"closed on {stored_date(case.closed_on)} ({case.close_reason})"
         )  # fmt: skip
         raise RecordConflict(f"legal proposal {proposal_id}: the case {why}", "proposal_id")
-    if on < stored_date(row.proposed_on):
-        raise RecordInvalid(
-            f"legal proposal {proposal_id}: on: {on} is before the proposal ({row.proposed_on})",
-            "on",
-        )
+    check_not_before(f"legal proposal {proposal_id}", on, stored_date(row.proposed_on),
+                     "the proposal")  # fmt: skip
     opened_on = stored_date(row.case_opened_on)
     missing = missing_on_file(conn, None, row.customer_id, opened_on, "lawyer_letter", policy)
     if missing:
@@ -302,8 +234,7 @@ def decline_proposal(
     conn: Connection, proposal_id: int, *, user: str, note: str, now: datetime
 ) -> None:
     """Decline a proposal, with the reason (kept; a re-run does not propose it again)."""
-    if not note or not note.strip():
-        raise RecordInvalid(f"legal proposal {proposal_id}: note: a reason is required", "note")
+    check_decline_note(proposal_id, note)
     row = _proposal(conn, proposal_id)
     conn.execute(
         update(legal_proposals)

@@ -11,8 +11,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from postloan.access import audit
-
-MAX_AMOUNT = 10**15  # minor units: far above any claim, far below BIGINT
+from postloan.collections.rules import MAX_AMOUNT as MAX_AMOUNT
 
 
 def audit_change(conn: Connection, user: str, action: str, kind: str, key: int,
