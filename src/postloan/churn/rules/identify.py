@@ -28,14 +28,8 @@ from datetime import date
 import polars as pl
 
 from postloan.churn.rules.frames import EVENTS, IDENTIFIED, RULES
-from postloan.churn.rules.lateness import (
-    Counts,
-    Prepared,
-    Wanted,
-    account_counts,
-    keyed_schedules,
-    prepare,
-)
+from postloan.churn.rules.keying import Prepared, keyed_schedules, prepare
+from postloan.churn.rules.lateness import Counts, Wanted, account_counts
 from postloan.engine.frames import Portfolio
 from postloan.engine.schedule_versions import SCHEDULE_CHANGES, ScheduleVersions
 from postloan.ledger.dates import add_months
