@@ -153,6 +153,9 @@ class Area:
     schedule_changes: str | None = None
     agreed_schedules: str | None = None
     customer_view: str | None = None
+    # The permission action a caller needs to see the area's 360° sections: without it the
+    # hook is called with None (its empty sections) — account access alone is not enough.
+    customer_view_action: str | None = None
     # `customer_panel(conn, user, customer_id, lang) -> (template, context) | None`, named like
     # a router (a page module of the area): the area's part of the workbench's 360° page — a
     # template of its own, included there with `context` as `panel` (None: nothing to show to

@@ -116,8 +116,13 @@ def exports() -> dict[str, AreaExport]:
     return {kind: spec for area in _registered.values() for kind, spec in area.exports.items()}
 
 
-def customer_view_hooks() -> list[Callable[[Any, str | None], dict[str, Any]]]:
-    return [resolve(a.customer_view) for a in _registered.values() if a.customer_view]
+def customer_view_hooks() -> list[tuple[str | None, Callable[[Any, str | None], dict[str, Any]]]]:
+    """Each area's 360° hook with the action a caller needs to see its sections."""
+    return [
+        (a.customer_view_action, resolve(a.customer_view))
+        for a in _registered.values()
+        if a.customer_view
+    ]
 
 
 def customer_panel_hooks() -> list[Callable[..., tuple[str, dict[str, Any]] | None]]:

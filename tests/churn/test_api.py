@@ -247,3 +247,7 @@ def test_the_360_view_has_a_churn_section(client: TestClient, world: World) -> N
     assert section["episodes"] and section["as_of"] == AS_OF
     masked = client.get(f"/api/customers/{customer}", headers=world.headers("marketing"))
     assert masked.json()["churn"] is None  # no account access: no churn evidence
+    # Account access without a churn action (legal officers, collectors) shows no churn card.
+    legal = client.get(f"/api/customers/{customer}", headers=world.headers("legal_officer"))
+    assert legal.status_code == 200 and legal.json()["accounts_visible"] is True
+    assert legal.json()["churn"] is None

@@ -27,6 +27,7 @@ AREA = Area(
     commands=COMMANDS,
     api_routers=("postloan.churn.api:router", "postloan.churn.measures_api:router"),
     customer_view="postloan.churn.customer_view:customer_sections",
+    customer_view_action=ChurnAction.VIEW.value,  # collectors see accounts, not churn
     run_loader="postloan.churn.queries:run_load",
     messages=MESSAGES,
     cli="postloan.churn.cli:add_commands",

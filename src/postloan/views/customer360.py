@@ -439,13 +439,17 @@ def _cached(
     return hit
 
 
-def area_sections_tail(conn: Connection, customer_id: str | None) -> bytes:
+def area_sections_tail(
+    conn: Connection, customer_id: str | None, may: Callable[[str], bool] = lambda _: True
+) -> bytes:
     """`,"<section>":...}` — the business areas' sections of the view (`Area.customer_view`:
-    collections' cases and contacts), ending the 360° JSON object; each area's empty sections
-    for None (a caller who may not see accounts)."""
+    collections' cases and contacts, churn's card), ending the 360° JSON object; each area's
+    empty sections for None (a caller who may not see accounts) and for a caller who may not
+    do the area's `customer_view_action` (`may(action)` is False)."""
     sections: dict[str, Any] = {}
-    for hook in areas.customer_view_hooks():
-        sections.update(hook(conn, customer_id))
+    for action, hook in areas.customer_view_hooks():
+        allowed = action is None or may(action)
+        sections.update(hook(conn, customer_id if allowed else None))
     if not sections:
         return b"}"
     return b"," + orjson.dumps(sections)[1:]

@@ -313,7 +313,7 @@ async def customer_360(
             return _json_response(head + NO_ACCOUNTS + area_sections_tail(conn, None))
         limits = Limits(history_dates=history, payments=payments_shown, events=EVENTS_SHOWN)
         ledger = ledger_json(conn, customer_id, policy, limits, request.app.state.views, version)
-        work = area_sections_tail(conn, customer_id)
+        work = area_sections_tail(conn, customer_id, lambda action: can(user.role, action))
     # The ledger part arrives as finished JSON (often from the view cache), spliced into the
     # Customer360 shape — checked by the API tests and by schemathesis against the schema.
     return _json_response(head + b',"accounts_visible":true,' + ledger[1:-1] + work)
