@@ -57,6 +57,8 @@ from postloan.store.values import stored_date
 
 SOURCE = "churn"
 KEY = ("customer_id", "entered_on", "grade", "kind", "channel")
+# What a re-derivation may change in an untouched measure (and so in its offers).
+REFRESHED = ("created_on", "branch_id", "status", "refused_rules", "refusal_detail")
 
 
 @dataclass(frozen=True)
@@ -239,16 +241,19 @@ def reconcile(conn: Connection, first: date, policy: Policy) -> MeasuresResult:
     wanted = wanted_measures(conn, first, policy)
     untouched = _untouched(conn, first)
     m = churn_measures.c
-    existing = {
-        (r.customer_id, stored_date(r.entered_on), int(r.grade), r.kind, r.channel): int(
-            r.measure_id
+    stored_rows = conn.execute(
+        select(m.measure_id, *(m[k] for k in KEY), *(m[k] for k in REFRESHED)).where(
+            m.customer_id.in_(sorted({w["customer_id"] for w in wanted}) or [""])
         )
-        for r in conn.execute(
-            select(m.measure_id, *(m[k] for k in KEY)).where(
-                m.customer_id.in_(sorted({w["customer_id"] for w in wanted}) or [""])
-            )
+    ).all()
+    existing: dict[tuple[Any, ...], int] = {}
+    as_stored: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    for r in stored_rows:
+        key = (r.customer_id, stored_date(r.entered_on), int(r.grade), r.kind, r.channel)
+        existing[key] = int(r.measure_id)
+        as_stored[key] = tuple(
+            stored_date(r._mapping[k]) if k == "created_on" else r._mapping[k] for k in REFRESHED
         )
-    }
     keys = {tuple(w[k] for k in KEY) for w in wanted}
     gone = [mid for key, mid in untouched.items() if key not in keys]
     _drop(conn, gone, [key for key, mid in untouched.items() if key not in keys])
@@ -264,6 +269,8 @@ def reconcile(conn: Connection, first: date, policy: Policy) -> MeasuresResult:
             mid = int(pk[0])
             created += 1
         elif key in untouched:
+            if as_stored.get(key) == tuple(values[k] for k in REFRESHED):
+                continue  # derived again, the same: nothing to write (most live episodes)
             conn.execute(update(churn_measures).where(m.measure_id == mid).values(**values))
             conn.execute(delete(churn_offers).where(churn_offers.c.measure_id == mid))
         else:
