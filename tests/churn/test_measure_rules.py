@@ -109,7 +109,7 @@ def test_offers_carry_their_basis() -> None:
     assert got[0].terms == {"term_extra_months": o.term_extra_months}
     got = propose_offers(["inactive"], None, 0, POLICY)
     assert [(x.kind, x.basis["rule"]) for x in got] == [("limit_increase", "good_standing")]
-    assert '"rule": "good_standing"' in got[0].basis_json()
+    assert '"rule":"good_standing"' in got[0].basis_json()
 
 
 def test_wilson_against_newcombe_1998() -> None:

@@ -173,3 +173,46 @@ def date_after(day: Any, days: int) -> Any:
     from datetime import timedelta
 
     return day + timedelta(days=days)
+
+
+def test_a_new_policy_refreshes_untouched_offers_and_handovers_only(
+    make_store: Any, backend: str, churn_files: Path
+) -> None:
+    """What a measure's offers and hand-over say comes from the policy: a re-run under another
+    policy re-proposes the untouched follow-ups' offers and re-hands the open hand-overs (the
+    measures themselves keep their ids: nothing else changed); a decided offer stays."""
+    from datetime import UTC, datetime
+
+    from postloan.churn.measures import decide_offer
+
+    url = filled(make_store, backend, churn_files)
+    run_dates(url, DATES, POLICY)
+    m = POLICY.churn.measures
+    offers = m.offers.model_copy(update={"term_extra_months": m.offers.term_extra_months + 6})
+    churn = POLICY.churn.model_copy(update={"measures": m.model_copy(update={"offers": offers})})
+    other = POLICY.model_copy(update={"churn": churn})
+    assert other.version != POLICY.version
+    engine = engine_for(url)
+    with engine.begin() as conn:
+        ids_before = {r.measure_id for r in conn.execute(select(churn_measures))}
+        decided = conn.execute(select(churn_offers).order_by(churn_offers.c.offer_id)).first()
+        assert decided is not None
+        decide_offer(conn, decided.offer_id, True, "agreed", user="co",
+                     now=datetime(2026, 7, 1, tzinfo=UTC))  # fmt: skip
+    engine.dispose()
+    run_dates(url, DATES, other)
+    engine = engine_for(url)
+    with engine.connect() as conn:
+        assert {r.measure_id for r in conn.execute(select(churn_measures))} == ids_before
+        rows = conn.execute(select(churn_offers)).all()
+        kept = next(r for r in rows if r.offer_id == decided.offer_id)
+        assert (kept.basis, kept.terms, kept.status) == (decided.basis, decided.terms,
+                                                         "accepted")  # fmt: skip
+        fresh = [r for r in rows if r.measure_id != decided.measure_id]
+        assert fresh and all(other.version in r.basis for r in fresh)
+        assert all(POLICY.version not in r.basis for r in fresh)
+        terms = [r.terms for r in fresh if r.kind == "term_extension"]
+        assert terms and all(str(offers.term_extra_months) in t for t in terms)
+        hos = conn.execute(select(handovers)).all()
+        assert hos and all(other.version in h.basis for h in hos if h.status == "open")
+    engine.dispose()

@@ -19,6 +19,7 @@ from postloan.churn.rules.identify import ChurnInputs, identify
 from postloan.churn.tables import (
     churn_dates,
     churn_episodes,
+    churn_grades,
     churn_identified,
     churn_screenings,
 )
@@ -31,13 +32,36 @@ from tests.churn.conftest import DATES, filled, table_rows
 POLICY = default_policy()
 
 
+def all_grades(url: str) -> list[tuple[Any, ...]]:
+    """Per episode, the first identified date at each grade, from the whole stored history
+    (SQL written apart from `rules.pool.first_grades`)."""
+    from sqlalchemy import text
+
+    from postloan.store.db import engine_for
+    from postloan.store.values import stored_date
+
+    engine = engine_for(url)
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT i.customer_id, e.entered_on, i.grade, MIN(i.as_of) FROM churn_identified i"
+            " JOIN churn_episodes e ON e.customer_id = i.customer_id"
+            " AND i.as_of >= e.entered_on AND (e.left_on IS NULL OR i.as_of < e.left_on)"
+            " GROUP BY i.customer_id, e.entered_on, i.grade")).all()  # fmt: skip
+    engine.dispose()
+    return sorted(((r[0], stored_date(r[1]), int(r[2]), stored_date(r[3])) for r in rows),
+                  key=repr)  # fmt: skip
+
+
 def pool_state(url: str, out: Path) -> dict[str, Any]:
     state: dict[str, Any] = {
         "identified": table_rows(url, churn_identified, skip=("run_id",)),
         "dates": table_rows(url, churn_dates, skip=("run_id",)),
         "episodes": table_rows(url, churn_episodes),
         "screenings": table_rows(url, churn_screenings),
+        "grades": table_rows(url, churn_grades),
     }
+    # The grades kept run by run equal the grades recomputed from every stored day.
+    assert state["grades"] == all_grades(url)
     for day in sorted({r[0] for r in state["dates"]}):
         path = out / f"churn-{day}.csv"
         write_churn(url, path, day)

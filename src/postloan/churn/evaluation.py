@@ -28,7 +28,7 @@ from sqlalchemy import ColumnElement, Connection, select
 
 from postloan.churn.measures import graded_episodes
 from postloan.churn.rules.evaluation import effect, verdict, z_value
-from postloan.churn.rules.measures import HANDOVER, KIND_OF_GRADE, KINDS, in_holdout
+from postloan.churn.rules.measures import HANDOVER, KIND_OF_GRADE, KINDS, held_out
 from postloan.churn.tables import churn_episodes, churn_identified
 from postloan.policy import Policy
 from postloan.store import schema
@@ -97,11 +97,10 @@ def outcomes(conn: Connection, as_of: date, policy: Policy,
                                  **{k: pl.Int64 for k in (*RATES, *MEANS)}})  # fmt: skip
     if graded.height == 0:
         return empty
-    held = [in_holdout(c, d, policy) for c, d in
-            zip(graded["customer_id"], graded["entered_on"], strict=True)]  # fmt: skip
+    held = held_out(graded["customer_id"], graded["entered_on"], policy)
     base = graded.select("customer_id", "entered_on", "grade", "created_on").with_columns(
         pl.col("grade").replace_strict(KIND_OF_GRADE, return_dtype=pl.String).alias("kind"),
-        pl.Series("arm", ["holdout" if h else "treated" for h in held]),
+        pl.when(held).then(pl.lit("holdout")).otherwise(pl.lit("treated")).alias("arm"),
         (pl.col("created_on") + pl.duration(days=days)).alias("until"),
     )
     ids = sorted(set(base["customer_id"]))
@@ -201,12 +200,16 @@ def win_back_rates(conn: Connection, start: date, end: date, policy: Policy,
     )
     if scope is not None:
         q = q.where(e.customer_id.in_(select(schema.customers.c.customer_id).where(scope)))
+    exits = pl.DataFrame(
+        [(r[0], stored_date(r[1]), r[2]) for r in conn.execute(q)],
+        schema={"customer_id": pl.String, "entered_on": pl.Date, "exit_reason": pl.String},
+        orient="row",
+    )  # fmt: skip
+    held = held_out(exits["customer_id"], exits["entered_on"], policy)
     counts = {"treated": [0, 0], "holdout": [0, 0]}
-    for r in conn.execute(q):
-        arm = "holdout" if in_holdout(r.customer_id, stored_date(r.entered_on), policy) \
-            else "treated"  # fmt: skip
-        counts[arm][1] += 1
-        counts[arm][0] += r.exit_reason in WIN_BACK_EXITS
+    for arm, mask in (("holdout", held), ("treated", ~held)):
+        mine = exits.filter(mask)
+        counts[arm] = [int(mine["exit_reason"].is_in(list(WIN_BACK_EXITS)).sum()), mine.height]
     won, n = (
         counts["treated"][0] + counts["holdout"][0],
         counts["treated"][1] + counts["holdout"][1],

@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, and_, delete, func, or_, select, update
+from sqlalchemy import Connection, Select, and_, bindparam, delete, func, or_, select, update
 
 from postloan.access.tables import consents
 from postloan.area import StepContext
@@ -37,16 +37,25 @@ from postloan.churn.rules.measures import (
     MarketingFacts,
     Violation,
     check_winback,
-    in_holdout,
+    held_out,
+    offer_frame,
     planned_measures,
-    propose_offers,
     rules_text,
+    winback_refusals,
 )
-from postloan.churn.tables import churn_episodes, churn_identified, churn_measures, churn_offers
+from postloan.churn.tables import (
+    churn_episodes,
+    churn_grades,
+    churn_identified,
+    churn_measures,
+    churn_offers,
+)
 from postloan.collections.handover import (
     Handover,
     hand_over,
+    handover_rows,
     handover_states,
+    opt_out_rows,
     opted_out_channels_on,
     withdraw_open,
 )
@@ -59,6 +68,8 @@ SOURCE = "churn"
 KEY = ("customer_id", "entered_on", "grade", "kind", "channel")
 # What a re-derivation may change in an untouched measure (and so in its offers).
 REFRESHED = ("created_on", "branch_id", "status", "refused_rules", "refusal_detail")
+KIND_RULES = ("loan_overdue", "card_default", "closed_not_reapplied", "transferred_out",
+              "inactive")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -72,37 +83,45 @@ def handover_key(customer_id: str, entered_on: date, grade: int) -> str:
     return f"{customer_id}|{entered_on.isoformat()}|{grade}"
 
 
+def _key_expr() -> pl.Expr:
+    """`handover_key` over a frame."""
+    return pl.concat_str(pl.col("customer_id"), pl.col("entered_on").dt.to_string("%Y-%m-%d"),
+                         pl.col("grade").cast(pl.String), separator="|")  # fmt: skip
+
+
+def _live(first: date) -> Select[tuple[str]]:
+    """The customers with a pool episode identified on or after `first` (open, or left after)."""
+    e = churn_episodes.c
+    return select(e.customer_id).where(or_(e.left_on.is_(None), e.left_on > first))
+
+
+GRADED = {"customer_id": pl.String, "entered_on": pl.Date, "created_on": pl.Date,
+          "grade": pl.Int64, "branch_id": pl.String, "overdue_amount": pl.Int64,
+          "max_dpd": pl.Int64, "open_accounts": pl.Int64, "suggested_reason": pl.String,
+          "evidence": pl.String, **dict.fromkeys(KIND_RULES, pl.Boolean)}  # fmt: skip
+
+
 def graded_episodes(conn: Connection, first: date) -> pl.DataFrame:
-    """Per pool episode identified on or after `first`: the first churn date at each grade,
-    with that date's row (branch, amounts, rules, reason, evidence)."""
-    i, e = churn_identified.c, churn_episodes.c
+    """Per pool episode identified on or after `first`: the first churn date at each grade
+    (`created_on`, kept in `churn_grades` by `churn.identify`), with that date's row (branch,
+    amounts, rules, reason, evidence)."""
+    i, e, g = churn_identified.c, churn_episodes.c, churn_grades.c
     rows = conn.execute(
-        select(i.customer_id, e.entered_on, i.as_of, i.grade, i.branch_id, i.overdue_amount,
-               i.max_dpd, i.open_accounts, i.suggested_reason, i.evidence, i.loan_overdue,
-               i.card_default, i.closed_not_reapplied, i.transferred_out, i.inactive)
-        .select_from(churn_identified.join(churn_episodes, and_(
-            e.customer_id == i.customer_id, i.as_of >= e.entered_on,
-            or_(e.left_on.is_(None), i.as_of < e.left_on))))
+        select(g.customer_id, g.entered_on, g.first_on, g.grade, i.branch_id,
+               i.overdue_amount, i.max_dpd, i.open_accounts, i.suggested_reason, i.evidence,
+               *(i[k] for k in KIND_RULES))
+        .select_from(churn_grades.join(churn_episodes, and_(
+            e.customer_id == g.customer_id, e.entered_on == g.entered_on))
+            .join(churn_identified, and_(i.customer_id == g.customer_id,
+                                         i.as_of == g.first_on)))
         # Episodes with an identified date from `first` on: still open, or left after it.
         .where(or_(e.left_on.is_(None), e.left_on > first))
     ).all()  # fmt: skip
-    schema = {"customer_id": pl.String, "entered_on": pl.Date, "as_of": pl.Date,
-              "grade": pl.Int64, "branch_id": pl.String, "overdue_amount": pl.Int64,
-              "max_dpd": pl.Int64, "open_accounts": pl.Int64, "suggested_reason": pl.String,
-              "evidence": pl.String, "loan_overdue": pl.Boolean, "card_default": pl.Boolean,
-              "closed_not_reapplied": pl.Boolean, "transferred_out": pl.Boolean,
-              "inactive": pl.Boolean}  # fmt: skip
     frame = pl.DataFrame(
         [(r[0], stored_date(r[1]), stored_date(r[2]), *r[3:]) for r in rows],
-        schema=schema, orient="row",
+        schema=GRADED, orient="row",
     )  # fmt: skip
-    return (
-        frame.sort("as_of")
-        .group_by("customer_id", "entered_on", "grade", maintain_order=True)
-        .first()
-        .rename({"as_of": "created_on"})
-        .sort("customer_id", "entered_on", "grade")
-    )
+    return frame.sort("customer_id", "entered_on", "grade")
 
 
 def _closed_on(row: dict[str, Any]) -> date | None:
@@ -113,6 +132,19 @@ def _closed_on(row: dict[str, Any]) -> date | None:
              (ev.get("transferred_out") or {}).get("transfer_out_on")]  # fmt: skip
     days = [date.fromisoformat(d) for d in found if d]
     return max(days) if days else row["created_on"]
+
+
+def _closed_on_expr() -> pl.Expr:
+    """`_closed_on` over a frame: every account closed → the last closure or transfer out in
+    the evidence, else the day itself."""
+    ev = pl.col("evidence")
+    closure = ev.str.json_path_match("$.closed_not_reapplied.closed_on").str.to_date()
+    transfer = ev.str.json_path_match("$.transferred_out.transfer_out_on").str.to_date()
+    return (
+        pl.when(pl.col("open_accounts") > 0)
+        .then(pl.lit(None, dtype=pl.Date))
+        .otherwise(pl.max_horizontal(closure, transfer).fill_null(pl.col("created_on")))
+    )
 
 
 def _consents(conn: Connection, ids: list[str]) -> dict[str, list[tuple[datetime, int, bool]]]:
@@ -158,160 +190,261 @@ def consent_on(
     return flag, since
 
 
-def facts_for(conn: Connection, wanted: pl.DataFrame) -> dict[tuple[str, date], MarketingFacts]:
-    """MarketingFacts per (customer, created_on) of the win-back rows of `wanted`."""
-    rows = wanted.filter(pl.col("grade") > 1).to_dicts()
-    ids = sorted({r["customer_id"] for r in rows})
-    records, imported = _consents(conn, ids), _imported(conn, ids)
-    opted: dict[date, dict[str, frozenset[str]]] = {}
-    out: dict[tuple[str, date], MarketingFacts] = {}
-    for r in rows:
-        day = r["created_on"]
-        if day not in opted:
-            opted[day] = opted_out_channels_on(
-                conn, [x["customer_id"] for x in rows if x["created_on"] == day], day
-            )
-        given, since = consent_on(records.get(r["customer_id"], []),
-                                  imported.get(r["customer_id"], (False, None)), day)  # fmt: skip
-        out[(r["customer_id"], day)] = MarketingFacts(
-            given, since, opted[day].get(r["customer_id"], frozenset()), _closed_on(r)
-        )
-    return out
+def _utc(at: datetime) -> datetime:
+    """A stored instant as naive UTC (SQLite gives naive UTC, PostgreSQL aware)."""
+    return at.astimezone(UTC).replace(tzinfo=None) if at.tzinfo else at
 
 
-def _detail(violations: list[Violation]) -> str | None:
-    return "; ".join(f"{v.rule}: {v.message}" for v in violations) or None
+def marketing_facts(conn: Connection, days: pl.DataFrame, first: date) -> pl.DataFrame:
+    """`consent_on` and `_closed_on` for every (customer_id, created_on) row of `days` (which
+    also has `open_accounts` and `evidence`): adds `consent`, `consent_since`, `closed_on`."""
+    live = _live(first)
+    c, cu = consents.c, customers.c
+    records = pl.DataFrame(
+        [(r[0], _utc(r[1]), int(r[2]), bool(r[3])) for r in conn.execute(
+            select(c.customer_id, c.at, c.consent_id, c.granted)
+            .where(c.purpose == "marketing", c.customer_id.in_(live)))],
+        schema={"customer_id": pl.String, "at": pl.Datetime("us"), "consent_id": pl.Int64,
+                "granted": pl.Boolean}, orient="row",
+    )  # fmt: skip
+    imported = pl.DataFrame(
+        [(r[0], bool(r[1]), stored_date(r[2]) if r[2] is not None else None)
+         for r in conn.execute(select(cu.customer_id, cu.consent_marketing, cu.consent_date)
+                               .where(cu.customer_id.in_(live)))],
+        schema={"customer_id": pl.String, "flag": pl.Boolean, "flag_since": pl.Date},
+        orient="row",
+    )  # fmt: skip
+    keys = days.select("customer_id", "created_on").unique()
+    latest = (
+        keys.join(records, on="customer_id")
+        # Records up to the end of the day, the latest by time then insertion.
+        .filter(pl.col("at") < pl.col("created_on").cast(pl.Datetime("us")) + pl.duration(days=1))
+        .sort("at", "consent_id")
+        .group_by("customer_id", "created_on")
+        .agg(pl.col("granted").last(), pl.col("at").last().dt.date().alias("at_day"))
+    )  # fmt: skip
+    facts = keys.join(latest, on=["customer_id", "created_on"], how="left").join(
+        imported, on="customer_id", how="left"
+    )
+    later = pl.col("flag_since").is_not_null() & (pl.col("flag_since") > pl.col("created_on"))
+    facts = facts.select(
+        "customer_id", "created_on",
+        pl.when(pl.col("granted").is_not_null()).then(pl.col("granted"))
+        .when(later).then(pl.lit(False)).otherwise(pl.col("flag").fill_null(False))
+        .alias("consent"),
+        pl.when(pl.col("granted").is_not_null()).then(pl.col("at_day"))
+        .when(later).then(pl.lit(None, dtype=pl.Date)).otherwise(pl.col("flag_since"))
+        .alias("consent_since"),
+    )  # fmt: skip
+    return days.join(facts, on=["customer_id", "created_on"], how="left").with_columns(
+        _closed_on_expr().alias("closed_on")
+    )
 
 
-def wanted_measures(conn: Connection, first: date, policy: Policy) -> list[dict[str, Any]]:
-    """The measures the episodes identified from `first` on call for (module doc)."""
+def _plan(policy: Policy) -> pl.DataFrame:
+    """(grade, kind, channel): what each grade gets (`planned_measures`)."""
+    return pl.DataFrame(
+        [(g, p.kind, p.channel) for g in (1, 2, 3) for p in planned_measures(g, policy)],
+        schema={"grade": pl.Int64, "kind": pl.String, "channel": pl.String}, orient="row",
+    )  # fmt: skip
+
+
+def wanted_measures(conn: Connection, first: date, policy: Policy) -> pl.DataFrame:
+    """The measures the episodes identified from `first` on call for (module doc): one row per
+    (episode, grade, kind, channel) with its status and refusal, and the graded row's columns
+    (offers and hand-overs read them)."""
     graded = graded_episodes(conn, first)
-    held = [in_holdout(c, d, policy) for c, d in
-            zip(graded["customer_id"], graded["entered_on"], strict=True)]  # fmt: skip
-    graded = graded.filter(~pl.Series(held, dtype=pl.Boolean))
-    facts = facts_for(conn, graded)
-    out = []
-    for r in graded.to_dicts():
-        for planned in planned_measures(r["grade"], policy):
-            broken = []
-            if r["grade"] > 1:
-                broken = check_winback(planned.kind, planned.channel,
-                                       facts[(r["customer_id"], r["created_on"])])  # fmt: skip
-            out.append({
-                "customer_id": r["customer_id"], "entered_on": r["entered_on"],
-                "grade": r["grade"], "kind": planned.kind, "channel": planned.channel,
-                "created_on": r["created_on"], "branch_id": r["branch_id"],
-                "status": "refused" if broken else "open",
-                "refused_rules": rules_text(broken) or None, "refusal_detail": _detail(broken),
-                "_row": r,
-            })  # fmt: skip
-    return out
+    graded = graded.filter(~held_out(graded["customer_id"], graded["entered_on"], policy))
+    wanted = marketing_facts(conn, graded, first).join(_plan(policy), on="grade")
+    opted = pl.DataFrame(
+        opt_out_rows(conn, _live(first)),
+        schema={"customer_id": pl.String, "channel": pl.String, "since": pl.Date}, orient="row",
+    )  # fmt: skip
+    hits = (
+        wanted.select("customer_id", "channel", "created_on")
+        .join(opted, on=["customer_id", "channel"])
+        .filter(pl.col("since") <= pl.col("created_on"))
+        .select("customer_id", "channel", "created_on").unique()
+        .with_columns(pl.lit(True).alias("opted_out"))
+    )  # fmt: skip
+    wanted = wanted.join(hits, on=["customer_id", "channel", "created_on"], how="left")
+    return winback_refusals(wanted).sort(*KEY)
 
 
-def _untouched(conn: Connection, first: date) -> dict[tuple[Any, ...], int]:
-    """Stored measures created from `first` on that nobody has worked: {key: measure_id}."""
+STORED = {"measure_id": pl.Int64, "customer_id": pl.String, "entered_on": pl.Date,
+          "grade": pl.Int64, "kind": pl.String, "channel": pl.String, "created_on": pl.Date,
+          "branch_id": pl.String, "status": pl.String, "refused_rules": pl.String,
+          "refusal_detail": pl.String, "handover_id": pl.Int64, "done": pl.Boolean,
+          "offer_decided": pl.Boolean}  # fmt: skip
+
+
+def _stored(conn: Connection, first: date) -> pl.DataFrame:
+    """The stored measures a re-derivation from `first` may meet: created from `first` on, or
+    of a customer with an episode identified from `first` on; with whether they were worked."""
     m, o = churn_measures.c, churn_offers.c
     decided = select(o.measure_id).where(o.status != "proposed")
     rows = conn.execute(
-        select(m.measure_id, *(m[k] for k in KEY)).where(
-            m.created_on >= first, m.done_at.is_(None), m.status.in_(("open", "refused")),
-            m.measure_id.not_in(decided),
-        )
+        select(m.measure_id, m.customer_id, m.entered_on, m.grade, m.kind, m.channel,
+               m.created_on, m.branch_id, m.status, m.refused_rules, m.refusal_detail,
+               m.handover_id, m.done_at, m.measure_id.in_(decided))
+        .where(or_(m.created_on >= first, m.customer_id.in_(_live(first))))
     ).all()  # fmt: skip
-    # A hand-over collections has decided is worked too (its state lives in collections).
-    decided_handovers = {k for k, v in handover_states(conn, SOURCE).items() if v != "open"}
-    return {(r.customer_id, stored_date(r.entered_on), int(r.grade), r.kind, r.channel):
-            int(r.measure_id) for r in rows
-            if handover_key(r.customer_id, stored_date(r.entered_on), int(r.grade))
-            not in decided_handovers or r.kind != HANDOVER}  # fmt: skip
+    return pl.DataFrame(
+        [(r[0], r[1], stored_date(r[2]), r[3], r[4], r[5], stored_date(r[6]), *r[7:12],
+          r[12] is not None, bool(r[13])) for r in rows],
+        schema=STORED, orient="row",
+    )  # fmt: skip
 
 
-def _offers(measure_id: int, r: dict[str, Any], policy: Policy) -> list[dict[str, Any]]:
-    from postloan.churn.rules.frames import RULES
+def _untouched(stored: pl.DataFrame, first: date, decided_handovers: list[str]) -> pl.Expr:
+    """Stored measures created from `first` on that nobody has worked: not done, no offer
+    decided, and (a hand-over) not decided in collections, whose state lives there."""
+    return (
+        (pl.col("created_on") >= first) & ~pl.col("done")
+        & pl.col("status").is_in(["open", "refused"]) & ~pl.col("offer_decided")
+        & ~((pl.col("kind") == HANDOVER) & _key_expr().is_in(decided_handovers))
+    )  # fmt: skip
 
-    held = [k for k in RULES if r[k]]
-    return [{"measure_id": measure_id, "kind": o.kind, "terms": o.terms_json(),
-             "basis": o.basis_json(), "status": "proposed"}
-            for o in propose_offers(held, r["suggested_reason"], int(r["overdue_amount"]),
-                                    policy)]  # fmt: skip
+
+def _update(conn: Connection, changed: pl.DataFrame) -> None:
+    if changed.height == 0:
+        return
+    conn.execute(
+        update(churn_measures).where(churn_measures.c.measure_id == bindparam("mid"))
+        .values({k: bindparam(f"v_{k}") for k in REFRESHED}),
+        [{"mid": r["measure_id"], **{f"v_{k}": r[k] for k in REFRESHED}}
+         for r in changed.select("measure_id", *REFRESHED).to_dicts()],
+    )  # fmt: skip
+
+
+def _refresh_offers(conn: Connection, targets: pl.DataFrame, refreshable: pl.Series,
+                    first: date, policy: Policy) -> None:  # fmt: skip
+    """Make the proposed offers of the open follow-ups `targets` (with `measure_id`) what the
+    policy proposes now, touching only measures whose offers differ; `refreshable` are the
+    measures whose stored offers may be replaced (untouched: none decided)."""
+    o, m = churn_offers.c, churn_measures.c
+    wanted = offer_frame(targets, KIND_RULES, policy)
+    met = select(m.measure_id).where(or_(m.created_on >= first, m.customer_id.in_(_live(first))))
+    stored = pl.DataFrame(
+        [tuple(r) for r in conn.execute(
+            select(o.measure_id, o.kind, o.terms, o.basis)
+            .where(o.status == "proposed", o.measure_id.in_(met)))],
+        schema={"measure_id": pl.Int64, "kind": pl.String, "terms": pl.String,
+                "basis": pl.String}, orient="row",
+    ).filter(pl.col("measure_id").is_in(refreshable.implode()))  # fmt: skip
+
+    def signature(frame: pl.DataFrame) -> pl.DataFrame:
+        return (
+            frame.sort("measure_id", "kind")
+            .group_by("measure_id", maintain_order=True)
+            .agg(pl.concat_str("kind", "terms", "basis", separator="\x1f").alias("sig"))
+        )
+
+    both = signature(wanted).join(signature(stored), on="measure_id", how="full",
+                                  suffix="_stored", coalesce=True)  # fmt: skip
+    redo = both.filter(pl.col("sig").ne_missing(pl.col("sig_stored")))["measure_id"]
+    if redo.len() == 0:
+        return
+    ids = redo.to_list()
+    for start in range(0, len(ids), 1000):
+        conn.execute(delete(churn_offers).where(o.measure_id.in_(ids[start : start + 1000])))
+    rows = wanted.filter(pl.col("measure_id").is_in(redo.implode()))
+    if rows.height:
+        conn.execute(churn_offers.insert(),
+                     rows.with_columns(pl.lit("proposed").alias("status")).to_dicts())  # fmt: skip
+
+
+def _handovers(conn: Connection, wanted: pl.DataFrame, policy: Policy) -> dict[str, int]:
+    """Hand the level-1 measures `wanted` (with `handover_key`) over to collections — only
+    those not handed over yet or handed over differently (an open one is refreshed; a decided
+    one stays). Returns {handover_key: handover_id} for every key of `wanted`."""
+    rows = wanted.select(
+        "key", "customer_id", "created_on", "overdue_amount", "max_dpd",
+        pl.struct(  # key-sorted JSON: why collections is asked
+            pl.lit(1, dtype=pl.Int64).alias("grade"),
+            pl.col("created_on").dt.to_string("%Y-%m-%d").alias("identified_on"),
+            pl.lit(policy.version).alias("policy"),
+            pl.concat_list([pl.when(pl.col(k)).then(pl.lit(k)) for k in KIND_RULES])
+            .list.drop_nulls().alias("rules"),
+        ).struct.json_encode().alias("basis"),
+    )  # fmt: skip
+    known = pl.DataFrame(
+        handover_rows(conn, SOURCE),
+        schema={"key": pl.String, "handover_id": pl.Int64, "state": pl.String,
+                "handed_on": pl.Date, "actions": pl.String, "amount": pl.Int64,
+                "dpd": pl.Int64, "why": pl.String}, orient="row",
+    )  # fmt: skip
+    actions = ",".join(HANDOVER_ACTIONS)
+    joined = rows.join(known, on="key", how="left")
+    stale = joined.filter(
+        pl.col("handover_id").is_null()
+        | ((pl.col("state") == "open") & (
+            pl.col("handed_on").ne_missing(pl.col("created_on"))
+            | pl.col("actions").ne_missing(pl.lit(actions))
+            | pl.col("amount").ne_missing(pl.col("overdue_amount"))
+            | pl.col("dpd").ne_missing(pl.col("max_dpd"))
+            | pl.col("why").ne_missing(pl.col("basis"))))
+    )  # fmt: skip
+    out = {k: int(v) for k, v in joined.drop_nulls("handover_id")
+           .select("key", "handover_id").iter_rows()}  # fmt: skip
+    if stale.height:
+        out.update(hand_over(conn, [
+            Handover(SOURCE, r["key"], r["customer_id"], r["created_on"], HANDOVER_ACTIONS,
+                     int(r["overdue_amount"]), int(r["max_dpd"]), r["basis"])
+            for r in stale.to_dicts()]))  # fmt: skip
+    return out
 
 
 def reconcile(conn: Connection, first: date, policy: Policy) -> MeasuresResult:
-    """Create, refresh or withdraw the step's measures from `first` on (module doc)."""
+    """Create, refresh or withdraw the step's measures from `first` on (module doc). Set-based:
+    the wanted and the stored measures are joined as frames; only the difference is written."""
     wanted = wanted_measures(conn, first, policy)
-    untouched = _untouched(conn, first)
-    m = churn_measures.c
-    stored_rows = conn.execute(
-        select(m.measure_id, *(m[k] for k in KEY), *(m[k] for k in REFRESHED)).where(
-            m.customer_id.in_(sorted({w["customer_id"] for w in wanted}) or [""])
-        )
-    ).all()
-    existing: dict[tuple[Any, ...], int] = {}
-    as_stored: dict[tuple[Any, ...], tuple[Any, ...]] = {}
-    for r in stored_rows:
-        key = (r.customer_id, stored_date(r.entered_on), int(r.grade), r.kind, r.channel)
-        existing[key] = int(r.measure_id)
-        as_stored[key] = tuple(
-            stored_date(r._mapping[k]) if k == "created_on" else r._mapping[k] for k in REFRESHED
-        )
-    keys = {tuple(w[k] for k in KEY) for w in wanted}
-    gone = [mid for key, mid in untouched.items() if key not in keys]
-    _drop(conn, gone, [key for key, mid in untouched.items() if key not in keys])
-    created = 0
-    handovers: list[Handover] = []
-    for w in wanted:
-        key = tuple(w[k] for k in KEY)
-        values = {k: v for k, v in w.items() if not k.startswith("_")}
-        mid = existing.get(key)
-        if mid is None:
-            pk = conn.execute(churn_measures.insert().values(**values)).inserted_primary_key
-            assert pk is not None
-            mid = int(pk[0])
-            created += 1
-        elif key in untouched:
-            if as_stored.get(key) == tuple(values[k] for k in REFRESHED):
-                continue  # derived again, the same: nothing to write (most live episodes)
-            conn.execute(update(churn_measures).where(m.measure_id == mid).values(**values))
-            conn.execute(delete(churn_offers).where(churn_offers.c.measure_id == mid))
-        else:
-            continue  # worked: stays as it is
-        if w["kind"] == FOLLOWUP and w["status"] == "open":
-            conn.execute(churn_offers.insert(), _offers(mid, w["_row"], policy))
-        if w["kind"] == HANDOVER:
-            r = w["_row"]
-            basis = {
-                "grade": 1,
-                "rules": [k for k in KIND_RULES if r[k]],
-                "identified_on": r["created_on"].isoformat(),
-                "policy": policy.version,
-            }
-            handovers.append(Handover(
-                SOURCE, handover_key(r["customer_id"], r["entered_on"], 1), r["customer_id"],
-                r["created_on"], HANDOVER_ACTIONS, int(r["overdue_amount"]), int(r["max_dpd"]),
-                json.dumps(basis, sort_keys=True)))  # fmt: skip
-    if handovers:
-        ids = hand_over(conn, handovers)
-        for h in handovers:
+    stored = _stored(conn, first)
+    decided = [k for k, v in handover_states(conn, SOURCE).items() if v != "open"]
+    stored = stored.with_columns(_untouched(stored, first, decided).alias("untouched"))
+    keys = list(KEY)
+    gone = stored.filter("untouched").join(wanted, on=keys, how="anti")
+    _drop(conn, gone)
+    both = wanted.join(stored.select("measure_id", *keys, "untouched", "handover_id",
+                                     *(pl.col(k).alias(f"{k}_stored") for k in REFRESHED)),
+                       on=keys, how="left")  # fmt: skip
+    new = both.filter(pl.col("measure_id").is_null())
+    differs = pl.any_horizontal(*(pl.col(k).ne_missing(pl.col(f"{k}_stored")) for k in REFRESHED))
+    _update(conn, both.filter(pl.col("untouched").fill_null(False) & differs))
+    if new.height:
+        conn.execute(churn_measures.insert(), new.select(*KEY, *REFRESHED).to_dicts())
+        ids = _stored(conn, first).select("measure_id", *keys)
+        both = both.drop("measure_id").join(ids, on=keys, how="left")
+    live = both.filter(pl.col("untouched").fill_null(True))  # new or untouched: re-derivable
+    _refresh_offers(
+        conn, live.filter((pl.col("kind") == FOLLOWUP) & (pl.col("status") == "open")),
+        live["measure_id"], first, policy,
+    )  # fmt: skip
+    level1 = live.filter(pl.col("kind") == HANDOVER).with_columns(_key_expr().alias("key"))
+    if level1.height:
+        handed = _handovers(conn, level1, policy)
+        fix = level1.with_columns(
+            pl.col("key").replace_strict(handed, default=None, return_dtype=pl.Int64).alias("hid")
+        ).filter(pl.col("hid").is_not_null() & pl.col("hid").ne_missing(pl.col("handover_id")))
+        if fix.height:
             conn.execute(
-                update(churn_measures)
-                .where(m.customer_id == h.customer_id, m.kind == HANDOVER,
-                       m.entered_on == date.fromisoformat(h.source_key.split("|")[1]))
-                .values(handover_id=ids[h.source_key])
+                update(churn_measures).where(churn_measures.c.measure_id == bindparam("mid"))
+                .values(handover_id=bindparam("hid")),
+                fix.select(pl.col("measure_id").alias("mid"), "hid").to_dicts(),
             )  # fmt: skip
-    return MeasuresResult(len(wanted), created, len(gone))
+    return MeasuresResult(wanted.height, new.height, gone.height)
 
 
-KIND_RULES = ("loan_overdue", "card_default", "closed_not_reapplied", "transferred_out",
-              "inactive")  # fmt: skip
-
-
-def _drop(conn: Connection, ids: list[int], keys: list[tuple[Any, ...]]) -> None:
-    if not ids:
+def _drop(conn: Connection, gone: pl.DataFrame) -> None:
+    if gone.height == 0:
         return
-    conn.execute(delete(churn_offers).where(churn_offers.c.measure_id.in_(ids)))
-    conn.execute(delete(churn_measures).where(churn_measures.c.measure_id.in_(ids)))
-    withdraw_open(conn, SOURCE, [handover_key(k[0], k[1], k[2]) for k in keys
-                                 if k[3] == HANDOVER])  # fmt: skip
+    ids = gone["measure_id"].to_list()
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        conn.execute(delete(churn_offers).where(churn_offers.c.measure_id.in_(chunk)))
+        conn.execute(delete(churn_measures).where(churn_measures.c.measure_id.in_(chunk)))
+    withdraw_open(conn, SOURCE, gone.filter(pl.col("kind") == HANDOVER)
+                  .select(_key_expr().alias("key"))["key"].to_list())  # fmt: skip
 
 
 def run_measures(ctx: StepContext) -> MeasuresResult:

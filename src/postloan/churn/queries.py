@@ -19,6 +19,7 @@ from sqlalchemy import (
     Connection,
     Date,
     String,
+    and_,
     bindparam,
     delete,
     func,
@@ -31,11 +32,12 @@ from sqlalchemy import (
 
 from postloan.area import RunInputs, ScheduleChanges
 from postloan.churn.rules.frames import CUSTOMERS, EVENTS, GRADED, STATUS
-from postloan.churn.rules.pool import FACTS, SCREENED, STORED
+from postloan.churn.rules.pool import FACTS, SCREENED, STORED, first_grades
 from postloan.churn.tables import (
     RULE_COLUMNS,
     churn_dates,
     churn_episodes,
+    churn_grades,
     churn_identified,
     churn_screenings,
 )
@@ -278,17 +280,19 @@ def live_episodes(conn: Connection, first: date) -> pl.DataFrame:
 
 
 def identified_rules(conn: Connection, dates: Sequence[date]) -> pl.DataFrame:
-    """as_of, customer_id and the rule flags of every identified customer on `dates`."""
+    """as_of, customer_id, the rule flags and the grade of every identified customer on
+    `dates`."""
     c = churn_identified
     schema_ = {
         "as_of": pl.Date,
         "customer_id": pl.String,
         **dict.fromkeys(RULE_COLUMNS, pl.Boolean),
+        "grade": pl.Int32,
     }
     found: list[tuple[Any, ...]] = []
     for part in _chunks(list(dates)):
         rows = conn.execute(
-            select(c.c.as_of, c.c.customer_id, *(c.c[r] for r in RULE_COLUMNS)).where(
+            select(c.c.as_of, c.c.customer_id, *(c.c[r] for r in RULE_COLUMNS), c.c.grade).where(
                 c.c.as_of.in_(part)
             )
         ).all()
@@ -327,6 +331,29 @@ def write_episodes(
              for r in changed.to_dicts()],
         )  # fmt: skip
     return new.height + changed.height
+
+
+def write_grades(conn: Connection, first: date, episodes: pl.DataFrame,
+                 identified: pl.DataFrame) -> None:  # fmt: skip
+    """Bring `churn_grades` up to date from `first` on: `episodes` are the walked episodes (those
+    closed from `first` on and those still open), `identified` the rows of the dates from
+    `first` on. A grade first reached before `first` stays (those days did not change, nor did
+    the episode's start); the rest is derived again (`rules.pool.first_grades`)."""
+    g, e = churn_grades.c, churn_episodes.c
+    conn.execute(delete(churn_grades).where(g.first_on >= first))
+    before = pl.DataFrame(
+        [(r[0], stored_date(r[1]), r[2]) for r in conn.execute(
+            select(g.customer_id, g.entered_on, g.grade)
+            .select_from(churn_grades.join(churn_episodes, and_(
+                e.customer_id == g.customer_id, e.entered_on == g.entered_on)))
+            .where(or_(e.left_on.is_(None), e.left_on >= first)))],
+        schema={"customer_id": pl.String, "entered_on": pl.Date, "grade": pl.Int64},
+        orient="row",
+    )  # fmt: skip
+    new = first_grades(episodes, identified).join(
+        before, on=["customer_id", "entered_on", "grade"], how="anti"
+    )
+    insert_rows(conn, churn_grades, new)
 
 
 def exit_facts(

@@ -104,7 +104,9 @@ def rebuild_pool(
     still = episodes.filter(pl.col("left_on").is_null()).with_columns(
         pl.lit(None, dtype=pl.String).alias("exit_reason")
     )
-    written = queries.write_episodes(conn, first, pl.concat([closed, still]), stored)
+    walked = pl.concat([closed, still])
+    written = queries.write_episodes(conn, first, walked, stored)
+    queries.write_grades(conn, first, walked, rows)
     _screen(conn, first, policy, known)
     return written
 

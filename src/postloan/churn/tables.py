@@ -10,6 +10,8 @@ migration branch, `churn/migrations`).
 - `churn_reasons`: an officer's confirmation or change of a customer's reason (who, when,
   why), for the episode holding `as_of`. Kept by every run: it is work, not derived.
 - `churn_screenings`: customers worth pursuing found by the periodic screening (derived).
+- `churn_grades`: per episode, the first churn date at each grade it reached (derived with the
+  episodes; migration c003) — what the measures step reads instead of every identified day.
 """
 
 from __future__ import annotations
@@ -96,6 +98,16 @@ churn_screenings = Table(
     Column("grade", Integer, nullable=False),
     Column("degree", String(16), nullable=False),
     Column("basis", Text, nullable=False),
+)
+
+churn_grades = Table(
+    "churn_grades",
+    metadata,
+    Column("customer_id", ID, primary_key=True),
+    Column("entered_on", Date, primary_key=True),  # the episode
+    Column("grade", Integer, primary_key=True),
+    Column("first_on", Date, nullable=False),  # the first churn date of the episode at it
+    Index("ix_churn_grades_first_on", "first_on"),
 )
 
 # --- measures (CH-6) and offers; migration c002 ------------------------------------------------

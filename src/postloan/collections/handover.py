@@ -8,10 +8,13 @@ tables.
 - `withdraw_open`: a handing area's replay withdraws the open hand-overs it no longer makes
   (decided ones stay: work done stays).
 - `handover_states`: the state of a source's hand-overs, for the handing area's screens.
+- `handover_rows`: a source's hand-overs as handed (key, id, status, what was asked and why), so
+  a handing area re-hands only what changed.
 - `decide_handover`: the recovery team accepts (works it: special recovery team, legal
   proposal, asset preservation, negotiated plan) or declines it with a reason — audited.
 - `opted_out_channels_on`: per customer, the channels opted out of by a day (the same opt-outs
-  the collections contact policy honours), for marketing contacts of other areas.
+  the collections contact policy honours), for marketing contacts of other areas;
+  `opt_out_rows` the same opt-outs as rows for a set of customers (a query), for a whole frame.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Connection, and_, bindparam, delete, select, update
+from sqlalchemy import Connection, Select, and_, bindparam, delete, select, update
 
 from postloan.collections.errors import RecordConflict, RecordInvalid, RecordNotFound
 from postloan.collections.handover_tables import handovers
@@ -32,7 +35,9 @@ __all__ = [
     "Handover",
     "decide_handover",
     "hand_over",
+    "handover_rows",
     "handover_states",
+    "opt_out_rows",
     "opted_out_channels_on",
     "withdraw_open",
 ]
@@ -108,6 +113,17 @@ def handover_states(
     return {r.source_key: (int(r.handover_id) if ids else r.status) for r in conn.execute(q)}
 
 
+def handover_rows(conn: Connection, source: str) -> list[tuple[str, int, str, date, str, int,
+                                                                  int, str]]:  # fmt: skip
+    """(source_key, handover_id, status, handed_on, actions, overdue_amount, max_dpd, basis) of
+    every hand-over of `source`."""
+    h = handovers.c
+    return [(r[0], int(r[1]), r[2], stored_date(r[3]), r[4], int(r[5]), int(r[6]), r[7])
+            for r in conn.execute(select(h.source_key, h.handover_id, h.status, h.handed_on,
+                                         h.actions, h.overdue_amount, h.max_dpd, h.basis)
+                                  .where(h.source == source))]  # fmt: skip
+
+
 def decide_handover(
     conn: Connection, handover_id: int, *, accept: bool, user: str, note: str | None,
     now: datetime,
@@ -147,3 +163,12 @@ def opted_out_channels_on(
             if stored_date(r.since) <= day:
                 out.setdefault(r.customer_id, set()).add(r.channel)
     return {k: frozenset(v) for k, v in out.items()}
+
+
+def opt_out_rows(conn: Connection, customer_ids: Select[tuple[str]]) -> list[tuple[str, str, date]]:
+    """(customer_id, channel, since) of every opt-out of the customers `customer_ids` selects."""
+    o = contact_opt_outs.c
+    rows = conn.execute(
+        select(o.customer_id, o.channel, o.since).where(o.customer_id.in_(customer_ids))
+    )
+    return [(r[0], r[1], stored_date(r[2])) for r in rows]

@@ -158,3 +158,24 @@ def screen(rows: pl.DataFrame, policy: Policy) -> pl.DataFrame:
         .cast(SCREENED)  # type: ignore[arg-type]
         .sort("customer_id")
     )  # fmt: skip
+
+
+GRADES = {"customer_id": pl.String, "entered_on": pl.Date, "grade": pl.Int64,
+          "first_on": pl.Date}  # fmt: skip
+
+
+def first_grades(episodes: pl.DataFrame, identified: pl.DataFrame) -> pl.DataFrame:
+    """GRADES: per episode of `episodes` (customer_id, entered_on, left_on), the first date of
+    `identified` (as_of, customer_id, grade) inside it at each grade reached there."""
+    return (
+        identified.select("as_of", "customer_id", pl.col("grade").cast(pl.Int64))
+        .join(episodes.select("customer_id", "entered_on", "left_on"), on="customer_id")
+        .filter(
+            (pl.col("as_of") >= pl.col("entered_on"))
+            & (pl.col("left_on").is_null() | (pl.col("as_of") < pl.col("left_on")))
+        )
+        .group_by("customer_id", "entered_on", "grade")
+        .agg(pl.col("as_of").min().alias("first_on"))
+        .select(list(GRADES))
+        .sort("customer_id", "entered_on", "grade")
+    )
