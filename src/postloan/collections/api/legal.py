@@ -11,6 +11,7 @@ jurisdiction's zone. Every change is audited (`collections.legal_proposals`,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Literal, get_args
 from zoneinfo import ZoneInfo
@@ -343,6 +344,17 @@ def matter_in_scope(conn: Connection, user: User, matter_id: int) -> None:
     row_in_scope(conn, user, legal_matters, "matter_id", matter_id, CollectionsAction.LEGAL_MANAGE)
 
 
+def _on_matter(request: Request, conn: Connection, user: User, matter_id: int,
+               work: Callable[[Policy], object]) -> MatterOut:  # fmt: skip
+    """What every matter route does around its work: the effective policy, the caller's scope
+    (404 outside it), one commit, and the matter as it now stands."""
+    policy = effective_policy(request)[0]
+    matter_in_scope(conn, user, matter_id)
+    work(policy)
+    conn.commit()
+    return _matter_out(conn, matter_id, policy)
+
+
 @router.post("/matters/{matter_id}/advance", response_model=MatterOut)
 def advance(
     request: Request,
@@ -352,14 +364,10 @@ def advance(
     conn: Connection = Depends(get_conn),
 ) -> MatterOut:
     """Move the matter to its next stage (or close it); 409 names missing evidence."""
-    policy = effective_policy(request)[0]
-    matter_in_scope(conn, user, matter_id)
-    matter_service.advance_matter(conn, matter_id, body.to, policy, user=user.username,
-                                  on=body.on or today(policy), now=now(),
-                                  reference=body.reference, note=body.note,
-                                  close_reason=body.close_reason)  # fmt: skip
-    conn.commit()
-    return _matter_out(conn, matter_id, policy)
+    return _on_matter(request, conn, user, matter_id, lambda policy: matter_service.advance_matter(
+        conn, matter_id, body.to, policy, user=user.username, on=body.on or today(policy),
+        now=now(), reference=body.reference, note=body.note,
+        close_reason=body.close_reason))  # fmt: skip
 
 
 @router.post("/matters/{matter_id}/documents", response_model=MatterOut)
@@ -371,13 +379,9 @@ def add_document(
     conn: Connection = Depends(get_conn),
 ) -> MatterOut:
     """Book a document against the matter's current stage."""
-    policy = effective_policy(request)[0]
-    matter_in_scope(conn, user, matter_id)
-    matter_service.add_document(conn, matter_id, name=body.name, kind=body.kind,
-                                reference=body.reference, user=user.username, now=now(),
-                                dated_on=body.dated_on)  # fmt: skip
-    conn.commit()
-    return _matter_out(conn, matter_id, policy)
+    return _on_matter(request, conn, user, matter_id, lambda _: matter_service.add_document(
+        conn, matter_id, name=body.name, kind=body.kind, reference=body.reference,
+        user=user.username, now=now(), dated_on=body.dated_on))  # fmt: skip
 
 
 @router.post("/matters/{matter_id}/evidence", response_model=MatterOut)
@@ -389,13 +393,9 @@ def add_evidence(
     conn: Connection = Depends(get_conn),
 ) -> MatterOut:
     """Provide an item of the evidence checklist."""
-    policy = effective_policy(request)[0]
-    matter_in_scope(conn, user, matter_id)
-    matter_service.add_evidence(conn, matter_id, body.item, policy, name=body.name,
-                                reference=body.reference, user=user.username, now=now(),
-                                dated_on=body.dated_on)  # fmt: skip
-    conn.commit()
-    return _matter_out(conn, matter_id, policy)
+    return _on_matter(request, conn, user, matter_id, lambda policy: matter_service.add_evidence(
+        conn, matter_id, body.item, policy, name=body.name, reference=body.reference,
+        user=user.username, now=now(), dated_on=body.dated_on))  # fmt: skip
 
 
 @router.post("/matters/{matter_id}/costs", response_model=MatterOut)
@@ -407,11 +407,7 @@ def add_cost(
     conn: Connection = Depends(get_conn),
 ) -> MatterOut:
     """Book a legal cost against the matter's current stage."""
-    policy = effective_policy(request)[0]
-    matter_in_scope(conn, user, matter_id)
-    matter_service.add_cost(conn, matter_id, policy, category=body.category,
-                            amount=body.amount,
-                            incurred_on=body.incurred_on or today(policy),
-                            user=user.username, now=now(), note=body.note)  # fmt: skip
-    conn.commit()
-    return _matter_out(conn, matter_id, policy)
+    return _on_matter(request, conn, user, matter_id, lambda policy: matter_service.add_cost(
+        conn, matter_id, policy, category=body.category, amount=body.amount,
+        incurred_on=body.incurred_on or today(policy), user=user.username, now=now(),
+        note=body.note))  # fmt: skip
