@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -24,7 +23,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, func, select, text, update
+from sqlalchemy import func, select, update
 
 from postloan.access import create_user
 from postloan.access.tables import audit_log
@@ -32,11 +31,12 @@ from postloan.churn.tables import churn_identified, churn_reasons
 from postloan.contract import write_contract_files
 from postloan.policy import default_policy
 from postloan.runs.service import run_dates
-from postloan.store.db import engine_for, ready
+from postloan.store.db import engine_for
 from postloan.store.schema import customers
 from postloan.synth import generate
-from tests.store.conftest import BACKENDS, PG_URL, _pg_schema_url, import_all
+from tests.store.conftest import BACKENDS, import_all
 from tests.web.conftest import PASSWORD
+from tests.web.stores import backend_store, make_app
 from tests.web.test_pages import csrf_of
 
 AS_OF = date(2026, 6, 30)
@@ -96,62 +96,18 @@ def build_store(url: str, folder: Path) -> ChurnStore:
     return ChurnStore(url=url, ours=ours, outsider=outsider, evidence_customer=overdue[0])
 
 
-def make_app(url: str) -> FastAPI:
-    from postloan.api.app import create_app
-    from postloan.web import mount
-
-    app = create_app(url)
-    mount(app)
-    return app
-
-
 @pytest.fixture(scope="module", params=BACKENDS)
 def store(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ChurnStore]:
     folder = tmp_path_factory.mktemp(f"churn-web-{request.param}")
-    schema = None
-    if request.param == "sqlite":
-        url = ready(f"sqlite:///{folder / 'store.sqlite'}")
-    else:
-        schema = f"churnweb_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(PG_URL)  # type: ignore[arg-type]
-        with admin.begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-        admin.dispose()
-        url = ready(_pg_schema_url(schema))
-    yield build_store(url, folder / "files")
-    if schema:
-        admin = create_engine(PG_URL)  # type: ignore[arg-type]
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with backend_store(request.param, folder, "churnweb") as url:
+        yield build_store(url, folder / "files")
 
 
 @pytest.fixture(scope="module")
 def app(store: ChurnStore) -> FastAPI:
     return make_app(store.url)
-
-
-@pytest.fixture
-def as_user(app: FastAPI) -> Iterator[Any]:
-    clients: list[TestClient] = []
-
-    def login(name: str) -> TestClient:
-        client = TestClient(app, follow_redirects=False)
-        client.__enter__()
-        clients.append(client)
-        page = client.get("/login")
-        done = client.post(
-            "/login",
-            data={"username": name, "password": PASSWORD, "csrf_token": csrf_of(page.text)},
-        )
-        assert done.status_code == 303, done.text
-        return client
-
-    yield login
-    for client in clients:
-        client.__exit__(None, None, None)
 
 
 def _query(store: ChurnStore, statement: Any) -> list[Any]:
