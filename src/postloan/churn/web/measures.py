@@ -169,10 +169,10 @@ def _form_text(form: Any, name: str) -> str:
 def _back(form: Any) -> str:
     """The list's query string the form came from (only the filters it knows survive)."""
     try:
-        _, _, chosen = _wanted(dict(parse_qsl(_form_text(form, "back"))))
+        _, page, chosen = _wanted(dict(parse_qsl(_form_text(form, "back"))))
     except _Bad:
-        chosen = {}
-    return urlencode({**chosen, "done": "1"})
+        page, chosen = 1, {}
+    return urlencode({**chosen, "page": page, "done": "1"})
 
 
 def _answer(request: Request, conn: Connection, user: User, exc: DomainError,
