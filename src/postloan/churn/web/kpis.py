@@ -110,7 +110,10 @@ def evaluation_chart(rows: list[dict[str, Any]], lang: str) -> dict[str, Any]:
          "data": [_points(r["treated_rate"]) for r in rows]},
         {"name": t("churn.evaluation.holdout"), "type": "bar",
          "data": [_points(r["holdout_rate"]) for r in rows]},
-        {"name": t("churn.evaluation.difference"), "type": "candlestick",
+        # One colour whatever the sign: the body is a line at the difference, not a rise/fall.
+        {"name": t("churn.evaluation.difference"), "type": "candlestick", "barMaxWidth": 24,
+         "itemStyle": {"color": PALETTE[3], "color0": PALETTE[3], "borderColor": PALETTE[3],
+                       "borderColor0": PALETTE[3]},
          "data": [[_points(r["difference"]), _points(r["difference"]), _points(r["lower"]),
                    _points(r["upper"])] for r in rows]},
     ]  # fmt: skip
