@@ -25,7 +25,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Connection
 
 from postloan.access import User, can
-from postloan.access.masking import mask_customer
+from postloan.access.masking import mask_customer, sees_personal_data
 from postloan.access.scope import customer_scope_clause, visible_customer
 from postloan.churn import read
 from postloan.churn.actions import ChurnAction
@@ -96,6 +96,8 @@ def _row(row: Any, user: User, offers: list[Any]) -> dict[str, Any]:
     """A measure as the page shows it: the customer masked for the role; the outcome form
     only for an open task the user's role works."""
     person = mask_customer({"name": row.name, "phone": row.phone, "extra": None}, user.role)
+    if not sees_personal_data(user.role):  # the name too: no personal data at all
+        person["name"] = None
     action = TASK_ACTION.get(row.kind)
     works = action is not None and can(user.role, action)
     return {
