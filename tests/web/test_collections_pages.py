@@ -791,6 +791,10 @@ def test_every_post_needs_the_csrf_token(as_user: Any, coll: CollStore) -> None:
         "/legal/matters/1/evidence",
         "/legal/matters/1/costs",
         f"/churn/customers/{customer}/reason",  # and in test_churn_pages.py with every refusal
+        "/churn/measures/1/complete",  # these three also in test_churn_pages.py and
+        "/churn/offers/1/decide",  # tests/collections/test_handovers_http.py
+        "/handovers/1/accept",
+        "/handovers/1/decline",
     ]
     # Every state-changing page route of the app is in this list or tested in test_pages.py
     # (login, logout, look-up, reveal): a route added without a CSRF test fails here.
