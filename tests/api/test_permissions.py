@@ -71,6 +71,9 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/agreements/{agreement_id}/approve"): CollectionsAction.AGREEMENT_APPROVE,
     ("POST", "/api/agreements/{agreement_id}/reject"): CollectionsAction.AGREEMENT_APPROVE,
     ("POST", "/api/agreements/{agreement_id}/withdraw"): CollectionsAction.AGREEMENT_PROPOSE,
+    ("GET", "/api/collections/handovers"): CollectionsAction.CASE_VIEW,
+    ("POST", "/api/collections/handovers/{handover_id}/accept"): CollectionsAction.CASE_ASSIGN,
+    ("POST", "/api/collections/handovers/{handover_id}/decline"): CollectionsAction.CASE_ASSIGN,
     ("GET", "/api/churn/pool"): ChurnAction.VIEW,
     ("GET", "/api/churn/customers/{customer_id}"): ChurnAction.VIEW,
     ("POST", "/api/churn/customers/{customer_id}/reason"): ChurnAction.REASON,
@@ -134,6 +137,7 @@ def _request(
         agreement_id=1,
         measure_id=1,
         offer_id=1,
+        handover_id=1,
         as_of="2000-01-01",  # never stored: nothing is deleted
     )
     kwargs: dict[str, Any] = {}
@@ -201,6 +205,7 @@ def test_unauthenticated_is_401(
         agreement_id=1,
         measure_id=1,
         offer_id=1,
+        handover_id=1,
         as_of="2000-01-01",  # never stored: nothing is deleted
     )
     headers = {"Authorization": auth} if auth else {}

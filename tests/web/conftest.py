@@ -1,6 +1,7 @@
 """A small real store for the workbench tests: synthetic portfolio → import → a few run dates,
 two users (a head-office manager and a collector with three assigned customers), and the app
-(`create_app` + `postloan.web.mount`)."""
+(`create_app` + `postloan.web.mount`). `as_user` signs users in to a module's own `app`
+(the area page tests build their stores with `tests.web.stores`)."""
 
 from __future__ import annotations
 
@@ -22,10 +23,11 @@ from postloan.runs.service import run_dates
 from postloan.store.db import engine_for, ready
 from postloan.store.schema import customers
 from postloan.synth import generate
+from tests.web.stores import PASSWORD, signed_in_clients
+from tests.web.stores import make_app as make_app
 
 AS_OF = date(2026, 6, 30)
 IMPORT_ORDER = ("customers", "loans", "schedules", "cards", "card-statements", "payments", "events")
-PASSWORD = "correct horse battery 42"
 
 
 @dataclass(frozen=True)
@@ -71,20 +73,6 @@ def web_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     return Store(url=url, assigned=assigned, other=ids[-1])
 
 
-def make_app(url: str) -> FastAPI:
-    from postloan.web import mount
-
-    try:
-        from postloan.api.app import create_app
-    except ImportError:  # the API not there yet: a bare app works too
-        app = FastAPI()
-        mount(app, url)
-        return app
-    app = create_app(url)
-    mount(app)
-    return app
-
-
 @pytest.fixture(scope="session")
 def web_app(web_store: Store) -> FastAPI:
     return make_app(web_store.url)
@@ -101,3 +89,10 @@ def fresh_client(web_app: FastAPI) -> Iterator[object]:
 
     with TestClient(web_app, follow_redirects=False) as client:
         yield client
+
+
+@pytest.fixture
+def as_user(app: FastAPI) -> Iterator[object]:
+    """Factory: a TestClient signed in as `name` to the requesting module's `app` fixture."""
+    with signed_in_clients(app) as login:
+        yield login

@@ -16,7 +16,6 @@ from tests.web.test_collections_pages import (  # noqa: F401  (fixtures)
     CollStore,
     _token,
     app,
-    as_user,
     coll,
 )
 

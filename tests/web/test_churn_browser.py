@@ -107,3 +107,48 @@ def test_kpi_charts_render(page: Any) -> None:
         page.wait_for_selector(f"#{chart_id} canvas, #{chart_id} svg")
     assert page.query_selector("#churn-evaluation") is not None
     page.screenshot(path=str(SCREENSHOTS / "postloan-churn-kpis.png"), full_page=True)
+
+
+def test_measures_page_records_an_outcome_and_decides_an_offer(
+    page: Any, store: ChurnStore
+) -> None:
+    _login(page, "co")
+    page.goto("/lang/en")
+    page.click("nav a[href='/churn/measures']")
+    page.wait_for_selector("#measure-filters")
+    assert "Churn measures" in page.text_content("h1")
+    page.select_option("#measure-filters select[name=kind]", "winback_followup")
+    page.click("#measure-filters button[type=submit]")
+    page.wait_for_url("**kind=winback_followup**")
+    rows = page.query_selector_all("#churn-measures tbody tr[data-kind]")
+    assert rows and all(r.get_attribute("data-kind") == "winback_followup" for r in rows)
+    # the offer: declined with a reason
+    offer = page.wait_for_selector(
+        f"tr.offer[data-measure='{store.followup}'][data-status=proposed]"
+    )
+    offer.query_selector("input[name=note]").fill("already has the lowest rate")
+    offer.query_selector("button[value=decline]").click()
+    page.wait_for_selector("#measure-saved")
+    assert (
+        page.query_selector(f"tr.offer[data-measure='{store.followup}'][data-status=declined]")
+        is not None
+    )
+    # the follow-up's outcome
+    row = page.wait_for_selector(f"tr[data-measure='{store.followup}'][data-status=open]")
+    row.query_selector("select[name=outcome]").select_option("interested")
+    row.query_selector("button[type=submit]").click()
+    page.wait_for_selector("#measure-saved")
+    assert "kind=winback_followup" in page.url  # back to the filtered list
+    done = page.wait_for_selector(f"tr[data-measure='{store.followup}'][data-status=done]")
+    assert "interested" in done.text_content()
+    page.screenshot(path=str(SCREENSHOTS / "postloan-churn-measures.png"), full_page=True)
+
+
+def test_evaluation_chart_renders(page: Any) -> None:
+    _login(page, "risk")
+    page.goto("/churn/kpis")
+    page.wait_for_selector("#chart-churn-evaluation canvas, #chart-churn-evaluation svg")
+    kinds = page.eval_on_selector_all("#churn-evaluation-table tbody tr",
+                                      "rows => rows.map(r => r.dataset.kind)")  # fmt: skip
+    assert sorted(kinds) == ["recovery_handover", "winback_callback", "winback_followup"]
+    page.screenshot(path=str(SCREENSHOTS / "postloan-churn-evaluation.png"), full_page=True)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -26,7 +25,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, func, select, text, update
+from sqlalchemy import func, select, update
 
 from postloan import areas
 from postloan.access import create_user
@@ -39,12 +38,13 @@ from postloan.collections.tables import cases, contact_refusals, contacts, promi
 from postloan.contract import write_contract_files
 from postloan.policy import default_policy
 from postloan.runs.service import run_dates
-from postloan.store.db import engine_for, ready
+from postloan.store.db import engine_for
 from postloan.store.schema import account_status, customers, loans
 from postloan.synth import generate
 from postloan.web.routes import router as pages_router
-from tests.store.conftest import BACKENDS, PG_URL, _pg_schema_url, import_all
+from tests.store.conftest import BACKENDS, import_all
 from tests.web.conftest import PASSWORD
+from tests.web.stores import backend_store, make_app
 from tests.web.test_pages import csrf_of
 
 AS_OF = date(2026, 6, 30)
@@ -180,63 +180,18 @@ def build_store(url: str, folder: Path) -> CollStore:
     )
 
 
-def make_app(url: str) -> FastAPI:
-    from postloan.api.app import create_app
-    from postloan.web import mount
-
-    app = create_app(url)
-    mount(app)
-    return app
-
-
 @pytest.fixture(scope="module", params=BACKENDS)
 def coll(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[CollStore]:
     folder = tmp_path_factory.mktemp(f"coll-{request.param}")
-    schema = None
-    if request.param == "sqlite":
-        url = ready(f"sqlite:///{folder / 'store.sqlite'}")
-    else:
-        schema = f"coll_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(PG_URL)  # type: ignore[arg-type]
-        with admin.begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-        admin.dispose()
-        url = ready(_pg_schema_url(schema))
-    yield build_store(url, folder / "files")
-    if schema:
-        admin = create_engine(PG_URL)  # type: ignore[arg-type]
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with backend_store(request.param, folder, "coll") as url:
+        yield build_store(url, folder / "files")
 
 
 @pytest.fixture(scope="module")
 def app(coll: CollStore) -> FastAPI:
     return make_app(coll.url)
-
-
-@pytest.fixture
-def as_user(app: FastAPI) -> Iterator[Any]:
-    """Factory: a TestClient logged in as `name` (each its own cookies)."""
-    clients: list[TestClient] = []
-
-    def login(name: str) -> TestClient:
-        client = TestClient(app, follow_redirects=False)
-        client.__enter__()
-        clients.append(client)
-        page = client.get("/login")
-        done = client.post(
-            "/login",
-            data={"username": name, "password": PASSWORD, "csrf_token": csrf_of(page.text)},
-        )
-        assert done.status_code == 303, done.text
-        return client
-
-    yield login
-    for client in clients:
-        client.__exit__(None, None, None)
 
 
 def _query(coll: CollStore, statement: Any) -> list[Any]:
@@ -836,6 +791,10 @@ def test_every_post_needs_the_csrf_token(as_user: Any, coll: CollStore) -> None:
         "/legal/matters/1/evidence",
         "/legal/matters/1/costs",
         f"/churn/customers/{customer}/reason",  # and in test_churn_pages.py with every refusal
+        "/churn/measures/1/complete",  # these three also in test_churn_pages.py and
+        "/churn/offers/1/decide",  # tests/collections/test_handovers_http.py
+        "/handovers/1/accept",
+        "/handovers/1/decline",
     ]
     # Every state-changing page route of the app is in this list or tested in test_pages.py
     # (login, logout, look-up, reveal): a route added without a CSRF test fails here.

@@ -43,15 +43,20 @@ AREA = Area(
     },
     rationale=RATIONALE,
     # The workbench: the pool, the churn card (its page, and on the 360° page through
-    # customer_panel) with the reason form, the KPIs.
+    # customer_panel) with the reason form, the measure tasks with their offers, the KPIs
+    # with the measures' evaluation.
     web_routers=(
         "postloan.churn.web.pool:router",
         "postloan.churn.web.card:router",
         "postloan.churn.web.kpis:router",
+        "postloan.churn.web.measures:router",
     ),
     customer_panel="postloan.churn.web.card:customer_panel",
     nav=(
         NavEntry("/churn", "nav.churn", (ChurnAction.VIEW,), "churn"),
+        NavEntry(
+            "/churn/measures", "nav.churn_measures", (ChurnAction.MEASURES,), "churn_measures"
+        ),
         NavEntry("/churn/kpis", "nav.churn_kpis", (ChurnAction.REPORT,), "churn_kpis"),
     ),
     templates=HERE / "templates",  # churn/<page>.html

@@ -41,7 +41,14 @@ from postloan.store.schema import customers
 
 router = APIRouter(prefix="/api/churn", tags=["churn"], responses=ERROR_RESPONSES)
 
-Id = Path(ge=1, le=2**31 - 1)
+
+def _row_id() -> Any:
+    """A row id path parameter. One `Path` object per parameter: FastAPI records the name of
+    the parameter it is first used for on the object, so a shared one made the offer routes
+    ask for a `measure_id`."""
+    return Path(ge=1, le=2**31 - 1)
+
+
 Kind = Literal["recovery_handover", "winback_followup", "winback_callback"]
 Status = Literal["open", "refused", "done"]
 Outcome = Literal["reached", "not_reached", "interested", "declined", "reapplied", "no_answer"]
@@ -141,7 +148,7 @@ def _complete(request: Request, conn: Connection, user: User, measure_id: int, k
 
 @router.post("/followups/{measure_id}/complete", response_model=Measure)
 def complete_followup(
-    request: Request, body: CompleteIn, measure_id: int = Id,
+    request: Request, body: CompleteIn, measure_id: int = _row_id(),
     user: User = Depends(require(ChurnAction.FOLLOWUP)), conn: Connection = Depends(get_conn),
 ) -> Measure:  # fmt: skip
     """Record a level-2 follow-up's outcome (409 naming the rules if the contact is refused)."""
@@ -150,7 +157,7 @@ def complete_followup(
 
 @router.post("/callbacks/{measure_id}/complete", response_model=Measure)
 def complete_callback(
-    request: Request, body: CompleteIn, measure_id: int = Id,
+    request: Request, body: CompleteIn, measure_id: int = _row_id(),
     user: User = Depends(require(ChurnAction.CALLBACK)), conn: Connection = Depends(get_conn),
 ) -> Measure:  # fmt: skip
     """Record a level-3 callback / SMS outcome (409 naming the rules if refused)."""
@@ -210,7 +217,7 @@ def _decide(conn: Connection, user: User, offer_id: int, accept: bool, note: str
 
 @router.post("/offers/{offer_id}/accept", response_model=Offer)
 def accept_offer(
-    body: DecisionIn, offer_id: int = Id,
+    body: DecisionIn, offer_id: int = _row_id(),
     user: User = Depends(require(ChurnAction.FOLLOWUP)), conn: Connection = Depends(get_conn),
 ) -> Offer:  # fmt: skip
     """The customer took the offer (audited)."""
@@ -219,7 +226,7 @@ def accept_offer(
 
 @router.post("/offers/{offer_id}/decline", response_model=Offer)
 def decline_offer(
-    body: DecisionIn, offer_id: int = Id,
+    body: DecisionIn, offer_id: int = _row_id(),
     user: User = Depends(require(ChurnAction.FOLLOWUP)), conn: Connection = Depends(get_conn),
 ) -> Offer:  # fmt: skip
     """The offer is declined, with the reason (audited)."""

@@ -35,6 +35,8 @@ from postloan.churn.tables import (
     churn_dates,
     churn_episodes,
     churn_identified,
+    churn_measures,
+    churn_offers,
     churn_reasons,
     churn_screenings,
 )
@@ -309,3 +311,62 @@ def kpi_episodes(
 
 
 ALL = true()
+
+
+# --- measures and offers (the workbench's measure tasks page) ---------------------------------
+
+
+@dataclass(frozen=True)
+class MeasureFilter:
+    status: str | None = None
+    kind: str | None = None
+    grade: int | None = None
+    branch: str | None = None  # the customer's branch
+
+
+def measure_page(
+    conn: Connection, scope: ColumnElement[bool], wanted: MeasureFilter, page: int, size: int
+) -> tuple[int, list[Any]]:
+    """(total, rows) of the measures of customers in `scope` (a customer-scope clause),
+    open first, then newest: each measure with its customer's name, phone and branch (to be
+    masked by the caller). The branch filter is the customer's branch, inside the scope."""
+    m = churn_measures.c
+    where = [scope]
+    pairs = ((m.status, wanted.status), (m.kind, wanted.kind), (m.grade, wanted.grade),
+             (customers.c.branch_id, wanted.branch))  # fmt: skip
+    for column, value in pairs:
+        if value is not None:
+            where.append(column == value)
+    joined = churn_measures.join(customers, customers.c.customer_id == m.customer_id)
+    total = conn.execute(select(func.count()).select_from(joined).where(*where)).scalar() or 0
+    open_first = case((m.status == "open", 0), else_=1)
+    rows = conn.execute(
+        select(churn_measures, customers.c.name, customers.c.phone,
+               customers.c.branch_id.label("customer_branch"))
+        .select_from(joined).where(*where)
+        .order_by(open_first, m.created_on.desc(), m.measure_id.desc())
+        .limit(size).offset((page - 1) * size)
+    ).all()  # fmt: skip
+    return int(total), list(rows)
+
+
+def offers_of(conn: Connection, measure_ids: list[int]) -> dict[int, list[Any]]:
+    """The offers of these measures (ids the caller already scoped), by measure."""
+    out: dict[int, list[Any]] = {}
+    if not measure_ids:
+        return out
+    o = churn_offers.c
+    for row in conn.execute(
+        select(churn_offers).where(o.measure_id.in_(measure_ids)).order_by(o.offer_id)
+    ):
+        out.setdefault(int(row.measure_id), []).append(row)
+    return out
+
+
+def measure_of_offer(conn: Connection, offer_id: int) -> Any:
+    """The measure row an offer belongs to (None when there is no such offer)."""
+    return conn.execute(
+        select(churn_measures)
+        .join(churn_offers, churn_offers.c.measure_id == churn_measures.c.measure_id)
+        .where(churn_offers.c.offer_id == offer_id)
+    ).first()

@@ -48,6 +48,7 @@ AREA = Area(
         "postloan.collections.api.legal:router",
         "postloan.collections.api.disposals:router",
         "postloan.collections.api.agreements:router",
+        "postloan.collections.api.handovers:router",
     ),
     web_routers=(
         "postloan.collections.web.work:router",
@@ -56,6 +57,7 @@ AREA = Area(
         "postloan.collections.web.allocation:router",
         "postloan.collections.web.legal:router",
         "postloan.collections.web.kpis:router",
+        "postloan.collections.web.handovers:router",
     ),
     schedule_changes="postloan.collections.schedule_changes:portfolio_changes",
     agreed_schedules="postloan.collections.schedule_changes:agreed_rows",
@@ -65,6 +67,7 @@ AREA = Area(
         NavEntry("/allocation", "nav.allocation", (C.CASE_ASSIGN,), "allocation"),
         NavEntry("/legal", "nav.legal", (C.LEGAL_MANAGE, C.CASE_VIEW), "legal"),
         NavEntry("/kpis", "nav.kpis", (C.REPORT_COLLECTIONS,), "kpis"),
+        NavEntry("/handovers", "nav.handovers", (C.CASE_ASSIGN, C.LEGAL_MANAGE), "handovers"),
     ),
     templates=Path(__file__).parent / "templates",  # collections/<page>.html
     messages=MESSAGES,

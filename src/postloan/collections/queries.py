@@ -6,7 +6,9 @@ no templates — so both show the same rows in the same order.
   first, then the earliest due (`task_queue`, `one_task`, `TaskItem`);
 - cases with who works them: each case's collector, current strategy and latest rating
   (`cases_handled`), for the API's case list and the allocation page;
-- the reassignment log with the usernames moved from and to (`reassignment_moves`).
+- the reassignment log with the usernames moved from and to (`reassignment_moves`);
+- work other areas handed over (`collections.handover`), open first, then oldest
+  (`handover_page`).
 
 Scope is the caller's: each takes (or is filtered by) a clause from
 `access.scope.customer_scope_clause` for the action of the route or page.
@@ -209,3 +211,31 @@ def reassignment_moves() -> tuple[Join, tuple[Any, ...]]:
     columns = (reassignments, source.c.username.label("source"),
                target.c.username.label("target"))  # fmt: skip
     return joined, columns
+
+
+# --- hand-overs from other areas ---------------------------------------------------------------
+
+
+def handover_page(
+    conn: Connection, scope: ColumnElement[bool], status: str | None, source: str | None,
+    page: int, page_size: int,
+) -> tuple[int, list[Any]]:  # fmt: skip
+    """(total, one page) of the hand-overs of customers in `scope`, open first, then oldest."""
+    from postloan.collections.handover_tables import handovers
+    from postloan.store.schema import customers
+
+    h = handovers.c
+    where = [scope]
+    for column, wanted in ((h.status, status), (h.source, source)):
+        if wanted is not None:
+            where.append(column == wanted)
+    joined = handovers.join(customers, customers.c.customer_id == h.customer_id)
+    total = conn.execute(select(func.count()).select_from(joined).where(*where)).scalar_one()
+    open_first = func.coalesce(func.nullif(h.status, "open"), "")  # "" sorts first
+    rows = conn.execute(
+        select(handovers, customers.c.name, customers.c.branch_id.label("customer_branch"))
+        .select_from(joined).where(*where)
+        .order_by(open_first, h.handed_on, h.handover_id)
+        .limit(page_size).offset((page - 1) * page_size)
+    ).all()  # fmt: skip
+    return int(total), list(rows)

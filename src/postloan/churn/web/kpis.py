@@ -6,8 +6,10 @@ command line use (`churn.report.churn_report`), with ECharts charts (options bui
 embedded as JSON and started by the workbench's static script: the CSP allows no inline
 script). Balances are account data: withheld from roles without `account.view`.
 
-The evaluation of measures (CH-7: each measure against its holdout) gets its chart here when
-measures exist (`#churn-evaluation`)."""
+The evaluation of the measures (CH-7, `churn.evaluate`: each measure kind against its random
+holdout, as of the period's end, over the scope's customers — `churn.evaluation.evaluate`, the
+API's) is the `#churn-evaluation` section: per kind, the primary outcome's rate in each arm,
+the difference with its interval, keep / adjust, and a chart of the same figures."""
 
 from __future__ import annotations
 
@@ -16,24 +18,29 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import Connection
 
+from postloan.access import User, can
 from postloan.access.scope import customer_scope_clause
 from postloan.churn import read
 from postloan.churn.actions import ChurnAction
+from postloan.churn.evaluation import evaluate
 from postloan.churn.report import churn_report
 from postloan.churn.rules.frames import RULES
 from postloan.churn.rules.kpis import ALL_BRANCHES, ChurnKpis
 from postloan.churn.web.common import shows_accounts
 from postloan.errors import InvalidError
 from postloan.inputs import InputError, parse_business_date
+from postloan.policy import Policy
 from postloan.web.charts import PALETTE
 from postloan.web.i18n import translate
-from postloan.web.pages import engine, lang_of, page_gate, render_page
+from postloan.web.pages import engine, lang_of, page_gate, policy_of, render_page
 
 router = APIRouter(include_in_schema=False)
 DEFAULT_DAYS = 365  # the API's default period too
 RATE_KEYS = (*RULES, "any")
 CAPTIONS = {"chart-churn-flows": "churn.chart.flows", "chart-churn-rates": "churn.chart.rates"}
+EVALUATION_CHART = "chart-churn-evaluation"
 
 
 def _pct(value: float | None) -> float | None:
@@ -72,6 +79,62 @@ def churn_charts(kpis: ChurnKpis, lang: str) -> dict[str, Any]:
     return {"chart-churn-flows": flow, "chart-churn-rates": rate}
 
 
+def _points(value: float | None) -> float | str:
+    """A rate or difference in percent(age points) for a chart; ECharts' "-" for none."""
+    return "-" if value is None else round(100 * value, 2)
+
+
+def evaluation_rows(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per measure kind, the primary outcome's figures as the table and chart show them."""
+    rows = []
+    for item in items:
+        e = item["effects"][item["primary"]]
+        rows.append({"kind": item["kind"], "primary": item["primary"],
+                     "treated_n": item["treated_n"], "holdout_n": item["holdout_n"],
+                     "treated_rate": e["treated_rate"], "holdout_rate": e["holdout_rate"],
+                     "difference": e["difference"], "lower": e["lower"], "upper": e["upper"],
+                     "flag": item["flag"], "why": item["why"]})  # fmt: skip
+    return rows
+
+
+def evaluation_chart(rows: list[dict[str, Any]], lang: str) -> dict[str, Any]:
+    """Treated and holdout rates (bars, %) and the difference with its interval (a candlestick
+    whose body is the difference and whose whiskers are the interval, in points) per kind."""
+    t = lambda key: translate(lang, key)  # noqa: E731
+    chart = _base()
+    chart["xAxis"] = {"type": "category",
+                      "data": [t("churn.measure.short." + r["kind"]) for r in rows]}  # fmt: skip
+    chart["yAxis"] = {"type": "value", "name": "%"}
+    chart["series"] = [
+        {"name": t("churn.evaluation.treated"), "type": "bar",
+         "data": [_points(r["treated_rate"]) for r in rows]},
+        {"name": t("churn.evaluation.holdout"), "type": "bar",
+         "data": [_points(r["holdout_rate"]) for r in rows]},
+        # One colour whatever the sign: the body is a line at the difference, not a rise/fall.
+        {"name": t("churn.evaluation.difference"), "type": "candlestick", "barMaxWidth": 24,
+         "itemStyle": {"color": PALETTE[3], "color0": PALETTE[3], "borderColor": PALETTE[3],
+                       "borderColor0": PALETTE[3]},
+         "data": [[_points(r["difference"]), _points(r["difference"]), _points(r["lower"]),
+                   _points(r["upper"])] for r in rows]},
+    ]  # fmt: skip
+    return chart
+
+
+def _evaluation(conn: Connection, user: User, day: date, policy: Policy,
+                lang: str) -> dict[str, Any]:  # fmt: skip
+    """The evaluation section's context (nothing for roles without `churn.evaluate`)."""
+    if not can(user.role, ChurnAction.EVALUATE):
+        return {"evaluation": None}
+    scope = customer_scope_clause(user, ChurnAction.EVALUATE)
+    rows = evaluation_rows(evaluate(conn, day, policy, scope))
+    measured = any(r["treated_n"] + r["holdout_n"] for r in rows)
+    m = policy.churn.measures
+    return {"evaluation": {"as_of": day, "rows": rows if measured else [],
+                           "days": m.evaluation_days, "confidence": f"{m.confidence:.0%}",
+                           "min_arm": m.min_arm_size},
+            "evaluation_chart": evaluation_chart(rows, lang) if measured else None}  # fmt: skip
+
+
 def _period(request: Request, latest: date | None) -> tuple[date, date]:
     params = request.query_params
     typed_to, typed_from = params.get("to"), params.get("from")
@@ -100,8 +163,9 @@ def kpi_page(request: Request) -> Response:
         except (InputError, InvalidError) as exc:
             context["error"] = str(exc)
             return render_page(request, "churn/kpis.html", context, user=user, status_code=422)
-    if latest is None:
-        return render_page(request, "churn/kpis.html", context, user=user)
+        if latest is None:
+            return render_page(request, "churn/kpis.html", context, user=user)
+        context.update(_evaluation(conn, user, end, policy_of(request), lang))
     rates = found.rates.to_dicts()
     last_as_of = max((r["as_of"] for r in rates), default=None)
     context.update(
@@ -111,4 +175,6 @@ def kpi_page(request: Request) -> Response:
         last_as_of=last_as_of,
         charts=churn_charts(found, lang),
     )  # fmt: skip
+    if context.get("evaluation_chart"):
+        context["charts"][EVALUATION_CHART] = context["evaluation_chart"]
     return render_page(request, "churn/kpis.html", context, user=user)
