@@ -367,6 +367,9 @@ def test_kpi_page(as_user: Any, store: ChurnStore) -> None:
     assert len(charts["chart-churn-rates"]["series"]) == 6  # five rules and "any"
     assert 'id="churn-evaluation"' in risk.text  # where the measures' evaluation goes
     assert "<script>" not in risk.text  # the CSP: options are data, not script
+    # The period picker (a shared partial), its labels translated.
+    assert 'action="/churn/kpis"' in risk.text and 'name="from"' in risk.text
+    assert 'name="to"' in risk.text and "churn.from" not in risk.text
     co = as_user("co").get("/churn/kpis").text
     holder = re.search(r'id="chart-options">(.*?)</script>', co, re.S)
     assert holder

@@ -714,6 +714,7 @@ def test_kpi_page_matches_the_api(as_user: Any, coll: CollStore) -> None:
         client.get("/lang/en")
         page = client.get("/kpis").text
         api = client.get("/api/collections/kpis").json()  # the same session cookie
+        assert 'action="/kpis"' in page and 'name="from"' in page and "kpi.from" not in page
         rows = re.findall(r'<tr data-level="([a-z]+)" data-key="([^"]*)">(.*?)</tr>', page, re.S)
         assert [(level, key) for level, key, _ in rows] == [
             (r["level"], r["key"])
