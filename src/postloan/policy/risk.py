@@ -106,15 +106,17 @@ class Score(Section):
     @model_validator(mode="after")
     def _consistent(self) -> Score:
         problems: list[tuple[tuple[str | int, ...], str]] = []
-        for name in INDICATORS:
-            if name not in self.weights:
-                problems.append((("weights", name), "every indicator needs a weight (0 to ignore)"))
+        for indicator in INDICATORS:
+            if indicator not in self.weights:
+                problems.append(
+                    (("weights", indicator), "every indicator needs a weight (0 to ignore)")
+                )
         if self.weights and sum(self.weights.values()) == 0:
             problems.append((("weights",), "at least one weight must be above 0"))
-        for name in ("worst_dpd_points", "times_late_points", "debt_ratio_points",
-                     "income_drop_points"):  # fmt: skip
-            problems += [(("bins", *loc), why)
-                         for loc, why in _step_problems(name, getattr(self.bins, name))]  # fmt: skip
+        for table in ("worst_dpd_points", "times_late_points", "debt_ratio_points",
+                      "income_drop_points"):  # fmt: skip
+            found = _step_problems(table, getattr(self.bins, table))
+            problems += [(("bins", *loc), why) for loc, why in found]
         if not self.grades or self.grades[0].at_least != 0:
             problems.append((("grades",), "needs grades, the first starting at 0"))
         for i in range(1, len(self.grades)):
@@ -160,11 +162,14 @@ class Signal(Section):
                  "score_rise": ("window_days",), "income_drop": ("lookback_days",),
                  "event_count": ("lookback_days", "event_type"),
                  "broken_promises": ("lookback_days",)}  # fmt: skip
-        missing = [(name,) for name in needs.get(self.computation, ()) if getattr(self, name) is None]
-        problems = [(loc, f"{self.computation} needs it") for loc in missing]
-        if self.computation == "dpd_between" and self.upper is not None:
-            if self.upper < self.threshold:
-                problems.append((("upper",), "must be at least the threshold"))
+        missing = [
+            (name,) for name in needs.get(self.computation, ()) if getattr(self, name) is None
+        ]
+        problems: list[tuple[tuple[str | int, ...], str]] = [
+            (loc, f"{self.computation} needs it") for loc in missing
+        ]
+        if self.upper is not None and self.upper < self.threshold:
+            problems.append((("upper",), "must be at least the threshold"))
         if problems:
             raise rule_error(problems)
         return self

@@ -24,7 +24,8 @@ class RiskAction(StrEnum):
 
 A = RiskAction
 _ACTORS = {"credit_officer": "branch", "customer_service": "branch",
-           "collection_supervisor": "branch", "collector": "assigned", "risk_manager": "all"}  # fmt: skip
+           "collection_supervisor": "branch", "collector": "assigned",
+           "risk_manager": "all"}  # fmt: skip
 
 GRANTS: tuple[ActionGrant, ...] = (
     ActionGrant(A.VIEW, {**_ACTORS, "manager": "all", "auditor": "all"},

@@ -11,10 +11,10 @@ from datetime import date
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, delete, distinct, func, insert, inspect, select, text
+from sqlalchemy import Connection, delete, func, insert, inspect, select, text
 
 from postloan.risk.rules.score import SCORE_INPUTS
-from postloan.risk.rules.signals import DAILY, DATED, HITS  # noqa: F401 (HITS: steps)
+from postloan.risk.rules.signals import DAILY, DATED, HITS
 from postloan.risk.rules.watch import OPENINGS
 from postloan.risk.tables import risk_hits, risk_scores, risk_tasks, risk_watch
 from postloan.store.schema import account_status, customers, events
@@ -26,7 +26,7 @@ _CHUNK = 5_000
 
 
 def stored_dates(conn: Connection) -> list[date]:
-    rows = conn.execute(select(distinct(account_status.c.as_of))).scalars()
+    rows = conn.execute(select(account_status.c.as_of).distinct()).scalars()
     return sorted(d for d in (as_date(v) for v in rows) if d is not None)
 
 
@@ -58,7 +58,7 @@ def score_inputs(conn: Connection, dates: list[date]) -> pl.DataFrame:
     income = income_reports(conn, max(dates) if dates else None)
     frame = frame.sort("as_of").join_asof(
         income.sort("income_reported_on"), left_on="as_of", right_on="income_reported_on",
-        by="customer_id", strategy="backward",
+        by="customer_id", strategy="backward", check_sortedness=False,
     )  # fmt: skip
     return frame.join(churn_grades(conn, dates), on=["as_of", "customer_id"], how="left")
 
@@ -85,11 +85,16 @@ def churn_grades(conn: Connection, dates: list[date]) -> pl.DataFrame:
     if not dates or not _has(conn, "churn_identified"):
         return pl.DataFrame(schema=schema)
     rows = conn.execute(
-        text("SELECT as_of, customer_id, grade FROM churn_identified WHERE as_of >= :a AND as_of <= :b"),
+        text(
+            "SELECT as_of, customer_id, grade FROM churn_identified"
+            " WHERE as_of >= :a AND as_of <= :b"
+        ),
         {"a": min(dates), "b": max(dates)},
     ).all()
     wanted = set(dates)
-    return rows_frame([(as_date(r[0]), r[1], r[2]) for r in rows if as_date(r[0]) in wanted], schema)
+    return rows_frame(
+        [(as_date(r[0]), r[1], r[2]) for r in rows if as_date(r[0]) in wanted], schema
+    )
 
 
 def _insert(conn: Connection, table: Any, frame: pl.DataFrame) -> None:
@@ -112,9 +117,7 @@ def daily_history(conn: Connection, since: date) -> pl.DataFrame:
                r.c.income_drop_pct, r.c.income_reported_on, r.c.industry_listed)
         .where(r.c.as_of >= since)
     ).all()  # fmt: skip
-    return rows_frame(
-        [(as_date(x[0]), *x[1:6], as_date(x[6]), bool(x[7])) for x in rows], DAILY
-    )
+    return rows_frame([(as_date(x[0]), *x[1:6], as_date(x[6]), bool(x[7])) for x in rows], DAILY)
 
 
 def dated_facts(conn: Connection, since: date, until: date) -> pl.DataFrame:
@@ -133,10 +136,12 @@ def dated_facts(conn: Connection, since: date, until: date) -> pl.DataFrame:
         rows += [
             (r[0], as_date(r[1]), "promise_broken")
             for r in conn.execute(
-                text("SELECT customer_id, decided_on FROM promises WHERE status = 'broken' "
-                     "AND decided_on >= :a AND decided_on <= :b"),
+                text(
+                    "SELECT customer_id, decided_on FROM promises WHERE status = 'broken' "
+                    "AND decided_on >= :a AND decided_on <= :b"
+                ),
                 {"a": since, "b": until},
-            )  # fmt: skip
+            )
         ]
     return rows_frame(rows, DATED)
 
@@ -192,5 +197,3 @@ def customer_branches(conn: Connection, customer_ids: list[str]) -> pl.DataFrame
 def day_before(dates: list[date], first: date) -> date | None:
     earlier = [d for d in dates if d < first]
     return earlier[-1] if earlier else None
-
-

@@ -39,9 +39,11 @@ OVERLAP = {"signal_a": pl.String, "signal_b": pl.String, "jaccard": pl.Float64}
 
 def onsets(daily: pl.DataFrame, bad_min_dpd: int) -> pl.DataFrame:
     """(customer_id, onset_on): dates the customer became bad."""
-    flagged = daily.sort("customer_id", "as_of").with_columns(
-        bad=pl.col("worst_dpd") >= bad_min_dpd
-    ).with_columns(was=pl.col("bad").shift(1).over("customer_id"))
+    flagged = (
+        daily.sort("customer_id", "as_of")
+        .with_columns(bad=pl.col("worst_dpd") >= bad_min_dpd)
+        .with_columns(was=pl.col("bad").shift(1).over("customer_id"))
+    )
     return flagged.filter(pl.col("bad") & (pl.col("was") == False)).select(  # noqa: E712
         "customer_id", onset_on=pl.col("as_of")
     )
@@ -80,14 +82,19 @@ def backtest(
             )
             right = (
                 eligible.join(bad, on="customer_id")
-                .filter((pl.col("onset_on") > pl.col("alert_on"))
-                        & (pl.col("onset_on") <= pl.col("until")))  # fmt: skip
-                .select("customer_id", "alert_on").unique()
+                .filter(
+                    (pl.col("onset_on") > pl.col("alert_on"))
+                    & (pl.col("onset_on") <= pl.col("until"))
+                )
+                .select("customer_id", "alert_on")
+                .unique()
             )
-            observable = bad.with_columns(
-                since=pl.col("onset_on").dt.offset_by(f"-{h}mo")
-            ).filter(pl.col("since") >= first)
-            before = observable.join(mine.select("customer_id", "alert_on"), on="customer_id").filter(
+            observable = bad.with_columns(since=pl.col("onset_on").dt.offset_by(f"-{h}mo")).filter(
+                pl.col("since") >= first
+            )
+            before = observable.join(
+                mine.select("customer_id", "alert_on"), on="customer_id"
+            ).filter(
                 (pl.col("alert_on") >= pl.col("since")) & (pl.col("alert_on") < pl.col("onset_on"))
             )
             caught = before.group_by("customer_id", "onset_on").agg(
@@ -115,6 +122,6 @@ def overlap(alerts: pl.DataFrame, signal_ids: list[str]) -> pl.DataFrame:
     for i, a in enumerate(signal_ids):
         for b in signal_ids[i + 1 :]:
             union = sets[a] | sets[b]
-            rows.append({"signal_a": a, "signal_b": b,
-                         "jaccard": len(sets[a] & sets[b]) / len(union) if union else None})  # fmt: skip
+            jaccard = len(sets[a] & sets[b]) / len(union) if union else None
+            rows.append({"signal_a": a, "signal_b": b, "jaccard": jaccard})
     return pl.DataFrame(rows, schema=OVERLAP)

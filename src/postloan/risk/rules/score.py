@@ -43,9 +43,12 @@ def debt_ratio(liabilities: pl.Expr, assets: pl.Expr) -> pl.Expr:
 def income_drop_pct(on_file: pl.Expr, reported: pl.Expr) -> pl.Expr:
     """Percent drop (floor) of the reported income against the file's; no drop or unknown: 0."""
     return (
-        pl.when(on_file.is_not_null() & (on_file > 0) & reported.is_not_null() & (reported < on_file))
+        pl.when(
+            on_file.is_not_null() & (on_file > 0) & reported.is_not_null() & (reported < on_file)
+        )
         .then(((on_file - reported) * 100) // on_file)
         .otherwise(0)
+        .fill_null(0)
     )
 
 
@@ -66,7 +69,9 @@ def score(frame: pl.DataFrame, cfg: Score) -> pl.DataFrame:
     churn = pl.lit(0, pl.Int64)
     for grade, points in bins.churn_grade_points.items():
         churn = (
-            pl.when(pl.col("churn_grade") == int(grade)).then(pl.lit(points, pl.Int64)).otherwise(churn)
+            pl.when(pl.col("churn_grade") == int(grade))
+            .then(pl.lit(points, pl.Int64))
+            .otherwise(churn)
         )
     parts = with_inputs.with_columns(
         credit_points=pl.max_horizontal(
@@ -84,7 +89,8 @@ def score(frame: pl.DataFrame, cfg: Score) -> pl.DataFrame:
     )
     total = sum(cfg.weights[name] for name in INDICATORS)
     weighted = sum(pl.col(f"{name}_points") * cfg.weights[name] for name in INDICATORS)
-    scored = parts.with_columns(score=((weighted * 2 + total) // (2 * total)).cast(pl.Int64))
+    rounded = (weighted * 2 + total) // (2 * total)  # half up, in integers
+    scored = parts.with_columns(score=pl.lit(0, pl.Int64) + rounded)
     return scored.with_columns(grade=grade_of(pl.col("score"), cfg))
 
 

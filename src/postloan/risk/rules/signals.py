@@ -45,14 +45,21 @@ def _prior(daily: pl.DataFrame, on: list[date], column: str, window: int) -> pl.
     history = daily.select(
         "customer_id", pl.col("as_of").alias("then"), pl.col(column).alias("before")
     ).sort("customer_id", "then")
-    looked = now.with_columns(
-        target=pl.col("as_of") - pl.duration(days=window)
-    ).sort("customer_id", "target")
+    looked = now.with_columns(target=pl.col("as_of") - pl.duration(days=window)).sort(
+        "customer_id", "target"
+    )
     joined = looked.join_asof(
-        history, left_on="target", right_on="then", by="customer_id", strategy="backward"
+        history,
+        left_on="target",
+        right_on="then",
+        by="customer_id",
+        strategy="backward",
+        check_sortedness=False,  # sorted by (customer, date) above
     )
     too_old = pl.col("then") < pl.col("as_of") - pl.duration(days=2 * window)
-    return joined.with_columns(pl.when(too_old).then(None).otherwise(pl.col("before")).alias("before"))
+    return joined.with_columns(
+        pl.when(too_old).then(None).otherwise(pl.col("before")).alias("before")
+    )
 
 
 def _counted(daily_on: pl.DataFrame, dated: pl.DataFrame, kind: str, lookback: int) -> pl.DataFrame:
@@ -99,7 +106,9 @@ def signal_hits(
                 )
         elif s.computation == "income_drop":
             assert s.lookback_days is not None
-            recent = (pl.col("as_of") - pl.col("income_reported_on")).dt.total_days() < s.lookback_days
+            recent = (
+                pl.col("as_of") - pl.col("income_reported_on")
+            ).dt.total_days() < s.lookback_days
             hit = today.filter(
                 pl.col("income_reported_on").is_not_null() & recent
                 & (pl.col("income_drop_pct") >= s.threshold)

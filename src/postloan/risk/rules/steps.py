@@ -13,5 +13,7 @@ def step_points(value: pl.Expr, steps: list[Step]) -> pl.Expr:
     the policy); a null value scores the first step's points."""
     points = pl.lit(steps[0].points, dtype=pl.Int64)
     for step in steps[1:]:
-        points = pl.when(value >= step.at_least).then(pl.lit(step.points, pl.Int64)).otherwise(points)
+        points = (
+            pl.when(value >= step.at_least).then(pl.lit(step.points, pl.Int64)).otherwise(points)
+        )
     return points

@@ -58,10 +58,12 @@ def watch_episodes(hits: pl.DataFrame, signals: list[Signal], dates: list[date])
         .sort("customer_id", "as_of")
         .with_columns(until=pl.col("until").cum_max().over("customer_id"))
     )  # fmt: skip
-    grid = watched.select("customer_id").unique().join(dated, how="cross").sort("customer_id", "as_of")
-    state = grid.join_asof(cover, on="as_of", by="customer_id", strategy="backward").with_columns(
-        on=pl.col("until").is_not_null() & (pl.col("as_of") < pl.col("until"))
+    grid = (
+        watched.select("customer_id").unique().join(dated, how="cross").sort("customer_id", "as_of")
     )
+    state = grid.join_asof(
+        cover, on="as_of", by="customer_id", strategy="backward", check_sortedness=False
+    ).with_columns(on=pl.col("until").is_not_null() & (pl.col("as_of") < pl.col("until")))
     state = state.with_columns(
         was=pl.col("on").shift(1).over("customer_id").fill_null(False),
     ).with_columns(
