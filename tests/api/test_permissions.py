@@ -17,8 +17,8 @@ from postloan.access.scope import customer_scope_clause
 from postloan.access.tokens import issue_token
 from postloan.api.app import create_app
 from postloan.churn.actions import ChurnAction
-from postloan.risk.actions import RiskAction
 from postloan.collections.actions import CollectionsAction
+from postloan.risk.actions import RiskAction
 from postloan.store.db import engine_for
 from postloan.store.schema import account_status, customers
 from tests.api.conftest import PASSWORD, World

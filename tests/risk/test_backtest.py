@@ -5,6 +5,7 @@ straight from the definitions in `risk.rules.backtest`)."""
 from __future__ import annotations
 
 import calendar
+import itertools
 import random
 import statistics
 from datetime import date, timedelta
@@ -21,8 +22,12 @@ DPD = {  # worst DPD per month end
     "C2": [0] * 12,
     "C3": [0] * 9 + [95, 125, 155],  # onset Oct 31
 }
-ALERT_ROWS = [("s1", "C1", date(2025, 2, 28), "O1"), ("s1", "C2", date(2025, 3, 31), "O2"),
-              ("s2", "C3", date(2025, 1, 31), "O1"), ("s2", "C1", date(2025, 5, 31), "O1")]  # fmt: skip
+ALERT_ROWS = [
+    ("s1", "C1", date(2025, 2, 28), "O1"),
+    ("s1", "C2", date(2025, 3, 31), "O2"),
+    ("s2", "C3", date(2025, 1, 31), "O1"),
+    ("s2", "C1", date(2025, 5, 31), "O1"),
+]
 
 
 def _daily() -> pl.DataFrame:
@@ -65,15 +70,17 @@ def add_months(day: date, months: int) -> date:
     return date(y, m + 1, min(day.day, calendar.monthrange(y, m + 1)[1]))
 
 
-def reference(alerts: list[tuple[str, str, date, str]], daily: dict[str, dict[date, int]],
-              sids: list[str], horizons: list[int], bad: int, officers: int) -> list[dict[str, Any]]:  # fmt: skip
+def reference(
+    alerts: list[tuple[str, str, date, str]], daily: dict[str, dict[date, int]],
+    sids: list[str], horizons: list[int], bad: int, officers: int,
+) -> list[dict[str, Any]]:  # fmt: skip
     every = sorted({d for per in daily.values() for d in per})
     first, last = every[0], every[-1]
     months = (last.year - first.year) * 12 + last.month - first.month + 1
     onsets: list[tuple[str, date]] = []
     for customer, per in daily.items():
         days = sorted(per)
-        for before, day in zip(days, days[1:], strict=False):
+        for before, day in itertools.pairwise(days):
             if per[day] >= bad and per[before] < bad:
                 onsets.append((customer, day))
     out = []
@@ -120,8 +127,9 @@ def test_matches_the_reference_on_random_histories(seed: int) -> None:
             dpd = max(0, dpd + rng.choice([-40, 0, 0, 15, 30, 60]))
             per[d] = dpd
         daily[c] = per
-    alerts = sorted({(rng.choice(["a", "b", "c"]), rng.choice(customers), rng.choice(every),
-                      rng.choice(["O1", "O2", "O3"])) for _ in range(rng.randrange(0, 30))})  # fmt: skip
+    drawn = [(rng.choice(["a", "b", "c"]), rng.choice(customers), rng.choice(every),
+              rng.choice(["O1", "O2", "O3"])) for _ in range(rng.randrange(0, 30))]  # fmt: skip
+    alerts = sorted(set(drawn))
     # One alert per (signal, customer, date), as task openings are.
     alerts = list({(s, c, d): (s, c, d, o) for s, c, d, o in alerts}.values())
     daily_frame = pl.DataFrame([(c, d, v) for c, per in daily.items() for d, v in per.items()],

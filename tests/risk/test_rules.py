@@ -210,7 +210,7 @@ def test_watch_episodes_enter_and_exit_by_the_clean_period() -> None:
     ]
     # A hit on Mar 31 extends the cover to May 30: still on Apr 30, off Jun 30 — one episode.
     more = pl.concat([hits, _hit_frame([(DATES[2], "C1", "early_arrears")])])
-    assert watch_episodes(more, POLICY.risk.signals, DATES[:4] + [date(2026, 6, 1)]).rows() == [
+    assert watch_episodes(more, POLICY.risk.signals, [*DATES[:4], date(2026, 6, 1)]).rows() == [
         ("C1", DATES[0], date(2026, 6, 1), "early_arrears", "clean"),
     ]
 
