@@ -159,3 +159,15 @@ def test_watch_list_and_backtest(client: TestClient, world: World) -> None:
     assert (
         client.get("/api/risk/backtest", headers=world.headers("credit_officer")).status_code == 403
     )
+
+
+def test_the_360_view_has_the_risk_section_for_risk_view_holders(
+    client: TestClient, world: World
+) -> None:
+    customer = _scored(world, world.branch, skip=3)
+    view = client.get(f"/api/customers/{customer}", headers=world.headers("risk_manager")).json()
+    section = view["risk"]
+    assert section["as_of"] == "2026-06-30" and 0 <= section["score"] <= 100
+    assert set(section["parts"]) == {"credit", "capacity", "industry", "churn"}
+    legal = client.get(f"/api/customers/{customer}", headers=world.headers("legal_officer"))
+    assert legal.status_code == 200 and legal.json()["risk"] is None
