@@ -212,3 +212,36 @@ def test_backtest_page(as_user: Any) -> None:
     assert as_user("co").get("/risk/backtest").status_code == 403
     bad = as_user("risk").get("/risk/backtest", params={"date_from": "2026-13-01"})
     assert bad.status_code == 422
+
+
+def test_assessment_forms_maker_checker(as_user: Any, store: RiskStore) -> None:
+    customer = store.ours[1]
+    co = as_user("co")
+    page = co.get(f"/customers/{customer}")
+    assert 'id="risk-override-form"' in page.text and 'id="risk-decide-form"' not in page.text
+    token = csrf_of(page.text)
+    url = f"/risk/customers/{customer}/override"
+    form = {"grade": "E", "reason_code": "fraud_suspicion", "note": "forged payslips"}
+    assert co.post(url, data=form).status_code == 403  # no CSRF token
+    assert co.post(f"/risk/customers/{store.outsider}/override",
+                   data={**form, "csrf_token": token}).status_code == 404  # fmt: skip
+    done = co.post(url, data={**form, "csrf_token": token})
+    assert done.status_code == 303 and "risk=proposed" in done.headers["location"]
+    after = co.get(f"/customers/{customer}").text
+    assert 'id="risk-waiting"' in after and 'id="risk-override-form"' not in after
+    assert 'id="risk-decide-form"' not in after  # credit officers do not approve
+    risk = as_user("risk")
+    seen = risk.get(f"/customers/{customer}").text
+    assert 'id="risk-decide-form"' in seen
+    action = re.search(r'action="(/risk/overrides/\d+/decision)"', seen).group(1)  # type: ignore[union-attr]
+    ok = risk.post(action, data={"decision": "approve", "note": "agreed",
+                                 "csrf_token": csrf_of(seen)})  # fmt: skip
+    assert ok.status_code == 303 and "risk=approved" in ok.headers["location"]
+    card = risk.get(f"/customers/{customer}").text
+    assert 'data-grade="E"' in card
+    # Risk's own proposal: no decide form for risk itself.
+    other = store.ours[2] if len(store.ours) > 2 else store.outsider
+    mine = risk.get(f"/customers/{other}").text
+    risk.post(f"/risk/customers/{other}/override",
+              data={**form, "csrf_token": csrf_of(mine)})  # fmt: skip
+    assert 'id="risk-decide-form"' not in risk.get(f"/customers/{other}").text

@@ -23,6 +23,14 @@ _OUTCOMES_EN = {"risk_confirmed": "Risk confirmed", "no_risk": "No risk found",
                 "measures_taken": "Measures taken", "escalated": "Escalated",
                 "unreachable": "Unreachable"}  # fmt: skip
 
+# The default policy's override reason codes (a lender's own codes show as their key).
+_REASONS_ZH = {"new_information": "掌握新信息", "guarantor_support": "担保人支持",
+               "collateral_change": "押品变化", "temporary_hardship": "暂时性困难",
+               "fraud_suspicion": "疑似欺诈", "other": "其他"}  # fmt: skip
+_REASONS_EN = {"new_information": "New information", "guarantor_support": "Guarantor support",
+               "collateral_change": "Collateral change", "temporary_hardship": "Temporary hardship",
+               "fraud_suspicion": "Suspected fraud", "other": "Other"}  # fmt: skip
+
 MESSAGES: dict[str, dict[str, str]] = {
     "zh-CN": {
         "nav.risk_watch": "预警与关注名单",
@@ -84,6 +92,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "risk.bt.per_officer": "每人每月预警",
         "risk.bt.overlap": "信号重叠(Jaccard)",
         "risk.bt.empty": "尚无可回测的历史",
+        "risk.ov.waiting": "待审批的定性评估",
+        "risk.ov.approve": "批准",
+        "risk.ov.reject": "驳回",
+        "risk.ov.propose": "定性评估(调整等级)",
+        "risk.ov.reason": "调整原因",
+        "risk.ov.submit": "提交审批",
+        **{f"risk.ov.reason.{k}": v for k, v in _REASONS_ZH.items()},
         **{f"risk.signal.{k}": v for k, v in _SIGNALS_ZH.items()},
         **{f"risk.owner.{k}": v for k, v in _OWNERS_ZH.items()},
         **{f"risk.outcome.{k}": v for k, v in _OUTCOMES_ZH.items()},
@@ -149,6 +164,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "risk.bt.per_officer": "Alerts / officer / month",
         "risk.bt.overlap": "Overlap between signals (Jaccard)",
         "risk.bt.empty": "No history to back-test yet",
+        "risk.ov.waiting": "Assessment awaiting approval",
+        "risk.ov.approve": "Approve",
+        "risk.ov.reject": "Reject",
+        "risk.ov.propose": "Qualitative assessment (change the grade)",
+        "risk.ov.reason": "Reason",
+        "risk.ov.submit": "Submit for approval",
+        **{f"risk.ov.reason.{k}": v for k, v in _REASONS_EN.items()},
         **{f"risk.signal.{k}": v for k, v in _SIGNALS_EN.items()},
         **{f"risk.owner.{k}": v for k, v in _OWNERS_EN.items()},
         **{f"risk.outcome.{k}": v for k, v in _OUTCOMES_EN.items()},
