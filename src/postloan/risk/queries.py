@@ -98,9 +98,25 @@ def churn_grades(conn: Connection, dates: list[date]) -> pl.DataFrame:
 
 
 def _insert(conn: Connection, table: Any, frame: pl.DataFrame) -> None:
-    rows = frame.select([c.name for c in table.columns if c.name in frame.columns]).to_dicts()
-    for i in range(0, len(rows), _CHUNK):
-        conn.execute(insert(table), rows[i : i + _CHUNK])
+    """Append a frame's rows (the table's columns it has) on the run's connection. On SQLite
+    straight through the driver's `executemany` with values as SQLAlchemy stores them (dates
+    ISO text, booleans 0/1): Core's per-row parameter processing costs more than the insert
+    for a backfill's hundreds of thousands of scores (churn's `insert_rows` does the same)."""
+    rows = frame.select([c.name for c in table.columns if c.name in frame.columns])
+    if rows.height == 0:
+        return
+    if conn.dialect.name != "sqlite":
+        dicts = rows.to_dicts()
+        for i in range(0, len(dicts), _CHUNK):
+            conn.execute(insert(table), dicts[i : i + _CHUNK])
+        return
+    plain = rows.with_columns(
+        [pl.col(n).dt.strftime("%Y-%m-%d") for n, t in rows.schema.items() if t == pl.Date]
+        + [pl.col(n).cast(pl.Int8) for n, t in rows.schema.items() if t == pl.Boolean]
+    )
+    names = ", ".join(f'"{n}"' for n in rows.columns)
+    marks = ", ".join("?" for _ in rows.columns)
+    conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', plain.rows())
 
 
 def replace_scores(conn: Connection, first: date, frame: pl.DataFrame, run_id: int) -> None:
