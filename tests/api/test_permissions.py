@@ -90,6 +90,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/risk/tasks/{task_id}/outcome"): RiskAction.ACT,
     ("GET", "/api/risk/watch"): RiskAction.VIEW,
     ("GET", "/api/risk/backtest"): RiskAction.BACKTEST,
+    ("GET", "/api/risk/overrides/performance"): RiskAction.BACKTEST,
 }
 
 

@@ -171,3 +171,15 @@ def test_the_360_view_has_the_risk_section_for_risk_view_holders(
     assert set(section["parts"]) == {"credit", "capacity", "industry", "churn"}
     legal = client.get(f"/api/customers/{customer}", headers=world.headers("legal_officer"))
     assert legal.status_code == 200 and legal.json()["risk"] is None
+
+
+def test_override_performance_report(client: TestClient, world: World) -> None:
+    r = client.get("/api/risk/overrides/performance", headers=world.headers("risk_manager"))
+    assert r.status_code == 200 and r.json()["horizon_months"] == 12
+    # One stored date in this world: nothing can be judged yet.
+    assert r.json()["rows"] == []
+    bad = client.get("/api/risk/overrides/performance", params={"horizon_months": 0},
+                     headers=world.headers("risk_manager"))  # fmt: skip
+    assert bad.status_code == 422
+    assert client.get("/api/risk/overrides/performance",
+                      headers=world.headers("credit_officer")).status_code == 403  # fmt: skip

@@ -266,5 +266,25 @@ def backtest(
                     results=results.to_dicts(), overlap=overlap.to_dicts())  # fmt: skip
 
 
+class OverridePerformance(BaseModel):
+    horizon_months: int
+    rows: list[dict[str, Any]] = Field(
+        description="per model grade and direction (riskier/safer): the overridden customers' "
+        "bad rate against customers of the same model grade on the same date not overridden"
+    )
+
+
+@router.get("/overrides/performance", response_model=OverridePerformance)
+def override_performance(
+    request: Request,
+    horizon_months: int = Query(12, ge=1, le=60),
+    user: User = Depends(require(RiskAction.BACKTEST)),
+    conn: Connection = Depends(get_conn),
+) -> OverridePerformance:
+    """Later bad rates of officers' approved assessments against the model's (figures only)."""
+    rows = read.override_report(conn, effective_policy(request)[0], horizon_months)
+    return OverridePerformance(horizon_months=horizon_months, rows=rows.to_dicts())
+
+
 def _iso(day: date | None) -> str | None:
     return None if day is None else day.isoformat()

@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, Connection, func, or_, select
 from postloan.policy import Policy
 from postloan.risk import queries
 from postloan.risk.rules.backtest import ALERTS, DAILY, backtest
+from postloan.risk.rules.overrides import OVERRIDES, SCORES, override_performance
 from postloan.risk.rules.watch import openings
 from postloan.risk.tables import risk_hits, risk_overrides, risk_scores, risk_tasks, risk_watch
 from postloan.store.schema import customers, loans
@@ -147,3 +148,24 @@ def backtest_report(
     officers = conn.execute(select(func.count(func.distinct(loans.c.officer_id)))).scalar_one()
     return backtest(alerts, daily, ids, cfg.backtest.horizons_months, cfg.backtest.bad_min_dpd,
                     int(officers or 0))  # fmt: skip
+
+
+def override_report(conn: Connection, policy: Policy, horizon_months: int) -> pl.DataFrame:
+    """The override-performance report (`rules.overrides`) over every stored score."""
+    o, s = risk_overrides, risk_scores
+    approved = rows_frame(
+        [(r[0], as_date(r[1]), r[2], r[3]) for r in conn.execute(
+            select(o.c.customer_id, o.c.as_of, o.c.model_grade, o.c.grade)
+            .where(o.c.status == "approved"))],
+        OVERRIDES,
+    )  # fmt: skip
+    if approved.is_empty():
+        return override_performance(approved, pl.DataFrame(schema=SCORES), [], 90, horizon_months)
+    scores = rows_frame(
+        [(r[0], as_date(r[1]), r[2], r[3]) for r in conn.execute(
+            select(s.c.customer_id, s.c.as_of, s.c.grade, s.c.worst_dpd))],
+        SCORES,
+    )  # fmt: skip
+    cfg = policy.risk
+    return override_performance(approved, scores, [g.name for g in cfg.score.grades],
+                                cfg.backtest.bad_min_dpd, horizon_months)  # fmt: skip
