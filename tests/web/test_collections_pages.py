@@ -836,6 +836,9 @@ def test_every_post_needs_the_csrf_token(as_user: Any, coll: CollStore) -> None:
         "/legal/matters/1/evidence",
         "/legal/matters/1/costs",
         f"/churn/customers/{customer}/reason",  # and in test_churn_pages.py with every refusal
+        "/risk/tasks/1/outcome",  # and in test_risk_pages.py with its refusals
+        f"/risk/customers/{customer}/override",
+        "/risk/overrides/1/decision",
     ]
     # Every state-changing page route of the app is in this list or tested in test_pages.py
     # (login, logout, look-up, reveal): a route added without a CSRF test fails here.
