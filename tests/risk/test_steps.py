@@ -57,6 +57,7 @@ def test_any_order_gives_the_same_rows(make_store: Any, backend: str, risk_files
         states[name] = state(url)
     first = states["backfill"]
     assert first["scores"] and first["hits"] and first["tasks"] and first["watch"]
+    assert any(r[2] is not None for r in first["watch"]), "some customer left the watch list"
     signals = {r[2] for r in first["hits"]}
     assert {"early_arrears", "score_drop", "industry_listed"} <= signals, signals
     for name, found in states.items():

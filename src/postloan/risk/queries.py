@@ -11,7 +11,18 @@ from datetime import date
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, delete, func, insert, inspect, select, text
+from sqlalchemy import (
+    Connection,
+    bindparam,
+    delete,
+    func,
+    insert,
+    inspect,
+    or_,
+    select,
+    text,
+    update,
+)
 
 from postloan.risk.rules.score import SCORE_INPUTS
 from postloan.risk.rules.signals import DAILY, DATED, HITS
@@ -192,10 +203,28 @@ def replace_open_tasks(conn: Connection, first: date, tasks: pl.DataFrame) -> in
     return len(fresh)
 
 
-def replace_watch(conn: Connection, episodes: pl.DataFrame) -> None:
-    conn.execute(delete(risk_watch))
-    if not episodes.is_empty():
-        _insert(conn, risk_watch, episodes)
+def update_watch(conn: Connection, first: date, prev: date | None, episodes: pl.DataFrame) -> None:
+    """Store the watch list's episodes recomputed over `prev` (the stored date before the run's
+    first, None: there is none) and the dates from `first` on: episodes entered from `first` on
+    are replaced; an episode on the list on `prev` (recomputed as entered on `prev`) continues
+    the stored one, which takes its new end. Episodes over before `prev` stay as they are."""
+    w = risk_watch
+    conn.execute(delete(w).where(w.c.entered_on >= first))
+    if prev is None:
+        _insert(conn, w, episodes)
+        return
+    _insert(conn, w, episodes.filter(pl.col("entered_on") >= first))
+    going_on = episodes.filter(pl.col("entered_on") == prev)
+    if going_on.is_empty():
+        return
+    conn.execute(
+        update(w)
+        .where(w.c.customer_id == bindparam("cid"), w.c.entered_on <= prev,
+               or_(w.c.left_on.is_(None), w.c.left_on > prev))
+        .values(left_on=bindparam("left"), exit_reason=bindparam("why")),
+        [{"cid": r["customer_id"], "left": r["left_on"], "why": r["exit_reason"]}
+         for r in going_on.iter_rows(named=True)],
+    )  # fmt: skip
 
 
 def customer_branches(conn: Connection, customer_ids: list[str]) -> pl.DataFrame:

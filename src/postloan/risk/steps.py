@@ -52,7 +52,12 @@ def run_signals(ctx: StepContext) -> None:
     opened = opened.filter(pl.col("opened_on") >= first)
     queries.replace_open_tasks(conn, first, _tasks(opened, ctx))
 
-    queries.replace_watch(conn, watch_episodes(queries.hits_since(conn, None), signals, every))
+    # The watch list from `before` on: a state on D depends on hits in (D − longest exit
+    # period, D], so older hits are not read and episodes over before `before` stay stored.
+    longest = max((s.exit_clean_days for s in signals if s.watch), default=0)
+    recent = queries.hits_since(conn, since - timedelta(days=longest))
+    episodes = watch_episodes(recent, signals, [d for d in every if d >= since])
+    queries.update_watch(conn, first, before, episodes)
 
 
 def _tasks(opened: pl.DataFrame, ctx: StepContext) -> pl.DataFrame:
