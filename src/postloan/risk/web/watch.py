@@ -5,7 +5,7 @@ outside it is not found."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -35,7 +35,9 @@ def watch_page(request: Request) -> Response:
         day = read.latest_date(conn)
         total, rows = (0, []) if day is None else read.watch_page(conn, scope, day, 1, SHOWN)
         open_total, tasks = read.tasks_page(conn, scope, "open", None, None, 1, SHOWN)
-        exits = [] if day is None else read.watch_exits(conn, scope, day.replace(day=1), day)
+        # This month's exits: left on a stored date from the 1st to `day` (the bound is open).
+        month = None if day is None else day.replace(day=1) - timedelta(days=1)
+        exits = [] if day is None or month is None else read.watch_exits(conn, scope, month, day)
     context = {"day": day, "watch": rows, "watch_total": total, "tasks": tasks,
                "tasks_total": open_total, "exits": exits, "outcomes": OUTCOMES,
                "done": request.query_params.get("done") == "1",
