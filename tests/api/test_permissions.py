@@ -18,6 +18,7 @@ from postloan.access.tokens import issue_token
 from postloan.api.app import create_app
 from postloan.churn.actions import ChurnAction
 from postloan.collections.actions import CollectionsAction
+from postloan.risk.actions import RiskAction
 from postloan.store.db import engine_for
 from postloan.store.schema import account_status, customers
 from tests.api.conftest import PASSWORD, World
@@ -85,6 +86,14 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/churn/offers/{offer_id}/accept"): ChurnAction.FOLLOWUP,
     ("POST", "/api/churn/offers/{offer_id}/decline"): ChurnAction.FOLLOWUP,
     ("GET", "/api/churn/evaluation"): ChurnAction.EVALUATE,
+    ("GET", "/api/risk/customers/{customer_id}"): RiskAction.VIEW,
+    ("POST", "/api/risk/customers/{customer_id}/overrides"): RiskAction.OVERRIDE,
+    ("POST", "/api/risk/overrides/{override_id}/decision"): RiskAction.APPROVE,
+    ("GET", "/api/risk/tasks"): RiskAction.VIEW,
+    ("POST", "/api/risk/tasks/{task_id}/outcome"): RiskAction.ACT,
+    ("GET", "/api/risk/watch"): RiskAction.VIEW,
+    ("GET", "/api/risk/backtest"): RiskAction.BACKTEST,
+    ("GET", "/api/risk/overrides/performance"): RiskAction.BACKTEST,
 }
 
 
@@ -138,6 +147,7 @@ def _request(
         measure_id=1,
         offer_id=1,
         handover_id=1,
+        override_id=1,
         as_of="2000-01-01",  # never stored: nothing is deleted
     )
     kwargs: dict[str, Any] = {}
@@ -206,6 +216,7 @@ def test_unauthenticated_is_401(
         measure_id=1,
         offer_id=1,
         handover_id=1,
+        override_id=1,
         as_of="2000-01-01",  # never stored: nothing is deleted
     )
     headers = {"Authorization": auth} if auth else {}

@@ -119,7 +119,9 @@ def test_every_churn_threshold_is_justified_in_the_file(default_text: str) -> No
 
 def test_version_is_sha256_of_canonical_json() -> None:
     p = default_policy()
-    canonical = json.dumps(p.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    canonical = json.dumps(
+        p.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )  # as `policy.canonical_json`: names (industries, products) may be Chinese
     assert p.version == hashlib.sha256(canonical.encode()).hexdigest()
     assert len(p.version) == 64
 

@@ -796,6 +796,9 @@ def test_every_post_needs_the_csrf_token(as_user: Any, coll: CollStore) -> None:
         "/churn/offers/1/decide",  # tests/collections/test_handovers_http.py
         "/handovers/1/accept",
         "/handovers/1/decline",
+        "/risk/tasks/1/outcome",  # and in test_risk_pages.py with its refusals
+        f"/risk/customers/{customer}/override",
+        "/risk/overrides/1/decision",
     ]
     # Every state-changing page route of the app is in this list or tested in test_pages.py
     # (login, logout, look-up, reveal): a route added without a CSRF test fails here.

@@ -41,6 +41,7 @@ from postloan.policy.kpi import Kpi
 from postloan.policy.legal import Legal
 from postloan.policy.rating import Rating
 from postloan.policy.restructuring import Restructuring
+from postloan.policy.risk import Risk
 from postloan.policy.security import Security
 from postloan.policy.strategies import Strategies
 
@@ -250,6 +251,7 @@ class Policy(Section):
     case_allocation: CaseAllocation
     legal: Legal
     kpi: Kpi
+    risk: Risk
     security: Security
 
     @model_validator(mode="after")
@@ -318,6 +320,7 @@ __all__ = [
     "JurisdictionRules",
     "Policy",
     "Reminders",
+    "Risk",
     "RiskClass",
     "Security",
     "canonical_json",

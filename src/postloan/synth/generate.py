@@ -34,6 +34,7 @@ from postloan.synth.loan_payments import loan_payments
 from postloan.synth.loans import make_loans
 from postloan.synth.order import quiet_head
 from postloan.synth.payments import assemble_payments, last_payment, offset_rows
+from postloan.synth.risk import add_warning_paths
 from postloan.synth.util import epoch_days, lookup, widen
 
 LOAN_SHARE = 0.70
@@ -111,6 +112,8 @@ def generate(
         event_parts,
         ChurnFacts(people.frame, loans, loan_owner, loan, card_owner, card, last_paid),
     )
+    # Recent warning signs (complaints, lawsuits, asset transfers): drawn last of all.
+    add_warning_paths(rng, event_parts, np.concatenate([loan_owner, card_owner]))
     events = event_parts.finish(customer_ids, account_ids)
     del event_parts
 

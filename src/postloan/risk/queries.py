@@ -1,0 +1,244 @@
+"""Risk's SQL for the daily steps: the score's inputs per stored date, the stored history the
+signals compare with, dated facts (events; collections' broken promises and churn's grades —
+other areas' tables read by SQL, never their code), and the writes.
+
+Aggregation per (date, customer) happens in SQL (one grouped query per run window); the rows
+come back once and everything after is polars (`risk.rules`)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import polars as pl
+from sqlalchemy import (
+    Connection,
+    bindparam,
+    delete,
+    func,
+    insert,
+    inspect,
+    or_,
+    select,
+    text,
+    update,
+)
+
+from postloan.risk.rules.score import SCORE_INPUTS
+from postloan.risk.rules.signals import DAILY, DATED, HITS
+from postloan.risk.rules.watch import OPENINGS
+from postloan.risk.tables import risk_hits, risk_scores, risk_tasks, risk_watch
+from postloan.store.schema import account_status, customers, events
+from postloan.store.values import as_date, rows_frame
+
+# Event types the signals and the score read (DATA_CONTRACT "events").
+FACT_EVENTS = ("complaint", "lawsuit", "asset_transfer", "bureau_update", "income_change")
+_CHUNK = 5_000
+
+
+def stored_dates(conn: Connection) -> list[date]:
+    rows = conn.execute(select(account_status.c.as_of).distinct()).scalars()
+    return sorted(d for d in (as_date(v) for v in rows) if d is not None)
+
+
+def _has(conn: Connection, table: str) -> bool:
+    return bool(inspect(conn).has_table(table))
+
+
+def score_inputs(conn: Connection, dates: list[date]) -> pl.DataFrame:
+    """SCORE_INPUTS plus branch_id for every customer with account status on `dates`."""
+    s = account_status
+    per_day = (
+        select(s.c.as_of, s.c.customer_id, func.max(s.c.dpd).label("worst_dpd"),
+               func.max(s.c.cumulative_overdue_periods).label("times_late"),
+               func.sum(s.c.overdue_amount).label("overdue_amount"))
+        .where(s.c.as_of.in_(dates))
+        .group_by(s.c.as_of, s.c.customer_id)
+        .subquery()
+    )  # fmt: skip
+    c = customers
+    rows = conn.execute(
+        select(per_day, c.c.monthly_income, c.c.total_assets, c.c.total_liabilities,
+               c.c.industry, c.c.branch_id)
+        .join_from(per_day, c, c.c.customer_id == per_day.c.customer_id)
+        .order_by(per_day.c.as_of, per_day.c.customer_id)
+    ).all()  # fmt: skip
+    schema = {k: v for k, v in SCORE_INPUTS.items()
+              if k not in ("income_reported", "income_reported_on", "churn_grade")}  # fmt: skip
+    frame = rows_frame([(as_date(r[0]), *r[1:]) for r in rows], {**schema, "branch_id": pl.String})
+    income = income_reports(conn, max(dates) if dates else None)
+    frame = frame.sort("as_of").join_asof(
+        income.sort("income_reported_on"), left_on="as_of", right_on="income_reported_on",
+        by="customer_id", strategy="backward", check_sortedness=False,
+    )  # fmt: skip
+    return frame.join(churn_grades(conn, dates), on=["as_of", "customer_id"], how="left")
+
+
+def income_reports(conn: Connection, last: date | None) -> pl.DataFrame:
+    """Every `income_change` with an amount up to `last` (ties on a day: the larger event id)."""
+    schema = {"customer_id": pl.String, "income_reported_on": pl.Date, "income_reported": pl.Int64}
+    if last is None:
+        return pl.DataFrame(schema=schema)
+    e = events
+    rows = conn.execute(
+        select(e.c.customer_id, e.c.date, e.c.amount)
+        .where(e.c.type == "income_change", e.c.amount.is_not(None), e.c.date <= last)
+        .order_by(e.c.customer_id, e.c.date, e.c.event_id)
+    ).all()
+    frame = rows_frame([(r[0], as_date(r[1]), r[2]) for r in rows], schema)
+    return frame.unique(["customer_id", "income_reported_on"], keep="last", maintain_order=True)
+
+
+def churn_grades(conn: Connection, dates: list[date]) -> pl.DataFrame:
+    """(as_of, customer_id, churn_grade) from the churn area's stored identification, when the
+    churn area is installed (its table); otherwise empty."""
+    schema = {"as_of": pl.Date, "customer_id": pl.String, "churn_grade": pl.Int64}
+    if not dates or not _has(conn, "churn_identified"):
+        return pl.DataFrame(schema=schema)
+    rows = conn.execute(
+        text(
+            "SELECT as_of, customer_id, grade FROM churn_identified"
+            " WHERE as_of >= :a AND as_of <= :b"
+        ),
+        {"a": min(dates), "b": max(dates)},
+    ).all()
+    wanted = set(dates)
+    return rows_frame(
+        [(as_date(r[0]), r[1], r[2]) for r in rows if as_date(r[0]) in wanted], schema
+    )
+
+
+def _insert(conn: Connection, table: Any, frame: pl.DataFrame) -> None:
+    """Append a frame's rows (the table's columns it has) on the run's connection. On SQLite
+    straight through the driver's `executemany` with values as SQLAlchemy stores them (dates
+    ISO text, booleans 0/1): Core's per-row parameter processing costs more than the insert
+    for a backfill's hundreds of thousands of scores (churn's `insert_rows` does the same)."""
+    rows = frame.select([c.name for c in table.columns if c.name in frame.columns])
+    if rows.height == 0:
+        return
+    if conn.dialect.name != "sqlite":
+        dicts = rows.to_dicts()
+        for i in range(0, len(dicts), _CHUNK):
+            conn.execute(insert(table), dicts[i : i + _CHUNK])
+        return
+    plain = rows.with_columns(
+        [pl.col(n).dt.strftime("%Y-%m-%d") for n, t in rows.schema.items() if t == pl.Date]
+        + [pl.col(n).cast(pl.Int8) for n, t in rows.schema.items() if t == pl.Boolean]
+    )
+    names = ", ".join(f'"{n}"' for n in rows.columns)
+    marks = ", ".join("?" for _ in rows.columns)
+    conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', plain.rows())
+
+
+def replace_scores(conn: Connection, first: date, frame: pl.DataFrame, run_id: int) -> None:
+    conn.execute(delete(risk_scores).where(risk_scores.c.as_of >= first))
+    if not frame.is_empty():
+        _insert(conn, risk_scores, frame.with_columns(run_id=pl.lit(run_id)))
+
+
+def daily_history(conn: Connection, since: date) -> pl.DataFrame:
+    """DAILY from the stored scores on and after `since`."""
+    r = risk_scores
+    rows = conn.execute(
+        select(r.c.as_of, r.c.customer_id, r.c.score, r.c.worst_dpd, r.c.overdue_amount,
+               r.c.income_drop_pct, r.c.income_reported_on, r.c.industry_listed)
+        .where(r.c.as_of >= since)
+    ).all()  # fmt: skip
+    return rows_frame([(as_date(x[0]), *x[1:6], as_date(x[6]), bool(x[7])) for x in rows], DAILY)
+
+
+def dated_facts(conn: Connection, since: date, until: date) -> pl.DataFrame:
+    """DATED: the events the signals count and collections' broken promises, dated in
+    [since, until] (promises by the day they were judged broken)."""
+    e = events
+    rows = [
+        (r[0], as_date(r[1]), r[2])
+        for r in conn.execute(
+            select(e.c.customer_id, e.c.date, e.c.type).where(
+                e.c.type.in_(FACT_EVENTS), e.c.date >= since, e.c.date <= until
+            )
+        )
+    ]
+    if _has(conn, "promises"):
+        rows += [
+            (r[0], as_date(r[1]), "promise_broken")
+            for r in conn.execute(
+                text(
+                    "SELECT customer_id, decided_on FROM promises WHERE status = 'broken' "
+                    "AND decided_on >= :a AND decided_on <= :b"
+                ),
+                {"a": since, "b": until},
+            )
+        ]
+    return rows_frame(rows, DATED)
+
+
+def replace_hits(conn: Connection, first: date, hits: pl.DataFrame) -> None:
+    conn.execute(delete(risk_hits).where(risk_hits.c.as_of >= first))
+    if not hits.is_empty():
+        _insert(conn, risk_hits, hits)
+
+
+def hits_since(conn: Connection, since: date | None) -> pl.DataFrame:
+    h = risk_hits
+    query = select(h.c.as_of, h.c.customer_id, h.c.signal_id, h.c.value)
+    if since is not None:
+        query = query.where(h.c.as_of >= since)
+    rows = conn.execute(query).all()
+    return rows_frame([(as_date(r[0]), *r[1:]) for r in rows], HITS)
+
+
+def replace_open_tasks(conn: Connection, first: date, tasks: pl.DataFrame) -> int:
+    """Untouched tasks opened from `first` on are re-derived; worked ones (done) stay, and a
+    derived task that already exists (worked) is not added again. Returns tasks added."""
+    t = risk_tasks
+    conn.execute(delete(t).where(t.c.opened_on >= first, t.c.status == "open"))
+    kept = conn.execute(
+        select(t.c.customer_id, t.c.signal_id, t.c.opened_on).where(t.c.opened_on >= first)
+    ).all()
+    done = rows_frame([(r[0], r[1], as_date(r[2])) for r in kept], OPENINGS)
+    fresh = tasks.join(done, on=list(OPENINGS), how="anti")
+    if not fresh.is_empty():
+        _insert(conn, t, fresh.with_columns(status=pl.lit("open")))
+    return len(fresh)
+
+
+def update_watch(conn: Connection, first: date, prev: date | None, episodes: pl.DataFrame) -> None:
+    """Store the watch list's episodes recomputed over `prev` (the stored date before the run's
+    first, None: there is none) and the dates from `first` on: episodes entered from `first` on
+    are replaced; an episode on the list on `prev` (recomputed as entered on `prev`) continues
+    the stored one, which takes its new end. Episodes over before `prev` stay as they are."""
+    w = risk_watch
+    conn.execute(delete(w).where(w.c.entered_on >= first))
+    if prev is None:
+        _insert(conn, w, episodes)
+        return
+    _insert(conn, w, episodes.filter(pl.col("entered_on") >= first))
+    going_on = episodes.filter(pl.col("entered_on") == prev)
+    if going_on.is_empty():
+        return
+    conn.execute(
+        update(w)
+        .where(w.c.customer_id == bindparam("cid"), w.c.entered_on <= prev,
+               or_(w.c.left_on.is_(None), w.c.left_on > prev))
+        .values(left_on=bindparam("left"), exit_reason=bindparam("why")),
+        [{"cid": r["customer_id"], "left": r["left_on"], "why": r["exit_reason"]}
+         for r in going_on.iter_rows(named=True)],
+    )  # fmt: skip
+
+
+def customer_branches(conn: Connection, customer_ids: list[str]) -> pl.DataFrame:
+    """(customer_id, branch_id) of the given customers."""
+    found: list[tuple[str, str | None]] = []
+    for i in range(0, len(customer_ids), _CHUNK):
+        chunk = customer_ids[i : i + _CHUNK]
+        found += [tuple(r) for r in conn.execute(
+            select(customers.c.customer_id, customers.c.branch_id)
+            .where(customers.c.customer_id.in_(chunk))
+        )]  # fmt: skip
+    return rows_frame(found, {"customer_id": pl.String, "branch_id": pl.String})
+
+
+def day_before(dates: list[date], first: date) -> date | None:
+    earlier = [d for d in dates if d < first]
+    return earlier[-1] if earlier else None
