@@ -212,6 +212,8 @@ def test_its_action_is_in_the_permission_matrix(registered: None) -> None:
 def test_its_command_is_in_the_cli(store: PingStore) -> None:
     from postloan.cli.main import make_app
 
+    # Its own run (idempotent): under xdist this test may be the module's first on its worker.
+    run_dates(store.url, DATES, default_policy(), today=AS_OF)
     result = CliRunner().invoke(make_app(), ["ping", "--url", store.url])
     assert result.exit_code == 0, result.output
     assert f"{AS_OF.isoformat()} {_overdue_per_date(store.url)[AS_OF]}" in result.output
