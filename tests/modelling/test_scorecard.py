@@ -167,3 +167,19 @@ def test_scoring_refuses_missing_columns_and_text_in_numbers(model: ScorecardMod
     new.loc[3, "income"] = "lots"
     with pytest.raises(ModellingError, match="'income': expected numbers, found 'lots'"):
         model.predict(new)
+
+
+def test_columns_named_but_absent_are_refused(table: pd.DataFrame) -> None:
+    with pytest.raises(ModellingError, match="not in the data: salary"):
+        fit_scorecard(table, "bad", exclude=["salary"])
+    with pytest.raises(ModellingError, match="not in the data: grade"):
+        fit_scorecard(table, "bad", categorical=["grade"])
+
+
+def test_a_numeric_column_can_be_treated_as_categories(table: pd.DataFrame) -> None:
+    coded = table.assign(grade=table["bad"].where(table.index % 4 == 0, 0) + table.index % 3)
+    fitted = fit_scorecard(coded, "bad", categorical=["grade"], exclude=["months_on_book"])
+    grade = next(c for c in fitted.characteristics if c.name == "grade")
+    assert grade.kind == "categorical"
+    assert sorted(c for g in grade.categories for c in g) == ["0", "1", "2", "3"]
+    assert "months_on_book" not in fitted.features

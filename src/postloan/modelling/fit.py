@@ -177,6 +177,10 @@ def fit_scorecard(
     if len(df) == 0:
         raise ModellingError("the data has no rows")
     y = binary_target(df, target, bad)
+    exclude, categorical = list(exclude), list(categorical)
+    unknown = [c for c in [*exclude, *categorical, *(features or ())] if c not in df.columns]
+    if unknown:
+        raise ModellingError(f"column(s) named but not in the data: {', '.join(unknown)}")
     skip = {target, *exclude}
     columns = [c for c in (features if features is not None else df.columns) if c not in skip]
     if not columns:
