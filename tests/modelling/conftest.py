@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from postloan.modelling import ScorecardModel, fit_scorecard
+from postloan.modelling import FitParams, ScorecardModel, fit_scorecard
 
 
 def credit_table(n: int = 3000, seed: int = 7, missing: bool = True) -> pd.DataFrame:
@@ -50,3 +50,9 @@ def table() -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def model(table: pd.DataFrame) -> ScorecardModel:
     return fit_scorecard(table, "bad")
+
+
+@pytest.fixture(scope="session")
+def plain_model(table: pd.DataFrame) -> ScorecardModel:
+    """Without ratio characteristics: the columns as they are, like optbinning's own."""
+    return fit_scorecard(table, "bad", params=FitParams(max_ratios=0))

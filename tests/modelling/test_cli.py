@@ -66,6 +66,10 @@ def test_parquet_in_and_out_and_the_same_model_twice(files: Path) -> None:
         code, output = fit("--data", str(files / "train.parquet"), "--target", "bad",
                            "--out", str(files / out))  # fmt: skip
         assert code == 0, output
+    code, output = fit("--data", str(files / "train.parquet"), "--target", "bad",
+                       "--out", str(files / "p0"), "--ratios", "0")  # fmt: skip
+    assert code == 0 and "ratio characteristics" not in output
+    assert all(c.ratio is None for c in load_model(files / "p0").characteristics)
     assert (files / "p1/model.json").read_bytes() == (files / "p2/model.json").read_bytes()
     result = runner.invoke(
         app,

@@ -86,6 +86,9 @@ def fit_scorecard_cmd(
     base_points: float = typer.Option(600.0, help="Score at the base odds."),
     base_odds: float = typer.Option(50.0, help="Good:bad odds at the base points."),
     pdo: float = typer.Option(20.0, help="Points to double the odds."),
+    ratios: int = typer.Option(
+        3, min=0, help="Ratio characteristics a/b of numeric columns to search for (0: none)."
+    ),
     seed: int = typer.Option(42, help="Seed for every seeded step."),
     data_window: str | None = typer.Option(
         None, help="The period the data covers, recorded in model.json (e.g. 2024-01..2024-12)."
@@ -108,7 +111,7 @@ def fit_scorecard_cmd(
             bad=bad,
             exclude=exclude,
             categorical=categorical,
-            params=FitParams(seed=seed),
+            params=FitParams(seed=seed, max_ratios=ratios),
             scaling=scaling,
             data_window=data_window,
             source={"file": data.name, "sha256": _sha256(data)},
@@ -122,6 +125,9 @@ def fit_scorecard_cmd(
     except OSError as exc:
         raise _fail(f"{out}: cannot be written ({exc.strerror or exc})", 2) from None
     m = model.metrics
+    derived = [c.name for c in model.characteristics if c.ratio is not None]
+    if derived:
+        typer.echo(f"ratio characteristics: {', '.join(derived)}")
     typer.echo(
         f"{len(model.characteristics)} characteristics, {model.n_rows} rows "
         f"({model.n_bads} bad) — training AUC {m['auc']:.4f}  KS {m['ks']:.4f}  "

@@ -30,6 +30,7 @@ from postloan.modelling.frames import (
 )
 from postloan.modelling.metrics import auc, gini, ks
 from postloan.modelling.model import Characteristic, ScorecardModel
+from postloan.modelling.ratios import Ratio, ratio_values, search_ratios
 from postloan.modelling.scaling import PdoScaling
 
 LIBRARIES = ("optbinning", "ortools", "scikit-learn", "scipy", "numpy", "pandas")
@@ -49,6 +50,8 @@ class FitParams:
     monotonic_trend: str = "auto"
     min_bin_size: float | None = None
     regularisation_c: float = 1.0  # scikit-learn's C: inverse L2 strength
+    max_ratios: int = 3  # ratio characteristics a/b to add (ratios.py); 0: none
+    min_ratio_gain: float = 0.02  # information value a ratio must add over both its parts
     n_bands: int = 10  # score bands for PD per band (training-score quantiles)
     n_reasons: int = 3
     seed: int = 42
@@ -64,10 +67,15 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _library_scorecard(kinds: dict[str, str], params: FitParams, scaling: PdoScaling) -> Scorecard:
-    numeric_fit = {"monotonic_trend": params.monotonic_trend}
+def _numeric_binning(params: FitParams) -> dict[str, object]:
+    out: dict[str, object] = {"monotonic_trend": params.monotonic_trend}
     if params.min_bin_size is not None:
-        numeric_fit["min_bin_size"] = params.min_bin_size  # type: ignore[assignment]
+        out["min_bin_size"] = params.min_bin_size
+    return out
+
+
+def _library_scorecard(kinds: dict[str, str], params: FitParams, scaling: PdoScaling) -> Scorecard:
+    numeric_fit = _numeric_binning(params)
     process = BinningProcess(
         variable_names=list(kinds),
         categorical_variables=[c for c, k in kinds.items() if k != NUMERICAL],
@@ -91,7 +99,9 @@ def _library_scorecard(kinds: dict[str, str], params: FitParams, scaling: PdoSca
     )
 
 
-def _characteristics(fitted: Scorecard, kinds: dict[str, str]) -> tuple[Characteristic, ...]:
+def _characteristics(
+    fitted: Scorecard, kinds: dict[str, str], ratios: dict[str, Ratio]
+) -> tuple[Characteristic, ...]:
     table = fitted.table(style="detailed")
     out = []
     for name in table["Variable"].unique():
@@ -134,6 +144,7 @@ def _characteristics(fitted: Scorecard, kinds: dict[str, str]) -> tuple[Characte
                 woe=tuple(float(w) for w in regular["WoE"]),
                 counts=tuple(int(n) for n in regular["Count"]),
                 bads=tuple(int(n) for n in regular["Event"]),
+                ratio=ratios.get(str(name)),
             )
         )
     return tuple(out)
@@ -187,11 +198,27 @@ def fit_scorecard(
         raise ModellingError("no feature columns besides the target")
     kinds = feature_kinds(df, [str(c) for c in columns], categorical)
     x = typed_features(df, kinds).reset_index(drop=True)
+    binning = {
+        "max_n_prebins": params.max_n_prebins,
+        "min_prebin_size": params.min_prebin_size,
+        **_numeric_binning(params),
+    }
+    found = search_ratios(
+        x,
+        y,
+        [c for c, k in kinds.items() if k == NUMERICAL],
+        max_ratios=params.max_ratios,
+        min_gain=params.min_ratio_gain,
+        binning=binning,
+    )
+    for ratio in found:
+        x[ratio.name] = ratio_values(x, ratio)
+        kinds[ratio.name] = NUMERICAL
     library = _library_scorecard(kinds, params, scaling)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # optbinning's solver chatter; failures still raise
         library.fit(x, y)
-    characteristics = _characteristics(library, kinds)
+    characteristics = _characteristics(library, kinds, {r.name: r for r in found})
     partial = ScorecardModel(characteristics, scaling, target, bad, params.seed, (), (0.0,), ())
     scores = partial.score(x)
     drift = float(np.max(np.abs(scores - library.score(x))))
@@ -220,4 +247,4 @@ def fit_scorecard(
 
 def training_frame(frame: Any, model: ScorecardModel) -> pd.DataFrame:
     """`frame`'s model columns typed as the model types them (for monitoring against it)."""
-    return typed_features(as_pandas(frame), model.kinds)
+    return model.model_frame(frame)

@@ -17,6 +17,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from postloan.modelling.frames import NUMERICAL, as_pandas, typed_features
+from postloan.modelling.ratios import Ratio, ratio_values
 from postloan.modelling.scaling import PdoScaling
 
 
@@ -38,6 +39,14 @@ class Characteristic:
     woe: tuple[float, ...] = ()
     counts: tuple[int, ...] = ()
     bads: tuple[int, ...] = ()
+    ratio: Ratio | None = None  # a derived characteristic: numerator / denominator
+
+    @property
+    def inputs(self) -> dict[str, str]:
+        """The input columns it reads, with their kinds."""
+        if self.ratio is None:
+            return {self.name: self.kind}
+        return {self.ratio.numerator: NUMERICAL, self.ratio.denominator: NUMERICAL}
 
     @property
     def n_bins(self) -> int:
@@ -90,12 +99,24 @@ class ScorecardModel:
         return [c.name for c in self.characteristics]
 
     @property
-    def kinds(self) -> dict[str, str]:
-        return {c.name: c.kind for c in self.characteristics}
+    def inputs(self) -> dict[str, str]:
+        """The columns scoring reads (a ratio's parts, not the ratio), with their kinds."""
+        out: dict[str, str] = {}
+        for c in self.characteristics:
+            out.update(c.inputs)
+        return out
+
+    def model_frame(self, frame: Any) -> pd.DataFrame:
+        """Every characteristic's values: the inputs typed, the ratios derived."""
+        typed = typed_features(as_pandas(frame), self.inputs)
+        for c in self.characteristics:
+            if c.ratio is not None:
+                typed[c.name] = ratio_values(typed, c.ratio)
+        return typed
 
     def bin_indices(self, frame: Any) -> dict[str, npt.NDArray[np.int64]]:
-        typed = typed_features(as_pandas(frame), self.kinds)
-        return {c.name: c.bin_index(typed[c.name]) for c in self.characteristics}
+        values = self.model_frame(frame)
+        return {c.name: c.bin_index(values[c.name]) for c in self.characteristics}
 
     def points(self, frame: Any) -> npt.NDArray[np.float64]:
         """Rows × characteristics matrix of points."""

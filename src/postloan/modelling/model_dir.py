@@ -16,6 +16,7 @@ from typing import Any
 
 from postloan.modelling.errors import ModellingError
 from postloan.modelling.model import Characteristic, ScorecardModel
+from postloan.modelling.ratios import Ratio
 from postloan.modelling.scaling import PdoScaling
 
 FORMAT = "postloan-scorecard"
@@ -40,6 +41,7 @@ def to_json(model: ScorecardModel) -> dict[str, Any]:
         "rows": model.n_rows,
         "bads": model.n_bads,
         "features": model.features,
+        "inputs": model.inputs,
         "library_versions": model.library_versions,
         "params": model.params,
         "metrics": {k: _finite(v) for k, v in model.metrics.items()},
@@ -58,6 +60,7 @@ def to_json(model: ScorecardModel) -> dict[str, Any]:
             {
                 "name": c.name,
                 "kind": c.kind,
+                "ratio": None if c.ratio is None else [c.ratio.numerator, c.ratio.denominator],
                 "bins": [
                     {
                         "label": label,
@@ -97,6 +100,7 @@ def from_json(doc: dict[str, Any]) -> ScorecardModel:
             woe=tuple(float(b["woe"]) for b in c["bins"] if b.get("woe") is not None),
             counts=tuple(int(b["count"]) for b in c["bins"] if b.get("count") is not None),
             bads=tuple(int(b["bads"]) for b in c["bins"] if b.get("bads") is not None),
+            ratio=None if c.get("ratio") is None else Ratio(*c["ratio"]),
         )
         for c in doc["characteristics"]
     )
