@@ -51,7 +51,7 @@ class FitParams:
     min_bin_size: float | None = None
     regularisation_c: float = 1.0  # scikit-learn's C: inverse L2 strength
     max_ratios: int = 3  # ratio characteristics a/b to add (ratios.py); 0: none
-    min_ratio_gain: float = 0.02  # information value a ratio must add over both its parts
+    min_ratio_gain: float = 0.08  # information value a ratio must add over both its parts
     n_bands: int = 10  # score bands for PD per band (training-score quantiles)
     n_reasons: int = 3
     seed: int = 42
