@@ -65,9 +65,10 @@ class Characteristic:
         else:
             lookup = {c: i for i, group in enumerate(self.categories) for c in group}
             unknown = self.n_bins + 1
-            idx = np.fromiter(
-                (lookup.get(v, unknown) for v in values.to_numpy()), np.int64, len(values)
-            )
+            # a hash look-up per distinct value (pandas' indexer), not a Python loop per row
+            codes = pd.Index(list(lookup)).get_indexer(values.to_numpy())
+            bins = np.append(np.fromiter(lookup.values(), np.int64, len(lookup)), unknown)
+            idx = bins[codes]  # get_indexer gives -1 for a value not found: the unknown bin
         return np.where(missing, self.n_bins, idx).astype(np.int64)
 
     def points_of(self, index: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
