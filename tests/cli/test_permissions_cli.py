@@ -136,6 +136,10 @@ def _commands(store: Store, role: str) -> dict[str, tuple[str, list[str]]]:
             "export churn",
             ["export", "churn", "--as-of", d, "--out", str(out / f"{role}-churn.csv")],
         ),
+        "report warnings": (
+            "report warnings",
+            ["report", "warnings", "--from", d, "--to", d, "--json"],
+        ),
     }
 
 
