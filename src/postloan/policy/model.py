@@ -43,6 +43,7 @@ from postloan.policy.rating import Rating
 from postloan.policy.restructuring import Restructuring
 from postloan.policy.security import Security
 from postloan.policy.strategies import Strategies
+from postloan.policy.tiering import Tiering
 
 _BUCKET_NAME = re.compile(r"^[A-Za-z0-9_+\-]{1,32}$")
 
@@ -250,6 +251,7 @@ class Policy(Section):
     case_allocation: CaseAllocation
     legal: Legal
     kpi: Kpi
+    tiering: Tiering
     security: Security
 
     @model_validator(mode="after")
