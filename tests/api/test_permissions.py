@@ -20,6 +20,7 @@ from postloan.churn.actions import ChurnAction
 from postloan.collections.actions import CollectionsAction
 from postloan.store.db import engine_for
 from postloan.store.schema import account_status, customers
+from postloan.tiering.actions import TieringAction
 from tests.api.conftest import PASSWORD, World
 
 PUBLIC = "public"
@@ -82,6 +83,11 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/churn/offers/{offer_id}/accept"): ChurnAction.FOLLOWUP,
     ("POST", "/api/churn/offers/{offer_id}/decline"): ChurnAction.FOLLOWUP,
     ("GET", "/api/churn/evaluation"): ChurnAction.EVALUATE,
+    ("GET", "/api/tiering/customers/{customer_id}"): TieringAction.VIEW,
+    ("GET", "/api/tiering/distribution"): TieringAction.REPORT,
+    ("GET", "/api/tiering/transitions"): TieringAction.REPORT,
+    ("GET", "/api/tiering/review"): TieringAction.REVIEW,
+    ("GET", "/api/tiering/strategies"): TieringAction.REPORT,
 }
 
 

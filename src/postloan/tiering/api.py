@@ -111,13 +111,24 @@ def distribution(
 
 @router.get("/transitions", response_model=Transitions, response_model_by_alias=True)
 def transitions(
-    date_from: BusinessDate = Query(..., alias="from", description="a tiered date"),
-    date_to: BusinessDate = Query(..., alias="to", description="a later tiered date"),
+    date_from: BusinessDate | None = Query(
+        None,
+        alias="from",
+        description="a tiered date (default: the last one at least a "
+        "month before to, else the first)",
+    ),
+    date_to: BusinessDate | None = Query(
+        None, alias="to", description="a later tiered date (default: the latest)"
+    ),
     user: User = Depends(require(TieringAction.REPORT)),
     conn: Connection = Depends(get_conn),
 ) -> Transitions:
     """The tier transition matrix between two tiered dates, in the caller's scope."""
-    found = report.transition_matrix(conn, date_from, date_to,
+    end = date_to or read.latest_date(conn)
+    start = date_from or (None if end is None else read.month_before(conn, end))
+    if end is None or start is None:
+        return Transitions(**{"from": "", "to": "", "cells": [], "moved": 0, "stability": None})
+    found = report.transition_matrix(conn, start, end,
                                      customer_scope_clause(user, TieringAction.REPORT))  # fmt: skip
     return Transitions(**found)
 

@@ -4,7 +4,7 @@ customers' rows."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import polars as pl
@@ -31,6 +31,15 @@ def is_tier_date(conn: Connection, day: date) -> bool:
         conn.execute(select(tier_dates.c.as_of).where(tier_dates.c.as_of == day)).first()
         is not None
     )
+
+
+def month_before(conn: Connection, day: date) -> date | None:
+    """The last tiered date at least 30 days before `day`, else the first tiered date."""
+    d = tier_dates.c.as_of
+    found = conn.execute(select(func.max(d)).where(d <= day - timedelta(days=30))).scalar()
+    if found is None:
+        found = conn.execute(select(func.min(d))).scalar()
+    return None if found is None else stored_date(found)
 
 
 def tier_dates_between(conn: Connection, start: date, end: date) -> list[date]:

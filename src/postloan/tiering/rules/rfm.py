@@ -10,9 +10,9 @@ Each is scored 1 (worst) … 5 (best) by quintile of the day's customers: ordere
 best, ties broken by customer id (smaller first), the customer at position i of n scores
 ⌊5i/n⌋ + 1. Segments: the policy's rules in order, the first whose ranges hold.
 
-Instalments due by D: due dates are monthly from the first due date (disbursement + 1 month
-when the loan has none); one is due by D for each whole month elapsed (a due date on a day the
-month lacks counts from the next month — an approximation of the ledger's month-end rolling).
+Instalments due by D: monthly from the first due date (disbursement + 1 month when the loan has
+none), rolled to the month's last day like the ledger's (`ledger.dates`); an imported schedule
+with other dates is not read (the count is the contract schedule's).
 """
 
 from __future__ import annotations
@@ -27,10 +27,17 @@ WORST = -(2**62)  # the order key of a customer with no activity: below every re
 
 
 def due_count(first_due: pl.Expr, day: pl.Expr, term: pl.Expr) -> pl.Expr:
-    months = ((day.dt.year() - first_due.dt.year()) * 12
-              + day.dt.month().cast(pl.Int64) - first_due.dt.month().cast(pl.Int64)
-              - (day.dt.day() < first_due.dt.day()).cast(pl.Int64))  # fmt: skip
-    return (months + 1).clip(0, None).clip(None, term)
+    """Instalments due on or before `day`: due date k is first + k months, its day clamped to
+    the month's length (`ledger.dates`), so the one in `day`'s month falls on
+    min(first day, month length) — due by `day` when that is not after it."""
+    months = ((day.dt.year() - first_due.dt.year()).cast(pl.Int64) * 12
+              + day.dt.month().cast(pl.Int64) - first_due.dt.month().cast(pl.Int64))  # fmt: skip
+    this_month = (
+        pl.min_horizontal(first_due.dt.day().cast(pl.Int64),
+                          day.dt.month_end().dt.day().cast(pl.Int64))
+        <= day.dt.day().cast(pl.Int64)
+    ).cast(pl.Int64)  # fmt: skip
+    return (months + this_month).clip(0, None).clip(None, term)
 
 
 def _score(frame: pl.DataFrame, key: str, name: str) -> pl.DataFrame:
