@@ -127,10 +127,12 @@ def transitions(
     end = date_to or read.latest_date(conn)
     start = date_from or (None if end is None else read.month_before(conn, end))
     if end is None or start is None:
-        return Transitions(**{"from": "", "to": "", "cells": [], "moved": 0, "stability": None})
+        return Transitions.model_validate(
+            {"from": "", "to": "", "cells": [], "moved": 0, "stability": None}
+        )
     found = report.transition_matrix(conn, start, end,
                                      customer_scope_clause(user, TieringAction.REPORT))  # fmt: skip
-    return Transitions(**found)
+    return Transitions.model_validate(found)
 
 
 @router.get("/review", response_model=Review)
