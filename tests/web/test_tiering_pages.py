@@ -210,3 +210,9 @@ def test_api_card_scope_and_masking(as_user: Any, store: TierStore) -> None:
     review = as_user("boss").get("/api/tiering/review").json()
     assert {r["month"] for r in review["rows"]} == {d.strftime("%Y-%m") for d in DATES}
     assert as_user("boss").get(f"/api/tiering/customers/{store.ours[0]}").status_code == 403
+    boss = as_user("boss")
+    too_long = boss.get("/api/tiering/review", params={"from": "2020-01-01", "to": "2026-06-30"})
+    assert too_long.status_code == 422
+    backwards = {"from": AS_OF.isoformat(), "to": DATES[0].isoformat()}
+    assert boss.get("/api/tiering/transitions", params=backwards).status_code == 422
+    assert boss.get("/api/tiering/distribution", params={"as_of": "2026-01-05"}).status_code == 404

@@ -18,6 +18,8 @@ from postloan.policy.tiering import TIERS
 from postloan.tiering import read
 from postloan.tiering.rules.review import monthly, transitions
 
+MAX_REVIEW_DAYS = 731  # two years of months
+
 
 def _stored(conn: Connection, day: date, field: str) -> date:
     if not read.is_tier_date(conn, day):
@@ -66,6 +68,8 @@ def review(
     for the forward-looking rates."""
     if start > end:
         raise InvalidError("from must be on or before to", field="from")
+    if (end - start).days > MAX_REVIEW_DAYS:  # the history is read whole: bound it
+        raise InvalidError(f"a review covers at most {MAX_REVIEW_DAYS} days", field="from")
     nxt = date(end.year + end.month // 12, end.month % 12 + 1, 1)
     horizon = nxt.replace(day=monthrange(nxt.year, nxt.month)[1])
     history = read.history_between(conn, start, horizon, scope)
