@@ -25,6 +25,7 @@ AREA = Area(
     steps=STEPS,
     actions=GRANTS,
     commands=COMMANDS,
+    run_loader="postloan.tiering.queries:run_load",
     api_routers=("postloan.tiering.api:router",),
     web_routers=("postloan.tiering.web.pages:router",),
     customer_panel="postloan.tiering.web.pages:customer_panel",

@@ -8,38 +8,94 @@ to every area but its owner).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, column, delete, func, insert, inspect, select, table
+from sqlalchemy import (
+    Connection,
+    Date,
+    String,
+    column,
+    delete,
+    func,
+    insert,
+    inspect,
+    select,
+    table,
+)
 
-from postloan.store import schema
+from postloan.policy import Policy
+from postloan.store import bulk, schema
 from postloan.store.values import stored_date
 from postloan.tiering.rules.frames import CASES, CUSTOMERS, LOANS, STATE, STATUS
 from postloan.tiering.tables import tier_assignments, tier_dates
 
-CHUNK = 1000  # rows per INSERT batch / ids per IN list
-
 # Other areas' tables, read-only (collections' `cases`, churn's `churn_identified`).
-CASES_TABLE = table("cases", column("customer_id"), column("opened_on"), column("closed_on"))
-CHURN_TABLE = table("churn_identified", column("as_of"), column("customer_id"))
-CHURN_DATES_TABLE = table("churn_dates", column("as_of"))
-
-
-def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
+# Typed, so dates come back as dates on every backend.
+CASES_TABLE = table("cases", column("customer_id", String), column("opened_on", Date),
+                    column("closed_on", Date))  # fmt: skip
+CHURN_TABLE = table("churn_identified", column("as_of", Date), column("customer_id", String))
+CHURN_DATES_TABLE = table("churn_dates", column("as_of", Date))
 
 
 def frame(conn: Connection, query: Any, types: dict[str, Any]) -> pl.DataFrame:
-    """A select's rows typed by `types` (dates normalised: backends hand them back apart)."""
-    rows = conn.execute(query).all()
-    dated = {name for name, kind in types.items() if kind == pl.Date}
-    data = [tuple(stored_date(v) if n in dated and v is not None else v
-                  for n, v in zip(types, r, strict=True)) for r in rows]  # fmt: skip
-    return pl.DataFrame(data, schema=types, orient="row")
+    """A select's rows typed by `types`. Every selected column has a declared SQL type (the
+    store's, or `Date` on the other areas' lightweight tables below), so SQLAlchemy hands dates
+    back as dates on every backend: no per-value conversion here."""
+    return pl.DataFrame(conn.execute(query).all(), schema=types, orient="row")
+
+
+@dataclass(frozen=True)
+class TierFrames:
+    """The whole-table reads of the step (the loan and customer files)."""
+
+    loans: pl.DataFrame  # LOANS
+    customers: pl.DataFrame  # CUSTOMERS
+
+
+def _loans_select() -> Any:
+    lo = schema.loans
+    return select(*(lo.c[n] for n in LOANS))
+
+
+def _customers_select() -> Any:
+    cu = schema.customers
+    return select(*(cu.c[n] for n in CUSTOMERS))
+
+
+def run_load(conn: Any, policy: Policy) -> TierFrames:
+    """Tiering's `Area.run_loader`: the loan and customer files, read in bulk (ADBC) by the run
+    before its publishing transaction (a step opens no bulk connection: `area.RunInputs`)."""
+    return TierFrames(bulk.read(conn, _loans_select(), LOANS),
+                      bulk.read(conn, _customers_select(), CUSTOMERS))  # fmt: skip
+
+
+def frames_on(conn: Connection) -> TierFrames:
+    """`run_load` on the step's connection (a step run outside a daily run, e.g. a date
+    deletion's re-derivation or a test)."""
+    return TierFrames(frame(conn, _loans_select(), LOANS),
+                      frame(conn, _customers_select(), CUSTOMERS))  # fmt: skip
+
+
+def insert_rows(conn: Connection, target: Any, rows: pl.DataFrame) -> None:
+    """Append a frame's rows (columns named as the table's). On SQLite straight through the
+    driver's `executemany` with the values as SQLAlchemy stores them (dates ISO text, booleans
+    0/1): Core's per-row parameter processing costs more than the insert itself."""
+    if rows.height == 0:
+        return
+    if conn.dialect.name != "sqlite":
+        conn.execute(insert(target), rows.to_dicts())
+        return
+    plain = rows.with_columns(
+        [pl.col(n).dt.strftime("%Y-%m-%d") for n, t in rows.schema.items() if t == pl.Date]
+        + [pl.col(n).cast(pl.Int8) for n, t in rows.schema.items() if t == pl.Boolean]
+    )
+    names = ", ".join(f'"{n}"' for n in rows.columns)
+    marks = ", ".join("?" for _ in rows.columns)
+    conn.exec_driver_sql(f'INSERT INTO "{target.name}" ({names}) VALUES ({marks})',
+                         plain.rows())  # fmt: skip
 
 
 def has_table(conn: Connection, name: str) -> bool:
@@ -49,16 +105,6 @@ def has_table(conn: Connection, name: str) -> bool:
 def status_of(conn: Connection, day: date) -> pl.DataFrame:
     a = schema.account_status
     return frame(conn, select(*(a.c[n] for n in STATUS)).where(a.c.as_of == day), STATUS)
-
-
-def loans(conn: Connection) -> pl.DataFrame:
-    lo = schema.loans
-    return frame(conn, select(*(lo.c[n] for n in LOANS)), LOANS)
-
-
-def customers(conn: Connection) -> pl.DataFrame:
-    cu = schema.customers
-    return frame(conn, select(*(cu.c[n] for n in CUSTOMERS)), CUSTOMERS)
 
 
 def cases(conn: Connection) -> pl.DataFrame:
@@ -90,8 +136,7 @@ def forget_from(conn: Connection, first: date) -> None:
 
 def store(conn: Connection, day: date, rows: pl.DataFrame, run_id: int, version: str) -> None:
     names = [c.name for c in tier_assignments.columns if c.name != "run_id"]
-    records = [dict(r, run_id=run_id) for r in rows.select(names).iter_rows(named=True)]
-    for part in _chunks(records):
-        conn.execute(insert(tier_assignments), list(part))
+    run = pl.lit(run_id, dtype=pl.Int64).alias("run_id")
+    insert_rows(conn, tier_assignments, rows.select(names).with_columns(run))
     conn.execute(insert(tier_dates).values(as_of=day, run_id=run_id, policy_version=version,
                                            customers=rows.height))  # fmt: skip

@@ -55,7 +55,9 @@ def run_tiering(ctx: StepContext) -> TierStepResult:
     queries.forget_from(conn, ctx.first)
     if not ctx.dates:
         return TierStepResult(0, 0)
-    loans, customers = queries.loans(conn), queries.customers(conn)
+    loaded = ctx.inputs().extras.get("tiering") if ctx.inputs is not None else None
+    files = loaded if isinstance(loaded, queries.TierFrames) else queries.frames_on(conn)
+    loans, customers = files.loans, files.customers
     cases = queries.cases(conn)
     state = queries.state_on(conn, queries.date_before(conn, ctx.first))
     rows = 0
