@@ -109,3 +109,27 @@ def test_export_of_a_date_not_tiered_is_refused(
     url = filled(make_store, "sqlite", tier_files)
     with pytest.raises(NotFoundError):
         write_tiers(url, tmp_path / "x.csv", DATES[0])
+
+
+def test_stored_tiers_hold_by_hysteresis(make_store: Any, backend: str, tier_files: Path) -> None:
+    """The stored tiers are the plain replay of hysteresis over the stored qualified tiers."""
+    from tests.tiering.reference import hold_sequence
+
+    url = filled(make_store, backend, tier_files)
+    run_dates(url, DATES, POLICY)
+    rows = table_rows(url, tier_assignments)
+    names = [c.name for c in tier_assignments.columns]
+    qualified: dict[str, dict[Any, str]] = {}
+    held: dict[str, dict[Any, str]] = {}
+    for row in rows:
+        r = dict(zip(names, row, strict=True))
+        qualified.setdefault(r["customer_id"], {})[r["as_of"]] = r["qualified_tier"]
+        held.setdefault(r["customer_id"], {})[r["as_of"]] = r["tier"]
+    days = sorted({d for seq in qualified.values() for d in seq})
+    n = POLICY.tiering.upgrade_after_dates
+    differs = 0
+    for cid, seq in qualified.items():
+        wanted = hold_sequence([seq.get(d) for d in days], n)
+        assert [held[cid].get(d) for d in days] == wanted, cid
+        differs += sum(1 for d in seq if seq[d] != held[cid][d])
+    assert differs > 0, "some customer is held above the tier they qualify for"
