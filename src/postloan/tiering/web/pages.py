@@ -67,7 +67,8 @@ def charts(dist: dict[str, Any], moves: dict[str, Any] | None, lang: str) -> dic
             "tooltip": {}, "animation": False,
             "grid": {"left": 100, "right": 20, "top": 20, "bottom": 60},
             "xAxis": {"type": "category", "data": labels, "name": t("tiering.to")},
-            "yAxis": {"type": "category", "data": labels, "name": t("tiering.from")},
+            "yAxis": {"type": "category", "data": labels, "name": t("tiering.from"),
+                      "inverse": True},  # rows read top-down like the table
             "visualMap": {"min": 0, "max": max(top, 1), "show": False,
                           "inRange": {"color": ["#f4f6f8", PALETTE[0]]}},
             "series": [{"type": "heatmap", "data": cells, "label": {"show": True}}],
