@@ -88,6 +88,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/tiering/transitions"): TieringAction.REPORT,
     ("GET", "/api/tiering/review"): TieringAction.REVIEW,
     ("GET", "/api/tiering/strategies"): TieringAction.REPORT,
+    ("GET", "/api/tiering/tree"): TieringAction.REVIEW,
 }
 
 

@@ -216,3 +216,14 @@ def test_api_card_scope_and_masking(as_user: Any, store: TierStore) -> None:
     backwards = {"from": AS_OF.isoformat(), "to": DATES[0].isoformat()}
     assert boss.get("/api/tiering/transitions", params=backwards).status_code == 422
     assert boss.get("/api/tiering/distribution", params={"as_of": "2026-01-05"}).status_code == 404
+
+
+def test_tree_rules_from_the_history(as_user: Any, store: TierStore) -> None:
+    found = as_user("risk").get("/api/tiering/tree", params={"to": AS_OF.isoformat()}).json()
+    # every month-end but the last has a next month: March, April, May (its last date) cohorts
+    months = {d.strftime("%Y-%m"): d for d in DATES}
+    cohorts = sum(len(_stored(store, day)) for m, day in sorted(months.items())[:-1])
+    assert found["samples"] == cohorts
+    assert found["rules"] and sum(r["samples"] for r in found["rules"]) == cohorts
+    assert all(r["rule"].startswith("if ") for r in found["rules"])
+    assert 0.5 <= found["accuracy"] <= 1.0

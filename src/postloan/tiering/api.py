@@ -154,6 +154,37 @@ def review(
     return Review(date_from=start.isoformat(), date_to=end.isoformat(), rows=_amounts(user, rows))
 
 
+class Tree(BaseModel):
+    from_: str = Field(alias="from")
+    to: str
+    samples: int = Field(description="customer-months learnt from")
+    features: list[str]
+    rules: list[dict[str, Any]] = Field(description="the leaves: rule text, label, samples")
+    accuracy: float | None = Field(description="share of the samples the rules label right")
+
+
+@router.get("/tree", response_model=Tree, response_model_by_alias=True)
+def tree(
+    date_from: BusinessDate | None = Query(
+        None, alias="from", description="default: a year before to"
+    ),
+    date_to: BusinessDate | None = Query(
+        None, alias="to", description="default: the latest tiered date"
+    ),
+    max_depth: int = Query(3, ge=1, le=6),
+    user: User = Depends(require(TieringAction.REVIEW)),
+    conn: Connection = Depends(get_conn),
+) -> Tree:
+    """A decision tree fitted on the stored history (next month's NPL from the classes, DPD,
+    times late and RFM scores), its leaves as readable rules — a candidate for risk management's
+    review; nothing is adopted."""
+    end = date_to or read.latest_date(conn) or date_from or date(1970, 1, 1)
+    start = date_from or max(end - timedelta(days=DEFAULT_REVIEW_DAYS), date(1900, 1, 1))
+    found = report.tree(conn, start, end, customer_scope_clause(user, TieringAction.REVIEW),
+                        max_depth)  # fmt: skip
+    return Tree.model_validate(found)
+
+
 @router.get("/strategies")
 def strategies(
     request: Request, user: User = Depends(require(TieringAction.REPORT))

@@ -79,6 +79,20 @@ def history_between(
     return frame(conn, query, types)
 
 
+FEATURES = {"as_of": pl.Date, "customer_id": pl.String, "max_dpd": pl.Int64,
+            "times_late": pl.Int64, "credit_status": pl.String, "capacity": pl.String,
+            "rfm_r": pl.Int64, "rfm_f": pl.Int64, "rfm_m": pl.Int64,
+            "npl_balance": pl.Int64}  # fmt: skip
+
+
+def features_between(
+    conn: Connection, start: date, end: date, scope: ColumnElement[bool]
+) -> pl.DataFrame:
+    """What the decision tree learns from (FEATURES) on the tiered dates in [start, end]."""
+    query = _scoped(select(*(T[n] for n in FEATURES)), scope).where(T.as_of.between(start, end))
+    return frame(conn, query, FEATURES)
+
+
 def churn_between(conn: Connection, start: date, end: date) -> tuple[pl.DataFrame, list[date]]:
     """Churn's identification rows and dates in [start, end] (empty without the churn area)."""
     types = {"as_of": pl.Date, "customer_id": pl.String}

@@ -17,6 +17,7 @@ from postloan.policy import Policy
 from postloan.policy.tiering import TIERS
 from postloan.tiering import read
 from postloan.tiering.rules.review import monthly, transitions
+from postloan.tiering.rules.tree import apply_rules, fit_rules
 
 MAX_REVIEW_DAYS = 731  # two years of months
 
@@ -78,6 +79,60 @@ def review(
     return [{**r, "as_of": r["as_of"].isoformat(),
              "next_as_of": r["next_as_of"].isoformat() if r["next_as_of"] else None}
             for r in found.to_dicts()]  # fmt: skip
+
+
+TREE_FEATURES = ("max_dpd", "times_late", "credit_rank", "capacity_rank", "rfm_r", "rfm_f",
+                 "rfm_m")  # fmt: skip
+TREE_MIN_ROWS = 50
+
+
+def tree(
+    conn: Connection, start: date, end: date, scope: ColumnElement[bool], max_depth: int = 3
+) -> dict[str, Any]:
+    """A decision tree fitted on the history (LY-3): each customer on a month's last tiered date
+    in [start, end], labelled `npl` when it has an NPL balance on the next month's last tiered
+    date (else `performing`), from its classes, DPD, times late and RFM scores; its leaves as
+    readable rules (`rules.tree`). A candidate for review, not a policy: nothing is adopted."""
+    if start > end:
+        raise InvalidError("from must be on or before to", field="from")
+    if (end - start).days > MAX_REVIEW_DAYS:
+        raise InvalidError(f"a tree is fitted on at most {MAX_REVIEW_DAYS} days", field="from")
+    nxt = date(end.year + end.month // 12, end.month % 12 + 1, 1)
+    rows = read.features_between(conn, start, nxt.replace(day=monthrange(nxt.year, nxt.month)[1]),
+                                 scope)  # fmt: skip
+    ends = (rows.select("as_of").unique().with_columns(pl.col("as_of").dt.strftime("%Y-%m")
+            .alias("month")).group_by("month").agg(pl.col("as_of").max()).sort("month")
+            .with_columns(pl.col("as_of").shift(-1).alias("next_as_of")))  # fmt: skip
+    later = rows.select(pl.col("as_of").alias("next_as_of"), "customer_id",
+                        (pl.col("npl_balance") > 0).alias("npl_next"))  # fmt: skip
+    train = (
+        rows.join(ends.filter(pl.col("next_as_of").is_not_null()), on="as_of")
+        .filter(pl.col("as_of") <= end)
+        .join(later, on=["next_as_of", "customer_id"], how="left")
+        .with_columns(
+            pl.col("credit_status").replace_strict(["good", "average", "poor"], [0, 1, 2],
+                                                   return_dtype=pl.Int64).alias("credit_rank"),
+            pl.col("capacity").replace_strict(["strong", "average", "weak"], [0, 1, 2],
+                                              return_dtype=pl.Int64).alias("capacity_rank"),
+            pl.col("max_dpd").clip(0, 99_999),
+            pl.when(pl.col("npl_next").fill_null(False)).then(pl.lit("npl"))
+            .otherwise(pl.lit("performing")).alias("label"),
+        )
+        .sort("as_of", "customer_id")
+    )  # fmt: skip
+    found: dict[str, Any] = {"from": start.isoformat(), "to": end.isoformat(),
+                             "samples": train.height, "features": list(TREE_FEATURES),
+                             "rules": [], "accuracy": None}  # fmt: skip
+    if train.height < TREE_MIN_ROWS or train["label"].n_unique() < 2:
+        return found  # too little history to learn from
+    features = train.select(TREE_FEATURES)
+    rules, _ = fit_rules(features, train["label"], max_depth=max_depth,
+                         min_samples_leaf=max(5, train.height // 50))  # fmt: skip
+    predicted = apply_rules(rules, features)
+    found["rules"] = [{"rule": r.text(), "label": r.label, "samples": r.samples} for r in rules]
+    right = int((predicted == train["label"]).sum())
+    found["accuracy"] = round(right / train.height, 4)
+    return found
 
 
 def strategies(policy: Policy) -> dict[str, Any]:
