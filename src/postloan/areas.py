@@ -19,8 +19,9 @@ from postloan.area import Area, AreaExport, NavEntry, ScheduleChanges, Step, ord
 from postloan.churn.area import AREA as CHURN
 from postloan.collections.area import AREA as COLLECTIONS
 from postloan.risk.area import AREA as RISK
+from postloan.tiering.area import AREA as TIERING
 
-BUILT_IN: tuple[Area, ...] = (COLLECTIONS, CHURN, RISK)
+BUILT_IN: tuple[Area, ...] = (COLLECTIONS, CHURN, RISK, TIERING)
 
 _registered: dict[str, Area] = {}
 _version = 0  # bumped on every change (caches of merged declarations compare it)

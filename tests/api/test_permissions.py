@@ -21,6 +21,7 @@ from postloan.collections.actions import CollectionsAction
 from postloan.risk.actions import RiskAction
 from postloan.store.db import engine_for
 from postloan.store.schema import account_status, customers
+from postloan.tiering.actions import TieringAction
 from tests.api.conftest import PASSWORD, World
 
 PUBLIC = "public"
@@ -94,6 +95,12 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/risk/watch"): RiskAction.VIEW,
     ("GET", "/api/risk/backtest"): RiskAction.BACKTEST,
     ("GET", "/api/risk/overrides/performance"): RiskAction.BACKTEST,
+    ("GET", "/api/tiering/customers/{customer_id}"): TieringAction.VIEW,
+    ("GET", "/api/tiering/distribution"): TieringAction.REPORT,
+    ("GET", "/api/tiering/transitions"): TieringAction.REPORT,
+    ("GET", "/api/tiering/review"): TieringAction.REVIEW,
+    ("GET", "/api/tiering/strategies"): TieringAction.REPORT,
+    ("GET", "/api/tiering/tree"): TieringAction.REVIEW,
 }
 
 

@@ -44,6 +44,7 @@ from postloan.policy.restructuring import Restructuring
 from postloan.policy.risk import Risk
 from postloan.policy.security import Security
 from postloan.policy.strategies import Strategies
+from postloan.policy.tiering import Tiering
 
 _BUCKET_NAME = re.compile(r"^[A-Za-z0-9_+\-]{1,32}$")
 
@@ -252,6 +253,7 @@ class Policy(Section):
     legal: Legal
     kpi: Kpi
     risk: Risk
+    tiering: Tiering
     security: Security
 
     @model_validator(mode="after")

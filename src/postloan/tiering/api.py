@@ -1,0 +1,193 @@
+"""Tiering's API routes (`/api/tiering/...`): a customer's tier card with its history, the tier
+distribution and RFM segments on a date, the transition matrix between two dates, the review
+per tier and month, and the tiers' strategies.
+
+Every row is filtered through the caller's data scope for the route's action (branch roles see
+their branch); a customer outside it answers 404 like one that does not exist. Figures are
+withheld from roles without `account.view`; the phone is masked as everywhere. All routes read.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import Connection
+
+from postloan.access.scope import customer_scope_clause, visible_customer
+from postloan.access.users import User
+from postloan.api.deps import get_conn, require
+from postloan.api.errors import ERROR_RESPONSES, NotFound
+from postloan.api.routes.policy import effective_policy
+from postloan.api.util import NO_NUL
+from postloan.inputs import BusinessDate
+from postloan.tiering import read, report
+from postloan.tiering.actions import TieringAction
+from postloan.tiering.card import card, shows_accounts
+
+router = APIRouter(prefix="/api/tiering", tags=["tiering"], responses=ERROR_RESPONSES)
+
+CustomerId = Path(min_length=1, max_length=64, pattern=NO_NUL, description="the customer id")
+DEFAULT_REVIEW_DAYS = 365
+
+
+class TierCard(BaseModel):
+    customer: dict[str, Any]
+    as_of: str | None = Field(description="the latest tiered date")
+    current: dict[str, Any] | None = Field(
+        description="on as_of: purpose class, credit status, capacity, the qualified and the "
+        "held tier, hysteresis streak, worst five-category class, open case, RFM scores and "
+        "segment; figures null without account access"
+    )
+    strategy: dict[str, Any] | None = Field(description="the held tier's strategy (policy)")
+    history: list[dict[str, Any]] = Field(description="tier per tiered date, newest first")
+    shows_accounts: bool
+
+
+class Distribution(BaseModel):
+    as_of: str | None
+    customers: int
+    tiers: list[dict[str, Any]] = Field(description="per tier: customers, balance (minor units)")
+    segments: list[dict[str, Any]] = Field(description="per RFM segment: customers, mean scores")
+
+
+class Transitions(BaseModel):
+    from_: str = Field(alias="from")
+    to: str
+    cells: list[dict[str, Any]] = Field(
+        description="from_tier, to_tier, customers ('none': not tiered on that date)"
+    )
+    moved: int
+    stability: float | None = Field(
+        description="share of customers tiered on both dates who kept their tier"
+    )
+
+
+class Review(BaseModel):
+    date_from: str
+    date_to: str
+    rows: list[dict[str, Any]] = Field(description="per month and tier (docs/tiering.md)")
+
+
+def _amounts(user: User, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    if shows_accounts(user):
+        return rows
+    return [{k: (None if k in ("balance", "npl_balance") else v) for k, v in r.items()}
+            for r in rows]  # fmt: skip
+
+
+@router.get("/customers/{customer_id}", response_model=TierCard)
+def tier_card(
+    request: Request,
+    customer_id: str = CustomerId,
+    user: User = Depends(require(TieringAction.VIEW)),
+    conn: Connection = Depends(get_conn),
+) -> TierCard:
+    """A customer's tier card: classes, tier, RFM and the tier's strategy on the latest tiered
+    date, with the history of tiers."""
+    customer = visible_customer(conn, user, customer_id, TieringAction.VIEW)
+    if customer is None:  # unknown and out of scope look the same
+        raise NotFound(f"no customer {customer_id!r}", field="customer_id")
+    return TierCard(**card(conn, user, customer, effective_policy(request)[0]))
+
+
+@router.get("/distribution", response_model=Distribution)
+def distribution(
+    as_of: BusinessDate | None = Query(None, description="default: the latest tiered date"),
+    user: User = Depends(require(TieringAction.REPORT)),
+    conn: Connection = Depends(get_conn),
+) -> Distribution:
+    """Customers (and balance) per tier, and the RFM segments, in the caller's scope."""
+    day = as_of or read.latest_date(conn)
+    if day is None:
+        return Distribution(as_of=None, customers=0, tiers=[], segments=[])
+    found = report.distribution(conn, day, customer_scope_clause(user, TieringAction.REPORT))
+    return Distribution(as_of=found["as_of"], customers=found["customers"],
+                        tiers=_amounts(user, found["tiers"]),
+                        segments=_amounts(user, found["segments"]))  # fmt: skip
+
+
+@router.get("/transitions", response_model=Transitions, response_model_by_alias=True)
+def transitions(
+    date_from: BusinessDate | None = Query(
+        None,
+        alias="from",
+        description="a tiered date (default: the last one at least a "
+        "month before to, else the first)",
+    ),
+    date_to: BusinessDate | None = Query(
+        None, alias="to", description="a later tiered date (default: the latest)"
+    ),
+    user: User = Depends(require(TieringAction.REPORT)),
+    conn: Connection = Depends(get_conn),
+) -> Transitions:
+    """The tier transition matrix between two tiered dates, in the caller's scope."""
+    end = date_to or read.latest_date(conn)
+    start = date_from or (None if end is None else read.month_before(conn, end))
+    if end is None or start is None:
+        return Transitions.model_validate(
+            {"from": "", "to": "", "cells": [], "moved": 0, "stability": None}
+        )
+    found = report.transition_matrix(conn, start, end,
+                                     customer_scope_clause(user, TieringAction.REPORT))  # fmt: skip
+    return Transitions.model_validate(found)
+
+
+@router.get("/review", response_model=Review)
+def review(
+    date_from: BusinessDate | None = Query(
+        None, alias="from", description="default: a year before to"
+    ),
+    date_to: BusinessDate | None = Query(
+        None, alias="to", description="default: the latest tiered date"
+    ),
+    user: User = Depends(require(TieringAction.REVIEW)),
+    conn: Connection = Depends(get_conn),
+) -> Review:
+    """Per month and tier: customers, NPL rate, and the next month's NPL and churn rates of the
+    month's cohort (the back-test of the tiers on the stored history)."""
+    end = date_to or read.latest_date(conn) or date_from or date(1970, 1, 1)
+    start = date_from or max(end - timedelta(days=DEFAULT_REVIEW_DAYS), date(1900, 1, 1))
+    rows = report.review(conn, start, end, customer_scope_clause(user, TieringAction.REVIEW))
+    return Review(date_from=start.isoformat(), date_to=end.isoformat(), rows=_amounts(user, rows))
+
+
+class Tree(BaseModel):
+    from_: str = Field(alias="from")
+    to: str
+    samples: int = Field(description="customer-months learnt from")
+    features: list[str]
+    rules: list[dict[str, Any]] = Field(description="the leaves: rule text, label, samples")
+    accuracy: float | None = Field(description="share of the samples the rules label right")
+
+
+@router.get("/tree", response_model=Tree, response_model_by_alias=True)
+def tree(
+    date_from: BusinessDate | None = Query(
+        None, alias="from", description="default: a year before to"
+    ),
+    date_to: BusinessDate | None = Query(
+        None, alias="to", description="default: the latest tiered date"
+    ),
+    max_depth: int = Query(3, ge=1, le=6),
+    user: User = Depends(require(TieringAction.REVIEW)),
+    conn: Connection = Depends(get_conn),
+) -> Tree:
+    """A decision tree fitted on the stored history (next month's NPL from the classes, DPD,
+    times late and RFM scores), its leaves as readable rules — a candidate for risk management's
+    review; nothing is adopted."""
+    end = date_to or read.latest_date(conn) or date_from or date(1970, 1, 1)
+    start = date_from or max(end - timedelta(days=DEFAULT_REVIEW_DAYS), date(1900, 1, 1))
+    found = report.tree(conn, start, end, customer_scope_clause(user, TieringAction.REVIEW),
+                        max_depth)  # fmt: skip
+    return Tree.model_validate(found)
+
+
+@router.get("/strategies")
+def strategies(
+    request: Request, user: User = Depends(require(TieringAction.REPORT))
+) -> dict[str, Any]:
+    """Each tier's strategy (monitoring, review cycle, contact plan, offers) from the policy."""
+    return report.strategies(effective_policy(request)[0])

@@ -1,0 +1,122 @@
+"""Tiering's read models for the API, the workbench, the report and the export: each filtered
+by a caller's customer scope clause (`access.scope.customer_scope_clause`) where it reads
+customers' rows."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, func, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from postloan.store import schema
+from postloan.store.values import stored_date
+from postloan.tiering.queries import CHURN_DATES_TABLE, CHURN_TABLE, frame, has_table
+from postloan.tiering.tables import tier_assignments, tier_dates
+
+T = tier_assignments.c
+EXPORT_COLUMNS = ("customer_id", "as_of", "purpose_class", "credit_status", "capacity", "tier",
+                  "rfm_r", "rfm_f", "rfm_m", "rfm_segment", "abc")  # fmt: skip
+
+
+def latest_date(conn: Connection) -> date | None:
+    found = conn.execute(select(func.max(tier_dates.c.as_of))).scalar()
+    return None if found is None else stored_date(found)
+
+
+def is_tier_date(conn: Connection, day: date) -> bool:
+    return (
+        conn.execute(select(tier_dates.c.as_of).where(tier_dates.c.as_of == day)).first()
+        is not None
+    )
+
+
+def month_before(conn: Connection, day: date) -> date | None:
+    """The last tiered date at least 30 days before `day`, else the first tiered date."""
+    d = tier_dates.c.as_of
+    found = conn.execute(select(func.max(d)).where(d <= day - timedelta(days=30))).scalar()
+    if found is None:
+        found = conn.execute(select(func.min(d))).scalar()
+    return None if found is None else stored_date(found)
+
+
+def tier_dates_between(conn: Connection, start: date, end: date) -> list[date]:
+    query = select(tier_dates.c.as_of).where(tier_dates.c.as_of.between(start, end))
+    return sorted(stored_date(d) for d in conn.execute(query).scalars())
+
+
+def _scoped(query: Any, scope: ColumnElement[bool]) -> Any:
+    cu = schema.customers
+    return query.select_from(tier_assignments.join(cu, cu.c.customer_id == T.customer_id)).where(
+        scope
+    )
+
+
+def customer_history(conn: Connection, customer_id: str, limit: int) -> list[Any]:
+    """The customer's rows, newest first (the caller has checked the scope)."""
+    query = (select(tier_assignments).where(T.customer_id == customer_id)
+             .order_by(T.as_of.desc()).limit(limit))  # fmt: skip
+    return list(conn.execute(query).all())
+
+
+def tiers_on(conn: Connection, day: date, scope: ColumnElement[bool]) -> pl.DataFrame:
+    """customer_id, tier, balance, npl_balance, rfm scores and segment of `day` in scope."""
+    types = {"customer_id": pl.String, "tier": pl.String, "balance": pl.Int64,
+             "npl_balance": pl.Int64, "rfm_r": pl.Int64, "rfm_f": pl.Int64, "rfm_m": pl.Int64,
+             "rfm_segment": pl.String}  # fmt: skip
+    query = _scoped(select(*(T[n] for n in types)), scope).where(T.as_of == day)
+    return frame(conn, query, types)
+
+
+def history_between(
+    conn: Connection, start: date, end: date, scope: ColumnElement[bool]
+) -> pl.DataFrame:
+    types = {"as_of": pl.Date, "customer_id": pl.String, "tier": pl.String,
+             "balance": pl.Int64, "npl_balance": pl.Int64}  # fmt: skip
+    query = _scoped(select(*(T[n] for n in types)), scope).where(T.as_of.between(start, end))
+    return frame(conn, query, types)
+
+
+FEATURES = {"as_of": pl.Date, "customer_id": pl.String, "max_dpd": pl.Int64,
+            "times_late": pl.Int64, "credit_status": pl.String, "capacity": pl.String,
+            "rfm_r": pl.Int64, "rfm_f": pl.Int64, "rfm_m": pl.Int64,
+            "npl_balance": pl.Int64}  # fmt: skip
+
+
+def features_between(
+    conn: Connection, start: date, end: date, scope: ColumnElement[bool]
+) -> pl.DataFrame:
+    """What the decision tree learns from (FEATURES) on the tiered dates in [start, end]."""
+    query = _scoped(select(*(T[n] for n in FEATURES)), scope).where(T.as_of.between(start, end))
+    return frame(conn, query, FEATURES)
+
+
+def churn_between(conn: Connection, start: date, end: date) -> tuple[pl.DataFrame, list[date]]:
+    """Churn's identification rows and dates in [start, end] (empty without the churn area)."""
+    types = {"as_of": pl.Date, "customer_id": pl.String}
+    if not has_table(conn, "churn_identified"):
+        return pl.DataFrame(schema=types), []
+    c = CHURN_TABLE.c
+    rows = frame(conn, select(c.as_of, c.customer_id).where(c.as_of.between(start, end)), types)
+    d = CHURN_DATES_TABLE.c
+    days = [stored_date(v) for v in
+            conn.execute(select(d.as_of).where(d.as_of.between(start, end))).scalars()]  # fmt: skip
+    return rows, days
+
+
+def export_frame(conn: Connection, day: date) -> pl.DataFrame:
+    types = {
+        n: (
+            pl.Date
+            if n == "as_of"
+            else pl.Int64
+            if n.startswith("rfm_") and n != "rfm_segment"
+            else pl.String
+        )
+        for n in EXPORT_COLUMNS
+        if n != "abc"
+    }
+    query = select(*(T[n] for n in types)).where(T.as_of == day).order_by(T.customer_id)
+    return frame(conn, query, types).with_columns(pl.lit(None, dtype=pl.String).alias("abc"))

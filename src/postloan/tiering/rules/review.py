@@ -1,0 +1,100 @@
+"""LY-4 review on the stored history (first part): the tier transition matrix between two
+dates, and per tier and month the NPL rate and the next month's NPL and churn rates.
+
+- Transitions: every customer tiered on either date, by (tier on the first, tier on the
+  second); `none` where a customer is not tiered on a date (a new or a closed relationship).
+- Per month: the month's last tiered date D_m; the cohort of a tier is its customers on D_m.
+  `npl_rate` = NPL balance (substandard or worse) ÷ balance of the cohort on D_m (the tier's
+  portfolio quality then; null when the balance is 0). Looking forward to the next month with a
+  tiered date, D_m+1: `next_npl_rate` = share of the cohort with an NPL balance on D_m+1 and
+  `next_churn_rate` = share of the cohort identified as churned on D_m+1 (null when churn was
+  not identified on D_m+1, or for the last month). A customer not tiered on D_m+1 counts in
+  the denominator and not in the numerator.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from postloan.policy.tiering import TIERS
+
+NONE = "none"
+ORDER = (*TIERS, NONE)
+TRANSITIONS = {"from_tier": pl.String, "to_tier": pl.String, "customers": pl.Int64}
+MONTHLY = {
+    "month": pl.String, "as_of": pl.Date, "tier": pl.String, "customers": pl.Int64,
+    "balance": pl.Int64, "npl_balance": pl.Int64, "npl_rate": pl.Float64,
+    "next_as_of": pl.Date, "next_npl_rate": pl.Float64, "next_churn_rate": pl.Float64,
+}  # fmt: skip
+
+
+def transitions(before: pl.DataFrame, after: pl.DataFrame) -> pl.DataFrame:
+    """TRANSITIONS: every (from, to) pair of ORDER with its customer count (zeros included)."""
+    joined = before.select("customer_id", pl.col("tier").alias("from_tier")).join(
+        after.select("customer_id", pl.col("tier").alias("to_tier")),
+        on="customer_id", how="full", coalesce=True,
+    ).with_columns(pl.col("from_tier", "to_tier").fill_null(NONE))  # fmt: skip
+    counts = joined.group_by("from_tier", "to_tier").agg(pl.len().cast(pl.Int64).alias("n"))
+    grid = pl.DataFrame(
+        [(a, b) for a in ORDER for b in ORDER if not (a == NONE and b == NONE)],
+        schema={"from_tier": pl.String, "to_tier": pl.String}, orient="row",
+    )  # fmt: skip
+    return (
+        grid.join(counts, on=["from_tier", "to_tier"], how="left")
+        .select("from_tier", "to_tier", pl.col("n").fill_null(0).alias("customers"))
+        .cast(TRANSITIONS)  # type: ignore[arg-type]
+    )
+
+
+def monthly(history: pl.DataFrame, churned: pl.DataFrame, churn_days: list) -> pl.DataFrame:
+    """MONTHLY rows per month and tier. `history`: as_of, customer_id, tier, balance,
+    npl_balance (every tiered date of the period and the month after); `churned`: as_of,
+    customer_id identified; `churn_days`: the dates churn identification ran."""
+    if history.height == 0:
+        return pl.DataFrame(schema=MONTHLY)
+    month = pl.col("as_of").dt.strftime("%Y-%m")
+    ends = (
+        history.select("as_of").unique().with_columns(month.alias("month"))
+        .group_by("month").agg(pl.col("as_of").max()).sort("month")
+        .with_columns(pl.col("as_of").shift(-1).alias("next_as_of"))
+    )  # fmt: skip
+    cohort = history.join(ends, on="as_of", how="inner")
+    later = history.select(
+        pl.col("as_of").alias("next_as_of"), "customer_id",
+        (pl.col("npl_balance") > 0).alias("next_npl"),
+    )  # fmt: skip
+    gone = (
+        churned.select(pl.col("as_of").alias("next_as_of"), "customer_id")
+        .unique()
+        .with_columns(pl.lit(True).alias("next_churned"))
+    )
+    ran = pl.DataFrame({"next_as_of": churn_days}, schema={"next_as_of": pl.Date}).with_columns(
+        pl.lit(True).alias("churn_ran")
+    )
+    cohort = (
+        cohort.join(later, on=["next_as_of", "customer_id"], how="left")
+        .join(gone, on=["next_as_of", "customer_id"], how="left")
+        .join(ran, on="next_as_of", how="left")
+    )
+    found = cohort.group_by("month", "as_of", "tier").agg(
+        pl.len().cast(pl.Int64).alias("customers"),
+        pl.col("balance").sum(),
+        pl.col("npl_balance").sum(),
+        pl.col("next_as_of").first(),
+        pl.col("next_npl").fill_null(False).mean().alias("next_npl_rate"),
+        pl.col("next_churned").fill_null(False).mean().alias("next_churn_rate"),
+        pl.col("churn_ran").first(),
+    )  # fmt: skip
+    return (
+        found.with_columns(
+            pl.when(pl.col("balance") > 0)
+            .then(pl.col("npl_balance") / pl.col("balance")).alias("npl_rate"),
+            pl.when(pl.col("next_as_of").is_not_null()).then(pl.col("next_npl_rate")),
+            pl.when(pl.col("churn_ran").fill_null(False)).then(pl.col("next_churn_rate")),
+            pl.col("tier").replace_strict(list(TIERS), list(range(4)),
+                                          return_dtype=pl.Int64).alias("rank"),
+        )
+        .sort("month", "rank")
+        .select(list(MONTHLY))
+        .cast(MONTHLY)  # type: ignore[arg-type]
+    )  # fmt: skip

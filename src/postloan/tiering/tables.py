@@ -1,0 +1,55 @@
+"""Tiering's tables (on the store's metadata; created by the area's migration branch
+`tiering/migrations`).
+
+- `tier_assignments`: one row per customer with accounts in status on a stored date — the LY-1
+  classes, the qualified and the held tier (hysteresis state: `streak`, `streak_worst`), the
+  figures they came from and the RFM scores and segment. Derived by the daily step from the
+  run's first date on; what `postloan export tiers` writes.
+- `tier_dates`: the dates tiered (run, policy version, customers).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Boolean, Column, Date, ForeignKey, Index, Integer, String, Table
+
+from postloan.store.schema import ID, metadata
+
+tier_assignments = Table(
+    "tier_assignments",
+    metadata,
+    Column("as_of", Date, primary_key=True),
+    Column("customer_id", ID, primary_key=True),
+    Column("branch_id", String(32)),
+    Column("purpose_class", String(16), nullable=False),
+    Column("credit_status", String(8), nullable=False),
+    Column("capacity", String(8), nullable=False),
+    Column("qualified_tier", String(8), nullable=False),  # before hysteresis
+    Column("tier", String(8), nullable=False),  # held
+    Column("streak", Integer, nullable=False),  # consecutive dates qualifying better
+    Column("streak_worst", String(8)),  # worst tier qualified over the streak
+    Column("worst_class", String(16), nullable=False),  # five-category class, worst account
+    Column("open_case", Boolean, nullable=False),
+    Column("balance", BigInteger, nullable=False),
+    Column("npl_balance", BigInteger, nullable=False),
+    Column("max_dpd", Integer, nullable=False),
+    Column("times_late", Integer, nullable=False),
+    Column("instalments", BigInteger, nullable=False),
+    Column("recency_days", Integer),
+    Column("frequency", Integer, nullable=False),
+    Column("rfm_r", Integer, nullable=False),
+    Column("rfm_f", Integer, nullable=False),
+    Column("rfm_m", Integer, nullable=False),
+    Column("rfm_segment", String(32), nullable=False),
+    Column("run_id", Integer, ForeignKey("runs.run_id"), nullable=False),
+    Index("ix_tier_assignments_customer_id_as_of", "customer_id", "as_of"),
+    Index("ix_tier_assignments_as_of_tier", "as_of", "tier"),
+)
+
+tier_dates = Table(
+    "tier_dates",
+    metadata,
+    Column("as_of", Date, primary_key=True),
+    Column("run_id", Integer, ForeignKey("runs.run_id"), nullable=False),
+    Column("policy_version", String(64), nullable=False),
+    Column("customers", Integer, nullable=False),
+)

@@ -1,0 +1,1 @@
+"""Tiering's workbench pages (mounted by name from `Area.web_routers` / `customer_panel`)."""

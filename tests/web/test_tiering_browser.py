@@ -1,0 +1,89 @@
+"""Tiering's workbench in a real browser (Debian's Chromium via Playwright, as
+`test_browser.py`): a risk manager, in Chinese, opens the tier page from the nav, asks for the
+transitions between two dates, sees both charts drawn (options as data under the CSP) and the
+matrix; a customer service officer sees a customer's tier card on the 360° page, in English."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from postloan.store.db import ready
+from tests.tiering.conftest import AS_OF, DATES
+from tests.web.conftest import PASSWORD
+from tests.web.live import chromium, serving
+from tests.web.test_browser import pytestmark, sync_api
+from tests.web.test_tiering_pages import TierStore, build_store
+
+__all__ = ["pytestmark"]  # skipped without Chromium unless POSTLOAN_REQUIRE_BROWSER=1
+SCREENSHOTS = Path("/tmp")
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> TierStore:
+    folder = tmp_path_factory.mktemp("tier-browser")
+    return build_store(ready(f"sqlite:///{folder / 'store.sqlite'}"), folder / "files")
+
+
+@pytest.fixture(scope="module")
+def server(store: TierStore) -> Iterator[str]:
+    from postloan.api.app import create_app
+    from postloan.web import mount
+
+    app = create_app(store.url)
+    mount(app)
+    with serving(app) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with chromium(sync_api) as b:
+        yield b
+
+
+@pytest.fixture
+def page(browser: Any, server: str) -> Iterator[Any]:
+    context = browser.new_context(
+        base_url=server, viewport={"width": 1400, "height": 1000}, locale="zh-CN"
+    )
+    pg = context.new_page()
+    pg.set_default_timeout(15000)
+    yield pg
+    context.close()
+
+
+def _login(page: Any, username: str) -> None:
+    page.goto("/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/")
+
+
+def test_tier_page_draws_distribution_and_transitions(page: Any) -> None:
+    _login(page, "risk")
+    page.goto("/lang/zh-CN")
+    page.click("nav a[href='/tiering']")
+    page.wait_for_selector("#tier-distribution")
+    assert "客户分层" in page.text_content("h1")
+    page.fill("#tiering-period input[name=from]", DATES[0].isoformat())
+    page.fill("#tiering-period input[name=to]", AS_OF.isoformat())
+    page.click("#tiering-period button[type=submit]")
+    page.wait_for_selector("#tier-transitions")
+    for chart_id in ("chart-tier-distribution", "chart-tier-transitions"):
+        page.wait_for_selector(f"#{chart_id} canvas, #{chart_id} svg")
+    assert "高风险" in page.text_content("#tier-transitions")
+    page.screenshot(path=str(SCREENSHOTS / "postloan-tiering.png"), full_page=True)
+
+
+def test_tier_card_on_the_360_page(page: Any, store: TierStore) -> None:
+    _login(page, "cs")
+    page.goto("/lang/en")
+    page.goto(f"/customers/{store.ours[0]}")
+    card = page.wait_for_selector("#tier-card")
+    text = card.text_content()
+    assert "Tier card" in text and "Strategy" in text and "Repayment capacity" in text

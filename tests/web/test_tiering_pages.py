@@ -1,0 +1,233 @@
+"""Tiering's workbench and API over HTTP (TestClient), on SQLite and PostgreSQL: the tier page
+per role (allowed, refused 403), its distribution and transitions against the stored rows in
+the user's scope, the charts' options, a bad date shown not raised; the tier card on the 360°
+page (figures withheld from roles without account access, none for roles without
+`tiering.view`); the API card's scope (out of scope 404) and masking.
+
+One store per backend: a synthetic portfolio run for five dates; a few tiered customers moved
+to a branch of their own, where a credit officer and customer service work."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, select, text, update
+
+from postloan.access import create_user
+from postloan.contract import write_contract_files
+from postloan.policy import default_policy
+from postloan.runs.service import run_dates
+from postloan.store.db import engine_for, ready
+from postloan.store.schema import customers
+from postloan.synth import generate
+from postloan.tiering.tables import tier_assignments
+from tests.store.conftest import BACKENDS, PG_URL, _pg_schema_url, import_all
+from tests.tiering.conftest import AS_OF, DATES
+from tests.web.conftest import PASSWORD
+from tests.web.test_pages import csrf_of
+
+BRANCH, OTHER = "TIER1", "TIER2"
+ROLES = {"risk": "risk_manager", "co": "credit_officer", "cs": "customer_service",
+         "mkt": "marketing", "boss": "manager", "aud": "auditor", "coll": "collector",
+         "sup": "collection_supervisor", "legal": "legal_officer"}  # fmt: skip
+BRANCHES = {"co": BRANCH, "cs": BRANCH, "coll": BRANCH, "sup": BRANCH}
+
+
+@dataclass(frozen=True)
+class TierStore:
+    url: str
+    ours: list[str]
+    outsider: str
+
+
+def build_store(url: str, folder: Path) -> TierStore:
+    write_contract_files(generate(accounts=300, seed=14, as_of=AS_OF), folder, fmt="csv")
+    import_all(url, folder)
+    run_dates(url, DATES, default_policy())
+    engine = engine_for(url)
+    with engine.begin() as conn:
+        tiered = [r[0] for r in conn.execute(
+            select(tier_assignments.c.customer_id).where(tier_assignments.c.as_of == AS_OF)
+            .order_by(tier_assignments.c.customer_id))]  # fmt: skip
+        ours, outsider = tiered[:4], tiered[-1]
+        conn.execute(update(customers).where(customers.c.customer_id.in_(ours))
+                     .values(branch_id=BRANCH))  # fmt: skip
+        conn.execute(update(customers).where(customers.c.customer_id == outsider)
+                     .values(branch_id=OTHER))  # fmt: skip
+        for name, role in ROLES.items():
+            create_user(conn, username=name, password=PASSWORD, role=role,
+                        branch_id=BRANCHES.get(name), display_name=name)  # fmt: skip
+    engine.dispose()
+    return TierStore(url, ours, outsider)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TierStore]:
+    folder = tmp_path_factory.mktemp(f"tier-web-{request.param}")
+    schema = None
+    if request.param == "sqlite":
+        url = ready(f"sqlite:///{folder / 'store.sqlite'}")
+    else:
+        schema = f"tierweb_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(PG_URL)  # type: ignore[arg-type]
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        admin.dispose()
+        url = ready(_pg_schema_url(schema))
+    yield build_store(url, folder / "files")
+    if schema:
+        admin = create_engine(PG_URL)  # type: ignore[arg-type]
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def app(store: TierStore) -> FastAPI:
+    from postloan.api.app import create_app
+    from postloan.web import mount
+
+    app = create_app(store.url)
+    mount(app)
+    return app
+
+
+@pytest.fixture
+def as_user(app: FastAPI) -> Iterator[Any]:
+    clients: list[TestClient] = []
+
+    def login(name: str) -> TestClient:
+        client = TestClient(app, follow_redirects=False)
+        client.__enter__()
+        clients.append(client)
+        page = client.get("/login")
+        done = client.post("/login", data={"username": name, "password": PASSWORD,
+                                           "csrf_token": csrf_of(page.text)})  # fmt: skip
+        assert done.status_code == 303, done.text
+        return client
+
+    yield login
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+def _stored(store: TierStore, day: Any = AS_OF) -> list[Any]:
+    engine = engine_for(store.url)
+    with engine.connect() as conn:
+        rows = list(conn.execute(
+            select(tier_assignments, customers.c.branch_id.label("home"))
+            .join(customers, customers.c.customer_id == tier_assignments.c.customer_id)
+            .where(tier_assignments.c.as_of == day)).all())  # fmt: skip
+    engine.dispose()
+    return rows
+
+
+def _counts(html: str) -> dict[str, int]:
+    table = html.split('id="tier-distribution"')[1].split("</table>")[0]
+    return {t: int(n) for t, n in re.findall(
+        r'<tr data-tier="(\w+)"><td>[^<]*</td><td class="num">(\d+)</td>', table)}  # fmt: skip
+
+
+def test_page_per_role_and_scope(as_user: Any, store: TierStore) -> None:
+    stored = _stored(store)
+    every = {t: sum(1 for r in stored if r.tier == t) for t in ("premium", "low", "medium",
+                                                                 "high")}  # fmt: skip
+    for name in ("risk", "boss", "mkt", "aud"):
+        page = as_user(name).get("/tiering")
+        assert page.status_code == 200, name
+        assert _counts(page.text) == every, name
+        assert ('id="tier-segments"' in page.text) and "chart-tier-distribution" in page.text
+    mine = [r for r in stored if r.home == BRANCH]
+    for name in ("co", "cs"):
+        page = as_user(name).get("/tiering")
+        assert sum(_counts(page.text).values()) == len(mine) == len(store.ours), name
+    for name in ("coll", "sup", "legal"):
+        assert as_user(name).get("/tiering").status_code == 403, name
+    assert 'href="/tiering"' in as_user("boss").get("/tiering").text  # the nav link
+
+
+def test_transitions_table_and_charts(as_user: Any, store: TierStore) -> None:
+    page = as_user("risk").get("/tiering", params={"from": DATES[0].isoformat(),
+                                                   "to": AS_OF.isoformat()})  # fmt: skip
+    assert page.status_code == 200 and 'id="tier-transitions"' in page.text
+    before = {r.customer_id: r.tier for r in _stored(store, DATES[0])}
+    after = {r.customer_id: r.tier for r in _stored(store, AS_OF)}
+    stay = sum(1 for c, t in after.items() if before.get(c) == t and t == "high")
+    row = page.text.split('<tr data-from="high">')[1].split("</tr>")[0]
+    assert re.search(rf'data-to="high">{stay}<', row)
+    options = json.loads(page.text.split('id="chart-options">')[1].split("</script>")[0])
+    assert set(options) == {"chart-tier-distribution", "chart-tier-transitions"}
+    assert options["chart-tier-transitions"]["series"][0]["type"] == "heatmap"
+    bad = as_user("risk").get("/tiering", params={"to": "2026-13-01"})
+    assert bad.status_code == 422 and 'id="tiering-error"' in bad.text
+    unknown = as_user("risk").get("/tiering", params={"to": "2026-01-05"})
+    assert unknown.status_code == 422 and "no tiers stored" in unknown.text
+
+
+def test_card_on_the_360_page(as_user: Any, store: TierStore) -> None:
+    cid = store.ours[0]
+    row = next(r for r in _stored(store) if r.customer_id == cid)
+    page = as_user("cs").get(f"/customers/{cid}")
+    assert page.status_code == 200
+    card = page.text.split('id="tier-card"')[1].split("</section>")[0]
+    assert f'data-tier="{row.tier}"' in page.text and 'id="tier-strategy"' in card
+    assert 'id="tier-segment">' + row.rfm_segment in card
+    mkt = as_user("mkt").get(f"/customers/{cid}").text
+    assert 'id="tier-card"' in mkt
+    mkt_card = mkt.split('id="tier-card"')[1].split("</section>")[0]
+    labels = ("Balance", "余额", "Worst DPD", "最大逾期天数")  # figures: account data
+    assert any(label in card for label in labels)
+    assert not any(label in mkt_card for label in labels)
+    legal = as_user("legal").get(f"/customers/{cid}")
+    assert legal.status_code == 200 and 'id="tier-card"' not in legal.text
+
+
+def test_api_card_scope_and_masking(as_user: Any, store: TierStore) -> None:
+    co = as_user("co")
+    assert co.get(f"/api/tiering/customers/{store.outsider}").status_code == 404
+    assert co.get("/api/tiering/customers/NOBODY").status_code == 404
+    own = co.get(f"/api/tiering/customers/{store.ours[0]}")
+    assert own.status_code == 200
+    body = own.json()
+    assert body["current"]["tier"] and body["current"]["balance"] is not None
+    assert body["history"][0]["as_of"] == AS_OF.isoformat() and len(body["history"]) == len(DATES)
+    assert body["strategy"]["monitoring"]
+    mkt = as_user("mkt").get(f"/api/tiering/customers/{store.ours[0]}").json()
+    assert mkt["current"]["balance"] is None and mkt["current"]["tier"] == body["current"]["tier"]
+    dist = as_user("mkt").get("/api/tiering/distribution").json()
+    assert all(t["balance"] is None for t in dist["tiers"])
+    review = as_user("boss").get("/api/tiering/review").json()
+    assert {r["month"] for r in review["rows"]} == {d.strftime("%Y-%m") for d in DATES}
+    assert as_user("boss").get(f"/api/tiering/customers/{store.ours[0]}").status_code == 403
+    view = co.get(f"/api/customers/{store.ours[0]}").json()
+    assert view["tiering"]["current"]["tier"] == body["current"]["tier"]
+    legal = as_user("legal").get(f"/api/customers/{store.ours[0]}")
+    assert legal.status_code == 200 and legal.json()["tiering"] is None  # no tiering.view
+    boss = as_user("boss")
+    too_long = boss.get("/api/tiering/review", params={"from": "2020-01-01", "to": "2026-06-30"})
+    assert too_long.status_code == 422
+    backwards = {"from": AS_OF.isoformat(), "to": DATES[0].isoformat()}
+    assert boss.get("/api/tiering/transitions", params=backwards).status_code == 422
+    assert boss.get("/api/tiering/distribution", params={"as_of": "2026-01-05"}).status_code == 404
+
+
+def test_tree_rules_from_the_history(as_user: Any, store: TierStore) -> None:
+    found = as_user("risk").get("/api/tiering/tree", params={"to": AS_OF.isoformat()}).json()
+    # every month-end but the last has a next month: March, April, May (its last date) cohorts
+    months = {d.strftime("%Y-%m"): d for d in DATES}
+    cohorts = sum(len(_stored(store, day)) for m, day in sorted(months.items())[:-1])
+    assert found["samples"] == cohorts
+    assert found["rules"] and sum(r["samples"] for r in found["rules"]) == cohorts
+    assert all(r["rule"].startswith("if ") for r in found["rules"])
+    assert 0.5 <= found["accuracy"] <= 1.0
