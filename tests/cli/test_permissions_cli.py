@@ -140,6 +140,11 @@ def _commands(store: Store, role: str) -> dict[str, tuple[str, list[str]]]:
             "report warnings",
             ["report", "warnings", "--from", d, "--to", d, "--json"],
         ),
+        "report tiers": ("report tiers", ["report", "tiers", "--from", d, "--to", d, "--json"]),
+        "export tiers": (
+            "export tiers",
+            ["export", "tiers", "--as-of", d, "--out", str(out / f"{role}-tiers.csv")],
+        ),
     }
 
 
