@@ -18,8 +18,9 @@ from postloan.access.permissions import add_area_actions, remove_area_actions
 from postloan.area import Area, AreaExport, NavEntry, ScheduleChanges, Step, order_steps, resolve
 from postloan.churn.area import AREA as CHURN
 from postloan.collections.area import AREA as COLLECTIONS
+from postloan.relationship.area import AREA as RELATIONSHIP
 
-BUILT_IN: tuple[Area, ...] = (COLLECTIONS, CHURN)
+BUILT_IN: tuple[Area, ...] = (COLLECTIONS, CHURN, RELATIONSHIP)
 
 _registered: dict[str, Area] = {}
 _version = 0  # bumped on every change (caches of merged declarations compare it)
