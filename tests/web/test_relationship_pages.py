@@ -1,0 +1,110 @@
+"""The relationship workbench over HTTP (TestClient), on SQLite and PostgreSQL: the complaints
+page per role (customer service with the intake form, management read-only, collectors
+refused), the intake form (CSRF, refusals shown in the form with 422, out-of-scope customers
+refused, audited through the API's service), the complaint listed with its clock, and the
+relationship card on the 360° page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from postloan.access.tables import audit_log
+from postloan.relationship.api import today
+from postloan.store.db import engine_for
+from postloan.store.schema import customers
+from tests.api.conftest import PASSWORD, World, populate
+from tests.store.conftest import BACKENDS, make_store  # noqa: F401
+from tests.web.conftest import make_app
+from tests.web.test_pages import csrf_of
+
+
+@pytest.fixture(params=BACKENDS)
+def world(request: pytest.FixtureRequest, make_store: Any, tmp_path: Path) -> World:  # noqa: F811
+    return populate(make_store(request.param), tmp_path / "files")
+
+
+@pytest.fixture
+def web(world: World) -> Iterator[TestClient]:
+    with TestClient(make_app(world.url), follow_redirects=False) as client:
+        yield client
+
+
+def _login(client: TestClient, who: str) -> None:
+    page = client.get("/login")
+    r = client.post(
+        "/login", data={"username": who, "password": PASSWORD, "csrf_token": csrf_of(page.text)}
+    )
+    assert r.status_code == 303, r.text
+
+
+def _branch_customer(world: World, branch: str) -> str:
+    engine = engine_for(world.url)
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(customers.c.customer_id)
+            .where(customers.c.branch_id == branch)
+            .order_by(customers.c.customer_id)
+            .limit(1)
+        ).scalar_one()
+    engine.dispose()
+    return str(found)
+
+
+def test_the_complaints_page_per_role(web: TestClient, world: World) -> None:
+    _login(web, "collector")
+    assert web.get("/complaints").status_code == 403
+    web.cookies.clear()
+    _login(web, "manager")
+    page = web.get("/complaints")
+    assert page.status_code == 200 and 'id="complaint-form"' not in page.text
+    web.cookies.clear()
+    _login(web, "customer_service")
+    page = web.get("/complaints")
+    assert page.status_code == 200 and 'id="complaint-form"' in page.text
+
+
+def test_taking_a_complaint_in_from_the_workbench(web: TestClient, world: World) -> None:
+    _login(web, "customer_service")
+    page = web.get("/complaints")
+    mine = _branch_customer(world, world.branch)
+    form = {
+        "customer_id": mine,
+        "received_on": today().isoformat(),
+        "channel": "counter",
+        "business_type": "loans",
+        "reason": "service",
+        "summary": "柜面等候时间过长",
+        "complained_about": "",
+    }
+    assert web.post("/complaints", data=form).status_code == 403  # no CSRF token
+    token = csrf_of(page.text)
+    other = web.post(
+        "/complaints",
+        data=form
+        | {"csrf_token": token, "customer_id": _branch_customer(world, world.other_branch)},
+    )
+    assert other.status_code == 422 and 'id="complaint-error"' in other.text
+    bad = web.post("/complaints", data=form | {"csrf_token": token, "channel": "pigeon"})
+    assert bad.status_code == 422 and "channel" in bad.text
+    ok = web.post("/complaints", data=form | {"csrf_token": token})
+    assert ok.status_code == 303
+    listed = web.get("/complaints").text
+    assert 'data-status="open"' in listed and mine in listed
+    engine = engine_for(world.url)
+    with engine.connect() as conn:
+        actions = list(
+            conn.execute(
+                select(audit_log.c.action).where(audit_log.c.action == "complaint.received")
+            ).scalars()
+        )
+    engine.dispose()
+    assert actions == ["complaint.received"]
+    card = web.get(f"/customers/{mine}")
+    assert card.status_code == 200 and 'id="relationship-card"' in card.text
+    assert 'data-status="open"' in card.text
