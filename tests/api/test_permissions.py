@@ -106,6 +106,10 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/relationship/customers/{customer_id}/redeem"): RelAction.LOYALTY,
     ("POST", "/api/relationship/surveys/versions"): RelAction.SURVEY,
     ("POST", "/api/relationship/surveys/responses"): RelAction.SURVEY,
+    ("POST", "/api/relationship/contact-plans"): RelAction.CONTACT,
+    ("GET", "/api/relationship/contact-plans"): RelAction.VIEW,
+    ("GET", "/api/relationship/planned-contacts"): RelAction.VIEW,
+    ("POST", "/api/relationship/planned-contacts/{contact_id}/complete"): RelAction.CONTACT,
 }
 
 
@@ -192,6 +196,7 @@ def _request(
         offer_id=1,
         complaint_id=_complaint_of(world, customer_id) if method == "GET" else 1,
         plan_id=1,
+        contact_id=1,
         as_of="2000-01-01",  # never stored: nothing is deleted
     )
     kwargs: dict[str, Any] = {}
@@ -261,6 +266,7 @@ def test_unauthenticated_is_401(
         offer_id=1,
         complaint_id=1,
         plan_id=1,
+        contact_id=1,
         as_of="2000-01-01",  # never stored: nothing is deleted
     )
     headers = {"Authorization": auth} if auth else {}

@@ -282,3 +282,32 @@ def test_surveys_and_the_satisfaction_report(client: TestClient, fresh: World) -
     # a branch role sees its branch only
     cs = client.get(f"{API}/reports/satisfaction", headers=w.headers("customer_service")).json()
     assert {g["branch_id"] for g in cs["groups"]} <= {None, w.branch}
+
+
+def test_contact_plans_over_http(client: TestClient, fresh: World) -> None:
+    w = fresh
+    plan = {
+        "name": "回访",
+        "channel": "phone",
+        "purpose": "service",
+        "cadence_days": 30,
+        "starts_on": "2026-06-30",
+    }
+    cs = w.headers("customer_service")
+    other = client.post(
+        f"{API}/contact-plans", json=plan | {"branch_id": w.other_branch}, headers=cs
+    )
+    assert other.status_code == 422  # a branch role plans for its own branch only
+    mine = client.post(f"{API}/contact-plans", json=plan, headers=cs)
+    assert mine.status_code == 201 and mine.json()["branch_id"] == w.branch
+    assert (
+        client.post(f"{API}/contact-plans", json=plan, headers=w.headers("collector")).status_code
+        == 403
+    )
+    sms = plan | {"channel": "sms", "purpose": "marketing"}
+    assert (
+        client.post(f"{API}/contact-plans", json=sms, headers=w.headers("marketing")).status_code
+        == 201
+    )
+    listed = client.get(f"{API}/contact-plans", headers=w.headers("manager")).json()
+    assert [p["purpose"] for p in listed] == ["service", "marketing"]

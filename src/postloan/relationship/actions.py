@@ -18,6 +18,7 @@ class RelAction(StrEnum):
     LOYALTY = "loyalty.offer"  # redeem points for an offer; goodwill remedies
     SURVEY = "survey.manage"  # questionnaire versions and responses
     REPORT = "relationship.report"  # complaint and satisfaction reports
+    CONTACT = "contact.plan"  # contact plans (CR-1) and completing their contacts
 
 
 A = RelAction
@@ -61,6 +62,11 @@ GRANTS: tuple[ActionGrant, ...] = (
         "survey questionnaires and responses",
     ),
     ActionGrant(
+        A.CONTACT,
+        {"marketing": "all", "customer_service": "branch"},
+        "contact plans and their contacts (branch roles: their branch's plans)",
+    ),
+    ActionGrant(
         A.REPORT,
         {
             "customer_service": "branch",
@@ -83,8 +89,10 @@ RATIONALE = """\
   customer service propose hardship plans; credit officers of the branch or risk at head office
   approve them — never the proposer (maker-checker). Marketing owns loyalty offers and
   questionnaires; customer service grants goodwill remedies for complaints of their branch.
-  Managers and auditors only read. Collectors hold none: a hardship plan reaches collections
-  as a pause of its work (collections.handover).
+  Contact plans (`contact.plan`) are marketing's (head office, any segment) and customer
+  service's (their branch's plans only); marketing purposes are checked for consent and
+  opt-outs whoever plans them. Managers and auditors only read. Collectors hold none: a
+  hardship plan reaches collections as a pause of its work (collections.handover).
 """
 
 add_area_actions("relationship", GRANTS, COMMANDS, RATIONALE)

@@ -10,18 +10,29 @@ from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection, select
 
+from postloan.access.permissions import Scope, scope_for
 from postloan.access.scope import customer_in_scope, customer_scope_clause, row_in_scope
+from postloan.access.scope import customer_scope_clause as scope_clause
 from postloan.access.users import User
 from postloan.api.deps import get_conn, now, require
 from postloan.api.errors import ERROR_RESPONSES
 from postloan.api.routes.policy import effective_policy
 from postloan.api.util import NO_NUL
+from postloan.errors import InvalidError
 from postloan.inputs import BusinessDate
-from postloan.relationship import hardship, loyalty, surveys
+from postloan.relationship import contact_plans, hardship, loyalty, surveys
 from postloan.relationship.actions import RelAction
 from postloan.relationship.api import ComplaintId, period, today
 from postloan.relationship.report import satisfaction_report
-from postloan.relationship.tables import complaints, hardship_plans
+from postloan.relationship.tables import (
+    complaints,
+    hardship_plans,
+    planned_contacts,
+)
+from postloan.relationship.tables import (
+    contact_plans as plans_table,
+)
+from postloan.store.schema import customers
 
 router = APIRouter(prefix="/api/relationship", tags=["relationship"], responses=ERROR_RESPONSES)
 
@@ -306,3 +317,104 @@ def satisfaction(
         last,
         customer_scope_clause(user, RelAction.REPORT),
     )
+
+
+class ContactPlanIn(BaseModel):
+    name: str = Field(min_length=1, max_length=100, pattern=NO_NUL)
+    branch_id: str | None = Field(None, min_length=1, max_length=32, pattern=NO_NUL)
+    channel: Literal["phone", "sms", "email", "app"]
+    purpose: Literal["service", "marketing"]
+    cadence_days: int = Field(ge=1, le=contact_plans.MAX_CADENCE)
+    starts_on: BusinessDate
+
+
+@router.post("/contact-plans", status_code=201)
+def add_contact_plan(
+    body: ContactPlanIn,
+    user: User = Depends(require(RelAction.CONTACT)),
+    conn: Connection = Depends(get_conn),
+) -> dict[str, Any]:
+    """A contact plan for a segment (a branch, or everyone with an account); branch roles plan
+    for their own branch only."""
+    branch = body.branch_id
+    if scope_for(user.role, RelAction.CONTACT) == Scope.BRANCH:
+        if branch not in (None, user.branch_id):
+            raise InvalidError("branch_id: your own branch only", field="branch_id")
+        branch = user.branch_id
+    pid = contact_plans.create_plan(
+        conn,
+        name=body.name,
+        branch_id=branch,
+        channel=body.channel,
+        purpose=body.purpose,
+        cadence_days=body.cadence_days,
+        starts_on=body.starts_on,
+        actor=user.username,
+        now=now(),
+    )
+    conn.commit()
+    return {"plan_id": pid, "branch_id": branch}
+
+
+@router.get("/contact-plans")
+def list_contact_plans(
+    user: User = Depends(require(RelAction.VIEW)), conn: Connection = Depends(get_conn)
+) -> list[dict[str, Any]]:
+    rows = conn.execute(select(plans_table).order_by(plans_table.c.plan_id).limit(500))
+    return [
+        {k: (str(v) if k in ("starts_on", "created_at") else v) for k, v in r._mapping.items()}
+        for r in rows
+    ]
+
+
+@router.get("/planned-contacts")
+def list_planned_contacts(
+    due_on: BusinessDate | None = None,
+    status: Literal["open", "refused", "done"] | None = None,
+    user: User = Depends(require(RelAction.VIEW)),
+    conn: Connection = Depends(get_conn),
+) -> list[dict[str, Any]]:
+    """The plans' contacts due on a day, in the caller's scope; refused ones name the rules."""
+    c = planned_contacts.c
+    q = (
+        select(planned_contacts)
+        .join(customers, customers.c.customer_id == c.customer_id)
+        .where(scope_clause(user, RelAction.VIEW))
+        .order_by(c.due_on.desc(), c.contact_id)
+        .limit(2000)
+    )
+    if due_on is not None:
+        q = q.where(c.due_on == due_on)
+    if status is not None:
+        q = q.where(c.status == status)
+    return [
+        {
+            "contact_id": r.contact_id,
+            "plan_id": r.plan_id,
+            "customer_id": r.customer_id,
+            "due_on": str(r.due_on)[:10],
+            "channel": r.channel,
+            "purpose": r.purpose,
+            "status": r.status,
+            "refused_rules": r.refused_rules,
+            "outcome": r.outcome,
+        }
+        for r in conn.execute(q)
+    ]
+
+
+class ContactDoneIn(BaseModel):
+    outcome: Literal["reached", "not_reached", "refused_further_contact"]
+
+
+@router.post("/planned-contacts/{contact_id}/complete")
+def complete_contact(
+    body: ContactDoneIn,
+    contact_id: int = Path(ge=1, le=2**31 - 1, description="the contact id"),
+    user: User = Depends(require(RelAction.CONTACT)),
+    conn: Connection = Depends(get_conn),
+) -> dict[str, Any]:
+    row_in_scope(conn, user, planned_contacts, "contact_id", contact_id, RelAction.CONTACT)
+    contact_plans.complete(conn, contact_id, body.outcome, actor=user.username, now=now())
+    conn.commit()
+    return {"contact_id": contact_id, "status": "done"}

@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 from postloan.store.schema import ID, metadata
@@ -153,4 +154,43 @@ survey_responses = Table(
     Column("source", String(12), nullable=False),  # workbench | import
     Column("entered_by", String(64), nullable=False),
     Index("ix_survey_responses_answered_on", "answered_on"),
+)
+
+# --- contact plans (CR-1); migration r002 ------------------------------------------------------
+# `contact_plans`: per segment (a branch, or every customer with an account), a channel, a
+# purpose (service | marketing) and a cadence from a start day. `planned_contacts`: what the
+# daily step derived from them — one per (plan, customer, due day), `open` or `refused` naming
+# the rules it breaks (marketing without consent, an opted-out channel); an officer completes
+# an open one (`done`, with an outcome).
+contact_plans = Table(
+    "contact_plans",
+    metadata,
+    Column("plan_id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False),
+    Column("branch_id", String(32)),  # the segment: None = every customer with an account
+    Column("channel", String(8), nullable=False),
+    Column("purpose", String(12), nullable=False),
+    Column("cadence_days", Integer, nullable=False),
+    Column("starts_on", Date, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+planned_contacts = Table(
+    "planned_contacts",
+    metadata,
+    Column("contact_id", Integer, primary_key=True, autoincrement=True),
+    Column("plan_id", Integer, ForeignKey("contact_plans.plan_id"), nullable=False),
+    Column("customer_id", ID, ForeignKey("customers.customer_id"), nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("channel", String(8), nullable=False),
+    Column("purpose", String(12), nullable=False),
+    Column("status", String(8), nullable=False),  # open | refused | done
+    Column("refused_rules", String(100)),
+    Column("outcome", String(24)),
+    Column("done_by", String(64)),
+    Column("done_at", UTCDateTime()),
+    UniqueConstraint("plan_id", "customer_id", "due_on", name="uq_planned_contacts_plan_id"),
+    Index("ix_planned_contacts_due_on_status", "due_on", "status"),
 )
