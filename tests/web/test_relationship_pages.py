@@ -108,3 +108,79 @@ def test_taking_a_complaint_in_from_the_workbench(web: TestClient, world: World)
     card = web.get(f"/customers/{mine}")
     assert card.status_code == 200 and 'id="relationship-card"' in card.text
     assert 'data-status="open"' in card.text
+
+
+def test_a_complaint_through_its_clock_on_its_page(web: TestClient, world: World) -> None:
+    _login(web, "customer_service")
+    token = csrf_of(web.get("/complaints").text)
+    mine = _branch_customer(world, world.branch)
+    form = {
+        "customer_id": mine,
+        "received_on": today().isoformat(),
+        "channel": "phone",
+        "business_type": "collection",
+        "reason": "collection_conduct",
+        "summary": "深夜催收",
+        "complained_about": "collector",
+        "csrf_token": token,
+    }
+    assert web.post("/complaints", data=form).status_code == 303
+    listed = web.get("/complaints").text
+    cid = int(listed.split('data-complaint="')[1].split('"')[0])
+    url = f"/complaints/{cid}"
+    page = web.get(url)
+    assert page.status_code == 200 and 'data-limit="15"' in page.text
+    recused = web.post(f"{url}/assign", data={"handler": "collector", "csrf_token": token})
+    assert recused.status_code == 403 and 'data-code="recusal"' in recused.text
+    assert (
+        web.post(
+            f"{url}/assign", data={"handler": "customer_service", "csrf_token": token}
+        ).status_code
+        == 303
+    )
+    assert (
+        web.post(f"{url}/complex", data={"reason": "调录音", "csrf_token": token}).status_code
+        == 303
+    )
+    assert 'data-limit="30"' in web.get(url).text
+    assert web.post(f"{url}/extend", data={"csrf_token": token}).status_code == 403  # no action
+    web.cookies.clear()
+    _login(web, "manager")
+    boss = csrf_of(web.get(url).text)
+    no_notice = web.post(f"{url}/extend", data={"csrf_token": boss})
+    assert no_notice.status_code == 403 and 'data-code="no_notice"' in no_notice.text
+    assert (
+        web.post(
+            f"{url}/extend", data={"notice_on": today().isoformat(), "csrf_token": boss}
+        ).status_code
+        == 303
+    )
+    assert 'data-limit="60"' in web.get(url).text
+    web.cookies.clear()
+    _login(web, "customer_service")
+    token = csrf_of(web.get(url).text)
+    assert (
+        web.post(
+            f"{url}/decide",
+            data={
+                "decided_on": today().isoformat(),
+                "outcome": "upheld",
+                "decision": "致歉",
+                "csrf_token": token,
+            },
+        ).status_code
+        == 303
+    )
+    assert (
+        web.post(
+            f"{url}/trace",
+            data={"root_cause": "外呼未限时", "fix": "22点锁定", "csrf_token": token},
+        ).status_code
+        == 303
+    )
+    done = web.get(url).text
+    assert 'data-status="decided"' in done and 'id="complaint-fix"' in done
+    kinds = [k.split('"')[0] for k in done.split('data-kind="')[1:]]
+    assert kinds == ["received", "assigned", "complex", "extended", "decided", "traced"]
+    assert web.post(f"{url}/nonsense", data={"csrf_token": token}).status_code == 404
+    assert web.get("/complaints/999999").status_code == 404

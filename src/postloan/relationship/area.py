@@ -25,7 +25,10 @@ AREA = Area(
     actions=GRANTS,
     commands=COMMANDS,
     api_routers=("postloan.relationship.api:router", "postloan.relationship.api_more:router"),
-    web_routers=("postloan.relationship.web.complaints:router",),
+    web_routers=(
+        "postloan.relationship.web.complaints:router",
+        "postloan.relationship.web.complaint_page:router",
+    ),
     customer_panel="postloan.relationship.web.card:customer_panel",
     nav=(NavEntry("/complaints", "nav.complaints", (RelAction.VIEW,), "complaints"),),
     templates=HERE / "templates",
