@@ -15,9 +15,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from postloan.access.tables import audit_log
+from postloan.collections.tables import tasks
 from postloan.relationship.api import today
 from postloan.store.db import engine_for
-from postloan.store.schema import customers
+from postloan.store.schema import customers, loans
 from tests.api.conftest import PASSWORD, World, populate
 from tests.store.conftest import BACKENDS, make_store  # noqa: F401
 from tests.web.conftest import make_app
@@ -184,3 +185,55 @@ def test_a_complaint_through_its_clock_on_its_page(web: TestClient, world: World
     assert kinds == ["received", "assigned", "complex", "extended", "decided", "traced"]
     assert web.post(f"{url}/nonsense", data={"csrf_token": token}).status_code == 404
     assert web.get("/complaints/999999").status_code == 404
+
+
+def test_a_hardship_plan_signed_and_broken_on_the_page(web: TestClient, world: World) -> None:
+    engine = engine_for(world.url)
+    with engine.connect() as conn:
+        customer, loan = conn.execute(
+            select(loans.c.customer_id, loans.c.loan_id)
+            .join(customers, customers.c.customer_id == loans.c.customer_id)
+            .where(
+                customers.c.branch_id == world.branch,
+                loans.c.customer_id.in_(
+                    select(tasks.c.customer_id).where(tasks.c.status == "open")
+                ),
+            )
+            .order_by(loans.c.loan_id)
+            .limit(1)
+        ).one()
+    engine.dispose()
+    _login(web, "credit_officer")
+    token = csrf_of(web.get("/hardship").text)
+    form = {
+        "customer_id": customer,
+        "account_id": loan,
+        "kind": "loan_deferral",
+        "months": "9",
+        "form": "oral",
+        "oral_record": "REC-1",
+        "reason": "失业",
+        "csrf_token": token,
+    }
+    over = web.post("/hardship", data=form)
+    assert over.status_code == 403 and 'data-code="over_limit"' in over.text
+    assert web.post("/hardship", data=form | {"months": "3"}).status_code == 303
+    page = web.get("/hardship").text
+    plan = int(page.split('data-plan="')[1].split('"')[0])
+    assert 'data-status="proposed"' in page and f'id="approve-{plan}"' not in page  # own plan
+    own = web.post(f"/hardship/{plan}/approve", data={"csrf_token": token})
+    assert own.status_code == 403 and 'data-code="maker_checker"' in own.text
+    web.cookies.clear()
+    _login(web, "risk_manager")
+    risk = csrf_of(web.get("/hardship").text)
+    assert web.post(f"/hardship/{plan}/approve", data={"csrf_token": risk}).status_code == 303
+    assert 'data-status="approved"' in web.get("/hardship").text
+    assert f'<li data-status="approved">#{plan}' in web.get(f"/customers/{customer}").text
+    web.cookies.clear()
+    _login(web, "credit_officer")
+    token = csrf_of(web.get("/hardship").text)
+    broken = web.post(
+        f"/hardship/{plan}/broken", data={"note": "未按计划还款", "csrf_token": token}
+    )
+    assert broken.status_code == 303 and 'data-status="broken"' in web.get("/hardship").text
+    assert web.post("/hardship/1/nonsense", data={"csrf_token": token}).status_code == 404

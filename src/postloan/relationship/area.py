@@ -28,9 +28,13 @@ AREA = Area(
     web_routers=(
         "postloan.relationship.web.complaints:router",
         "postloan.relationship.web.complaint_page:router",
+        "postloan.relationship.web.hardship:router",
     ),
     customer_panel="postloan.relationship.web.card:customer_panel",
-    nav=(NavEntry("/complaints", "nav.complaints", (RelAction.VIEW,), "complaints"),),
+    nav=(
+        NavEntry("/complaints", "nav.complaints", (RelAction.VIEW,), "complaints"),
+        NavEntry("/hardship", "nav.hardship", (RelAction.VIEW,), "hardship"),
+    ),
     templates=HERE / "templates",
     messages=MESSAGES,
     cli="postloan.relationship.cli:add_commands",
