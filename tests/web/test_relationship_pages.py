@@ -237,3 +237,21 @@ def test_a_hardship_plan_signed_and_broken_on_the_page(web: TestClient, world: W
     )
     assert broken.status_code == 303 and 'data-status="broken"' in web.get("/hardship").text
     assert web.post("/hardship/1/nonsense", data={"csrf_token": token}).status_code == 404
+
+
+def test_the_loyalty_page(web: TestClient, world: World) -> None:
+    mine = _branch_customer(world, world.branch)
+    _login(web, "customer_service")
+    assert web.get("/loyalty").status_code == 200
+    page = web.get(f"/loyalty?customer_id={mine}")
+    assert page.status_code == 200 and 'id="loyalty-balance"' in page.text
+    other = _branch_customer(world, world.other_branch)
+    assert web.get(f"/loyalty?customer_id={other}").status_code == 404
+    token = csrf_of(page.text)
+    poor = web.post(f"/loyalty/{mine}/redeem", data={"csrf_token": token})
+    assert poor.status_code == 409 and 'id="loyalty-error"' in poor.text  # too few points
+    assert web.post(f"/loyalty/{mine}/redeem", data={}).status_code == 403  # no CSRF token
+    assert web.post(f"/loyalty/{other}/redeem", data={"csrf_token": token}).status_code == 404
+    web.cookies.clear()
+    _login(web, "collector")
+    assert web.get("/loyalty").status_code == 403

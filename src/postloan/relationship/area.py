@@ -29,11 +29,13 @@ AREA = Area(
         "postloan.relationship.web.complaints:router",
         "postloan.relationship.web.complaint_page:router",
         "postloan.relationship.web.hardship:router",
+        "postloan.relationship.web.loyalty:router",
     ),
     customer_panel="postloan.relationship.web.card:customer_panel",
     nav=(
         NavEntry("/complaints", "nav.complaints", (RelAction.VIEW,), "complaints"),
         NavEntry("/hardship", "nav.hardship", (RelAction.VIEW,), "hardship"),
+        NavEntry("/loyalty", "nav.loyalty", (RelAction.VIEW,), "loyalty"),
     ),
     templates=HERE / "templates",
     messages=MESSAGES,
