@@ -7,6 +7,7 @@ relationship card on the 360° page."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,10 @@ from sqlalchemy import select
 
 from postloan.access.tables import audit_log
 from postloan.collections.tables import tasks
+from postloan.relationship import surveys
 from postloan.relationship.api import today
+from postloan.relationship.rules.surveys import csat
+from postloan.relationship.tables import survey_responses
 from postloan.store.db import engine_for
 from postloan.store.schema import customers, loans
 from tests.api.conftest import PASSWORD, World, populate
@@ -255,3 +259,60 @@ def test_the_loyalty_page(web: TestClient, world: World) -> None:
     web.cookies.clear()
     _login(web, "collector")
     assert web.get("/loyalty").status_code == 403
+
+
+def test_surveys_entry_import_and_results(web: TestClient, world: World) -> None:
+    engine = engine_for(world.url)
+    with engine.begin() as conn:
+        version = surveys.add_version(
+            conn, "2026", surveys.DEFAULT_QUESTIONS, actor="marketing", now=datetime.now(UTC)
+        )
+        mine = list(
+            conn.execute(
+                select(customers.c.customer_id)
+                .where(customers.c.branch_id == world.branch)
+                .order_by("customer_id")
+                .limit(3)
+            ).scalars()
+        )
+    engine.dispose()
+    other = _branch_customer(world, world.other_branch)
+    day = today().isoformat()
+    _login(web, "customer_service")
+    token = csrf_of(web.get("/surveys").text)
+    entry = {
+        "version_id": str(version),
+        "customer_id": mine[0],
+        "answered_on": day,
+        "csat": "5",
+        "nps": "10",
+        "csrf_token": token,
+    }
+    assert web.post("/surveys/responses", data=entry).status_code == 303
+    assert web.post("/surveys/responses", data=entry | {"nps": "11"}).status_code == 422
+    assert web.post("/surveys/responses", data=entry | {"customer_id": other}).status_code == 422
+    bad = f"customer_id,answered_on,csat,nps,attitude\n{mine[1]},{day},4,9,5\n{other},{day},3,5,\n"
+    refused = web.post(
+        "/surveys/import",
+        data={"version_id": str(version), "csrf_token": token},
+        files={"file": ("r.csv", bad.encode(), "text/csv")},
+    )
+    assert refused.status_code == 422 and "line 3" in refused.text
+    good = f"customer_id,answered_on,csat,nps\n{mine[1]},{day},4,9\n{mine[2]},{day},2,3\n"
+    assert (
+        web.post(
+            "/surveys/import",
+            data={"version_id": str(version), "csrf_token": token},
+            files={"file": ("r.csv", good.encode(), "text/csv")},
+        ).status_code
+        == 303
+    )
+    page = web.get("/surveys").text
+    assert f'data-branch="{world.branch}" data-n="3"' in page  # 1 entered + 2 imported, not 3
+    want = csat([5, 4, 2], 4, 0.95)
+    assert want.value is not None and f"{want.value:.1f}" in page
+    engine = engine_for(world.url)
+    with engine.connect() as conn:
+        sources = sorted(conn.execute(select(survey_responses.c.source)).scalars())
+    engine.dispose()
+    assert sources == ["import", "import", "workbench"]

@@ -4,8 +4,10 @@ their intervals (`rules.surveys`) by branch and period. Flushes, never commits."
 
 from __future__ import annotations
 
+import csv
+import io
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -13,6 +15,7 @@ from sqlalchemy import ColumnElement, Connection, insert, select
 
 from postloan.access import audit
 from postloan.errors import InvalidError
+from postloan.inputs import parse_business_date
 from postloan.policy import Policy
 from postloan.relationship.rules.surveys import Figure, csat, nps
 from postloan.relationship.tables import survey_responses, survey_versions
@@ -144,3 +147,53 @@ def figures(
             groups.items(), key=lambda kv: (kv[0][0] is not None, kv[0][0] or "", kv[0][1] or "")
         )
     ]
+
+
+MAX_IMPORT_ROWS = 5000
+IMPORT_COLUMNS = ("customer_id", "answered_on", "csat", "nps")
+
+
+def import_csv(
+    conn: Connection,
+    version_id: int,
+    text: str,
+    *,
+    actor: str,
+    today: date,
+    known: Callable[[str], bool],
+) -> int:
+    """Responses from CSV text (header `customer_id,answered_on,csat,nps`, then one column per
+    question key if wanted), all or nothing: the first bad row is refused naming its line.
+    `known(customer_id) -> bool` says whether the customer lies in the caller's scope."""
+    reader = csv.DictReader(io.StringIO(text))
+    if reader.fieldnames is None or not set(IMPORT_COLUMNS) <= set(reader.fieldnames):
+        raise InvalidError(f"file: the header needs {', '.join(IMPORT_COLUMNS)}", field="file")
+    keys = questions_of(conn, version_id)
+    count = 0
+    for line, row in enumerate(reader, start=2):
+        if count >= MAX_IMPORT_ROWS:
+            raise InvalidError(f"file: at most {MAX_IMPORT_ROWS} rows", field="file")
+        try:
+            customer = (row.get("customer_id") or "").strip()
+            if not known(customer):
+                raise InvalidError(f"customer_id: no customer {customer!r} in your scope")
+            answers = {k: int(row[k]) for k in keys if (row.get(k) or "").strip()}
+            record_response(
+                conn,
+                version_id=version_id,
+                customer_id=customer,
+                answered_on=parse_business_date(
+                    (row.get("answered_on") or "").strip(), "answered_on"
+                ),
+                csat_score=int(row.get("csat") or ""),
+                nps_score=int(row.get("nps") or ""),
+                answers=answers,
+                source="import",
+                actor=actor,
+                today=today,
+            )
+        except (ValueError, InvalidError) as exc:
+            message = exc.message if isinstance(exc, InvalidError) else str(exc)
+            raise InvalidError(f"line {line}: {message}", field="file") from None
+        count += 1
+    return count
