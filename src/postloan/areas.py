@@ -18,10 +18,11 @@ from postloan.access.permissions import add_area_actions, remove_area_actions
 from postloan.area import Area, AreaExport, NavEntry, ScheduleChanges, Step, order_steps, resolve
 from postloan.churn.area import AREA as CHURN
 from postloan.collections.area import AREA as COLLECTIONS
+from postloan.relationship.area import AREA as RELATIONSHIP
 from postloan.risk.area import AREA as RISK
 from postloan.tiering.area import AREA as TIERING
 
-BUILT_IN: tuple[Area, ...] = (COLLECTIONS, CHURN, RISK, TIERING)
+BUILT_IN: tuple[Area, ...] = (COLLECTIONS, CHURN, RISK, TIERING, RELATIONSHIP)
 
 _registered: dict[str, Area] = {}
 _version = 0  # bumped on every change (caches of merged declarations compare it)

@@ -18,6 +18,10 @@ from postloan.access.tokens import issue_token
 from postloan.api.app import create_app
 from postloan.churn.actions import ChurnAction
 from postloan.collections.actions import CollectionsAction
+from postloan.policy import default_policy
+from postloan.relationship import complaints
+from postloan.relationship.actions import RelAction
+from postloan.relationship.tables import complaints as table
 from postloan.risk.actions import RiskAction
 from postloan.store.db import engine_for
 from postloan.store.schema import account_status, customers
@@ -101,6 +105,30 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/tiering/review"): TieringAction.REVIEW,
     ("GET", "/api/tiering/strategies"): TieringAction.REPORT,
     ("GET", "/api/tiering/tree"): TieringAction.REVIEW,
+    ("GET", "/api/relationship/complaints"): RelAction.VIEW,
+    ("POST", "/api/relationship/complaints"): RelAction.COMPLAINT,
+    ("GET", "/api/relationship/complaints/{complaint_id}"): RelAction.VIEW,
+    ("POST", "/api/relationship/complaints/{complaint_id}/assign"): RelAction.COMPLAINT,
+    ("POST", "/api/relationship/complaints/{complaint_id}/complex"): RelAction.COMPLAINT,
+    ("POST", "/api/relationship/complaints/{complaint_id}/extend"): RelAction.COMPLAINT_APPROVE,
+    ("POST", "/api/relationship/complaints/{complaint_id}/decide"): RelAction.COMPLAINT,
+    ("POST", "/api/relationship/complaints/{complaint_id}/trace"): RelAction.COMPLAINT,
+    ("POST", "/api/relationship/complaints/{complaint_id}/goodwill"): RelAction.LOYALTY,
+    ("GET", "/api/relationship/reports/complaints"): RelAction.REPORT,
+    ("GET", "/api/relationship/reports/satisfaction"): RelAction.REPORT,
+    ("POST", "/api/relationship/hardship-plans"): RelAction.HARDSHIP,
+    ("GET", "/api/relationship/customers/{customer_id}/hardship-plans"): RelAction.VIEW,
+    ("POST", "/api/relationship/hardship-plans/{plan_id}/decision"): RelAction.HARDSHIP_APPROVE,
+    ("POST", "/api/relationship/hardship-plans/{plan_id}/end"): RelAction.HARDSHIP,
+    ("POST", "/api/relationship/hardship-plans/{plan_id}/withdraw"): RelAction.HARDSHIP,
+    ("GET", "/api/relationship/customers/{customer_id}/points"): RelAction.VIEW,
+    ("POST", "/api/relationship/customers/{customer_id}/redeem"): RelAction.LOYALTY,
+    ("POST", "/api/relationship/surveys/versions"): RelAction.SURVEY,
+    ("POST", "/api/relationship/surveys/responses"): RelAction.SURVEY,
+    ("POST", "/api/relationship/contact-plans"): RelAction.CONTACT,
+    ("GET", "/api/relationship/contact-plans"): RelAction.VIEW,
+    ("GET", "/api/relationship/planned-contacts"): RelAction.VIEW,
+    ("POST", "/api/relationship/planned-contacts/{contact_id}/complete"): RelAction.CONTACT,
 }
 
 
@@ -133,6 +161,38 @@ def _visible(world: World, role: str, action: str) -> tuple[str, str]:
     return (row.customer_id, row.account_id) if row else ("CU-none", "ACC-none")
 
 
+def _complaint_of(world: World, customer_id: str) -> int:
+    """A complaint of the customer (a GET of one must find it), made once per customer."""
+    if customer_id == "CU-none":
+        return 1
+    engine = engine_for(world.url)
+    with engine.begin() as conn:
+        found = conn.execute(
+            select(table.c.complaint_id).where(table.c.customer_id == customer_id)
+        ).first()
+        cid = (
+            found[0]
+            if found
+            else complaints.receive(
+                conn,
+                default_policy(),
+                customer_id=customer_id,
+                received_on=datetime(2026, 6, 1).date(),
+                channel="phone",
+                business_type="loans",
+                reason="service",
+                summary="matrix",
+                complained_about=[],
+                account_id=None,
+                actor="admin",
+                today=datetime(2026, 7, 1).date(),
+                now=datetime(2026, 7, 1, tzinfo=UTC),
+            )
+        )
+    engine.dispose()
+    return int(cid)
+
+
 def _request(
     client: TestClient, world: World, role: str, method: str, path: str
 ) -> tuple[int, Any]:
@@ -155,6 +215,9 @@ def _request(
         offer_id=1,
         handover_id=1,
         override_id=1,
+        complaint_id=_complaint_of(world, customer_id) if method == "GET" else 1,
+        plan_id=1,
+        contact_id=1,
         as_of="2000-01-01",  # never stored: nothing is deleted
     )
     kwargs: dict[str, Any] = {}
@@ -224,6 +287,9 @@ def test_unauthenticated_is_401(
         offer_id=1,
         handover_id=1,
         override_id=1,
+        complaint_id=1,
+        plan_id=1,
+        contact_id=1,
         as_of="2000-01-01",  # never stored: nothing is deleted
     )
     headers = {"Authorization": auth} if auth else {}

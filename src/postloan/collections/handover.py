@@ -12,6 +12,13 @@ tables.
   a handing area re-hands only what changed.
 - `decide_handover`: the recovery team accepts (works it: special recovery team, legal
   proposal, asset preservation, negotiated plan) or declines it with a reason — audited.
+- `pause_work` / `resume_work`: another area (relationship's hardship plans, card rules Art.
+  70) stops collection work for a customer while a plan is kept and gives it back when the plan
+  is broken or ends. A pause is a row of `handovers` (actions "pause_collection", status
+  `paused`, then `resumed`) — not work for the recovery team, whose queue lists `open` ones —
+  and it takes the customer's open tasks out of the queue (status `paused`); resuming returns
+  them (`open`). `paused_customers` lists the customers under a pause, for collections' daily
+  steps to skip (see docs/relationship.md: the steps do not read it yet).
 - `opted_out_channels_on`: per customer, the channels opted out of by a day (the same opt-outs
   the collections contact policy honours), for marketing contacts of other areas;
   `opt_out_rows` the same opt-outs as rows for a set of customers (a query), for a whole frame.
@@ -28,7 +35,7 @@ from sqlalchemy import Connection, Select, and_, bindparam, delete, select, upda
 from postloan.collections.errors import RecordConflict, RecordInvalid, RecordNotFound
 from postloan.collections.handover_tables import handovers
 from postloan.collections.records import audit_change
-from postloan.collections.tables import contact_opt_outs
+from postloan.collections.tables import contact_opt_outs, tasks
 from postloan.store.values import stored_date
 
 __all__ = [
@@ -39,6 +46,9 @@ __all__ = [
     "handover_states",
     "opt_out_rows",
     "opted_out_channels_on",
+    "pause_work",
+    "paused_customers",
+    "resume_work",
     "withdraw_open",
 ]
 
@@ -172,3 +182,121 @@ def opt_out_rows(conn: Connection, customer_ids: Select[tuple[str]]) -> list[tup
         select(o.customer_id, o.channel, o.since).where(o.customer_id.in_(customer_ids))
     )
     return [(r[0], r[1], stored_date(r[2])) for r in rows]
+
+
+PAUSE = "pause_collection"
+
+
+def pause_work(
+    conn: Connection,
+    source: str,
+    source_key: str,
+    customer_id: str,
+    on: date,
+    basis: str,
+    user: str,
+    now: datetime,
+) -> int:
+    """Pause collection work for the customer from `on` (module doc); returns the number of
+    open tasks taken out of the queue. Pausing the same key again is a conflict."""
+    h = handovers.c
+    if conn.execute(
+        select(h.handover_id).where(h.source == source, h.source_key == source_key)
+    ).first():
+        raise RecordConflict(f"{source} {source_key}: already paused", "source_key")
+    key = conn.execute(
+        handovers.insert().values(
+            source=source,
+            source_key=source_key,
+            customer_id=customer_id,
+            handed_on=on,
+            actions=PAUSE,
+            overdue_amount=0,
+            max_dpd=0,
+            basis=basis,
+            status="paused",
+        )
+    ).inserted_primary_key
+    held = conn.execute(
+        update(tasks)
+        .where(tasks.c.customer_id == customer_id, tasks.c.status == "open")
+        .values(status="paused")
+    )
+    assert key is not None
+    audit_change(
+        conn,
+        user,
+        "collections.pause",
+        "handover",
+        int(key[0]),
+        {
+            "customer_id": customer_id,
+            "source": source,
+            "source_key": source_key,
+            "on": on.isoformat(),
+            "tasks": int(held.rowcount or 0),
+        },
+        now,
+    )
+    return int(held.rowcount or 0)
+
+
+def resume_work(
+    conn: Connection,
+    source: str,
+    source_key: str,
+    on: date,
+    note: str,
+    user: str,
+    now: datetime,
+) -> int:
+    """End the pause: the customer's paused tasks return to the queue (unless another pause
+    of the customer is still in force); returns how many."""
+    h = handovers.c
+    row = conn.execute(
+        select(handovers).where(h.source == source, h.source_key == source_key, h.actions == PAUSE)
+    ).first()
+    if row is None:
+        raise RecordNotFound(f"{source} {source_key}: no pause", "source_key")
+    if row.status != "paused":
+        raise RecordConflict(f"{source} {source_key}: already {row.status}", "status")
+    conn.execute(
+        update(handovers)
+        .where(h.handover_id == row.handover_id)
+        .values(status="resumed", decided_by=user, decided_at=now, decision_note=note)
+    )
+    back = 0
+    if row.customer_id not in paused_customers(conn):
+        result = conn.execute(
+            update(tasks)
+            .where(tasks.c.customer_id == row.customer_id, tasks.c.status == "paused")
+            .values(status="open")
+        )
+        back = int(result.rowcount or 0)
+    audit_change(
+        conn,
+        user,
+        "collections.resume",
+        "handover",
+        int(row.handover_id),
+        {
+            "customer_id": row.customer_id,
+            "source": source,
+            "source_key": source_key,
+            "on": on.isoformat(),
+            "tasks": back,
+            "note": note,
+        },
+        now,
+    )
+    return back
+
+
+def paused_customers(conn: Connection) -> set[str]:
+    """The customers whose collection work another area has paused."""
+    h = handovers.c
+    return set(
+        conn.execute(
+            select(h.customer_id).where(h.actions == PAUSE, h.status == "paused")
+        ).scalars()
+    )

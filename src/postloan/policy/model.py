@@ -40,6 +40,7 @@ from postloan.policy.jurisdiction import JurisdictionCode, JurisdictionRules
 from postloan.policy.kpi import Kpi
 from postloan.policy.legal import Legal
 from postloan.policy.rating import Rating
+from postloan.policy.relationship import Relationship
 from postloan.policy.restructuring import Restructuring
 from postloan.policy.risk import Risk
 from postloan.policy.security import Security
@@ -246,6 +247,7 @@ class Policy(Section):
     collections: Collections
     contact: Contact
     churn: Churn
+    relationship: Relationship
     restructuring: Restructuring
     strategies: Strategies
     rating: Rating

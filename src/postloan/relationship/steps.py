@@ -1,0 +1,24 @@
+"""The relationship area's part of the daily run: loyalty earnings and expiry on month ends
+(append-only and keyed: re-running a date appends nothing), then the contact plans' contacts
+due on each date (`contact_plans.derive_for_dates`). With no date left (the latest
+stored date deleted) nothing is undone: points earned stay in the ledger, as a bank's would."""
+
+from __future__ import annotations
+
+from postloan.area import Step, StepContext
+from postloan.relationship.contact_plans import derive_for_dates
+from postloan.relationship.loyalty import earn_for_dates
+
+
+def loyalty(ctx: StepContext) -> int:
+    return earn_for_dates(ctx.conn, ctx.dates, ctx.policy)
+
+
+def contacts(ctx: StepContext) -> int:
+    return derive_for_dates(ctx.conn, ctx.first, ctx.dates)
+
+
+STEPS: tuple[Step, ...] = (
+    Step("relationship.loyalty", loyalty),
+    Step("relationship.contacts", contacts, after=("relationship.loyalty",)),
+)

@@ -1,0 +1,1 @@
+"""The relationship area's workbench pages (mounted by name: `Area.web_routers`)."""
