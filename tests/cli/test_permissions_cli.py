@@ -141,6 +141,14 @@ def _commands(store: Store, role: str) -> dict[str, tuple[str, list[str]]]:
             ["report", "warnings", "--from", d, "--to", d, "--json"],
         ),
         "report tiers": ("report tiers", ["report", "tiers", "--from", d, "--to", d, "--json"]),
+        "report complaints": (
+            "report complaints",
+            ["report", "complaints", "--from", d, "--to", d, "--json"],
+        ),
+        "report satisfaction": (
+            "report satisfaction",
+            ["report", "satisfaction", "--from", d, "--to", d, "--json"],
+        ),
         "export tiers": (
             "export tiers",
             ["export", "tiers", "--as-of", d, "--out", str(out / f"{role}-tiers.csv")],

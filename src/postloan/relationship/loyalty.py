@@ -1,5 +1,5 @@
 """The loyalty ledger (CR-4): append-only points. Nothing here updates or deletes a ledger row
-(the database refuses it too: triggers of migration p001); a correction is a new entry. Each
+(the database refuses it too: triggers of migration g001); a correction is a new entry. Each
 entry has a unique `key`, so the daily step appends only what is missing and re-running a date
 changes nothing.
 

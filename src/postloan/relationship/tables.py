@@ -156,7 +156,7 @@ survey_responses = Table(
     Index("ix_survey_responses_answered_on", "answered_on"),
 )
 
-# --- contact plans (CR-1); migration p002 ------------------------------------------------------
+# --- contact plans (CR-1); migration g002 ------------------------------------------------------
 # `contact_plans`: per segment (a branch, or every customer with an account), a channel, a
 # purpose (service | marketing) and a cadence from a start day. `planned_contacts`: what the
 # daily step derived from them — one per (plan, customer, due day), `open` or `refused` naming

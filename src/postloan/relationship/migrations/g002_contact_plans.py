@@ -1,7 +1,7 @@
 """relationship area: contact plans and the contacts derived from them
 
-Revision ID: p002
-Revises: p001
+Revision ID: g002
+Revises: g001
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "p002"
-down_revision = "p001"
+revision = "g002"
+down_revision = "g001"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """relationship area: complaints and their events, hardship plans, the loyalty ledger
 (append-only: UPDATE and DELETE refused by triggers) and offers, survey versions and responses
 
-Revision ID: p001
+Revision ID: g001
 Revises: 0009 (a branch of its own from there: branch label "relationship")
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "p001"  # "r001" is risk's: revision ids are global across branches
+revision = "g001"  # "r001" is risk's, "p001" the test ping area's: revision ids are global
 down_revision = "0009"  # branches off the core chain
 branch_labels = ("relationship",)
 depends_on = None
