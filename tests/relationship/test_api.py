@@ -205,6 +205,10 @@ def test_a_hardship_plan_over_http(client: TestClient, fresh: World) -> None:
     )
     assert approved.status_code == 200 and approved.json()["tasks_paused"] == before
     assert _tasks(w, customer, "open") == 0
+    # The pause is not a hand-over: collections' hand-over list does not offer it for a decision.
+    handed = client.get("/api/collections/handovers", headers=w.headers("risk_manager"))
+    assert handed.status_code == 200, handed.text
+    assert all("pause_collection" not in h["actions"] for h in handed.json()["items"])
     broken = client.post(
         f"{API}/hardship-plans/{plan}/end",
         json={"outcome": "broken", "note": "未按计划还款"},

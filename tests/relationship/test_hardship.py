@@ -15,9 +15,10 @@ from postloan.collections.tables import tasks
 from postloan.errors import RefusedError
 from postloan.policy import default_policy
 from postloan.relationship import hardship
+from postloan.runs.service import run_dates
 from postloan.store.db import engine_for
 from postloan.store.schema import cards, loans
-from tests.relationship.conftest import NOW
+from tests.relationship.conftest import DATES, NOW
 
 POLICY = default_policy()
 DAY = date(2026, 7, 1)
@@ -119,6 +120,14 @@ def test_a_plan_pauses_and_resumes_collection(store: str) -> None:
         assert paused == before
         assert _open_tasks(conn, customer) == 0 and _open_tasks(conn, customer, "paused") == before
         assert customer in paused_customers(conn)
+    engine.dispose()
+    # The daily run again (a re-run of the latest date): collections makes no new work for the
+    # paused customer — no contact task, no reminder — while the plan is kept.
+    run_dates(store, [DATES[-1]], POLICY)
+    engine = engine_for(store)
+    with engine.begin() as conn:
+        assert _open_tasks(conn, customer) == 0, "no new collection work during the pause"
+        assert _open_tasks(conn, customer, "paused") == before
         resumed = hardship.end(
             conn,
             plan,

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 from sqlalchemy import Connection, delete, func, select, update
 
+from postloan.collections.handover import paused_customers
 from postloan.collections.rules.floors import DAYS_PER_WEEK as DAYS_PER_WEEK
 from postloan.collections.rules.floors import (
     OPEN_CASE_ACCOUNTS,
@@ -112,6 +113,8 @@ def schedule_contact_tasks(conn: Connection, days: list[date], policy: Policy) -
             )
         ).scalars()
     )
+    # Work another area has paused (a hardship plan being kept) gets no new contact task.
+    already |= paused_customers(conn)
     rows = contact_task_rows(due, already, day)
     if rows:
         conn.execute(tasks.insert(), rows)

@@ -220,12 +220,14 @@ def handover_page(
     conn: Connection, scope: ColumnElement[bool], status: str | None, source: str | None,
     page: int, page_size: int,
 ) -> tuple[int, list[Any]]:  # fmt: skip
-    """(total, one page) of the hand-overs of customers in `scope`, open first, then oldest."""
+    """(total, one page) of the hand-overs of customers in `scope`, open first, then oldest.
+    Pauses of collection work (`handover.pause_work`, in the same table) are not hand-overs."""
+    from postloan.collections.handover import PAUSE
     from postloan.collections.handover_tables import handovers
     from postloan.store.schema import customers
 
     h = handovers.c
-    where = [scope]
+    where = [scope, h.actions != PAUSE]
     for column, wanted in ((h.status, status), (h.source, source)):
         if wanted is not None:
             where.append(column == wanted)

@@ -24,6 +24,7 @@ from sqlalchemy import Connection, and_, bindparam, delete, select, update
 from postloan.calendar import WorkingCalendar
 from postloan.collections.cases import OPEN_CASES, CaseChanges, case_changes
 from postloan.collections.disposals import without_disposed
+from postloan.collections.handover import paused_customers
 from postloan.collections.reminders import new_reminders
 from postloan.collections.tables import case_accounts, case_stages, cases, tasks
 from postloan.policy import Policy
@@ -208,6 +209,9 @@ def replay_cases(
     earlier = latest_stored_date(conn, before=first)
     before = _overdue_rows(conn, earlier) if earlier is not None else None
     opened = moved = closed = reminded = 0
+    # Customers whose collection work another area has paused (a hardship plan being kept):
+    # no new reminders while the pause is in force.
+    paused = sorted(paused_customers(conn))
     for i, day in enumerate(days):
         today = _overdue_rows(conn, day)
         today = without_disposed(conn, today, day)  # disposal hook: written-off accounts leave
@@ -217,6 +221,8 @@ def replay_cases(
                               calendar, day)  # fmt: skip
         if before is None:  # a store's first date: only reminders whose window is still open
             fresh = fresh.filter(pl.col("due_by") >= day)
+        if paused:
+            fresh = fresh.filter(~pl.col("customer_id").is_in(paused))
         reminded += _store_reminders(conn, fresh, day, known)
         before = today
         opened += changes.opened.height
