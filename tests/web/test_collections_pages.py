@@ -799,6 +799,12 @@ def test_every_post_needs_the_csrf_token(as_user: Any, coll: CollStore) -> None:
         "/risk/tasks/1/outcome",  # and in test_risk_pages.py with its refusals
         f"/risk/customers/{customer}/override",
         "/risk/overrides/1/decision",
+        "/complaints",  # relationship's; the intake also in test_relationship_pages.py
+        "/complaints/1/assign",
+        "/hardship",
+        "/hardship/1/approve",
+        f"/loyalty/{customer}/redeem",
+        "/surveys/responses",
     ]
     # Every state-changing page route of the app is in this list or tested in test_pages.py
     # (login, logout, look-up, reveal): a route added without a CSRF test fails here.
