@@ -53,6 +53,9 @@ class RunInputs:
     portfolio: Any  # engine.frames.Portfolio
     changes: ScheduleChanges
     extras: Mapping[str, Any] = field(default_factory=dict)
+    # What the engine's pass computed for an area's `lateness` request (engine.lateness
+    # `Lateness`: the run's dates and the rows the request's filter kept), by area name.
+    lateness: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,12 @@ class Area:
     # bulk, called with the run's ADBC connection while it loads the portfolio (before the
     # publishing transaction); the steps find it in `ctx.inputs().extras[area name]`.
     run_loader: str | None = None
+    # `lateness(extras, policy) -> engine.lateness.LatenessWanted | None`, "module:function":
+    # per-account lateness counters the area wants from the engine's own pass (computing them
+    # in a step would settle every instalment a second time); `extras` is what its run_loader
+    # read. The steps find the rows in `ctx.inputs().lateness[area name]`. One area at most
+    # asks today (a pass computes one look-back window).
+    lateness: str | None = None
     nav: tuple[NavEntry, ...] = ()
     templates: Path | None = None  # the area's page templates, named `<area>/<page>.html`
     messages: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # lang → key → text

@@ -113,6 +113,11 @@ def run_loaders() -> dict[str, Callable[[Any, Any], Any]]:
     return {a.name: resolve(a.run_loader) for a in _registered.values() if a.run_loader}
 
 
+def lateness_hooks() -> dict[str, Callable[[Any, Any], Any]]:
+    """Each area's `lateness(extras, policy)` request hook, by area name."""
+    return {a.name: resolve(a.lateness) for a in _registered.values() if a.lateness}
+
+
 def exports() -> dict[str, AreaExport]:
     """Every area's export kinds (`postloan export KIND`); a kind declared twice: the later
     area's wins."""
