@@ -140,8 +140,9 @@ def _status_rows(
 
     instalments = loans.prepare_instalments(prep.instalments, policy.allocation.order)
     inst_h = loans.history_instalments(instalments, histories, loan_curve, threshold)
+    window = lateness.window_from(wanted.lookback_months) if wanted is not None else None
     looked_up = loans.loan_lookups(
-        open_rows.filter(pl.col("account_type") == "loan"), inst_h, loan_curve, threshold
+        open_rows.filter(pl.col("account_type") == "loan"), inst_h, loan_curve, threshold, window
     )
     loan_part = loans.loan_status(looked_up, threshold)
     statements = cards.prepare_statements(prep.statements)
@@ -155,7 +156,7 @@ def _status_rows(
     if wanted is None:
         return status, None
     late = pl.concat([
-        lateness.loans(looked_up, inst_h, wanted.lookback_months),
+        lateness.loans(looked_up),
         lateness.cards(every_card, st_h, covered, wanted.lookback_months),
     ])  # fmt: skip
     return status, late

@@ -33,7 +33,7 @@ from datetime import date
 
 import polars as pl
 
-from postloan.engine.asof import asof, last_per_key, latest_due_before, run_start
+from postloan.engine.asof import asof, latest_due_before, run_start
 
 LATENESS = {
     "account_id": pl.String,
@@ -65,26 +65,15 @@ class Lateness:
     rows: pl.DataFrame
 
 
-def _window_from(lookback_months: int) -> pl.Expr:
+def window_from(lookback_months: int) -> pl.Expr:
+    """W = D − lookback months (month ends roll like due dates)."""
     return pl.col("as_of").dt.offset_by(f"-{lookback_months}mo")
 
 
-def _late_before(rows: pl.DataFrame, periods: pl.DataFrame, key: pl.Expr) -> pl.DataFrame:
-    """`w_cum_late`: late periods of the row's history due before `key`."""
-    table = last_per_key(periods, "due_date").select(
-        "hk", pl.col("due_date").alias("w_due"), pl.col("cum_late").alias("w_cum_late")
-    )
-    keyed = rows.with_columns((key - pl.duration(days=1)).alias("_w_before"))
-    return asof(
-        keyed, table, left_on="_w_before", right_on="w_due", by="hk", strategy="backward"
-    ).drop("_w_before", "w_due")
-
-
-def loans(looked_up: pl.DataFrame, inst_h: pl.DataFrame, lookback_months: int) -> pl.DataFrame:
-    """Loan rows (`loans.loan_lookups`' output: k_* counters and `j_end`, null once paid off)
-    → acct, as_of and the counters."""
-    rows = _late_before(looked_up, inst_h, _window_from(lookback_months))
-    return rows.select(
+def loans(looked_up: pl.DataFrame) -> pl.DataFrame:
+    """Loan rows (`loans.loan_lookups`' output with `window_from`: k_* counters, `w_cum_late`
+    and `j_end`, null once paid off) → acct, as_of and the counters."""
+    return looked_up.select(
         "acct",
         "as_of",
         pl.col("k_consecutive").fill_null(0).cast(pl.Int32).alias("consecutive_late"),
@@ -96,11 +85,11 @@ def loans(looked_up: pl.DataFrame, inst_h: pl.DataFrame, lookback_months: int) -
     )
 
 
-def _not_paid_in_full_runs(st_h: pl.DataFrame, curve: pl.DataFrame) -> pl.DataFrame:
-    """Per statement (st_h: sorted by hk, idx), `run_nfp`: statements not paid in full in a
-    row ending with this one. `curve`: the card curve (hk, value_date, paid)."""
+def _with_not_paid_in_full_runs(st_h: pl.DataFrame, curve: pl.DataFrame) -> pl.DataFrame:
+    """`st_h` (sorted by hk, idx) with `run_nfp`: statements not paid in full in a row ending
+    with this one. `curve`: the card curve (hk, value_date, paid)."""
     pay = curve.select("hk", pl.col("value_date").alias("_vd"), pl.col("paid").alias("_p"))
-    frame = st_h.select("hk", "idx", "statement_date", "due_date", "statement_balance")
+    frame = st_h
     for key, name in (
         (pl.col("due_date"), "_paid_end"),
         (pl.col("statement_date") - pl.duration(days=1), "_paid_start"),
@@ -130,15 +119,12 @@ def cards(
     """Card rows (hk, acct, as_of, close_date; closed cards included) → acct, as_of and the
     counters. `st_h`: the statements per history with their late counters; `curve`: the card
     curve (hk, value_date, paid, …)."""
-    rows = latest_due_before(rows, st_h)
-    rows = _late_before(rows, st_h, _window_from(lookback_months))
-    runs = last_per_key(_not_paid_in_full_runs(st_h, curve), "due_date").select(
-        "hk", pl.col("due_date").alias("n_due"), "run_nfp"
-    )
-    rows = asof(
-        rows.with_columns((pl.col("as_of") - pl.duration(days=1)).alias("_n_before")),
-        runs, left_on="_n_before", right_on="n_due", by="hk", strategy="backward",
+    periods = _with_not_paid_in_full_runs(
+        st_h.select("hk", "idx", "statement_date", "due_date", "statement_balance",
+                    "cum_late", "last_on_time"),
+        curve,
     )  # fmt: skip
+    rows = latest_due_before(rows, periods, window_from(lookback_months), k_run_nfp="run_nfp")
     closed = pl.col("close_date").is_not_null() & (pl.col("close_date") <= pl.col("as_of"))
     return rows.select(
         "acct",
@@ -147,7 +133,7 @@ def cards(
         (pl.col("k_cum_late").fill_null(0) - pl.col("w_cum_late").fill_null(0))
         .cast(pl.Int32)
         .alias("window_late"),
-        pl.col("run_nfp").fill_null(0).cast(pl.Int32).alias("consecutive_not_paid_in_full"),
+        pl.col("k_run_nfp").fill_null(0).cast(pl.Int32).alias("consecutive_not_paid_in_full"),
         (~closed).alias("open"),
     )
 

@@ -90,13 +90,15 @@ def loan_lookups(
     inst_h: pl.DataFrame,
     curve: pl.DataFrame,
     threshold: int,
+    window_from: pl.Expr | None = None,
 ) -> pl.DataFrame:
     """Every loan row (closed ones included: `j_end` null) with its as-of look-ups: paid on D,
-    the counters at the latest instalment due before D (`k_*`), the oldest instalment not
-    covered (`j_*`) and, with a materiality threshold, the oldest not materially covered."""
+    the counters at the latest instalment due before D (`k_*`; with `window_from`, also
+    `w_cum_late`, see `asof.latest_due_before`), the oldest instalment not covered (`j_*`)
+    and, with a materiality threshold, the oldest not materially covered."""
     rows = paid_as_of(rows, curve.select("hk", "value_date", "paid"))
     rows = latest_due_before(
-        rows, inst_h, k_cum_interest="cum_interest", k_cum_principal="cum_principal"
+        rows, inst_h, window_from, k_cum_interest="cum_interest", k_cum_principal="cum_principal"
     )
 
     # j: the oldest instalment not covered (exactly, and after materiality).
