@@ -68,6 +68,10 @@ class Hardship(Section):
         description="A loan extension's most added months (and never more than the original "
         "term: 个人贷款管理办法)."
     )
+    missed_payment_days: PositiveCount = Field(
+        description="A kept plan is broken when no payment reaches its account for this many "
+        "days once payments are due (the daily run checks it from the payments)."
+    )
 
 
 class EarningRule(Section):
