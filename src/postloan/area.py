@@ -14,7 +14,8 @@ shells never import an area: they read what the registry hands them —
   that mounts them: an area imports no shell), `nav`, `templates`, `messages` (zh-CN and en),
   `policy_sections` (the sections of the policy file the area reads);
 - `exports`: kinds of `postloan export KIND` the area writes (`AreaExport`), dispatched by the
-  core command with its permission check, audit entry and error handling.
+  core command with its permission check, audit entry and error handling; `imports` likewise
+  the kinds of `postloan import KIND FILE` it reads (`AreaImport`).
 
 This module is pure declaration: it imports no area, no store engine and no web framework at
 run time (routers and Typer apps are typed as `Any` so the core does not depend on the shells).
@@ -134,6 +135,19 @@ class AreaExport:
 
 
 @dataclass(frozen=True)
+class AreaImport:
+    """A kind of `postloan import KIND FILE` an area reads (a file of its own, not a
+    DATA_CONTRACT one). `loader` names ("module:function") `load(url, file, encoding, actor)
+    -> postloan.imports.service.ImportResult`: good rows land, bad ones go to the rejects file
+    beside it (row, column, value, reason), a re-import changes nothing. `action` is the
+    permission it needs (with scope all); the core command audits it as `import.run`."""
+
+    loader: str
+    action: str
+    about: str = ""
+
+
+@dataclass(frozen=True)
 class Area:
     name: str
     about: str = ""
@@ -180,6 +194,7 @@ class Area:
     cli: str | None = None  # "module:function(app, report)": its commands, its `postloan report`s
     policy_sections: tuple[str, ...] = ()  # the policy file's sections the area reads
     exports: Mapping[str, AreaExport] = field(default_factory=dict)  # kind → what writes it
+    imports: Mapping[str, AreaImport] = field(default_factory=dict)  # kind → what reads it
     rationale: str = ""  # why the area's grants are so (docs/permissions.md)
 
 

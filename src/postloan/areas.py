@@ -15,7 +15,16 @@ from pathlib import Path
 from typing import Any
 
 from postloan.access.permissions import add_area_actions, remove_area_actions
-from postloan.area import Area, AreaExport, NavEntry, ScheduleChanges, Step, order_steps, resolve
+from postloan.area import (
+    Area,
+    AreaExport,
+    AreaImport,
+    NavEntry,
+    ScheduleChanges,
+    Step,
+    order_steps,
+    resolve,
+)
 from postloan.churn.area import AREA as CHURN
 from postloan.collections.area import AREA as COLLECTIONS
 from postloan.relationship.area import AREA as RELATIONSHIP
@@ -122,6 +131,11 @@ def exports() -> dict[str, AreaExport]:
     """Every area's export kinds (`postloan export KIND`); a kind declared twice: the later
     area's wins."""
     return {kind: spec for area in _registered.values() for kind, spec in area.exports.items()}
+
+
+def imports() -> dict[str, AreaImport]:
+    """Every area's import kinds (`postloan import KIND FILE`); the later area's wins."""
+    return {kind: spec for area in _registered.values() for kind, spec in area.imports.items()}
 
 
 def customer_view_hooks() -> list[tuple[str | None, Callable[[Any, str | None], dict[str, Any]]]]:

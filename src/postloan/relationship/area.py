@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from postloan.area import Area, NavEntry, tables_of
+from postloan.access.permissions import Action
+from postloan.area import Area, AreaImport, NavEntry, tables_of
 from postloan.relationship import tables
 from postloan.relationship.actions import COMMANDS, GRANTS, RATIONALE, RelAction
 from postloan.relationship.messages import MESSAGES
@@ -43,5 +44,14 @@ AREA = Area(
     messages=MESSAGES,
     cli="postloan.relationship.cli:add_commands",
     policy_sections=("relationship",),
+    # `postloan import complaints FILE` (docs/relationship.md: the file's columns); the
+    # core's import permission, like the contract files
+    imports={
+        "complaints": AreaImport(
+            "postloan.relationship.complaint_import:load",
+            Action.IMPORT_RUN.value,
+            "complaints from a channel's or a desk's file (CSV)",
+        )
+    },
     rationale=RATIONALE,
 )

@@ -58,8 +58,11 @@ complaints = Table(
     Column("fix", Text),
     Column("created_by", String(64), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    # the reference in the file it was imported from (migration g003); None: workbench or API
+    Column("complaint_ref", String(64)),
     Index("ix_complaints_customer_id", "customer_id"),
     Index("ix_complaints_received_on", "received_on"),
+    Index("ux_complaints_complaint_ref", "complaint_ref", unique=True),
 )
 
 complaint_events = Table(
