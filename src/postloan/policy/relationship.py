@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 
 from postloan.policy.base import Count, PositiveCount, Section
 from postloan.policy.errors import rule_error
+from postloan.policy.tiering import Tier
 
 
 class ComplaintClock(Section):
@@ -75,12 +76,22 @@ class Hardship(Section):
 
 
 class EarningRule(Section):
-    kind: Literal["on_time_months", "tenure_years"] = Field(
+    kind: Literal["on_time_months", "tenure_years", "tier_months"] = Field(
         description="on_time_months: on time (DPD 0) at each of the last `every` month ends; "
-        "tenure_years: each `every` completed years since the first account."
+        "tenure_years: each `every` completed years since the first account; tier_months: held "
+        "in one of `tiers` (the tiers area's) at each of the last `every` month ends."
     )
     every: PositiveCount
     points: PositiveCount
+    tiers: list[Tier] = Field(
+        default_factory=list, description="tier_months: the tiers that earn (best first)."
+    )
+
+    @model_validator(mode="after")
+    def _tiers(self) -> EarningRule:
+        if (self.kind == "tier_months") != bool(self.tiers):
+            raise rule_error([(("tiers",), "a tier_months rule names its tiers; others none")])
+        return self
 
 
 class Loyalty(Section):

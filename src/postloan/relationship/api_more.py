@@ -20,6 +20,7 @@ from postloan.api.routes.policy import effective_policy
 from postloan.api.util import NO_NUL
 from postloan.errors import InvalidError
 from postloan.inputs import BusinessDate
+from postloan.policy.tiering import Tier
 from postloan.relationship import contact_plans, hardship, loyalty, surveys
 from postloan.relationship.actions import RelAction
 from postloan.relationship.api import ComplaintId, period, today
@@ -322,6 +323,7 @@ def satisfaction(
 class ContactPlanIn(BaseModel):
     name: str = Field(min_length=1, max_length=100, pattern=NO_NUL)
     branch_id: str | None = Field(None, min_length=1, max_length=32, pattern=NO_NUL)
+    tier: Tier | None = None  # the tiers area's held tier (policy.tiering.TIERS)
     channel: Literal["phone", "sms", "email", "app"]
     purpose: Literal["service", "marketing"]
     cadence_days: int = Field(ge=1, le=contact_plans.MAX_CADENCE)
@@ -334,8 +336,8 @@ def add_contact_plan(
     user: User = Depends(require(RelAction.CONTACT)),
     conn: Connection = Depends(get_conn),
 ) -> dict[str, Any]:
-    """A contact plan for a segment (a branch, or everyone with an account); branch roles plan
-    for their own branch only."""
+    """A contact plan for a segment (a branch, a tier, both, or everyone with an account);
+    branch roles plan for their own branch only."""
     branch = body.branch_id
     if scope_for(user.role, RelAction.CONTACT) == Scope.BRANCH:
         if branch not in (None, user.branch_id):
@@ -351,9 +353,10 @@ def add_contact_plan(
         starts_on=body.starts_on,
         actor=user.username,
         now=now(),
+        tier=body.tier,
     )
     conn.commit()
-    return {"plan_id": pid, "branch_id": branch}
+    return {"plan_id": pid, "branch_id": branch, "tier": body.tier}
 
 
 @router.get("/contact-plans")

@@ -171,6 +171,7 @@ contact_plans = Table(
     Column("plan_id", Integer, primary_key=True, autoincrement=True),
     Column("name", String(100), nullable=False),
     Column("branch_id", String(32)),  # the segment: None = every customer with an account
+    Column("tier", String(8)),  # and the tiers area's held tier on the day (None: any; g004)
     Column("channel", String(8), nullable=False),
     Column("purpose", String(12), nullable=False),
     Column("cadence_days", Integer, nullable=False),
