@@ -18,6 +18,7 @@ from sqlalchemy import Connection
 
 from postloan.area import RunInputs, StepContext
 from postloan.churn import queries
+from postloan.churn.complaints import with_complaints
 from postloan.churn.rules.grading import grade
 from postloan.churn.rules.identify import ChurnInputs, identify, lateness_wanted
 from postloan.churn.rules.lateness import engine_keep
@@ -70,6 +71,7 @@ def run_churn(ctx: StepContext) -> ChurnStepResult:
             frames = inputs.extras.get("churn") or queries.frames_on(conn, policy)
         else:  # a step run outside a daily run (tests): read on the step's connection
             inputs, frames = queries.portfolio_on(conn), queries.frames_on(conn, policy)
+        frames = with_complaints(conn, frames)  # relationship's complaints: reason "service"
         graded = identify_dates(conn, inputs, frames, own, policy, ctx.run_id)
     rebuilt = rebuild_pool(conn, ctx.first, policy, graded)
     return ChurnStepResult(len(own), 0 if graded is None else graded.height, rebuilt)

@@ -148,8 +148,9 @@ def daily_history(conn: Connection, since: date) -> pl.DataFrame:
 
 
 def dated_facts(conn: Connection, since: date, until: date) -> pl.DataFrame:
-    """DATED: the events the signals count and collections' broken promises, dated in
-    [since, until] (promises by the day they were judged broken)."""
+    """DATED: the events the signals count, collections' broken promises and relationship's
+    complaints (as `complaint` events, dated when received), dated in [since, until]
+    (promises by the day they were judged broken)."""
     e = events
     rows = [
         (r[0], as_date(r[1]), r[2])
@@ -166,6 +167,17 @@ def dated_facts(conn: Connection, since: date, until: date) -> pl.DataFrame:
                 text(
                     "SELECT customer_id, decided_on FROM promises WHERE status = 'broken' "
                     "AND decided_on >= :a AND decided_on <= :b"
+                ),
+                {"a": since, "b": until},
+            )
+        ]
+    if _has(conn, "complaints"):  # relationship's complaints: the non-financial signal
+        rows += [
+            (r[0], as_date(r[1]), "complaint")
+            for r in conn.execute(
+                text(
+                    "SELECT customer_id, received_on FROM complaints "
+                    "WHERE received_on >= :a AND received_on <= :b"
                 ),
                 {"a": since, "b": until},
             )
