@@ -106,11 +106,32 @@ class Loyalty(Section):
     )
 
 
+class SurveyInvitations(Section):
+    """Who is invited to a satisfaction survey, after which event (CR-2 targeting)."""
+
+    after: list[Literal["case_closed", "complaint_decided"]] = Field(
+        description="The events after which a customer is invited (a collection case closed, "
+        "a complaint decided)."
+    )
+    tiers: list[Tier] = Field(
+        default_factory=list, description="Only customers held in these tiers (empty: any)."
+    )
+    channel: Literal["phone", "sms", "email", "app"] = Field(description="How invited.")
+    cooldown_days: PositiveCount = Field(
+        description="No second invitation within this many days of the last one."
+    )
+    needs_consent: bool = Field(
+        description="An invitation needs the customer's marketing consent in force (and the "
+        "channel not opted out of, always)."
+    )
+
+
 class Surveys(Section):
     csat_satisfied_from: PositiveCount = Field(
         description="CSAT: answers at or above this (1-5 scale) count as satisfied."
     )
     confidence: float = Field(gt=0.5, lt=1, description="Confidence level of intervals.")
+    invitations: SurveyInvitations
 
 
 class Relationship(Section):

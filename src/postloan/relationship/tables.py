@@ -198,3 +198,21 @@ planned_contacts = Table(
     UniqueConstraint("plan_id", "customer_id", "due_on", name="uq_planned_contacts_plan_id"),
     Index("ix_planned_contacts_due_on_status", "due_on", "status"),
 )
+
+# --- survey invitations (CR-2 targeting); migration g005 -------------------------------------
+# One row per event that invites a customer (a case closed, a complaint decided), derived by
+# the daily step: `invited`, or `refused` naming the rules (consent, an opted-out channel);
+# events of a customer still in the cool-down after an invitation make no row.
+survey_invitations = Table(
+    "survey_invitations",
+    metadata,
+    Column("invitation_id", Integer, primary_key=True, autoincrement=True),
+    Column("customer_id", ID, ForeignKey("customers.customer_id"), nullable=False),
+    Column("event", String(20), nullable=False),  # case_closed | complaint_decided
+    Column("event_key", String(80), nullable=False, unique=True),  # see relationship.invitations
+    Column("invited_on", Date, nullable=False),  # the event's day
+    Column("channel", String(8), nullable=False),
+    Column("status", String(8), nullable=False),  # invited | refused
+    Column("refused_rules", String(100)),
+    Index("ix_survey_invitations_customer_id_invited_on", "customer_id", "invited_on"),
+)
