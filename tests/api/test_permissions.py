@@ -129,6 +129,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/relationship/contact-plans"): RelAction.VIEW,
     ("GET", "/api/relationship/planned-contacts"): RelAction.VIEW,
     ("POST", "/api/relationship/planned-contacts/{contact_id}/complete"): RelAction.CONTACT,
+    ("GET", "/api/relationship/survey-invitations"): RelAction.VIEW,
 }
 
 

@@ -804,7 +804,10 @@ def test_every_post_needs_the_csrf_token(as_user: Any, coll: CollStore) -> None:
         "/hardship",
         "/hardship/1/approve",
         f"/loyalty/{customer}/redeem",
+        f"/loyalty/{customer}/goodwill",
         "/surveys/responses",
+        "/contact-plans",
+        "/contact-plans/contacts/1/complete",
     ]
     # Every state-changing page route of the app is in this list or tested in test_pages.py
     # (login, logout, look-up, reveal): a route added without a CSRF test fails here.

@@ -29,6 +29,7 @@ from postloan.relationship.tables import (
     complaints,
     hardship_plans,
     planned_contacts,
+    survey_invitations,
 )
 from postloan.relationship.tables import (
     contact_plans as plans_table,
@@ -421,3 +422,37 @@ def complete_contact(
     contact_plans.complete(conn, contact_id, body.outcome, actor=user.username, now=now())
     conn.commit()
     return {"contact_id": contact_id, "status": "done"}
+
+
+@router.get("/survey-invitations")
+def list_survey_invitations(
+    invited_on: BusinessDate | None = None,
+    status: Literal["invited", "refused"] | None = None,
+    user: User = Depends(require(RelAction.VIEW)),
+    conn: Connection = Depends(get_conn),
+) -> list[dict[str, Any]]:
+    """Survey invitations (newest first) in the caller's scope; refused ones name the rules."""
+    i = survey_invitations.c
+    q = (
+        select(survey_invitations)
+        .join(customers, customers.c.customer_id == i.customer_id)
+        .where(scope_clause(user, RelAction.VIEW))
+        .order_by(i.invited_on.desc(), i.invitation_id)
+        .limit(2000)
+    )
+    if invited_on is not None:
+        q = q.where(i.invited_on == invited_on)
+    if status is not None:
+        q = q.where(i.status == status)
+    return [
+        {
+            "invitation_id": r.invitation_id,
+            "customer_id": r.customer_id,
+            "event": r.event,
+            "invited_on": str(r.invited_on)[:10],
+            "channel": r.channel,
+            "status": r.status,
+            "refused_rules": r.refused_rules,
+        }
+        for r in conn.execute(q)
+    ]

@@ -32,6 +32,7 @@ AREA = Area(
         "postloan.relationship.web.hardship:router",
         "postloan.relationship.web.loyalty:router",
         "postloan.relationship.web.surveys:router",
+        "postloan.relationship.web.contacts:router",
     ),
     customer_panel="postloan.relationship.web.card:customer_panel",
     nav=(
@@ -39,6 +40,7 @@ AREA = Area(
         NavEntry("/hardship", "nav.hardship", (RelAction.VIEW,), "hardship"),
         NavEntry("/loyalty", "nav.loyalty", (RelAction.VIEW,), "loyalty"),
         NavEntry("/surveys", "nav.surveys", (RelAction.VIEW,), "surveys"),
+        NavEntry("/contact-plans", "nav.contact_plans", (RelAction.VIEW,), "contact-plans"),
     ),
     templates=HERE / "templates",
     messages=MESSAGES,
