@@ -8,6 +8,7 @@ and is audited, as is every export. All routes read; nothing is stored.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -66,17 +67,32 @@ class DrillOut(BaseModel):
 
 
 def _pack(
-    request: Request, conn: Connection, user: User, start: Any, end: Any, action: ManagementAction
+    request: Request,
+    conn: Connection,
+    user: User,
+    start: date | None,
+    end: date | None,
+    action: ManagementAction,
 ) -> service.Pack:
+    """The pack for [start, end]; by default the twelve months up to the latest stored date."""
     policy, _ = effective_policy(request)
+    end = end or service.latest_date(conn)
+    if end is None:
+        raise service.PackError("no stored status yet: run a date first", field="to")
+    start = start or date(end.year - 1, end.month, 1) + timedelta(days=31)
+    start = min(date(start.year, start.month, 1), end)
     return service.build(conn, policy, start, end, customer_scope_clause(user, action))
 
 
 @router.get("/pack", response_model=PackOut, response_model_by_alias=True)
 def pack(
     request: Request,
-    date_from: BusinessDate = Query(alias="from", description="first month's date"),
-    date_to: BusinessDate = Query(alias="to", description="last date (its month-end)"),
+    date_from: BusinessDate | None = Query(
+        None, alias="from", description="first month's date (default: 12 months up to to)"
+    ),
+    date_to: BusinessDate | None = Query(
+        None, alias="to", description="last date (default: the latest stored)"
+    ),
     dimension: list[Dimension] | None = Query(None, description="breakdowns (default: all)"),
     user: User = Depends(require(ManagementAction.PACK)),
     conn: Connection = Depends(get_conn),
@@ -94,8 +110,8 @@ def pack(
 )
 def pack_xlsx(
     request: Request,
-    date_from: BusinessDate = Query(alias="from"),
-    date_to: BusinessDate = Query(alias="to"),
+    date_from: BusinessDate | None = Query(None, alias="from"),
+    date_to: BusinessDate | None = Query(None, alias="to"),
     user: User = Depends(require(ManagementAction.EXPORT)),
     conn: Connection = Depends(get_conn),
 ) -> Response:
@@ -116,7 +132,7 @@ def pack_xlsx(
         now=now(),
     )
     conn.commit()
-    name = f"management-pack-{date_from}-{date_to}.xlsx"
+    name = f"management-pack-{built.date_from}-{built.date_to}.xlsx"
     return Response(
         body, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'}
     )
@@ -125,8 +141,8 @@ def pack_xlsx(
 @router.get("/drill", response_model=DrillOut)
 def drill(
     request: Request,
-    as_of: BusinessDate = Query(description="any stored date"),
-    kpi: str = Query(min_length=1, max_length=40, pattern=NO_NUL),
+    as_of: BusinessDate | None = Query(None, description="any stored date (default: latest)"),
+    kpi: str = Query("npl_ratio", min_length=1, max_length=40, pattern=NO_NUL),
     dimension: Dimension = Query("portfolio"),
     value: str = Query("all", min_length=1, max_length=64, pattern=NO_NUL),
     user: User = Depends(require(ManagementAction.DRILL)),
@@ -135,10 +151,13 @@ def drill(
     """The accounts behind one figure: those in the KPI's numerator on `as_of` whose
     `dimension` is `value`, each with what it adds; they sum to the figure's numerator."""
     policy, _ = effective_policy(request)
+    day = as_of or service.latest_date(conn)
+    if day is None:
+        raise service.PackError("no stored status yet: run a date first", field="as_of")
     found = service.drill(
         conn,
         policy,
-        as_of,
+        day,
         dimension,
         value,
         kpi,
@@ -149,7 +168,7 @@ def drill(
         actor=user.username,
         action="management.drill",
         target_type="kpi_cell",
-        target_id=f"{as_of}/{kpi}/{dimension}={value}",
+        target_id=f"{day}/{kpi}/{dimension}={value}",
         detail={"accounts": len(found["accounts"])},
         now=now(),
     )

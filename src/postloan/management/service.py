@@ -18,6 +18,7 @@ from postloan.errors import InvalidError, NotFoundError
 from postloan.management import queries
 from postloan.management.rules import pack as rules
 from postloan.policy import Policy
+from postloan.store.dates import latest_stored_date
 
 
 class PackError(InvalidError):
@@ -81,6 +82,10 @@ def _loan_dims(loans: pl.DataFrame, custs: pl.DataFrame) -> pl.DataFrame:
         .with_columns(pl.lit("loan").alias("account_type"))
         .with_columns(pl.col(d).fill_null(rules.NONE) for d in dims)
     )
+
+
+def latest_date(conn: Connection) -> date | None:
+    return latest_stored_date(conn)
 
 
 def _history(conn: Connection, end: date) -> tuple[list[date], pl.DataFrame]:
