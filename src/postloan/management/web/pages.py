@@ -174,6 +174,7 @@ def management_page(request: Request) -> Response:
             for k in VIEWS[view]
         },
         staff=built.staff.to_dicts(),
+        staff_kpis=list(dict.fromkeys(t.kpi for t in policy_of(request).management.targets)),
         charts=charts(built, VIEWS[view], lang),
         drillable=set(built.definitions),
     )
