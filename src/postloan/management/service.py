@@ -56,7 +56,7 @@ def _attributes(
 def _attach(
     status: pl.DataFrame, custs: pl.DataFrame, loans: pl.DataFrame, tiers: pl.DataFrame | None
 ) -> pl.DataFrame:
-    loan_dims = loans.drop("principal", "term_months", "disbursement_date", "customer_id")
+    loan_dims = loans.drop("term_months", "customer_id").rename({"principal": "loan_principal"})
     out = status.join(custs, on="customer_id", how="left").join(
         loan_dims, on="account_id", how="left"
     )
@@ -71,7 +71,11 @@ def _attach(
         .otherwise(pl.col("product"))
         .alias("product"),
         *(pl.col(d).fill_null(rules.NONE) for d in dims if d != "product"),
-    ).with_columns(pl.col("product").fill_null(rules.NONE))
+    ).with_columns(
+        # Few distinct values each: categorical group-bys hash integers, not strings.
+        pl.col("product").fill_null(rules.NONE).cast(pl.Categorical),
+        *(pl.col(d).cast(pl.Categorical) for d in dims if d != "product"),
+    )
 
 
 def _loan_dims(loans: pl.DataFrame, custs: pl.DataFrame) -> pl.DataFrame:
@@ -136,7 +140,7 @@ def build(
         .group_by("account_id", "as_of")
         .agg(pl.col("amount").sum().alias("cash"))
     )
-    back = rules.recovered(flagged, history, loans, paid)
+    back = rules.recovered(flagged, history, paid)
     keys = ["as_of", "dimension", "value"]
     wanted = months.select("as_of", "month")
     table = (
@@ -185,7 +189,9 @@ def build(
         figures=table,
         roll=roll.join(wanted, on="as_of"),
         vintage=rules.vintage(
-            flagged.filter(pl.col("account_type") == "loan"), loans, m.vintage_dpd
+            flagged.filter(pl.col("account_type") == "loan").select("account_id", "as_of", "dpd"),
+            loans,
+            m.vintage_dpd,
         ),
         dormant=dormant,
         staff=rules.staff_ranking(table, m, months["as_of"][-1]),

@@ -73,17 +73,31 @@ def _meets(definition: KpiDefinition) -> pl.Expr:
 
 def with_flags(status: pl.DataFrame, management: Management) -> pl.DataFrame:
     """`in_pool` and one `hit_<kpi>` per definition: the account counts in the numerator on
-    the date (for "ever": on the date or on any earlier month-end in `status`)."""
-    frame = status.sort("account_id", "as_of").with_columns(
+    the date (for "ever": on the date or on any earlier month-end in `status`); `_k` a dense
+    integer per account (self-joins on integers, not strings); `_pool_principal`,
+    `_pool_overdue` and `_num_<kpi>` what each row adds to the sums (plain sums are faster
+    than filtered ones in every group-by)."""
+    frame = status.with_columns(
+        pl.col("account_id").cast(pl.Categorical).to_physical().cast(pl.Int64).alias("_k")
+    ).with_columns(
         ((pl.col("outstanding_principal") > 0) | (pl.col("overdue_amount") > 0)).alias("in_pool")
     )
     flags = []
     for kpi, definition in management.kpis.items():
         hit = _meets(definition) & pl.col("in_pool")
         if definition.status == "ever":
-            hit = _meets(definition).cum_max().over("account_id") & pl.col("in_pool")
+            hit = _meets(definition).cum_max().over("_k", order_by="as_of") & pl.col("in_pool")
         flags.append(hit.alias(f"hit_{kpi}"))
-    return frame.with_columns(flags)
+    pool = pl.col("in_pool")
+    sums = [
+        pl.when(pool).then(pl.col("outstanding_principal")).otherwise(0).alias("_pool_principal"),
+        pl.when(pool).then(pl.col("overdue_amount")).otherwise(0).alias("_pool_overdue"),
+        *(
+            pl.when(pl.col(f"hit_{kpi}")).then(counted(d)).otherwise(0).alias(f"_num_{kpi}")
+            for kpi, d in management.kpis.items()
+        ),
+    ]
+    return frame.with_columns(flags).with_columns(sums)
 
 
 def counted(definition: KpiDefinition) -> pl.Expr:
@@ -93,37 +107,52 @@ def counted(definition: KpiDefinition) -> pl.Expr:
     return pl.lit(1, pl.Int64)
 
 
-def _aggregates(flagged: pl.DataFrame, management: Management, dimension: str) -> pl.DataFrame:
-    pool = pl.col("in_pool")
-    aggs = [
-        pool.sum().cast(pl.Int64).alias("accounts"),
-        pl.col("outstanding_principal").filter(pool).sum().alias("outstanding_principal"),
-        pl.col("overdue_amount").filter(pool).sum().alias("overdue_amount"),
-        pool.sum().cast(pl.Int64).alias("_count_base"),
-    ]
-    for kpi, definition in management.kpis.items():
-        aggs.append(
-            counted(definition)
-            .filter(pl.col(f"hit_{kpi}"))
-            .sum()
-            .cast(pl.Int64)
-            .alias(f"{kpi}_numerator")
+def _by(frame: pl.LazyFrame, keys: Sequence[str], dimension: str) -> pl.LazyFrame:
+    """`frame` grouped by `keys` and the dimension's value ("all" for the portfolio)."""
+    if dimension == "portfolio":
+        return frame.group_by(*keys)  # type: ignore[return-value]
+    return frame.group_by(*keys, pl.col(dimension).alias("value"))  # type: ignore[return-value]
+
+
+def _per_dimension(
+    frame: pl.DataFrame, keys: Sequence[str], aggs: list[pl.Expr], dimensions: Sequence[str]
+) -> pl.DataFrame:
+    """One group-by per dimension, run together (polars parallelises `collect_all`)."""
+    lazy = frame.lazy()
+    plans = []
+    for dimension in dimensions:
+        grouped = _by(lazy, keys, dimension).agg(aggs)  # type: ignore[attr-defined]
+        if dimension == "portfolio":
+            grouped = grouped.with_columns(pl.lit("all").alias("value"))
+        plans.append(
+            grouped.with_columns(
+                pl.col("value").cast(pl.String), pl.lit(dimension).alias("dimension")
+            )
         )
-    value = pl.lit("all") if dimension == "portfolio" else pl.col(dimension)
-    return (
-        flagged.with_columns(value.alias("value"))
-        .group_by("as_of", "value")
-        .agg(aggs)
-        .with_columns(pl.lit(dimension).alias("dimension"))
-    )
+    done = pl.collect_all(plans)
+    columns = done[0].columns
+    return pl.concat([d.select(columns) for d in done], how="vertical")
+
+
+def _aggregates(flagged: pl.DataFrame, management: Management) -> pl.DataFrame:
+    aggs = [
+        pl.col("in_pool").sum().cast(pl.Int64).alias("accounts"),
+        pl.col("_pool_principal").sum().alias("outstanding_principal"),
+        pl.col("_pool_overdue").sum().alias("overdue_amount"),
+        pl.col("in_pool").sum().cast(pl.Int64).alias("_count_base"),
+        *(
+            pl.col(f"_num_{kpi}").sum().cast(pl.Int64).alias(f"{kpi}_numerator")
+            for kpi in management.kpis
+        ),
+    ]
+    return _per_dimension(flagged, ["as_of"], aggs, DIMENSIONS)
 
 
 def figures(flagged: pl.DataFrame, months: pl.DataFrame, management: Management) -> pl.DataFrame:
     """Per month-end, dimension and value: accounts, balances, and each KPI's numerator,
     denominator and ratio (null when the denominator is zero or, lagged, not stored)."""
     order = months.with_row_index("_m").select("as_of", pl.col("_m").cast(pl.Int64))
-    parts = [_aggregates(flagged, management, d) for d in DIMENSIONS]
-    table = pl.concat(parts, how="vertical").join(order, on="as_of")
+    table = _aggregates(flagged, management).join(order, on="as_of")
     columns = []
     for kpi, definition in management.kpis.items():
         base = "outstanding_principal" if definition.basis == "amount" else "_count_base"
@@ -144,6 +173,11 @@ def figures(flagged: pl.DataFrame, months: pl.DataFrame, management: Management)
     return table.with_columns(columns).drop("_count_base")
 
 
+def month_index(months: pl.DataFrame) -> pl.DataFrame:
+    """as_of → `_m`, the month-end's position (0 = the history's first)."""
+    return months.with_row_index("_m").select("as_of", pl.col("_m").cast(pl.Int64))
+
+
 def roll_matrix(
     flagged: pl.DataFrame, months: pl.DataFrame, buckets: Sequence[str], dimensions: Sequence[str]
 ) -> pl.DataFrame:
@@ -151,36 +185,27 @@ def roll_matrix(
     from bucket and to bucket: the accounts and their outstanding principal at t−1. An account
     in the pool at t−1 and not at t (paid off, no row) goes to `closed`, so each row of the
     matrix sums to the pool of its bucket at t−1 (shares sum to 1)."""
-    order = months.with_row_index("_m").select("as_of", pl.col("_m").cast(pl.Int64))
-    rows = flagged.join(order, on="as_of")
-    before = rows.filter(pl.col("in_pool")).select(
-        "account_id",
+    order = month_index(months)
+    needed = ["_k", "as_of", "bucket", "outstanding_principal", *dimensions[1:]]
+    pooled = flagged.filter(pl.col("in_pool")).select(needed).join(order, on="as_of")
+    before = pooled.select(
+        "_k",
         (pl.col("_m") + 1).alias("_m"),
         pl.col("bucket").alias("from_bucket"),
         "outstanding_principal",
         *dimensions[1:],
     )
-    after = rows.filter(pl.col("in_pool")).select(
-        "account_id", "_m", pl.col("bucket").alias("to_bucket")
-    )
+    after = pooled.select("_k", "_m", pl.col("bucket").alias("to_bucket"))
     pairs = (
-        before.join(after, on=["account_id", "_m"], how="left")
+        before.join(after, on=["_k", "_m"], how="left")
         .with_columns(pl.col("to_bucket").fill_null(CLOSED))
         .join(order, on="_m")
     )
-    parts = []
-    for dimension in dimensions:
-        value = pl.lit("all") if dimension == "portfolio" else pl.col(dimension)
-        parts.append(
-            pairs.with_columns(value.alias("value"))
-            .group_by("as_of", "value", "from_bucket", "to_bucket")
-            .agg(
-                pl.len().cast(pl.Int64).alias("accounts"),
-                pl.col("outstanding_principal").sum().alias("balance"),
-            )
-            .with_columns(pl.lit(dimension).alias("dimension"))
-        )
-    cells = pl.concat(parts, how="vertical")
+    aggs = [
+        pl.len().cast(pl.Int64).alias("accounts"),
+        pl.col("outstanding_principal").sum().alias("balance"),
+    ]
+    cells = _per_dimension(pairs, ["as_of", "from_bucket", "to_bucket"], aggs, dimensions)
     row = ["as_of", "dimension", "value", "from_bucket"]
     rank = {b: i for i, b in enumerate([*buckets, CLOSED])}
     return (
@@ -303,69 +328,46 @@ def vintage(status: pl.DataFrame, loans: pl.DataFrame, thresholds: Sequence[int]
 
 def disbursement(loans: pl.DataFrame, months: pl.DataFrame) -> pl.DataFrame:
     """Per month and dimension value: loans disbursed in the calendar month, count and
-    principal. `loans` carries the dimension columns."""
+    principal. `loans` carries the dimension columns (not the tier: a customer's on a date)."""
     frame = loans.with_columns(pl.col("disbursement_date").dt.strftime("%Y-%m").alias("month"))
     frame = frame.join(months.select("month"), on="month")
-    parts = []
-    for dimension in DIMENSIONS:
-        if dimension == "tier":  # a customer's tier on a date, not a loan's attribute
-            continue
-        value = pl.lit("all") if dimension == "portfolio" else pl.col(dimension)
-        parts.append(
-            frame.with_columns(value.alias("value"))
-            .group_by("month", "value")
-            .agg(
-                pl.len().cast(pl.Int64).alias("disbursed_count"),
-                pl.col("principal").sum().alias("disbursed_amount"),
-            )
-            .with_columns(pl.lit(dimension).alias("dimension"))
-        )
-    return pl.concat(parts, how="vertical")
+    aggs = [
+        pl.len().cast(pl.Int64).alias("disbursed_count"),
+        pl.col("principal").sum().alias("disbursed_amount"),
+    ]
+    return _per_dimension(frame, ["month"], aggs, [d for d in DIMENSIONS if d != "tier"])
 
 
-def recovered(
-    flagged: pl.DataFrame, months: pl.DataFrame, loans: pl.DataFrame, cash: pl.DataFrame
-) -> pl.DataFrame:
+def recovered(flagged: pl.DataFrame, months: pl.DataFrame, cash: pl.DataFrame) -> pl.DataFrame:
     """Principal and interest recovered per month-end and dimension value (loans).
 
     Principal recovered by a loan in the month = its outstanding principal at the month-end
     before + principal disbursed in between − outstanding at this month-end (never below
     zero); interest and fees = the cash received in between (payments less reversals,
-    `cash`: account_id, as_of, cash) less that principal (never below zero)."""
-    order = months.with_row_index("_m").select("as_of", pl.col("_m").cast(pl.Int64))
+    `cash`: account_id, as_of, cash) less that principal (never below zero). `flagged`
+    carries each loan's `loan_principal` and `disbursement_date`."""
+    order = month_index(months)
+    needed = ["_k", "account_id", "as_of", "outstanding_principal", "loan_principal",
+              "disbursement_date", *DIMENSIONS[1:]]  # fmt: skip
+    loans = flagged.filter(pl.col("account_type") == "loan").select(needed).join(order, on="as_of")
+    before = loans.select(
+        "_k", (pl.col("_m") + 1).alias("_m"), pl.col("outstanding_principal").alias("_before")
+    )
+    previous = order.select((pl.col("_m") + 1).alias("_m"), pl.col("as_of").alias("_prev"))
     # The history's first month-end has no month before it: its recoveries are not known.
-    rows = (
-        flagged.filter(pl.col("account_type") == "loan")
-        .join(order, on="as_of")
-        .filter(pl.col("_m") > 0)
-    )
-    before = (
-        flagged.filter(pl.col("account_type") == "loan")
-        .join(order, on="as_of")
-        .select(
-            "account_id",
-            (pl.col("_m") + 1).alias("_m"),
-            pl.col("outstanding_principal").alias("_before"),
-        )
-    )
-    disbursed = (
-        loans.sort("disbursement_date")
-        .join_asof(
-            order.rename({"as_of": "_end"}).sort("_end"),
-            left_on="disbursement_date",
-            right_on="_end",
-            strategy="forward",
-        )
-        .select("account_id", "principal", "_m")
-    )
     per_account = (
-        rows.join(before, on=["account_id", "_m"], how="left")
-        .join(disbursed.rename({"_m": "_dm"}), on="account_id", how="left")
+        loans.join(previous, on="_m")
+        .join(before, on=["_k", "_m"], how="left")
         .join(cash, on=["account_id", "as_of"], how="left")
         .with_columns(
             (
                 pl.col("_before").fill_null(0)
-                + pl.when(pl.col("_dm") == pl.col("_m")).then(pl.col("principal")).otherwise(0)
+                + pl.when(
+                    (pl.col("disbursement_date") > pl.col("_prev"))
+                    & (pl.col("disbursement_date") <= pl.col("as_of"))
+                )
+                .then(pl.col("loan_principal"))
+                .otherwise(0)
                 - pl.col("outstanding_principal")
             )
             .clip(lower_bound=0)
@@ -377,16 +379,8 @@ def recovered(
             .alias("interest_recovered")
         )
     )
-    parts = []
-    for dimension in DIMENSIONS:
-        value = pl.lit("all") if dimension == "portfolio" else pl.col(dimension)
-        parts.append(
-            per_account.with_columns(value.alias("value"))
-            .group_by("as_of", "value")
-            .agg(pl.col("principal_recovered").sum(), pl.col("interest_recovered").sum())
-            .with_columns(pl.lit(dimension).alias("dimension"))
-        )
-    return pl.concat(parts, how="vertical")
+    aggs = [pl.col("principal_recovered").sum(), pl.col("interest_recovered").sum()]
+    return _per_dimension(per_account, ["as_of"], aggs, DIMENSIONS)
 
 
 def dormant_share(
