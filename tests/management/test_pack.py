@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import defaultdict
-from datetime import date
+from datetime import UTC, date, datetime
 
 import polars as pl
 import pytest
@@ -37,8 +37,7 @@ def _pack(history: History) -> service.Pack:
 def test_month_ends_are_each_months_last_stored_date(history: History) -> None:
     built = _pack(history)
     assert built.months["as_of"].to_list() == MONTH_ENDS  # 15 June is stored, 30 June wins
-    assert built.runs == {d.strftime("%Y-%m"): [1 if d < MONTH_ENDS[3] else 2]
-                          for d in MONTH_ENDS}  # fmt: skip
+    assert built.runs == {d.strftime("%Y-%m"): [1 if d < MONTH_ENDS[3] else 2] for d in MONTH_ENDS}
     assert built.definitions_version == definitions_version(default_policy().management)
     assert built.definitions["overdue_rate"]["version"] == 1
 
@@ -76,9 +75,10 @@ def test_count_and_amount_bases_differ_and_count_is_accounts(history: History) -
     whole = built.figures.filter(pl.col("dimension") == "portfolio")
     for row in whole.iter_rows(named=True):
         overdue = [
-            r for r in history.status
+            r
+            for r in history.status
             if r["as_of"] == row["as_of"] and reference.in_pool(r) and r["dpd"] >= 1
-        ]  # fmt: skip
+        ]
         assert row["overdue_count_rate_numerator"] == len(overdue)
         assert row["overdue_count_rate_denominator"] == row["accounts"]
     assert (whole["overdue_count_rate"] != whole["overdue_rate"]).any()
@@ -97,8 +97,10 @@ def test_roll_rate_rows_sum_to_their_bucket_and_match_the_rows(history: History)
             after = at.get((day, account))
             to = after["bucket"] if after and reference.in_pool(after) else "closed"
             cells[(row["bucket"], to)] += row["outstanding_principal"]
-        got = {(r["from_bucket"], r["to_bucket"]): r["balance"]
-               for r in roll.filter(pl.col("as_of") == day).iter_rows(named=True)}  # fmt: skip
+        got = {
+            (r["from_bucket"], r["to_bucket"]): r["balance"]
+            for r in roll.filter(pl.col("as_of") == day).iter_rows(named=True)
+        }
         assert got == dict(cells)
         month = roll.filter(pl.col("as_of") == day)
         for (_bucket,), part in month.group_by(["from_bucket"]):
@@ -137,13 +139,20 @@ def test_vintage_ever_curves_never_fall_and_match_the_rows(history: History) -> 
         rates = part.sort("mob")["ever_principal"].to_list()
         assert rates == sorted(rates)
     # One point by hand: the DPD30+ share of the 2025-10 cohort at MOB 5 (2026-03).
-    cohort = {k: v for k, v in history.loans.items()
-              if v["disbursement_date"].strftime("%Y-%m") == "2025-10"}  # fmt: skip
+    cohort = {
+        k: v
+        for k, v in history.loans.items()
+        if v["disbursement_date"].strftime("%Y-%m") == "2025-10"
+    }
     ends = [d for d in MONTH_ENDS if d <= date(2026, 3, 31)]
-    bad = {r["account_id"] for r in history.status
-           if r["account_id"] in cohort and r["as_of"] in ends and r["dpd"] >= 30}  # fmt: skip
-    row = built.vintage.filter((pl.col("cohort") == "2025-10") & (pl.col("mob") == 5)
-                               & (pl.col("dpd") == 30)).row(0, named=True)  # fmt: skip
+    bad = {
+        r["account_id"]
+        for r in history.status
+        if r["account_id"] in cohort and r["as_of"] in ends and r["dpd"] >= 30
+    }
+    row = built.vintage.filter(
+        (pl.col("cohort") == "2025-10") & (pl.col("mob") == 5) & (pl.col("dpd") == 30)
+    ).row(0, named=True)
     assert row["cohort_principal"] == sum(v["principal"] for v in cohort.values())
     assert row["ever_principal"] == sum(cohort[a]["principal"] for a in bad)
 
@@ -153,8 +162,9 @@ def test_disbursement_and_recoveries(history: History) -> None:
     portfolio = built.figures.filter(pl.col("dimension") == "portfolio")
     whole = {r["month"]: r for r in portfolio.iter_rows(named=True)}
     for month, row in whole.items():
-        loans = [v for v in history.loans.values()
-                 if v["disbursement_date"].strftime("%Y-%m") == month]  # fmt: skip
+        loans = [
+            v for v in history.loans.values() if v["disbursement_date"].strftime("%Y-%m") == month
+        ]
         assert row["disbursed_count"] == len(loans)
         assert row["disbursed_amount"] == sum(v["principal"] for v in loans)
     ends = MONTH_ENDS
@@ -167,11 +177,17 @@ def test_disbursement_and_recoveries(history: History) -> None:
                 continue
             before = at.get((prev, account))
             new = loan["principal"] if prev < loan["disbursement_date"] <= day else 0
-            back = max((before["outstanding_principal"] if before else 0) + new
-                       - now["outstanding_principal"], 0)  # fmt: skip
-            cash = sum((-p["amount"] if p["reverses_payment_id"] else p["amount"])
-                       for p in history.payments
-                       if p["account_id"] == account and prev < p["value_date"] <= day)  # fmt: skip
+            back = max(
+                (before["outstanding_principal"] if before else 0)
+                + new
+                - now["outstanding_principal"],
+                0,
+            )
+            cash = sum(
+                (-p["amount"] if p["reverses_payment_id"] else p["amount"])
+                for p in history.payments
+                if p["account_id"] == account and prev < p["value_date"] <= day
+            )
             principal += back
             interest += max(cash - back, 0)
         assert whole[day.strftime("%Y-%m")]["principal_recovered"] == principal
@@ -184,21 +200,26 @@ def test_drill_down_sums_to_the_cell(history: History, kpi: str) -> None:
     engine = engine_for(history.url)
     with engine.connect() as conn:
         for row in built.figures.filter(pl.col("dimension") == "branch").iter_rows(named=True):
-            found = service.drill(conn, default_policy(), row["as_of"], "branch", row["value"],
-                                  kpi, true())  # fmt: skip
+            found = service.drill(
+                conn, default_policy(), row["as_of"], "branch", row["value"], kpi, true()
+            )
             assert found["numerator"] == row[f"{kpi}_numerator"]
             assert sum(a["counted"] for a in found["accounts"]) == row[f"{kpi}_numerator"]
             assert {a["branch"] for a in found["accounts"]} <= {row["value"]}
         # Any stored date, not only month-ends: 15 June against its rows.
-        found = service.drill(conn, default_policy(), MID_MONTH, "portfolio", "all",
-                              "npl_ratio", true())  # fmt: skip
-        expected = sum(r["outstanding_principal"] for r in history.status
-                       if r["as_of"] == MID_MONTH and reference.in_pool(r)
-                       and r["risk_class"] in reference.NPL)  # fmt: skip
+        found = service.drill(
+            conn, default_policy(), MID_MONTH, "portfolio", "all", "npl_ratio", true()
+        )
+        expected = sum(
+            r["outstanding_principal"]
+            for r in history.status
+            if r["as_of"] == MID_MONTH and reference.in_pool(r) and r["risk_class"] in reference.NPL
+        )
         assert found["numerator"] == expected
         with pytest.raises(NotFoundError):
-            service.drill(conn, default_policy(), date(2026, 6, 16), "portfolio", "all",
-                          "npl_ratio", true())  # fmt: skip
+            service.drill(
+                conn, default_policy(), date(2026, 6, 16), "portfolio", "all", "npl_ratio", true()
+            )
         with pytest.raises(NotFoundError):
             service.drill(conn, default_policy(), MID_MONTH, "portfolio", "all", "nope", true())
         with pytest.raises(InvalidError):
@@ -219,3 +240,74 @@ def test_the_scope_narrows_every_figure(history: History) -> None:
     )
     assert whole["outstanding_principal"].to_list() == branch["outstanding_principal"].to_list()
     assert set(mine.figures.filter(pl.col("dimension") == "branch")["value"]) == {"B2"}
+
+
+def test_written_off_accounts_leave_the_pool_as_in_the_core_summary(history: History) -> None:
+    """An approved write-off takes the account out of every figure from its effective date;
+    the pack's NPL and DPD30+ ratios then equal the core summary's (`reports.summary`)."""
+    from postloan.collections.legal_tables import account_disposals
+    from postloan.reports.summary import stored_disposals, summarise
+
+    effective = MONTH_ENDS[4]
+    bad = next(
+        r
+        for r in history.status
+        if r["as_of"] == effective
+        and r["risk_class"] in reference.NPL
+        and r["outstanding_principal"] > 0
+    )
+    engine = engine_for(history.url)
+    with engine.begin() as conn:
+        conn.execute(
+            account_disposals.insert().values(
+                account_id=bad["account_id"],
+                customer_id=bad["customer_id"],
+                kind="write_off",
+                effective_on=effective,
+                principal=bad["outstanding_principal"],
+                interest=0,
+                fee=0,
+                reason="test",
+                status="approved",
+                proposed_by="a",
+                proposed_at=datetime.now(UTC),
+                decided_by="b",
+                decided_at=datetime.now(UTC),
+            )
+        )
+    built = _pack(history)
+    whole = {
+        r["as_of"]: r
+        for r in built.figures.filter(pl.col("dimension") == "portfolio").iter_rows(named=True)
+    }
+    with engine.connect() as conn:
+        for day in MONTH_ENDS:
+            rows = [r for r in history.status if r["as_of"] == day]
+            status = pl.DataFrame(rows).select(
+                "account_id",
+                "as_of",
+                "outstanding_principal",
+                "overdue_amount",
+                "dpd",
+                "bucket",
+                "risk_class",
+            )
+            core = summarise(status, default_policy(), stored_disposals(conn, day))
+            assert whole[day]["npl_ratio"] == pytest.approx(core.npl_ratio), day
+            assert whole[day]["dpd30_ratio"] == pytest.approx(core.dpd30_ratio), day
+        found = service.drill(
+            conn, default_policy(), effective, "portfolio", "all", "npl_ratio", true()
+        )
+        before = service.drill(
+            conn, default_policy(), MONTH_ENDS[3], "portfolio", "all", "npl_ratio", true()
+        )
+    engine.dispose()
+    assert bad["account_id"] not in {a["account_id"] for a in found["accounts"]}
+    assert found["numerator"] == whole[effective]["npl_ratio_numerator"]
+    was = [
+        r
+        for r in history.status
+        if r["as_of"] == MONTH_ENDS[3] and r["account_id"] == bad["account_id"]
+    ]
+    if was and was[0]["risk_class"] in reference.NPL:  # before its effective date it counts
+        assert bad["account_id"] in {a["account_id"] for a in before["accounts"]}

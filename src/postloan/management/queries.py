@@ -34,6 +34,11 @@ TIERS_TABLE = table(
     "tier_assignments", column("as_of", Date), column("customer_id", String), column("tier", String)
 )
 
+# Collections' approved write-offs and asset disposals: out of the pool from their effective
+# date, as in the core summary (`reports.summary`).
+DISPOSALS_TABLE = table("account_disposals", column("account_id", String),
+                        column("effective_on", Date), column("status", String))  # fmt: skip
+
 S = schema.account_status.c
 CU = schema.customers.c
 LO = schema.loans.c
@@ -127,6 +132,16 @@ def loans(source: Any, scope: ColumnElement[bool]) -> pl.DataFrame:
 
 def has_table(conn: Connection, name: str) -> bool:
     return inspect(conn).has_table(name)
+
+
+def disposals(source: Any, upto: date) -> pl.DataFrame:
+    """Approved disposals effective on or before `upto`: account_id, effective_on (the first,
+    should an account have two)."""
+    d = DISPOSALS_TABLE.c
+    query = select(d.account_id, d.effective_on).where(d.status == "approved",
+                                                       d.effective_on <= upto)  # fmt: skip
+    rows = frame(source, query, {"account_id": pl.String, "effective_on": pl.Date})
+    return rows.group_by("account_id").agg(pl.col("effective_on").min())
 
 
 def tiers(source: Any, days: Sequence[date]) -> pl.DataFrame:

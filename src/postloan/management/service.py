@@ -54,8 +54,25 @@ def _attributes(
 
 
 def _attach(
-    status: pl.DataFrame, custs: pl.DataFrame, loans: pl.DataFrame, tiers: pl.DataFrame | None
+    status: pl.DataFrame,
+    custs: pl.DataFrame,
+    loans: pl.DataFrame,
+    tiers: pl.DataFrame | None,
+    disposed: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
+    if disposed is not None and disposed.height:
+        status = (
+            status.join(disposed, on="account_id", how="left")
+            .with_columns(
+                (
+                    pl.col("effective_on").is_not_null()
+                    & (pl.col("effective_on") <= pl.col("as_of"))
+                ).alias("written_off")
+            )
+            .drop("effective_on")
+        )
+    else:
+        status = status.with_columns(pl.lit(False).alias("written_off"))
     loan_dims = loans.drop("term_months", "customer_id").rename({"principal": "loan_principal"})
     out = status.join(custs, on="customer_id", how="left").join(
         loan_dims, on="account_id", how="left"
@@ -92,6 +109,10 @@ def latest_date(conn: Connection) -> date | None:
     return latest_stored_date(conn)
 
 
+def _disposed(source: Any, conn: Connection, upto: date) -> pl.DataFrame | None:
+    return queries.disposals(source, upto) if queries.has_table(conn, "account_disposals") else None
+
+
 def _history(conn: Connection, end: date) -> tuple[list[date], pl.DataFrame]:
     days = queries.stored_dates(conn, end)
     return days, queries.month_ends(days)
@@ -122,7 +143,8 @@ def build(
         if queries.has_table(conn, "tier_assignments")
         else None
     )
-    flagged = rules.with_flags(_attach(status, custs, loans, tiers), m)
+    disposed = _disposed(source, conn, end)
+    flagged = rules.with_flags(_attach(status, custs, loans, tiers, disposed), m)
     buckets = [b.name for b in policy.dpd_buckets]
     table = rules.figures(flagged, history, m)
     roll = rules.roll_matrix(flagged, history, buckets, rules.DIMENSIONS)
@@ -244,7 +266,8 @@ def drill(
     custs, loans = _attributes(conn, conn, policy, scope)
     status = queries.status_rows(conn, dates, scope)
     tiers = queries.tiers(conn, dates) if queries.has_table(conn, "tier_assignments") else None
-    flagged = rules.with_flags(_attach(status, custs, loans, tiers), m)
+    disposed = _disposed(conn, conn, as_of)
+    flagged = rules.with_flags(_attach(status, custs, loans, tiers, disposed), m)
     definition = m.kpis[kpi]
     rows = flagged.filter(pl.col("as_of") == as_of, pl.col(f"hit_{kpi}"))
     if dimension != "portfolio":

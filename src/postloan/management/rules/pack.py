@@ -7,7 +7,9 @@ Input frames (amounts in minor units):
 - `months`: `month` (YYYY-MM) and `as_of` (that month's last stored date), ascending.
 
 A row is *in the pool* when the account owes something (outstanding principal or overdue
-amount above zero): paid-off accounts keep status rows but are counted in no denominator.
+amount above zero) and is not written off or disposed of (`written_off`: an approved disposal
+effective by the date, as in the core summary): paid-off and written-off accounts keep status
+rows but are counted in no figure.
 """
 
 from __future__ import annotations
@@ -80,7 +82,10 @@ def with_flags(status: pl.DataFrame, management: Management) -> pl.DataFrame:
     frame = status.with_columns(
         pl.col("account_id").cast(pl.Categorical).to_physical().cast(pl.Int64).alias("_k")
     ).with_columns(
-        ((pl.col("outstanding_principal") > 0) | (pl.col("overdue_amount") > 0)).alias("in_pool")
+        (
+            ((pl.col("outstanding_principal") > 0) | (pl.col("overdue_amount") > 0))
+            & ~pl.col("written_off")
+        ).alias("in_pool")
     )
     flags = []
     for kpi, definition in management.kpis.items():
