@@ -27,11 +27,12 @@ from postloan.area import (
 )
 from postloan.churn.area import AREA as CHURN
 from postloan.collections.area import AREA as COLLECTIONS
+from postloan.management.area import AREA as MANAGEMENT
 from postloan.relationship.area import AREA as RELATIONSHIP
 from postloan.risk.area import AREA as RISK
 from postloan.tiering.area import AREA as TIERING
 
-BUILT_IN: tuple[Area, ...] = (COLLECTIONS, CHURN, RISK, TIERING, RELATIONSHIP)
+BUILT_IN: tuple[Area, ...] = (COLLECTIONS, CHURN, RISK, TIERING, RELATIONSHIP, MANAGEMENT)
 
 _registered: dict[str, Area] = {}
 _version = 0  # bumped on every change (caches of merged declarations compare it)

@@ -18,6 +18,7 @@ from postloan.access.tokens import issue_token
 from postloan.api.app import create_app
 from postloan.churn.actions import ChurnAction
 from postloan.collections.actions import CollectionsAction
+from postloan.management.actions import ManagementAction
 from postloan.policy import default_policy
 from postloan.relationship import complaints
 from postloan.relationship.actions import RelAction
@@ -130,6 +131,9 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/relationship/planned-contacts"): RelAction.VIEW,
     ("POST", "/api/relationship/planned-contacts/{contact_id}/complete"): RelAction.CONTACT,
     ("GET", "/api/relationship/survey-invitations"): RelAction.VIEW,
+    ("GET", "/api/management/pack"): ManagementAction.PACK,
+    ("GET", "/api/management/pack.xlsx"): ManagementAction.EXPORT,
+    ("GET", "/api/management/drill"): ManagementAction.DRILL,
 }
 
 
@@ -242,6 +246,8 @@ def _request(
     elif method == "PUT":
         kwargs["json"] = {"no_such_parameter": 1}  # invalid: nothing is replaced
     response = client.request(method, url, headers=headers, **kwargs)
+    if response.headers.get("content-type", "").startswith("application/vnd.openxml"):
+        return response.status_code, None  # a workbook (management's pack.xlsx)
     return response.status_code, response.json()
 
 
