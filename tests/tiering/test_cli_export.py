@@ -96,8 +96,24 @@ def test_export_is_the_documented_columns(store: Store, tmp_path: Path) -> None:
             r.capacity,
         )
         assert int(row["rfm_r"]) == r.rfm_r and row["rfm_segment"] == r.rfm_segment
-        assert row["abc"] is None  # until the ABC model exists
+        assert row["abc"] == r.abc
     assert frame["customer_id"].to_list() == sorted(by_id)
+    # the classes against the plain rule on the stored values (ties share a class)
+    policy = default_policy().tiering.abc
+    total = sum(max(r.value, 0) for r in stored)
+    for r in stored:
+        ahead = sum(o.value for o in stored if o.value > r.value)
+        wanted = (
+            "C"
+            if r.value <= 0
+            else "A"
+            if ahead * 100 < policy.a_max_share_percent * total
+            else "B"
+            if ahead * 100 < policy.b_max_share_percent * total
+            else "C"
+        )
+        assert r.abc == wanted, r.customer_id
+    assert {r.abc for r in stored} == {"A", "B", "C"}
     meta = json.loads((tmp_path / "tiers.csv.meta.json").read_text())
     assert meta["kind"] == "tiers" and meta["rows"] == len(stored)
     audited = store.rows(select(audit_log.c.action).where(audit_log.c.action == "export.personal"))

@@ -154,6 +154,28 @@ class Rfm(Section):
         return self
 
 
+class Abc(Section):
+    """LY-3 ABC classification by value contribution (a year's interest on the balance): the
+    cumulative shares of the total value that close classes A and B."""
+
+    a_max_share_percent: Annotated[int, Field(strict=True, ge=1, le=100)] = Field(
+        description="A: the customers ahead of whom lies less than this share of the value."
+    )
+    b_max_share_percent: Annotated[int, Field(strict=True, ge=1, le=100)] = Field(
+        description="B: the next ones, up to this cumulative share; C the rest."
+    )
+    card_annual_rate: Annotated[int, Field(strict=True, ge=0, le=100_000_000)] = Field(
+        description="The yearly rate a card balance earns, in 1e-8 (cards carry no contract "
+        "rate): 18_250_000 = 18.25 %."
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Abc:
+        if self.b_max_share_percent < self.a_max_share_percent:
+            raise rule_error([(("b_max_share_percent",), "must be ≥ a_max_share_percent")])
+        return self
+
+
 class Tiering(Section):
     """Customer tiering (LY-1 … LY-3)."""
 
@@ -168,3 +190,4 @@ class Tiering(Section):
     )
     strategies: Strategies
     rfm: Rfm
+    abc: Abc

@@ -29,7 +29,7 @@ from sqlalchemy import (
 from postloan.policy import Policy
 from postloan.store import bulk, schema
 from postloan.store.values import stored_date
-from postloan.tiering.rules.frames import CASES, CUSTOMERS, LOANS, STATE, STATUS
+from postloan.tiering.rules.frames import CASES, CUSTOMERS, LOANS, STATE, STATEMENTS, STATUS
 from postloan.tiering.tables import tier_assignments, tier_dates
 
 # Other areas' tables, read-only (collections' `cases`, churn's `churn_identified`).
@@ -49,10 +49,11 @@ def frame(conn: Connection, query: Any, types: dict[str, Any]) -> pl.DataFrame:
 
 @dataclass(frozen=True)
 class TierFrames:
-    """The whole-table reads of the step (the loan and customer files)."""
+    """The whole-table reads of the step (the loan, customer and card statement files)."""
 
     loans: pl.DataFrame  # LOANS
     customers: pl.DataFrame  # CUSTOMERS
+    statements: pl.DataFrame  # STATEMENTS
 
 
 def _loans_select() -> Any:
@@ -65,18 +66,27 @@ def _customers_select() -> Any:
     return select(*(cu.c[n] for n in CUSTOMERS))
 
 
+def _statements_select() -> Any:
+    st, ca = schema.card_statements, schema.cards
+    return select(ca.c.customer_id, *(st.c[n] for n in STATEMENTS if n != "customer_id")
+                  ).select_from(st.join(ca, ca.c.card_id == st.c.card_id))  # fmt: skip
+
+
 def run_load(conn: Any, policy: Policy) -> TierFrames:
-    """Tiering's `Area.run_loader`: the loan and customer files, read in bulk (ADBC) by the run
-    before its publishing transaction (a step opens no bulk connection: `area.RunInputs`)."""
+    """Tiering's `Area.run_loader`: the loan, customer and card statement files, read in bulk
+    (ADBC) by the run before its publishing transaction (a step opens no bulk connection:
+    `area.RunInputs`)."""
     return TierFrames(bulk.read(conn, _loans_select(), LOANS),
-                      bulk.read(conn, _customers_select(), CUSTOMERS))  # fmt: skip
+                      bulk.read(conn, _customers_select(), CUSTOMERS),
+                      bulk.read(conn, _statements_select(), STATEMENTS))  # fmt: skip
 
 
 def frames_on(conn: Connection) -> TierFrames:
     """`run_load` on the step's connection (a step run outside a daily run, e.g. a date
     deletion's re-derivation or a test)."""
     return TierFrames(frame(conn, _loans_select(), LOANS),
-                      frame(conn, _customers_select(), CUSTOMERS))  # fmt: skip
+                      frame(conn, _customers_select(), CUSTOMERS),
+                      frame(conn, _statements_select(), STATEMENTS))  # fmt: skip
 
 
 def insert_rows(conn: Connection, target: Any, rows: pl.DataFrame) -> None:

@@ -116,7 +116,6 @@ def export_frame(conn: Connection, day: date) -> pl.DataFrame:
             else pl.String
         )
         for n in EXPORT_COLUMNS
-        if n != "abc"
     }
     query = select(*(T[n] for n in types)).where(T.as_of == day).order_by(T.customer_id)
-    return frame(conn, query, types).with_columns(pl.lit(None, dtype=pl.String).alias("abc"))
+    return frame(conn, query, types)

@@ -3,8 +3,8 @@
 
 - `tier_assignments`: one row per customer with accounts in status on a stored date — the LY-1
   classes, the qualified and the held tier (hysteresis state: `streak`, `streak_worst`), the
-  figures they came from and the RFM scores and segment. Derived by the daily step from the
-  run's first date on; what `postloan export tiers` writes.
+  figures they came from, the RFM scores and segment, and the ABC value and class. Derived by
+  the daily step from the run's first date on; what `postloan export tiers` writes.
 - `tier_dates`: the dates tiered (run, policy version, customers).
 """
 
@@ -40,6 +40,10 @@ tier_assignments = Table(
     Column("rfm_f", Integer, nullable=False),
     Column("rfm_m", Integer, nullable=False),
     Column("rfm_segment", String(32), nullable=False),
+    # ABC (t002): a year's interest on the balance (minor units) and its class; empty on rows
+    # stored before t002 until their date is run again
+    Column("value", BigInteger),
+    Column("abc", String(1)),
     Column("run_id", Integer, ForeignKey("runs.run_id"), nullable=False),
     Index("ix_tier_assignments_customer_id_as_of", "customer_id", "as_of"),
     Index("ix_tier_assignments_as_of_tier", "as_of", "tier"),
