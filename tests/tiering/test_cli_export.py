@@ -150,7 +150,35 @@ def test_report_matches_the_stored_rows(store: Store) -> None:
     assert set(cells.values()) == {0}
     months = {r["month"] for r in data["review"]}
     assert months == {d.strftime("%Y-%m") for d in DATES}
+    # roll and loss rates: the stored rows by hand, month by month
+    rolls = data["rolls"]
+    assert rolls["buckets"] == [b.name for b in default_policy().dpd_buckets]
+    history = {(r.as_of, r.customer_id): r for r in store.rows(select(tier_assignments))}
+    ends: dict[str, Any] = {}
+    for day in sorted({d for d, _ in history}):
+        ends[day.strftime("%Y-%m")] = day
+    months = sorted(ends)
+    for row in rolls["losses"]:
+        i = months.index(row["month"])
+        cohort = [r for (d, _), r in history.items() if d == ends[row["month"]]
+                  and r.tier == row["tier"]]  # fmt: skip
+        assert row["customers"] == len(cohort)
+        if i + 1 == len(months):
+            assert row["loss_rate"] is None
+            continue
+        nxt = ends[months[i + 1]]
+        lost = sum(
+            r.balance
+            for r in cohort
+            if r.worst_class != "loss"
+            and getattr(history.get((nxt, r.customer_id)), "worst_class", "") == "loss"
+        )
+        assert row["loss_balance"] == lost
+    assert {r["month"] for r in rolls["rolls"]} <= set(months)
+    assert sum(r["customers"] for r in rolls["losses"]) == sum(
+        1 for d, _ in history if d in set(ends.values())
+    )
     human = store.invoke("report", "tiers", "--from", start.isoformat(), "--to", end.isoformat())
-    assert human.exit_code == 0 and "Transitions" in human.output
+    assert human.exit_code == 0 and "Transitions" in human.output and "Roll rates" in human.output
     bad = store.invoke("report", "tiers", "--from", end.isoformat(), "--to", start.isoformat())
     assert bad.exit_code == 2

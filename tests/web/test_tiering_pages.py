@@ -210,12 +210,18 @@ def test_api_card_scope_and_masking(as_user: Any, store: TierStore) -> None:
     review = as_user("boss").get("/api/tiering/review").json()
     assert {r["month"] for r in review["rows"]} == {d.strftime("%Y-%m") for d in DATES}
     assert as_user("boss").get(f"/api/tiering/customers/{store.ours[0]}").status_code == 403
+    rolls = as_user("risk").get("/api/tiering/rolls").json()
+    assert {r["month"] for r in rolls["losses"]} == {d.strftime("%Y-%m") for d in DATES}
+    assert rolls["rolls"] and all(r["balance"] is not None for r in rolls["losses"])
+    assert as_user("co").get("/api/tiering/rolls").status_code == 403  # no tiering.review
     view = co.get(f"/api/customers/{store.ours[0]}").json()
     assert view["tiering"]["current"]["tier"] == body["current"]["tier"]
     legal = as_user("legal").get(f"/api/customers/{store.ours[0]}")
     assert legal.status_code == 200 and legal.json()["tiering"] is None  # no tiering.view
     boss = as_user("boss")
     too_long = boss.get("/api/tiering/review", params={"from": "2020-01-01", "to": "2026-06-30"})
+    assert too_long.status_code == 422
+    too_long = boss.get("/api/tiering/rolls", params={"from": "2020-01-01", "to": "2026-06-30"})
     assert too_long.status_code == 422
     backwards = {"from": AS_OF.isoformat(), "to": DATES[0].isoformat()}
     assert boss.get("/api/tiering/transitions", params=backwards).status_code == 422

@@ -74,7 +74,8 @@ def history_between(
     conn: Connection, start: date, end: date, scope: ColumnElement[bool]
 ) -> pl.DataFrame:
     types = {"as_of": pl.Date, "customer_id": pl.String, "tier": pl.String,
-             "balance": pl.Int64, "npl_balance": pl.Int64}  # fmt: skip
+             "balance": pl.Int64, "npl_balance": pl.Int64, "max_dpd": pl.Int64,
+             "worst_class": pl.String}  # fmt: skip
     query = _scoped(select(*(T[n] for n in types)), scope).where(T.as_of.between(start, end))
     return frame(conn, query, types)
 

@@ -16,7 +16,7 @@ from postloan.errors import InvalidError, NotFoundError
 from postloan.policy import Policy
 from postloan.policy.tiering import TIERS
 from postloan.tiering import read
-from postloan.tiering.rules.review import monthly, transitions
+from postloan.tiering.rules.review import losses, monthly, rolls, transitions
 from postloan.tiering.rules.tree import apply_rules, fit_rules
 
 MAX_REVIEW_DAYS = 731  # two years of months
@@ -79,6 +79,33 @@ def review(
     return [{**r, "as_of": r["as_of"].isoformat(),
              "next_as_of": r["next_as_of"].isoformat() if r["next_as_of"] else None}
             for r in found.to_dicts()]  # fmt: skip
+
+
+def _iso(rows: pl.DataFrame) -> list[dict[str, Any]]:
+    return [{k: (v.isoformat() if isinstance(v, date) else v) for k, v in r.items()}
+            for r in rows.to_dicts()]  # fmt: skip
+
+
+def roll_and_loss(
+    conn: Connection, start: date, end: date, scope: ColumnElement[bool], policy: Policy
+) -> dict[str, Any]:
+    """Per month of [start, end] and tier: roll rates per DPD bucket (the policy's buckets) and
+    the loss rate (`rules.review.rolls`, `losses`); reads the month after `end` to look
+    forward."""
+    if start > end:
+        raise InvalidError("from must be on or before to", field="from")
+    if (end - start).days > MAX_REVIEW_DAYS:
+        raise InvalidError(f"a review covers at most {MAX_REVIEW_DAYS} days", field="from")
+    nxt = date(end.year + end.month // 12, end.month % 12 + 1, 1)
+    history = read.history_between(
+        conn, start, nxt.replace(day=monthrange(nxt.year, nxt.month)[1]), scope
+    )
+    buckets = [(b.name, b.min_dpd) for b in policy.dpd_buckets]
+    inside = pl.col("as_of") <= end
+    return {"from": start.isoformat(), "to": end.isoformat(),
+            "buckets": [name for name, _ in buckets],
+            "rolls": _iso(rolls(history, buckets).filter(inside)),
+            "losses": _iso(losses(history).filter(inside))}  # fmt: skip
 
 
 TREE_FEATURES = ("max_dpd", "times_late", "credit_rank", "capacity_rank", "rfm_r", "rfm_f",
