@@ -176,6 +176,37 @@ class Abc(Section):
         return self
 
 
+TreeFeature = Literal["max_dpd", "times_late", "credit_rank", "capacity_rank", "rfm_r", "rfm_f",
+                      "rfm_m"]  # fmt: skip
+TREE_FEATURES: tuple[TreeFeature, ...] = ("max_dpd", "times_late", "credit_rank",
+                                          "capacity_rank", "rfm_r", "rfm_f", "rfm_m")  # fmt: skip
+TreeLabel = Literal["npl", "performing"]
+
+
+class TreeCondition(Section):
+    feature: TreeFeature
+    op: Literal["<=", ">"]
+    value: Annotated[int, Field(strict=True, ge=-(2**24) + 1, le=2**24 - 1)]
+
+
+class TreeRule(Section):
+    """A leaf of the adopted tree: every condition holds → `label`."""
+
+    conditions: list[TreeCondition] = Field(max_length=12)
+    label: TreeLabel
+
+
+class TierTree(Section):
+    """LY-3 decision tree adopted into the policy (after a second person's approval): customers
+    its rules label `npl` qualify for at least `npl_floor` (a tree only ever raises the tier's
+    risk, so it never contradicts a floor). No rules: no tree."""
+
+    npl_floor: Tier = Field(description="The least risky tier of a customer the tree labels npl.")
+    rules: list[TreeRule] = Field(
+        default_factory=list, max_length=64, description="The tree's leaves, as fitted."
+    )
+
+
 class Tiering(Section):
     """Customer tiering (LY-1 … LY-3)."""
 
@@ -191,3 +222,4 @@ class Tiering(Section):
     strategies: Strategies
     rfm: Rfm
     abc: Abc
+    tree: TierTree

@@ -25,7 +25,7 @@ from postloan.api.util import NO_NUL
 from postloan.inputs import BusinessDate
 from postloan.tiering import read, report
 from postloan.tiering.actions import TieringAction
-from postloan.tiering.card import card, shows_accounts
+from postloan.tiering.card import amounts_for, card
 
 router = APIRouter(prefix="/api/tiering", tags=["tiering"], responses=ERROR_RESPONSES)
 
@@ -71,15 +71,6 @@ class Review(BaseModel):
     rows: list[dict[str, Any]] = Field(description="per month and tier (docs/tiering.md)")
 
 
-AMOUNTS = ("balance", "npl_balance", "rolled_balance", "loss_balance")  # withheld like accounts
-
-
-def _amounts(user: User, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    if shows_accounts(user):
-        return rows
-    return [{k: (None if k in AMOUNTS else v) for k, v in r.items()} for r in rows]
-
-
 @router.get("/customers/{customer_id}", response_model=TierCard)
 def tier_card(
     request: Request,
@@ -107,8 +98,8 @@ def distribution(
         return Distribution(as_of=None, customers=0, tiers=[], segments=[])
     found = report.distribution(conn, day, customer_scope_clause(user, TieringAction.REPORT))
     return Distribution(as_of=found["as_of"], customers=found["customers"],
-                        tiers=_amounts(user, found["tiers"]),
-                        segments=_amounts(user, found["segments"]))  # fmt: skip
+                        tiers=amounts_for(user, found["tiers"]),
+                        segments=amounts_for(user, found["segments"]))  # fmt: skip
 
 
 @router.get("/transitions", response_model=Transitions, response_model_by_alias=True)
@@ -153,7 +144,9 @@ def review(
     end = date_to or read.latest_date(conn) or date_from or date(1970, 1, 1)
     start = date_from or max(end - timedelta(days=DEFAULT_REVIEW_DAYS), date(1900, 1, 1))
     rows = report.review(conn, start, end, customer_scope_clause(user, TieringAction.REVIEW))
-    return Review(date_from=start.isoformat(), date_to=end.isoformat(), rows=_amounts(user, rows))
+    return Review(
+        date_from=start.isoformat(), date_to=end.isoformat(), rows=amounts_for(user, rows)
+    )
 
 
 class Rolls(BaseModel):
@@ -185,8 +178,8 @@ def roll_rates(
                                  customer_scope_clause(user, TieringAction.REVIEW),
                                  effective_policy(request)[0])  # fmt: skip
     return Rolls(date_from=start.isoformat(), date_to=end.isoformat(), buckets=found["buckets"],
-                 rolls=_amounts(user, found["rolls"]),
-                 losses=_amounts(user, found["losses"]))  # fmt: skip
+                 rolls=amounts_for(user, found["rolls"]),
+                 losses=amounts_for(user, found["losses"]))  # fmt: skip
 
 
 class Tree(BaseModel):

@@ -22,6 +22,7 @@ from postloan.tiering.rules.abc import abc
 from postloan.tiering.rules.classify import classify
 from postloan.tiering.rules.hysteresis import hold
 from postloan.tiering.rules.rfm import rfm
+from postloan.tiering.rules.tree import tree_floor
 
 
 @dataclass(frozen=True)
@@ -42,12 +43,12 @@ def tier_day(
     """One date's rows (tier_assignments' columns but run_id) from its STATUS, the files
     (LOANS, CUSTOMERS, STATEMENTS), the CASES and the STATE of the stored date before."""
     classified = classify(status, loans, customers, cases, policy)
-    held = hold(classified, state, policy.tiering.upgrade_after_dates)
     scores = rfm(status, loans, statements, policy).drop("as_of")
     values = abc(status, loans, policy).drop("as_of")
+    found = tree_floor(classified.join(scores, on="customer_id", how="left"), policy)
+    held = hold(found, state, policy.tiering.upgrade_after_dates)
     return (
-        classified.join(held, on="customer_id", how="left")
-        .join(scores, on="customer_id", how="left")
+        found.join(held, on="customer_id", how="left")
         .join(values, on="customer_id", how="left")
         .sort("customer_id")
     )

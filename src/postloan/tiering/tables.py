@@ -6,11 +6,27 @@
   figures they came from, the RFM scores and segment, and the ABC value and class. Derived by
   the daily step from the run's first date on; what `postloan export tiers` writes.
 - `tier_dates`: the dates tiered (run, policy version, customers).
+- `tier_tree_proposals` (t003): decision trees fitted on the history and proposed for the
+  policy — their rules (JSON), the window and policy version they came from, the proposer, and
+  the second person's decision (maker-checker; `tiering.adoption`).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Date, ForeignKey, Index, Integer, String, Table
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+)
 
 from postloan.store.schema import ID, metadata
 
@@ -56,4 +72,24 @@ tier_dates = Table(
     Column("run_id", Integer, ForeignKey("runs.run_id"), nullable=False),
     Column("policy_version", String(64), nullable=False),
     Column("customers", Integer, nullable=False),
+)
+
+tier_tree_proposals = Table(
+    "tier_tree_proposals",
+    metadata,
+    Column("proposal_id", Integer, primary_key=True, autoincrement=True),
+    Column("fitted_from", Date, nullable=False),
+    Column("fitted_to", Date, nullable=False),
+    Column("samples", Integer, nullable=False),
+    Column("accuracy", Float),
+    Column("rules", Text, nullable=False),  # JSON: [[conditions], label] as `[tiering.tree]`
+    Column("base_version", String(64), nullable=False),  # the policy the proposal amends
+    Column("note", Text, nullable=False),
+    Column("proposed_by", String(64), nullable=False),
+    Column("proposed_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(10), nullable=False),  # proposed | adopted | rejected
+    Column("decided_by", String(64)),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("decision_note", Text),
+    Column("adopted_version", String(64)),  # the policy version the approval wrote
 )
