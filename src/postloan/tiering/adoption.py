@@ -2,21 +2,24 @@
 the stored history (`report.tree`), another approves it, and only the approval makes a new
 policy version — the policy it was proposed against with `[tiering.tree].rules` replaced by the
 tree's. A proposal against a policy since replaced is refused (propose again: its what-if was
-against the old one). Each step audited; flushes, never commits (the caller writes the policy
-file and commits, `api.adopt_tree`)."""
+against the old one). Each step audited; flushes, never commits (the caller commits; the
+approval's policy file is written by `decide_and_write`, for the API and the workbench)."""
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, true, update
 
 from postloan.access import audit
 from postloan.errors import ConflictError, InvalidError, NotFoundError, RefusedError
-from postloan.policy import Policy, policy_from_dict
+from postloan.policy import Policy, canonical_json, dump_policy_toml, policy_from_dict
+from postloan.store.schema import policy_versions
 from postloan.tiering import report
 from postloan.tiering.tables import tier_tree_proposals
 
@@ -130,4 +133,25 @@ def decide_tree(
                          "previous": current.version,
                          "version": None if adopted is None else adopted.version,
                          "note": text})  # fmt: skip
+    return status, adopted
+
+
+def decide_and_write(
+    conn: Connection, proposal_id: int, approve: bool, note: str, current: Policy, path: Path,
+    actor: str, now: datetime,
+) -> tuple[str, Policy | None]:  # fmt: skip
+    """`decide_tree`, and on approval the new policy written where the policy in force lives
+    (`path`) the way a policy replacement is: the file replaced whole (a temporary file moved
+    over it), the version recorded in `policy_versions`. The caller commits after."""
+    status, adopted = decide_tree(conn, proposal_id, approve, note, current, actor, now)
+    if adopted is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(dump_policy_toml(adopted), encoding="utf-8")
+        v = policy_versions.c.version
+        if conn.execute(select(v).where(v == adopted.version)).first() is None:
+            conn.execute(policy_versions.insert().values(
+                version=adopted.version, content=canonical_json(adopted), recorded_at=now
+            ))  # fmt: skip
+        os.replace(tmp, path)
     return status, adopted

@@ -6,7 +6,6 @@ file replaced, version recorded, audited — in the decision's transaction."""
 
 from __future__ import annotations
 
-import os
 from datetime import date, timedelta
 from typing import Any
 
@@ -18,9 +17,9 @@ from postloan.access.scope import customer_scope_clause
 from postloan.access.users import User
 from postloan.api.deps import get_conn, get_engine, now, require
 from postloan.api.errors import ERROR_RESPONSES
-from postloan.api.routes.policy import effective_policy, policy_path, record_version
+from postloan.api.routes.policy import effective_policy, policy_path
 from postloan.inputs import BusinessDate, RowId
-from postloan.policy import dump_policy_toml, policy_from_dict
+from postloan.policy import policy_from_dict
 from postloan.tiering import adoption, read, report
 from postloan.tiering.actions import TieringAction
 from postloan.tiering.card import amounts_for
@@ -152,17 +151,11 @@ def decide(
     """Approve (the policy in force with the tree's rules becomes the new policy version) or
     reject; never the proposer's own."""
     current, _ = effective_policy(request)
-    at = now()
-    path = policy_path(request)
     with engine.connect() as conn:
-        status, adopted = adoption.decide_tree(conn, proposal_id, body.approve, body.note,
-                                               current, user.username, at)  # fmt: skip
-        if adopted is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(path.name + ".tmp")
-            tmp.write_text(dump_policy_toml(adopted), encoding="utf-8")
-            record_version(conn, adopted, at)
-            os.replace(tmp, path)
+        status, adopted = adoption.decide_and_write(
+            conn, proposal_id, body.approve, body.note, current, policy_path(request),
+            user.username, now(),
+        )  # fmt: skip
         conn.commit()
     return {"proposal_id": proposal_id, "status": status,
             "version": None if adopted is None else adopted.version}  # fmt: skip
