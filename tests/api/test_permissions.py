@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -104,8 +104,14 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/tiering/distribution"): TieringAction.REPORT,
     ("GET", "/api/tiering/transitions"): TieringAction.REPORT,
     ("GET", "/api/tiering/review"): TieringAction.REVIEW,
+    ("GET", "/api/tiering/rolls"): TieringAction.REVIEW,
     ("GET", "/api/tiering/strategies"): TieringAction.REPORT,
     ("GET", "/api/tiering/tree"): TieringAction.REVIEW,
+    ("POST", "/api/tiering/whatif"): TieringAction.REVIEW,
+    ("GET", "/api/tiering/tree/proposals"): TieringAction.REVIEW,
+    ("GET", "/api/tiering/tree/proposals/{proposal_id}"): TieringAction.REVIEW,
+    ("POST", "/api/tiering/tree/proposals"): TieringAction.ADOPT,
+    ("POST", "/api/tiering/tree/proposals/{proposal_id}/decision"): TieringAction.ADOPT,
     ("GET", "/api/relationship/complaints"): RelAction.VIEW,
     ("POST", "/api/relationship/complaints"): RelAction.COMPLAINT,
     ("GET", "/api/relationship/complaints/{complaint_id}"): RelAction.VIEW,
@@ -198,6 +204,21 @@ def _complaint_of(world: World, customer_id: str) -> int:
     return int(cid)
 
 
+def _tree_proposal(world: World) -> None:
+    """A tree proposal (decided), for the route that shows one: the store's first, so its id
+    is 1 on both backends (no explicit id: PostgreSQL's sequence stays right)."""
+    from postloan.tiering.tables import tier_tree_proposals as p
+
+    engine = engine_for(world.url)
+    with engine.begin() as conn:
+        if conn.execute(select(p.c.proposal_id)).first() is None:
+            conn.execute(p.insert().values(
+                fitted_from=date(2026, 1, 1), fitted_to=date(2026, 6, 30),
+                samples=0, rules="[]", base_version="x", note="matrix", proposed_by="a",
+                proposed_at=datetime.now(UTC), status="rejected"))  # fmt: skip
+    engine.dispose()
+
+
 def _request(
     client: TestClient, world: World, role: str, method: str, path: str
 ) -> tuple[int, Any]:
@@ -226,6 +247,8 @@ def _request(
         as_of="2000-01-01",  # never stored: nothing is deleted
     )
     kwargs: dict[str, Any] = {}
+    if path == "/api/tiering/tree/proposals/{proposal_id}":
+        _tree_proposal(world)
     if path == "/api/auth/login":
         kwargs["json"] = {"username": role, "password": PASSWORD}
         headers = {}
