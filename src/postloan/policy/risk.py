@@ -180,10 +180,41 @@ class Backtest(Section):
     horizons_months: list[PositiveCount] = Field(description="Windows after an alert.")
 
 
+ModelKind = Literal["behaviour", "churn", "generic"]
+MODEL_KINDS: tuple[ModelKind, ...] = ("behaviour", "churn", "generic")
+
+
+class Models(Section):
+    """Statistical models (RK-2, EW-2): the model registry's validation gate and the behaviour
+    scorecard's outcome definition (the bad event is `backtest.bad_min_dpd`)."""
+
+    outcome_months: PositiveCount = Field(
+        description="Behaviour target: the bad event happens within this many months."
+    )
+    out_of_time_months: PositiveCount = Field(
+        description="The latest observation months with a complete outcome kept out of fitting."
+    )
+    min_validation_auc_pct: Annotated[int, Field(strict=True, ge=50, le=100)] = Field(
+        description="A model is validated only with an out-of-time AUC of at least this (%)."
+    )
+    psi_warning_pct: PositiveCount = Field(description="Monitoring: PSI ≥ this/100 warns.")
+    psi_alert_pct: PositiveCount = Field(description="Monitoring: PSI ≥ this/100 alerts.")
+    auc_drop_alert_pct: PositiveCount = Field(
+        description="Monitoring: a month's AUC this many points (%) below validation alerts."
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Models:
+        if self.psi_alert_pct < self.psi_warning_pct:
+            raise rule_error([(("psi_alert_pct",), "must be at least psi_warning_pct")])
+        return self
+
+
 class Risk(Section):
     score: Score
     signals: list[Signal]
     backtest: Backtest
+    models: Models
 
     @model_validator(mode="after")
     def _unique(self) -> Risk:
