@@ -231,4 +231,5 @@ def targets(
 def out_of_time(frame: pl.DataFrame, months: int) -> pl.Series:
     """True for the rows of the latest `months` observation months (the out-of-time sample)."""
     month = frame.select(month_index(pl.col("as_of"))).to_series()
-    return month > (month.max() or 0) - months
+    latest = frame.select(month_index(pl.col("as_of")).max()).item()
+    return month > (latest if latest is not None else 0) - months
