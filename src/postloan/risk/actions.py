@@ -53,6 +53,7 @@ COMMANDS = {
     "report models": A.MODELS.value,
     "model list": A.MODELS.value,
     "model register": A.MODEL_MANAGE.value,
+    "model fit-behaviour": A.MODEL_MANAGE.value,
     "model validate": A.MODEL_MANAGE.value,
     "model retire": A.MODEL_MANAGE.value,
     "model approve": A.MODEL_APPROVE.value,

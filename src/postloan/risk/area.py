@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from postloan.area import Area, NavEntry, tables_of
-from postloan.risk import model_tables, tables
+from postloan.risk import behaviour_tables, model_tables, tables
 from postloan.risk.actions import COMMANDS, GRANTS, RATIONALE, RiskAction
 from postloan.risk.messages import MESSAGES
 from postloan.risk.steps import STEPS
@@ -19,7 +19,7 @@ AREA = Area(
     name="risk",
     about="the weighted indicator score (RK-1) with officers' overrides, the early-warning "
     "signals (EW-1) with their tasks and the watch list, and the signals' back-test",
-    tables=tables_of(tables, model_tables),
+    tables=tables_of(tables, model_tables, behaviour_tables),
     migrations=HERE / "migrations",
     steps=STEPS,
     actions=GRANTS,

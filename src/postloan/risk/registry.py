@@ -23,20 +23,23 @@ import json
 import math
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from postloan.access import audit
 from postloan.errors import ConflictError, InvalidError, NotFoundError, RefusedError
-from postloan.modelling import ModellingError, ScorecardModel, auc, gini, ks, psi
-from postloan.modelling.frames import as_pandas, binary_target
-from postloan.modelling.model_dir import from_json, to_json
 from postloan.policy import Policy
 from postloan.policy.risk import MODEL_KINDS
 from postloan.risk.model_tables import risk_models
+
+if TYPE_CHECKING:
+    from postloan.modelling import ScorecardModel
+
+# postloan.modelling (optbinning, scikit-learn) is imported by the functions that need it:
+# the registry is imported by the API, the CLI and the daily run, which must not pay for
+# loading the fitting libraries on every start.
 
 MAX_NOTE = 1000
 MAX_NAME = 64
@@ -45,6 +48,8 @@ STATUSES = ("draft", "validated", "approved", "retired")
 
 def canonical_text(model: ScorecardModel) -> str:
     """The model's `model.json` in one canonical spelling: what the id hashes, the store keeps."""
+    from postloan.modelling.model_dir import to_json
+
     return json.dumps(to_json(model), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -54,6 +59,8 @@ def model_id(model: ScorecardModel) -> str:
 
 def parse_model(text: str) -> ScorecardModel:
     """A `model.json` handed in (file or API body): complete, or `InvalidError`."""
+    from postloan.modelling.model_dir import from_json
+
     try:
         return from_json(json.loads(text))
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
@@ -111,6 +118,8 @@ def list_models(conn: Connection, kind: str | None = None, status: str | None = 
 
 
 def stored_model(found: Any) -> ScorecardModel:
+    from postloan.modelling.model_dir import from_json
+
     return from_json(json.loads(found.model_json))
 
 
@@ -170,6 +179,11 @@ def measure(model: ScorecardModel, frame: Any) -> dict[str, Any]:
     """The model's ranking power on data it was not fitted on (`frame` holds its inputs and
     its target): rows, bads, AUC, KS, Gini, and the PSI of the score against the training
     distribution over the model's score bands."""
+    import numpy as np
+
+    from postloan.modelling import ModellingError, auc, gini, ks, psi
+    from postloan.modelling.frames import as_pandas, binary_target
+
     df = as_pandas(frame)
     if len(df) == 0:
         raise InvalidError("the validation data has no rows", field="data")

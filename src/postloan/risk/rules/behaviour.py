@@ -83,14 +83,16 @@ def _history(obs: pl.DataFrame, status: pl.DataFrame, back: int) -> pl.DataFrame
 
 
 def _dpd_features(obs: pl.DataFrame, status: pl.DataFrame) -> pl.DataFrame:
-    hist = _history(obs, status, max(WINDOWS) + 1)
+    # Sorted by snapshot date: where an observation's month holds two rows (two observations
+    # in one month), the one on or nearest before it is "now".
+    hist = _history(obs, status, max(WINDOWS) + 1).sort("h_date")
     return hist.group_by("as_of", "customer_id").agg(
         *(pl.col("worst_dpd").filter(pl.col("lag") < n).max().alias(f"worst_dpd_{n}m")
           for n in WINDOWS),
         *(pl.col("lag").filter((pl.col("lag") < n) & (pl.col("worst_dpd") > 0)).n_unique()
           .cast(pl.Int64).alias(f"times_late_{n}m") for n in WINDOWS),
-        pl.col("overdue_amount").filter(pl.col("lag") == 0).first().alias("_overdue_now"),
-        pl.col("overdue_amount").filter(pl.col("lag") == RATIO_MONTHS).first()
+        pl.col("overdue_amount").filter(pl.col("lag") == 0).last().alias("_overdue_now"),
+        pl.col("overdue_amount").filter(pl.col("lag") == RATIO_MONTHS).last()
         .alias("_overdue_before"),
     )  # fmt: skip
 
