@@ -162,6 +162,27 @@ def test_only_an_approved_model_scores_and_scores_name_it(history: str) -> None:
     assert [round(r.score, 6) for r in scored] == [round(s, 6) for s in expected["score"]]
     assert [r.reason_1 for r in scored] == list(expected["reason_1"])
     assert all(0 < r.pd < 1 for r in scored)
+
+    # expected loss and the class: the floor is the worst five-category class on the date
+    def floors(conn: Any) -> dict[str, tuple[int, str]]:
+        rows = conn.execute(
+            select(account_status.c.customer_id, account_status.c.risk_class,
+                   account_status.c.outstanding_principal, account_status.c.overdue_interest)
+            .where(account_status.c.as_of == day)
+        ).all()  # fmt: skip
+        out: dict[str, tuple[int, str]] = {}
+        order = ("normal", "special_mention", "substandard", "doubtful", "loss")
+        for c, cls, principal, interest in rows:
+            ead, worst = out.get(c, (0, "normal"))
+            out[c] = (ead + principal + interest, max(worst, cls, key=order.index))
+        return out
+
+    floor = _write(history, floors)
+    order = ("normal", "special_mention", "substandard", "doubtful", "loss")
+    for r in scored:
+        assert r.ead == floor[r.customer_id][0]
+        assert order.index(r.risk_class) >= order.index(floor[r.customer_id][1])
+        assert r.el == int(r.pd * r.lgd * r.ead + 0.5) if r.lgd is not None else r.el == 0
     _write(history, lambda conn: registry.retire(conn, mid, "drift", "maker", NOW))
     run_dates(history, [day], policy)
     assert _scores(history, day) == []

@@ -12,7 +12,10 @@ an out-of-time validation, and the daily run's scoring with the approved model.
   `oot_gini` (with `oot_rows`, `oot_bads`) — what the registry's validation reads.
 - **Scoring** (`run_behaviour`, the daily step `risk.behaviour`): only the approved behaviour
   model of the registry scores; each score row names its model id. No approved model: no
-  scores (rows from the run's first date are removed, as for every derived table).
+  scores (rows from the run's first date are removed, as for every derived table). Each score
+  carries its EAD, LGD (from the recovery history on the monthly snapshots), expected loss and
+  the classification matrix's class, never better than the five-category floor
+  (`rules.expected_loss`).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from postloan.policy import Policy
 from postloan.risk import behaviour_queries as bq
 from postloan.risk import queries, registry
 from postloan.risk.rules import behaviour as rules
+from postloan.risk.rules import expected_loss
 
 TARGET = "bad"
 KIND = "behaviour"
@@ -104,6 +108,12 @@ def run_behaviour(ctx: StepContext) -> None:
         bq.replace_scores(conn, ctx.first, pl.DataFrame())
         return
     model_id, model = approved
-    frame, _ = bq.feature_frame(conn, ctx.dates, queries.stored_dates(conn))
+    stored = queries.stored_dates(conn)
+    frame, _ = bq.feature_frame(conn, ctx.dates, stored)
     scored = scores_of(frame, model_id, model)
-    bq.replace_scores(conn, ctx.first, scored.with_columns(run_id=pl.lit(ctx.run_id)))
+    cfg = ctx.policy.risk.models
+    snaps = rules.snapshot_dates([d for d in stored if d <= ctx.dates[-1]])
+    defaults, recoveries = bq.default_history(conn, snaps, ctx.policy.risk.backtest.bad_min_dpd)
+    lgd = expected_loss.lgd_by_type(defaults, recoveries, cfg)
+    priced = expected_loss.expected_loss(scored, bq.exposures(conn, ctx.dates), lgd, cfg)
+    bq.replace_scores(conn, ctx.first, priced.with_columns(run_id=pl.lit(ctx.run_id)))

@@ -16,6 +16,8 @@ from sqlalchemy import Connection, Subquery, case, delete, extract, func, select
 from postloan.risk.behaviour_tables import risk_behaviour_scores
 from postloan.risk.queries import _insert
 from postloan.risk.rules import behaviour as b
+from postloan.risk.rules import expected_loss as el
+from postloan.risk.rules.expected_loss import CLASS_ORDER
 from postloan.store.schema import (
     account_status,
     card_statements,
@@ -155,6 +157,51 @@ def feature_frame(conn: Connection, observations: list[date], stored: list[date]
         first_opened(conn), statements(conn, start, last), bureau, income, customer_file(conn),
     )  # fmt: skip
     return frame, history
+
+
+_RANK = case(*((account_status.c.risk_class == name, i) for i, name in enumerate(CLASS_ORDER)),
+             else_=0)  # fmt: skip
+
+
+def exposures(conn: Connection, dates: list[date]) -> pl.DataFrame:
+    """EXPOSURES on `dates`: per customer and account type the EAD (outstanding principal +
+    overdue interest) and the worst five-category class."""
+    s = account_status
+    rows = conn.execute(
+        select(s.c.as_of, s.c.customer_id, s.c.account_type,
+               func.sum(s.c.outstanding_principal + s.c.overdue_interest), func.max(_RANK))
+        .where(s.c.as_of.in_(dates))
+        .group_by(s.c.as_of, s.c.customer_id, s.c.account_type)
+    ).all()  # fmt: skip
+    return rows_frame(
+        [(as_date(r[0]), r[1], r[2], int(r[3]), CLASS_ORDER[int(r[4])]) for r in rows],
+        el.EXPOSURES,
+    )
+
+
+def default_history(conn: Connection, snapshots: list[date], bad_min_dpd: int) -> tuple[
+    pl.DataFrame, pl.DataFrame
+]:  # fmt: skip
+    """DEFAULTS (each account's first snapshot at the bad level, with its EAD then) and the
+    RECOVERIES (payments, a reversal negative) of the accounts that defaulted."""
+    s, p = account_status, payments
+    bad = (s.c.as_of.in_(snapshots)) & (s.c.dpd >= bad_min_dpd)
+    rows = conn.execute(
+        select(s.c.account_id, s.c.account_type, s.c.as_of,
+               s.c.outstanding_principal + s.c.overdue_interest).where(bad)
+    ).all()  # fmt: skip
+    defaults = (
+        rows_frame([(r[0], r[1], as_date(r[2]), int(r[3])) for r in rows], el.DEFAULTS)
+        .sort("defaulted_on")
+        .unique("account_id", keep="first")
+    )
+    paid = conn.execute(
+        select(p.c.account_id, p.c.value_date,
+               case((p.c.reverses_payment_id.is_(None), p.c.amount), else_=-p.c.amount))
+        .where(p.c.account_id.in_(select(s.c.account_id).where(bad)))
+    ).all()  # fmt: skip
+    recoveries = rows_frame([(r[0], as_date(r[1]), int(r[2])) for r in paid], el.RECOVERIES)
+    return defaults, recoveries
 
 
 def replace_scores(conn: Connection, first: date, frame: pl.DataFrame) -> None:
