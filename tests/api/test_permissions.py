@@ -101,6 +101,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/risk/overrides/performance"): RiskAction.BACKTEST,
     ("GET", "/api/risk/models"): RiskAction.MODELS,
     ("GET", "/api/risk/models/{model_id}"): RiskAction.MODELS,
+    ("GET", "/api/risk/models/{model_id}/review"): RiskAction.MODELS,
     ("POST", "/api/risk/models"): RiskAction.MODEL_MANAGE,
     ("POST", "/api/risk/models/{model_id}/validate"): RiskAction.MODEL_MANAGE,
     ("POST", "/api/risk/models/{model_id}/approve"): RiskAction.MODEL_APPROVE,

@@ -183,6 +183,19 @@ def test_only_an_approved_model_scores_and_scores_name_it(history: str) -> None:
         assert r.ead == floor[r.customer_id][0]
         assert order.index(r.risk_class) >= order.index(floor[r.customer_id][1])
         assert r.el == int(r.pd * r.lgd * r.ead + 0.5) if r.lgd is not None else r.el == 0
+    # the review pack monitors the model on the stored history after its training window
+    from postloan.risk.model_review import review
+
+    pack = _write(history, lambda conn: review(conn, policy, mid))
+    watch = pack["monitoring"]
+    assert model.data_window is not None
+    trained_to = model.data_window.split("..")[1]
+    assert [r["month"] for r in watch["stability"]] == [
+        str(d) for d in [*_ends(26), day] if str(d) > trained_to
+    ]
+    assert {r["characteristic"] for r in watch["characteristics"]} == set(model.features)
+    judged = [r for r in watch["ranking"] if r["out_of_training"]]
+    assert judged and all(r["month"] > trained_to for r in judged)
     _write(history, lambda conn: registry.retire(conn, mid, "drift", "maker", NOW))
     run_dates(history, [day], policy)
     assert _scores(history, day) == []

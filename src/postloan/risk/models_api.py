@@ -55,6 +55,21 @@ def model(
     return {**registry.describe(found), "model": json.loads(found.model_json)}
 
 
+@router.get("/{model_id}/review", response_model=dict[str, Any])
+def review(
+    request: Request,
+    model_id: str = ModelId,
+    user: User = Depends(require(RiskAction.MODELS)),
+    conn: Connection = Depends(get_conn),
+) -> dict[str, Any]:
+    """The model's review pack (EW-2): card, score bands and, for a behaviour model, its
+    monitoring on the stored history (PSI, AUC/KS per month, calibration, alerts)."""
+    from postloan.risk.model_review import review as review_pack
+
+    registry.row(conn, model_id)  # 404 before any work
+    return review_pack(conn, effective_policy(request)[0], model_id)
+
+
 class RegisterIn(BaseModel):
     kind: ModelKind
     name: str = Field(min_length=1, max_length=registry.MAX_NAME, pattern=NO_NUL)

@@ -162,15 +162,21 @@ def list_(
 def models_report(
     model_ref: str | None = typer.Option(None, "--model", help="One model's review report."),
     as_json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    policy: Path | None = typer.Option(None, "--policy", help="Policy file (default: in force)."),
 ) -> None:
     """The model registry (every model's lifecycle and metrics), or with --model one model's
-    review: its card (data window, features, seed, metrics, validation, approvals)."""
+    review pack: its card (data window, features, seed, metrics, validation, approvals), score
+    bands and, for a behaviour model, its monitoring on the stored history — PSI of the score
+    per month and of each characteristic, AUC/KS per month, calibration per band, alerts."""
+    from postloan.risk.model_review import review
+
+    rules = policy_from(policy)
     with _transaction(RiskAction.MODELS, "report models") as (conn, _caller):
         if model_ref is None:
             data: object = {"models": [registry.describe(r)
                                        for r in registry.list_models(conn)]}  # fmt: skip
         else:
-            data = registry.review(conn, registry.resolve(conn, model_ref))
+            data = review(conn, rules, registry.resolve(conn, model_ref))
     if as_json_:
         typer.echo(json.dumps(data, ensure_ascii=False, indent=1, default=str))
         return
@@ -195,15 +201,32 @@ def _print_review(data: dict[str, object]) -> None:
     console.print(f"  metrics        {_metrics(card['metrics'])}", markup=False)
     if card["validation"]:
         console.print(f"  validation     {_metrics(card['validation'])}", markup=False)
-    for title, key in (("Score bands", "bands"),):
-        rows = data.get(key)
-        if isinstance(rows, list) and rows:
-            table = Table(title=title)
-            for column in rows[0]:
-                table.add_column(str(column))
-            for r in rows:
-                table.add_row(*(_cell(v) for v in r.values()))
-            console.print(table)
+    _table("Score bands (training)", data.get("bands"))
+    watch = data.get("monitoring")
+    if not isinstance(watch, dict):
+        console.print("  monitoring     — (a behaviour model's, on the stored history)",
+                      markup=False)  # fmt: skip
+        return
+    _table("Stability: PSI of the score per month against the training months",
+           watch["stability"])  # fmt: skip
+    _table("Stability: PSI of each characteristic, latest month", watch["characteristics"])
+    _table("Ranking: AUC and KS per observation month", watch["ranking"])
+    _table("Calibration per band after training (Jeffreys)", watch["calibration"])
+    if watch["alerts"]:
+        _table("Alerts", watch["alerts"])
+    else:
+        console.print("  no alerts at the policy's thresholds", markup=False)
+
+
+def _table(title: str, rows: object) -> None:
+    if not isinstance(rows, list) or not rows:
+        return
+    table = Table(title=title)
+    for column in rows[0]:
+        table.add_column(str(column))
+    for r in rows:
+        table.add_row(*(_cell(v) for v in r.values()))
+    console.print(table)
 
 
 def _metrics(values: dict[str, object]) -> str:
