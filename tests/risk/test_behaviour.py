@@ -199,3 +199,22 @@ def test_only_an_approved_model_scores_and_scores_name_it(history: str) -> None:
     _write(history, lambda conn: registry.retire(conn, mid, "drift", "maker", NOW))
     run_dates(history, [day], policy)
     assert _scores(history, day) == []
+
+
+def test_the_fit_behaviour_command(
+    history: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from postloan.cli.main import make_app
+    from postloan.modelling.model_dir import load_model
+
+    monkeypatch.setenv("POSTLOAN_DATABASE_URL", history)
+    out = CliRunner().invoke(make_app(), ["model", "fit-behaviour", "--out", str(tmp_path)])
+    assert out.exit_code == 0, out.output
+    saved = load_model(tmp_path)
+    expected = fit_behaviour(_data(history), default_policy())
+    assert registry.model_id(saved) == registry.model_id(expected)
+    assert f"id {registry.model_id(saved)}" in out.output
+    again = CliRunner().invoke(make_app(), ["model", "fit-behaviour", "--out", str(tmp_path)])
+    assert again.exit_code == 2  # no silent overwrite

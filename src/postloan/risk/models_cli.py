@@ -36,6 +36,7 @@ def add_commands(app: typer.Typer, report: typer.Typer) -> None:
     if group is None:  # pragma: no cover - the core always has `postloan model`
         group = typer.Typer(help="Scoring models.", no_args_is_help=True)
         app.add_typer(group, name="model")
+    group.command("fit-behaviour")(fit_behaviour)
     group.command("register")(register)
     group.command("validate")(validate)
     group.command("approve")(approve)
@@ -61,6 +62,43 @@ def _transaction(action: RiskAction, what: str) -> Iterator[tuple[Connection, Ca
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def fit_behaviour(
+    out: Path = typer.Option(..., "--out", help="Model directory to write (model.json)."),
+    seed: int = typer.Option(42, help="Seed for every seeded step."),
+    policy: Path | None = typer.Option(None, "--policy", help="Policy file (default: in force)."),
+    replace: bool = typer.Option(False, "--replace", help="Overwrite a model already in --out."),
+) -> None:
+    """Fit the behaviour scorecard (RK-2) on the store's status history: monthly snapshots,
+    target "90+ DPD within 12 months" (policy), the latest months held out of time. Prints
+    training and out-of-time AUC/KS; register the model with `postloan model register`."""
+    from postloan.modelling import ModellingError
+    from postloan.modelling.model_dir import MODEL_FILE, save_model
+    from postloan.risk.behaviour import fit_behaviour as fit
+    from postloan.risk.behaviour import training_data
+
+    if (out / MODEL_FILE).exists() and not replace:
+        typer.echo(f"error: {out / MODEL_FILE} exists: pass --replace to overwrite it", err=True)
+        raise typer.Exit(2)
+    rules = policy_from(policy)
+    with _transaction(RiskAction.MODEL_MANAGE, "model fit-behaviour") as (conn, _caller):
+        data = training_data(conn, rules)
+    if data.is_empty():
+        typer.echo("error: no stored history with a known outcome to fit on", err=True)
+        raise typer.Exit(1)
+    try:
+        model = fit(data, rules, seed=seed)
+    except ModellingError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    save_model(model, out)
+    m = model.metrics
+    oot = (f"out-of-time AUC {m['oot_auc']:.4f}  KS {m['oot_ks']:.4f}" if "oot_auc" in m
+           else "no out-of-time sample with both outcomes")  # fmt: skip
+    typer.echo(f"{data.height} observations ({int(data['bad'].sum())} bad), trained on "
+               f"{model.data_window}: AUC {m['auc']:.4f}  KS {m['ks']:.4f}; {oot}")  # fmt: skip
+    typer.echo(f"model written to {out / MODEL_FILE}; id {registry.model_id(model)}")
 
 
 def register(
