@@ -25,13 +25,18 @@ AREA = Area(
     actions=GRANTS,
     commands=COMMANDS,
     api_routers=("postloan.risk.api:router", "postloan.risk.models_api:router"),
-    web_routers=("postloan.risk.web.card:router", "postloan.risk.web.watch:router"),
+    web_routers=(
+        "postloan.risk.web.card:router",
+        "postloan.risk.web.watch:router",
+        "postloan.risk.web.models:router",
+    ),
     customer_panel="postloan.risk.web.card:customer_panel",
     customer_view="postloan.risk.customer_view:customer_sections",
     customer_view_action=RiskAction.VIEW.value,  # legal officers see accounts, not risk
     nav=(
         NavEntry("/risk/watch", "nav.risk_watch", (RiskAction.VIEW,), "risk_watch"),
         NavEntry("/risk/backtest", "nav.risk_backtest", (RiskAction.BACKTEST,), "risk_backtest"),
+        NavEntry("/risk/models", "nav.risk_models", (RiskAction.MODELS,), "risk_models"),
     ),
     templates=HERE / "templates",
     messages=MESSAGES,
