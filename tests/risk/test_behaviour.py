@@ -218,3 +218,32 @@ def test_the_fit_behaviour_command(
     assert f"id {registry.model_id(saved)}" in out.output
     again = CliRunner().invoke(make_app(), ["model", "fit-behaviour", "--out", str(tmp_path)])
     assert again.exit_code == 2  # no silent overwrite
+
+
+def test_churn_propensity_on_the_history(
+    history: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from postloan.cli.main import make_app
+    from postloan.modelling.model_dir import load_model
+    from postloan.risk.behaviour import churn_training_data, fit_churn
+
+    engine = engine_for(history)
+    with engine.connect() as conn:
+        data = churn_training_data(conn, 6)
+        identified = {
+            (date.fromisoformat(str(r[0])[:10]), r[1])
+            for r in conn.execute(text("SELECT as_of, customer_id FROM churn_identified"))
+        }
+    engine.dispose()
+    assert 0 < data["bad"].sum() < data.height
+    # nobody already identified on the observation date is observed
+    assert not any((r[0], r[1]) in identified for r in data.select("as_of", "customer_id").rows())
+    model = fit_churn(data, default_policy(), 6)
+    assert "oot_auc" in model.metrics
+    monkeypatch.setenv("POSTLOAN_DATABASE_URL", history)
+    out = CliRunner().invoke(make_app(), ["model", "fit-churn", "--months", "6", "--out",
+                                          str(tmp_path)])  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert registry.model_id(load_model(tmp_path)) == registry.model_id(model)

@@ -160,3 +160,23 @@ def test_snapshots_and_the_out_of_time_split() -> None:
     assert b.snapshot_dates(stored) == [date(2025, 1, 31), date(2025, 2, 10), date(2025, 3, 31)]
     frame = pl.DataFrame({"as_of": ENDS[:6]})
     assert b.out_of_time(frame, 2).to_list() == [False] * 4 + [True] * 2
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_churn_target_equals_a_per_customer_reference(seed: int) -> None:
+    rnd = random.Random(seed)
+    w = _world(seed)
+    f = _frames(w)
+    obs = f["status"].select("as_of", "customer_id")
+    marked = [(d, c) for d, c, *_ in w["status"] if rnd.random() < 0.2]
+    identified = pl.DataFrame(marked, schema={"as_of": pl.Date, "customer_id": pl.String},
+                              orient="row")  # fmt: skip
+    last = max(d for d, *_ in w["status"])
+    got = {(r[0], r[1]): r[2] for r in b.churn_targets(obs, identified, last, 3).iter_rows()}
+    want = {}
+    for d, c, *_ in w["status"]:
+        if (d, c) in marked or _m(d) + 3 > _m(last):
+            continue
+        want[(d, c)] = int(any(cc == c and _m(d) < _m(dd) <= _m(d) + 3 for dd, cc in marked))
+    assert got == want
+    assert 0 < sum(want.values()) < len(want)

@@ -54,6 +54,7 @@ COMMANDS = {
     "model list": A.MODELS.value,
     "model register": A.MODEL_MANAGE.value,
     "model fit-behaviour": A.MODEL_MANAGE.value,
+    "model fit-churn": A.MODEL_MANAGE.value,
     "model validate": A.MODEL_MANAGE.value,
     "model retire": A.MODEL_MANAGE.value,
     "model approve": A.MODEL_APPROVE.value,

@@ -58,7 +58,29 @@ def _window(frame: pl.DataFrame) -> str:
     return f"{days.min()!s}..{days.max()!s}"
 
 
-def fit_behaviour(data: pl.DataFrame, policy: Policy, seed: int = 42) -> ScorecardModel:
+def churn_training_data(conn: Connection, months: int) -> pl.DataFrame:
+    """Churn propensity (issue 13 item 3): the behaviour characteristics of every snapshot's
+    customers not identified as churned, with `bad` = identified by the churn area (any rule
+    of the contract) on a snapshot within `months` months."""
+    stored = queries.stored_dates(conn)
+    snaps = rules.snapshot_dates(stored)
+    if not snaps:
+        return pl.DataFrame()
+    frame, _ = bq.feature_frame(conn, snaps, stored)
+    known = rules.churn_targets(frame.select("as_of", "customer_id"),
+                                bq.churn_identified(conn, snaps), stored[-1], months)  # fmt: skip
+    return frame.join(known, on=["as_of", "customer_id"]).sort("as_of", "customer_id")
+
+
+def fit_churn(data: pl.DataFrame, policy: Policy, months: int, seed: int = 42) -> ScorecardModel:
+    """The churn propensity scorecard for a `months`-month horizon, out-of-time validated."""
+    return fit_behaviour(data, policy, seed,
+                         {"target": f"identified as churned within {months} months"})  # fmt: skip
+
+
+def fit_behaviour(
+    data: pl.DataFrame, policy: Policy, seed: int = 42, about: dict[str, Any] | None = None
+) -> ScorecardModel:
     """Fit on the observation months before the out-of-time ones; record the out-of-time
     metrics in the model. Raises `postloan.modelling.ModellingError` when the data cannot be
     modelled (no rows, one class only)."""
@@ -70,8 +92,8 @@ def fit_behaviour(data: pl.DataFrame, policy: Policy, seed: int = 42) -> Scoreca
         data_window=_window(train) if train.height else None,
         source={"data": "postloan account status history", "rows": train.height,
                 "out_of_time": _window(oot) if oot.height else None,
-                "outcome_months": policy.risk.models.outcome_months,
-                "bad_min_dpd": policy.risk.backtest.bad_min_dpd},
+                **(about or {"outcome_months": policy.risk.models.outcome_months,
+                             "bad_min_dpd": policy.risk.backtest.bad_min_dpd})},
     )  # fmt: skip
     metrics = dict(model.metrics)
     if oot.height and 0 < int(oot[TARGET].sum()) < oot.height:

@@ -11,7 +11,18 @@ from __future__ import annotations
 from datetime import date
 
 import polars as pl
-from sqlalchemy import Connection, Subquery, case, delete, extract, func, select, union_all
+from sqlalchemy import (
+    Connection,
+    Subquery,
+    case,
+    delete,
+    extract,
+    func,
+    inspect,
+    select,
+    text,
+    union_all,
+)
 
 from postloan.risk.behaviour_tables import risk_behaviour_scores
 from postloan.risk.queries import _insert
@@ -202,6 +213,20 @@ def default_history(conn: Connection, snapshots: list[date], bad_min_dpd: int) -
     ).all()  # fmt: skip
     recoveries = rows_frame([(r[0], as_date(r[1]), int(r[2])) for r in paid], el.RECOVERIES)
     return defaults, recoveries
+
+
+def churn_identified(conn: Connection, snapshots: list[date]) -> pl.DataFrame:
+    """(as_of, customer_id) the churn area identified on the snapshot dates — its table, read
+    by SQL (risk imports no other area's code); empty without the churn area."""
+    schema = {"as_of": pl.Date, "customer_id": pl.String}
+    if not snapshots or not inspect(conn).has_table("churn_identified"):
+        return pl.DataFrame(schema=schema)
+    rows = conn.execute(
+        text("SELECT as_of, customer_id FROM churn_identified WHERE as_of >= :a AND as_of <= :b"),
+        {"a": min(snapshots), "b": max(snapshots)},
+    ).all()
+    wanted = set(snapshots)
+    return rows_frame([(as_date(r[0]), r[1]) for r in rows if as_date(r[0]) in wanted], schema)
 
 
 def replace_scores(conn: Connection, first: date, frame: pl.DataFrame) -> None:

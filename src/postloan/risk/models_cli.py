@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -28,6 +29,11 @@ from postloan.risk import registry
 from postloan.risk.actions import RiskAction
 from postloan.store.db import engine_for, ready
 
+if TYPE_CHECKING:
+    import polars as pl
+
+    from postloan.modelling import ScorecardModel
+
 console = Console()
 
 
@@ -37,6 +43,7 @@ def add_commands(app: typer.Typer, report: typer.Typer) -> None:
         group = typer.Typer(help="Scoring models.", no_args_is_help=True)
         app.add_typer(group, name="model")
     group.command("fit-behaviour")(fit_behaviour)
+    group.command("fit-churn")(fit_churn)
     group.command("register")(register)
     group.command("validate")(validate)
     group.command("approve")(approve)
@@ -93,6 +100,45 @@ def fit_behaviour(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     save_model(model, out)
+    _fitted(data, model, out)
+
+
+def fit_churn(
+    out: Path = typer.Option(..., "--out", help="Model directory to write (model.json)."),
+    months: int = typer.Option(6, "--months", min=1, max=24, help="The horizon: 3 or 6 months."),
+    seed: int = typer.Option(42, help="Seed for every seeded step."),
+    policy: Path | None = typer.Option(None, "--policy", help="Policy file (default: in force)."),
+    replace: bool = typer.Option(False, "--replace", help="Overwrite a model already in --out."),
+) -> None:
+    """Fit the churn propensity scorecard (issue 13 item 3) on the store's history: the
+    probability that a customer meets a churn rule (identified by the churn area) within
+    MONTHS months; the latest months held out of time. Register it as kind `churn`."""
+    from postloan.modelling import ModellingError
+    from postloan.modelling.model_dir import MODEL_FILE, save_model
+    from postloan.risk.behaviour import churn_training_data
+    from postloan.risk.behaviour import fit_churn as fit
+
+    if (out / MODEL_FILE).exists() and not replace:
+        typer.echo(f"error: {out / MODEL_FILE} exists: pass --replace to overwrite it", err=True)
+        raise typer.Exit(2)
+    rules = policy_from(policy)
+    with _transaction(RiskAction.MODEL_MANAGE, "model fit-churn") as (conn, _caller):
+        data = churn_training_data(conn, months)
+    if data.is_empty():
+        typer.echo("error: no stored history with a known outcome to fit on", err=True)
+        raise typer.Exit(1)
+    try:
+        model = fit(data, rules, months, seed=seed)
+    except ModellingError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    save_model(model, out)
+    _fitted(data, model, out)
+
+
+def _fitted(data: pl.DataFrame, model: ScorecardModel, out: Path) -> None:
+    from postloan.modelling.model_dir import MODEL_FILE
+
     m = model.metrics
     oot = (f"out-of-time AUC {m['oot_auc']:.4f}  KS {m['oot_ks']:.4f}" if "oot_auc" in m
            else "no out-of-time sample with both outcomes")  # fmt: skip

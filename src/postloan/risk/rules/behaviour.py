@@ -235,3 +235,31 @@ def out_of_time(frame: pl.DataFrame, months: int) -> pl.Series:
     month = frame.select(month_index(pl.col("as_of"))).to_series()
     latest = frame.select(month_index(pl.col("as_of")).max()).item()
     return month > (latest if latest is not None else 0) - months
+
+
+def churn_targets(
+    obs: pl.DataFrame, identified: pl.DataFrame, last: date, months: int
+) -> pl.DataFrame:
+    """Churn propensity's target (issue 13 item 3): (as_of, customer_id, bad) — 1 when the
+    customer, not identified as churned on the observation date, is identified on a snapshot
+    of the `months` months after it. `identified` holds (as_of, customer_id) of the churn
+    area's identification on the snapshots; observations whose window passes `last` (the
+    latest stored date) are left out."""
+    keys = ["as_of", "customer_id"]
+    later = (
+        obs.with_columns(month_index(pl.col("as_of")).alias("o_month"))
+        .join(identified.select("customer_id", month_index(pl.col("as_of")).alias("i_month")),
+              on="customer_id")
+        .filter((pl.col("i_month") > pl.col("o_month"))
+                & (pl.col("i_month") <= pl.col("o_month") + months))
+        .select(keys).unique()
+        .with_columns(pl.lit(1, pl.Int8).alias("bad"))
+    )  # fmt: skip
+    last_month = last.year * 12 + last.month - 1
+    return (
+        obs.select(keys)
+        .join(identified.select(keys), on=keys, how="anti")
+        .filter(month_index(pl.col("as_of")) + months <= last_month)
+        .join(later, on=keys, how="left")
+        .with_columns(pl.col("bad").fill_null(0))
+    )
