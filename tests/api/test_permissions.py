@@ -100,6 +100,13 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/risk/watch"): RiskAction.VIEW,
     ("GET", "/api/risk/backtest"): RiskAction.BACKTEST,
     ("GET", "/api/risk/overrides/performance"): RiskAction.BACKTEST,
+    ("GET", "/api/risk/models"): RiskAction.MODELS,
+    ("GET", "/api/risk/models/{model_id}"): RiskAction.MODELS,
+    ("GET", "/api/risk/models/{model_id}/review"): RiskAction.MODELS,
+    ("POST", "/api/risk/models"): RiskAction.MODEL_MANAGE,
+    ("POST", "/api/risk/models/{model_id}/validate"): RiskAction.MODEL_MANAGE,
+    ("POST", "/api/risk/models/{model_id}/approve"): RiskAction.MODEL_APPROVE,
+    ("POST", "/api/risk/models/{model_id}/retire"): RiskAction.MODEL_MANAGE,
     ("GET", "/api/tiering/customers/{customer_id}"): TieringAction.VIEW,
     ("GET", "/api/tiering/distribution"): TieringAction.REPORT,
     ("GET", "/api/tiering/transitions"): TieringAction.REPORT,
@@ -219,6 +226,32 @@ def _tree_proposal(world: World) -> None:
     engine.dispose()
 
 
+_MODELS: dict[str, str] = {}
+
+
+def _model_of(world: World) -> str:
+    """A registered model (a GET of one must find it), registered once per store."""
+    if world.url in _MODELS:
+        return _MODELS[world.url]
+    import numpy as np
+    import pandas as pd
+
+    from postloan.modelling import FitParams, fit_scorecard
+    from postloan.risk import registry
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 60, 300)
+    frame = pd.DataFrame({"x": x, "bad": (rng.uniform(0, 60, 300) < x).astype(int)})
+    model = fit_scorecard(frame, "bad", params=FitParams(max_ratios=0))
+    engine = engine_for(world.url)
+    with engine.begin() as conn:
+        done = registry.register(conn, model, "generic", "matrix", "matrix", "admin",
+                                 datetime(2026, 7, 1, tzinfo=UTC))  # fmt: skip
+    engine.dispose()
+    _MODELS[world.url] = done.model_id
+    return done.model_id
+
+
 def _request(
     client: TestClient, world: World, role: str, method: str, path: str
 ) -> tuple[int, Any]:
@@ -244,6 +277,7 @@ def _request(
         complaint_id=_complaint_of(world, customer_id) if method == "GET" else 1,
         plan_id=1,
         contact_id=1,
+        model_id=_model_of(world) if "{model_id}" in path and method == "GET" else "0" * 64,
         as_of="2000-01-01",  # never stored: nothing is deleted
     )
     kwargs: dict[str, Any] = {}
@@ -320,6 +354,7 @@ def test_unauthenticated_is_401(
         complaint_id=1,
         plan_id=1,
         contact_id=1,
+        model_id="0" * 64,
         as_of="2000-01-01",  # never stored: nothing is deleted
     )
     headers = {"Authorization": auth} if auth else {}

@@ -5,7 +5,9 @@
 - `risk.signals` — the early-warning hits on those dates, the tasks they open (due in working
   days by the policy's calendar) and the watch list rebuilt over all stored dates (after the
   score, whose history `score_drop` compares, and collections' promises, whose broken ones
-  `broken_promises` counts).
+  `broken_promises` counts);
+- `risk.behaviour` — the RK-2 behaviour score with the model registry's approved behaviour
+  model (none approved: no scores), each row naming the model id (`risk.behaviour`).
 
 Both derive from `ctx.dates` with delete-then-insert from `first`, so re-running a date or
 running dates in any order leaves the same rows; tasks an officer worked are kept."""
@@ -81,7 +83,16 @@ def _tasks(opened: pl.DataFrame, ctx: StepContext) -> pl.DataFrame:
     )  # fmt: skip
 
 
+def run_behaviour(ctx: StepContext) -> None:
+    """RK-2 with the registry's approved behaviour model (risk.behaviour). The scoring
+    libraries are loaded only when the step runs, not whenever the area is imported."""
+    from postloan.risk.behaviour import run_behaviour as score_behaviour
+
+    score_behaviour(ctx)
+
+
 STEPS: tuple[Step, ...] = (
     Step("risk.score", run_score, after=("account_status", "churn.identify")),
     Step("risk.signals", run_signals, after=("risk.score", "collections.promises")),
+    Step("risk.behaviour", run_behaviour, after=("risk.score",)),
 )
