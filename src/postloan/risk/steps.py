@@ -41,7 +41,11 @@ def run_signals(ctx: StepContext) -> None:
     if ctx.dates:
         window = max((s.window_days or 0 for s in signals), default=0)
         lookback = max((s.lookback_days or 0 for s in signals), default=0)
-        daily = queries.daily_history(conn, first - timedelta(days=2 * window))
+        if len(ctx.dates) == 1:  # the daily run: the date and one comparison row per window
+            windows = {s.window_days for s in signals if s.window_days}
+            daily = queries.signal_rows(conn, ctx.dates[0], windows)
+        else:
+            daily = queries.daily_history(conn, first - timedelta(days=2 * window))
         dated = queries.dated_facts(conn, first - timedelta(days=lookback), ctx.dates[-1])
         hits = signal_hits(daily, dated, signals, ctx.dates)
     queries.replace_hits(conn, first, hits)
