@@ -275,13 +275,29 @@ def replace_hits(conn: Connection, first: date, hits: pl.DataFrame) -> None:
         _insert(conn, risk_hits, hits)
 
 
-def hits_since(conn: Connection, since: date | None) -> pl.DataFrame:
+def _hits_select(since: Any) -> Any:
     h = risk_hits
-    query = select(h.c.as_of, h.c.customer_id, h.c.signal_id, h.c.value)
-    if since is not None:
-        query = query.where(h.c.as_of >= since)
-    rows = conn.execute(query).all()
-    return rows_frame([(as_date(r[0]), *r[1:]) for r in rows], HITS)
+    query = select(cast(h.c.as_of, String), h.c.customer_id, h.c.signal_id, h.c.value)
+    return query if since is None else query.where(h.c.as_of >= since)
+
+
+_HITS_SQLITE = Query(_hits_select(bindparam("since", type_=String)))
+_HITS = _hits_select(bindparam("since", type_=Date))
+_EVERY_HIT = _hits_select(None)
+
+
+def hits_since(conn: Connection, since: date | None) -> pl.DataFrame:
+    """HITS dated on or after `since` (every hit for None): the watch list's window of hits,
+    hundreds of thousands of rows on the demo — dates read as text, parsed by polars."""
+    rows: Any
+    if since is None:
+        rows = conn.execute(_EVERY_HIT).all()
+    elif conn.dialect.name == "sqlite":
+        rows = _HITS_SQLITE.rows(conn, {"since": since.isoformat()})
+    else:
+        rows = conn.execute(_HITS, {"since": since}).all()
+    found = pl.DataFrame(rows, schema={**HITS, "as_of": pl.String}, orient="row")
+    return found.with_columns(pl.col("as_of").str.slice(0, 10).str.to_date("%Y-%m-%d"))
 
 
 def replace_open_tasks(conn: Connection, first: date, tasks: pl.DataFrame) -> int:
