@@ -103,8 +103,10 @@ def _tree_rss_mb(root: int) -> float:
 
 def _child(code: str, *args: str) -> dict[str, float]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    proc = subprocess.Popen([sys.executable, "-c", code, *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # fmt: skip
+    command = [sys.executable, "-c", code, *args]
+    proc = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
     peak = [0.0]
 
     def sample() -> None:
