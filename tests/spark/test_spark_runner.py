@@ -74,10 +74,11 @@ def _spark_status(spark: Any, folder: Path, out: Path, dates: list[date], policy
     return got
 
 
-@settings(max_examples=3, suppress_health_check=list(HealthCheck))
-@given(st.lists(cases(), min_size=20, max_size=40))
+# Each example is one Spark job (seconds even for a few accounts): few examples, many cases each.
+@settings(max_examples=2, suppress_health_check=list(HealthCheck))
+@given(st.lists(cases(), min_size=30, max_size=60))
 def test_hypothesis_portfolios_equal_the_engine(spark: Any, drawn: list[Case]) -> None:
-    """Each example: 20-40 property-test cases as one portfolio, under the first case's
+    """Each example: 30-60 property-test cases as one portfolio, under the first case's
     policy, on every date any case asks for; tiny chunks, so customers are cut across Arrow
     batches and chunks are cut between customers."""
     portfolio = _union([_prefixed(case, n) for n, case in enumerate(drawn)])

@@ -91,7 +91,8 @@ def spark_session(
     check_runtime()
     from pyspark.sql import SparkSession
 
-    if master is None or master.startswith("local"):
+    submitted = "PYSPARK_GATEWAY_PORT" in os.environ  # launched by spark-submit: its conf rules
+    if not submitted and (master is None or master.startswith("local")):
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.appName(app_name)
     if master:
