@@ -14,7 +14,8 @@ shells never import an area: they read what the registry hands them —
   that mounts them: an area imports no shell), `nav`, `templates`, `messages` (zh-CN and en),
   `policy_sections` (the sections of the policy file the area reads);
 - `exports`: kinds of `postloan export KIND` the area writes (`AreaExport`), dispatched by the
-  core command with its permission check, audit entry and error handling.
+  core command with its permission check, audit entry and error handling; `imports` likewise
+  the kinds of `postloan import KIND FILE` it reads (`AreaImport`).
 
 This module is pure declaration: it imports no area, no store engine and no web framework at
 run time (routers and Typer apps are typed as `Any` so the core does not depend on the shells).
@@ -53,6 +54,9 @@ class RunInputs:
     portfolio: Any  # engine.frames.Portfolio
     changes: ScheduleChanges
     extras: Mapping[str, Any] = field(default_factory=dict)
+    # What the engine's pass computed for an area's `lateness` request (engine.lateness
+    # `Lateness`: the run's dates and the rows the request's filter kept), by area name.
+    lateness: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,19 @@ class AreaExport:
 
 
 @dataclass(frozen=True)
+class AreaImport:
+    """A kind of `postloan import KIND FILE` an area reads (a file of its own, not a
+    DATA_CONTRACT one). `loader` names ("module:function") `load(url, file, encoding, actor)
+    -> postloan.imports.service.ImportResult`: good rows land, bad ones go to the rejects file
+    beside it (row, column, value, reason), a re-import changes nothing. `action` is the
+    permission it needs (with scope all); the core command audits it as `import.run`."""
+
+    loader: str
+    action: str
+    about: str = ""
+
+
+@dataclass(frozen=True)
 class Area:
     name: str
     about: str = ""
@@ -165,12 +182,19 @@ class Area:
     # bulk, called with the run's ADBC connection while it loads the portfolio (before the
     # publishing transaction); the steps find it in `ctx.inputs().extras[area name]`.
     run_loader: str | None = None
+    # `lateness(extras, policy) -> engine.lateness.LatenessWanted | None`, "module:function":
+    # per-account lateness counters the area wants from the engine's own pass (computing them
+    # in a step would settle every instalment a second time); `extras` is what its run_loader
+    # read. The steps find the rows in `ctx.inputs().lateness[area name]`. One area at most
+    # asks today (a pass computes one look-back window).
+    lateness: str | None = None
     nav: tuple[NavEntry, ...] = ()
     templates: Path | None = None  # the area's page templates, named `<area>/<page>.html`
     messages: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # lang → key → text
     cli: str | None = None  # "module:function(app, report)": its commands, its `postloan report`s
     policy_sections: tuple[str, ...] = ()  # the policy file's sections the area reads
     exports: Mapping[str, AreaExport] = field(default_factory=dict)  # kind → what writes it
+    imports: Mapping[str, AreaImport] = field(default_factory=dict)  # kind → what reads it
     rationale: str = ""  # why the area's grants are so (docs/permissions.md)
 
 

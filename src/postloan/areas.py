@@ -15,14 +15,24 @@ from pathlib import Path
 from typing import Any
 
 from postloan.access.permissions import add_area_actions, remove_area_actions
-from postloan.area import Area, AreaExport, NavEntry, ScheduleChanges, Step, order_steps, resolve
+from postloan.area import (
+    Area,
+    AreaExport,
+    AreaImport,
+    NavEntry,
+    ScheduleChanges,
+    Step,
+    order_steps,
+    resolve,
+)
 from postloan.churn.area import AREA as CHURN
 from postloan.collections.area import AREA as COLLECTIONS
+from postloan.management.area import AREA as MANAGEMENT
 from postloan.relationship.area import AREA as RELATIONSHIP
 from postloan.risk.area import AREA as RISK
 from postloan.tiering.area import AREA as TIERING
 
-BUILT_IN: tuple[Area, ...] = (COLLECTIONS, CHURN, RISK, TIERING, RELATIONSHIP)
+BUILT_IN: tuple[Area, ...] = (COLLECTIONS, CHURN, RISK, TIERING, RELATIONSHIP, MANAGEMENT)
 
 _registered: dict[str, Area] = {}
 _version = 0  # bumped on every change (caches of merged declarations compare it)
@@ -113,10 +123,20 @@ def run_loaders() -> dict[str, Callable[[Any, Any], Any]]:
     return {a.name: resolve(a.run_loader) for a in _registered.values() if a.run_loader}
 
 
+def lateness_hooks() -> dict[str, Callable[[Any, Any], Any]]:
+    """Each area's `lateness(extras, policy)` request hook, by area name."""
+    return {a.name: resolve(a.lateness) for a in _registered.values() if a.lateness}
+
+
 def exports() -> dict[str, AreaExport]:
     """Every area's export kinds (`postloan export KIND`); a kind declared twice: the later
     area's wins."""
     return {kind: spec for area in _registered.values() for kind, spec in area.exports.items()}
+
+
+def imports() -> dict[str, AreaImport]:
+    """Every area's import kinds (`postloan import KIND FILE`); the later area's wins."""
+    return {kind: spec for area in _registered.values() for kind, spec in area.imports.items()}
 
 
 def customer_view_hooks() -> list[tuple[str | None, Callable[[Any, str | None], dict[str, Any]]]]:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -18,6 +18,7 @@ from postloan.access.tokens import issue_token
 from postloan.api.app import create_app
 from postloan.churn.actions import ChurnAction
 from postloan.collections.actions import CollectionsAction
+from postloan.management.actions import ManagementAction
 from postloan.policy import default_policy
 from postloan.relationship import complaints
 from postloan.relationship.actions import RelAction
@@ -99,12 +100,25 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/risk/watch"): RiskAction.VIEW,
     ("GET", "/api/risk/backtest"): RiskAction.BACKTEST,
     ("GET", "/api/risk/overrides/performance"): RiskAction.BACKTEST,
+    ("GET", "/api/risk/models"): RiskAction.MODELS,
+    ("GET", "/api/risk/models/{model_id}"): RiskAction.MODELS,
+    ("GET", "/api/risk/models/{model_id}/review"): RiskAction.MODELS,
+    ("POST", "/api/risk/models"): RiskAction.MODEL_MANAGE,
+    ("POST", "/api/risk/models/{model_id}/validate"): RiskAction.MODEL_MANAGE,
+    ("POST", "/api/risk/models/{model_id}/approve"): RiskAction.MODEL_APPROVE,
+    ("POST", "/api/risk/models/{model_id}/retire"): RiskAction.MODEL_MANAGE,
     ("GET", "/api/tiering/customers/{customer_id}"): TieringAction.VIEW,
     ("GET", "/api/tiering/distribution"): TieringAction.REPORT,
     ("GET", "/api/tiering/transitions"): TieringAction.REPORT,
     ("GET", "/api/tiering/review"): TieringAction.REVIEW,
+    ("GET", "/api/tiering/rolls"): TieringAction.REVIEW,
     ("GET", "/api/tiering/strategies"): TieringAction.REPORT,
     ("GET", "/api/tiering/tree"): TieringAction.REVIEW,
+    ("POST", "/api/tiering/whatif"): TieringAction.REVIEW,
+    ("GET", "/api/tiering/tree/proposals"): TieringAction.REVIEW,
+    ("GET", "/api/tiering/tree/proposals/{proposal_id}"): TieringAction.REVIEW,
+    ("POST", "/api/tiering/tree/proposals"): TieringAction.ADOPT,
+    ("POST", "/api/tiering/tree/proposals/{proposal_id}/decision"): TieringAction.ADOPT,
     ("GET", "/api/relationship/complaints"): RelAction.VIEW,
     ("POST", "/api/relationship/complaints"): RelAction.COMPLAINT,
     ("GET", "/api/relationship/complaints/{complaint_id}"): RelAction.VIEW,
@@ -129,6 +143,10 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/relationship/contact-plans"): RelAction.VIEW,
     ("GET", "/api/relationship/planned-contacts"): RelAction.VIEW,
     ("POST", "/api/relationship/planned-contacts/{contact_id}/complete"): RelAction.CONTACT,
+    ("GET", "/api/relationship/survey-invitations"): RelAction.VIEW,
+    ("GET", "/api/management/pack"): ManagementAction.PACK,
+    ("GET", "/api/management/pack.xlsx"): ManagementAction.EXPORT,
+    ("GET", "/api/management/drill"): ManagementAction.DRILL,
 }
 
 
@@ -193,6 +211,47 @@ def _complaint_of(world: World, customer_id: str) -> int:
     return int(cid)
 
 
+def _tree_proposal(world: World) -> None:
+    """A tree proposal (decided), for the route that shows one: the store's first, so its id
+    is 1 on both backends (no explicit id: PostgreSQL's sequence stays right)."""
+    from postloan.tiering.tables import tier_tree_proposals as p
+
+    engine = engine_for(world.url)
+    with engine.begin() as conn:
+        if conn.execute(select(p.c.proposal_id)).first() is None:
+            conn.execute(p.insert().values(
+                fitted_from=date(2026, 1, 1), fitted_to=date(2026, 6, 30),
+                samples=0, rules="[]", base_version="x", note="matrix", proposed_by="a",
+                proposed_at=datetime.now(UTC), status="rejected"))  # fmt: skip
+    engine.dispose()
+
+
+_MODELS: dict[str, str] = {}
+
+
+def _model_of(world: World) -> str:
+    """A registered model (a GET of one must find it), registered once per store."""
+    if world.url in _MODELS:
+        return _MODELS[world.url]
+    import numpy as np
+    import pandas as pd
+
+    from postloan.modelling import FitParams, fit_scorecard
+    from postloan.risk import registry
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 60, 300)
+    frame = pd.DataFrame({"x": x, "bad": (rng.uniform(0, 60, 300) < x).astype(int)})
+    model = fit_scorecard(frame, "bad", params=FitParams(max_ratios=0))
+    engine = engine_for(world.url)
+    with engine.begin() as conn:
+        done = registry.register(conn, model, "generic", "matrix", "matrix", "admin",
+                                 datetime(2026, 7, 1, tzinfo=UTC))  # fmt: skip
+    engine.dispose()
+    _MODELS[world.url] = done.model_id
+    return done.model_id
+
+
 def _request(
     client: TestClient, world: World, role: str, method: str, path: str
 ) -> tuple[int, Any]:
@@ -218,9 +277,12 @@ def _request(
         complaint_id=_complaint_of(world, customer_id) if method == "GET" else 1,
         plan_id=1,
         contact_id=1,
+        model_id=_model_of(world) if "{model_id}" in path and method == "GET" else "0" * 64,
         as_of="2000-01-01",  # never stored: nothing is deleted
     )
     kwargs: dict[str, Any] = {}
+    if path == "/api/tiering/tree/proposals/{proposal_id}":
+        _tree_proposal(world)
     if path == "/api/auth/login":
         kwargs["json"] = {"username": role, "password": PASSWORD}
         headers = {}
@@ -241,6 +303,8 @@ def _request(
     elif method == "PUT":
         kwargs["json"] = {"no_such_parameter": 1}  # invalid: nothing is replaced
     response = client.request(method, url, headers=headers, **kwargs)
+    if response.headers.get("content-type", "").startswith("application/vnd.openxml"):
+        return response.status_code, None  # a workbook (management's pack.xlsx)
     return response.status_code, response.json()
 
 
@@ -290,6 +354,7 @@ def test_unauthenticated_is_401(
         complaint_id=1,
         plan_id=1,
         contact_id=1,
+        model_id="0" * 64,
         as_of="2000-01-01",  # never stored: nothing is deleted
     )
     headers = {"Authorization": auth} if auth else {}

@@ -17,6 +17,7 @@ from postloan.churn.rules.frames import EVENTS
 from postloan.churn.rules.identify import ChurnInputs, identify
 from postloan.policy import default_policy
 from tests.churn.reference import reference_churn
+from tests.churn.test_engine_lateness import engine_lateness
 from tests.strategies import (
     add_months,
     build_portfolio,
@@ -41,6 +42,11 @@ def rules_on(
         [{"customer_id": customer, "amount": None, **e} for e in events], schema=EVENTS
     )
     found = identify(ChurnInputs(portfolio, frame), [day], POLICY)
+    # The daily run's way (the counters from the engine's pass) finds the same.
+    late = engine_lateness(portfolio, frame, [day], POLICY)
+    assert identify(ChurnInputs(portfolio, frame, engine_lateness=late), [day], POLICY).equals(
+        found
+    )
     got = {r["customer_id"]: {k for k, v in r.items() if v is True} for r in found.to_dicts()}
     want = {
         c: {k for k, v in flags.items() if v}

@@ -106,25 +106,35 @@ def rfm_day(
     accounts: dict[str, list[dict[str, Any]]],
     loans: dict[str, dict[str, Any]],
     policy: Policy,
+    statements: list[dict[str, Any]] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """customer → recency_days, frequency, rfm_r/f/m, rfm_segment on `day`."""
+    statements = statements or []
     facts: dict[str, dict[str, Any]] = {}
     for customer, rows in accounts.items():
         activity = [a["last_payment_date"] for a in rows if a["last_payment_date"] is not None]
         mine = [lo for lo in loans.values() if lo["customer_id"] == customer
                 and lo["disbursement_date"] <= day]  # fmt: skip
         activity += [lo["disbursement_date"] for lo in mine]
+        uses = [s["statement_date"] for s in statements if s["customer_id"] == customer
+                and s["purchases"] > 0 and s["statement_date"] <= day]  # fmt: skip
+        activity += uses
         on_time = 0
         for a in rows:
+            if a["account_type"] == "card":
+                due = sum(1 for s in statements if s["card_id"] == a["account_id"]
+                          and s["minimum_due"] > 0 and s["due_date"] <= day)  # fmt: skip
+                on_time += max(due - a["cumulative_overdue_periods"], 0)
+                continue
             loan = loans.get(a["account_id"])
-            if a["account_type"] != "loan" or loan is None:
+            if loan is None:
                 continue
             first = loan["first_due_date"] or add_months(loan["disbursement_date"], 1)
             due = sum(1 for k in range(loan["term_months"]) if add_months(first, k) <= day)
             on_time += max(due - a["cumulative_overdue_periods"], 0)
         facts[customer] = {
             "recency_days": (day - max(activity)).days if activity else None,
-            "frequency": on_time + len(mine),
+            "frequency": on_time + len(mine) + len(uses),
             "balance": sum(a["outstanding_principal"] for a in rows),
         }
     n = len(facts)
@@ -143,3 +153,38 @@ def rfm_day(
              if s.r_min <= r[c] <= s.r_max and s.f_min <= fr[c] <= s.f_max
              and s.m_min <= m[c] <= s.m_max), policy.tiering.rfm.otherwise)  # fmt: skip
     return facts
+
+
+def abc_day(
+    accounts: dict[str, list[dict[str, Any]]],
+    loans: dict[str, dict[str, Any]],
+    policy: Policy,
+) -> dict[str, tuple[int, str]]:
+    """customer → (value, ABC class) on one date: a year's interest on the balance; the value of
+    the customers with a strictly greater value decides the class (docs/tiering.md)."""
+    a = policy.tiering.abc
+    values: dict[str, int] = {}
+    for customer, rows in accounts.items():
+        total = 0
+        for row in rows:
+            if row["account_type"] == "card":
+                rate = a.card_annual_rate
+            else:
+                loan = loans.get(row["account_id"])
+                rate = 0 if loan is None else loan["annual_rate"]
+            total += row["outstanding_principal"] * rate // 100_000_000
+        values[customer] = total
+    everything = sum(v for v in values.values() if v > 0)
+    found: dict[str, tuple[int, str]] = {}
+    for customer, value in values.items():
+        ahead = sum(v for v in values.values() if v > value)
+        if value <= 0:
+            cls = "C"
+        elif ahead * 100 < a.a_max_share_percent * everything:
+            cls = "A"
+        elif ahead * 100 < a.b_max_share_percent * everything:
+            cls = "B"
+        else:
+            cls = "C"
+        found[customer] = (value, cls)
+    return found

@@ -96,8 +96,24 @@ def test_export_is_the_documented_columns(store: Store, tmp_path: Path) -> None:
             r.capacity,
         )
         assert int(row["rfm_r"]) == r.rfm_r and row["rfm_segment"] == r.rfm_segment
-        assert row["abc"] is None  # until the ABC model exists
+        assert row["abc"] == r.abc
     assert frame["customer_id"].to_list() == sorted(by_id)
+    # the classes against the plain rule on the stored values (ties share a class)
+    policy = default_policy().tiering.abc
+    total = sum(max(r.value, 0) for r in stored)
+    for r in stored:
+        ahead = sum(o.value for o in stored if o.value > r.value)
+        wanted = (
+            "C"
+            if r.value <= 0
+            else "A"
+            if ahead * 100 < policy.a_max_share_percent * total
+            else "B"
+            if ahead * 100 < policy.b_max_share_percent * total
+            else "C"
+        )
+        assert r.abc == wanted, r.customer_id
+    assert {r.abc for r in stored} == {"A", "B", "C"}
     meta = json.loads((tmp_path / "tiers.csv.meta.json").read_text())
     assert meta["kind"] == "tiers" and meta["rows"] == len(stored)
     audited = store.rows(select(audit_log.c.action).where(audit_log.c.action == "export.personal"))
@@ -134,7 +150,35 @@ def test_report_matches_the_stored_rows(store: Store) -> None:
     assert set(cells.values()) == {0}
     months = {r["month"] for r in data["review"]}
     assert months == {d.strftime("%Y-%m") for d in DATES}
+    # roll and loss rates: the stored rows by hand, month by month
+    rolls = data["rolls"]
+    assert rolls["buckets"] == [b.name for b in default_policy().dpd_buckets]
+    history = {(r.as_of, r.customer_id): r for r in store.rows(select(tier_assignments))}
+    ends: dict[str, Any] = {}
+    for day in sorted({d for d, _ in history}):
+        ends[day.strftime("%Y-%m")] = day
+    months = sorted(ends)
+    for row in rolls["losses"]:
+        i = months.index(row["month"])
+        cohort = [r for (d, _), r in history.items() if d == ends[row["month"]]
+                  and r.tier == row["tier"]]  # fmt: skip
+        assert row["customers"] == len(cohort)
+        if i + 1 == len(months):
+            assert row["loss_rate"] is None
+            continue
+        nxt = ends[months[i + 1]]
+        lost = sum(
+            r.balance
+            for r in cohort
+            if r.worst_class != "loss"
+            and getattr(history.get((nxt, r.customer_id)), "worst_class", "") == "loss"
+        )
+        assert row["loss_balance"] == lost
+    assert {r["month"] for r in rolls["rolls"]} <= set(months)
+    assert sum(r["customers"] for r in rolls["losses"]) == sum(
+        1 for d, _ in history if d in set(ends.values())
+    )
     human = store.invoke("report", "tiers", "--from", start.isoformat(), "--to", end.isoformat())
-    assert human.exit_code == 0 and "Transitions" in human.output
+    assert human.exit_code == 0 and "Transitions" in human.output and "Roll rates" in human.output
     bad = store.invoke("report", "tiers", "--from", end.isoformat(), "--to", start.isoformat())
     assert bad.exit_code == 2

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from postloan.policy import default_policy
 from postloan.tiering.rules.classify import classify
-from postloan.tiering.rules.frames import CASES, CUSTOMERS, LOANS, STATE, STATUS
+from postloan.tiering.rules.frames import CASES, CUSTOMERS, LOANS, STATE, STATEMENTS, STATUS
 from postloan.tiering.rules.hysteresis import hold
 from postloan.tiering.rules.rfm import rfm
 from tests.tiering.reference import CLASSES, TIERS, classify_one, hold_sequence, rfm_day
@@ -28,7 +28,7 @@ PURPOSES = ["consumer", "business", "housing", "working_capital", "fixed_asset",
 @st.composite
 def portfolios(draw: Any) -> dict[str, Any]:
     n = draw(st.integers(1, 12))
-    status, loans, customers, cases = [], [], [], []
+    status, loans, customers, cases, statements = [], [], [], [], []
     for i in range(n):
         cid = f"C{i:03d}"
         if draw(st.booleans()):
@@ -57,6 +57,8 @@ def portfolios(draw: Any) -> dict[str, Any]:
                     date(2024, 1, 1), DAY))),
             }  # fmt: skip
             status.append(row)
+            if kind == "card":
+                statements += card_statements(draw, cid, aid)
             if kind == "loan":
                 disbursed = draw(st.dates(date(2023, 1, 1), DAY))
                 loans.append({
@@ -68,12 +70,28 @@ def portfolios(draw: Any) -> dict[str, Any]:
                         disbursed + timedelta(days=draw(st.integers(1, 62)))))),
                     "purpose": draw(st.sampled_from(PURPOSES)),
                 })  # fmt: skip
+        if draw(st.integers(0, 4)) == 0:  # a closed card: its purchases are past activity
+            statements += card_statements(draw, cid, f"K{i:03d}")
         if draw(st.integers(0, 4)) == 0:  # a paid-off loan: a drawdown, not in status
             loans.append({"loan_id": f"P{i:03d}", "customer_id": cid, "principal": 1000,
                           "annual_rate": 0, "term_months": 1,
                           "disbursement_date": draw(st.dates(date(2023, 1, 1), LATER)),
                           "first_due_date": None, "purpose": "consumer"})  # fmt: skip
-    return {"status": status, "loans": loans, "customers": customers, "cases": cases}
+    return {"status": status, "loans": loans, "customers": customers, "cases": cases,
+            "statements": statements}  # fmt: skip
+
+
+def card_statements(draw: Any, cid: str, card: str) -> list[dict[str, Any]]:
+    """Monthly statements of a card, some after D (not counted), some without purchases or
+    minimum (no use, nothing to repay)."""
+    found = []
+    for k in range(draw(st.integers(0, 4))):
+        dated = DAY - timedelta(days=31 * k - draw(st.integers(-20, 40)))
+        found.append({"customer_id": cid, "card_id": card, "statement_date": dated,
+                      "due_date": dated + timedelta(days=draw(st.sampled_from([0, 20, 25]))),
+                      "minimum_due": draw(st.sampled_from([0, 500, 10_000])),
+                      "purchases": draw(st.sampled_from([0, 0, 1, 250_000]))})  # fmt: skip
+    return found
 
 
 def frames(p: dict[str, Any]) -> tuple[pl.DataFrame, ...]:
@@ -118,11 +136,13 @@ def test_classification_and_tiers_equal_the_plain_recomputation(p: dict[str, Any
 @given(portfolios())
 def test_rfm_equals_the_plain_recomputation(p: dict[str, Any]) -> None:
     status, loans, _, _ = frames(p)
-    found = {r["customer_id"]: r for r in rfm(status, loans, POLICY).to_dicts()}
+    statements = pl.DataFrame(p["statements"], schema=STATEMENTS)
+    found = {r["customer_id"]: r for r in rfm(status, loans, statements, POLICY).to_dicts()}
     by_customer: dict[str, list[dict[str, Any]]] = {}
     for a in p["status"]:
         by_customer.setdefault(a["customer_id"], []).append(a)
-    wanted = rfm_day(DAY, by_customer, {lo["loan_id"]: lo for lo in p["loans"]}, POLICY)
+    wanted = rfm_day(DAY, by_customer, {lo["loan_id"]: lo for lo in p["loans"]}, POLICY,
+                     p["statements"])  # fmt: skip
     assert set(found) == set(wanted)
     for cid, w in wanted.items():
         got = found[cid]

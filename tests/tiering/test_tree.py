@@ -51,3 +51,29 @@ def test_non_integer_or_huge_features_are_refused() -> None:
         fit_rules(pl.DataFrame({"x": [0.5, 1.5]}), pl.Series(["a", "b"]))
     with pytest.raises(ValueError, match="exact"):
         fit_rules(pl.DataFrame({"x": [0, 2**25]}), pl.Series(["a", "b"]))
+
+
+def test_an_adopted_tree_only_raises_the_tier() -> None:
+    """`tree_floor`: customers the adopted rules label npl qualify for at least `npl_floor`;
+    the others, and a riskier qualified tier, are untouched; no rules, nothing changes."""
+    from postloan.policy import default_policy
+    from postloan.tiering.rules.tree import tree_floor
+
+    policy = default_policy()
+    rows = pl.DataFrame({
+        "customer_id": ["a", "b", "c", "d"], "qualified_tier": ["premium", "low", "high", "low"],
+        "max_dpd": [40, 40, 40, 0], "times_late": [0, 0, 0, 0],
+        "credit_status": ["good"] * 4, "capacity": ["strong"] * 4,
+        "rfm_r": [3] * 4, "rfm_f": [3] * 4, "rfm_m": [3] * 4,
+    })  # fmt: skip
+    assert tree_floor(rows, policy).equals(rows)  # the default policy adopts no tree
+    data = policy.model_dump(mode="json")
+    data["tiering"]["tree"]["rules"] = [
+        {"conditions": [{"feature": "max_dpd", "op": ">", "value": 30}], "label": "npl"},
+        {"conditions": [{"feature": "max_dpd", "op": "<=", "value": 30}], "label": "performing"},
+    ]
+    from postloan.policy import policy_from_dict
+
+    adopted = policy_from_dict(data, "test")
+    got = tree_floor(rows, adopted)["qualified_tier"].to_list()
+    assert got == ["medium", "medium", "high", "low"]

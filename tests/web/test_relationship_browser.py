@@ -115,3 +115,81 @@ def test_a_complaint_through_its_clock(page: Any, world: World) -> None:
     page.goto("/complaints")
     assert page.wait_for_selector("#complaints tbody tr[data-status=decided]")
     assert "已按时答复" in page.text_content("#complaints")
+
+
+def test_a_survey_entered_and_its_results(page: Any, world: World) -> None:
+    """Customer service enters four answers on the surveys page; the results table shows n, CSAT
+    and NPS equal to a plain count: CSAT 5,4,2,5 → 3 of 4 satisfied (≥ 4) = 75.0 %; NPS
+    10,9,3,7 → 2 promoters − 1 detractor of 4 = 25.0."""
+    from datetime import UTC, datetime
+
+    from postloan.relationship import surveys
+
+    engine = engine_for(world.url)
+    with engine.begin() as conn:
+        surveys.add_version(conn, "2026 服务满意度", surveys.DEFAULT_QUESTIONS,
+                            actor="marketing", now=datetime.now(UTC))  # fmt: skip
+        people = list(conn.execute(
+            select(customers.c.customer_id).where(customers.c.branch_id == world.branch)
+            .order_by("customer_id").limit(4)).scalars())  # fmt: skip
+    engine.dispose()
+    answers = [(5, 10), (4, 9), (2, 3), (5, 7)]
+    satisfied = sum(c >= 4 for c, _ in answers) / len(answers) * 100
+    promoters = sum(n >= 9 for _, n in answers) - sum(n <= 6 for _, n in answers)
+    net = promoters / len(answers) * 100
+    _login(page, "customer_service")
+    page.goto("/lang/zh-CN")
+    page.click("nav a[href='/surveys']")
+    for customer, (c, n) in zip(people, answers, strict=True):
+        page.wait_for_selector("#survey-response")
+        page.fill("#survey-response input[name=customer_id]", customer)
+        page.fill("#survey-response input[name=csat]", str(c))
+        page.fill("#survey-response input[name=nps]", str(n))
+        page.click("#survey-response button[type=submit]")
+    row = page.wait_for_selector("#survey-results tr[data-branch='*'][data-n='4']")
+    cells = [c.text_content().strip() for c in row.query_selector_all("td")]
+    assert cells[2] == "4" and cells[3] == f"{satisfied:.1f}" and cells[5] == f"{net:.1f}"
+    assert "–" in cells[4] and "–" in cells[6]  # the intervals are shown
+    by_tier = page.query_selector_all("#survey-tiers tbody tr")
+    assert sum(int(r.get_attribute("data-n")) for r in by_tier) == 4  # every answer, by tier
+    page.screenshot(path=str(Path("/tmp") / "postloan-survey.png"), full_page=True)
+
+
+def test_a_hardship_plan_signed(page: Any, world: World) -> None:
+    """A credit officer proposes an oral card or loan plan on the hardship page; a risk manager
+    signs it (approves); the plan is kept, and the customer's card on the 360° page shows it."""
+    from postloan.collections.tables import tasks
+    from postloan.store.schema import loans
+
+    engine = engine_for(world.url)
+    with engine.connect() as conn:
+        customer, loan = conn.execute(
+            select(loans.c.customer_id, loans.c.loan_id)
+            .join(customers, customers.c.customer_id == loans.c.customer_id)
+            .where(customers.c.branch_id == world.branch,
+                   loans.c.customer_id.in_(select(tasks.c.customer_id)))
+            .order_by(loans.c.loan_id).limit(1)
+        ).one()  # fmt: skip
+    engine.dispose()
+    _login(page, "credit_officer")
+    page.goto("/lang/zh-CN")
+    page.click("nav a[href='/hardship']")
+    page.wait_for_selector("#hardship-form")
+    page.fill("#hardship-form input[name=customer_id]", customer)
+    page.fill("#hardship-form input[name=account_id]", loan)
+    page.select_option("#hardship-form select[name=kind]", "loan_deferral")
+    page.fill("#hardship-form input[name=months]", "3")
+    page.select_option("#hardship-form select[name=form]", "oral")
+    page.fill("#hardship-form input[name=oral_record]", "录音 REC-0101：客户同意延期三个月")
+    page.fill("#hardship-form input[name=reason]", "住院治疗，收入中断")
+    page.click("#hardship-form button[type=submit]")
+    proposed = page.wait_for_selector("#plans tr[data-status=proposed]")
+    plan = proposed.get_attribute("data-plan")
+    assert page.query_selector(f"#approve-{plan}") is None  # not the proposer's to sign
+    _login(page, "risk_manager")
+    page.goto("/hardship")
+    page.click(f"#approve-{plan}")
+    page.wait_for_selector(f"#plans tr[data-plan='{plan}'][data-status=approved]")
+    page.goto(f"/customers/{customer}")
+    assert page.wait_for_selector("#relationship-plans li[data-status=approved]")
+    page.screenshot(path=str(Path("/tmp") / "postloan-hardship.png"), full_page=True)

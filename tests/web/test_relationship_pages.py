@@ -316,3 +316,99 @@ def test_surveys_entry_import_and_results(web: TestClient, world: World) -> None
         sources = sorted(conn.execute(select(survey_responses.c.source)).scalars())
     engine.dispose()
     assert sources == ["import", "import", "workbench"]
+
+
+def test_contact_plans_page_plans_contacts_and_the_timeline(web: TestClient, world: World) -> None:
+    from postloan.relationship import contact_plans
+    from postloan.relationship.tables import planned_contacts
+    from tests.api.conftest import AS_OF
+
+    _login(web, "collector")
+    assert web.get("/contact-plans").status_code == 403
+    web.cookies.clear()
+    _login(web, "customer_service")
+    page = web.get("/contact-plans")
+    assert page.status_code == 200 and 'id="contact-plan-form"' in page.text
+    token = csrf_of(page.text)
+    form = {"name": "关怀回访", "branch_id": world.branch, "tier": "", "channel": "phone",
+            "purpose": "service", "cadence_days": "1", "starts_on": AS_OF.isoformat()}  # fmt: skip
+    assert web.post("/contact-plans", data=form).status_code == 403  # no CSRF token
+    other = web.post("/contact-plans", data=form | {"csrf_token": token,
+                                                     "branch_id": world.other_branch})  # fmt: skip
+    assert other.status_code == 422 and "own branch" in other.text
+    bad = web.post("/contact-plans", data=form | {"csrf_token": token, "tier": "gold"})
+    assert bad.status_code == 422 and "tier" in bad.text
+    assert web.post("/contact-plans", data=form | {"csrf_token": token}).status_code == 303
+    assert "关怀回访" in web.get("/contact-plans").text
+    engine = engine_for(world.url)
+    with engine.begin() as conn:  # another branch's plan, by marketing (head office)
+        contact_plans.create_plan(
+            conn, name="他行", branch_id=world.other_branch, channel="sms", purpose="service",
+            cadence_days=1, starts_on=AS_OF, actor="marketing", now=datetime.now(UTC),
+        )  # fmt: skip
+        contact_plans.derive_for_dates(conn, AS_OF, [AS_OF])
+        c = planned_contacts.c
+        rows = conn.execute(select(c.contact_id, c.customer_id, c.plan_id)).all()
+    engine.dispose()
+    mine = [r for r in rows if r.plan_id == min(x.plan_id for x in rows)]
+    theirs = [r for r in rows if r.plan_id != mine[0].plan_id]
+    assert mine and theirs
+    day = web.get(f"/contact-plans?day={AS_OF.isoformat()}")
+    assert day.status_code == 200 and f'data-contact="{mine[0].contact_id}"' in day.text
+    assert f'data-contact="{theirs[0].contact_id}"' not in day.text  # out of scope: not listed
+    token = csrf_of(day.text)
+    done = web.post(f"/contact-plans/contacts/{mine[0].contact_id}/complete",
+                    data={"csrf_token": token, "outcome": "reached"})  # fmt: skip
+    assert done.status_code == 303
+    again = web.post(f"/contact-plans/contacts/{mine[0].contact_id}/complete",
+                     data={"csrf_token": token, "outcome": "reached"})  # fmt: skip
+    assert again.status_code == 409
+    out = web.post(f"/contact-plans/contacts/{theirs[0].contact_id}/complete",
+                   data={"csrf_token": token, "outcome": "reached"})  # fmt: skip
+    assert out.status_code == 404
+    assert web.get("/contact-plans?day=2026-02-30").status_code == 422
+    card = web.get(f"/customers/{mine[0].customer_id}")
+    assert 'id="relationship-contacts"' in card.text and 'data-status="done"' in card.text
+    engine = engine_for(world.url)
+    with engine.connect() as conn:
+        logged = set(conn.execute(select(audit_log.c.action)).scalars())
+        assert {"contact.plan", "contact.done"} <= logged
+    engine.dispose()
+
+
+def test_goodwill_for_a_complaint_on_the_loyalty_page(web: TestClient, world: World) -> None:
+    from postloan.policy import default_policy
+    from postloan.relationship import complaints
+    from postloan.relationship.tables import loyalty_ledger
+
+    mine = _branch_customer(world, world.branch)
+    engine = engine_for(world.url)
+    with engine.begin() as conn:
+        cid = complaints.receive(
+            conn, default_policy(), customer_id=mine, received_on=today(), channel="phone",
+            business_type="loans", reason="service", summary="慢", complained_about=[],
+            account_id=None, actor="customer_service", today=today(), now=datetime.now(UTC),
+        )  # fmt: skip
+    engine.dispose()
+    _login(web, "customer_service")
+    page = web.get(f"/loyalty?customer_id={mine}")
+    assert 'id="loyalty-goodwill"' in page.text
+    token = csrf_of(page.text)
+    form = {"csrf_token": token, "complaint_id": str(cid), "points": "500", "note": "致歉补偿"}
+    over = web.post(f"/loyalty/{mine}/goodwill", data=form)
+    assert over.status_code == 422 and "points" in over.text
+    assert web.post(f"/loyalty/{mine}/goodwill", data=form | {"points": "x"}).status_code == 422
+    assert web.post(f"/loyalty/{mine}/goodwill", data=form | {"points": "150"}).status_code == 303
+    twice = web.post(f"/loyalty/{mine}/goodwill", data=form | {"points": "10"})
+    assert twice.status_code == 422 and "already" in twice.text
+    other = _branch_customer(world, world.other_branch)
+    assert web.post(f"/loyalty/{other}/goodwill", data=form).status_code == 404
+    engine = engine_for(world.url)
+    with engine.connect() as conn:
+        got = conn.execute(
+            select(loyalty_ledger.c.kind, loyalty_ledger.c.points).where(
+                loyalty_ledger.c.customer_id == mine
+            )
+        ).all()
+    engine.dispose()
+    assert [tuple(r) for r in got if r[0] == "goodwill"] == [("goodwill", 150)]

@@ -210,12 +210,18 @@ def test_api_card_scope_and_masking(as_user: Any, store: TierStore) -> None:
     review = as_user("boss").get("/api/tiering/review").json()
     assert {r["month"] for r in review["rows"]} == {d.strftime("%Y-%m") for d in DATES}
     assert as_user("boss").get(f"/api/tiering/customers/{store.ours[0]}").status_code == 403
+    rolls = as_user("risk").get("/api/tiering/rolls").json()
+    assert {r["month"] for r in rolls["losses"]} == {d.strftime("%Y-%m") for d in DATES}
+    assert rolls["rolls"] and all(r["balance"] is not None for r in rolls["losses"])
+    assert as_user("co").get("/api/tiering/rolls").status_code == 403  # no tiering.review
     view = co.get(f"/api/customers/{store.ours[0]}").json()
     assert view["tiering"]["current"]["tier"] == body["current"]["tier"]
     legal = as_user("legal").get(f"/api/customers/{store.ours[0]}")
     assert legal.status_code == 200 and legal.json()["tiering"] is None  # no tiering.view
     boss = as_user("boss")
     too_long = boss.get("/api/tiering/review", params={"from": "2020-01-01", "to": "2026-06-30"})
+    assert too_long.status_code == 422
+    too_long = boss.get("/api/tiering/rolls", params={"from": "2020-01-01", "to": "2026-06-30"})
     assert too_long.status_code == 422
     backwards = {"from": AS_OF.isoformat(), "to": DATES[0].isoformat()}
     assert boss.get("/api/tiering/transitions", params=backwards).status_code == 422
@@ -231,3 +237,109 @@ def test_tree_rules_from_the_history(as_user: Any, store: TierStore) -> None:
     assert found["rules"] and sum(r["samples"] for r in found["rules"]) == cohorts
     assert all(r["rule"].startswith("if ") for r in found["rules"])
     assert 0.5 <= found["accuracy"] <= 1.0
+
+
+# --- the review and tree pages (issue 14) -----------------------------------------------------
+
+
+def test_review_page_per_role_and_against_the_api(as_user: Any, store: TierStore) -> None:
+    for name in ("co", "cs", "mkt", "coll"):  # no tiering.review
+        assert as_user(name).get("/tiering/review").status_code == 403
+    risk = as_user("risk")
+    page = risk.get("/tiering/review")
+    assert page.status_code == 200
+    api = risk.get("/api/tiering/review").json()["rows"]
+    rolls = risk.get("/api/tiering/rolls").json()
+    # every month and tier of the back-test is a row, with its NPL rate as the API gives it
+    rows = re.findall(r'<tr data-month="([^"]+)" data-tier="([^"]+)">(.*?)</tr>',
+                      page.text.split('id="review-rolls"')[0])  # fmt: skip
+    assert [(m, t) for m, t, _ in rows] == [(r["month"], r["tier"]) for r in api]
+    assert 'id="review-rolls"' in page.text and 'id="chart-tier-loss"' in page.text
+    options = json.loads(re.search(r'<script type="application/json" id="chart-options">(.*?)'
+                                   r"</script>", page.text, re.S).group(1))  # type: ignore[union-attr]  # fmt: skip
+    npl = options["chart-tier-npl"]
+    months = sorted({r["month"] for r in api})
+    assert npl["xAxis"]["data"] == months
+    for series, tier in zip(npl["series"], ("premium", "low", "medium", "high"), strict=True):
+        want = {r["month"]: r["npl_rate"] for r in api if r["tier"] == tier}
+        assert series["data"] == [None if want.get(m) is None else round(want[m] * 100, 2)
+                                  for m in months]  # fmt: skip
+    loss = {(r["month"], r["tier"]) for r in rolls["losses"]}
+    assert loss == {(m, t) for m, t, _ in rows}
+    # figures withheld from a role without account access; Chinese when asked
+    boss = as_user("boss")
+    assert boss.get("/tiering/review").status_code == 200
+    boss.cookies.set("postloan_lang", "zh-CN")
+    zh = boss.get("/tiering/review")
+    assert "分层回测审查" in zh.text and "迁徙率" in zh.text
+    bad = risk.get("/tiering/review", params={"to": "2026-13-01"})
+    assert bad.status_code == 422 and 'id="review-error"' in bad.text
+
+
+def test_tree_page_and_the_maker_checker_forms(
+    store: TierStore, app: FastAPI, as_user: Any, tmp_path: Path
+) -> None:
+    from postloan.api.app import create_app
+    from postloan.policy import load_policy
+    from postloan.web import mount
+
+    assert as_user("co").get("/tiering/tree").status_code == 403
+    boss_page = as_user("boss").get("/tiering/tree")
+    assert boss_page.status_code == 200 and 'id="tree-rules"' in boss_page.text
+    assert 'id="tree-propose-form"' not in boss_page.text  # reads, never adopts
+    engine = engine_for(store.url)
+    with engine.begin() as conn:
+        for name in ("risk_a", "risk_b"):
+            create_user(conn, username=name, password=PASSWORD, role="risk_manager",
+                        display_name=name)  # fmt: skip
+    engine.dispose()
+    policy_file = tmp_path / "policy.toml"
+    adopting = create_app(store.url, policy_path=policy_file)
+    mount(adopting)
+
+    def login(name: str) -> TestClient:
+        client = TestClient(adopting, follow_redirects=False)
+        client.__enter__()
+        page = client.get("/login")
+        client.post("/login", data={"username": name, "password": PASSWORD,
+                                    "csrf_token": csrf_of(page.text)})  # fmt: skip
+        return client
+
+    a, b = login("risk_a"), login("risk_b")
+    try:
+        page = a.get("/tiering/tree")
+        rules = re.findall(r'<tr data-label="(npl|performing)">', page.text)
+        api = a.get("/api/tiering/tree").json()
+        assert rules == [r["label"] for r in api["rules"]] and rules
+        form = re.search(r'<form method="post" action="/tiering/tree/proposals".*?</form>',
+                         page.text, re.S).group(0)  # type: ignore[union-attr]  # fmt: skip
+        fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', form))
+        fields["note"] = "the history separates NPL"
+        done = a.post("/tiering/tree/proposals", data=fields)
+        assert done.status_code == 303 and "done=proposed" in done.headers["location"]
+        mine = a.get("/tiering/tree")
+        pid = int(re.findall(r'<tr data-proposal="(\d+)" data-status="proposed">', mine.text)[0])
+        assert f'/tiering/tree/proposals/{pid}/decision"' not in mine.text  # not one's own
+        assert 'id="tree-whatif"' in mine.text
+        theirs = b.get("/tiering/tree")
+        assert f'/tiering/tree/proposals/{pid}/decision"' in theirs.text
+        token = csrf_of(theirs.text)
+        own = a.post(f"/tiering/tree/proposals/{pid}/decision",
+                     data={"csrf_token": csrf_of(mine.text), "decision": "approve",
+                           "note": "mine"})  # fmt: skip
+        assert "done=refused" in own.headers["location"] and not policy_file.exists()
+        ok = b.post(
+            f"/tiering/tree/proposals/{pid}/decision",
+            data={"csrf_token": token, "decision": "approve", "note": "what-if checked"},
+        )
+        assert "done=adopted" in ok.headers["location"]
+        adopted = load_policy(policy_file)
+        assert [r.label for r in adopted.tiering.tree.rules] == rules
+        assert b.post("/tiering/tree/proposals/999999/decision",
+                      data={"csrf_token": token, "decision": "reject",
+                            "note": "x"}).status_code == 404  # fmt: skip
+        shown = b.get("/tiering/tree?done=adopted")
+        assert 'data-status="adopted"' in shown.text and 'id="tree-outcome"' in shown.text
+    finally:
+        a.__exit__(None, None, None)
+        b.__exit__(None, None, None)

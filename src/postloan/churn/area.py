@@ -29,6 +29,7 @@ AREA = Area(
     customer_view="postloan.churn.customer_view:customer_sections",
     customer_view_action=ChurnAction.VIEW.value,  # collectors see accounts, not churn
     run_loader="postloan.churn.queries:run_load",
+    lateness="postloan.churn.service:lateness_request",
     messages=MESSAGES,
     cli="postloan.churn.cli:add_commands",
     policy_sections=("churn",),

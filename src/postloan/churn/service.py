@@ -18,8 +18,10 @@ from sqlalchemy import Connection
 
 from postloan.area import RunInputs, StepContext
 from postloan.churn import queries
+from postloan.churn.complaints import with_complaints
 from postloan.churn.rules.grading import grade
-from postloan.churn.rules.identify import ChurnInputs, identify
+from postloan.churn.rules.identify import ChurnInputs, identify, lateness_wanted
+from postloan.churn.rules.lateness import engine_keep
 from postloan.churn.rules.pool import (
     LIVE,
     exit_reasons,
@@ -28,6 +30,7 @@ from postloan.churn.rules.pool import (
     screening_dates,
     walk,
 )
+from postloan.engine.lateness import LatenessWanted
 from postloan.policy import Policy
 
 
@@ -36,6 +39,22 @@ class ChurnStepResult:
     identified_dates: int
     identified: int  # rows over those dates
     episodes_rebuilt: int
+
+
+def lateness_request(frames: queries.ChurnFrames | None, policy: Policy) -> LatenessWanted:
+    """Churn's `Area.lateness`: rules (a)/(b)'s counters from the engine's pass, kept for
+    the accounts that may meet a rule and the open accounts of customers with an
+    `account_closed` event (rule (c) asks whether they have one; `identify` narrows this to
+    the events dated by the run's dates)."""
+    events = frames.events if frames is not None else None
+    closing = (
+        events.filter(pl.col("type") == "account_closed").get_column("customer_id").unique()
+        if events is not None
+        else pl.Series("customer_id", [], dtype=pl.String)
+    )
+    products = frames.products if frames is not None else None
+    wanted = lateness_wanted(policy, closing, products)
+    return LatenessWanted(wanted.lookback_months, engine_keep(wanted))
 
 
 def run_churn(ctx: StepContext) -> ChurnStepResult:
@@ -52,6 +71,7 @@ def run_churn(ctx: StepContext) -> ChurnStepResult:
             frames = inputs.extras.get("churn") or queries.frames_on(conn, policy)
         else:  # a step run outside a daily run (tests): read on the step's connection
             inputs, frames = queries.portfolio_on(conn), queries.frames_on(conn, policy)
+        frames = with_complaints(conn, frames)  # relationship's complaints: reason "service"
         graded = identify_dates(conn, inputs, frames, own, policy, ctx.run_id)
     rebuilt = rebuild_pool(conn, ctx.first, policy, graded)
     return ChurnStepResult(len(own), 0 if graded is None else graded.height, rebuilt)
@@ -68,8 +88,12 @@ def identify_dates(
     """Identify, grade and store the customers churned on each of `dates` (GRADED)."""
     events, customers, products = frames.events, frames.customers, frames.products
     portfolio = inputs.portfolio
+    # The counters of rules (a)/(b) from the run's engine pass when it computed them for
+    # every date identified here (`lateness_request`); else computed by `identify` itself.
+    computed = inputs.lateness.get("churn")
+    late = computed.rows if computed is not None and set(dates) <= set(computed.dates) else None
     found = identify(
-        ChurnInputs(portfolio, events, inputs.changes.changes, products), dates, policy
+        ChurnInputs(portfolio, events, inputs.changes.changes, products, late), dates, policy
     )
     status = queries.status_of(conn, found.select("as_of", "customer_id"))
     openings = pl.concat([

@@ -83,8 +83,12 @@ def db_upgrade() -> None:
     console.print(f"schema at revision {head_revision()} in {_where(url)}")
 
 
+def _import_kinds() -> str:
+    return ", ".join([*KINDS, *areas.imports()])
+
+
 def import_(
-    kind: str = typer.Argument(..., help=f"One of: {', '.join(KINDS)}, account-status."),
+    kind: str = typer.Argument(..., help=f"One of: {_import_kinds()}, account-status."),
     file: Path = typer.Argument(
         ...,
         help="CSV (UTF-8, header row) or Parquet file; account-status: the output folder "
@@ -97,18 +101,24 @@ def import_(
         None, "--policy", help="account-status: the policy TOML the files were computed with."
     ),
 ) -> None:
-    """Import a DATA_CONTRACT file; rejected rows go to <file>.rejects.<ext> (exit 1).
-    `import account-status FOLDER` publishes a cluster run's account status like a run."""
+    """Import a DATA_CONTRACT file (or a business area's kind, e.g. complaints); rejected rows
+    go to <file>.rejects.<ext> (exit 1). `import account-status FOLDER` publishes a cluster
+    run's account status like a run."""
     if kind == "account-status":
         _import_account_status(file, policy_file)
         return
-    if kind not in KINDS:
-        err.print(f"kind: {kind!r} is not one of {', '.join(KINDS)}, account-status")
+    area_kind = areas.imports().get(kind)  # a kind a business area reads (Area.imports)
+    if kind not in KINDS and area_kind is None:
+        err.print(f"kind: {kind!r} is not one of {_import_kinds()}, account-status")
         raise typer.Exit(2)
     url = ready()
-    caller = authorize(url, Action.IMPORT_RUN, "import")
+    needed: Action | str = Action.IMPORT_RUN if area_kind is None else area_kind.action
+    caller = authorize(url, needed, "import")
     try:
-        result = import_file(kind, file, url, encoding)
+        if area_kind is None:
+            result = import_file(kind, file, url, encoding)
+        else:
+            result = resolve(area_kind.loader)(url, file, encoding, caller.actor)
     except ImportFileError as exc:
         err.print(str(exc), markup=False, highlight=False)
         raise typer.Exit(2) from None

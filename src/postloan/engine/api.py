@@ -15,7 +15,7 @@ from datetime import date
 
 import polars as pl
 
-from postloan.engine import cards, loans
+from postloan.engine import cards, lateness, loans
 from postloan.engine.classify import bucket_expr, risk_class_expr
 from postloan.engine.frames import ACCOUNT_STATUS, Portfolio
 from postloan.engine.history import (
@@ -26,6 +26,7 @@ from postloan.engine.history import (
     effective_payments,
 )
 from postloan.engine.keys import attach_keys, partitions, split_by_account
+from postloan.engine.lateness import LATENESS, LatenessWanted
 from postloan.policy import Policy, default_policy
 
 DEFAULT_PARTITION_SIZE = 100_000  # accounts per partition for one date
@@ -115,8 +116,14 @@ def _partitioned(prep: _Prepared, size: int) -> list[_Prepared]:
 
 
 def _status_rows(
-    prep: _Prepared, histories: Histories, dates: Sequence[date], policy: Policy
-) -> pl.DataFrame:
+    prep: _Prepared,
+    histories: Histories,
+    dates: Sequence[date],
+    policy: Policy,
+    wanted: LatenessWanted | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    """Status rows (acct, as_of, …) of the partition and, when `wanted`, its lateness rows
+    (`engine.lateness`: from the same histories, settle dates and look-ups)."""
     threshold = _threshold(policy)
     is_card = pl.col("acct").is_in(
         prep.accounts.filter(pl.col("account_type") == "card")["acct"].implode()
@@ -133,17 +140,26 @@ def _status_rows(
 
     instalments = loans.prepare_instalments(prep.instalments, policy.allocation.order)
     inst_h = loans.history_instalments(instalments, histories, loan_curve, threshold)
-    loan_part = loans.loan_rows(
-        open_rows.filter(pl.col("account_type") == "loan"), inst_h, loan_curve, threshold
+    window = lateness.window_from(wanted.lookback_months) if wanted is not None else None
+    looked_up = loans.loan_lookups(
+        open_rows.filter(pl.col("account_type") == "loan"), inst_h, loan_curve, threshold, window
     )
+    loan_part = loans.loan_status(looked_up, threshold)
     statements = cards.prepare_statements(prep.statements)
     st_h, covered = cards.history_statements(statements, histories, card_curve, threshold)
-    card_open = open_rows.filter(
-        (pl.col("account_type") == "card")
-        & (pl.col("close_date").is_null() | (pl.col("close_date") > pl.col("as_of")))
+    every_card = open_rows.filter(pl.col("account_type") == "card")
+    card_open = every_card.filter(
+        pl.col("close_date").is_null() | (pl.col("close_date") > pl.col("as_of"))
     )
     card_part = cards.card_rows(card_open, st_h, covered, threshold)
-    return pl.concat([loan_part, card_part])
+    status = pl.concat([loan_part, card_part])
+    if wanted is None:
+        return status, None
+    late = pl.concat([
+        lateness.loans(looked_up),
+        lateness.cards(every_card, st_h, covered, wanted.lookback_months),
+    ])  # fmt: skip
+    return status, late
 
 
 def _finish(rows: pl.DataFrame, accounts: pl.DataFrame, policy: Policy) -> pl.DataFrame:
@@ -187,20 +203,43 @@ def account_status_history(
     progress: Progress | None = None,
 ) -> pl.DataFrame:
     """Account status on every date of `dates`, computed in one pass (multi-date mode)."""
+    status, _ = status_and_lateness(
+        portfolio, dates, policy, partition_size=partition_size, progress=progress
+    )
+    return status
+
+
+def status_and_lateness(
+    portfolio: Portfolio,
+    dates: Sequence[date],
+    policy: Policy | None = None,
+    *,
+    wanted: LatenessWanted | None = None,
+    partition_size: int | None = None,
+    progress: Progress | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """`account_status_history`, and when `wanted` the lateness counters of every account
+    opened on each date (`engine.lateness`, LATENESS rows through `wanted.keep`; else empty),
+    from the same pass."""
     policy = policy or default_policy()
+    empty_late = pl.DataFrame(schema=LATENESS)
     if not dates:
-        return pl.DataFrame(schema=ACCOUNT_STATUS)
+        return pl.DataFrame(schema=ACCOUNT_STATUS), empty_late
     prep = _prepare(portfolio, max(dates), keep_ids=False)
     if len(set(dates)) == 1:
         prep = _counted_as_of(prep, dates[0])
     parts = _partitioned(prep, _partition_size(partition_size, len(set(dates))))
-    results = []
+    results, late_parts = [], []
     for i, part in enumerate(parts):
         histories = build_histories(part.payments, dates)
-        results.append(_finish(_status_rows(part, histories, dates, policy), part.accounts, policy))
+        status, late = _status_rows(part, histories, dates, policy, wanted)
+        results.append(_finish(status, part.accounts, policy))
+        if late is not None and wanted is not None:
+            late_parts.append(lateness.finish(late, part.accounts, wanted))
         if progress:
             progress(i + 1, len(parts))
-    return pl.concat(results).sort("as_of", "account_id")
+    late_all = pl.concat(late_parts, how="vertical_relaxed") if late_parts else empty_late
+    return pl.concat(results).sort("as_of", "account_id"), late_all
 
 
 def _single_date(portfolio: Portfolio, as_of: date) -> tuple[_Prepared, Histories]:

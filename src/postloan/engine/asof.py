@@ -167,9 +167,16 @@ def paid_as_of(rows: pl.DataFrame, curve: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def latest_due_before(rows: pl.DataFrame, periods: pl.DataFrame, **carry: str) -> pl.DataFrame:
+def latest_due_before(
+    rows: pl.DataFrame,
+    periods: pl.DataFrame,
+    window_from: pl.Expr | None = None,
+    **carry: str,
+) -> pl.DataFrame:
     """Each row gets, from the last period (instalment/statement) due before its D, the
-    period counters and the `carry` columns (new name = column): the running totals at k."""
+    period counters and the `carry` columns (new name = column): the running totals at k.
+    With `window_from` (an expression of the row, W), also `w_cum_late`: the late periods due
+    before W, from the same table (for counts of late periods with W <= due date < D)."""
     due_before = last_per_key(periods, "due_date").select(
         "hk",
         pl.col("due_date").alias("k_due"),
@@ -178,9 +185,17 @@ def latest_due_before(rows: pl.DataFrame, periods: pl.DataFrame, **carry: str) -
         (pl.col("idx") - pl.col("last_on_time")).alias("k_consecutive"),
     )
     keyed = rows.with_columns((pl.col("as_of") - pl.duration(days=1)).alias("_before"))
-    return asof(
+    found = asof(
         keyed, due_before, left_on="_before", right_on="k_due", by="hk", strategy="backward"
     ).drop("_before")
+    if window_from is None:
+        return found
+    window = due_before.select("hk", pl.col("k_due").alias("w_due"),
+                               pl.col("k_cum_late").alias("w_cum_late"))  # fmt: skip
+    keyed = found.with_columns((window_from - pl.duration(days=1)).alias("_w_before"))
+    return asof(
+        keyed, window, left_on="_w_before", right_on="w_due", by="hk", strategy="backward"
+    ).drop("_w_before", "w_due")
 
 
 def settle_on(

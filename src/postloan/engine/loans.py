@@ -82,9 +82,23 @@ def loan_rows(
     threshold: int,
 ) -> pl.DataFrame:
     """Status columns for loan rows (hk, acct, as_of, principal); drops closed loans."""
+    return loan_status(loan_lookups(rows, inst_h, curve, threshold), threshold)
+
+
+def loan_lookups(
+    rows: pl.DataFrame,
+    inst_h: pl.DataFrame,
+    curve: pl.DataFrame,
+    threshold: int,
+    window_from: pl.Expr | None = None,
+) -> pl.DataFrame:
+    """Every loan row (closed ones included: `j_end` null) with its as-of look-ups: paid on D,
+    the counters at the latest instalment due before D (`k_*`; with `window_from`, also
+    `w_cum_late`, see `asof.latest_due_before`), the oldest instalment not covered (`j_*`)
+    and, with a materiality threshold, the oldest not materially covered."""
     rows = paid_as_of(rows, curve.select("hk", "value_date", "paid"))
     rows = latest_due_before(
-        rows, inst_h, k_cum_interest="cum_interest", k_cum_principal="cum_principal"
+        rows, inst_h, window_from, k_cum_interest="cum_interest", k_cum_principal="cum_principal"
     )
 
     # j: the oldest instalment not covered (exactly, and after materiality).
@@ -109,10 +123,12 @@ def loan_rows(
             pl.col("due_date").alias("m_due"),
         )
         rows = asof(rows, material, left_on="_next", right_on="m_need", by="hk", strategy="forward")
-        dpd_from = pl.col("m_due")
-    else:
-        dpd_from = pl.col("j_due")
+    return rows
 
+
+def loan_status(rows: pl.DataFrame, threshold: int) -> pl.DataFrame:
+    """Status columns from `loan_lookups`' rows; drops closed loans."""
+    dpd_from = pl.col("m_due") if threshold else pl.col("j_due")
     paid = pl.col("paid")
     interest_paid_j = clamp(paid - pl.col("j_interest_start"), 0, pl.col("j_interest"))
     principal_paid_j = clamp(paid - pl.col("j_principal_start"), 0, pl.col("j_principal"))

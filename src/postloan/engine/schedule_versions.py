@@ -22,8 +22,9 @@ from datetime import date
 
 import polars as pl
 
-from postloan.engine.api import account_status_history
+from postloan.engine.api import status_and_lateness
 from postloan.engine.frames import INSTALMENTS, Portfolio, conform
+from postloan.engine.lateness import LatenessWanted
 from postloan.ledger import override_instalments
 from postloan.policy import Policy
 
@@ -83,16 +84,23 @@ class ScheduleVersions:
         virtual account (its own id, its own copy of the payments), kept for the dates it
         is in force. Rows come sorted by (as_of, account_id) only when nothing changes
         inside the dates."""
+        return self.status_and_lateness(dates, policy)[0]
+
+    def status_and_lateness(
+        self, dates: Sequence[date], policy: Policy, wanted: LatenessWanted | None = None
+    ) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """`status`, and when `wanted` the lateness counters (`engine.lateness`) from the
+        same passes, each date's also from the schedules in force on it."""
         ordered = sorted(set(dates))
         if not ordered:
-            return account_status_history(self.portfolio, ordered, policy)
+            return status_and_lateness(self.portfolio, ordered, policy, wanted=wanted)
         first, last = ordered[0], ordered[-1]
-        out = account_status_history(self.on(first), ordered, policy)
+        out, late = status_and_lateness(self.on(first), ordered, policy, wanted=wanted)
         inside = self.changes.filter(
             (pl.col("effective_date") > first) & (pl.col("effective_date") <= last)
         )
         if inside.height == 0:
-            return out
+            return out, late
         versions = (
             inside.select("account_id", "effective_date")
             .unique()
@@ -105,26 +113,18 @@ class ScheduleVersions:
                 ),
             )
         )
-        part = account_status_history(
+        part, part_late = status_and_lateness(
             self._virtual(inside, versions),
             [d for d in ordered if d >= inside["effective_date"].min()],  # type: ignore[operator]
             policy,
+            wanted=wanted,
         )
-        part = (
-            part.rename({"account_id": "virtual"})
-            .join(versions.select("virtual", "account_id", "effective_date", "valid_to"),
-                  on="virtual")
-            .filter(
-                (pl.col("as_of") >= pl.col("effective_date"))
-                & (pl.col("valid_to").is_null() | (pl.col("as_of") <= pl.col("valid_to")))
-            )
-            .select(out.columns)
-        )  # fmt: skip
         changed_from = versions.group_by("account_id").agg(pl.col("effective_date").min())
-        before = pl.col("effective_date").is_null() | (pl.col("as_of") < pl.col("effective_date"))
-        kept = out.join(changed_from, on="account_id", how="left").filter(before)
         # (not re-sorted: two million string keys cost more than the rest; no reader needs it)
-        return pl.concat([kept.select(out.columns), part])
+        return (
+            _spliced(out, part, versions, changed_from),
+            _spliced(late, part_late, versions, changed_from),
+        )
 
     def _virtual(self, inside: pl.DataFrame, versions: pl.DataFrame) -> Portfolio:
         """One virtual loan per (loan, change inside the dates): the loan's terms, that
@@ -158,3 +158,26 @@ def status_history(
     """`ScheduleVersions(portfolio, changes).status(dates, policy)`: `portfolio` carries the
     contract schedules (generated or imported), `changes` the agreed ones (SCHEDULE_CHANGES)."""
     return ScheduleVersions(portfolio, changes).status(dates, policy)
+
+
+def _spliced(
+    base: pl.DataFrame, virtual: pl.DataFrame, versions: pl.DataFrame, changed_from: pl.DataFrame
+) -> pl.DataFrame:
+    """`base` rows of a changed loan before its first change inside the dates, and each
+    virtual version's rows for the dates it is in force, under the loan's own id."""
+    if virtual.height:
+        virtual = (
+            virtual.rename({"account_id": "virtual"})
+            .join(versions.select("virtual", "account_id", "effective_date", "valid_to"),
+                  on="virtual")
+            .filter(
+                (pl.col("as_of") >= pl.col("effective_date"))
+                & (pl.col("valid_to").is_null() | (pl.col("as_of") <= pl.col("valid_to")))
+            )
+            .select(base.columns)
+        )  # fmt: skip
+    else:
+        virtual = virtual.select(base.columns)
+    before = pl.col("effective_date").is_null() | (pl.col("as_of") < pl.col("effective_date"))
+    kept = base.join(changed_from, on="account_id", how="left").filter(before)
+    return pl.concat([kept.select(base.columns), virtual])

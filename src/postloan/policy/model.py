@@ -39,6 +39,7 @@ from postloan.policy.errors import rule_error
 from postloan.policy.jurisdiction import JurisdictionCode, JurisdictionRules
 from postloan.policy.kpi import Kpi
 from postloan.policy.legal import Legal
+from postloan.policy.management import Management
 from postloan.policy.rating import Rating
 from postloan.policy.relationship import Relationship
 from postloan.policy.restructuring import Restructuring
@@ -256,6 +257,7 @@ class Policy(Section):
     kpi: Kpi
     risk: Risk
     tiering: Tiering
+    management: Management
     security: Security
 
     @model_validator(mode="after")

@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 
 from postloan.policy.base import Count, PositiveCount, Section
 from postloan.policy.errors import rule_error
+from postloan.policy.tiering import Tier
 
 
 class ComplaintClock(Section):
@@ -68,15 +69,29 @@ class Hardship(Section):
         description="A loan extension's most added months (and never more than the original "
         "term: 个人贷款管理办法)."
     )
+    missed_payment_days: PositiveCount = Field(
+        description="A kept plan is broken when no payment reaches its account for this many "
+        "days once payments are due (the daily run checks it from the payments)."
+    )
 
 
 class EarningRule(Section):
-    kind: Literal["on_time_months", "tenure_years"] = Field(
+    kind: Literal["on_time_months", "tenure_years", "tier_months"] = Field(
         description="on_time_months: on time (DPD 0) at each of the last `every` month ends; "
-        "tenure_years: each `every` completed years since the first account."
+        "tenure_years: each `every` completed years since the first account; tier_months: held "
+        "in one of `tiers` (the tiers area's) at each of the last `every` month ends."
     )
     every: PositiveCount
     points: PositiveCount
+    tiers: list[Tier] = Field(
+        default_factory=list, description="tier_months: the tiers that earn (best first)."
+    )
+
+    @model_validator(mode="after")
+    def _tiers(self) -> EarningRule:
+        if (self.kind == "tier_months") != bool(self.tiers):
+            raise rule_error([(("tiers",), "a tier_months rule names its tiers; others none")])
+        return self
 
 
 class Loyalty(Section):
@@ -91,11 +106,32 @@ class Loyalty(Section):
     )
 
 
+class SurveyInvitations(Section):
+    """Who is invited to a satisfaction survey, after which event (CR-2 targeting)."""
+
+    after: list[Literal["case_closed", "complaint_decided"]] = Field(
+        description="The events after which a customer is invited (a collection case closed, "
+        "a complaint decided)."
+    )
+    tiers: list[Tier] = Field(
+        default_factory=list, description="Only customers held in these tiers (empty: any)."
+    )
+    channel: Literal["phone", "sms", "email", "app"] = Field(description="How invited.")
+    cooldown_days: PositiveCount = Field(
+        description="No second invitation within this many days of the last one."
+    )
+    needs_consent: bool = Field(
+        description="An invitation needs the customer's marketing consent in force (and the "
+        "channel not opted out of, always)."
+    )
+
+
 class Surveys(Section):
     csat_satisfied_from: PositiveCount = Field(
         description="CSAT: answers at or above this (1-5 scale) count as satisfied."
     )
     confidence: float = Field(gt=0.5, lt=1, description="Confidence level of intervals.")
+    invitations: SurveyInvitations
 
 
 class Relationship(Section):

@@ -20,6 +20,7 @@ the catalogue is data, the computations are code (`risk.rules.signals`). Default
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StrictStr, model_validator
@@ -41,6 +42,7 @@ Computation = Literal[
     "event_count",  # >= threshold events of `event_type` in lookback_days
     "broken_promises",  # >= threshold broken promises (collections) decided in lookback_days
 ]
+RiskClass = Literal["normal", "special_mention", "substandard", "doubtful", "loss"]
 Severity = Literal["low", "medium", "high"]
 OwnerRole = Literal["credit_officer", "risk_manager", "collection_supervisor", "customer_service",
                     "legal_officer"]  # fmt: skip
@@ -180,10 +182,68 @@ class Backtest(Section):
     horizons_months: list[PositiveCount] = Field(description="Windows after an alert.")
 
 
+ModelKind = Literal["behaviour", "churn", "generic"]
+MODEL_KINDS: tuple[ModelKind, ...] = ("behaviour", "churn", "generic")
+
+
+class Models(Section):
+    """Statistical models (RK-2, EW-2): the model registry's validation gate and the behaviour
+    scorecard's outcome definition (the bad event is `backtest.bad_min_dpd`)."""
+
+    outcome_months: PositiveCount = Field(
+        description="Behaviour target: the bad event happens within this many months."
+    )
+    out_of_time_months: PositiveCount = Field(
+        description="The latest observation months with a complete outcome kept out of fitting."
+    )
+    min_validation_auc_pct: Annotated[int, Field(strict=True, ge=50, le=100)] = Field(
+        description="A model is validated only with an out-of-time AUC of at least this (%)."
+    )
+    psi_warning_pct: PositiveCount = Field(description="Monitoring: PSI ≥ this/100 warns.")
+    psi_alert_pct: PositiveCount = Field(description="Monitoring: PSI ≥ this/100 alerts.")
+    auc_drop_alert_pct: PositiveCount = Field(
+        description="Monitoring: a month's AUC this many points (%) below validation alerts."
+    )
+    pd_band_edges_bp: list[PositiveCount] = Field(
+        description="PD bands of the classification matrix: edges in basis points, rising."
+    )
+    exposure_band_edges: list[PositiveCount] = Field(
+        description="Exposure bands of the classification matrix: EAD edges in yuan, rising."
+    )
+    matrix: list[list[RiskClass]] = Field(
+        description="Risk class per PD band (rows) and exposure band (columns); the account's "
+        "five-category class is a floor the matrix never lowers."
+    )
+    lgd_workout_months: PositiveCount = Field(
+        description="LGD: recoveries counted within this many months after default."
+    )
+    lgd_fallback_pct: Annotated[int, Field(strict=True, ge=0, le=100)] = Field(
+        description="LGD (%) of an account type without defaults in the history."
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Models:
+        problems: list[tuple[tuple[str | int, ...], str]] = []
+        if self.psi_alert_pct < self.psi_warning_pct:
+            problems.append((("psi_alert_pct",), "must be at least psi_warning_pct"))
+        for name in ("pd_band_edges_bp", "exposure_band_edges"):
+            edges = getattr(self, name)
+            if any(b <= a for a, b in pairwise(edges)):
+                problems.append(((name,), "must rise strictly"))
+        rows, columns = len(self.pd_band_edges_bp) + 1, len(self.exposure_band_edges) + 1
+        if len(self.matrix) != rows or any(len(r) != columns for r in self.matrix):
+            problems.append((("matrix",), f"needs {rows} rows (PD bands) of {columns} classes "
+                                          "(exposure bands)"))  # fmt: skip
+        if problems:
+            raise rule_error(problems)
+        return self
+
+
 class Risk(Section):
     score: Score
     signals: list[Signal]
     backtest: Backtest
+    models: Models
 
     @model_validator(mode="after")
     def _unique(self) -> Risk:

@@ -154,6 +154,59 @@ class Rfm(Section):
         return self
 
 
+class Abc(Section):
+    """LY-3 ABC classification by value contribution (a year's interest on the balance): the
+    cumulative shares of the total value that close classes A and B."""
+
+    a_max_share_percent: Annotated[int, Field(strict=True, ge=1, le=100)] = Field(
+        description="A: the customers ahead of whom lies less than this share of the value."
+    )
+    b_max_share_percent: Annotated[int, Field(strict=True, ge=1, le=100)] = Field(
+        description="B: the next ones, up to this cumulative share; C the rest."
+    )
+    card_annual_rate: Annotated[int, Field(strict=True, ge=0, le=100_000_000)] = Field(
+        description="The yearly rate a card balance earns, in 1e-8 (cards carry no contract "
+        "rate): 18_250_000 = 18.25 %."
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Abc:
+        if self.b_max_share_percent < self.a_max_share_percent:
+            raise rule_error([(("b_max_share_percent",), "must be ≥ a_max_share_percent")])
+        return self
+
+
+TreeFeature = Literal["max_dpd", "times_late", "credit_rank", "capacity_rank", "rfm_r", "rfm_f",
+                      "rfm_m"]  # fmt: skip
+TREE_FEATURES: tuple[TreeFeature, ...] = ("max_dpd", "times_late", "credit_rank",
+                                          "capacity_rank", "rfm_r", "rfm_f", "rfm_m")  # fmt: skip
+TreeLabel = Literal["npl", "performing"]
+
+
+class TreeCondition(Section):
+    feature: TreeFeature
+    op: Literal["<=", ">"]
+    value: Annotated[int, Field(strict=True, ge=-(2**24) + 1, le=2**24 - 1)]
+
+
+class TreeRule(Section):
+    """A leaf of the adopted tree: every condition holds → `label`."""
+
+    conditions: list[TreeCondition] = Field(max_length=12)
+    label: TreeLabel
+
+
+class TierTree(Section):
+    """LY-3 decision tree adopted into the policy (after a second person's approval): customers
+    its rules label `npl` qualify for at least `npl_floor` (a tree only ever raises the tier's
+    risk, so it never contradicts a floor). No rules: no tree."""
+
+    npl_floor: Tier = Field(description="The least risky tier of a customer the tree labels npl.")
+    rules: list[TreeRule] = Field(
+        default_factory=list, max_length=64, description="The tree's leaves, as fitted."
+    )
+
+
 class Tiering(Section):
     """Customer tiering (LY-1 … LY-3)."""
 
@@ -168,3 +221,5 @@ class Tiering(Section):
     )
     strategies: Strategies
     rfm: Rfm
+    abc: Abc
+    tree: TierTree

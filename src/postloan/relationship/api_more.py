@@ -20,6 +20,7 @@ from postloan.api.routes.policy import effective_policy
 from postloan.api.util import NO_NUL
 from postloan.errors import InvalidError
 from postloan.inputs import BusinessDate
+from postloan.policy.tiering import Tier
 from postloan.relationship import contact_plans, hardship, loyalty, surveys
 from postloan.relationship.actions import RelAction
 from postloan.relationship.api import ComplaintId, period, today
@@ -28,6 +29,7 @@ from postloan.relationship.tables import (
     complaints,
     hardship_plans,
     planned_contacts,
+    survey_invitations,
 )
 from postloan.relationship.tables import (
     contact_plans as plans_table,
@@ -322,6 +324,7 @@ def satisfaction(
 class ContactPlanIn(BaseModel):
     name: str = Field(min_length=1, max_length=100, pattern=NO_NUL)
     branch_id: str | None = Field(None, min_length=1, max_length=32, pattern=NO_NUL)
+    tier: Tier | None = None  # the tiers area's held tier (policy.tiering.TIERS)
     channel: Literal["phone", "sms", "email", "app"]
     purpose: Literal["service", "marketing"]
     cadence_days: int = Field(ge=1, le=contact_plans.MAX_CADENCE)
@@ -334,8 +337,8 @@ def add_contact_plan(
     user: User = Depends(require(RelAction.CONTACT)),
     conn: Connection = Depends(get_conn),
 ) -> dict[str, Any]:
-    """A contact plan for a segment (a branch, or everyone with an account); branch roles plan
-    for their own branch only."""
+    """A contact plan for a segment (a branch, a tier, both, or everyone with an account);
+    branch roles plan for their own branch only."""
     branch = body.branch_id
     if scope_for(user.role, RelAction.CONTACT) == Scope.BRANCH:
         if branch not in (None, user.branch_id):
@@ -351,9 +354,10 @@ def add_contact_plan(
         starts_on=body.starts_on,
         actor=user.username,
         now=now(),
+        tier=body.tier,
     )
     conn.commit()
-    return {"plan_id": pid, "branch_id": branch}
+    return {"plan_id": pid, "branch_id": branch, "tier": body.tier}
 
 
 @router.get("/contact-plans")
@@ -418,3 +422,37 @@ def complete_contact(
     contact_plans.complete(conn, contact_id, body.outcome, actor=user.username, now=now())
     conn.commit()
     return {"contact_id": contact_id, "status": "done"}
+
+
+@router.get("/survey-invitations")
+def list_survey_invitations(
+    invited_on: BusinessDate | None = None,
+    status: Literal["invited", "refused"] | None = None,
+    user: User = Depends(require(RelAction.VIEW)),
+    conn: Connection = Depends(get_conn),
+) -> list[dict[str, Any]]:
+    """Survey invitations (newest first) in the caller's scope; refused ones name the rules."""
+    i = survey_invitations.c
+    q = (
+        select(survey_invitations)
+        .join(customers, customers.c.customer_id == i.customer_id)
+        .where(scope_clause(user, RelAction.VIEW))
+        .order_by(i.invited_on.desc(), i.invitation_id)
+        .limit(2000)
+    )
+    if invited_on is not None:
+        q = q.where(i.invited_on == invited_on)
+    if status is not None:
+        q = q.where(i.status == status)
+    return [
+        {
+            "invitation_id": r.invitation_id,
+            "customer_id": r.customer_id,
+            "event": r.event,
+            "invited_on": str(r.invited_on)[:10],
+            "channel": r.channel,
+            "status": r.status,
+            "refused_rules": r.refused_rules,
+        }
+        for r in conn.execute(q)
+    ]

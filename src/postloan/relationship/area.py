@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from postloan.area import Area, NavEntry, tables_of
+from postloan.access.permissions import Action
+from postloan.area import Area, AreaImport, NavEntry, tables_of
 from postloan.relationship import tables
 from postloan.relationship.actions import COMMANDS, GRANTS, RATIONALE, RelAction
 from postloan.relationship.messages import MESSAGES
@@ -31,6 +32,7 @@ AREA = Area(
         "postloan.relationship.web.hardship:router",
         "postloan.relationship.web.loyalty:router",
         "postloan.relationship.web.surveys:router",
+        "postloan.relationship.web.contacts:router",
     ),
     customer_panel="postloan.relationship.web.card:customer_panel",
     nav=(
@@ -38,10 +40,20 @@ AREA = Area(
         NavEntry("/hardship", "nav.hardship", (RelAction.VIEW,), "hardship"),
         NavEntry("/loyalty", "nav.loyalty", (RelAction.VIEW,), "loyalty"),
         NavEntry("/surveys", "nav.surveys", (RelAction.VIEW,), "surveys"),
+        NavEntry("/contact-plans", "nav.contact_plans", (RelAction.VIEW,), "contact-plans"),
     ),
     templates=HERE / "templates",
     messages=MESSAGES,
     cli="postloan.relationship.cli:add_commands",
     policy_sections=("relationship",),
+    # `postloan import complaints FILE` (docs/relationship.md: the file's columns); the
+    # core's import permission, like the contract files
+    imports={
+        "complaints": AreaImport(
+            "postloan.relationship.complaint_import:load",
+            Action.IMPORT_RUN.value,
+            "complaints from a channel's or a desk's file (CSV)",
+        )
+    },
     rationale=RATIONALE,
 )

@@ -104,3 +104,9 @@ def satisfaction(from_: str = FROM, to: str = TO, as_json: bool = JSON) -> None:
             f"CSAT {show(g['csat'], '%')} NPS {show(g['nps'], '')}",
             markup=False,
         )
+    for g in data["tiers"]:
+        console.print(
+            f"tier {g['tier'] or 'none'}: n={g['csat']['n']} "
+            f"CSAT {show(g['csat'], '%')} NPS {show(g['nps'], '')}",
+            markup=False,
+        )

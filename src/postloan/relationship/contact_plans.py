@@ -1,8 +1,8 @@
-"""Contact plans (CR-1): plans per segment turned into planned contacts by the daily step,
-each checked by the lawful-contact rule (`rules.contact`): a marketing contact without
-consent, or over a channel the customer opted out of (collections' opt-outs, read through
-`collections.handover.opt_out_rows`), is derived `refused` naming the rules; service contacts
-are never refused. Flushes, never commits.
+"""Contact plans (CR-1): plans per segment (a branch, a tier, both or neither) turned into
+planned contacts by the daily step, each checked by the lawful-contact rule
+(`rules.contact`): a marketing contact without consent, or over a channel the customer opted
+out of (collections' opt-outs, read through `collections.handover.opt_out_rows`), is derived
+`refused` naming the rules; service contacts are never refused. Flushes, never commits.
 
 The step is idempotent: from the run's first date, derived contacts not yet worked (`open`,
 `refused`) are deleted and derived again; worked ones (`done`) stay and are not derived twice.
@@ -26,6 +26,7 @@ from postloan.relationship.rules.contact import (
     due,
 )
 from postloan.relationship.tables import contact_plans, planned_contacts
+from postloan.relationship.tiers import TIERS, customers_in_tiers, has_tiers
 from postloan.store.schema import account_status, customers
 from postloan.store.values import stored_date
 
@@ -45,6 +46,7 @@ def create_plan(
     starts_on: date,
     actor: str,
     now: datetime,
+    tier: str | None = None,
 ) -> int:
     title = name.strip()
     if not title or len(title) > 100:
@@ -53,12 +55,15 @@ def create_plan(
         raise InvalidError(f"channel: one of {', '.join(CHANNELS)}", field="channel")
     if purpose not in PURPOSES:
         raise InvalidError(f"purpose: one of {', '.join(PURPOSES)}", field="purpose")
+    if tier is not None and tier not in TIERS:
+        raise InvalidError(f"tier: one of {', '.join(TIERS)}", field="tier")
     if not 1 <= cadence_days <= MAX_CADENCE:
         raise InvalidError(f"cadence_days: 1 to {MAX_CADENCE}", field="cadence_days")
     key = conn.execute(
         insert(contact_plans).values(
             name=title,
             branch_id=branch_id,
+            tier=tier,
             channel=channel,
             purpose=purpose,
             cadence_days=cadence_days,
@@ -78,6 +83,7 @@ def create_plan(
         detail={
             "name": title,
             "branch_id": branch_id,
+            "tier": tier,
             "channel": channel,
             "purpose": purpose,
             "cadence_days": cadence_days,
@@ -90,13 +96,18 @@ def create_plan(
 
 def _segment(conn: Connection, plan: Any, day: date) -> list[Any]:
     """The plan's customers on `day`: those with a stored account status that day (in the
-    plan's branch, if it names one), with their consent."""
+    plan's branch, if it names one; held in the plan's tier that day, if it names one — by
+    SQL of the tiers area's table, `relationship.tiers`), with their consent."""
+    if plan.tier is not None and not has_tiers(conn):
+        return []
     with_accounts = select(account_status.c.customer_id).where(account_status.c.as_of == day)
     q = select(
         customers.c.customer_id, customers.c.consent_marketing, customers.c.consent_date
     ).where(customers.c.customer_id.in_(with_accounts))
     if plan.branch_id is not None:
         q = q.where(customers.c.branch_id == plan.branch_id)
+    if plan.tier is not None:
+        q = q.where(customers.c.customer_id.in_(customers_in_tiers([day], [plan.tier])))
     return list(conn.execute(q))
 
 

@@ -9,7 +9,8 @@ import json
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+import polars as pl
+from sqlalchemy import Connection, and_, exists, func, insert, select, update
 
 from postloan.access import audit
 from postloan.access.permissions import can
@@ -22,13 +23,16 @@ from postloan.relationship.rules.hardship import (
     MAX_TEXT,
     PlanDraft,
     approval_refusals,
+    missed_plans,
     plan_refusals,
     transition_refusal,
 )
 from postloan.relationship.tables import hardship_plans
-from postloan.store.schema import cards, loans
+from postloan.store.schema import cards, loans, payments
+from postloan.store.values import stored_date
 
 SOURCE = "relationship"
+SYSTEM = "daily-run"  # the actor of what the daily run decides
 
 
 def _refuse(refusals: list[Refusal], field: str) -> None:
@@ -224,14 +228,99 @@ def end(
     text = (note or "").strip()
     if not text or len(text) > MAX_TEXT:
         raise InvalidError(f"note: 1 to {MAX_TEXT} characters", field="note")
-    _move(conn, row, "broken" if broken else "completed", {"ended_on": today, "end_note": text})
-    back = resume_work(conn, SOURCE, row.hold_key, today, text, actor, now)
+    return _end(conn, row, broken=broken, note=text, actor=actor, today=today, now=now, extra={})
+
+
+def _end(
+    conn: Connection,
+    row: Any,
+    *,
+    broken: bool,
+    note: str,
+    actor: str,
+    today: date,
+    now: datetime,
+    extra: dict[str, Any],
+) -> int:
+    _move(conn, row, "broken" if broken else "completed", {"ended_on": today, "end_note": note})
+    back = resume_work(conn, SOURCE, row.hold_key, today, note, actor, now)
     _audit(
         conn,
         actor,
         "broken" if broken else "completed",
-        plan_id,
-        {"customer_id": row.customer_id, "note": text, "tasks_resumed": back},
+        row.plan_id,
+        {"customer_id": row.customer_id, "note": note, "tasks_resumed": back} | extra,
         now,
     )
     return back
+
+
+def _kept_with_last_payment(conn: Connection, day: date) -> pl.DataFrame:
+    """The plans kept on `day` (approved on or before it) with the latest payment on their
+    account on or before `day` that no reversal (value-dated on or before `day`) cancels —
+    one grouped query over the plans' accounts, whatever their number."""
+    h = hardship_plans.c
+    kept = select(h.account_id).where(h.status == "approved", h.decided_on <= day)
+    rev = payments.alias("reversal")
+    last = (
+        select(payments.c.account_id, func.max(payments.c.value_date).label("last_paid"))
+        .where(
+            payments.c.account_id.in_(kept),
+            payments.c.value_date <= day,
+            payments.c.reverses_payment_id.is_(None),
+            ~exists().where(
+                rev.c.reverses_payment_id == payments.c.payment_id, rev.c.value_date <= day
+            ),
+        )
+        .group_by(payments.c.account_id)
+        .subquery()
+    )
+    q = (
+        select(h.plan_id, h.kind, h.months, h.decided_on, last.c.last_paid)
+        .select_from(hardship_plans.outerjoin(last, last.c.account_id == h.account_id))
+        .where(and_(h.status == "approved", h.decided_on <= day))
+    )
+    rows = [
+        (int(r.plan_id), r.kind, int(r.months), stored_date(r.decided_on),
+         stored_date(r.last_paid) if r.last_paid is not None else None)
+        for r in conn.execute(q)
+    ]  # fmt: skip
+    schema = {"plan_id": pl.Int64, "kind": pl.String, "months": pl.Int64,
+              "decided_on": pl.Date, "last_paid": pl.Date}  # fmt: skip
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def break_missed(conn: Connection, policy: Policy, dates: list[date], now: datetime) -> int:
+    """The daily run's check (CR-5): on each run date, in order, every kept plan whose account
+    went quiet (`rules.hardship.missed_plans`) is broken as of that date — collection work
+    resumed through `collections.handover.resume_work`, the plan's end and the figures it was
+    broken on audited (actor `daily-run`). A broken plan stays broken: re-running a date finds
+    no kept plan to break again. Returns the plans broken."""
+    days = policy.relationship.hardship.missed_payment_days
+    broken = 0
+    for day in dates:
+        hits = missed_plans(_kept_with_last_payment(conn, day), day, days)
+        for hit in hits.iter_rows(named=True):
+            row = get(conn, int(hit["plan_id"]))
+            paid = hit["last_paid"]
+            note = (
+                f"missed instalment: no payment for {hit['days_quiet']} days since "
+                f"{hit['quiet_since'].isoformat()} (more than {days}; daily run)"
+            )
+            _end(
+                conn,
+                row,
+                broken=True,
+                note=note,
+                actor=SYSTEM,
+                today=day,
+                now=now,
+                extra={
+                    "detected": "payments",
+                    "due_from": hit["due_from"].isoformat(),
+                    "last_paid": paid.isoformat() if paid is not None else None,
+                    "days_quiet": int(hit["days_quiet"]),
+                },
+            )
+            broken += 1
+    return broken

@@ -33,6 +33,7 @@ from postloan.relationship.rules.loyalty import (
     tenure_period,
 )
 from postloan.relationship.tables import complaints, loyalty_ledger, loyalty_offers
+from postloan.relationship.tiers import customers_in_tiers, has_tiers
 from postloan.store.schema import account_status, cards, loans
 from postloan.store.values import stored_date
 
@@ -119,6 +120,33 @@ def _tenure(conn: Connection, day: date, name: str, rule: EarningRule) -> list[d
     return out
 
 
+def _tier(conn: Connection, day: date, name: str, rule: EarningRule) -> list[dict[str, Any]]:
+    """Customers held in one of the rule's tiers at each of the last `every` month ends (the
+    tiers area's table, read by SQL: `relationship.tiers`); once per block of months."""
+    if not has_tiers(conn):
+        return []
+    ends = last_month_ends(day, rule.every)
+    period = streak_period(day, rule.every)
+    basis = json.dumps({"rule": name, "tiers": list(rule.tiers),
+                        "month_ends": [d.isoformat() for d in ends]})  # fmt: skip
+    return [
+        {
+            "customer_id": c,
+            "entry_on": day,
+            "kind": "earn",
+            "rule": name,
+            "points": rule.points,
+            "key": f"earn:{name}:{period}:{c}",
+            "basis": basis,
+            "created_by": SYSTEM,
+        }
+        for c in conn.execute(customers_in_tiers(ends, list(rule.tiers))).scalars()
+    ]
+
+
+EARNERS = {"on_time_months": _on_time, "tenure_years": _tenure, "tier_months": _tier}
+
+
 def _expiry(conn: Connection, day: date, expiry_months: int) -> list[dict[str, Any]]:
     edge = cutoff(day, expiry_months)
     pos = func.sum(L.points).filter(and_(L.points > 0, L.entry_on <= edge))
@@ -151,7 +179,7 @@ def earn_for_dates(conn: Connection, days: list[date], policy: Policy) -> int:
     for day in sorted(d for d in days if is_month_end(d)):
         rows: list[dict[str, Any]] = []
         for name, rule in sorted(loyalty.earning.items()):
-            rows += (_on_time if rule.kind == "on_time_months" else _tenure)(conn, day, name, rule)
+            rows += EARNERS[rule.kind](conn, day, name, rule)
         added += _append(conn, rows)
         added += _append(conn, _expiry(conn, day, loyalty.expiry_months))
     return added

@@ -1,6 +1,7 @@
 """Satisfaction surveys (CR-2): questionnaire versions (a version is never changed: a new one
 is added), responses entered in the workbench or imported, and the figures — CSAT and NPS with
-their intervals (`rules.surveys`) by branch and period. Flushes, never commits."""
+their intervals (`rules.surveys`) by branch and period, and by tier (`figures_by_tier`).
+Flushes, never commits."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, insert, select
+from sqlalchemy import ColumnElement, Connection, String, insert, literal, select
 
 from postloan.access import audit
 from postloan.errors import InvalidError
@@ -19,6 +20,7 @@ from postloan.inputs import parse_business_date
 from postloan.policy import Policy
 from postloan.relationship.rules.surveys import Figure, csat, nps
 from postloan.relationship.tables import survey_responses, survey_versions
+from postloan.relationship.tiers import TIERS, has_tiers, tier_on_or_before
 from postloan.store.schema import customers
 
 # Seed 003's dimensions: efficiency, quality, products, attitude, resolution speed.
@@ -146,6 +148,43 @@ def figures(
         for (b, m), v in sorted(
             groups.items(), key=lambda kv: (kv[0][0] is not None, kv[0][0] or "", kv[0][1] or "")
         )
+    ]
+
+
+def figures_by_tier(
+    conn: Connection, policy: Policy, start: date, end: date, scope: ColumnElement[bool]
+) -> list[dict[str, Any]]:
+    """CSAT and NPS per tier over the period: each answer counted under the customer's tier
+    on the latest tiered date on or before the answer (the tiers area's table, by SQL —
+    `relationship.tiers`; one query); `tier` None for answers before any tier (or without the
+    tiers area). Tiers best first, then None."""
+    r = survey_responses.c
+    tier = (
+        tier_on_or_before(r.customer_id, r.answered_on).scalar_subquery()
+        if has_tiers(conn)
+        else literal(None, String)
+    )
+    rows = conn.execute(
+        select(tier.label("tier"), r.csat, r.nps)
+        .join(customers, customers.c.customer_id == r.customer_id)
+        .where(r.answered_on >= start, r.answered_on <= end, scope)
+    ).all()
+    cfg = policy.relationship.surveys
+    groups: dict[str | None, list[tuple[int, int]]] = {}
+    for t, c, n in rows:
+        groups.setdefault(t, []).append((int(c), int(n)))
+    order: dict[str, int] = {t: i for i, t in enumerate(TIERS)}
+
+    def fig(f: Figure) -> dict[str, float | int | None]:
+        return {"n": f.n, "value": f.value, "low": f.low, "high": f.high}
+
+    return [
+        {
+            "tier": t,
+            "csat": fig(csat([c for c, _ in v], cfg.csat_satisfied_from, cfg.confidence)),
+            "nps": fig(nps([n for _, n in v], cfg.confidence)),
+        }
+        for t, v in sorted(groups.items(), key=lambda kv: order.get(kv[0] or "", len(order)))
     ]
 
 

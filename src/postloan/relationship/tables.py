@@ -58,8 +58,11 @@ complaints = Table(
     Column("fix", Text),
     Column("created_by", String(64), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    # the reference in the file it was imported from (migration g003); None: workbench or API
+    Column("complaint_ref", String(64)),
     Index("ix_complaints_customer_id", "customer_id"),
     Index("ix_complaints_received_on", "received_on"),
+    Index("ux_complaints_complaint_ref", "complaint_ref", unique=True),
 )
 
 complaint_events = Table(
@@ -168,6 +171,7 @@ contact_plans = Table(
     Column("plan_id", Integer, primary_key=True, autoincrement=True),
     Column("name", String(100), nullable=False),
     Column("branch_id", String(32)),  # the segment: None = every customer with an account
+    Column("tier", String(8)),  # and the tiers area's held tier on the day (None: any; g004)
     Column("channel", String(8), nullable=False),
     Column("purpose", String(12), nullable=False),
     Column("cadence_days", Integer, nullable=False),
@@ -193,4 +197,22 @@ planned_contacts = Table(
     Column("done_at", UTCDateTime()),
     UniqueConstraint("plan_id", "customer_id", "due_on", name="uq_planned_contacts_plan_id"),
     Index("ix_planned_contacts_due_on_status", "due_on", "status"),
+)
+
+# --- survey invitations (CR-2 targeting); migration g005 -------------------------------------
+# One row per event that invites a customer (a case closed, a complaint decided), derived by
+# the daily step: `invited`, or `refused` naming the rules (consent, an opted-out channel);
+# events of a customer still in the cool-down after an invitation make no row.
+survey_invitations = Table(
+    "survey_invitations",
+    metadata,
+    Column("invitation_id", Integer, primary_key=True, autoincrement=True),
+    Column("customer_id", ID, ForeignKey("customers.customer_id"), nullable=False),
+    Column("event", String(20), nullable=False),  # case_closed | complaint_decided
+    Column("event_key", String(80), nullable=False, unique=True),  # see relationship.invitations
+    Column("invited_on", Date, nullable=False),  # the event's day
+    Column("channel", String(8), nullable=False),
+    Column("status", String(8), nullable=False),  # invited | refused
+    Column("refused_rules", String(100)),
+    Index("ix_survey_invitations_customer_id_invited_on", "customer_id", "invited_on"),
 )

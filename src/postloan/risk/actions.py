@@ -20,6 +20,9 @@ class RiskAction(StrEnum):
     OVERRIDE = "risk.override"  # propose a qualitative assessment (定性评估) of a grade
     APPROVE = "risk.approve"  # approve or reject another user's assessment (maker-checker)
     BACKTEST = "risk.backtest"  # the signals' back-test and `postloan report warnings`
+    MODELS = "risk.models"  # the model registry and its review reports (figures, no customer)
+    MODEL_MANAGE = "risk.model_manage"  # register, validate and retire models
+    MODEL_APPROVE = "risk.model_approve"  # approve another user's model (maker-checker)
 
 
 A = RiskAction
@@ -37,9 +40,25 @@ GRANTS: tuple[ActionGrant, ...] = (
                 "approve or reject an assessment proposed by another user"),
     ActionGrant(A.BACKTEST, {"risk_manager": "all", "manager": "all", "auditor": "all"},
                 "the early-warning back-test (portfolio-wide figures)"),
+    ActionGrant(A.MODELS, {"risk_manager": "all", "manager": "all", "auditor": "all"},
+                "the model registry and model review reports (portfolio-wide figures)"),
+    ActionGrant(A.MODEL_MANAGE, {"risk_manager": "all"},
+                "register, validate and retire scoring models"),
+    ActionGrant(A.MODEL_APPROVE, {"risk_manager": "all"},
+                "approve a model registered and validated by other users"),
 )  # fmt: skip
 
-COMMANDS = {"report warnings": A.BACKTEST.value}
+COMMANDS = {
+    "report warnings": A.BACKTEST.value,
+    "report models": A.MODELS.value,
+    "model list": A.MODELS.value,
+    "model register": A.MODEL_MANAGE.value,
+    "model fit-behaviour": A.MODEL_MANAGE.value,
+    "model fit-churn": A.MODEL_MANAGE.value,
+    "model validate": A.MODEL_MANAGE.value,
+    "model retire": A.MODEL_MANAGE.value,
+    "model approve": A.MODEL_APPROVE.value,
+}
 
 RATIONALE = """\
 - **Risk and early warning** (`risk.*`): risk management (head office) owns the score, the
@@ -53,6 +72,11 @@ RATIONALE = """\
   back-test (`risk.backtest`, also `postloan report warnings`) is portfolio-wide, so only
   head-office risk, managers and auditors see it. Marketing and legal officers hold no risk
   action (legal matters reach legal through collections).
+- **Models** (`risk.models`, `risk.model_manage`, `risk.model_approve`): risk management owns
+  the scoring models — registers, validates and retires them — and approves them, never one it
+  registered or validated itself (maker-checker: a second risk manager); only an approved model
+  scores in the daily run. Managers and auditors read the registry and the model review
+  reports (portfolio-wide figures, no customer), as a model committee does.
 """
 
 add_area_actions("risk", GRANTS, COMMANDS, RATIONALE)

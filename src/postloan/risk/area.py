@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from postloan.area import Area, NavEntry, tables_of
-from postloan.risk import tables
+from postloan.risk import behaviour_tables, model_tables, tables
 from postloan.risk.actions import COMMANDS, GRANTS, RATIONALE, RiskAction
 from postloan.risk.messages import MESSAGES
 from postloan.risk.steps import STEPS
@@ -19,19 +19,24 @@ AREA = Area(
     name="risk",
     about="the weighted indicator score (RK-1) with officers' overrides, the early-warning "
     "signals (EW-1) with their tasks and the watch list, and the signals' back-test",
-    tables=tables_of(tables),
+    tables=tables_of(tables, model_tables, behaviour_tables),
     migrations=HERE / "migrations",
     steps=STEPS,
     actions=GRANTS,
     commands=COMMANDS,
-    api_routers=("postloan.risk.api:router",),
-    web_routers=("postloan.risk.web.card:router", "postloan.risk.web.watch:router"),
+    api_routers=("postloan.risk.api:router", "postloan.risk.models_api:router"),
+    web_routers=(
+        "postloan.risk.web.card:router",
+        "postloan.risk.web.watch:router",
+        "postloan.risk.web.models:router",
+    ),
     customer_panel="postloan.risk.web.card:customer_panel",
     customer_view="postloan.risk.customer_view:customer_sections",
     customer_view_action=RiskAction.VIEW.value,  # legal officers see accounts, not risk
     nav=(
         NavEntry("/risk/watch", "nav.risk_watch", (RiskAction.VIEW,), "risk_watch"),
         NavEntry("/risk/backtest", "nav.risk_backtest", (RiskAction.BACKTEST,), "risk_backtest"),
+        NavEntry("/risk/models", "nav.risk_models", (RiskAction.MODELS,), "risk_models"),
     ),
     templates=HERE / "templates",
     messages=MESSAGES,

@@ -1,6 +1,8 @@
 """Risk's command line (`Area.cli`): `postloan report warnings --from D1 --to D2 [--json]` —
 the back-test of every early-warning signal over the stored dates in the period (figures only,
-no customer)."""
+no customer) —, the model registry's `postloan model register|validate|approve|retire|list`
+(added to the core's `model` group, whose fit and score commands touch no store) and
+`postloan report models [--model ID]`."""
 
 from __future__ import annotations
 
@@ -22,6 +24,9 @@ err = Console(stderr=True)
 
 def add_commands(app: typer.Typer, report: typer.Typer) -> None:
     report.command("warnings")(warnings)
+    from postloan.risk import models_cli
+
+    models_cli.add_commands(app, report)
 
 
 def warnings(

@@ -7,13 +7,16 @@ come back once and everything after is polars (`risk.rules`)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import polars as pl
 from sqlalchemy import (
     Connection,
+    Date,
+    String,
     bindparam,
+    cast,
     delete,
     func,
     insert,
@@ -30,6 +33,7 @@ from postloan.risk.rules.watch import OPENINGS
 from postloan.risk.tables import risk_hits, risk_scores, risk_tasks, risk_watch
 from postloan.store.schema import account_status, customers, events
 from postloan.store.values import as_date, rows_frame
+from postloan.views.sql import Query
 
 # Event types the signals and the score read (DATA_CONTRACT "events").
 FACT_EVENTS = ("complaint", "lawsuit", "asset_transfer", "bureau_update", "income_change")
@@ -136,20 +140,101 @@ def replace_scores(conn: Connection, first: date, frame: pl.DataFrame, run_id: i
         _insert(conn, risk_scores, frame.with_columns(run_id=pl.lit(run_id)))
 
 
-def daily_history(conn: Connection, since: date) -> pl.DataFrame:
-    """DAILY from the stored scores on and after `since`."""
+def _daily_select(since: Any) -> Any:
+    """The stored scores from `since` on, dates as ISO text (parsed by polars in one pass: no
+    per-value conversion in Python; SQLite stores ISO text, PostgreSQL's date::text is ISO)."""
     r = risk_scores
-    rows = conn.execute(
-        select(r.c.as_of, r.c.customer_id, r.c.score, r.c.worst_dpd, r.c.overdue_amount,
-               r.c.income_drop_pct, r.c.income_reported_on, r.c.industry_listed)
-        .where(r.c.as_of >= since)
-    ).all()  # fmt: skip
-    return rows_frame([(as_date(x[0]), *x[1:6], as_date(x[6]), bool(x[7])) for x in rows], DAILY)
+    return select(
+        *(cast(r.c[n], String) if t == pl.Date else r.c[n] for n, t in DAILY.items())
+    ).where(r.c.as_of >= since)
+
+
+# On SQLite the lean path (`views.sql.Query`: the driver's cursor, no SQLAlchemy row
+# processing) with the date as the text SQLite stores; other backends bind a date.
+_DAILY_SQLITE = Query(_daily_select(bindparam("since", type_=String)))
+_DAILY = _daily_select(bindparam("since", type_=Date))
+
+
+def daily_history(conn: Connection, since: date) -> pl.DataFrame:
+    """DAILY from the stored scores on and after `since` (a 60-day window of every scored
+    customer: millions of rows at 1M accounts, read without a per-row conversion)."""
+    sqlite = conn.dialect.name == "sqlite"
+    if sqlite:
+        rows = _DAILY_SQLITE.rows(conn, {"since": since.isoformat()})
+    else:
+        rows = conn.execute(_DAILY, {"since": since}).all()
+    return _daily_frame(rows, sqlite)
+
+
+def _daily_frame(rows: Any, sqlite: bool) -> pl.DataFrame:
+    """DAILY from rows whose dates are ISO text (SQLite's booleans: 0/1)."""
+    texts = {n: (pl.String if t == pl.Date else pl.Int64 if t == pl.Boolean and sqlite else t)
+             for n, t in DAILY.items()}  # fmt: skip
+    found = pl.DataFrame(rows, schema=texts, orient="row")
+    return found.with_columns(
+        [pl.col(n).str.slice(0, 10).str.to_date("%Y-%m-%d") for n, t in DAILY.items()
+         if t == pl.Date] + [pl.col(n).cast(pl.Boolean) for n, t in DAILY.items()
+                             if t == pl.Boolean]
+    ).select(list(DAILY))  # fmt: skip
+
+
+def _latest_between(lo: Any, hi: Any) -> Any:
+    """Each customer's latest stored score row dated in [lo, hi] (DAILY columns as text)."""
+    r = risk_scores
+    latest = (
+        select(r.c.customer_id, func.max(r.c.as_of).label("latest"))
+        .where(r.c.as_of >= lo, r.c.as_of <= hi)
+        .group_by(r.c.customer_id)
+        .subquery()
+    )
+    columns = (cast(r.c[n], String) if t == pl.Date else r.c[n] for n, t in DAILY.items())
+    return select(*columns).join_from(
+        r, latest, (r.c.customer_id == latest.c.customer_id) & (r.c.as_of == latest.c.latest)
+    )
+
+
+_ON_SQLITE = Query(_daily_select(bindparam("since", type_=String)).where(
+    risk_scores.c.as_of <= bindparam("until", type_=String)))  # fmt: skip
+_ON = _daily_select(bindparam("since", type_=Date)).where(
+    risk_scores.c.as_of <= bindparam("until", type_=Date)
+)
+_LATEST_SQLITE = Query(
+    _latest_between(bindparam("lo", type_=String), bindparam("hi", type_=String))
+)
+_LATEST = _latest_between(bindparam("lo", type_=Date), bindparam("hi", type_=Date))
+
+
+def signal_rows(conn: Connection, day: date, windows: set[int]) -> pl.DataFrame:
+    """What `rules.signals.signal_hits` reads for the one date `day`, without a window of
+    history: the day's rows, and for each comparison window w each customer's latest row in
+    [day − 2w, day − w] — the row the comparison takes (the latest on or before day − w, and
+    none when older than day − 2w), so the hits equal those from `daily_history` (the steps'
+    replay test runs dates one by one and as a backfill). Customer-count rows per window, not
+    2w days of every customer."""
+    sqlite = conn.dialect.name == "sqlite"
+    frames = []
+    spans = [(day, day)] + [
+        (day - timedelta(days=2 * w), day - timedelta(days=w)) for w in sorted(windows)
+    ]
+    for lo, hi in spans:
+        if lo == hi == day:
+            params = {"since": day, "until": day}
+            query, lean = _ON, _ON_SQLITE
+        else:
+            params = {"lo": lo, "hi": hi}
+            query, lean = _LATEST, _LATEST_SQLITE
+        if sqlite:
+            rows = lean.rows(conn, {k: v.isoformat() for k, v in params.items()})
+        else:
+            rows = conn.execute(query, params).all()
+        frames.append(_daily_frame(rows, sqlite))
+    return pl.concat(frames).unique(["as_of", "customer_id"], keep="first")
 
 
 def dated_facts(conn: Connection, since: date, until: date) -> pl.DataFrame:
-    """DATED: the events the signals count and collections' broken promises, dated in
-    [since, until] (promises by the day they were judged broken)."""
+    """DATED: the events the signals count, collections' broken promises and relationship's
+    complaints (as `complaint` events, dated when received), dated in [since, until]
+    (promises by the day they were judged broken)."""
     e = events
     rows = [
         (r[0], as_date(r[1]), r[2])
@@ -166,6 +251,17 @@ def dated_facts(conn: Connection, since: date, until: date) -> pl.DataFrame:
                 text(
                     "SELECT customer_id, decided_on FROM promises WHERE status = 'broken' "
                     "AND decided_on >= :a AND decided_on <= :b"
+                ),
+                {"a": since, "b": until},
+            )
+        ]
+    if _has(conn, "complaints"):  # relationship's complaints: the non-financial signal
+        rows += [
+            (r[0], as_date(r[1]), "complaint")
+            for r in conn.execute(
+                text(
+                    "SELECT customer_id, received_on FROM complaints "
+                    "WHERE received_on >= :a AND received_on <= :b"
                 ),
                 {"a": since, "b": until},
             )

@@ -5,7 +5,9 @@
 - `risk.signals` — the early-warning hits on those dates, the tasks they open (due in working
   days by the policy's calendar) and the watch list rebuilt over all stored dates (after the
   score, whose history `score_drop` compares, and collections' promises, whose broken ones
-  `broken_promises` counts).
+  `broken_promises` counts);
+- `risk.behaviour` — the RK-2 behaviour score with the model registry's approved behaviour
+  model (none approved: no scores), each row naming the model id (`risk.behaviour`).
 
 Both derive from `ctx.dates` with delete-then-insert from `first`, so re-running a date or
 running dates in any order leaves the same rows; tasks an officer worked are kept."""
@@ -39,7 +41,11 @@ def run_signals(ctx: StepContext) -> None:
     if ctx.dates:
         window = max((s.window_days or 0 for s in signals), default=0)
         lookback = max((s.lookback_days or 0 for s in signals), default=0)
-        daily = queries.daily_history(conn, first - timedelta(days=2 * window))
+        if len(ctx.dates) == 1:  # the daily run: the date and one comparison row per window
+            windows = {s.window_days for s in signals if s.window_days}
+            daily = queries.signal_rows(conn, ctx.dates[0], windows)
+        else:
+            daily = queries.daily_history(conn, first - timedelta(days=2 * window))
         dated = queries.dated_facts(conn, first - timedelta(days=lookback), ctx.dates[-1])
         hits = signal_hits(daily, dated, signals, ctx.dates)
     queries.replace_hits(conn, first, hits)
@@ -81,7 +87,16 @@ def _tasks(opened: pl.DataFrame, ctx: StepContext) -> pl.DataFrame:
     )  # fmt: skip
 
 
+def run_behaviour(ctx: StepContext) -> None:
+    """RK-2 with the registry's approved behaviour model (risk.behaviour). The scoring
+    libraries are loaded only when the step runs, not whenever the area is imported."""
+    from postloan.risk.behaviour import run_behaviour as score_behaviour
+
+    score_behaviour(ctx)
+
+
 STEPS: tuple[Step, ...] = (
     Step("risk.score", run_score, after=("account_status", "churn.identify")),
     Step("risk.signals", run_signals, after=("risk.score", "collections.promises")),
+    Step("risk.behaviour", run_behaviour, after=("risk.score",)),
 )

@@ -26,6 +26,7 @@ from sqlalchemy import Connection, delete, false, insert, select, text, update
 from postloan import areas
 from postloan.area import RunInputs
 from postloan.engine.frames import ACCOUNT_STATUS
+from postloan.engine.lateness import Lateness, LatenessWanted
 from postloan.engine.restructure import classify, restructuring_history
 from postloan.engine.schedule_versions import ScheduleVersions
 from postloan.policy import Policy, canonical_json
@@ -158,6 +159,7 @@ def _stage(
         # What the areas' steps read in bulk, now (a step must not open a bulk connection
         # inside the publishing transaction: `area.RunInputs`).
         extras = {name: load(conn, policy) for name, load in areas.run_loaders().items()}
+        asker, wanted = _lateness_request(extras, policy)
         # End the read transaction now: holding it through the engine would make another
         # writer's commit (an import, a second run) fail this run's write on SQLite.
         conn.commit()
@@ -166,10 +168,12 @@ def _stage(
         history = restructuring_history(portfolio, changes, agreements, ordered, policy)
         versions = ScheduleVersions(portfolio, changes)
         timings["engine"] += time.perf_counter() - t
+        late_parts = []
         for i in range(0, len(ordered), WINDOW):
             window = ordered[i : i + WINDOW]
             t = time.perf_counter()
-            status = versions.status(window, policy)
+            status, late = versions.status_and_lateness(window, policy, wanted)
+            late_parts.append(late)
             status = classify(status, agreements, dues, history, policy)
             timings["engine"] += time.perf_counter() - t
             t = time.perf_counter()
@@ -181,7 +185,22 @@ def _stage(
             timings["write"] += time.perf_counter() - t
             if progress:
                 progress(i + len(window), len(ordered))
-    return rows, RunInputs(portfolio, found, extras)
+    lateness = {asker: Lateness(tuple(ordered), pl.concat(late_parts))} if asker else {}
+    return rows, RunInputs(portfolio, found, extras, lateness)
+
+
+def _lateness_request(
+    extras: dict[str, Any], policy: Policy
+) -> tuple[str | None, LatenessWanted | None]:
+    """The area asking the engine's pass for lateness counters, and what it asks."""
+    asked = {
+        name: wanted
+        for name, ask in areas.lateness_hooks().items()
+        if (wanted := ask(extras.get(name), policy)) is not None
+    }
+    if len(asked) > 1:
+        raise ValueError(f"only one area may ask the engine for lateness counters: {sorted(asked)}")
+    return next(iter(asked.items()), (None, None))
 
 
 _COLUMNS = [c.name for c in account_status.columns]

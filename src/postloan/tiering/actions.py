@@ -19,6 +19,7 @@ class TieringAction(StrEnum):
     REPORT = "tiering.report"  # aggregates: distribution, transitions, RFM segments
     REVIEW = "tiering.review"  # the back-test per tier and month (NPL, churn)
     EXPORT = "tiering.export"  # `postloan export tiers`: every customer's tier on D
+    ADOPT = "tiering.adopt"  # propose a fitted tree for the policy, or decide another's
 
 
 A = TieringAction
@@ -32,6 +33,8 @@ GRANTS: tuple[ActionGrant, ...] = (
     ActionGrant(A.REVIEW, {"risk_manager": "all", "manager": "all", "auditor": "all"},
                 "the tiers' back-test on the stored history"),
     ActionGrant(A.EXPORT, {"risk_manager": "all"}, "the tiers file (personal data)"),
+    ActionGrant(A.ADOPT, {"risk_manager": "all"},
+                "propose a fitted decision tree for the policy, or approve another's"),
 )  # fmt: skip
 
 COMMANDS = {"report tiers": A.REPORT.value, "export tiers": A.EXPORT.value}
@@ -39,7 +42,10 @@ COMMANDS = {"report tiers": A.REPORT.value, "export tiers": A.EXPORT.value}
 RATIONALE = """\
 - **Tiering** (`tiering.*`): risk management owns the tiers (seed 004: 风险等级, 定期审查分层标准):
   it reads every customer's tier card, the aggregates and the back-test, and exports the tiers
-  file; its cut-offs are policy settings (replaced through the policy, `policy.replace`). Credit
+  file; its cut-offs are policy settings (replaced through the policy, `policy.replace`). A
+  decision tree fitted on the history enters the policy only when one risk manager proposes
+  it and another approves it (`tiering.adopt`, maker-checker; the approval writes the new
+  policy version, audited) — the admin holds it too, never for their own proposal. Credit
   officers and customer service (their branch) and marketing (head office) read the tier cards
   and aggregates of their scope — the tier decides their contact plan and offers. Roles without
   `account.view` (marketing, auditors) see tiers and classes without amounts. Managers read

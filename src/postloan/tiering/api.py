@@ -25,7 +25,7 @@ from postloan.api.util import NO_NUL
 from postloan.inputs import BusinessDate
 from postloan.tiering import read, report
 from postloan.tiering.actions import TieringAction
-from postloan.tiering.card import card, shows_accounts
+from postloan.tiering.card import amounts_for, card
 
 router = APIRouter(prefix="/api/tiering", tags=["tiering"], responses=ERROR_RESPONSES)
 
@@ -71,13 +71,6 @@ class Review(BaseModel):
     rows: list[dict[str, Any]] = Field(description="per month and tier (docs/tiering.md)")
 
 
-def _amounts(user: User, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    if shows_accounts(user):
-        return rows
-    return [{k: (None if k in ("balance", "npl_balance") else v) for k, v in r.items()}
-            for r in rows]  # fmt: skip
-
-
 @router.get("/customers/{customer_id}", response_model=TierCard)
 def tier_card(
     request: Request,
@@ -105,8 +98,8 @@ def distribution(
         return Distribution(as_of=None, customers=0, tiers=[], segments=[])
     found = report.distribution(conn, day, customer_scope_clause(user, TieringAction.REPORT))
     return Distribution(as_of=found["as_of"], customers=found["customers"],
-                        tiers=_amounts(user, found["tiers"]),
-                        segments=_amounts(user, found["segments"]))  # fmt: skip
+                        tiers=amounts_for(user, found["tiers"]),
+                        segments=amounts_for(user, found["segments"]))  # fmt: skip
 
 
 @router.get("/transitions", response_model=Transitions, response_model_by_alias=True)
@@ -151,7 +144,42 @@ def review(
     end = date_to or read.latest_date(conn) or date_from or date(1970, 1, 1)
     start = date_from or max(end - timedelta(days=DEFAULT_REVIEW_DAYS), date(1900, 1, 1))
     rows = report.review(conn, start, end, customer_scope_clause(user, TieringAction.REVIEW))
-    return Review(date_from=start.isoformat(), date_to=end.isoformat(), rows=_amounts(user, rows))
+    return Review(
+        date_from=start.isoformat(), date_to=end.isoformat(), rows=amounts_for(user, rows)
+    )
+
+
+class Rolls(BaseModel):
+    date_from: str
+    date_to: str
+    buckets: list[str] = Field(description="the policy's DPD buckets, best first")
+    rolls: list[dict[str, Any]] = Field(description="per month, tier and bucket: roll rate")
+    losses: list[dict[str, Any]] = Field(description="per month and tier: loss rate")
+
+
+@router.get("/rolls", response_model=Rolls)
+def roll_rates(
+    request: Request,
+    date_from: BusinessDate | None = Query(
+        None, alias="from", description="default: a year before to"
+    ),
+    date_to: BusinessDate | None = Query(
+        None, alias="to", description="default: the latest tiered date"
+    ),
+    user: User = Depends(require(TieringAction.REVIEW)),
+    conn: Connection = Depends(get_conn),
+) -> Rolls:
+    """Per month and tier on the stored history: roll rates per DPD bucket (the share of the
+    bucket's balance in a worse bucket a month later) and the loss rate (the share reaching the
+    loss class a month later)."""
+    end = date_to or read.latest_date(conn) or date_from or date(1970, 1, 1)
+    start = date_from or max(end - timedelta(days=DEFAULT_REVIEW_DAYS), date(1900, 1, 1))
+    found = report.roll_and_loss(conn, start, end,
+                                 customer_scope_clause(user, TieringAction.REVIEW),
+                                 effective_policy(request)[0])  # fmt: skip
+    return Rolls(date_from=start.isoformat(), date_to=end.isoformat(), buckets=found["buckets"],
+                 rolls=amounts_for(user, found["rolls"]),
+                 losses=amounts_for(user, found["losses"]))  # fmt: skip
 
 
 class Tree(BaseModel):

@@ -57,3 +57,13 @@ def card(conn: Connection, user: User, customer: Any, policy: Policy) -> dict[st
                     for r in rows],
         "shows_accounts": accounts,
     }  # fmt: skip
+
+
+AMOUNTS = ("balance", "npl_balance", "rolled_balance", "loss_balance")  # withheld like accounts
+
+
+def amounts_for(user: User, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`rows` with their amounts withheld from a user without account access."""
+    if shows_accounts(user):
+        return rows
+    return [{k: (None if k in AMOUNTS else v) for k, v in r.items()} for r in rows]

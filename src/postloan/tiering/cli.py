@@ -1,6 +1,7 @@
 """Tiering's command line (`Area.cli`): `postloan report tiers --from D1 --to D2 [--json]` —
 the distribution and RFM segments on D2, the transition matrix D1 → D2 and the review per
-month. (`postloan export tiers` is the core export command dispatching to `tiering.export`.)"""
+month, the roll rates per DPD bucket and the loss rate per month and tier. (`postloan export
+tiers` is the core export command dispatching to `tiering.export`.)"""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlalchemy import true
 from postloan.cli.common import business_date
 from postloan.cli.operator import authorize
 from postloan.errors import DomainError
+from postloan.policy.loader import current_policy
 from postloan.store.db import engine_for, ready
 from postloan.tiering import report
 from postloan.tiering.actions import TieringAction
@@ -46,6 +48,7 @@ def tiers(
                 "distribution": report.distribution(conn, end, true()),
                 "transitions": report.transition_matrix(conn, start, end, true()),
                 "review": report.review(conn, start, end, true()),
+                "rolls": report.roll_and_loss(conn, start, end, true(), current_policy()),
             }
     except DomainError as exc:
         err.print(f"--{exc.field or 'from'}: {exc.message}", markup=False)
@@ -88,3 +91,16 @@ def tiers(
         rev.add_row(row["month"], row["tier"], str(row["customers"]), pct(row["npl_rate"]),
                     pct(row["next_npl_rate"]), pct(row["next_churn_rate"]))  # fmt: skip
     console.print(rev)
+    loss = {(r["month"], r["tier"]): r["loss_rate"] for r in data["rolls"]["losses"]}
+    roll = Table(title="Roll rates per month and tier (迁徙率: share of the bucket's balance in a "
+                 "worse bucket a month later) and loss rate (损失率)")  # fmt: skip
+    buckets = data["rolls"]["buckets"][:-1]
+    for column in ("month", "tier", *buckets, "loss"):
+        roll.add_column(column)
+    by_bucket = {(r["month"], r["tier"], r["bucket"]): r["roll_rate"]
+                 for r in data["rolls"]["rolls"]}  # fmt: skip
+    for month, tier in loss:
+        rates = [pct(by_bucket[(month, tier, b)]) if (month, tier, b) in by_bucket else ""
+                 for b in buckets]  # fmt: skip
+        roll.add_row(month, tier, *rates, pct(loss[(month, tier)]))
+    console.print(roll)

@@ -17,6 +17,8 @@ from sqlalchemy import (
     Connection,
     Date,
     String,
+    bindparam,
+    cast,
     column,
     delete,
     func,
@@ -29,8 +31,9 @@ from sqlalchemy import (
 from postloan.policy import Policy
 from postloan.store import bulk, schema
 from postloan.store.values import stored_date
-from postloan.tiering.rules.frames import CASES, CUSTOMERS, LOANS, STATE, STATUS
+from postloan.tiering.rules.frames import CASES, CUSTOMERS, LOANS, STATE, STATEMENTS, STATUS
 from postloan.tiering.tables import tier_assignments, tier_dates
+from postloan.views.sql import Query
 
 # Other areas' tables, read-only (collections' `cases`, churn's `churn_identified`).
 # Typed, so dates come back as dates on every backend.
@@ -49,10 +52,11 @@ def frame(conn: Connection, query: Any, types: dict[str, Any]) -> pl.DataFrame:
 
 @dataclass(frozen=True)
 class TierFrames:
-    """The whole-table reads of the step (the loan and customer files)."""
+    """The whole-table reads of the step (the loan, customer and card statement files)."""
 
     loans: pl.DataFrame  # LOANS
     customers: pl.DataFrame  # CUSTOMERS
+    statements: pl.DataFrame  # STATEMENTS
 
 
 def _loans_select() -> Any:
@@ -65,18 +69,27 @@ def _customers_select() -> Any:
     return select(*(cu.c[n] for n in CUSTOMERS))
 
 
+def _statements_select() -> Any:
+    st, ca = schema.card_statements, schema.cards
+    return select(ca.c.customer_id, *(st.c[n] for n in STATEMENTS if n != "customer_id")
+                  ).select_from(st.join(ca, ca.c.card_id == st.c.card_id))  # fmt: skip
+
+
 def run_load(conn: Any, policy: Policy) -> TierFrames:
-    """Tiering's `Area.run_loader`: the loan and customer files, read in bulk (ADBC) by the run
-    before its publishing transaction (a step opens no bulk connection: `area.RunInputs`)."""
+    """Tiering's `Area.run_loader`: the loan, customer and card statement files, read in bulk
+    (ADBC) by the run before its publishing transaction (a step opens no bulk connection:
+    `area.RunInputs`)."""
     return TierFrames(bulk.read(conn, _loans_select(), LOANS),
-                      bulk.read(conn, _customers_select(), CUSTOMERS))  # fmt: skip
+                      bulk.read(conn, _customers_select(), CUSTOMERS),
+                      bulk.read(conn, _statements_select(), STATEMENTS))  # fmt: skip
 
 
 def frames_on(conn: Connection) -> TierFrames:
     """`run_load` on the step's connection (a step run outside a daily run, e.g. a date
     deletion's re-derivation or a test)."""
     return TierFrames(frame(conn, _loans_select(), LOANS),
-                      frame(conn, _customers_select(), CUSTOMERS))  # fmt: skip
+                      frame(conn, _customers_select(), CUSTOMERS),
+                      frame(conn, _statements_select(), STATEMENTS))  # fmt: skip
 
 
 def insert_rows(conn: Connection, target: Any, rows: pl.DataFrame) -> None:
@@ -102,9 +115,33 @@ def has_table(conn: Connection, name: str) -> bool:
     return bool(inspect(conn).has_table(name))
 
 
-def status_of(conn: Connection, day: date) -> pl.DataFrame:
+def _status_select(day: Any) -> Any:
+    """A date's status rows, its dates as ISO text (parsed by polars in one pass: no per-value
+    conversion in Python; SQLite stores ISO text, PostgreSQL's date::text is ISO)."""
     a = schema.account_status
-    return frame(conn, select(*(a.c[n] for n in STATUS)).where(a.c.as_of == day), STATUS)
+    return select(*(cast(a.c[n], String) if STATUS[n] == pl.Date else a.c[n]
+                    for n in STATUS if n != "as_of")).where(a.c.as_of == day)  # fmt: skip
+
+
+# On SQLite the lean path (`views.sql.Query`: the driver's cursor, no SQLAlchemy row
+# processing) with the date as the text SQLite stores; other backends bind a date.
+_STATUS_SQLITE = Query(_status_select(bindparam("day", type_=String)))
+_STATUS = _status_select(bindparam("day", type_=Date))
+
+
+def status_of(conn: Connection, day: date) -> pl.DataFrame:
+    """STATUS of `day` (the run's rows, not yet committed: read on its connection), in one
+    indexed range of the date — a million accounts without a per-row conversion."""
+    if conn.dialect.name == "sqlite":
+        rows = _STATUS_SQLITE.rows(conn, {"day": day.isoformat()})
+    else:
+        rows = conn.execute(_STATUS, {"day": day}).all()
+    texts = {n: (pl.String if t == pl.Date else t) for n, t in STATUS.items() if n != "as_of"}
+    found = pl.DataFrame(rows, schema=texts, orient="row")
+    return found.with_columns(
+        [pl.col(n).str.to_date("%Y-%m-%d") for n, t in STATUS.items() if t == pl.Date
+         and n != "as_of"] + [pl.lit(day, dtype=pl.Date).alias("as_of")]
+    ).select(list(STATUS))  # fmt: skip
 
 
 def cases(conn: Connection) -> pl.DataFrame:

@@ -14,6 +14,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from postloan.store import schema
 from postloan.store.values import stored_date
 from postloan.tiering.queries import CHURN_DATES_TABLE, CHURN_TABLE, frame, has_table
+from postloan.tiering.rules.whatif import FIGURES
 from postloan.tiering.tables import tier_assignments, tier_dates
 
 T = tier_assignments.c
@@ -74,7 +75,8 @@ def history_between(
     conn: Connection, start: date, end: date, scope: ColumnElement[bool]
 ) -> pl.DataFrame:
     types = {"as_of": pl.Date, "customer_id": pl.String, "tier": pl.String,
-             "balance": pl.Int64, "npl_balance": pl.Int64}  # fmt: skip
+             "balance": pl.Int64, "npl_balance": pl.Int64, "max_dpd": pl.Int64,
+             "worst_class": pl.String}  # fmt: skip
     query = _scoped(select(*(T[n] for n in types)), scope).where(T.as_of.between(start, end))
     return frame(conn, query, types)
 
@@ -91,6 +93,28 @@ def features_between(
     """What the decision tree learns from (FEATURES) on the tiered dates in [start, end]."""
     query = _scoped(select(*(T[n] for n in FEATURES)), scope).where(T.as_of.between(start, end))
     return frame(conn, query, FEATURES)
+
+
+def figures_between(
+    conn: Connection, start: date, end: date, scope: ColumnElement[bool]
+) -> pl.DataFrame:
+    """What a what-if replays (`rules.whatif.FIGURES`) on the tiered dates in [start, end]."""
+    cu = schema.customers.c
+    columns = [cu[n] if n in ("monthly_income", "total_liabilities") else T[n] for n in FIGURES]
+    query = _scoped(select(*columns), scope).where(T.as_of.between(start, end))
+    return frame(conn, query, FIGURES)
+
+
+def state_before(conn: Connection, day: date, scope: ColumnElement[bool]) -> pl.DataFrame:
+    """The hysteresis state stored for the last tiered date before `day`, in scope."""
+    before = conn.execute(select(func.max(tier_dates.c.as_of)).where(tier_dates.c.as_of < day))
+    found = before.scalar()
+    types = {"customer_id": pl.String, "tier": pl.String, "streak": pl.Int64,
+             "streak_worst": pl.String}  # fmt: skip
+    if found is None:
+        return pl.DataFrame(schema=types)
+    query = _scoped(select(*(T[n] for n in types)), scope).where(T.as_of == stored_date(found))
+    return frame(conn, query, types)
 
 
 def churn_between(conn: Connection, start: date, end: date) -> tuple[pl.DataFrame, list[date]]:
@@ -116,7 +140,6 @@ def export_frame(conn: Connection, day: date) -> pl.DataFrame:
             else pl.String
         )
         for n in EXPORT_COLUMNS
-        if n != "abc"
     }
     query = select(*(T[n] for n in types)).where(T.as_of == day).order_by(T.customer_id)
-    return frame(conn, query, types).with_columns(pl.lit(None, dtype=pl.String).alias("abc"))
+    return frame(conn, query, types)

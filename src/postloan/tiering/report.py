@@ -14,10 +14,11 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from postloan.errors import InvalidError, NotFoundError
 from postloan.policy import Policy
-from postloan.policy.tiering import TIERS
+from postloan.policy.tiering import TIERS, TREE_FEATURES
 from postloan.tiering import read
-from postloan.tiering.rules.review import monthly, transitions
-from postloan.tiering.rules.tree import apply_rules, fit_rules
+from postloan.tiering.rules.review import losses, monthly, rolls, transitions
+from postloan.tiering.rules.tree import apply_rules, features_of, fit_rules
+from postloan.tiering.rules.whatif import replay
 
 MAX_REVIEW_DAYS = 731  # two years of months
 
@@ -81,8 +82,74 @@ def review(
             for r in found.to_dicts()]  # fmt: skip
 
 
-TREE_FEATURES = ("max_dpd", "times_late", "credit_rank", "capacity_rank", "rfm_r", "rfm_f",
-                 "rfm_m")  # fmt: skip
+def _window(start: date, end: date) -> date:
+    """The end of the month after `end` (what the forward-looking rates read); checks the
+    window like every review."""
+    if start > end:
+        raise InvalidError("from must be on or before to", field="from")
+    if (end - start).days > MAX_REVIEW_DAYS:
+        raise InvalidError(f"a review covers at most {MAX_REVIEW_DAYS} days", field="from")
+    nxt = date(end.year + end.month // 12, end.month % 12 + 1, 1)
+    return nxt.replace(day=monthrange(nxt.year, nxt.month)[1])
+
+
+def what_if(
+    conn: Connection, start: date, end: date, scope: ColumnElement[bool], candidate: Policy
+) -> dict[str, Any]:
+    """The candidate policy's tiers replayed on the stored history of [start, end] (and the
+    month after, for the forward-looking rates) beside the stored ones (`rules.whatif`); reads
+    only: nothing stored changes. Per date the customers whose tier would differ; on `end` the
+    stored → candidate transition matrix; per month and tier the review (NPL, churn) of both."""
+    horizon = _window(start, end)
+    figures = read.figures_between(conn, start, horizon, scope)
+    replayed = replay(figures, read.state_before(conn, start, scope), candidate)
+    stored = figures.select("as_of", "customer_id", "tier")
+    both = stored.join(replayed.rename({"tier": "candidate"}), on=["as_of", "customer_id"])
+    moved = (both.filter(pl.col("as_of") <= end)
+             .group_by("as_of").agg((pl.col("tier") != pl.col("candidate")).sum()
+                                    .cast(pl.Int64).alias("moved"), pl.len().alias("customers"))
+             .sort("as_of"))  # fmt: skip
+    history = read.history_between(conn, start, horizon, scope)
+    churned, days = read.churn_between(conn, start, horizon)
+    under = history.drop("tier").join(replayed, on=["as_of", "customer_id"])
+    last = end if read.is_tier_date(conn, end) else None
+    matrix = [] if last is None else transitions(
+        stored.filter(pl.col("as_of") == last), replayed.filter(pl.col("as_of") == last)
+    ).rename({"from_tier": "stored", "to_tier": "candidate"}).to_dicts()  # fmt: skip
+    inside = pl.col("as_of") <= end
+    return {"from": start.isoformat(), "to": end.isoformat(), "version": candidate.version,
+            "moved": _iso(moved), "transitions": matrix,
+            "current": _iso(monthly(history, churned, days).filter(inside)),
+            "candidate": _iso(monthly(under, churned, days).filter(inside))}  # fmt: skip
+
+
+def _iso(rows: pl.DataFrame) -> list[dict[str, Any]]:
+    return [{k: (v.isoformat() if isinstance(v, date) else v) for k, v in r.items()}
+            for r in rows.to_dicts()]  # fmt: skip
+
+
+def roll_and_loss(
+    conn: Connection, start: date, end: date, scope: ColumnElement[bool], policy: Policy
+) -> dict[str, Any]:
+    """Per month of [start, end] and tier: roll rates per DPD bucket (the policy's buckets) and
+    the loss rate (`rules.review.rolls`, `losses`); reads the month after `end` to look
+    forward."""
+    if start > end:
+        raise InvalidError("from must be on or before to", field="from")
+    if (end - start).days > MAX_REVIEW_DAYS:
+        raise InvalidError(f"a review covers at most {MAX_REVIEW_DAYS} days", field="from")
+    nxt = date(end.year + end.month // 12, end.month % 12 + 1, 1)
+    history = read.history_between(
+        conn, start, nxt.replace(day=monthrange(nxt.year, nxt.month)[1]), scope
+    )
+    buckets = [(b.name, b.min_dpd) for b in policy.dpd_buckets]
+    inside = pl.col("as_of") <= end
+    return {"from": start.isoformat(), "to": end.isoformat(),
+            "buckets": [name for name, _ in buckets],
+            "rolls": _iso(rolls(history, buckets).filter(inside)),
+            "losses": _iso(losses(history).filter(inside))}  # fmt: skip
+
+
 TREE_MIN_ROWS = 50
 
 
@@ -110,11 +177,6 @@ def tree(
         .filter(pl.col("as_of") <= end)
         .join(later, on=["next_as_of", "customer_id"], how="left")
         .with_columns(
-            pl.col("credit_status").replace_strict(["good", "average", "poor"], [0, 1, 2],
-                                                   return_dtype=pl.Int64).alias("credit_rank"),
-            pl.col("capacity").replace_strict(["strong", "average", "weak"], [0, 1, 2],
-                                              return_dtype=pl.Int64).alias("capacity_rank"),
-            pl.col("max_dpd").clip(0, 99_999),
             pl.when(pl.col("npl_next").fill_null(False)).then(pl.lit("npl"))
             .otherwise(pl.lit("performing")).alias("label"),
         )
@@ -125,11 +187,13 @@ def tree(
                              "rules": [], "accuracy": None}  # fmt: skip
     if train.height < TREE_MIN_ROWS or train["label"].n_unique() < 2:
         return found  # too little history to learn from
-    features = train.select(TREE_FEATURES)
+    features = features_of(train)
     rules, _ = fit_rules(features, train["label"], max_depth=max_depth,
                          min_samples_leaf=max(5, train.height // 50))  # fmt: skip
     predicted = apply_rules(rules, features)
-    found["rules"] = [{"rule": r.text(), "label": r.label, "samples": r.samples} for r in rules]
+    found["rules"] = [{"rule": r.text(), "label": r.label, "samples": r.samples,
+                       "conditions": [{"feature": c.feature, "op": c.op, "value": c.value}
+                                      for c in r.conditions]} for r in rules]  # fmt: skip
     right = int((predicted == train["label"]).sum())
     found["accuracy"] = round(right / train.height, 4)
     return found

@@ -18,9 +18,11 @@ import polars as pl
 from postloan.area import StepContext
 from postloan.policy import Policy
 from postloan.tiering import queries
+from postloan.tiering.rules.abc import abc
 from postloan.tiering.rules.classify import classify
 from postloan.tiering.rules.hysteresis import hold
 from postloan.tiering.rules.rfm import rfm
+from postloan.tiering.rules.tree import tree_floor
 
 
 @dataclass(frozen=True)
@@ -33,18 +35,21 @@ def tier_day(
     status: pl.DataFrame,
     loans: pl.DataFrame,
     customers: pl.DataFrame,
+    statements: pl.DataFrame,
     cases: pl.DataFrame,
     state: pl.DataFrame,
     policy: Policy,
 ) -> pl.DataFrame:
-    """One date's rows (tier_assignments' columns but run_id) from its STATUS and the STATE of
-    the stored date before."""
+    """One date's rows (tier_assignments' columns but run_id) from its STATUS, the files
+    (LOANS, CUSTOMERS, STATEMENTS), the CASES and the STATE of the stored date before."""
     classified = classify(status, loans, customers, cases, policy)
-    held = hold(classified, state, policy.tiering.upgrade_after_dates)
-    scores = rfm(status, loans, policy).drop("as_of")
+    scores = rfm(status, loans, statements, policy).drop("as_of")
+    values = abc(status, loans, policy).drop("as_of")
+    found = tree_floor(classified.join(scores, on="customer_id", how="left"), policy)
+    held = hold(found, state, policy.tiering.upgrade_after_dates)
     return (
-        classified.join(held, on="customer_id", how="left")
-        .join(scores, on="customer_id", how="left")
+        found.join(held, on="customer_id", how="left")
+        .join(values, on="customer_id", how="left")
         .sort("customer_id")
     )
 
@@ -65,7 +70,7 @@ def run_tiering(ctx: StepContext) -> TierStepResult:
         status = queries.status_of(conn, day)
         if status.height == 0:
             continue
-        found = tier_day(status, loans, customers, cases, state, policy)
+        found = tier_day(status, loans, customers, files.statements, cases, state, policy)
         queries.store(conn, day, found, ctx.run_id, policy.version)
         state = found.select("customer_id", "tier", "streak", "streak_worst")
         rows += found.height

@@ -3,14 +3,30 @@
 
 - `tier_assignments`: one row per customer with accounts in status on a stored date — the LY-1
   classes, the qualified and the held tier (hysteresis state: `streak`, `streak_worst`), the
-  figures they came from and the RFM scores and segment. Derived by the daily step from the
-  run's first date on; what `postloan export tiers` writes.
+  figures they came from, the RFM scores and segment, and the ABC value and class. Derived by
+  the daily step from the run's first date on; what `postloan export tiers` writes.
 - `tier_dates`: the dates tiered (run, policy version, customers).
+- `tier_tree_proposals` (t003): decision trees fitted on the history and proposed for the
+  policy — their rules (JSON), the window and policy version they came from, the proposer, and
+  the second person's decision (maker-checker; `tiering.adoption`).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Date, ForeignKey, Index, Integer, String, Table
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+)
 
 from postloan.store.schema import ID, metadata
 
@@ -40,6 +56,10 @@ tier_assignments = Table(
     Column("rfm_f", Integer, nullable=False),
     Column("rfm_m", Integer, nullable=False),
     Column("rfm_segment", String(32), nullable=False),
+    # ABC (t002): a year's interest on the balance (minor units) and its class; empty on rows
+    # stored before t002 until their date is run again
+    Column("value", BigInteger),
+    Column("abc", String(1)),
     Column("run_id", Integer, ForeignKey("runs.run_id"), nullable=False),
     Index("ix_tier_assignments_customer_id_as_of", "customer_id", "as_of"),
     Index("ix_tier_assignments_as_of_tier", "as_of", "tier"),
@@ -52,4 +72,24 @@ tier_dates = Table(
     Column("run_id", Integer, ForeignKey("runs.run_id"), nullable=False),
     Column("policy_version", String(64), nullable=False),
     Column("customers", Integer, nullable=False),
+)
+
+tier_tree_proposals = Table(
+    "tier_tree_proposals",
+    metadata,
+    Column("proposal_id", Integer, primary_key=True, autoincrement=True),
+    Column("fitted_from", Date, nullable=False),
+    Column("fitted_to", Date, nullable=False),
+    Column("samples", Integer, nullable=False),
+    Column("accuracy", Float),
+    Column("rules", Text, nullable=False),  # JSON: [[conditions], label] as `[tiering.tree]`
+    Column("base_version", String(64), nullable=False),  # the policy the proposal amends
+    Column("note", Text, nullable=False),
+    Column("proposed_by", String(64), nullable=False),
+    Column("proposed_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(10), nullable=False),  # proposed | adopted | rejected
+    Column("decided_by", String(64)),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("decision_note", Text),
+    Column("adopted_version", String(64)),  # the policy version the approval wrote
 )

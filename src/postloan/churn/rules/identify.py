@@ -29,7 +29,7 @@ import polars as pl
 
 from postloan.churn.rules.frames import EVENTS, IDENTIFIED, RULES
 from postloan.churn.rules.keying import Prepared, keyed_schedules, prepare
-from postloan.churn.rules.lateness import Counts, Wanted, account_counts
+from postloan.churn.rules.lateness import Counts, Wanted, account_counts, counts_from_engine
 from postloan.engine.frames import Portfolio
 from postloan.engine.schedule_versions import SCHEDULE_CHANGES, ScheduleVersions
 from postloan.ledger.dates import add_months
@@ -57,6 +57,10 @@ class ChurnInputs:
     events: pl.DataFrame
     changes: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=SCHEDULE_CHANGES))
     loan_products: pl.DataFrame | None = None
+    # The counters of rules (a)/(b) from the run's engine pass (`engine.lateness` rows kept by
+    # `lateness.engine_keep(lateness_wanted(...))`, covering the dates): when given, they are
+    # not computed again here (the schedule changes were applied by that pass).
+    engine_lateness: pl.DataFrame | None = None
 
 
 def identify(inputs: ChurnInputs, dates: Sequence[date], policy: Policy) -> pl.DataFrame:
@@ -70,34 +74,43 @@ def identify(inputs: ChurnInputs, dates: Sequence[date], policy: Policy) -> pl.D
         .get_column("customer_id")
         .unique()
     )
-    prepared = prepare(inputs.portfolio, ordered, closing)
+    wanted = lateness_wanted(policy, closing, inputs.loan_products)
+    late = inputs.engine_lateness
+    prepared = prepare(inputs.portfolio, ordered, closing, schedules=late is None)
     facts = _CustomerFacts.build(prepared, events, ordered)
-    counts = _counts(inputs, prepared, ordered, policy, closing)
+    if late is None:
+        counts = _counts(inputs, prepared, ordered, policy, wanted)
+    else:
+        counts = counts_from_engine(late.filter(pl.col("as_of").is_in(ordered)), wanted)
     found = [_on(i, day, facts, counts, policy) for i, day in enumerate(ordered)]
     out = pl.concat(found) if found else pl.DataFrame(schema=IDENTIFIED)
     return out.select(list(IDENTIFIED)).cast(IDENTIFIED).sort("as_of", "customer_id")  # type: ignore[arg-type]
 
 
-def _counts(
-    inputs: ChurnInputs,
-    prepared: Prepared,
-    dates: list[date],
-    policy: Policy,
-    open_for: pl.Series,
-) -> Counts:
-    """Rules (a)/(b)'s counters, each date with the schedules in force on it (an approved
-    repayment agreement replaces its loan's schedule from its effective date, as in account
-    status): dates sharing the same schedules are computed together."""
+def lateness_wanted(
+    policy: Policy, open_for: pl.Series, loan_products: pl.DataFrame | None
+) -> Wanted:
+    """What rules (a)/(b) ask of the counters: the policy's thresholds (a loan's product may
+    have its own) and the customers whose open accounts rule (c) asks about."""
     churn = policy.churn
-    wanted = Wanted(
+    return Wanted(
         loan_consecutive=churn.loan_consecutive_overdue_periods,
         loan_window=churn.loan_cumulative_overdue_periods,
         card_consecutive=churn.card_consecutive_months_not_paid_in_full,
         card_window=churn.card_overdue_times,
         lookback_months=churn.cumulative_lookback_months,
         open_for=open_for,
-        loan_thresholds=_product_thresholds(inputs.loan_products, policy),
+        loan_thresholds=_product_thresholds(loan_products, policy),
     )
+
+
+def _counts(
+    inputs: ChurnInputs, prepared: Prepared, dates: list[date], policy: Policy, wanted: Wanted
+) -> Counts:
+    """Rules (a)/(b)'s counters, each date with the schedules in force on it (an approved
+    repayment agreement replaces its loan's schedule from its effective date, as in account
+    status): dates sharing the same schedules are computed together."""
+    open_for = wanted.open_for
     changes = inputs.changes
     if changes.height == 0:
         return account_counts(prepared, dates, policy, wanted)

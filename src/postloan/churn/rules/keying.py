@@ -117,21 +117,32 @@ def keyed_schedules(
     return cut.select(columns), owed
 
 
-def prepare(portfolio: Portfolio, dates: Sequence[date], owed_for: pl.Series) -> Prepared:
+def prepare(
+    portfolio: Portfolio, dates: Sequence[date], owed_for: pl.Series, schedules: bool = True
+) -> Prepared:
     """Key the portfolio for the run's `dates`; `owed_for`: the customers whose loans' open
-    state is asked (rule (c))."""
+    state is asked (rule (c)). Without `schedules` (the counters came from the engine's pass)
+    only what the customer facts read is keyed: accounts, statements, payments."""
     ordered = sorted(set(dates))
     p = portfolio.conformed()
     accounts = _accounts(p)
     if accounts.get_column("account_id").is_duplicated().any():
         raise ValueError("account ids must be unique across loans and cards")
-    instalments, owed = keyed_schedules(p.instalments, accounts, ordered[-1], owed_for)
+    if schedules:
+        instalments, owed = keyed_schedules(p.instalments, accounts, ordered[-1], owed_for)
+    else:
+        instalments = pl.DataFrame(schema={"acct": pl.UInt32, "period": pl.Int32,
+                                           "due_date": pl.Date, "principal_due": pl.Int64,
+                                           "interest_due": pl.Int64})  # fmt: skip
+        owed = pl.DataFrame(schema={"acct": pl.UInt32, "total_owed": pl.Int64})
     statements = with_keys(p.statements, accounts, "statements").select(
         "acct", "statement_date", "due_date", "statement_balance", "minimum_due", "purchases"
     )
     payments = with_keys(p.payments, accounts, "payments").select(
         "payment_id", "acct", "value_date", "amount", "reverses_payment_id"
     )
+    if not schedules:
+        return Prepared(accounts, instalments, owed, statements, payments, payments.clear())
     counted = counted_payments(payments, ordered[-1])
     if len(ordered) == 1:
         # One date (the daily run): a payment reversed on or before D simply does not count,

@@ -25,7 +25,7 @@ Accounts are processed in partitions like the engine (bounded memory); no per-ac
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -382,3 +382,88 @@ def _card_rows(
         hit.alias("met"),
         pl.lit(False).alias("truncated"),
     ).filter(hit | (pl.col("open_wanted") & is_open))
+
+
+# From the engine's pass. A daily run asks the engine for its lateness counters
+# (`engine.lateness`) while it computes account status, instead of keying and settling the
+# portfolio a second time here: `engine_keep` is the filter the pass applies per partition,
+# `counts_from_engine` turns what it kept into the counters above — the same numbers
+# (tests/churn/test_engine_lateness.py compares them on every property-test portfolio).
+
+
+def engine_keep(wanted: Wanted) -> Callable[[pl.DataFrame], pl.DataFrame]:
+    """The pass's filter: rows that may meet a rule under the lowest thresholds any account
+    has, and the open accounts of `wanted.open_for` customers. It looks at counters and
+    customers only, never account ids: a loan whose schedule changes inside the run's dates
+    is computed under a virtual id (`engine.schedule_versions`)."""
+    lowest_loan = (wanted.loan_consecutive, wanted.loan_window)
+    if wanted.loan_thresholds is not None and wanted.loan_thresholds.height:
+        own = wanted.loan_thresholds
+        lowest_loan = (
+            min(wanted.loan_consecutive, int(own.get_column("consecutive_min").min())),  # type: ignore[arg-type]
+            min(wanted.loan_window, int(own.get_column("window_min").min())),  # type: ignore[arg-type]
+        )
+    open_for = wanted.open_for.implode()
+
+    def keep(frame: pl.DataFrame) -> pl.DataFrame:
+        loan = pl.col("account_type") == "loan"
+        loan_may = (pl.col("consecutive_late") >= lowest_loan[0]) | (
+            pl.col("window_late") >= lowest_loan[1]
+        )
+        may_meet = pl.when(loan).then(loan_may).otherwise(
+            (pl.col("consecutive_not_paid_in_full") >= wanted.card_consecutive)
+            | (pl.col("window_late") >= wanted.card_window)
+        )  # fmt: skip
+        asked = pl.col("open") & pl.col("customer_id").is_in(open_for)
+        return frame.filter(may_meet | asked)
+
+    return keep
+
+
+def counts_from_engine(late: pl.DataFrame, wanted: Wanted) -> Counts:
+    """The counters (LOAN_COUNTS, CARD_COUNTS) from the engine pass's rows (LATENESS, through
+    `engine_keep`), with each account's own thresholds."""
+    frame = late.with_columns(
+        pl.when(pl.col("account_type") == "loan")
+        .then(pl.lit(wanted.loan_consecutive))
+        .otherwise(pl.lit(wanted.card_consecutive))
+        .alias("min_consecutive"),
+        pl.when(pl.col("account_type") == "loan")
+        .then(pl.lit(wanted.loan_window))
+        .otherwise(pl.lit(wanted.card_window))
+        .alias("min_window"),
+        pl.col("customer_id").is_in(wanted.open_for.implode()).alias("open_wanted"),
+    )
+    if wanted.loan_thresholds is not None and wanted.loan_thresholds.height:
+        own = wanted.loan_thresholds.select(
+            "account_id",
+            pl.col("consecutive_min").cast(pl.Int32),
+            pl.col("window_min").cast(pl.Int32),
+        )
+        frame = frame.join(own, on="account_id", how="left").with_columns(
+            pl.coalesce("consecutive_min", "min_consecutive").alias("min_consecutive"),
+            pl.coalesce("window_min", "min_window").alias("min_window"),
+        )
+    loan = pl.col("account_type") == "loan"
+    consecutive = (
+        pl.when(loan)
+        .then(pl.col("consecutive_late"))
+        .otherwise(pl.col("consecutive_not_paid_in_full"))
+    )
+    met = (consecutive >= pl.col("min_consecutive")) | (
+        pl.col("window_late") >= pl.col("min_window")
+    )
+    frame = frame.with_columns(met.alias("met")).filter(
+        pl.col("met") | (pl.col("open_wanted") & pl.col("open"))
+    )
+    # A loan's open state is only asked for rule (c)'s customers (as `account_counts` does).
+    loans = (
+        frame.filter(loan)
+        .rename({"consecutive_late": "consecutive"})
+        .with_columns(pl.col("open") & pl.col("open_wanted"))
+    )
+    cards = frame.filter(~loan)
+    return Counts(
+        loans.select(list(LOAN_COUNTS)).cast(LOAN_COUNTS),  # type: ignore[arg-type]
+        cards.select(list(CARD_COUNTS)).cast(CARD_COUNTS),  # type: ignore[arg-type]
+    )

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+import polars as pl
+
 from postloan.relationship.rules.clock import Refusal
 
 CHANNELS = ("phone", "sms", "email", "app")
@@ -41,3 +43,19 @@ def contact_refusals(purpose: str, channel: str, facts: ContactFacts, day: date)
 def due(starts_on: date, cadence_days: int, day: date) -> bool:
     """A plan's contacts fall due on its start and every `cadence_days` after."""
     return day >= starts_on and (day - starts_on).days % cadence_days == 0
+
+
+def refused_rules(people: pl.DataFrame, needs_consent: bool, day: date) -> pl.Expr:
+    """The same rule over a whole frame, as one expression: the codes broken, comma-joined
+    (null: none). `people` has consent_marketing, consent_date and opted_out (the channel
+    used was opted out of by `day`). The opt-out always counts; consent only when needed."""
+    given = pl.col("consent_marketing").fill_null(False) & (
+        pl.col("consent_date").is_null() | (pl.col("consent_date") <= day)
+    )
+    codes = [
+        pl.when(~given).then(pl.lit("marketing_consent")) if needs_consent else None,
+        pl.when(pl.col("opted_out")).then(pl.lit("channel_opt_out")),
+    ]
+    parts = [c for c in codes if c is not None]
+    joined = pl.concat_str(parts, separator=",", ignore_nulls=True)
+    return pl.when(joined == "").then(None).otherwise(joined)

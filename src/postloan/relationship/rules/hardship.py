@@ -9,12 +9,17 @@
 - maker-checker: a different user holding the approve action approves or rejects it.
 
 States: proposed → approved (kept: collection paused) | rejected | withdrawn;
-approved → broken (collection resumed) | completed.
+approved → broken (collection resumed) | completed. A kept plan is also broken by the daily
+run when its account goes quiet — no payment for more than `missed_payment_days` once payments
+are due (`missed_plans`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
 
 from postloan.policy.relationship import Hardship
 from postloan.relationship.rules.clock import Refusal
@@ -105,3 +110,28 @@ def approval_refusals(proposer: str, approver: str, may_approve: bool) -> list[R
 def pauses_collection(status: str) -> bool:
     """Collection work stops while the plan is kept (approved, not broken or completed)."""
     return status == "approved"
+
+
+def missed_plans(kept: pl.DataFrame, day: date, missed_payment_days: int) -> pl.DataFrame:
+    """The kept plans broken on `day` by a missed instalment, from the payments.
+
+    `kept`: one row per kept plan — plan_id, kind, months, decided_on and last_paid (the
+    latest payment on the plan's account on or before `day` that no reversal cancels; null
+    when none). A plan's instalments are due from its approval; a deferral's from the end of
+    the deferral (decided_on + months: nothing is due while it runs). It is broken when the
+    days since the later of "payments due from" and the last payment exceed
+    `missed_payment_days` — counted only once payments are due, so a plan approved yesterday
+    is never broken today. Returns the broken rows with `due_from` and `quiet_since` (the day
+    the counting started from) and `days_quiet`."""
+    due_from = (
+        pl.when(pl.col("kind") == "loan_deferral")
+        .then(pl.col("decided_on").dt.offset_by(pl.format("{}mo", pl.col("months"))))
+        .otherwise(pl.col("decided_on"))
+    )
+    paid = pl.col("last_paid").fill_null(pl.col("due_from"))
+    return (
+        kept.with_columns(due_from.alias("due_from"))
+        .with_columns(pl.max_horizontal("due_from", paid).alias("quiet_since"))
+        .with_columns((pl.lit(day) - pl.col("quiet_since")).dt.total_days().alias("days_quiet"))
+        .filter(pl.col("days_quiet") > missed_payment_days)
+    )

@@ -21,7 +21,8 @@ from postloan.inputs import InputError, parse_business_date
 from postloan.relationship import surveys
 from postloan.relationship.actions import RelAction
 from postloan.relationship.report import MAX_DAYS, satisfaction_report
-from postloan.relationship.tables import survey_versions
+from postloan.relationship.tables import survey_invitations, survey_versions
+from postloan.store.schema import customers
 from postloan.web.pages import engine, now, page_gate, policy_of, post_gate, render_page
 
 router = APIRouter(include_in_schema=False)
@@ -48,8 +49,17 @@ def _context(conn: Connection, request: Request, user: User) -> dict[str, Any]:
             survey_versions.c.version_id.desc()
         )
     ).all()
+    i = survey_invitations.c
+    invitations = conn.execute(
+        select(survey_invitations)
+        .join(customers, customers.c.customer_id == i.customer_id)
+        .where(customer_scope_clause(user, RelAction.VIEW))
+        .order_by(i.invited_on.desc(), i.invitation_id)
+        .limit(100)
+    ).all()
     return {
         "report": report,
+        "invitations": invitations,
         "versions": versions,
         "today": today.isoformat(),
         "may_enter": can(user.role, RelAction.SURVEY),

@@ -79,7 +79,6 @@ def classify(
     policy: Policy,
 ) -> pl.DataFrame:
     """CLASSIFIED rows, one per (as_of, customer_id) of `status` (STATUS)."""
-    t = policy.tiering
     accounts = status.join(
         loans.select(pl.col("loan_id").alias("account_id"), "principal", "annual_rate",
                      "term_months", "purpose"),
@@ -114,6 +113,23 @@ def classify(
         .join(open_cases, on=["as_of", "customer_id"], how="left")
         .with_columns(pl.col("open_case").fill_null(False))
     )  # fmt: skip
+    worst = {rank: name for name, rank in CLASS_RANK.items()}
+    return (
+        qualify(per, policy)
+        .with_columns(pl.col("class_rank").replace_strict(worst, return_dtype=pl.String)
+                      .alias("worst_class"))
+        .select(list(CLASSIFIED))
+        .cast(CLASSIFIED)  # type: ignore[arg-type]
+        .sort("as_of", "customer_id")
+    )  # fmt: skip
+
+
+def qualify(per: pl.DataFrame, policy: Policy) -> pl.DataFrame:
+    """`per` (one row per customer and date with max_dpd, times_late, instalments,
+    monthly_income, total_liabilities, class_rank, open_case) with its credit_status, capacity
+    and qualified_tier (the matrix lowered to the floors) — the step's rule, and the what-if's
+    on stored figures under a candidate policy."""
+    t = policy.tiering
     c, k = t.credit, t.capacity
     income = pl.col("monthly_income")
     liabilities = pl.col("total_liabilities").fill_null(0)
@@ -148,16 +164,11 @@ def classify(
                                             return_dtype=pl.Int64),
         pl.when(pl.col("open_case")).then(TIERS.index(t.floors.open_case)).otherwise(0),
     )  # fmt: skip
-    worst = {rank: name for name, rank in CLASS_RANK.items()}
     return (
         per.join(matrix, on=["credit_status", "capacity"], how="left")
         .with_columns(
             tier_of_rank(pl.max_horizontal(tier_rank("matrix_tier"), floor))
             .alias("qualified_tier"),
-            pl.col("class_rank").replace_strict(worst, return_dtype=pl.String)
-            .alias("worst_class"),
         )
-        .select(list(CLASSIFIED))
-        .cast(CLASSIFIED)  # type: ignore[arg-type]
-        .sort("as_of", "customer_id")
+        .drop("matrix_tier")
     )  # fmt: skip

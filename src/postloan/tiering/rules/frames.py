@@ -20,6 +20,11 @@ CUSTOMERS = {
     "customer_id": pl.String, "branch_id": pl.String, "monthly_income": pl.Int64,
     "total_liabilities": pl.Int64,
 }  # fmt: skip
+# Card statements with their card's customer (RFM's card activity).
+STATEMENTS = {
+    "customer_id": pl.String, "card_id": pl.String, "statement_date": pl.Date,
+    "due_date": pl.Date, "minimum_due": pl.Int64, "purchases": pl.Int64,
+}  # fmt: skip
 # Collections' cases (read by SQL from its table): open on D when opened_on ≤ D < closed_on.
 CASES = {"customer_id": pl.String, "opened_on": pl.Date, "closed_on": pl.Date}
 

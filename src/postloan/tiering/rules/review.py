@@ -98,3 +98,114 @@ def monthly(history: pl.DataFrame, churned: pl.DataFrame, churn_days: list) -> p
         .select(list(MONTHLY))
         .cast(MONTHLY)  # type: ignore[arg-type]
     )  # fmt: skip
+
+
+# LY-4 review, second part: roll rates (迁徙率) and loss rates (损失率) per tier and month.
+ROLLS = {
+    "month": pl.String, "as_of": pl.Date, "tier": pl.String, "bucket": pl.String,
+    "customers": pl.Int64, "balance": pl.Int64, "next_as_of": pl.Date,
+    "rolled_balance": pl.Int64, "roll_rate": pl.Float64,
+}  # fmt: skip
+LOSSES = {
+    "month": pl.String, "as_of": pl.Date, "tier": pl.String, "customers": pl.Int64,
+    "balance": pl.Int64, "next_as_of": pl.Date, "loss_balance": pl.Int64,
+    "loss_rate": pl.Float64,
+}  # fmt: skip
+
+
+def _month_ends(history: pl.DataFrame) -> pl.DataFrame:
+    """month, as_of (its last tiered date), next_as_of (the next month's; null for the last)."""
+    return (
+        history.select("as_of").unique()
+        .with_columns(pl.col("as_of").dt.strftime("%Y-%m").alias("month"))
+        .group_by("month").agg(pl.col("as_of").max()).sort("month")
+        .with_columns(pl.col("as_of").shift(-1).alias("next_as_of"))
+    )  # fmt: skip
+
+
+def bucket_of(buckets: list[tuple[str, int]]) -> pl.Expr:
+    """The index of the DPD bucket of `max_dpd` (`buckets`: (name, min_dpd) ascending from 0)."""
+    expr: pl.Expr = pl.lit(0, dtype=pl.Int64)
+    for i, (_, low) in enumerate(buckets):
+        expr = pl.when(pl.col("max_dpd") >= low).then(pl.lit(i, dtype=pl.Int64)).otherwise(expr)
+    return expr
+
+
+def _rank() -> pl.Expr:
+    return pl.col("tier").replace_strict(list(TIERS), list(range(len(TIERS))),
+                                         return_dtype=pl.Int64)  # fmt: skip
+
+
+def rolls(history: pl.DataFrame, buckets: list[tuple[str, int]]) -> pl.DataFrame:
+    """ROLLS per month, tier and DPD bucket (all but the last: nothing is worse). The cohort of
+    (tier, bucket) is the tier's customers on the month's last tiered date D_m whose worst DPD
+    puts them in the bucket; `rolled_balance` = their balance on D_m when their bucket on the
+    next month's last tiered date is worse; `roll_rate` = rolled ÷ balance (null when the
+    balance is 0 or there is no next month). A customer not tiered then has not rolled (paid
+    off or closed). `history`: as_of, customer_id, tier, balance, max_dpd."""
+    if history.height == 0 or len(buckets) < 2:
+        return pl.DataFrame(schema=ROLLS)
+    ends = _month_ends(history)
+    placed = history.with_columns(bucket_of(buckets).alias("b"))
+    later = placed.select(pl.col("as_of").alias("next_as_of"), "customer_id",
+                          pl.col("b").alias("next_b"))  # fmt: skip
+    cohort = (
+        placed.join(ends, on="as_of", how="inner")
+        .filter(pl.col("b") < len(buckets) - 1)
+        .join(later, on=["next_as_of", "customer_id"], how="left")
+        .with_columns((pl.col("next_b").fill_null(-1) > pl.col("b")).alias("rolled"))
+    )
+    names = [name for name, _ in buckets]
+    found = cohort.group_by("month", "as_of", "tier", "b").agg(
+        pl.len().cast(pl.Int64).alias("customers"),
+        pl.col("balance").sum(),
+        pl.col("next_as_of").first(),
+        pl.col("balance").filter(pl.col("rolled")).sum().alias("rolled_balance"),
+    )  # fmt: skip
+    return (
+        found.with_columns(
+            pl.when(pl.col("next_as_of").is_not_null() & (pl.col("balance") > 0))
+            .then(pl.col("rolled_balance") / pl.col("balance")).alias("roll_rate"),
+            pl.col("b").replace_strict(list(range(len(names))), names, return_dtype=pl.String)
+            .alias("bucket"),
+            _rank().alias("rank"),
+        )
+        .sort("month", "rank", "b")
+        .select(list(ROLLS))
+        .cast(ROLLS)  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+def losses(history: pl.DataFrame) -> pl.DataFrame:
+    """LOSSES per month and tier: of the tier's cohort on D_m, `loss_balance` = the balance on
+    D_m of the customers whose worst account is in the loss class (损失) on the next month's
+    last tiered date and was not on D_m (the month's new losses); `loss_rate` = loss ÷ the
+    cohort's balance (null when 0 or for the last month). `history`: as_of, customer_id, tier,
+    balance, worst_class."""
+    if history.height == 0:
+        return pl.DataFrame(schema=LOSSES)
+    ends = _month_ends(history)
+    later = history.select(pl.col("as_of").alias("next_as_of"), "customer_id",
+                           (pl.col("worst_class") == "loss").alias("next_loss"))  # fmt: skip
+    cohort = (
+        history.join(ends, on="as_of", how="inner")
+        .join(later, on=["next_as_of", "customer_id"], how="left")
+        .with_columns((pl.col("next_loss").fill_null(False)
+                       & (pl.col("worst_class") != "loss")).alias("lost"))
+    )  # fmt: skip
+    found = cohort.group_by("month", "as_of", "tier").agg(
+        pl.len().cast(pl.Int64).alias("customers"),
+        pl.col("balance").sum(),
+        pl.col("next_as_of").first(),
+        pl.col("balance").filter(pl.col("lost")).sum().alias("loss_balance"),
+    )  # fmt: skip
+    return (
+        found.with_columns(
+            pl.when(pl.col("next_as_of").is_not_null() & (pl.col("balance") > 0))
+            .then(pl.col("loss_balance") / pl.col("balance")).alias("loss_rate"),
+            _rank().alias("rank"),
+        )
+        .sort("month", "rank")
+        .select(list(LOSSES))
+        .cast(LOSSES)  # type: ignore[arg-type]
+    )  # fmt: skip

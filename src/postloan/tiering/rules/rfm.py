@@ -1,9 +1,16 @@
 """LY-3 RFM adapted to loans, per date over the customers with accounts in status on D:
 
-- R (recency): days from the customer's last repayment (`last_payment_date` of any account) or
-  last drawdown (a loan disbursed on or before D) to D; none of either: the worst.
+- R (recency): days from the customer's last repayment (`last_payment_date` of any account, a
+  card's included), last drawdown (a loan disbursed on or before D) or last card use (a
+  statement of any of the customer's cards dated on or before D with purchases: the contract
+  carries no transaction dates, so the statement date stands for its purchases) to D; none of
+  these: the worst.
 - F (frequency): on-time instalments of the loans open on D (instalments due by D less the
-  overdue periods) plus drawdowns (loans disbursed on or before D).
+  overdue periods) plus drawdowns (loans disbursed on or before D), plus on the card side, the
+  same two: on-time statements of the cards in status on D (statements due on or before D with
+  a minimum to pay, less the card's overdue periods — account status counts late statements
+  the way it counts late instalments) and months of card use (statements with purchases dated
+  on or before D, any of the customer's cards: a purchase is a card's drawdown).
 - M (monetary): the balance (outstanding principal on D).
 
 Each is scored 1 (worst) … 5 (best) by quintile of the day's customers: ordered from worst to
@@ -49,8 +56,37 @@ def _score(frame: pl.DataFrame, key: str, name: str) -> pl.DataFrame:
     )  # fmt: skip
 
 
-def rfm(status: pl.DataFrame, loans: pl.DataFrame, policy: Policy) -> pl.DataFrame:
-    """RFM rows, one per (as_of, customer_id) of `status` (STATUS; LOANS)."""
+def _card_activity(status: pl.DataFrame, statements: pl.DataFrame) -> pl.DataFrame:
+    """as_of, customer_id, card_on_time, card_uses, last_card_use (module doc)."""
+    days = status.select("as_of").unique()
+    used = days.join(statements.filter(pl.col("purchases") > 0)
+                     .select("customer_id", "statement_date"), how="cross").filter(
+        pl.col("statement_date") <= pl.col("as_of")
+    ).group_by("as_of", "customer_id").agg(
+        pl.len().cast(pl.Int64).alias("card_uses"),
+        pl.col("statement_date").max().alias("last_card_use"),
+    )  # fmt: skip
+    cards = status.filter(pl.col("account_type") == "card").select(
+        "as_of", "customer_id", pl.col("account_id").alias("card_id"),
+        "cumulative_overdue_periods",
+    )  # fmt: skip
+    on_time = cards.join(
+        statements.filter(pl.col("minimum_due") > 0).select("card_id", "due_date"),
+        on="card_id", how="left",
+    ).group_by("as_of", "customer_id", "card_id").agg(
+        (pl.col("due_date") <= pl.col("as_of")).sum().cast(pl.Int64).alias("due"),
+        pl.col("cumulative_overdue_periods").first(),
+    ).group_by("as_of", "customer_id").agg(
+        (pl.col("due") - pl.col("cumulative_overdue_periods")).clip(0, None).sum()
+        .cast(pl.Int64).alias("card_on_time")
+    )  # fmt: skip
+    return on_time.join(used, on=["as_of", "customer_id"], how="full", coalesce=True)
+
+
+def rfm(
+    status: pl.DataFrame, loans: pl.DataFrame, statements: pl.DataFrame, policy: Policy
+) -> pl.DataFrame:
+    """RFM rows, one per (as_of, customer_id) of `status` (STATUS; LOANS; STATEMENTS)."""
     open_loans = status.filter(pl.col("account_type") == "loan").join(
         loans.select(pl.col("loan_id").alias("account_id"), "term_months", "disbursement_date",
                      "first_due_date"), on="account_id", how="inner",
@@ -75,10 +111,13 @@ def rfm(status: pl.DataFrame, loans: pl.DataFrame, policy: Policy) -> pl.DataFra
     per = (
         per.join(open_loans, on=["as_of", "customer_id"], how="left")
         .join(drawn, on=["as_of", "customer_id"], how="left")
+        .join(_card_activity(status, statements), on=["as_of", "customer_id"], how="left")
         .with_columns(
-            (pl.col("as_of") - pl.max_horizontal("last_payment", "last_drawdown"))
+            (pl.col("as_of") - pl.max_horizontal("last_payment", "last_drawdown",
+                                                 "last_card_use"))
             .dt.total_days().cast(pl.Int64).alias("recency_days"),
-            (pl.col("on_time").fill_null(0) + pl.col("drawdowns").fill_null(0))
+            (pl.col("on_time").fill_null(0) + pl.col("drawdowns").fill_null(0)
+             + pl.col("card_on_time").fill_null(0) + pl.col("card_uses").fill_null(0))
             .cast(pl.Int64).alias("frequency"),
         )
         .with_columns(pl.col("recency_days").neg().fill_null(WORST).alias("r_key"))

@@ -6,9 +6,10 @@ thresholds are float64 midpoints). For an integer x with |x| < 2**24 (exact in f
 `x <= floor(threshold)`, so each rule reads "max_dpd <= 30" and gives the tree's answer for
 every input, not just the training rows. Features outside that range are refused at fit time.
 
-What is left (issue 14): fitting on the stored history (features on a month's last date, the
-next month's outcome), writing the rules into a candidate policy version and its adoption after
-a second person's approval, and the tree's page.
+Adopted (`[tiering.tree]`, after a second person's approval: `tiering.adoption`), the rules
+label each customer on each date from the same features (`features_of`); a customer labelled
+`npl` qualifies for at least the policy's `npl_floor` (`tree_floor`) — before hysteresis, so
+the tree only ever makes a tier riskier and never contradicts a floor.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
+
+from postloan.policy import Policy
+from postloan.policy.tiering import TIERS, TREE_FEATURES, TierTree
+from postloan.tiering.rules.classify import tier_of_rank, tier_rank
 
 EXACT = 2**24  # integers below this are exact in float32
 
@@ -97,3 +102,38 @@ def apply_rules(rules: list[Rule], features: pl.DataFrame) -> pl.Series:
             holds = holds & (col <= c.value if c.op == "<=" else col > c.value)
         expr = pl.when(holds).then(pl.lit(rule.label)).otherwise(expr)
     return features.select(expr.alias("label")).to_series()
+
+
+def features_of(frame: pl.DataFrame) -> pl.DataFrame:
+    """The tree's integer features (TREE_FEATURES) of rows holding credit_status, capacity,
+    max_dpd, times_late and the RFM scores: classes as ranks (0 best), DPD capped inside the
+    float32-exact range."""
+    return frame.select(
+        pl.col("max_dpd").clip(0, 99_999).cast(pl.Int64),
+        pl.col("times_late").clip(0, 99_999).cast(pl.Int64),
+        pl.col("credit_status").replace_strict(["good", "average", "poor"], [0, 1, 2],
+                                               return_dtype=pl.Int64).alias("credit_rank"),
+        pl.col("capacity").replace_strict(["strong", "average", "weak"], [0, 1, 2],
+                                          return_dtype=pl.Int64).alias("capacity_rank"),
+        pl.col("rfm_r").cast(pl.Int64), pl.col("rfm_f").cast(pl.Int64),
+        pl.col("rfm_m").cast(pl.Int64),
+    ).select(list(TREE_FEATURES))  # fmt: skip
+
+
+def adopted_rules(tree: TierTree) -> list[Rule]:
+    """The policy's rules as `Rule`s (no training counts: the policy keeps what they say)."""
+    return [Rule(tuple(Condition(c.feature, c.op, c.value) for c in r.conditions), r.label, 0)
+            for r in tree.rules]  # fmt: skip
+
+
+def tree_floor(frame: pl.DataFrame, policy: Policy) -> pl.DataFrame:
+    """`frame` (qualified_tier and the features' sources) with its qualified tier lowered to
+    the tree's `npl_floor` where the adopted rules say `npl` (unchanged without rules)."""
+    tree = policy.tiering.tree
+    if not tree.rules or frame.height == 0:
+        return frame
+    npl = apply_rules(adopted_rules(tree), features_of(frame)) == "npl"
+    floor = pl.when(pl.lit(npl)).then(pl.lit(TIERS.index(tree.npl_floor))).otherwise(0)
+    return frame.with_columns(
+        tier_of_rank(pl.max_horizontal(tier_rank("qualified_tier"), floor)).alias("qualified_tier")
+    )

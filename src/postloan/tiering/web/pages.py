@@ -90,7 +90,8 @@ def tiering_page(request: Request) -> Response:
     lang = lang_of(request)
     context: dict[str, Any] = {"dist": None, "moves": None, "error": None, "order": ORDER,
                                "tiers": TIERS, "captions": CAPTIONS,
-                               "shows_accounts": shows_accounts(user)}  # fmt: skip
+                               "shows_accounts": shows_accounts(user),
+                               "may_review": can(user.role, TieringAction.REVIEW)}  # fmt: skip
     scope = customer_scope_clause(user, TieringAction.REPORT)
     with engine(request).connect() as conn:
         latest = read.latest_date(conn)

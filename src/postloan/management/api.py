@@ -1,0 +1,176 @@
+"""Management reporting's API routes (`/api/management/...`): the portfolio pack for a period,
+the accounts behind one of its figures (any stored date), and the pack as an Excel workbook.
+
+Figures are computed in the caller's data scope for the route's action (a branch role gets its
+branch's pack). The drill-down lists account ids, DPD, class and balances — no personal field —
+and is audited, as is every export. All routes read; nothing is stored.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from sqlalchemy import Connection
+
+from postloan.access import audit
+from postloan.access.scope import customer_scope_clause
+from postloan.access.users import User
+from postloan.api.deps import get_conn, now, require
+from postloan.api.errors import ERROR_RESPONSES
+from postloan.api.routes.policy import effective_policy
+from postloan.api.util import NO_NUL
+from postloan.inputs import BusinessDate
+from postloan.management import report, service
+from postloan.management.actions import ManagementAction
+from postloan.management.export import workbook_bytes
+from postloan.management.rules.pack import DIMENSIONS
+
+router = APIRouter(prefix="/api/management", tags=["management"], responses=ERROR_RESPONSES)
+
+Dimension = Literal[DIMENSIONS]  # type: ignore[valid-type]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class PackOut(BaseModel):
+    from_: str = Field(alias="from")
+    to: str
+    months: list[dict[str, Any]] = Field(description="month (YYYY-MM) and its last stored date")
+    runs: dict[str, list[int]] = Field(description="per month: the runs of its status rows")
+    policy_version: str
+    definitions_version: str = Field(description="hash of every KPI definition (口径)")
+    definitions: dict[str, dict[str, Any]]
+    figures: list[dict[str, Any]] = Field(
+        description="per month-end, dimension and value: accounts, balances (minor units), each "
+        "KPI's numerator, denominator and ratio, C→M1 and cure rates, disbursement, recoveries"
+    )
+    roll: list[dict[str, Any]] = Field(description="roll-rate (迁徙) matrix cells")
+    vintage: list[dict[str, Any]]
+    dormant: list[dict[str, Any]]
+    staff: list[dict[str, Any]] = Field(description="branches and officers against targets")
+    left_out: list[str] = Field(description="figures not in the pack yet")
+
+
+class DrillOut(BaseModel):
+    as_of: str
+    dimension: str
+    value: str
+    kpi: str
+    definition_version: int
+    definitions_version: str
+    runs: list[int]
+    numerator: int = Field(description="the sum of `counted`: the cell's numerator")
+    accounts: list[dict[str, Any]]
+
+
+def _pack(
+    request: Request,
+    conn: Connection,
+    user: User,
+    start: date | None,
+    end: date | None,
+    action: ManagementAction,
+) -> service.Pack:
+    """The pack for [start, end]; by default the twelve months up to the latest stored date."""
+    policy, _ = effective_policy(request)
+    end = end or service.latest_date(conn)
+    if end is None:
+        raise service.PackError("no stored status yet: run a date first", field="to")
+    start = start or date(end.year - 1, end.month, 1) + timedelta(days=31)
+    start = min(date(start.year, start.month, 1), end)
+    return service.build(conn, policy, start, end, customer_scope_clause(user, action))
+
+
+@router.get("/pack", response_model=PackOut, response_model_by_alias=True)
+def pack(
+    request: Request,
+    date_from: BusinessDate | None = Query(
+        None, alias="from", description="first month's date (default: 12 months up to to)"
+    ),
+    date_to: BusinessDate | None = Query(
+        None, alias="to", description="last date (default: the latest stored)"
+    ),
+    dimension: list[Dimension] | None = Query(None, description="breakdowns (default: all)"),
+    user: User = Depends(require(ManagementAction.PACK)),
+    conn: Connection = Depends(get_conn),
+) -> PackOut:
+    """The portfolio pack: each month's last stored date in [from, to], in the caller's scope."""
+    built = _pack(request, conn, user, date_from, date_to, ManagementAction.PACK)
+    dims = tuple(dimension) if dimension else None
+    return PackOut.model_validate(report.as_data(built, dims))
+
+
+@router.get(
+    "/pack.xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}, "description": "the workbook"}},
+)
+def pack_xlsx(
+    request: Request,
+    date_from: BusinessDate | None = Query(None, alias="from"),
+    date_to: BusinessDate | None = Query(None, alias="to"),
+    user: User = Depends(require(ManagementAction.EXPORT)),
+    conn: Connection = Depends(get_conn),
+) -> Response:
+    """The pack as an Excel workbook: a sheet per breakdown, formatted (audited)."""
+    built = _pack(request, conn, user, date_from, date_to, ManagementAction.EXPORT)
+    body = workbook_bytes(built)
+    audit.record(
+        conn,
+        actor=user.username,
+        action="export",
+        target_type="management_pack",
+        target_id=f"{date_from}..{date_to}",
+        detail={
+            "format": "xlsx",
+            "definitions_version": built.definitions_version,
+            "runs": built.runs,
+        },
+        now=now(),
+    )
+    conn.commit()
+    name = f"management-pack-{built.date_from}-{built.date_to}.xlsx"
+    return Response(
+        body, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+@router.get("/drill", response_model=DrillOut)
+def drill(
+    request: Request,
+    as_of: BusinessDate | None = Query(None, description="any stored date (default: latest)"),
+    kpi: str = Query("npl_ratio", min_length=1, max_length=40, pattern=NO_NUL),
+    dimension: Dimension = Query("portfolio"),
+    value: str = Query("all", min_length=1, max_length=64, pattern=NO_NUL),
+    user: User = Depends(require(ManagementAction.DRILL)),
+    conn: Connection = Depends(get_conn),
+) -> DrillOut:
+    """The accounts behind one figure: those in the KPI's numerator on `as_of` whose
+    `dimension` is `value`, each with what it adds; they sum to the figure's numerator."""
+    policy, _ = effective_policy(request)
+    day = as_of or service.latest_date(conn)
+    if day is None:
+        raise service.PackError("no stored status yet: run a date first", field="as_of")
+    found = service.drill(
+        conn,
+        policy,
+        day,
+        dimension,
+        value,
+        kpi,
+        customer_scope_clause(user, ManagementAction.DRILL),
+    )
+    audit.record(
+        conn,
+        actor=user.username,
+        action="management.drill",
+        target_type="kpi_cell",
+        target_id=f"{day}/{kpi}/{dimension}={value}",
+        detail={"accounts": len(found["accounts"])},
+        now=now(),
+    )
+    conn.commit()
+    return DrillOut.model_validate(found)

@@ -1,0 +1,196 @@
+"""Management's SQL: the month-end status, the account attributes the pack breaks down by, and
+the inputs of its other figures — all reads, scoped to the caller's customers.
+
+Tiering's `tier_assignments` is read by SQL as a lightweight table (named here, not imported:
+areas reach each other only through what they publish). Every read runs on a SQLAlchemy
+connection (the API, the workbench) or an ADBC one (`store.bulk`: the CLI and the benchmark,
+Arrow-native for millions of rows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import polars as pl
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Date,
+    String,
+    column,
+    func,
+    inspect,
+    select,
+    table,
+)
+from sqlalchemy.sql.elements import True_
+
+from postloan.store import bulk, schema
+from postloan.store.values import stored_date
+
+TIERS_TABLE = table(
+    "tier_assignments", column("as_of", Date), column("customer_id", String), column("tier", String)
+)
+
+# Collections' approved write-offs and asset disposals: out of the pool from their effective
+# date, as in the core summary (`reports.summary`).
+DISPOSALS_TABLE = table("account_disposals", column("account_id", String),
+                        column("effective_on", Date), column("status", String))  # fmt: skip
+
+S = schema.account_status.c
+CU = schema.customers.c
+LO = schema.loans.c
+
+STATUS = {
+    "as_of": pl.Date,
+    "account_id": pl.String,
+    "customer_id": pl.String,
+    "account_type": pl.String,
+    "outstanding_principal": pl.Int64,
+    "overdue_amount": pl.Int64,
+    "dpd": pl.Int64,
+    "bucket": pl.String,
+    "risk_class": pl.String,
+    "run_id": pl.Int64,
+}
+CUSTOMERS = {"customer_id": pl.String, "branch": pl.String, "industry": pl.String}
+LOANS = {
+    "account_id": pl.String,
+    "principal": pl.Int64,
+    "term_months": pl.Int64,
+    "disbursement_date": pl.Date,
+    "product": pl.String,
+    "purpose": pl.String,
+    "guarantee": pl.String,
+    "rate_type": pl.String,
+    "borrower_type": pl.String,
+    "officer": pl.String,
+    "customer_id": pl.String,
+}
+
+
+def frame(source: Any, query: Any, types: dict[str, Any]) -> pl.DataFrame:
+    """A select's rows typed by `types`, from a SQLAlchemy or an ADBC connection. Every column
+    has a declared SQL type, so dates come back as dates on every backend."""
+    if isinstance(source, Connection):
+        return pl.DataFrame(source.execute(query).all(), schema=types, orient="row")
+    return bulk.read(source, query).cast(types)  # type: ignore[arg-type]
+
+
+def stored_dates(conn: Connection, upto: date) -> list[date]:
+    query = select(S.as_of).where(S.as_of <= upto).group_by(S.as_of).order_by(S.as_of)
+    return [stored_date(d) for (d,) in conn.execute(query)]
+
+
+def month_ends(days: Sequence[date]) -> pl.DataFrame:
+    """Each calendar month's last stored date (the pack's month-end 口径)."""
+    frame_ = pl.DataFrame({"as_of": list(days)}, schema={"as_of": pl.Date})
+    return (
+        frame_.with_columns(pl.col("as_of").dt.strftime("%Y-%m").alias("month"))
+        .group_by("month")
+        .agg(pl.col("as_of").max())
+        .sort("as_of")
+    )
+
+
+def _in_scope(scope: ColumnElement[bool]) -> Any:
+    return select(CU.customer_id).where(scope)
+
+
+def status_rows(source: Any, days: Sequence[date], scope: ColumnElement[bool]) -> pl.DataFrame:
+    query = select(*(S[n] for n in STATUS)).where(S.as_of.in_(list(days)))
+    if not isinstance(scope, True_):
+        query = query.where(S.customer_id.in_(_in_scope(scope)))
+    return frame(source, query, STATUS)
+
+
+def customers(source: Any, scope: ColumnElement[bool]) -> pl.DataFrame:
+    query = select(CU.customer_id, CU.branch_id.label("branch"), CU.industry).where(scope)
+    return frame(source, query, CUSTOMERS)
+
+
+def loans(source: Any, scope: ColumnElement[bool]) -> pl.DataFrame:
+    query = select(
+        LO.loan_id.label("account_id"),
+        LO.principal,
+        LO.term_months,
+        LO.disbursement_date,
+        LO.product,
+        LO.purpose,
+        LO.guarantee,
+        LO.rate_type,
+        LO.borrower_type,
+        LO.officer_id.label("officer"),
+        LO.customer_id,
+    )
+    if not isinstance(scope, True_):
+        query = query.where(LO.customer_id.in_(_in_scope(scope)))
+    return frame(source, query, LOANS)
+
+
+def has_table(conn: Connection, name: str) -> bool:
+    return inspect(conn).has_table(name)
+
+
+def disposals(source: Any, upto: date) -> pl.DataFrame:
+    """Approved disposals effective on or before `upto`: account_id, effective_on (the first,
+    should an account have two)."""
+    d = DISPOSALS_TABLE.c
+    query = select(d.account_id, d.effective_on).where(d.status == "approved",
+                                                       d.effective_on <= upto)  # fmt: skip
+    rows = frame(source, query, {"account_id": pl.String, "effective_on": pl.Date})
+    return rows.group_by("account_id").agg(pl.col("effective_on").min())
+
+
+def tiers(source: Any, days: Sequence[date]) -> pl.DataFrame:
+    t = TIERS_TABLE.c
+    query = select(t.as_of, t.customer_id, t.tier).where(t.as_of.in_(list(days)))
+    return frame(source, query, {"as_of": pl.Date, "customer_id": pl.String, "tier": pl.String})
+
+
+def cash(source: Any, start: date, end: date, scope: ColumnElement[bool]) -> pl.DataFrame:
+    """Payments dated in (start, end]: account_id, value_date, signed amount (a reversal row
+    subtracts the amount it cancels)."""
+    p = schema.payments.c
+    sign = func.coalesce(p.reverses_payment_id, "") == ""
+    query = select(p.account_id, p.value_date, p.amount, sign.label("plain")).where(
+        p.value_date > start, p.value_date <= end
+    )
+    if not isinstance(scope, True_):
+        owned = select(S.account_id).where(S.customer_id.in_(_in_scope(scope)))
+        query = query.where(p.account_id.in_(owned))
+    raw = frame(
+        source,
+        query,
+        {"account_id": pl.String, "value_date": pl.Date, "amount": pl.Int64, "plain": pl.Boolean},
+    )
+    return raw.with_columns(
+        pl.when(pl.col("plain")).then(pl.col("amount")).otherwise(-pl.col("amount")).alias("amount")
+    ).drop("plain")
+
+
+def cards(source: Any, scope: ColumnElement[bool]) -> pl.DataFrame:
+    c = schema.cards.c
+    query = select(c.card_id, c.open_date, c.close_date)
+    if not isinstance(scope, True_):
+        query = query.where(c.customer_id.in_(_in_scope(scope)))
+    return frame(source, query, {"card_id": pl.String, "open_date": pl.Date, "close_date": pl.Date})
+
+
+def card_activity(source: Any, upto: date, scope: ColumnElement[bool]) -> pl.DataFrame:
+    """Customer-initiated card transactions up to `upto` (DATA_CONTRACT: a payment that is not
+    a reversal, a statement with purchases): card_id, date — one row per card and date."""
+    st, p, c = schema.card_statements.c, schema.payments.c, schema.cards.c
+    bought = select(st.card_id, st.statement_date.label("date")).where(
+        st.purchases > 0, st.statement_date <= upto
+    )
+    paid = select(p.account_id.label("card_id"), p.value_date.label("date")).where(
+        p.account_id.in_(select(c.card_id)), p.reverses_payment_id.is_(None), p.value_date <= upto
+    )
+    types = {"card_id": pl.String, "date": pl.Date}
+    both = pl.concat([frame(source, bought, types), frame(source, paid, types)])
+    if not isinstance(scope, True_):
+        both = both.join(cards(source, scope).select("card_id"), on="card_id", how="semi")
+    return both.unique()

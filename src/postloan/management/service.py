@@ -1,0 +1,287 @@
+"""The pack and its drill-down for one caller: the store's reads (`queries`) through the pack's
+arithmetic (`rules.pack`). Reads only; the shells audit what they hand out.
+
+Every figure names what it was computed under: the policy version, the KPI definitions'
+version (`rules.pack.definitions_version`) and each definition's own version, and the runs
+whose status rows it read (`runs`: run id per month-end)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import polars as pl
+from sqlalchemy import ColumnElement, Connection
+
+from postloan.errors import InvalidError, NotFoundError
+from postloan.management import queries
+from postloan.management.rules import pack as rules
+from postloan.policy import Policy
+from postloan.store.dates import latest_stored_date
+
+
+class PackError(InvalidError):
+    """Dates reversed or nothing stored in the period (the API answers 422)."""
+
+
+@dataclass(frozen=True)
+class Pack:
+    date_from: date
+    date_to: date
+    months: pl.DataFrame  # month, as_of: the pack's month-ends
+    runs: dict[str, list[int]]  # month-end → run ids of its status rows
+    policy_version: str
+    definitions_version: str
+    definitions: dict[str, dict[str, Any]]
+    figures: pl.DataFrame  # as_of, month, dimension, value, … (rules.pack.figures + flows)
+    roll: pl.DataFrame
+    vintage: pl.DataFrame
+    dormant: pl.DataFrame
+    staff: pl.DataFrame
+    left_out: list[str] = field(default_factory=list)
+
+
+def _attributes(
+    source: Any, conn: Connection, policy: Policy, scope: ColumnElement[bool]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(per account: the dimension columns; loans with theirs)."""
+    custs = queries.customers(source, scope)
+    loans = queries.loans(source, scope).with_columns(
+        rules.term_band(pl.col("term_months"), policy.management.term_bands).alias("term_band")
+    )
+    return custs, loans
+
+
+def _attach(
+    status: pl.DataFrame,
+    custs: pl.DataFrame,
+    loans: pl.DataFrame,
+    tiers: pl.DataFrame | None,
+    disposed: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    if disposed is not None and disposed.height:
+        status = (
+            status.join(disposed, on="account_id", how="left")
+            .with_columns(
+                (
+                    pl.col("effective_on").is_not_null()
+                    & (pl.col("effective_on") <= pl.col("as_of"))
+                ).alias("written_off")
+            )
+            .drop("effective_on")
+        )
+    else:
+        status = status.with_columns(pl.lit(False).alias("written_off"))
+    loan_dims = loans.drop("term_months", "customer_id").rename({"principal": "loan_principal"})
+    out = status.join(custs, on="customer_id", how="left").join(
+        loan_dims, on="account_id", how="left"
+    )
+    if tiers is not None:
+        out = out.join(tiers, on=["as_of", "customer_id"], how="left")
+    else:
+        out = out.with_columns(pl.lit(None, pl.String).alias("tier"))
+    dims = [d for d in rules.DIMENSIONS if d != "portfolio"]
+    return out.with_columns(
+        pl.when(pl.col("account_type") == "card")
+        .then(pl.lit("card"))
+        .otherwise(pl.col("product"))
+        .alias("product"),
+        *(pl.col(d).fill_null(rules.NONE) for d in dims if d != "product"),
+    ).with_columns(
+        # Few distinct values each: categorical group-bys hash integers, not strings.
+        pl.col("product").fill_null(rules.NONE).cast(pl.Categorical),
+        *(pl.col(d).cast(pl.Categorical) for d in dims if d != "product"),
+    )
+
+
+def _loan_dims(loans: pl.DataFrame, custs: pl.DataFrame) -> pl.DataFrame:
+    """Loans with every dimension but the tier (a customer's on a date) filled in."""
+    dims = [d for d in rules.DIMENSIONS if d not in ("portfolio", "tier")]
+    return (
+        loans.join(custs, on="customer_id", how="left")
+        .with_columns(pl.lit("loan").alias("account_type"))
+        .with_columns(pl.col(d).fill_null(rules.NONE) for d in dims)
+    )
+
+
+def latest_date(conn: Connection) -> date | None:
+    return latest_stored_date(conn)
+
+
+def _disposed(source: Any, conn: Connection, upto: date) -> pl.DataFrame | None:
+    return queries.disposals(source, upto) if queries.has_table(conn, "account_disposals") else None
+
+
+def _history(conn: Connection, end: date) -> tuple[list[date], pl.DataFrame]:
+    days = queries.stored_dates(conn, end)
+    return days, queries.month_ends(days)
+
+
+def build(
+    conn: Connection,
+    policy: Policy,
+    start: date,
+    end: date,
+    scope: ColumnElement[bool],
+    source: Any = None,
+) -> Pack:
+    """The pack for the month-ends in [start, end], in `scope` (`source`: an ADBC connection
+    for the large reads; default `conn`)."""
+    if start > end:
+        raise PackError("from is after to", field="from")
+    source = conn if source is None else source
+    _, history = _history(conn, end)
+    months = history.filter(pl.col("as_of") >= start)
+    if not months.height:
+        raise PackError(f"no stored status between {start} and {end}", field="to")
+    m = policy.management
+    custs, loans = _attributes(source, conn, policy, scope)
+    status = queries.status_rows(source, history["as_of"].to_list(), scope)
+    tiers = (
+        queries.tiers(source, history["as_of"].to_list())
+        if queries.has_table(conn, "tier_assignments")
+        else None
+    )
+    disposed = _disposed(source, conn, end)
+    flagged = rules.with_flags(_attach(status, custs, loans, tiers, disposed), m)
+    buckets = [b.name for b in policy.dpd_buckets]
+    table = rules.figures(flagged, history, m)
+    roll = rules.roll_matrix(flagged, history, buckets, rules.DIMENSIONS)
+    flows = rules.flow_rates(roll, buckets)
+    first = history["as_of"][0]
+    paid = (
+        queries.cash(source, first, end, scope)
+        .sort("value_date")
+        .join_asof(
+            history.select("as_of").sort("as_of"),
+            left_on="value_date",
+            right_on="as_of",
+            strategy="forward",
+        )
+        .group_by("account_id", "as_of")
+        .agg(pl.col("amount").sum().alias("cash"))
+    )
+    back = rules.recovered(flagged, history, paid)
+    keys = ["as_of", "dimension", "value"]
+    wanted = months.select("as_of", "month")
+    table = (
+        table.join(flows, on=keys, how="left")
+        .join(back, on=keys, how="left")
+        .join(wanted, on="as_of")
+        .join(
+            rules.disbursement(_loan_dims(loans, custs), months),
+            on=["month", "dimension", "value"],
+            how="left",
+        )
+        .with_columns(
+            pl.col(
+                "disbursed_count", "disbursed_amount", "principal_recovered", "interest_recovered"
+            ).fill_null(0)
+        )
+        .drop("_m")
+        .sort("as_of", "dimension", "value")
+    )
+    status_cards = flagged.filter(pl.col("account_type") == "card").select(
+        pl.col("account_id").alias("card_id"),
+        "as_of",
+        (pl.col("outstanding_principal") + pl.col("overdue_amount")).alias("balance"),
+    )
+    dormant = rules.dormant_share(
+        queries.cards(source, scope),
+        queries.card_activity(source, end, scope),
+        status_cards,
+        months,
+        m.dormant_months,
+    ).with_columns(pl.lit(m.dormant_share_limit).alias("limit"))
+    runs = (
+        status.join(wanted, on="as_of")
+        .group_by("month")
+        .agg(pl.col("run_id").unique().sort())
+        .sort("month")
+    )
+    return Pack(
+        date_from=start,
+        date_to=end,
+        months=wanted,
+        runs={r["month"]: r["run_id"] for r in runs.iter_rows(named=True)},
+        policy_version=policy.version,
+        definitions_version=rules.definitions_version(m),
+        definitions={k: d.model_dump(mode="json") for k, d in m.kpis.items()},
+        figures=table,
+        roll=roll.join(wanted, on="as_of"),
+        vintage=rules.vintage(
+            flagged.filter(pl.col("account_type") == "loan").select("account_id", "as_of", "dpd"),
+            loans,
+            m.vintage_dpd,
+        ),
+        dormant=dormant,
+        staff=rules.staff_ranking(table, m, months["as_of"][-1]),
+        left_out=[
+            "collections KPIs (postloan report collections)",
+            "churn rate",
+            "complaints and satisfaction",
+            "team and collector breakdowns",
+        ],
+    )
+
+
+DRILL_COLUMNS = (
+    "account_id",
+    "customer_id",
+    "account_type",
+    "product",
+    "branch",
+    "officer",
+    "dpd",
+    "bucket",
+    "risk_class",
+    "outstanding_principal",
+    "overdue_amount",
+    "counted",
+)
+
+
+def drill(
+    conn: Connection,
+    policy: Policy,
+    as_of: date,
+    dimension: str,
+    value: str,
+    kpi: str,
+    scope: ColumnElement[bool],
+) -> dict[str, Any]:
+    """The accounts behind one cell: those in `kpi`'s numerator on `as_of` (any stored date)
+    whose `dimension` is `value`, each with what it adds (`counted`); they sum to the cell's
+    numerator. Ever-flags read the month-ends before `as_of` as the pack does."""
+    m = policy.management
+    if kpi not in m.kpis:
+        raise NotFoundError(f"no KPI definition {kpi!r}", field="kpi")
+    if dimension not in rules.DIMENSIONS:
+        raise InvalidError(f"no dimension {dimension!r}", field="dimension")
+    days, history = _history(conn, as_of)
+    if as_of not in days:
+        raise NotFoundError(f"no stored status on {as_of}", field="as_of")
+    dates = [d for d in history["as_of"].to_list() if d < as_of] + [as_of]
+    custs, loans = _attributes(conn, conn, policy, scope)
+    status = queries.status_rows(conn, dates, scope)
+    tiers = queries.tiers(conn, dates) if queries.has_table(conn, "tier_assignments") else None
+    disposed = _disposed(conn, conn, as_of)
+    flagged = rules.with_flags(_attach(status, custs, loans, tiers, disposed), m)
+    definition = m.kpis[kpi]
+    rows = flagged.filter(pl.col("as_of") == as_of, pl.col(f"hit_{kpi}"))
+    if dimension != "portfolio":
+        rows = rows.filter(pl.col(dimension) == value)
+    rows = rows.with_columns(rules.counted(definition).alias("counted")).sort("account_id")
+    run_ids = rows["run_id"].unique().sort().to_list()
+    return {
+        "as_of": as_of.isoformat(),
+        "dimension": dimension,
+        "value": value,
+        "kpi": kpi,
+        "definition_version": definition.version,
+        "definitions_version": rules.definitions_version(m),
+        "runs": run_ids,
+        "numerator": int(rows["counted"].sum() or 0),
+        "accounts": rows.select(DRILL_COLUMNS).to_dicts(),
+    }

@@ -1,0 +1,220 @@
+"""The management pack in the workbench (KPI-3 dashboards): `/management` — a period, a view
+per role (overview for management, risk, collections, retention), ECharts served from the
+package, the figures by a chosen breakdown with every ratio a link to the accounts behind it —
+and `/management/drill`, that list (audited). Export is the API's workbook (`pack.xlsx`),
+reached with the session cookie."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import polars as pl
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from postloan.access import audit
+from postloan.access.permissions import can
+from postloan.access.scope import customer_scope_clause
+from postloan.errors import DomainError
+from postloan.inputs import InputError, parse_business_date
+from postloan.management import queries, service
+from postloan.management.actions import ManagementAction
+from postloan.management.rules.pack import DIMENSIONS
+from postloan.web.charts import PALETTE
+from postloan.web.i18n import translate
+from postloan.web.pages import engine, lang_of, page_gate, policy_of, render_page
+
+router = APIRouter(include_in_schema=False)
+
+# Each role's dashboard: which KPIs lead its table and trend (KPI-3).
+VIEWS: dict[str, tuple[str, ...]] = {
+    "overview": ("npl_ratio", "overdue_rate", "overdue_rate_lagged", "dpd30_ratio"),
+    "risk": ("npl_ratio", "dpd30_ratio", "dpd30_ever", "loss_rate"),
+    "collections": ("overdue_rate", "overdue_count_rate", "c_m1_rate", "cure_rate"),
+    "retention": ("overdue_rate", "npl_ratio"),
+}
+CAPTIONS = {
+    "chart-trend": "management.trend",
+    "chart-roll": "management.roll",
+    "chart-vintage": "management.vintage",
+}
+
+
+def _date(request: Request, name: str, default: date | None) -> date | None:
+    typed = request.query_params.get(name)
+    return parse_business_date(typed, name) if typed else default
+
+
+def charts(built: service.Pack, kpis: tuple[str, ...], lang: str) -> dict[str, Any]:
+    """Chart id → ECharts option: the portfolio's KPIs per month (lines), the last month's
+    roll-rate matrix (heatmap of shares), the DPD30+ vintage curves (lines per cohort)."""
+    t = lambda key: translate(lang, key)  # noqa: E731
+    label = "name_zh" if lang == "zh-CN" else "name_en"
+    whole = built.figures.filter(pl.col("dimension") == "portfolio").sort("as_of")
+    months = whole["month"].to_list()
+    names = {
+        k: built.definitions[k][label] if k in built.definitions else t(f"management.kpi.{k}")
+        for k in kpis
+    }
+    trend = {
+        "color": PALETTE,
+        "tooltip": {"trigger": "axis"},
+        "animation": False,
+        "legend": {"top": 0},
+        "grid": {"left": 60, "right": 20, "top": 40, "bottom": 40},
+        "xAxis": {"type": "category", "data": months},
+        "yAxis": {"type": "value", "axisLabel": {"formatter": "{value}%"}},
+        "series": [
+            {
+                "type": "line",
+                "name": names[k],
+                "data": [None if v is None else round(v * 100, 3) for v in whole[k]],
+            }
+            for k in kpis
+            if k in whole.columns
+        ],
+    }
+    found: dict[str, Any] = {"chart-trend": trend}
+    last = built.roll.filter(
+        (pl.col("dimension") == "portfolio") & (pl.col("as_of") == built.months["as_of"][-1])
+    )
+    if last.height:
+        froms = list(dict.fromkeys(last["from_bucket"].to_list()))
+        tos = list(dict.fromkeys([*froms, *last["to_bucket"].to_list()]))
+        cells = [
+            [tos.index(r["to_bucket"]), froms.index(r["from_bucket"]), round(r["share"] * 100, 1)]
+            for r in last.iter_rows(named=True)
+        ]
+        found["chart-roll"] = {
+            "tooltip": {},
+            "animation": False,
+            "grid": {"left": 80, "right": 20, "top": 20, "bottom": 50},
+            "xAxis": {"type": "category", "data": tos},
+            "yAxis": {"type": "category", "data": froms, "inverse": True},
+            "visualMap": {
+                "min": 0,
+                "max": 100,
+                "show": False,
+                "inRange": {"color": ["#f4f6f8", PALETTE[0]]},
+            },
+            "series": [{"type": "heatmap", "data": cells, "label": {"show": True}}],
+        }
+    first_dpd = built.vintage["dpd"].min() if built.vintage.height else None
+    curves = built.vintage.filter(pl.col("dpd") == first_dpd)
+    if curves.height:
+        top = int(curves["mob"].max() or 0)  # type: ignore[arg-type]
+        found["chart-vintage"] = {
+            "color": PALETTE,
+            "tooltip": {"trigger": "axis"},
+            "animation": False,
+            "legend": {"top": 0, "type": "scroll"},
+            "grid": {"left": 60, "right": 20, "top": 40, "bottom": 40},
+            "xAxis": {"type": "category", "data": list(range(top + 1)), "name": "MOB"},
+            "yAxis": {"type": "value", "axisLabel": {"formatter": "{value}%"}},
+            "series": [
+                {
+                    "type": "line",
+                    "name": cohort,
+                    "data": [round(r * 100, 2) for r in part.sort("mob")["rate"]],
+                }
+                for (cohort,), part in curves.group_by(["cohort"], maintain_order=True)
+            ],
+        }
+    return found
+
+
+@router.get("/management", response_class=HTMLResponse)
+def management_page(request: Request) -> Response:
+    user, gated = page_gate(request, ManagementAction.PACK)
+    if gated:
+        return gated
+    assert user is not None
+    lang = lang_of(request)
+    view = request.query_params.get("view", "overview")
+    view = view if view in VIEWS else "overview"
+    dimension = request.query_params.get("dimension", "branch")
+    dimension = dimension if dimension in DIMENSIONS else "branch"
+    context: dict[str, Any] = {
+        "built": None,
+        "error": None,
+        "views": list(VIEWS),
+        "view": view,
+        "kpis": VIEWS[view],
+        "dimensions": DIMENSIONS,
+        "dimension": dimension,
+        "captions": CAPTIONS,
+        "can_drill": can(user.role, ManagementAction.DRILL),
+        "can_export": can(user.role, ManagementAction.EXPORT),
+    }
+    scope = customer_scope_clause(user, ManagementAction.PACK)
+    with engine(request).connect() as conn:
+        days = queries.stored_dates(conn, date(2199, 12, 31))
+        if not days:
+            return render_page(request, "management/page.html", context, user=user)
+        try:
+            end = _date(request, "to", days[-1])
+            assert end is not None
+            start = _date(request, "from", date(end.year - 1, end.month, 1))
+            assert start is not None
+            context.update(start=start, end=end)
+            built = service.build(conn, policy_of(request), start, end, scope)
+        except (InputError, DomainError) as exc:
+            context["error"] = str(exc)
+            return render_page(request, "management/page.html", context, user=user, status_code=422)
+    rows = built.figures.filter(pl.col("dimension") == dimension).sort("as_of", "value")
+    label = "name_zh" if lang == "zh-CN" else "name_en"
+    context.update(
+        built=built,
+        rows=rows.with_columns(pl.col("as_of").cast(pl.String)).to_dicts(),
+        names={
+            k: built.definitions[k][label]
+            if k in built.definitions
+            else translate(lang, f"management.kpi.{k}")
+            for k in VIEWS[view]
+        },
+        staff=built.staff.to_dicts(),
+        staff_kpis=list(dict.fromkeys(t.kpi for t in policy_of(request).management.targets)),
+        charts=charts(built, VIEWS[view], lang),
+        drillable=set(built.definitions),
+    )
+    return render_page(request, "management/page.html", context, user=user)
+
+
+@router.get("/management/drill", response_class=HTMLResponse)
+def drill_page(request: Request) -> Response:
+    user, gated = page_gate(request, ManagementAction.DRILL)
+    if gated:
+        return gated
+    assert user is not None
+    params = request.query_params
+    context: dict[str, Any] = {"found": None, "error": None}
+    try:
+        as_of = parse_business_date(params.get("as_of", ""), "as_of")
+        kpi = params.get("kpi", "")[:40]
+        dimension = params.get("dimension", "portfolio")
+        value = params.get("value", "all")[:64]
+        with engine(request).begin() as conn:
+            found = service.drill(
+                conn,
+                policy_of(request),
+                as_of,
+                dimension,
+                value,
+                kpi,
+                customer_scope_clause(user, ManagementAction.DRILL),
+            )
+            audit.record(
+                conn,
+                actor=user.username,
+                action="management.drill",
+                target_type="kpi_cell",
+                target_id=f"{as_of}/{kpi}/{dimension}={value}",
+                detail={"accounts": len(found["accounts"])},
+                now=datetime.now(UTC),
+            )
+    except (InputError, DomainError) as exc:
+        context["error"] = str(exc)
+        return render_page(request, "management/drill.html", context, user=user, status_code=422)
+    context["found"] = found
+    return render_page(request, "management/drill.html", context, user=user)

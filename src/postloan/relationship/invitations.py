@@ -1,0 +1,119 @@
+"""Survey targeting and invitations (CR-2): after the events the policy names
+(`[relationship.surveys.invitations]`: a collection case closed, a complaint decided), a
+customer is invited to a satisfaction survey — if held in one of the policy's tiers (when it
+names any), not invited within the cool-down, and lawfully: the channel not opted out of
+(collections' opt-outs, read through `collections.handover.opt_out_rows`) and, when the policy
+says so, marketing consent in force. A refused invitation is kept naming the rules.
+
+The daily step `relationship.surveys`, set-based per run date: one query per kind of event
+(collections' `cases` read by SQL — relationship imports no collections module but
+`handover`), one for the consent, one for the opt-outs, one for the cool-down; the rule is one
+polars expression (`rules.contact.refused_rules`). Idempotent: from the run's first date the
+invitations are derived again (their keys name the customer and the event, not a rebuilt case
+id). One invitation per customer and day: the first event by name. Events recorded after
+their date was run (a decision entered late) are not looked back for."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import polars as pl
+from sqlalchemy import Connection, Date, Integer, String, column, delete, insert, select, table
+
+from postloan.collections.handover import opt_out_rows
+from postloan.policy import Policy
+from postloan.relationship.rules.contact import refused_rules
+from postloan.relationship.tables import complaints, survey_invitations
+from postloan.relationship.tiers import customers_in_tiers, has_tiers
+from postloan.store.schema import customers
+from postloan.store.values import stored_date
+
+# collections' cases, the columns read (a table clause: no import of collections' tables)
+cases = table(
+    "cases", column("case_id", Integer), column("customer_id", String), column("closed_on", Date)
+)
+INV = survey_invitations.c
+EVENTS = {"customer_id": pl.String, "event": pl.String, "event_key": pl.String}
+
+
+def _events(conn: Connection, after: list[str], day: date) -> pl.DataFrame:
+    rows: list[tuple[str, str, str]] = []
+    if "case_closed" in after:
+        rows += [
+            (c, "case_closed", f"case_closed:{c}:{day.isoformat()}")
+            for c in conn.execute(
+                select(cases.c.customer_id).where(cases.c.closed_on == day).distinct()
+            ).scalars()
+        ]
+    if "complaint_decided" in after:
+        rows += [
+            (r[0], "complaint_decided", f"complaint_decided:{r[1]}")
+            for r in conn.execute(
+                select(complaints.c.customer_id, complaints.c.complaint_id).where(
+                    complaints.c.decided_on == day
+                )
+            )
+        ]
+    return pl.DataFrame(rows, schema=EVENTS, orient="row")
+
+
+def invite_for_dates(conn: Connection, policy: Policy, first: date, days: list[date]) -> int:
+    """The daily step (module doc); returns the invitations derived (invited or refused)."""
+    cfg = policy.relationship.surveys.invitations
+    conn.execute(delete(survey_invitations).where(INV.invited_on >= first))
+    added = 0
+    for day in days:
+        found = _events(conn, list(cfg.after), day)
+        if found.is_empty():
+            continue
+        found = found.sort("customer_id", "event", "event_key").unique(
+            "customer_id", keep="first", maintain_order=True
+        )
+        ids = found["customer_id"].to_list()
+        if cfg.tiers:
+            held = (
+                set(conn.execute(customers_in_tiers([day], list(cfg.tiers))).scalars())
+                if has_tiers(conn)
+                else set()
+            )
+            found = found.filter(pl.col("customer_id").is_in(list(held)))
+        since = day - timedelta(days=cfg.cooldown_days)
+        recent = set(
+            conn.execute(
+                select(INV.customer_id).where(
+                    INV.status == "invited", INV.invited_on > since, INV.invited_on <= day,
+                    INV.customer_id.in_(ids),
+                )
+            ).scalars()
+        )  # fmt: skip
+        found = found.filter(~pl.col("customer_id").is_in(list(recent)))
+        if found.is_empty():
+            continue
+        chosen = select(customers.c.customer_id).where(
+            customers.c.customer_id.in_(found["customer_id"].to_list())
+        )
+        consent = pl.DataFrame(
+            [(r[0], r[1], None if r[2] is None else stored_date(r[2])) for r in conn.execute(
+                select(customers.c.customer_id, customers.c.consent_marketing,
+                       customers.c.consent_date).where(customers.c.customer_id.in_(chosen)))],
+            schema={"customer_id": pl.String, "consent_marketing": pl.Boolean,
+                    "consent_date": pl.Date},
+            orient="row",
+        )  # fmt: skip
+        opted = {c for c, channel, on in opt_out_rows(conn, chosen)
+                 if channel == cfg.channel and on <= day}  # fmt: skip
+        people = found.join(consent, on="customer_id", how="left").with_columns(
+            pl.col("customer_id").is_in(list(opted)).alias("opted_out")
+        )
+        rows = people.select(
+            "customer_id", "event", "event_key",
+            pl.lit(day).alias("invited_on"),
+            pl.lit(cfg.channel).alias("channel"),
+            refused_rules(people, cfg.needs_consent, day).alias("refused_rules"),
+        ).with_columns(
+            pl.when(pl.col("refused_rules").is_null()).then(pl.lit("invited"))
+            .otherwise(pl.lit("refused")).alias("status")
+        )  # fmt: skip
+        conn.execute(insert(survey_invitations), rows.to_dicts())
+        added += rows.height
+    return added

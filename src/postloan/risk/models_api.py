@@ -1,0 +1,139 @@
+"""The model registry's API routes (`/api/risk/models…`): list and read models, register a
+fitted `model.json` as a draft, validate it on its recorded out-of-time metrics, approve it
+(another risk manager: maker-checker) and retire it. Models hold figures, no customer, so the
+routes are portfolio-wide (every grant has scope all). Writes are audited and, with the
+session cookie, need the CSRF token (`api.deps`)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import Connection
+
+from postloan.access.users import User
+from postloan.api.deps import get_conn, now, require
+from postloan.api.errors import ERROR_RESPONSES
+from postloan.api.routes.policy import effective_policy
+from postloan.api.util import NO_NUL
+from postloan.policy.risk import ModelKind
+from postloan.risk import registry
+from postloan.risk.actions import RiskAction
+
+router = APIRouter(prefix="/api/risk/models", tags=["risk models"], responses=ERROR_RESPONSES)
+
+ModelId = Path(pattern=r"^[0-9a-f]{64}$", description="the model id (SHA-256 of its model.json)")
+Status = Literal["draft", "validated", "approved", "retired"]
+
+
+class ModelPage(BaseModel):
+    items: list[dict[str, Any]]
+
+
+@router.get("", response_model=ModelPage)
+def models(
+    kind: ModelKind | None = Query(None),
+    status: Status | None = Query(None),
+    user: User = Depends(require(RiskAction.MODELS)),
+    conn: Connection = Depends(get_conn),
+) -> ModelPage:
+    """Registered models, newest first: kind, status, data window, features, seed, metrics
+    and who moved them through the lifecycle."""
+    return ModelPage(items=[registry.describe(r) for r in registry.list_models(conn, kind, status)])
+
+
+@router.get("/{model_id}", response_model=dict[str, Any])
+def model(
+    model_id: str = ModelId,
+    user: User = Depends(require(RiskAction.MODELS)),
+    conn: Connection = Depends(get_conn),
+) -> dict[str, Any]:
+    """One model with its whole model.json (bins and points of every characteristic)."""
+    found = registry.row(conn, model_id)
+    return {**registry.describe(found), "model": json.loads(found.model_json)}
+
+
+@router.get("/{model_id}/review", response_model=dict[str, Any])
+def review(
+    request: Request,
+    model_id: str = ModelId,
+    user: User = Depends(require(RiskAction.MODELS)),
+    conn: Connection = Depends(get_conn),
+) -> dict[str, Any]:
+    """The model's review pack (EW-2): card, score bands and, for a behaviour model, its
+    monitoring on the stored history (PSI, AUC/KS per month, calibration, alerts)."""
+    from postloan.risk.model_review import review as review_pack
+
+    registry.row(conn, model_id)  # 404 before any work
+    return review_pack(conn, effective_policy(request)[0], model_id)
+
+
+class RegisterIn(BaseModel):
+    kind: ModelKind
+    name: str = Field(min_length=1, max_length=registry.MAX_NAME, pattern=NO_NUL)
+    note: str = Field(min_length=1, max_length=registry.MAX_NOTE, pattern=NO_NUL)
+    model: dict[str, Any] = Field(description="the model.json `postloan model fit-scorecard` wrote")
+
+
+@router.post("", response_model=dict[str, Any])
+def register(
+    body: RegisterIn,
+    user: User = Depends(require(RiskAction.MODEL_MANAGE)),
+    conn: Connection = Depends(get_conn),
+) -> dict[str, Any]:
+    """Register a fitted model as a draft. Its id is the hash of its content: the same model
+    again answers the existing row (`created` false) and writes nothing."""
+    fitted = registry.parse_model(json.dumps(body.model))
+    done = registry.register(conn, fitted, body.kind, body.name, body.note, user.username, now())
+    conn.commit()
+    return {"model_id": done.model_id, "status": done.status, "created": done.created}
+
+
+class NoteIn(BaseModel):
+    note: str = Field(min_length=1, max_length=registry.MAX_NOTE, pattern=NO_NUL)
+
+
+@router.post("/{model_id}/validate", response_model=dict[str, Any])
+def validate(
+    request: Request,
+    body: NoteIn,
+    model_id: str = ModelId,
+    user: User = Depends(require(RiskAction.MODEL_MANAGE)),
+    conn: Connection = Depends(get_conn),
+) -> dict[str, Any]:
+    """Draft → validated on the out-of-time metrics the model records (409 without them, or
+    below the policy's minimum AUC; validation on other held-out data: `postloan model
+    validate --data`)."""
+    policy = effective_policy(request)[0]
+    evidence = registry.validate(conn, policy, model_id, body.note, user.username, now())
+    conn.commit()
+    return {"model_id": model_id, "status": "validated", "validation": evidence}
+
+
+@router.post("/{model_id}/approve", response_model=dict[str, Any])
+def approve(
+    body: NoteIn,
+    model_id: str = ModelId,
+    user: User = Depends(require(RiskAction.MODEL_APPROVE)),
+    conn: Connection = Depends(get_conn),
+) -> dict[str, Any]:
+    """Validated → approved by another user than its registrant and validator (403 otherwise);
+    the kind's model approved before is retired."""
+    replaced = registry.approve(conn, model_id, body.note, user.username, now())
+    conn.commit()
+    return {"model_id": model_id, "status": "approved", "retired": replaced}
+
+
+@router.post("/{model_id}/retire", response_model=dict[str, Any])
+def retire(
+    body: NoteIn,
+    model_id: str = ModelId,
+    user: User = Depends(require(RiskAction.MODEL_MANAGE)),
+    conn: Connection = Depends(get_conn),
+) -> dict[str, Any]:
+    """Retire a model: it no longer scores (409 when already retired)."""
+    registry.retire(conn, model_id, body.note, user.username, now())
+    conn.commit()
+    return {"model_id": model_id, "status": "retired"}

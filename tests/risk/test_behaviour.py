@@ -1,0 +1,249 @@
+"""The behaviour scorecard on a real store (SQLite, and PostgreSQL with the env var): a small
+synthetic portfolio run at 26 month ends. The training data from the store against plain
+reads of account status; a retrain on the same data is the same model id; only an approved
+model scores in the daily run, every score names its model id and equals the model's own
+prediction; retiring it removes the scores of re-run dates."""
+
+from __future__ import annotations
+
+import calendar
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from sqlalchemy import create_engine, select, text
+
+from postloan.policy import default_policy
+from postloan.risk import registry
+from postloan.risk.behaviour import fit_behaviour, training_data
+from postloan.risk.behaviour_tables import risk_behaviour_scores
+from postloan.runs.service import run_dates
+from postloan.store.db import engine_for, ready
+from postloan.store.schema import account_status
+from tests.risk.conftest import AS_OF
+from tests.store.conftest import BACKENDS, PG_URL, _pg_schema_url, import_all
+
+NOW = datetime(2026, 7, 2, 9, 0, tzinfo=UTC)
+
+
+def _ends(months: int) -> list[date]:
+    out, y, m = [], AS_OF.year, AS_OF.month
+    for _ in range(months):
+        out.append(date(y, m, calendar.monthrange(y, m)[1]))
+        y, m = (y - 1, 12) if m == 1 else (y, m - 1)
+    return sorted(out)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def history(
+    request: pytest.FixtureRequest, risk_files: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    schema = None
+    if request.param == "sqlite":
+        url = ready(f"sqlite:///{tmp_path_factory.mktemp('behaviour') / 's.sqlite'}")
+    else:
+        schema = f"b_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(PG_URL)  # type: ignore[arg-type]
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        admin.dispose()
+        url = ready(_pg_schema_url(schema))
+    import_all(url, risk_files)
+    run_dates(url, _ends(26), default_policy())
+    yield url
+    if schema is not None:
+        admin = create_engine(PG_URL)  # type: ignore[arg-type]
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def _data(url: str) -> pl.DataFrame:
+    engine = engine_for(url)
+    with engine.connect() as conn:
+        data = training_data(conn, default_policy())
+    engine.dispose()
+    return data
+
+
+def test_training_data_against_plain_reads(history: str) -> None:
+    data = _data(history)
+    engine = engine_for(history)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(account_status.c.as_of, account_status.c.customer_id, account_status.c.dpd)
+        ).all()
+    engine.dispose()
+    worst: dict[tuple[date, str], int] = {}
+    for day, customer, dpd in rows:
+        key = (date.fromisoformat(str(day)[:10]), customer)
+        worst[key] = max(worst.get(key, 0), int(dpd))
+    ends = _ends(26)
+    # observations: month ends whose 12-month outcome the history covers, not already 90+
+    assert set(data["as_of"].unique()) == set(ends[: len(ends) - 12])
+    for r in data.iter_rows(named=True):
+        t, c = r["as_of"], r["customer_id"]
+        i = ends.index(t)
+        window = [worst[(d, c)] for d in ends[max(i - 2, 0) : i + 1] if (d, c) in worst]
+        assert r["worst_dpd_3m"] == max(window)
+        assert r["times_late_3m"] == sum(1 for x in window if x > 0)
+        after = [worst[(d, c)] for d in ends[i + 1 : i + 13] if (d, c) in worst]
+        assert r["bad"] == int(max(after, default=0) >= 90)
+        assert worst[(t, c)] < 90
+    assert 0 < data["bad"].sum() < data.height
+
+
+def test_retraining_on_the_same_history_gives_the_same_model(history: str) -> None:
+    policy = default_policy()
+    first = fit_behaviour(_data(history), policy)
+    again = fit_behaviour(_data(history), policy)
+    assert registry.model_id(first) == registry.model_id(again)
+    assert "oot_auc" in first.metrics and first.metrics["oot_rows"] > 0
+    assert first.data_window is not None and first.data_window.endswith("2025-03-31")
+
+
+def _scores(url: str, day: date) -> list[Any]:
+    engine = engine_for(url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(risk_behaviour_scores).where(risk_behaviour_scores.c.as_of == day)
+            .order_by(risk_behaviour_scores.c.customer_id)
+        ).all()  # fmt: skip
+    engine.dispose()
+    return list(rows)
+
+
+def _write(url: str, work: Any) -> Any:
+    # An engine per write, disposed before the next run: the run's ADBC driver bundles its
+    # own SQLite, which must not meet an open connection of Python's (api.workers).
+    engine = engine_for(url)
+    with engine.begin() as conn:
+        out = work(conn)
+    engine.dispose()
+    return out
+
+
+def test_only_an_approved_model_scores_and_scores_name_it(history: str) -> None:
+    policy = default_policy()
+    day = AS_OF + timedelta(days=1)
+    run_dates(history, [day], policy)
+    assert _scores(history, day) == []  # nothing approved yet
+    model = fit_behaviour(_data(history), policy)
+
+    def register(conn: Any) -> str:
+        mid = registry.register(conn, model, "behaviour", "b", "fit", "maker", NOW).model_id
+        registry.validate(conn, policy, mid, "oot", "maker", NOW)
+        return mid
+
+    mid = _write(history, register)
+    run_dates(history, [day], policy)
+    assert _scores(history, day) == []  # validated is not approved
+    _write(history, lambda conn: registry.approve(conn, mid, "committee", "checker", NOW))
+    run_dates(history, [day], policy)
+    scored = _scores(history, day)
+
+    def read(conn: Any) -> tuple[set[str], pl.DataFrame]:
+        from postloan.risk.behaviour_queries import feature_frame
+        from postloan.risk.queries import stored_dates
+
+        customers = set(conn.execute(
+            select(account_status.c.customer_id).where(account_status.c.as_of == day)
+        ).scalars())  # fmt: skip
+        return customers, feature_frame(conn, [day], stored_dates(conn))[0]
+
+    customers, frame = _write(history, read)
+    assert {r.customer_id for r in scored} == customers
+    assert {r.model_id for r in scored} == {mid}
+    expected = model.predict(frame.sort("customer_id").to_pandas())
+    assert [round(r.score, 6) for r in scored] == [round(s, 6) for s in expected["score"]]
+    assert [r.reason_1 for r in scored] == list(expected["reason_1"])
+    assert all(0 < r.pd < 1 for r in scored)
+
+    # expected loss and the class: the floor is the worst five-category class on the date
+    def floors(conn: Any) -> dict[str, tuple[int, str]]:
+        rows = conn.execute(
+            select(account_status.c.customer_id, account_status.c.risk_class,
+                   account_status.c.outstanding_principal, account_status.c.overdue_interest)
+            .where(account_status.c.as_of == day)
+        ).all()  # fmt: skip
+        out: dict[str, tuple[int, str]] = {}
+        order = ("normal", "special_mention", "substandard", "doubtful", "loss")
+        for c, cls, principal, interest in rows:
+            ead, worst = out.get(c, (0, "normal"))
+            out[c] = (ead + principal + interest, max(worst, cls, key=order.index))
+        return out
+
+    floor = _write(history, floors)
+    order = ("normal", "special_mention", "substandard", "doubtful", "loss")
+    for r in scored:
+        assert r.ead == floor[r.customer_id][0]
+        assert order.index(r.risk_class) >= order.index(floor[r.customer_id][1])
+        assert r.el == int(r.pd * r.lgd * r.ead + 0.5) if r.lgd is not None else r.el == 0
+    # the review pack monitors the model on the stored history after its training window
+    from postloan.risk.model_review import review
+
+    pack = _write(history, lambda conn: review(conn, policy, mid))
+    watch = pack["monitoring"]
+    assert model.data_window is not None
+    trained_to = model.data_window.split("..")[1]
+    assert [r["month"] for r in watch["stability"]] == [
+        str(d) for d in [*_ends(26), day] if str(d) > trained_to
+    ]
+    assert {r["characteristic"] for r in watch["characteristics"]} == set(model.features)
+    judged = [r for r in watch["ranking"] if r["out_of_training"]]
+    assert judged and all(r["month"] > trained_to for r in judged)
+    _write(history, lambda conn: registry.retire(conn, mid, "drift", "maker", NOW))
+    run_dates(history, [day], policy)
+    assert _scores(history, day) == []
+
+
+def test_the_fit_behaviour_command(
+    history: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from postloan.cli.main import make_app
+    from postloan.modelling.model_dir import load_model
+
+    monkeypatch.setenv("POSTLOAN_DATABASE_URL", history)
+    out = CliRunner().invoke(make_app(), ["model", "fit-behaviour", "--out", str(tmp_path)])
+    assert out.exit_code == 0, out.output
+    saved = load_model(tmp_path)
+    expected = fit_behaviour(_data(history), default_policy())
+    assert registry.model_id(saved) == registry.model_id(expected)
+    assert f"id {registry.model_id(saved)}" in out.output
+    again = CliRunner().invoke(make_app(), ["model", "fit-behaviour", "--out", str(tmp_path)])
+    assert again.exit_code == 2  # no silent overwrite
+
+
+def test_churn_propensity_on_the_history(
+    history: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from postloan.cli.main import make_app
+    from postloan.modelling.model_dir import load_model
+    from postloan.risk.behaviour import churn_training_data, fit_churn
+
+    engine = engine_for(history)
+    with engine.connect() as conn:
+        data = churn_training_data(conn, 6)
+        identified = {
+            (date.fromisoformat(str(r[0])[:10]), r[1])
+            for r in conn.execute(text("SELECT as_of, customer_id FROM churn_identified"))
+        }
+    engine.dispose()
+    assert 0 < data["bad"].sum() < data.height
+    # nobody already identified on the observation date is observed
+    assert not any((r[0], r[1]) in identified for r in data.select("as_of", "customer_id").rows())
+    model = fit_churn(data, default_policy(), 6)
+    assert "oot_auc" in model.metrics
+    monkeypatch.setenv("POSTLOAN_DATABASE_URL", history)
+    out = CliRunner().invoke(make_app(), ["model", "fit-churn", "--months", "6", "--out",
+                                          str(tmp_path)])  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert registry.model_id(load_model(tmp_path)) == registry.model_id(model)
