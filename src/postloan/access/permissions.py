@@ -217,6 +217,7 @@ COMMANDS: dict[str, Action] = {
     "demo": A.STORE_ADMIN,
     "serve": A.STORE_ADMIN,
     "import": A.IMPORT_RUN,
+    "import account-status": A.RUN_START,  # a cluster run's status, published like a run
     "run": A.RUN_START,
     "runs delete-date": A.RUN_START,  # undoes a run: the same right as running one
     "runs list": A.RUN_VIEW,

@@ -7,7 +7,7 @@ import os
 import typer
 
 from postloan import areas
-from postloan.cli import model_cmd, policy_cmd
+from postloan.cli import model_cmd, policy_cmd, spark_cmd
 from postloan.cli.access_cmd import audit_app, user_app
 from postloan.cli.engine_cmd import demo, status
 from postloan.cli.operator import USER_VAR
@@ -49,6 +49,7 @@ def make_app() -> typer.Typer:
     cli.add_typer(user_app, name="user")
     cli.add_typer(audit_app, name="audit")
     cli.add_typer(model_cmd.app, name="model")  # reads and writes only the files it is given
+    cli.add_typer(spark_cmd.app, name="spark")  # files or tables in, Parquet out (no store)
     # `postloan report …` belongs to no one area: each adds its reports to the one group.
     report = typer.Typer(help="The business areas' reports.", no_args_is_help=True)
     for add_area_commands in areas.cli_hooks():  # the business areas' (postloan.areas)

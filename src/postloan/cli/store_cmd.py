@@ -88,17 +88,28 @@ def _import_kinds() -> str:
 
 
 def import_(
-    kind: str = typer.Argument(..., help=f"One of: {_import_kinds()}."),
-    file: Path = typer.Argument(..., help="CSV (UTF-8, header row) or Parquet file."),
+    kind: str = typer.Argument(..., help=f"One of: {_import_kinds()}, account-status."),
+    file: Path = typer.Argument(
+        ...,
+        help="CSV (UTF-8, header row) or Parquet file; account-status: the output folder "
+        "of `postloan spark run`.",
+    ),
     encoding: str | None = typer.Option(
         None, help="Text encoding of a CSV file: utf-8 (the default) or gb18030 (also gbk)."
     ),
+    policy_file: Path | None = typer.Option(
+        None, "--policy", help="account-status: the policy TOML the files were computed with."
+    ),
 ) -> None:
     """Import a DATA_CONTRACT file (or a business area's kind, e.g. complaints); rejected rows
-    go to <file>.rejects.<ext> (exit 1)."""
+    go to <file>.rejects.<ext> (exit 1). `import account-status FOLDER` publishes a cluster
+    run's account status like a run."""
+    if kind == "account-status":
+        _import_account_status(file, policy_file)
+        return
     area_kind = areas.imports().get(kind)  # a kind a business area reads (Area.imports)
     if kind not in KINDS and area_kind is None:
-        err.print(f"kind: {kind!r} is not one of {_import_kinds()}")
+        err.print(f"kind: {kind!r} is not one of {_import_kinds()}, account-status")
         raise typer.Exit(2)
     url = ready()
     needed: Action | str = Action.IMPORT_RUN if area_kind is None else area_kind.action
@@ -123,6 +134,28 @@ def import_(
     if result.rejected:
         err.print(f"rejected rows with reasons: {result.rejects_file}")
         raise typer.Exit(1)
+
+
+def _import_account_status(folder: Path, policy_file: Path | None) -> None:
+    """The hand-back of `postloan spark run` (runs.handback): published like a run, so it
+    needs the right to run (run.start), and is audited as one."""
+    from postloan.runs.handback import HandBackError, import_account_status
+
+    url = ready()
+    caller = authorize(url, Action.RUN_START, "import account-status")
+    policy = policy_from(policy_file)
+    try:
+        result = refuse_run_dates(lambda: import_account_status(url, folder, policy))
+    except HandBackError as exc:
+        err.print(f"refused: {exc}", markup=False)
+        raise typer.Exit(1) from None
+    _audit(url, caller, "run.start", "run", str(result.run_id), {
+        "kind": "import", "file": str(folder), "rows": result.rows, "dates": result.dates,
+        "policy_version": policy.version})  # fmt: skip
+    console.print(
+        f"run {result.run_id} (import): {result.dates} date(s), {result.rows:,} account-status "
+        f"rows published (area steps {result.timings.get('steps', 0):.1f} s)"
+    )
 
 
 def run(

@@ -133,6 +133,13 @@ def read_contract_files(folder: str | Path) -> tuple[Portfolio, pl.DataFrame, pl
     loan by loan, by the rows of a `schedules` file when there is one.
     """
     tables = read_contract_tables(folder)
+    return portfolio_of(tables), tables.customers, tables.events
+
+
+def portfolio_of(tables: ContractTables) -> Portfolio:
+    """Parsed contract tables -> the engine's Portfolio: schedules generated from the loans,
+    replaced loan by loan by the `schedules` rows (the one place this is done, so the
+    single-machine path and `postloan.spark`'s partitions build portfolios alike)."""
     loans = conform(tables.loans, widen(LOANS))
     instalments = generate_instalments(loans) if loans.height else empty(widen(INSTALMENTS))
     if tables.schedules.height:
@@ -144,7 +151,7 @@ def read_contract_files(folder: str | Path) -> tuple[Portfolio, pl.DataFrame, pl
         statements=conform(tables.statements, widen(STATEMENTS)),
         payments=conform(tables.payments, widen(PAYMENTS)),
     )
-    return portfolio, tables.customers, tables.events
+    return portfolio
 
 
 def read_contract_tables(folder: str | Path) -> ContractTables:
