@@ -159,6 +159,7 @@ def _commands(store: Store, role: str) -> dict[str, tuple[str, list[str]]]:
             ["export", "tiers", "--as-of", d, "--out", str(out / f"{role}-tiers.csv")],
         ),
         "report models": ("report models", ["report", "models", "--json"]),
+        "report pack": ("report pack", ["report", "pack", "--from", d, "--to", d, "--json"]),
         "model list": ("model list", ["model", "list", "--json"]),
         "model register": (
             "model register",
