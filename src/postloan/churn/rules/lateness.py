@@ -130,15 +130,16 @@ def account_counts(
     )
 
 
-def _with_thresholds(accounts: pl.DataFrame, wanted: Wanted) -> pl.DataFrame:
+def _with_thresholds(accounts: pl.DataFrame, wanted: Wanted, kind: str = "kind") -> pl.DataFrame:
     """Each account's thresholds (a loan's product may have its own) and whether its
-    customer's open accounts are wanted."""
+    customer's open accounts are wanted; `kind` names the loan/card column. Keeps the rows'
+    order (they may be sorted by key)."""
     out = accounts.with_columns(
-        pl.when(pl.col("kind") == "loan")
+        pl.when(pl.col(kind) == "loan")
         .then(pl.lit(wanted.loan_consecutive))
         .otherwise(pl.lit(wanted.card_consecutive))
         .alias("min_consecutive"),
-        pl.when(pl.col("kind") == "loan")
+        pl.when(pl.col(kind) == "loan")
         .then(pl.lit(wanted.loan_window))
         .otherwise(pl.lit(wanted.card_window))
         .alias("min_window"),
@@ -151,13 +152,12 @@ def _with_thresholds(accounts: pl.DataFrame, wanted: Wanted) -> pl.DataFrame:
             pl.col("window_min").cast(pl.Int32),
         )
         out = (
-            out.join(own, on="account_id", how="left")
+            out.join(own, on="account_id", how="left", maintain_order="left")
             .with_columns(
                 pl.coalesce("consecutive_min", "min_consecutive").alias("min_consecutive"),
                 pl.coalesce("window_min", "min_window").alias("min_window"),
             )
             .drop("consecutive_min", "window_min")
-            .sort("acct")
         )
     return out.with_columns(pl.col("min_consecutive", "min_window").cast(pl.Int32))
 
@@ -423,27 +423,7 @@ def engine_keep(wanted: Wanted) -> Callable[[pl.DataFrame], pl.DataFrame]:
 def counts_from_engine(late: pl.DataFrame, wanted: Wanted) -> Counts:
     """The counters (LOAN_COUNTS, CARD_COUNTS) from the engine pass's rows (LATENESS, through
     `engine_keep`), with each account's own thresholds."""
-    frame = late.with_columns(
-        pl.when(pl.col("account_type") == "loan")
-        .then(pl.lit(wanted.loan_consecutive))
-        .otherwise(pl.lit(wanted.card_consecutive))
-        .alias("min_consecutive"),
-        pl.when(pl.col("account_type") == "loan")
-        .then(pl.lit(wanted.loan_window))
-        .otherwise(pl.lit(wanted.card_window))
-        .alias("min_window"),
-        pl.col("customer_id").is_in(wanted.open_for.implode()).alias("open_wanted"),
-    )
-    if wanted.loan_thresholds is not None and wanted.loan_thresholds.height:
-        own = wanted.loan_thresholds.select(
-            "account_id",
-            pl.col("consecutive_min").cast(pl.Int32),
-            pl.col("window_min").cast(pl.Int32),
-        )
-        frame = frame.join(own, on="account_id", how="left").with_columns(
-            pl.coalesce("consecutive_min", "min_consecutive").alias("min_consecutive"),
-            pl.coalesce("window_min", "min_window").alias("min_window"),
-        )
+    frame = _with_thresholds(late, wanted, kind="account_type")
     loan = pl.col("account_type") == "loan"
     consecutive = (
         pl.when(loan)
