@@ -154,23 +154,14 @@ def drill(
     day = as_of or service.latest_date(conn)
     if day is None:
         raise service.PackError("no stored status yet: run a date first", field="as_of")
-    found = service.drill(
+    found = service.audited_drill(
         conn,
         policy,
         day,
-        dimension,
-        value,
-        kpi,
+        (dimension, value, kpi),
         customer_scope_clause(user, ManagementAction.DRILL),
-    )
-    audit.record(
-        conn,
-        actor=user.username,
-        action="management.drill",
-        target_type="kpi_cell",
-        target_id=f"{day}/{kpi}/{dimension}={value}",
-        detail={"accounts": len(found["accounts"])},
-        now=now(),
+        user.username,
+        now(),
     )
     conn.commit()
     return DrillOut.model_validate(found)

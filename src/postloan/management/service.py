@@ -8,12 +8,13 @@ whose status rows it read (`runs`: run id per month-end)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import polars as pl
 from sqlalchemy import ColumnElement, Connection
 
+from postloan.access import audit
 from postloan.errors import InvalidError, NotFoundError
 from postloan.management import queries
 from postloan.management.rules import pack as rules
@@ -240,6 +241,32 @@ DRILL_COLUMNS = (
     "overdue_amount",
     "counted",
 )
+
+
+def audited_drill(
+    conn: Connection,
+    policy: Policy,
+    as_of: date,
+    cell: tuple[str, str, str],
+    scope: ColumnElement[bool],
+    actor: str,
+    at: datetime,
+) -> dict[str, Any]:
+    """`drill` of the cell (dimension, value, kpi), written to the audit log: who looked at
+    which accounts behind which figure (the API and the workbench page both go through
+    here)."""
+    dimension, value, kpi = cell
+    found = drill(conn, policy, as_of, dimension, value, kpi, scope)
+    audit.record(
+        conn,
+        actor=actor,
+        action="management.drill",
+        target_type="kpi_cell",
+        target_id=f"{as_of}/{kpi}/{dimension}={value}",
+        detail={"accounts": len(found["accounts"])},
+        now=at,
+    )
+    return found
 
 
 def drill(

@@ -13,7 +13,6 @@ import polars as pl
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from postloan.access import audit
 from postloan.access.permissions import can
 from postloan.access.scope import customer_scope_clause
 from postloan.errors import DomainError
@@ -195,23 +194,14 @@ def drill_page(request: Request) -> Response:
         dimension = params.get("dimension", "portfolio")
         value = params.get("value", "all")[:64]
         with engine(request).begin() as conn:
-            found = service.drill(
+            found = service.audited_drill(
                 conn,
                 policy_of(request),
                 as_of,
-                dimension,
-                value,
-                kpi,
+                (dimension, value, kpi),
                 customer_scope_clause(user, ManagementAction.DRILL),
-            )
-            audit.record(
-                conn,
-                actor=user.username,
-                action="management.drill",
-                target_type="kpi_cell",
-                target_id=f"{as_of}/{kpi}/{dimension}={value}",
-                detail={"accounts": len(found["accounts"])},
-                now=datetime.now(UTC),
+                user.username,
+                datetime.now(UTC),
             )
     except (InputError, DomainError) as exc:
         context["error"] = str(exc)
