@@ -15,7 +15,10 @@ shells never import an area: they read what the registry hands them —
   `policy_sections` (the sections of the policy file the area reads);
 - `exports`: kinds of `postloan export KIND` the area writes (`AreaExport`), dispatched by the
   core command with its permission check, audit entry and error handling; `imports` likewise
-  the kinds of `postloan import KIND FILE` it reads (`AreaImport`).
+  the kinds of `postloan import KIND FILE` it reads (`AreaImport`);
+- `whatif`: the area's part of the policy what-if (`postloan whatif`): given the engine's
+  account status of the replayed dates under the policy in force and under a candidate
+  (`WhatIfInputs`), its figures under both (`WhatIfFigures`), computed without writing.
 
 This module is pure declaration: it imports no area, no store engine and no web framework at
 run time (routers and Typer apps are typed as `Any` so the core does not depend on the shells).
@@ -148,6 +151,43 @@ class AreaImport:
 
 
 @dataclass(frozen=True)
+class WhatIfInputs:
+    """What an area's `whatif` hook is handed: the stored business dates replayed (in order),
+    the engine's account status of those dates (engine.frames.ACCOUNT_STATUS + `restructured`)
+    under the policy in force and under the candidate, both policies, and a store connection
+    to read what else it needs — read only: a hook never writes (the what-if's caller rolls
+    the connection back and a test compares every table before and after)."""
+
+    conn: Connection
+    dates: tuple[date, ...]
+    in_force: Any  # polars.DataFrame
+    candidate: Any  # polars.DataFrame
+    in_force_policy: Policy
+    candidate_policy: Policy
+
+
+@dataclass(frozen=True)
+class WhatIfFigure:
+    """One named figure of a what-if under both policies: two frames with the same `keys`
+    columns (e.g. as_of, bucket) and numeric value columns; rows missing on one side count as
+    zero there. `about` says what it counts (shown with it)."""
+
+    keys: tuple[str, ...]
+    in_force: Any  # polars.DataFrame
+    candidate: Any  # polars.DataFrame
+    about: str = ""
+
+
+@dataclass(frozen=True)
+class WhatIfFigures:
+    """An area's what-if answer: its figures by name, and notes on what it could not replay
+    (and why) or assumed."""
+
+    figures: Mapping[str, WhatIfFigure]
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Area:
     name: str
     about: str = ""
@@ -188,6 +228,10 @@ class Area:
     # read. The steps find the rows in `ctx.inputs().lateness[area name]`. One area at most
     # asks today (a pass computes one look-back window).
     lateness: str | None = None
+    # `whatif(inputs: WhatIfInputs) -> WhatIfFigures`, "module:function": the area's figures
+    # replayed under the policy in force and a candidate, read only (`postloan whatif`,
+    # composed by management's what-if). Areas without it are named "not replayed".
+    whatif: str | None = None
     nav: tuple[NavEntry, ...] = ()
     templates: Path | None = None  # the area's page templates, named `<area>/<page>.html`
     messages: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # lang → key → text

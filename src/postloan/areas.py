@@ -128,6 +128,16 @@ def lateness_hooks() -> dict[str, Callable[[Any, Any], Any]]:
     return {a.name: resolve(a.lateness) for a in _registered.values() if a.lateness}
 
 
+def whatif_hooks() -> dict[str, Callable[[Any], Any]]:
+    """Each area's what-if hook (`Area.whatif`), by area name, in registry order."""
+    return {a.name: resolve(a.whatif) for a in _registered.values() if a.whatif}
+
+
+def without_whatif() -> list[str]:
+    """The registered areas that declare no what-if hook (named "not replayed")."""
+    return [a.name for a in _registered.values() if not a.whatif]
+
+
 def exports() -> dict[str, AreaExport]:
     """Every area's export kinds (`postloan export KIND`); a kind declared twice: the later
     area's wins."""

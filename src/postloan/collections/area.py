@@ -72,6 +72,7 @@ AREA = Area(
     templates=Path(__file__).parent / "templates",  # collections/<page>.html
     messages=MESSAGES,
     cli="postloan.collections.cli:add_commands",
+    whatif="postloan.collections.whatif:whatif",
     policy_sections=(
         "collections",
         "contact",

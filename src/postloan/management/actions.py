@@ -19,6 +19,7 @@ class ManagementAction(StrEnum):
     PACK = "management.pack"  # the portfolio pack (figures, roll rates, vintages, staff)
     DRILL = "management.drill"  # the accounts behind one figure
     EXPORT = "management.export"  # the pack as .xlsx / CSV / Parquet
+    WHATIF = "management.whatif"  # a candidate policy replayed on the stored history
 
 
 A = ManagementAction
@@ -36,9 +37,14 @@ GRANTS: tuple[ActionGrant, ...] = (
         "the accounts behind one figure of the pack",
     ),
     ActionGrant(A.EXPORT, _HEAD, "the pack as Excel, CSV or Parquet (aggregates only)"),
+    ActionGrant(
+        A.WHATIF,
+        {"risk_manager": "all", "manager": "all"},
+        "a candidate policy replayed on the stored history beside the policy in force",
+    ),
 )
 
-COMMANDS = {"report pack": A.PACK.value}
+COMMANDS = {"report pack": A.PACK.value, "whatif": A.WHATIF.value}
 
 RATIONALE = """\
 - **Management reporting** (`management.*`): the portfolio pack is what management is judged
@@ -48,6 +54,10 @@ RATIONALE = """\
   no personal fields) for the head-office readers and collection supervisors in their branch;
   every drill-down is audited. Exports carry aggregates only, for the head-office readers.
   The KPI definitions are policy (`policy.replace`), owned by risk management.
+  The policy what-if (`management.whatif`) replays a candidate policy over the whole stored
+  history (portfolio-wide aggregates, no personal field): risk management, who drafts policy,
+  and management, who adopts it; it writes nothing but its audit entry (who, range, the
+  candidate's version).
 """
 
 add_area_actions("management", GRANTS, COMMANDS, RATIONALE)

@@ -16,15 +16,22 @@ HERE = Path(__file__).parent
 AREA = Area(
     name="management",
     about="management reporting (KPI-2, KPI-3): KPI definitions as versioned data, the "
-    "portfolio pack by dimension and month, drill-down to accounts, exports, dashboards",
+    "portfolio pack by dimension and month, drill-down to accounts, exports, dashboards, and the "
+    "policy what-if",
     actions=GRANTS,
     commands=COMMANDS,
     api_routers=("postloan.management.api:router",),
-    web_routers=("postloan.management.web.pages:router",),
-    nav=(NavEntry("/management", "nav.management", (ManagementAction.PACK,), "management"),),
+    web_routers=("postloan.management.web.pages:router", "postloan.management.web.whatif:router"),
+    nav=(
+        NavEntry("/management", "nav.management", (ManagementAction.PACK,), "management"),
+        NavEntry(
+            "/management/whatif", "nav.management_whatif", (ManagementAction.WHATIF,), "management"
+        ),
+    ),
     templates=HERE / "templates",  # management/<page>.html
     messages=MESSAGES,
     cli="postloan.management.cli:add_commands",
+    whatif="postloan.management.whatif:portfolio_hook",
     policy_sections=("management",),
     rationale=RATIONALE,
 )

@@ -1,6 +1,8 @@
 """Management's command line (`Area.cli`): `postloan report pack --from D1 --to D2 [--json]
 [--xlsx FILE] [--csv DIR] [--parquet DIR]` — the portfolio pack for the month-ends in the
-period; files written are audited like every export."""
+period; files written are audited like every export. `postloan whatif --policy CANDIDATE.toml
+--from D1 --to D2 [--out FILE.xlsx|.csv]` — the policy what-if (`management.whatif`): the
+differences per figure on stdout, progress on stderr, audited."""
 
 from __future__ import annotations
 
@@ -18,9 +20,11 @@ from postloan.access import audit
 from postloan.cli.common import business_date, policy_from
 from postloan.cli.operator import authorize
 from postloan.errors import DomainError
-from postloan.management import report, service
+from postloan.management import report, service, whatif, whatif_export
 from postloan.management.actions import ManagementAction
 from postloan.management.export import workbook_bytes, write_tables
+from postloan.policy import PolicyError
+from postloan.policy.loader import load_policy
 from postloan.store import bulk
 from postloan.store.db import engine_for, ready
 
@@ -30,6 +34,7 @@ err = Console(stderr=True)
 
 def add_commands(app: typer.Typer, report_group: typer.Typer) -> None:
     report_group.command("pack")(pack)
+    app.command("whatif")(whatif_command)
 
 
 def pack(
@@ -98,3 +103,79 @@ def pack(
     console.print(table)
     for path in written:
         console.print(f"written: {path}")
+
+
+def whatif_command(
+    policy_file: Path = typer.Option(..., "--policy", help="The candidate policy (TOML)."),
+    from_: str = typer.Option(..., "--from", help="First stored date to replay."),
+    to: str = typer.Option(..., "--to", help="Last stored date to replay."),
+    out: Path | None = typer.Option(None, "--out", help="Write every figure: .xlsx or .csv."),
+    all_rows: bool = typer.Option(False, "--all", help="Print unchanged rows too."),
+) -> None:
+    """Policy what-if: replay the stored history under a candidate policy beside the policy in
+    force (classes, NPL ratio, buckets, collection cases and workload, tiers, risk signals).
+    Writes no stored result; the what-if itself is audited."""
+    url = ready()
+    caller = authorize(url, ManagementAction.WHATIF, "whatif")
+    start, end = business_date(from_, "--from"), business_date(to, "--to")
+    if out is not None and out.suffix.lower() not in (".xlsx", ".csv"):
+        err.print("--out: must end in .xlsx or .csv", markup=False)
+        raise typer.Exit(2)
+    try:
+        candidate = load_policy(policy_file)
+    except PolicyError as exc:
+        err.print(f"--policy {policy_file}: not a valid policy:", markup=False)
+        for problem in exc.problems:
+            err.print(f"  {problem}", markup=False)
+        raise typer.Exit(2) from None
+    in_force = policy_from(None)
+
+    def progress(what: str, done: int, total: int) -> None:
+        unit = "areas" if what == "areas" else "dates"
+        err.print(f"whatif: {what} {done}/{total} {unit}", markup=False, highlight=False)
+
+    try:
+        found = whatif.compute(url, in_force, candidate, start, end, progress=progress)
+        if out is not None:
+            whatif_export.write(found, out)
+        engine = engine_for(url)
+        try:
+            with engine.begin() as conn:
+                whatif.audit_whatif(conn, caller.actor, found, f"cli:{policy_file.name}")
+        finally:
+            engine.dispose()
+    except DomainError as exc:
+        err.print(f"--{exc.field or 'from'}: {exc.message}", markup=False)
+        raise typer.Exit(2) from None
+    except OSError as exc:
+        err.print(f"cannot write: {exc.strerror or exc}", markup=False)
+        raise typer.Exit(1) from None
+    _print_whatif(found, all_rows)
+    if out is not None:
+        console.print(f"written: {out}")
+
+
+def _print_whatif(found: whatif.WhatIf, all_rows: bool) -> None:
+    console.print(
+        f"What-if {found.start} → {found.end}: {len(found.dates)} stored dates; policy in force"
+        f" {found.in_force_version[:12]}, candidate {found.candidate_version[:12]}",
+        markup=False, highlight=False,
+    )  # fmt: skip
+    rows = found.long()
+    if not all_rows:
+        rows = rows.filter(pl.col("diff") != 0)
+    if rows.is_empty():
+        console.print("No difference in any figure.")
+    else:
+        table = Table(title="Differences (candidate − in force; amounts in minor units)")
+        for column in ("area", "figure", "key", "measure", "in force", "candidate", "diff"):
+            table.add_column(column, justify="right" if column in ("in force", "candidate",
+                                                                 "diff") else "left")  # fmt: skip
+        for r in rows.iter_rows():
+            table.add_row(*r[:4], *(f"{v:,.6g}" if abs(v) < 1 else f"{v:,.0f}" for v in r[4:]))
+        console.print(table)
+    for area, notes in found.notes.items():
+        for note in notes:
+            console.print(f"note ({area}): {note}", markup=False, highlight=False)
+    if found.not_replayed:
+        console.print(f"not replayed: {', '.join(found.not_replayed)}", markup=False)

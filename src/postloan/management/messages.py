@@ -47,6 +47,27 @@ MESSAGES: dict[str, dict[str, str]] = {
         "management.view.retention": "Retention",
         "management.kpi.c_m1_rate": "C→M1 entry rate",
         "management.kpi.cure_rate": "Cure rate",
+        "nav.management_whatif": "Policy what-if",
+        "management.whatif": "Policy what-if",
+        "management.whatif.intro": (
+            "Replay the stored history under a candidate policy, beside the policy in force."
+            " Nothing is stored; the what-if is audited."
+        ),
+        "management.whatif.candidate": "Candidate policy (TOML)",
+        "management.whatif.file": "or a file",
+        "management.whatif.run": "Replay",
+        "management.whatif.in_force": "In force",
+        "management.whatif.candidate_short": "Candidate",
+        "management.whatif.diff": "Difference",
+        "management.whatif.versions": "Policy versions",
+        "management.whatif.dates": "Dates replayed",
+        "management.whatif.not_replayed": "Not replayed (no what-if in the area)",
+        "management.whatif.notes": "Notes",
+        "management.whatif.changed_only": (
+            "Only rows that differ are shown; all rows in the export."
+        ),
+        "management.whatif.no_change": "No difference.",
+        "management.whatif.stored": "Stored runs",
     },
     "zh-CN": {
         "nav.management": "管理报表",
@@ -92,5 +113,23 @@ MESSAGES: dict[str, dict[str, str]] = {
         "management.view.retention": "客户维护",
         "management.kpi.c_m1_rate": "入催率（C→M1）",
         "management.kpi.cure_rate": "出催率",
+        "nav.management_whatif": "政策模拟",
+        "management.whatif": "政策模拟（What-if）",
+        "management.whatif.intro": (
+            "以候选政策重放已存储的历史，与现行政策并列对比。不写入任何结果；每次模拟记入审计日志。"
+        ),
+        "management.whatif.candidate": "候选政策（TOML）",
+        "management.whatif.file": "或上传文件",
+        "management.whatif.run": "重放",
+        "management.whatif.in_force": "现行",
+        "management.whatif.candidate_short": "候选",
+        "management.whatif.diff": "差异",
+        "management.whatif.versions": "政策版本",
+        "management.whatif.dates": "重放日期",
+        "management.whatif.not_replayed": "未重放（该模块无模拟）",
+        "management.whatif.notes": "说明",
+        "management.whatif.changed_only": "仅显示有差异的行；导出包含全部行。",
+        "management.whatif.no_change": "无差异。",
+        "management.whatif.stored": "已存储的运行",
     },
 }

@@ -41,6 +41,7 @@ AREA = Area(
     templates=HERE / "templates",
     messages=MESSAGES,
     cli="postloan.risk.cli:add_commands",
+    whatif="postloan.risk.whatif:whatif",
     policy_sections=("risk",),
     rationale=RATIONALE,
 )

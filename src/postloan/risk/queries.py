@@ -70,12 +70,31 @@ def score_inputs(conn: Connection, dates: list[date]) -> pl.DataFrame:
     schema = {k: v for k, v in SCORE_INPUTS.items()
               if k not in ("income_reported", "income_reported_on", "churn_grade")}  # fmt: skip
     frame = rows_frame([(as_date(r[0]), *r[1:]) for r in rows], {**schema, "branch_id": pl.String})
+    return with_reports(conn, frame, dates)
+
+
+def with_reports(conn: Connection, frame: pl.DataFrame, dates: list[date]) -> pl.DataFrame:
+    """`frame` (per date and customer) with the latest income report on or before each date
+    and the churn grade stored on it: the score's inputs beyond the status and the file."""
     income = income_reports(conn, max(dates) if dates else None)
     frame = frame.sort("as_of").join_asof(
         income.sort("income_reported_on"), left_on="as_of", right_on="income_reported_on",
         by="customer_id", strategy="backward", check_sortedness=False,
     )  # fmt: skip
     return frame.join(churn_grades(conn, dates), on=["as_of", "customer_id"], how="left")
+
+
+CUSTOMER_FILE = {
+    "customer_id": pl.String, "monthly_income": pl.Int64, "total_assets": pl.Int64,
+    "total_liabilities": pl.Int64, "industry": pl.String, "branch_id": pl.String,
+}  # fmt: skip
+
+
+def customer_file(conn: Connection) -> pl.DataFrame:
+    """CUSTOMER_FILE for every customer (the score's file inputs; the what-if)."""
+    c = customers.c
+    rows = conn.execute(select(*(c[n] for n in CUSTOMER_FILE)).order_by(c.customer_id)).all()
+    return rows_frame(rows, CUSTOMER_FILE)
 
 
 def income_reports(conn: Connection, last: date | None) -> pl.DataFrame:

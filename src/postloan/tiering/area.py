@@ -35,6 +35,7 @@ AREA = Area(
     templates=HERE / "templates",  # tiering/<page>.html
     messages=MESSAGES,
     cli="postloan.tiering.cli:add_commands",
+    whatif="postloan.tiering.whatif:whatif",
     policy_sections=("tiering",),
     exports={
         "tiers": AreaExport(

@@ -47,3 +47,47 @@ def replay(figures: pl.DataFrame, before: pl.DataFrame, policy: Policy) -> pl.Da
     if not out:
         return pl.DataFrame(schema=REPLAYED)
     return pl.concat(out).sort("as_of", "customer_id").cast(REPLAYED)  # type: ignore[arg-type]
+
+
+def with_status(figures: pl.DataFrame, status: pl.DataFrame) -> pl.DataFrame:
+    """FIGURES with what a policy changes in them taken from `status` (the engine's account
+    status of the same dates under that policy): worst DPD, times late and the worst
+    five-category class per customer and date, as `classify.classify` derives them. The rest
+    (capacity inputs, RFM scores, the open-case floor) stays as stored. Customers of
+    `figures` without status rows keep their stored figures."""
+    worst = {rank: name for name, rank in CLASS_RANK.items()}
+    per = (
+        status.with_columns(
+            pl.col("risk_class").replace_strict(CLASS_RANK, return_dtype=pl.Int64)
+            .alias("class_rank")
+        )
+        .group_by("as_of", "customer_id")
+        .agg(
+            pl.col("dpd").max().cast(pl.Int64).alias("_max_dpd"),
+            pl.col("cumulative_overdue_periods").sum().cast(pl.Int64).alias("_times_late"),
+            pl.col("class_rank").max().alias("_rank"),
+        )
+    )  # fmt: skip
+    return (
+        figures.join(per, on=["as_of", "customer_id"], how="left")
+        .with_columns(
+            pl.coalesce("_max_dpd", "max_dpd").alias("max_dpd"),
+            pl.coalesce("_times_late", "times_late").alias("times_late"),
+            pl.coalesce(pl.col("_rank").replace_strict(worst, default=None,
+                                                       return_dtype=pl.String),
+                        "worst_class").alias("worst_class"),
+        )
+        .select(list(FIGURES))
+    )  # fmt: skip
+
+
+def tier_counts(replayed: pl.DataFrame, balances: pl.DataFrame) -> pl.DataFrame:
+    """as_of, tier, customers, balance: each tier's customers and their outstanding principal
+    (`balances`: as_of, customer_id, balance) per date."""
+    return (
+        replayed.join(balances, on=["as_of", "customer_id"], how="left")
+        .group_by("as_of", "tier")
+        .agg(pl.len().cast(pl.Int64).alias("customers"),
+             pl.col("balance").fill_null(0).sum().cast(pl.Int64).alias("balance"))
+        .sort("as_of", "tier")
+    )  # fmt: skip
