@@ -147,6 +147,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/management/pack"): ManagementAction.PACK,
     ("GET", "/api/management/pack.xlsx"): ManagementAction.EXPORT,
     ("GET", "/api/management/drill"): ManagementAction.DRILL,
+    ("POST", "/api/management/whatif"): ManagementAction.WHATIF,
 }
 
 

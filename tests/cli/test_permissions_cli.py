@@ -29,6 +29,7 @@ from postloan.collections.compliance import compliance_report
 from postloan.collections.kpis import collection_kpis
 from postloan.contract import write_contract_files
 from postloan.policy import default_policy
+from postloan.policy.loader import dump_policy_toml
 from postloan.store.db import engine_for, ready
 from postloan.synth import generate
 
@@ -160,6 +161,10 @@ def _commands(store: Store, role: str) -> dict[str, tuple[str, list[str]]]:
         ),
         "report models": ("report models", ["report", "models", "--json"]),
         "report pack": ("report pack", ["report", "pack", "--from", d, "--to", d, "--json"]),
+        "whatif": (
+            "whatif",
+            ["whatif", "--policy", str(_candidate(store)), "--from", d, "--to", d],
+        ),
         "model list": ("model list", ["model", "list", "--json"]),
         "model register": (
             "model register",
@@ -204,6 +209,14 @@ def _model_dir(store: Store) -> Path:
         frame = pd.DataFrame({"x": x, "bad": (rng.uniform(0, 60, 300) < x).astype(int)})
         save_model(fit_scorecard(frame, "bad", params=FitParams(max_ratios=0)), folder)
     return folder
+
+
+def _candidate(store: Store) -> Path:
+    """A candidate policy file for `postloan whatif` (the default policy)."""
+    path = store.data / "candidate.toml"
+    if not path.exists():
+        path.write_text(dump_policy_toml(default_policy()), encoding="utf-8")
+    return path
 
 
 @pytest.mark.parametrize("role", [r.value for r in Role])

@@ -810,6 +810,7 @@ def test_every_post_needs_the_csrf_token(as_user: Any, coll: CollStore) -> None:
         "/contact-plans/contacts/1/complete",
         "/tiering/tree/proposals",  # tiering's; both also in test_tiering_pages.py
         "/tiering/tree/proposals/1/decision",
+        "/management/whatif",  # and in tests/management/test_whatif.py
     ]
     # Every state-changing page route of the app is in this list or tested in test_pages.py
     # (login, logout, look-up, reveal): a route added without a CSRF test fails here.
