@@ -187,8 +187,9 @@ class WhatIfOut(BaseModel):
 TOML_BODY = {
     "requestBody": {
         "required": True,
-        "description": "the candidate policy file (TOML, UTF-8, at most 256 KB)",
-        "content": {"application/toml": {"schema": {"type": "string"}}},
+        "description": "the candidate policy file: TOML text, UTF-8, at most 256 KB (sent as"
+        " text/plain or application/toml)",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
     }
 }
 
