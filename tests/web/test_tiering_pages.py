@@ -387,8 +387,9 @@ def test_what_if_form_against_the_api(as_user: Any, store: TierStore) -> None:
     assert counts != {t: (a, a) for t, (a, _) in counts.items()}  # the candidate moves some
     moved = [(r[0], int(r[2]), int(r[3])) for r in _cells(page.text, "whatif-moved")]
     assert moved == [(m["as_of"], m["customers"], m["moved"]) for m in api["moved"]]
+    tiers = ("premium", "low", "medium", "high")
     matrix = {(r[0], t): int(n) for r in _cells(page.text, "whatif-transitions")
-              for t, n in zip(("premium", "low", "medium", "high"), r[2:], strict=True)}  # fmt: skip
+              for t, n in zip(tiers, r[2:], strict=True)}  # fmt: skip
     assert matrix == {(c["stored"], c["candidate"]): c["customers"] for c in api["transitions"]
                       if "none" not in (c["stored"], c["candidate"])}  # fmt: skip
     review = {(r[0], r[1]): (int(r[4]), int(r[5])) for r in _cells(page.text, "whatif-review")}

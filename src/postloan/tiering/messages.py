@@ -69,9 +69,11 @@ MESSAGES: dict[str, dict[str, str]] = {
             "Roll rate: share of a DPD bucket's balance "
             "in a worse bucket a month later. Loss rate:"
             " share of the tier's balance reaching the "
-            "loss class a month later."
+            "loss class or written off / disposed a month later; written-off and disposed "
+            "accounts leave the pool from their effective date."
         ),
         "tiering.loss_rate": "Loss rate",
+        "tiering.written_off": "Of which written off / disposed",
         "tiering.rules": "Rules",
         "tiering.rule": "Rule",
         "tiering.label": "Predicts",
@@ -196,9 +198,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "tiering.rolls": "迁徙率与损失率",
         "tiering.rolls_help": (
             "迁徙率:某逾期分组的余额在一个月后进入更差分组的比例。"
-            "损失率:该层级余额在一个月后进入损失类的比例。"
+            "损失率:该层级余额在一个月后进入损失类或被核销、处置的比例;"
+            "已核销、处置的账户自生效日起不再计入资产池。"
         ),
         "tiering.loss_rate": "损失率",
+        "tiering.written_off": "其中核销/处置",
         "tiering.rules": "规则",
         "tiering.rule": "规则",
         "tiering.label": "预测",
