@@ -343,3 +343,83 @@ def test_tree_page_and_the_maker_checker_forms(
     finally:
         a.__exit__(None, None, None)
         b.__exit__(None, None, None)
+
+
+# --- the what-if form on the review page (issue 14) ---------------------------------------------
+
+CANDIDATE = {"credit.poor_min_dpd": "1", "capacity.strong_max_dsr_percent": "10",
+             "upgrade_after_dates": "2"}  # fmt: skip
+
+
+def _cells(html: str, table_id: str) -> list[tuple[str, ...]]:
+    """Each row of a table as (its data- attributes' values…, cell texts…)."""
+    table = html.split(f'id="{table_id}"')[1].split("</table>")[0]
+    return [tuple(re.findall(r'data-[\w-]+="([^"]*)"', head)) + tuple(
+                re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", body))
+            for head, body in re.findall(r"<tr ([^>]*)>(.*?)</tr>", table)]  # fmt: skip
+
+
+def test_what_if_form_against_the_api(as_user: Any, store: TierStore) -> None:
+    from postloan.tiering.candidate import FIELDS, candidate_of
+
+    risk = as_user("risk")
+    risk.cookies.set("postloan_lang", "en")
+    window = {"from": DATES[0].isoformat(), "to": AS_OF.isoformat()}
+    plain = risk.get("/tiering/review", params=window)
+    assert 'id="whatif-form"' in plain.text and 'id="whatif-counts"' not in plain.text
+    # the form shows the policy in force
+    policy = default_policy()
+    for name in FIELDS:
+        section, _, key = name.rpartition(".")
+        value = getattr(getattr(policy.tiering, section) if section else policy.tiering, key)
+        assert f'name="{name}" min="0" max="100000" step="1" required value="{value}"' in plain.text
+    page = risk.get("/tiering/review", params={**window, "whatif": "1", **CANDIDATE})
+    assert page.status_code == 200, page.text
+    candidate, _ = candidate_of(policy, CANDIDATE)
+    api = risk.post("/api/tiering/whatif", headers={"X-CSRF-Token": csrf_of(page.text)}, json={
+        **window, "tiering": candidate.model_dump(mode="json")["tiering"]}).json()  # fmt: skip
+    # per tier on `to`: the stored and the candidate's customers, as the API's matrix sums them
+    counts = {r[0]: (int(r[2]), int(r[3])) for r in _cells(page.text, "whatif-counts")}
+    assert counts == {
+        t: (sum(c["customers"] for c in api["transitions"] if c["stored"] == t),
+            sum(c["customers"] for c in api["transitions"] if c["candidate"] == t))
+        for t in ("premium", "low", "medium", "high")}  # fmt: skip
+    assert counts != {t: (a, a) for t, (a, _) in counts.items()}  # the candidate moves some
+    moved = [(r[0], int(r[2]), int(r[3])) for r in _cells(page.text, "whatif-moved")]
+    assert moved == [(m["as_of"], m["customers"], m["moved"]) for m in api["moved"]]
+    tiers = ("premium", "low", "medium", "high")
+    matrix = {(r[0], t): int(n) for r in _cells(page.text, "whatif-transitions")
+              for t, n in zip(tiers, r[2:], strict=True)}  # fmt: skip
+    assert matrix == {(c["stored"], c["candidate"]): c["customers"] for c in api["transitions"]
+                      if "none" not in (c["stored"], c["candidate"])}  # fmt: skip
+    review = {(r[0], r[1]): (int(r[4]), int(r[5])) for r in _cells(page.text, "whatif-review")}
+    want = {(r["month"], r["tier"]): [0, 0] for r in api["current"] + api["candidate"]}
+    for side, rows in enumerate((api["current"], api["candidate"])):
+        for r in rows:
+            want[(r["month"], r["tier"])][side] = r["customers"]
+    assert review == {k: tuple(v) for k, v in want.items()}
+    assert "DPD" in page.text.split('id="whatif-changed"')[1].split("</p>")[0]
+
+
+def test_what_if_form_refuses_bad_input_in_both_languages(as_user: Any, store: TierStore) -> None:
+    risk = as_user("risk")
+    risk.cookies.set("postloan_lang", "en")
+    base = {"whatif": "1"}
+    word = risk.get("/tiering/review", params={**base, "credit.poor_min_dpd": "ten"})
+    assert word.status_code == 422
+    error = word.text.split('id="whatif-error">')[1].split("</p>")[0]
+    assert "Poor credit: DPD from" in error and "a whole number from 0 to 100000" in error
+    assert 'id="review-monthly"' in word.text  # the back-test is still shown
+    for bad in ("-1", "1e3", "100001", "١٢"):  # negative, not plain digits, too large, non-ASCII
+        got = risk.get("/tiering/review", params={**base, "credit.poor_min_dpd": bad})
+        assert got.status_code == 422 and 'id="whatif-error"' in got.text, bad
+    # refused by the policy's own checks: poor from 0 times late is not above good's at most 0
+    refused = risk.get("/tiering/review", params={**base, "credit.poor_min_times_late": "0"})
+    assert refused.status_code == 422
+    assert "poor_min_times_late" in refused.text.split('id="whatif-error">')[1]
+    risk.cookies.set("postloan_lang", "zh-CN")
+    zh = risk.get("/tiering/review", params={**base, "upgrade_after_dates": "x"})
+    assert "升级所需连续日期数: 须为 0 至 100000 之间的整数" in zh.text
+    assert "试算:候选分层标准" in zh.text
+    # the what-if reads as the API: refused to roles without tiering.review
+    assert as_user("mkt").get("/tiering/review", params=base).status_code == 403

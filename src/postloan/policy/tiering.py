@@ -155,8 +155,9 @@ class Rfm(Section):
 
 
 class Abc(Section):
-    """LY-3 ABC classification by value contribution (a year's interest on the balance): the
-    cumulative shares of the total value that close classes A and B."""
+    """LY-3 ABC: value (A) by value contribution (a year's interest on the balance) — the
+    cumulative shares of the total value that close classes A and B; risk (B) is the tier;
+    need (C) from the signals of a financing or credit-line need (`rules/need.py`)."""
 
     a_max_share_percent: Annotated[int, Field(strict=True, ge=1, le=100)] = Field(
         description="A: the customers ahead of whom lies less than this share of the value."
@@ -167,6 +168,17 @@ class Abc(Section):
     card_annual_rate: Annotated[int, Field(strict=True, ge=0, le=100_000_000)] = Field(
         description="The yearly rate a card balance earns, in 1e-8 (cards carry no contract "
         "rate): 18_250_000 = 18.25 %."
+    )
+
+    need_renewal_within_months: PositiveCount = Field(
+        3,
+        description="Need (ABC's C): a loan whose last instalment falls within this many months "
+        "of D signals a financing need beyond it (续贷).",
+    )
+    need_utilisation_percent: Annotated[int, Field(strict=True, ge=1, le=100)] = Field(
+        80,
+        description="Need: a card used to at least this share of its credit limit on D signals "
+        "a credit-line need.",
     )
 
     @model_validator(mode="after")

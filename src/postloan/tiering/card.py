@@ -59,7 +59,14 @@ def card(conn: Connection, user: User, customer: Any, policy: Policy) -> dict[st
     }  # fmt: skip
 
 
-AMOUNTS = ("balance", "npl_balance", "rolled_balance", "loss_balance")  # withheld like accounts
+AMOUNTS = (
+    "balance",
+    "npl_balance",
+    "rolled_balance",
+    "loss_balance",
+    "removed_balance",
+    "written_off_balance",
+)  # withheld like accounts
 
 
 def amounts_for(user: User, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -69,9 +69,11 @@ MESSAGES: dict[str, dict[str, str]] = {
             "Roll rate: share of a DPD bucket's balance "
             "in a worse bucket a month later. Loss rate:"
             " share of the tier's balance reaching the "
-            "loss class a month later."
+            "loss class or written off / disposed a month later; written-off and disposed "
+            "accounts leave the pool from their effective date."
         ),
         "tiering.loss_rate": "Loss rate",
+        "tiering.written_off": "Of which written off / disposed",
         "tiering.rules": "Rules",
         "tiering.rule": "Rule",
         "tiering.label": "Predicts",
@@ -106,6 +108,32 @@ MESSAGES: dict[str, dict[str, str]] = {
         "tiering.done.adopted": "Adopted: the policy has a new version.",
         "tiering.done.rejected": "Rejected.",
         "tiering.done.refused": "Refused:",
+        "tiering.whatif_title": "What-if: candidate cut-offs",
+        "tiering.whatif_help": (
+            "Type candidate cut-offs: the tiers are re-derived from the stored figures of the "
+            "period above, beside the policy in force. Nothing stored changes."
+        ),
+        "tiering.whatif_run": "Replay",
+        "tiering.whatif_changed": "Changed",
+        "tiering.whatif_unchanged": "no cut-off changed (the policy in force replayed)",
+        "tiering.whatif_counts": "Customers per tier on",
+        "tiering.whatif_matrix": "In force → candidate on",
+        "tiering.whatif_moved": "Customers whose tier would change, per date",
+        "tiering.whatif_review": "Back-test per month and tier, side by side",
+        "tiering.whatif_not_whole": "a whole number from 0 to {max}",
+        "tiering.whatif_refused": "refused by the policy's checks",
+        "tiering.in_force": "In force",
+        "tiering.candidate": "Candidate",
+        "tiering.change": "Change",
+        "tiering.in_force_to_candidate": "in force \\ candidate",
+        "tiering.cut.credit.good_max_times_late": "Good credit: times late at most",
+        "tiering.cut.credit.poor_min_times_late": "Poor credit: times late from",
+        "tiering.cut.credit.poor_min_dpd": "Poor credit: DPD from",
+        "tiering.cut.capacity.strong_max_dsr_percent": "Strong capacity: DSR at most (%)",
+        "tiering.cut.capacity.strong_max_dti_percent": "Strong capacity: DTI at most (%)",
+        "tiering.cut.capacity.weak_min_dsr_percent": "Weak capacity: DSR above (%)",
+        "tiering.cut.capacity.weak_min_dti_percent": "Weak capacity: DTI above (%)",
+        "tiering.cut.upgrade_after_dates": "Upgrade after (consecutive dates)",
     },
     "zh-CN": {
         "nav.tiering": "客户分层",
@@ -170,9 +198,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "tiering.rolls": "迁徙率与损失率",
         "tiering.rolls_help": (
             "迁徙率:某逾期分组的余额在一个月后进入更差分组的比例。"
-            "损失率:该层级余额在一个月后进入损失类的比例。"
+            "损失率:该层级余额在一个月后进入损失类或被核销、处置的比例;"
+            "已核销、处置的账户自生效日起不再计入资产池。"
         ),
         "tiering.loss_rate": "损失率",
+        "tiering.written_off": "其中核销/处置",
         "tiering.rules": "规则",
         "tiering.rule": "规则",
         "tiering.label": "预测",
@@ -205,5 +235,30 @@ MESSAGES: dict[str, dict[str, str]] = {
         "tiering.done.adopted": "已采纳:政策已生成新版本。",
         "tiering.done.rejected": "已驳回。",
         "tiering.done.refused": "已拒绝:",
+        "tiering.whatif_title": "试算:候选分层标准",
+        "tiering.whatif_help": (
+            "输入候选分层标准:按上方期间的已存数据重新分层,与现行政策并列比较;不改变任何已存数据。"
+        ),
+        "tiering.whatif_run": "试算",
+        "tiering.whatif_changed": "已修改",
+        "tiering.whatif_unchanged": "未修改任何标准(按现行政策重放)",
+        "tiering.whatif_counts": "各层级客户数,日期",
+        "tiering.whatif_matrix": "现行 → 候选层级迁移,日期",
+        "tiering.whatif_moved": "各日期层级将改变的客户数",
+        "tiering.whatif_review": "按月份和层级并列回测",
+        "tiering.whatif_not_whole": "须为 0 至 {max} 之间的整数",
+        "tiering.whatif_refused": "未通过政策校验",
+        "tiering.in_force": "现行",
+        "tiering.candidate": "候选",
+        "tiering.change": "变化",
+        "tiering.in_force_to_candidate": "现行 \\ 候选",
+        "tiering.cut.credit.good_max_times_late": "信用优良:累计逾期期数不超过",
+        "tiering.cut.credit.poor_min_times_late": "信用较差:累计逾期期数达到",
+        "tiering.cut.credit.poor_min_dpd": "信用较差:逾期天数达到",
+        "tiering.cut.capacity.strong_max_dsr_percent": "还款能力强:月供收入比不超过(%)",
+        "tiering.cut.capacity.strong_max_dti_percent": "还款能力强:负债收入比不超过(%)",
+        "tiering.cut.capacity.weak_min_dsr_percent": "还款能力弱:月供收入比高于(%)",
+        "tiering.cut.capacity.weak_min_dti_percent": "还款能力弱:负债收入比高于(%)",
+        "tiering.cut.upgrade_after_dates": "升级所需连续日期数",
     },
 }

@@ -41,6 +41,11 @@ CASES_TABLE = table("cases", column("customer_id", String), column("opened_on", 
                     column("closed_on", Date))  # fmt: skip
 CHURN_TABLE = table("churn_identified", column("as_of", Date), column("customer_id", String))
 CHURN_DATES_TABLE = table("churn_dates", column("as_of", Date))
+# Collections' write-offs and asset disposals (approved ones are out of the pool from their
+# effective date, as in the core's summary).
+DISPOSALS_TABLE = table("account_disposals", column("account_id", String),
+                        column("customer_id", String), column("effective_on", Date),
+                        column("status", String))  # fmt: skip
 
 
 def frame(conn: Connection, query: Any, types: dict[str, Any]) -> pl.DataFrame:

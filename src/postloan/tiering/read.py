@@ -13,7 +13,14 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from postloan.store import schema
 from postloan.store.values import stored_date
-from postloan.tiering.queries import CHURN_DATES_TABLE, CHURN_TABLE, frame, has_table
+from postloan.tiering.queries import (
+    CHURN_DATES_TABLE,
+    CHURN_TABLE,
+    DISPOSALS_TABLE,
+    frame,
+    has_table,
+)
+from postloan.tiering.rules.review import DISPOSED
 from postloan.tiering.rules.whatif import FIGURES
 from postloan.tiering.tables import tier_assignments, tier_dates
 
@@ -128,6 +135,44 @@ def churn_between(conn: Connection, start: date, end: date) -> tuple[pl.DataFram
     days = [stored_date(v) for v in
             conn.execute(select(d.as_of).where(d.as_of.between(start, end))).scalars()]  # fmt: skip
     return rows, days
+
+
+def _approved(upto: date) -> Any:
+    """account_id, customer_id, effective_on: each account's first approved disposal on or
+    before `upto` (an account disposed twice counts from the first)."""
+    d = DISPOSALS_TABLE.c
+    return (select(d.account_id, func.min(d.customer_id).label("customer_id"),
+                   func.min(d.effective_on).label("effective_on"))
+            .where(d.status == "approved", d.effective_on <= upto)
+            .group_by(d.account_id).subquery())  # fmt: skip
+
+
+def disposed_between(
+    conn: Connection, start: date, end: date, scope: ColumnElement[bool]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Write-offs and disposals for the loss rate (`rules.review.losses`), in scope: DISPOSED
+    (each customer's first approved disposal effective on or before `end`), and per tiered
+    date of [start, end] and customer the outstanding principal of its accounts already out
+    of the pool then (as_of, customer_id, removed_balance). Empty without the table."""
+    removed_types = {"as_of": pl.Date, "customer_id": pl.String, "removed_balance": pl.Int64}
+    if not has_table(conn, "account_disposals"):
+        return pl.DataFrame(schema=DISPOSED), pl.DataFrame(schema=removed_types)
+    first = _approved(end)
+    cu = schema.customers
+    in_scope = cu.c.customer_id == first.c.customer_id
+    per_customer = (select(first.c.customer_id, func.min(first.c.effective_on))
+                    .select_from(first.join(cu, in_scope)).where(scope)
+                    .group_by(first.c.customer_id))  # fmt: skip
+    s = schema.account_status.c
+    removed = (
+        select(s.as_of, s.customer_id, func.sum(s.outstanding_principal))
+        .select_from(schema.account_status.join(first, first.c.account_id == s.account_id)
+                     .join(cu, cu.c.customer_id == s.customer_id)
+                     .join(tier_dates, tier_dates.c.as_of == s.as_of))
+        .where(s.as_of.between(start, end), first.c.effective_on <= s.as_of, scope)
+        .group_by(s.as_of, s.customer_id)
+    )  # fmt: skip
+    return frame(conn, per_customer, DISPOSED), frame(conn, removed, removed_types)
 
 
 def export_frame(conn: Connection, day: date) -> pl.DataFrame:

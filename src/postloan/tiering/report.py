@@ -132,22 +132,24 @@ def roll_and_loss(
     conn: Connection, start: date, end: date, scope: ColumnElement[bool], policy: Policy
 ) -> dict[str, Any]:
     """Per month of [start, end] and tier: roll rates per DPD bucket (the policy's buckets) and
-    the loss rate (`rules.review.rolls`, `losses`); reads the month after `end` to look
+    the loss rate (`rules.review.rolls`, `losses`: write-offs and disposals count as losses
+    and leave the pool from their effective date); reads the month after `end` to look
     forward."""
     if start > end:
         raise InvalidError("from must be on or before to", field="from")
     if (end - start).days > MAX_REVIEW_DAYS:
         raise InvalidError(f"a review covers at most {MAX_REVIEW_DAYS} days", field="from")
     nxt = date(end.year + end.month // 12, end.month % 12 + 1, 1)
-    history = read.history_between(
-        conn, start, nxt.replace(day=monthrange(nxt.year, nxt.month)[1]), scope
-    )
+    horizon = nxt.replace(day=monthrange(nxt.year, nxt.month)[1])
+    history = read.history_between(conn, start, horizon, scope)
+    disposed, removed = read.disposed_between(conn, start, horizon, scope)
+    pooled = history.join(removed, on=["as_of", "customer_id"], how="left")
     buckets = [(b.name, b.min_dpd) for b in policy.dpd_buckets]
     inside = pl.col("as_of") <= end
     return {"from": start.isoformat(), "to": end.isoformat(),
             "buckets": [name for name, _ in buckets],
             "rolls": _iso(rolls(history, buckets).filter(inside)),
-            "losses": _iso(losses(history).filter(inside))}  # fmt: skip
+            "losses": _iso(losses(pooled, disposed).filter(inside))}  # fmt: skip
 
 
 TREE_MIN_ROWS = 50

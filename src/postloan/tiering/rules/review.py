@@ -108,9 +108,12 @@ ROLLS = {
 }  # fmt: skip
 LOSSES = {
     "month": pl.String, "as_of": pl.Date, "tier": pl.String, "customers": pl.Int64,
-    "balance": pl.Int64, "next_as_of": pl.Date, "loss_balance": pl.Int64,
-    "loss_rate": pl.Float64,
+    "balance": pl.Int64, "removed_balance": pl.Int64, "next_as_of": pl.Date,
+    "loss_balance": pl.Int64, "written_off_balance": pl.Int64, "loss_rate": pl.Float64,
 }  # fmt: skip
+# The customers with an account written off or disposed (collections' approved disposals):
+# the first such account's effective date.
+DISPOSED = {"customer_id": pl.String, "disposed_on": pl.Date}
 
 
 def _month_ends(history: pl.DataFrame) -> pl.DataFrame:
@@ -176,28 +179,64 @@ def rolls(history: pl.DataFrame, buckets: list[tuple[str, int]]) -> pl.DataFrame
     )  # fmt: skip
 
 
-def losses(history: pl.DataFrame) -> pl.DataFrame:
-    """LOSSES per month and tier: of the tier's cohort on D_m, `loss_balance` = the balance on
-    D_m of the customers whose worst account is in the loss class (损失) on the next month's
-    last tiered date and was not on D_m (the month's new losses); `loss_rate` = loss ÷ the
-    cohort's balance (null when 0 or for the last month). `history`: as_of, customer_id, tier,
-    balance, worst_class."""
+def losses(history: pl.DataFrame, disposed: pl.DataFrame | None = None) -> pl.DataFrame:
+    """LOSSES per month and tier.
+
+    A customer is *lost* on a date when its worst account is in the loss class (损失) then, or
+    when one of its accounts has been written off or disposed (`disposed`, DISPOSED: effective
+    on or before the date) — a write-off is the lender's recognition of the loss, whatever the
+    class says. Of the tier's cohort on D_m (its customers on the month's last tiered date),
+    the customers lost on the next month's last tiered date D_m+1 and not on D_m are the
+    month's new losses; a disposal effective in (D_m, D_m+1] counts whether or not the customer
+    is tiered on D_m+1.
+
+    Written-off and disposed accounts are out of the pool from their effective date (as in the
+    core's summary, `reports.summary`): `history`'s optional `removed_balance` (their
+    outstanding principal on the date, part of `balance`) is taken out of the cohort's balance
+    and reported apart. `balance` = the cohort's balance in the pool on D_m; `loss_balance` =
+    the pool balance on D_m of the new losses; `written_off_balance` = the part of it lost by a
+    disposal in the month; `loss_rate` = loss ÷ balance (null when 0 or for the last month).
+    `history`: as_of, customer_id, tier, balance, worst_class[, removed_balance]."""
     if history.height == 0:
         return pl.DataFrame(schema=LOSSES)
+    if "removed_balance" not in history.columns:
+        history = history.with_columns(pl.lit(0, dtype=pl.Int64).alias("removed_balance"))
+    history = history.with_columns(
+        pl.col("removed_balance").fill_null(0),
+        (pl.col("balance") - pl.col("removed_balance").fill_null(0)).alias("pool"),
+    )
+    gone = (pl.DataFrame(schema=DISPOSED) if disposed is None
+            else disposed.select(list(DISPOSED)).cast(DISPOSED))  # type: ignore[arg-type]  # fmt: skip
+    gone = gone.group_by("customer_id").agg(pl.col("disposed_on").min())
     ends = _month_ends(history)
     later = history.select(pl.col("as_of").alias("next_as_of"), "customer_id",
                            (pl.col("worst_class") == "loss").alias("next_loss"))  # fmt: skip
+    on = pl.col("disposed_on")
     cohort = (
         history.join(ends, on="as_of", how="inner")
         .join(later, on=["next_as_of", "customer_id"], how="left")
-        .with_columns((pl.col("next_loss").fill_null(False)
-                       & (pl.col("worst_class") != "loss")).alias("lost"))
+        .join(gone, on="customer_id", how="left")
+        .with_columns(
+            (on.is_not_null() & (on <= pl.col("as_of"))).alias("was_written_off"),
+            (on.is_not_null() & (on > pl.col("as_of")) & pl.col("next_as_of").is_not_null()
+             & (on <= pl.col("next_as_of"))).alias("written_off"),
+        )
+        .with_columns(
+            ((pl.col("worst_class") == "loss") | pl.col("was_written_off")).alias("was_lost"),
+        )
+        .with_columns(
+            ((pl.col("next_loss").fill_null(False) | pl.col("written_off"))
+             & ~pl.col("was_lost")).alias("lost"),
+        )
     )  # fmt: skip
     found = cohort.group_by("month", "as_of", "tier").agg(
         pl.len().cast(pl.Int64).alias("customers"),
-        pl.col("balance").sum(),
+        pl.col("pool").sum().alias("balance"),
+        pl.col("removed_balance").sum(),
         pl.col("next_as_of").first(),
-        pl.col("balance").filter(pl.col("lost")).sum().alias("loss_balance"),
+        pl.col("pool").filter(pl.col("lost")).sum().alias("loss_balance"),
+        pl.col("pool").filter(pl.col("lost") & pl.col("written_off")).sum()
+        .alias("written_off_balance"),
     )  # fmt: skip
     return (
         found.with_columns(

@@ -24,6 +24,7 @@ from postloan.inputs import InputError, parse_business_date
 from postloan.policy.tiering import TIERS
 from postloan.tiering import adoption, read, report
 from postloan.tiering.actions import TieringAction
+from postloan.tiering.candidate import FIELDS, MAX_CUTOFF, NOT_WHOLE, candidate_of, in_force
 from postloan.tiering.card import amounts_for, shows_accounts
 from postloan.web.charts import PALETTE
 from postloan.web.i18n import translate
@@ -91,7 +92,65 @@ def review_page(request: Request) -> Response:
                    buckets=rolls["buckets"][:-1], cells=cells, charts=charts,
                    captions={"chart-tier-npl": "tiering.npl_rate",
                              "chart-tier-loss": "tiering.loss_rate"})  # fmt: skip
-    return render_page(request, "tiering/review.html", context, user=user)
+    status = _what_if(request, context, start, end, scope)
+    return render_page(request, "tiering/review.html", context, user=user, status_code=status)
+
+
+def _what_if(request: Request, context: dict[str, Any], start: date, end: date, scope: Any) -> int:
+    """The what-if form's part of the review page (GET, `whatif=1`): the typed cut-offs
+    replayed on the window beside the policy in force (`report.what_if`, as `POST
+    /api/tiering/whatif`). Fills `context`; the page's status (422 for a refused input)."""
+    policy = effective_policy(request)[0]
+    current = in_force(policy)
+    typed = {n: (request.query_params.get(n) or "")[:40] for n in FIELDS}
+    context.update(cutoffs=FIELDS, in_force=current, whatif_error=None, what_if=None,
+                   typed={n: typed[n] or str(current[n]) for n in FIELDS})  # fmt: skip
+    if request.query_params.get("whatif") != "1":
+        return 200
+    try:
+        candidate, values = candidate_of(policy, typed)
+        with engine(request).connect() as conn:
+            found = report.what_if(conn, start, end, scope, candidate)
+    except DomainError as exc:
+        context["whatif_error"] = _said(lang_of(request), exc)
+        return 422
+    context["what_if"] = side_by_side(found)
+    context["changed"] = [n for n in FIELDS if values[n] != current[n]]
+    context["values"] = values
+    return 200
+
+
+def _said(lang: str, exc: DomainError) -> str:
+    """A refused what-if input in the page's language: the cut-off's label and why."""
+    if exc.field not in FIELDS:
+        return str(exc)
+    label = translate(lang, "tiering.cut." + exc.field)
+    if exc.code == NOT_WHOLE:
+        reason = translate(lang, "tiering.whatif_not_whole").replace("{max}", str(MAX_CUTOFF))
+        return f"{label}: {reason}"
+    return f"{label}: {translate(lang, 'tiering.whatif_refused')} ({exc})"
+
+
+def side_by_side(found: dict[str, Any]) -> dict[str, Any]:
+    """A what-if (`report.what_if`) laid out for the page: customers per tier on `to` under
+    the stored tiers and the candidate's (from the transition matrix), the matrix as rows, the
+    customers moved per date, and per month and tier the two reviews beside each other."""
+    cells = {(c["stored"], c["candidate"]): c["customers"] for c in found["transitions"]}
+    counts = [{"tier": t,
+               "stored": sum(n for (a, _), n in cells.items() if a == t),
+               "candidate": sum(n for (_, b), n in cells.items() if b == t)}
+              for t in TIERS]  # fmt: skip
+    for row in counts:
+        row["change"] = row["candidate"] - row["stored"]
+    matrix = [{"stored": a, "cells": [cells.get((a, b), 0) for b in TIERS]} for a in TIERS]
+    now = {(r["month"], r["tier"]): r for r in found["current"]}
+    then = {(r["month"], r["tier"]): r for r in found["candidate"]}
+    keys = sorted(now.keys() | then.keys(), key=lambda k: (k[0], TIERS.index(k[1])))
+    review = [{"month": m, "tier": t, "current": now.get((m, t)), "candidate": then.get((m, t))}
+              for m, t in keys]  # fmt: skip
+    return {"to": found["to"], "version": found["version"], "counts": counts,
+            "matrix": matrix, "moved": found["moved"], "review": review,
+            "has_matrix": bool(found["transitions"])}  # fmt: skip
 
 
 @router.get("/tiering/tree", response_class=HTMLResponse)
