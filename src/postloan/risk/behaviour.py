@@ -31,7 +31,7 @@ from sqlalchemy import Connection
 
 from postloan.area import StepContext
 from postloan.errors import ConflictError
-from postloan.modelling import FitParams, ScorecardModel, fit_scorecard
+from postloan.modelling.model import ScorecardModel
 from postloan.policy import Policy
 from postloan.risk import behaviour_queries as bq
 from postloan.risk import queries, registry
@@ -89,6 +89,8 @@ def fit_behaviour(
     """Fit on the observation months before the out-of-time ones; record the out-of-time
     metrics in the model. Raises `postloan.modelling.ModellingError` when the data cannot be
     modelled (no rows, one class only)."""
+    from postloan.modelling import FitParams, fit_scorecard
+
     held = rules.out_of_time(data, policy.risk.models.out_of_time_months)
     train, oot = data.filter(~held), data.filter(held)
     columns = [*rules.FEATURES, TARGET]
@@ -205,7 +207,7 @@ def run_behaviour(ctx: StepContext) -> None:
         return
     model_id, model = approved
     stored = queries.stored_dates(conn)
-    frame, _ = bq.feature_frame(conn, ctx.dates, stored)
+    frame, _ = bq.feature_frame(conn, ctx.dates, stored, queries.frames_for(ctx))
     scored = scores_of(frame, model_id, model)
     cfg = ctx.policy.risk.models
     snaps = rules.snapshot_dates([d for d in stored if d <= ctx.dates[-1]])

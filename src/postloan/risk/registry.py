@@ -136,6 +136,15 @@ def stored_model(found: Any) -> ScorecardModel:
     return from_json(json.loads(found.model_json))
 
 
+def approved_id(conn: Connection, kind: str) -> str | None:
+    """The id of the one approved model of `kind`, or None (no model loaded)."""
+    m = risk_models
+    found = conn.execute(
+        select(m.c.model_id).where(m.c.kind == kind, m.c.status == "approved")
+    ).scalar()
+    return None if found is None else str(found)
+
+
 def approved_model(conn: Connection, kind: str) -> tuple[str, ScorecardModel] | None:
     """The one approved model of `kind` the daily run scores with, or None."""
     m = risk_models
