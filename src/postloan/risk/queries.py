@@ -128,12 +128,14 @@ def score_inputs(conn: Connection, dates: list[date], frames: RiskFrames | None 
     rows = conn.execute(
         select(s.c.as_of, s.c.customer_id, func.max(s.c.dpd).label("worst_dpd"),
                func.max(s.c.cumulative_overdue_periods).label("times_late"),
-               func.sum(s.c.overdue_amount).label("overdue_amount"))
+               func.sum(s.c.overdue_amount).label("overdue_amount"),
+               func.sum(s.c.outstanding_principal).label("outstanding"))
         .where(s.c.as_of.in_(dates))
         .group_by(s.c.as_of, s.c.customer_id)
     ).all()  # fmt: skip
     status = {"as_of": pl.Date, "customer_id": pl.String, "worst_dpd": pl.Int64,
-              "times_late": pl.Int64, "overdue_amount": pl.Int64}  # fmt: skip
+              "times_late": pl.Int64, "overdue_amount": pl.Int64,
+              "outstanding": pl.Int64}  # fmt: skip
     per_day = rows_frame([(as_date(r[0]), *r[1:]) for r in rows], status)
     frame = per_day.join(
         frames.customers.select("customer_id", "monthly_income", "total_assets",
