@@ -49,7 +49,7 @@ def watch_page(request: Request) -> Response:
         month = None if day is None else day.replace(day=1) - timedelta(days=1)
         exits = [] if day is None or month is None else read.watch_exits(conn, scope, month, day)
     lang = lang_of(request)
-    tasks = [{**task, "response": response_text(lang, task["signal_id"], task["response"])}
+    tasks = [{**task._mapping, "response": response_text(lang, task.signal_id, task.response)}
              for task in tasks]  # fmt: skip
     context = {"day": day, "watch": rows, "watch_total": total, "tasks": tasks,
                "tasks_total": open_total, "exits": exits, "outcomes": OUTCOMES,
