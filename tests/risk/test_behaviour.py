@@ -242,8 +242,102 @@ def test_churn_propensity_on_the_history(
     assert not any((r[0], r[1]) in identified for r in data.select("as_of", "customer_id").rows())
     model = fit_churn(data, default_policy(), 6)
     assert "oot_auc" in model.metrics
+    # validated on the store's churn history, the months after its training window
+    assert model.data_window is not None
+    last = date.fromisoformat(model.data_window.split("..")[1])
+    oot = data.filter(pl.col("as_of") > last)
+
+    def validate(conn: Any) -> dict[str, Any]:
+        mid = registry.register(conn, model, "churn", "c", "fit", "maker", NOW).model_id
+        return registry.validate(conn, default_policy(), mid, "oot", "maker", NOW)
+
+    evidence = _write(history, validate)
+    assert (evidence["rows"], evidence["bads"]) == (oot.height, int(oot["bad"].sum()))
+    assert evidence["auc"] == pytest.approx(
+        _pair_auc(model.score(oot.to_pandas()), oot["bad"].to_numpy()), abs=1e-12
+    )
     monkeypatch.setenv("POSTLOAN_DATABASE_URL", history)
     out = CliRunner().invoke(make_app(), ["model", "fit-churn", "--months", "6", "--out",
                                           str(tmp_path)])  # fmt: skip
     assert out.exit_code == 0, out.output
     assert registry.model_id(load_model(tmp_path)) == registry.model_id(model)
+
+
+def _pair_auc(scores: Any, bad: Any) -> float:
+    # plain AUC: the share of (bad, good) pairs where the bad scores lower, ties half
+    import numpy as np
+
+    flags = np.asarray(bad)
+    bads, goods = scores[flags == 1], scores[flags == 0]
+    wins = (bads[:, None] < goods[None, :]).sum() + 0.5 * (bads[:, None] == goods[None, :]).sum()
+    return float(wins / (len(bads) * len(goods)))
+
+
+def test_the_api_validates_on_the_history_never_on_the_clients_figures(
+    history: str, tmp_path: Path
+) -> None:
+    """Security (issue 13): a client posting a model with invented out-of-time figures, or
+    posting figures with the validation, gets none of them into the registry: the server
+    measures the months after the model's training window itself."""
+    import json
+    from dataclasses import replace
+
+    from fastapi.testclient import TestClient
+
+    from postloan.access.roles import Role
+    from postloan.access.tokens import issue_token
+    from postloan.access.users import create_user
+    from postloan.api.app import create_app
+    from postloan.modelling.model_dir import to_json
+    from postloan.risk.model_tables import risk_models
+
+    policy = default_policy()
+    data = _data(history)
+    model = fit_behaviour(data, policy, seed=7)
+    assert model.data_window is not None
+    forged = replace(model, metrics={**model.metrics, "auc": 0.999, "oot_auc": 0.999,
+                                     "oot_ks": 0.99})  # fmt: skip
+    first, last = (date.fromisoformat(d) for d in model.data_window.split(".."))
+    # a model that lies about its window (trained on months it claims are out of time)
+    shifted = replace(model, data_window=f"{first}..{last - timedelta(days=40)}")
+
+    def users(conn: Any) -> dict[str, str]:
+        user = create_user(conn, username="rm_val", password="correct horse battery",
+                           role=Role.RISK_MANAGER, now=NOW)  # fmt: skip
+        token = issue_token(conn, user.user_id, "api", datetime.now(UTC))
+        return {"Authorization": f"Bearer {token}"}
+
+    headers = _write(history, users)
+    app = create_app(history, policy_path=tmp_path / "policy.toml")
+    with TestClient(app, raise_server_exceptions=False) as client:
+        ids = []
+        for fitted in (forged, shifted):
+            made = client.post("/api/risk/models", headers=headers,
+                               json={"kind": "behaviour", "name": "b", "note": "fit",
+                                     "model": to_json(fitted)})  # fmt: skip
+            assert made.status_code == 200, made.text
+            ids.append(made.json()["model_id"])
+        mid, lying = ids
+        sent = client.post(f"/api/risk/models/{mid}/validate", headers=headers,
+                           json={"note": "ok", "auc": 0.999})  # fmt: skip
+        assert sent.status_code == 422, sent.text
+        refused = client.post(f"/api/risk/models/{lying}/validate", headers=headers,
+                              json={"note": "ok"})  # fmt: skip
+        assert refused.status_code == 409 and "band counts" in refused.text, refused.text
+        ok = client.post(f"/api/risk/models/{mid}/validate", headers=headers,
+                         json={"note": "ok"})  # fmt: skip
+        assert ok.status_code == 200, ok.text
+    # the plain recomputation: the observations after the training window, scored
+    oot = data.filter(pl.col("as_of") > last)
+    scores = model.score(oot.to_pandas())
+    expected = _pair_auc(scores, oot["bad"].to_numpy())
+    stored = _write(history, lambda conn: conn.execute(
+        select(risk_models).where(risk_models.c.model_id == mid)).one())  # fmt: skip
+    validation, metrics = json.loads(stored.validation), json.loads(stored.metrics)
+    assert validation["source"] == "store_history"
+    assert validation["rows"] == oot.height and validation["bads"] == int(oot["bad"].sum())
+    assert validation["auc"] == pytest.approx(expected, abs=1e-12)
+    assert metrics["auc"] == pytest.approx(expected, abs=1e-12)
+    assert 0.999 not in metrics.values() and 0.999 not in validation.values()
+    assert "0.999" not in stored.model_json
+    assert json.loads(stored.model_json)["metrics"] == {}

@@ -1,7 +1,9 @@
 """The model registry's API on the API test world (SQLite, and PostgreSQL with the env var):
-register (the same content twice is one model), validate on the recorded out-of-time metrics,
-approve by a second risk manager only (403 for the one who registered/validated it), retire;
-bad input answers 4xx, never 500; the session cookie needs the CSRF token."""
+register (the same content twice is one model; the file's metrics are dropped), validation
+never takes a client's metrics (a body carrying them is refused; a model with no store history
+to be measured on answers 409), approve by a second risk manager only (403 for the one who
+registered/validated it), retire; bad input answers 4xx, never 500; the session cookie
+needs the CSRF token."""
 
 # ruff: noqa: F811 — the API world's fixtures imported below are requested by name.
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 from fastapi.testclient import TestClient
 
 from postloan.access.roles import Role
@@ -31,10 +34,30 @@ def _model_json(seed: int) -> dict[str, Any]:
     x = rng.integers(0, 60, 400)
     frame = pd.DataFrame({"dpd": x, "bad": (rng.uniform(0, 70, 400) < x).astype(int)})
     model = fit_scorecard(frame, "bad", params=FitParams(max_ratios=0))
-    held = frame.assign(bad=(rng.uniform(0, 70, 400) < x).astype(int))
+    held = _held(seed)
     measured = registry.measure(model, held)
     model.metrics.update({f"oot_{k}": float(measured[k]) for k in ("auc", "ks", "gini")})
     return to_json(model)
+
+
+def _held(seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed + 1000)
+    x = rng.integers(0, 60, 400)
+    return pd.DataFrame({"dpd": x, "bad": (rng.uniform(0, 70, 400) < x).astype(int)})
+
+
+def _pair_auc(scores: Any, bad: Any) -> float:
+    # plain AUC: the share of (bad, good) pairs where the bad scores lower, ties half
+    flags = np.asarray(bad)
+    bads, goods = scores[flags == 1], scores[flags == 0]
+    wins = (bads[:, None] < goods[None, :]).sum() + 0.5 * (bads[:, None] == goods[None, :]).sum()
+    return float(wins / (len(bads) * len(goods)))
+
+
+def effective_default() -> Any:
+    from postloan.policy import default_policy
+
+    return default_policy()
 
 
 def _second_risk_manager(world: World) -> dict[str, str]:
@@ -52,6 +75,7 @@ def _second_risk_manager(world: World) -> dict[str, str]:
 def test_the_lifecycle_through_the_api(client: TestClient, world: World) -> None:
     risk = world.headers("risk_manager")
     doc = _model_json(21)
+    doc["metrics"].update(auc=0.999, oot_auc=0.999, oot_ks=0.99)  # forged by the client
     body = {"kind": "behaviour", "name": "behaviour 2026", "note": "fit on 2025", "model": doc}
     made = client.post("/api/risk/models", json=body, headers=risk)
     assert made.status_code == 200, made.text
@@ -64,6 +88,8 @@ def test_the_lifecycle_through_the_api(client: TestClient, world: World) -> None
     assert one.status_code == 200
     assert one.json()["model"]["characteristics"][0]["name"] == "dpd"
     assert one.json()["status"] == "draft" and one.json()["registered_by"] == "risk_manager"
+    # the forged figures are nowhere in the registry
+    assert one.json()["metrics"] == {} and one.json()["model"]["metrics"] == {}
     note = {"note": "reviewed"}
     assert (
         client.post(
@@ -71,9 +97,26 @@ def test_the_lifecycle_through_the_api(client: TestClient, world: World) -> None
         ).status_code
         == 409
     )  # a draft
-    ok = client.post(f"/api/risk/models/{mid}/validate", json=note, headers=risk)
-    assert ok.status_code == 200, ok.text
-    assert ok.json()["validation"]["auc"] == doc["metrics"]["oot_auc"]
+    forged = client.post(f"/api/risk/models/{mid}/validate",
+                         json={**note, "auc": 0.999, "validation": {"auc": 0.999}},
+                         headers=risk)  # fmt: skip
+    assert forged.status_code == 422, forged.text
+    # the API measures on the store's history only: this world has no training window for it
+    unmeasured = client.post(f"/api/risk/models/{mid}/validate", json=note, headers=risk)
+    assert unmeasured.status_code == 409 and "training window" in unmeasured.text
+    assert client.get(f"/api/risk/models/{mid}", headers=risk).json()["status"] == "draft"
+    # validated on held-out data measured by the registry (what `model validate --data` does)
+    held = _held(21)
+    engine = engine_for(world.url)
+    with engine.begin() as conn:
+        model = registry.stored_model(registry.row(conn, mid))
+        measured = registry.measure(model, held)
+        registry.validate(conn, effective_default(), mid, "held out", "risk_manager",
+                          datetime.now(UTC), measured)  # fmt: skip
+    engine.dispose()
+    card = client.get(f"/api/risk/models/{mid}", headers=risk).json()
+    assert card["validation"]["auc"] == measured["auc"] != 0.999
+    assert card["metrics"]["auc"] == pytest.approx(_pair_auc(model.score(held), held["bad"]))
     own = client.post(f"/api/risk/models/{mid}/approve", json=note, headers=risk)
     assert own.status_code == 403 and "maker-checker" in own.text
     approved = client.post(f"/api/risk/models/{mid}/approve", json=note,
@@ -106,7 +149,7 @@ def test_bad_input_is_refused_not_a_500(client: TestClient, world: World) -> Non
         headers=risk,
     ).json()["model_id"]
     no_oot = client.post(f"/api/risk/models/{mid}/validate", json={"note": "x"}, headers=risk)
-    assert no_oot.status_code == 409 and "out-of-time" in no_oot.text
+    assert no_oot.status_code == 409 and "held-out data" in no_oot.text
 
 
 def test_a_cookie_write_needs_the_csrf_token(app: Any, world: World) -> None:

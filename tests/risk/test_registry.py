@@ -7,6 +7,7 @@ the audit trail, and the CLI commands in-process."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -62,6 +63,10 @@ def test_retraining_on_the_same_data_gives_the_same_model_id() -> None:
     assert registry.model_id(registry.parse_model(registry.canonical_text(first))) == (
         registry.model_id(first)
     )
+    # the file's metrics are claims, not content: forging them changes neither id nor text
+    forged = replace(first, metrics={"auc": 0.999, "oot_auc": 0.999})
+    assert registry.model_id(forged) == registry.model_id(first)
+    assert "0.999" not in registry.canonical_text(forged)
 
 
 def _audits(url: str, action: str) -> list[dict[str, object]]:
@@ -89,9 +94,12 @@ def test_the_lifecycle_with_maker_checker(store_url: str, fitted: ScorecardModel
         assert registry.approved_model(conn, "behaviour") is None
         with pytest.raises(ConflictError):  # a draft is not approved
             registry.approve(conn, mid, "ok", "carol", NOW)
-        evidence = registry.validate(conn, policy, mid, "out-of-time fine", "alice", NOW)
-        assert evidence["source"] == "out_of_time"
-        assert evidence["auc"] == pytest.approx(fitted.metrics["oot_auc"])
+        with pytest.raises(ConflictError, match="training window"):
+            # the file's window is no store history: its own oot_auc is not believed
+            registry.validate(conn, policy, mid, "out-of-time fine", "alice", NOW)
+        held = registry.measure(fitted, _data(2))
+        evidence = registry.validate(conn, policy, mid, "out-of-time fine", "alice", NOW, held)
+        assert evidence["source"] == "data"
         with pytest.raises(ConflictError):  # twice
             registry.validate(conn, policy, mid, "again", "alice", NOW)
         with pytest.raises(RefusedError):  # its registrant and validator may not approve it
@@ -104,7 +112,10 @@ def test_the_lifecycle_with_maker_checker(store_url: str, fitted: ScorecardModel
         assert card["status"] == "approved" and card["approved_by"] == "carol"
         assert card["features"] == fitted.features and card["seed"] == 42
         assert card["data_window"] == "2025-01..2025-12"
-        assert card["metrics"]["auc"] == pytest.approx(fitted.metrics["auc"])
+        # the registry's metrics are the ones it measured, never the file's
+        assert card["metrics"]["auc"] == pytest.approx(held["auc"])
+        assert "training_auc" not in card["metrics"]
+        assert json.loads(registry.row(conn, mid).model_json)["metrics"] == {}
     engine.dispose()
     assert _audits(store_url, "risk.model.register") == [{"actor": "alice", "target": mid}]
     assert _audits(store_url, "risk.model.validate") == [{"actor": "alice", "target": mid}]
@@ -121,7 +132,8 @@ def test_a_new_approval_retires_the_old_and_retired_never_scores(
         ids = []
         for model in (fitted, second):
             mid = registry.register(conn, model, "behaviour", "b", "fit", "alice", NOW).model_id
-            registry.validate(conn, policy, mid, "fine", "bob", NOW)
+            registry.validate(conn, policy, mid, "fine", "bob", NOW,
+                              registry.measure(model, _data(2)))  # fmt: skip
             ids.append(mid)
         registry.approve(conn, ids[0], "first", "carol", NOW)
         assert registry.approve(conn, ids[1], "better", "carol", NOW) == ids[0]
@@ -146,7 +158,7 @@ def test_validation_needs_out_of_time_evidence_above_the_policy_minimum(
     engine = engine_for(store_url)
     with engine.begin() as conn:
         mid = registry.register(conn, plain, "generic", "g", "fit", "alice", NOW).model_id
-        with pytest.raises(ConflictError, match="no out-of-time"):
+        with pytest.raises(ConflictError, match="held-out data"):
             registry.validate(conn, policy, mid, "ok", "bob", NOW)
         weak = registry.measure(plain, noise)  # a target unrelated to the inputs
         assert weak["auc"] < 0.6

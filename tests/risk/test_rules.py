@@ -92,7 +92,8 @@ def _signal(sid: str) -> Signal:
 
 def _daily(rows: list[dict[str, Any]]) -> pl.DataFrame:
     base = {"customer_id": "C1", "score": 0, "worst_dpd": 0, "overdue_amount": 0,
-            "income_drop_pct": 0, "income_reported_on": None, "industry_listed": False}  # fmt: skip
+            "outstanding": 0, "income_drop_pct": 0, "income_reported_on": None,
+            "industry_listed": False}  # fmt: skip
     return pl.DataFrame([{**base, **r} for r in rows], schema=DAILY)
 
 
@@ -114,6 +115,50 @@ def test_payment_ratio_falling(before: int, now: int, hit: bool) -> None:
     daily = _daily([{"as_of": D - timedelta(days=30), "overdue_amount": before},
                     {"as_of": D, "overdue_amount": now}])  # fmt: skip
     assert bool(_hits(daily, "payment_ratio_falling")) is hit
+
+
+def test_rising_liabilities_against_a_plain_recomputation() -> None:
+    """负债上升: on D, each customer's total outstanding against the latest stored date on or
+    before D − window (if no older than D − 2 × window), from a balance > 0, up by ≥ threshold
+    percent — checked on random histories against a plain loop."""
+    import random
+
+    signal = _signal("rising_liabilities")
+    assert signal.computation == "balance_growth" and signal.window_days is not None
+    w, threshold = signal.window_days, signal.threshold
+    rng = random.Random(5)
+    for _ in range(30):
+        rows = []
+        for c in range(12):
+            days = sorted(rng.sample(range(1, 3 * w), rng.randint(0, 6)))
+            for back in [0, *days]:
+                balance = rng.choice([None, 0, rng.randint(1, 2_000_000)])
+                rows.append({"customer_id": f"C{c}", "as_of": D - timedelta(days=back),
+                             "outstanding": balance})  # fmt: skip
+        daily = _daily(rows)
+        expected = []
+        for c in range(12):
+            mine = {r["as_of"]: r["outstanding"] for r in rows if r["customer_id"] == f"C{c}"}
+            now = mine.get(D)
+            earlier = [d for d in mine if d <= D - timedelta(days=w)]
+            if now is None or not earlier:
+                continue
+            then = max(earlier)
+            before = mine[then]
+            if then < D - timedelta(days=2 * w) or before is None or before <= 0:
+                continue
+            if now * 100 >= before * (100 + threshold):
+                expected.append((f"C{c}", (now - before) * 100 // before))
+        assert sorted(_hits(daily, "rising_liabilities")) == sorted(expected)
+
+
+@pytest.mark.parametrize(("before", "now", "hit"), [
+    (1000, 1249, False), (1000, 1250, True), (0, 5000, False), (1000, 999, False),
+])  # fmt: skip
+def test_rising_liabilities_threshold_both_sides(before: int, now: int, hit: bool) -> None:
+    daily = _daily([{"as_of": D - timedelta(days=60), "outstanding": before},
+                    {"as_of": D, "outstanding": now}])  # fmt: skip
+    assert bool(_hits(daily, "rising_liabilities")) is hit
 
 
 def test_window_comparisons_need_a_recent_enough_earlier_date() -> None:
@@ -221,3 +266,18 @@ def test_a_longer_exit_period_keeps_the_customer_on() -> None:
     assert watch_episodes(hits, POLICY.risk.signals, DATES).rows() == [
         ("C1", DATES[0], None, "early_arrears,lawsuit", None)
     ]
+
+
+def test_every_default_signal_has_its_text_and_response_in_both_languages() -> None:
+    from postloan.risk.messages import MESSAGES, response_text
+
+    for s in POLICY.risk.signals:
+        for lang in ("zh-CN", "en"):
+            for key in ("risk.signal", "risk.signal_about", "risk.response"):
+                assert MESSAGES[lang].get(f"{key}.{s.id}"), (lang, key, s.id)
+        # the default policy's response is its English message, translated for zh-CN
+        assert response_text("en", s.id, s.response) == s.response
+        zh = response_text("zh-CN", s.id, s.response)
+        assert zh == MESSAGES["zh-CN"][f"risk.response.{s.id}"] != s.response
+        # a lender's own wording is shown as written
+        assert response_text("zh-CN", s.id, "ring the branch") == "ring the branch"

@@ -18,7 +18,6 @@ from itertools import combinations
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from optbinning import OptimalBinning
 
 
 @dataclass(frozen=True)
@@ -43,6 +42,8 @@ def ratio_values(frame: pd.DataFrame, ratio: Ratio) -> pd.Series:
 def information_value(
     values: pd.Series, y: npt.NDArray[np.int8], binning: dict[str, object]
 ) -> float:
+    from optbinning import OptimalBinning  # fitting only: scoring must not load it
+
     optb = OptimalBinning(name=str(values.name), dtype="numerical", **binning)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

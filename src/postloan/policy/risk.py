@@ -37,6 +37,7 @@ Computation = Literal[
     "dpd_between",  # worst DPD in [threshold, upper]
     "overdue_growth",  # overdue amount up by >= threshold % over window_days (payments falling)
     "score_rise",  # risk score up by >= threshold points over window_days (credit score drop)
+    "balance_growth",  # total outstanding balance up by >= threshold % over window_days
     "income_drop",  # latest income_change in lookback >= threshold % below income on file
     "industry_listed",  # industry on the risk list (threshold unused: 1)
     "event_count",  # >= threshold events of `event_type` in lookback_days
@@ -140,7 +141,8 @@ class Signal(Section):
     threshold: PositiveCount = Field(description="The computation's threshold (see Computation).")
     upper: PositiveCount | None = Field(default=None, description="dpd_between: the upper DPD.")
     window_days: PositiveCount | None = Field(
-        default=None, description="overdue_growth, score_rise: compared with this many days ago."
+        default=None,
+        description="overdue_growth, score_rise, balance_growth: compared with this many days ago.",
     )
     lookback_days: PositiveCount | None = Field(
         default=None, description="event_count, broken_promises, income_drop: the lookback."
@@ -161,7 +163,8 @@ class Signal(Section):
     @model_validator(mode="after")
     def _needs(self) -> Signal:
         needs = {"dpd_between": ("upper",), "overdue_growth": ("window_days",),
-                 "score_rise": ("window_days",), "income_drop": ("lookback_days",),
+                 "score_rise": ("window_days",), "balance_growth": ("window_days",),
+                 "income_drop": ("lookback_days",),
                  "event_count": ("lookback_days", "event_type"),
                  "broken_promises": ("lookback_days",)}  # fmt: skip
         missing = [

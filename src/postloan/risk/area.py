@@ -22,6 +22,7 @@ AREA = Area(
     tables=tables_of(tables, model_tables, behaviour_tables),
     migrations=HERE / "migrations",
     steps=STEPS,
+    run_loader="postloan.risk.queries:run_load",
     actions=GRANTS,
     commands=COMMANDS,
     api_routers=("postloan.risk.api:router", "postloan.risk.models_api:router"),

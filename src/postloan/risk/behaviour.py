@@ -9,7 +9,8 @@ an out-of-time validation, and the daily run's scoring with the approved model.
 - **Fit** (`fit_behaviour`): the latest `risk.models.out_of_time_months` observation months
   are held out; the scorecard is fitted on the months before (`postloan.modelling`, seeded) and
   its AUC, KS and Gini on the held-out months are recorded in the model as `oot_auc`, `oot_ks`,
-  `oot_gini` (with `oot_rows`, `oot_bads`) — what the registry's validation reads.
+  `oot_gini` (with `oot_rows`, `oot_bads`) for whoever fitted it to read. The registry does not
+  take them from the file: it measures them itself on the store (`measure_on_history`).
 - **Scoring** (`run_behaviour`, the daily step `risk.behaviour`): only the approved behaviour
   model of the registry scores; each score row names its model id. No approved model: no
   scores (rows from the run's first date are removed, as for every derived table). Each score
@@ -21,6 +22,7 @@ an out-of-time validation, and the daily run's scoring with the approved model.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -28,7 +30,8 @@ import polars as pl
 from sqlalchemy import Connection
 
 from postloan.area import StepContext
-from postloan.modelling import FitParams, ScorecardModel, fit_scorecard
+from postloan.errors import ConflictError
+from postloan.modelling.model import ScorecardModel
 from postloan.policy import Policy
 from postloan.risk import behaviour_queries as bq
 from postloan.risk import queries, registry
@@ -38,6 +41,7 @@ from postloan.risk.rules import expected_loss
 TARGET = "bad"
 KIND = "behaviour"
 N_REASONS = 3
+MAX_CHURN_MONTHS = 24
 
 
 def training_data(conn: Connection, policy: Policy) -> pl.DataFrame:
@@ -75,7 +79,8 @@ def churn_training_data(conn: Connection, months: int) -> pl.DataFrame:
 def fit_churn(data: pl.DataFrame, policy: Policy, months: int, seed: int = 42) -> ScorecardModel:
     """The churn propensity scorecard for a `months`-month horizon, out-of-time validated."""
     return fit_behaviour(data, policy, seed,
-                         {"target": f"identified as churned within {months} months"})  # fmt: skip
+                         {"target": f"identified as churned within {months} months",
+                          "churn_months": months})  # fmt: skip
 
 
 def fit_behaviour(
@@ -84,6 +89,8 @@ def fit_behaviour(
     """Fit on the observation months before the out-of-time ones; record the out-of-time
     metrics in the model. Raises `postloan.modelling.ModellingError` when the data cannot be
     modelled (no rows, one class only)."""
+    from postloan.modelling import FitParams, fit_scorecard
+
     held = rules.out_of_time(data, policy.risk.models.out_of_time_months)
     train, oot = data.filter(~held), data.filter(held)
     columns = [*rules.FEATURES, TARGET]
@@ -101,6 +108,75 @@ def fit_behaviour(
         metrics.update({f"oot_{k}": float(measured[k])
                         for k in ("auc", "ks", "gini", "rows", "bads")})  # fmt: skip
     return replace(model, metrics=metrics)
+
+
+def _window_of(model: ScorecardModel) -> tuple[date, date] | None:
+    text = model.data_window or ""
+    first, sep, last = text.partition("..")
+    try:
+        return (date.fromisoformat(first), date.fromisoformat(last)) if sep else None
+    except ValueError:
+        return None
+
+
+def _history_data(conn: Connection, policy: Policy, model: ScorecardModel,
+                  kind: str) -> pl.DataFrame:  # fmt: skip
+    about = model.source or {}
+    if kind == "churn":
+        months = about.get("churn_months")
+        if not isinstance(months, int) or not 1 <= months <= MAX_CHURN_MONTHS:
+            raise ConflictError("the churn model does not record its horizon (churn_months): "
+                                "validate it on held-out data (--data)")  # fmt: skip
+        return churn_training_data(conn, months)
+    cfg = policy.risk
+    for key, value in (("outcome_months", cfg.models.outcome_months),
+                       ("bad_min_dpd", cfg.backtest.bad_min_dpd)):  # fmt: skip
+        if about.get(key, value) != value:
+            raise ConflictError(f"the model was fitted with {key} {about.get(key)}, the "
+                                f"policy says {value}: not the target measured here")  # fmt: skip
+    return training_data(conn, policy)
+
+
+def measure_on_history(
+    conn: Connection, policy: Policy, model: ScorecardModel, kind: str
+) -> dict[str, Any]:
+    """A behaviour or churn model's out-of-time metrics measured on the store's own history —
+    never the figures its file states. The observations are rebuilt as the fit built them;
+    first the model's training window must reproduce the rows, bads and band counts the
+    model records (else it was not fitted on this history as it says, and is refused); then
+    the observation months after that window with a known outcome are scored: rows, bads,
+    AUC, KS, Gini, the score's PSI against training, and the training window's AUC and KS."""
+    window = _window_of(model)
+    if window is None:
+        raise ConflictError("the model records no training window (data_window 'from..to'): "
+                            "validate it on held-out data (--data)")  # fmt: skip
+    data = _history_data(conn, policy, model, kind)
+    if data.is_empty():
+        raise ConflictError("the store has no history with a known outcome to validate on")
+    first, last = window
+    train = data.filter(pl.col("as_of").is_between(first, last))
+    oot = data.filter(pl.col("as_of") > last)
+    if train.height:
+        bands = np.bincount(model.band_of(model.score(train.to_pandas())),
+                            minlength=len(model.band_counts))  # fmt: skip
+        same = (train.height == model.n_rows and int(train[TARGET].sum()) == model.n_bads
+                and tuple(int(n) for n in bands) == tuple(model.band_counts))  # fmt: skip
+    else:
+        same = False
+    if not same:
+        raise ConflictError(f"the model's training window {model.data_window} does not "
+                            "reproduce the rows, bads and band counts it records: it was not "
+                            "fitted on this store's history as it says")  # fmt: skip
+    if oot.is_empty() or int(oot[TARGET].sum()) in (0, oot.height):
+        raise ConflictError("no out-of-time months with both outcomes after the model's "
+                            f"training window {model.data_window} yet")  # fmt: skip
+    measured = registry.measure(model, oot.to_pandas())
+    trained = registry.measure(model, train.to_pandas())
+    return {
+        **measured, "source": "store_history", "kind": kind,
+        "window": f"{oot['as_of'].min()!s}..{oot['as_of'].max()!s}",
+        "training_auc": trained["auc"], "training_ks": trained["ks"],
+    }  # fmt: skip
 
 
 def scores_of(frame: pl.DataFrame, model_id: str, model: ScorecardModel) -> pl.DataFrame:
@@ -131,7 +207,7 @@ def run_behaviour(ctx: StepContext) -> None:
         return
     model_id, model = approved
     stored = queries.stored_dates(conn)
-    frame, _ = bq.feature_frame(conn, ctx.dates, stored)
+    frame, _ = bq.feature_frame(conn, ctx.dates, stored, queries.frames_for(ctx))
     scored = scores_of(frame, model_id, model)
     cfg = ctx.policy.risk.models
     snaps = rules.snapshot_dates([d for d in stored if d <= ctx.dates[-1]])

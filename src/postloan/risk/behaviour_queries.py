@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 
 from postloan.risk.behaviour_tables import risk_behaviour_scores
-from postloan.risk.queries import _insert
+from postloan.risk.queries import RiskFrames, _insert, frames_on
 from postloan.risk.rules import behaviour as b
 from postloan.risk.rules import expected_loss as el
 from postloan.risk.rules.expected_loss import CLASS_ORDER
@@ -33,8 +33,6 @@ from postloan.store.schema import (
     account_status,
     card_statements,
     cards,
-    customers,
-    events,
     loans,
     payments,
 )
@@ -120,20 +118,13 @@ def statements(conn: Connection, since: date, until: date) -> pl.DataFrame:
          for r in rows], b.STATEMENTS)  # fmt: skip
 
 
-def readings(conn: Connection, until: date) -> tuple[pl.DataFrame, pl.DataFrame]:
+def readings(frames: RiskFrames, until: date) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Bureau scores (`bureau_update` events, detail "score=NNN") and reported incomes
-    (`income_change` amounts) up to `until`, ties on a day by the later event id."""
-    e = events
-    rows = conn.execute(
-        select(e.c.customer_id, e.c.date, e.c.type, e.c.amount, e.c.detail)
-        .where(e.c.type.in_(("bureau_update", "income_change")), e.c.date <= until)
-        .order_by(e.c.customer_id, e.c.date, e.c.event_id)
-    ).all()  # fmt: skip
-    frame = pl.DataFrame(
-        [(r[0], as_date(r[1]), r[2], r[3], r[4]) for r in rows],
-        schema={"customer_id": pl.String, "date": pl.Date, "type": pl.String,
-                "amount": pl.Int64, "detail": pl.String}, orient="row",
-    )  # fmt: skip
+    (`income_change` amounts) up to `until`, ties on a day by the later event id — from the
+    events the run loader read (`queries.RiskFrames`)."""
+    frame = frames.events.filter(
+        pl.col("type").is_in(["bureau_update", "income_change"]) & (pl.col("date") <= until)
+    ).sort("customer_id", "date", "event_id")
     bureau = frame.filter(pl.col("type") == "bureau_update").select(
         "customer_id", "date",
         pl.col("detail").str.extract(r"score=(\d+)", 1).cast(pl.Int64).alias("value"),
@@ -144,17 +135,18 @@ def readings(conn: Connection, until: date) -> tuple[pl.DataFrame, pl.DataFrame]
     return bureau, income
 
 
-def customer_file(conn: Connection) -> pl.DataFrame:
-    c = customers
-    rows = conn.execute(select(c.c.customer_id, c.c.monthly_income, c.c.bureau_score)).all()
-    return rows_frame([tuple(r) for r in rows], b.FILE)
+def customer_file(frames: RiskFrames) -> pl.DataFrame:
+    return frames.customers.select(list(b.FILE)).cast(b.FILE)  # type: ignore[arg-type]
 
 
-def feature_frame(conn: Connection, observations: list[date], stored: list[date]) -> tuple[
-    pl.DataFrame, pl.DataFrame
-]:  # fmt: skip
+def feature_frame(
+    conn: Connection, observations: list[date], stored: list[date],
+    frames: RiskFrames | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:  # fmt: skip
     """The features of every customer with status on each observation date, and the
-    snapshots read (for targets). `stored` are the stored dates."""
+    snapshots read (for targets). `stored` are the stored dates; `frames` the run loader's
+    customer file and events (None: read on `conn`)."""
+    frames = frames or frames_on(conn)
     first, last = min(observations), max(observations)
     start = months_before(first, HISTORY_MONTHS)
     snaps = [d for d in b.snapshot_dates([d for d in stored if d <= last]) if d >= start]
@@ -162,10 +154,10 @@ def feature_frame(conn: Connection, observations: list[date], stored: list[date]
     # a mid-month observation stands for its month: earlier snapshots of the month are not it
     obs = status.filter(pl.col("as_of").is_in(observations)).select("as_of", "customer_id")
     history = status.filter(pl.col("as_of").is_in(snaps) | pl.col("as_of").is_in(observations))
-    bureau, income = readings(conn, last)
+    bureau, income = readings(frames, last)
     frame = b.features(
         obs, history, monthly_paid(conn, start, last),
-        first_opened(conn), statements(conn, start, last), bureau, income, customer_file(conn),
+        first_opened(conn), statements(conn, start, last), bureau, income, customer_file(frames),
     )  # fmt: skip
     return frame, history
 

@@ -6,12 +6,70 @@ from __future__ import annotations
 _SIGNALS_ZH = {"early_arrears": "早期逾期(5–30天)", "payment_ratio_falling": "还款比例下降",
                "score_drop": "评分恶化", "income_drop": "收入下降",
                "industry_listed": "行业风险名单", "lawsuit": "涉诉", "asset_transfer": "资产转移",
-               "broken_promises": "多次违背还款承诺", "complaints": "多次投诉"}  # fmt: skip
+               "broken_promises": "多次违背还款承诺", "complaints": "多次投诉",
+               "rising_liabilities": "负债上升"}  # fmt: skip
 _SIGNALS_EN = {"early_arrears": "Early arrears (5–30 DPD)", "payment_ratio_falling":
                "Payment ratio falling", "score_drop": "Score deteriorating", "income_drop":
                "Income drop", "industry_listed": "Industry on the risk list", "lawsuit": "Lawsuit",
                "asset_transfer": "Asset transfer", "broken_promises": "Repeated broken promises",
-               "complaints": "Repeated complaints"}  # fmt: skip
+               "complaints": "Repeated complaints",
+               "rising_liabilities": "Rising liabilities"}  # fmt: skip
+
+# What each default signal watches (its text) and the default policy's recommended response,
+# in both languages. The English responses are the default policy's own wording: a lender who
+# rewrites a response in the policy sees their text as written (`response_text`).
+_ABOUT_ZH = {
+    "early_arrears": "最严重逾期天数在 5 至 30 天之间：已过宽限期、仍属 M1，干预成本最低。",
+    "payment_ratio_falling": "逾期金额比一个月前增加 20% 以上：还款跟不上应还金额。",
+    "score_drop": "风险评分一个月内上升 15 分以上：客户状况发生了变化。",
+    "income_drop": "近 90 天报告的收入比档案收入低 30% 以上。",
+    "industry_listed": "客户所在行业列入风险行业名单。",
+    "lawsuit": "近 90 天内涉及诉讼：其他债权人可能先行处置资产。",
+    "asset_transfer": "近 90 天内发生资产转移：警惕恶意逃废债。",
+    "broken_promises": "60 天内两次以上违背还款承诺。",
+    "complaints": "90 天内两次以上投诉：不满常先于流失或债务争议。",
+    "rising_liabilities": "客户在本行全部账户的未偿余额两个月内上升 25% 以上：新增借款或消费。",
+}
+_ABOUT_EN = {
+    "early_arrears": "Worst DPD between 5 and 30: past the grace days, still M1 — the cheapest "
+    "point to intervene.",
+    "payment_ratio_falling": "The overdue amount is up 20 % or more on a month ago: repayments "
+    "fall behind what is owed.",
+    "score_drop": "The risk score rose 15 points or more in a month: the profile changed.",
+    "income_drop": "Income reported in the last 90 days 30 % or more below the file's.",
+    "industry_listed": "The customer's industry is on the risk list.",
+    "lawsuit": "A lawsuit in the last 90 days: other creditors may reach assets first.",
+    "asset_transfer": "An asset transfer in the last 90 days: watch for evasion.",
+    "broken_promises": "Two or more promises to pay broken within 60 days.",
+    "complaints": "Two or more complaints in 90 days: dissatisfaction often precedes churn or "
+    "disputes.",
+    "rising_liabilities": "The outstanding balance of all the customer's accounts with us rose "
+    "25 % or more in two months: new drawings or spending.",
+}
+_RESPONSES_ZH = {
+    "early_arrears": "电话联系客户",
+    "payment_ratio_falling": "电话联系客户并复核还款能力",
+    "score_drop": "复核客户档案",
+    "income_drop": "电话联系客户并重新评估还款能力",
+    "industry_listed": "复核该风险行业的敞口",
+    "lawsuit": "实地核查并进行法律审查",
+    "asset_transfer": "实地核查；考虑财产保全",
+    "broken_promises": "催收主管复核案件",
+    "complaints": "客服回访",
+    "rising_liabilities": "复核客户的总负债与还款能力",
+}
+_RESPONSES_EN = {
+    "early_arrears": "call the customer",
+    "payment_ratio_falling": "call the customer and review capacity",
+    "score_drop": "review the customer's file",
+    "income_drop": "call the customer and reassess capacity",
+    "industry_listed": "review exposure to the listed industry",
+    "lawsuit": "on-site check and legal review",
+    "asset_transfer": "on-site check; consider preservation",
+    "broken_promises": "supervisor review of the case",
+    "complaints": "customer service callback",
+    "rising_liabilities": "review the customer's total borrowing and capacity",
+}
 _OWNERS_ZH = {"credit_officer": "客户经理", "risk_manager": "风险管理", "collection_supervisor":
               "催收主管", "customer_service": "客服", "legal_officer": "法务"}  # fmt: skip
 _OWNERS_EN = {"credit_officer": "Credit officer", "risk_manager": "Risk management",
@@ -120,6 +178,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "risk.ov.submit": "提交审批",
         **{f"risk.ov.reason.{k}": v for k, v in _REASONS_ZH.items()},
         **{f"risk.signal.{k}": v for k, v in _SIGNALS_ZH.items()},
+        **{f"risk.signal_about.{k}": v for k, v in _ABOUT_ZH.items()},
+        **{f"risk.response.{k}": v for k, v in _RESPONSES_ZH.items()},
         **{f"risk.owner.{k}": v for k, v in _OWNERS_ZH.items()},
         **{f"risk.outcome.{k}": v for k, v in _OUTCOMES_ZH.items()},
     },
@@ -212,7 +272,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "risk.ov.submit": "Submit for approval",
         **{f"risk.ov.reason.{k}": v for k, v in _REASONS_EN.items()},
         **{f"risk.signal.{k}": v for k, v in _SIGNALS_EN.items()},
+        **{f"risk.signal_about.{k}": v for k, v in _ABOUT_EN.items()},
+        **{f"risk.response.{k}": v for k, v in _RESPONSES_EN.items()},
         **{f"risk.owner.{k}": v for k, v in _OWNERS_EN.items()},
         **{f"risk.outcome.{k}": v for k, v in _OUTCOMES_EN.items()},
     },
 }
+
+
+def response_text(lang: str, signal_id: str, stored: str) -> str:
+    """A task's response in `lang`: the translation when the stored text is the default
+    policy's wording for the signal, else the lender's own text as written."""
+    key = f"risk.response.{signal_id}"
+    if stored.strip() == MESSAGES["en"].get(key):
+        return MESSAGES.get(lang, MESSAGES["en"]).get(key, stored)
+    return stored

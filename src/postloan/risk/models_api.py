@@ -1,8 +1,10 @@
 """The model registry's API routes (`/api/risk/models…`): list and read models, register a
-fitted `model.json` as a draft, validate it on its recorded out-of-time metrics, approve it
-(another risk manager: maker-checker) and retire it. Models hold figures, no customer, so the
-routes are portfolio-wide (every grant has scope all). Writes are audited and, with the
-session cookie, need the CSRF token (`api.deps`)."""
+fitted `model.json` as a draft (the metrics the file states are dropped: they are the
+submitter's claims), validate it on out-of-time metrics the server measures itself on the
+store's history (`behaviour.measure_on_history`; a request carrying metrics is refused),
+approve it (another risk manager: maker-checker) and retire it. Models hold figures, no
+customer, so the routes are portfolio-wide (every grant has scope all). Writes are audited
+and, with the session cookie, need the CSRF token (`api.deps`)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import json
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 
 from postloan.access.users import User
@@ -83,8 +85,9 @@ def register(
     user: User = Depends(require(RiskAction.MODEL_MANAGE)),
     conn: Connection = Depends(get_conn),
 ) -> dict[str, Any]:
-    """Register a fitted model as a draft. Its id is the hash of its content: the same model
-    again answers the existing row (`created` false) and writes nothing."""
+    """Register a fitted model as a draft. Its id is the hash of its content without the
+    file's `metrics` (claims the registry does not keep: it measures its own at validation);
+    the same model again answers the existing row (`created` false) and writes nothing."""
     fitted = registry.parse_model(json.dumps(body.model))
     done = registry.register(conn, fitted, body.kind, body.name, body.note, user.username, now())
     conn.commit()
@@ -92,6 +95,9 @@ def register(
 
 
 class NoteIn(BaseModel):
+    # only a note: a client posting figures (an AUC, say) is refused, not quietly believed
+    model_config = ConfigDict(extra="forbid")
+
     note: str = Field(min_length=1, max_length=registry.MAX_NOTE, pattern=NO_NUL)
 
 
@@ -103,9 +109,12 @@ def validate(
     user: User = Depends(require(RiskAction.MODEL_MANAGE)),
     conn: Connection = Depends(get_conn),
 ) -> dict[str, Any]:
-    """Draft → validated on the out-of-time metrics the model records (409 without them, or
-    below the policy's minimum AUC; validation on other held-out data: `postloan model
-    validate --data`)."""
+    """Draft → validated on out-of-time metrics measured here on the store's history — the
+    observation months after the model's training window (behaviour and churn models; 409
+    when the training window does not reproduce the model's recorded band counts, when no
+    later month has both outcomes, for a generic model, or below the policy's minimum AUC;
+    validation on other held-out data: `postloan model validate --data`). The body holds
+    only the note: metrics sent with it are refused (422)."""
     policy = effective_policy(request)[0]
     evidence = registry.validate(conn, policy, model_id, body.note, user.username, now())
     conn.commit()

@@ -153,8 +153,9 @@ def register(
     name: str = typer.Option(..., "--name", help="A name people recognise (≤ 64 characters)."),
     note: str = typer.Option(..., "--note", help="What it is and why it was fitted."),
 ) -> None:
-    """Register a fitted model as a draft; prints its model id (the SHA-256 of its model.json:
-    registering the same model again changes nothing)."""
+    """Register a fitted model as a draft; prints its model id (the SHA-256 of its model.json
+    without its metrics, which the registry measures itself at validation: registering the
+    same model again changes nothing)."""
     path = model_dir / "model.json"
     try:
         text = path.read_text("utf-8")
@@ -175,7 +176,8 @@ def validate(
         None,
         "--data",
         help="Held-out data (.csv/.parquet) with the model's inputs and target; "
-        "without it, the out-of-time metrics the model records.",
+        "without it, a behaviour or churn model is measured on the store's history "
+        "(the months after its training window); the file's own metrics are never used.",
     ),
     policy: Path | None = typer.Option(None, "--policy", help="Policy file (default: in force)."),
 ) -> None:
@@ -237,7 +239,7 @@ def list_(
         table.add_column(column)
     for r in rows:
         table.add_row(r["model_id"][:12], r["kind"], r["name"], r["status"],
-                      r["data_window"] or "—", _num(r["metrics"].get("auc")),
+                      r["data_window"] or "—", _num(r["metrics"].get("training_auc")),
                       _num((r["validation"] or {}).get("auc")), r["registered_by"],
                       r["approved_by"] or "—")  # fmt: skip
     console.print(table)

@@ -3,12 +3,19 @@ signals compare with, dated facts (events; collections' broken promises and chur
 other areas' tables read by SQL, never their code), and the writes.
 
 Aggregation per (date, customer) happens in SQL (one grouped query per run window); the rows
-come back once and everything after is polars (`risk.rules`)."""
+come back once and everything after is polars (`risk.rules`).
+
+The whole-table reads — the customer file and the events the score, the signals and the
+behaviour scorecard use — are the area's `run_loader` (`run_load`): read in bulk (ADBC, Arrow)
+by the daily run before its publishing transaction and handed to the steps as `RiskFrames`
+(`frames_for`). What the run itself writes (the dates' account status, churn's grades,
+collections' promises) is read in the step, by SQL, inside the transaction."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 from sqlalchemy import (
@@ -27,17 +34,79 @@ from sqlalchemy import (
     update,
 )
 
-from postloan.risk.rules.score import SCORE_INPUTS
 from postloan.risk.rules.signals import DAILY, DATED, HITS
 from postloan.risk.rules.watch import OPENINGS
 from postloan.risk.tables import risk_hits, risk_scores, risk_tasks, risk_watch
+from postloan.store import bulk
 from postloan.store.schema import account_status, customers, events
 from postloan.store.values import as_date, rows_frame
 from postloan.views.sql import Query
 
+if TYPE_CHECKING:
+    from postloan.area import StepContext
+    from postloan.policy import Policy
+
 # Event types the signals and the score read (DATA_CONTRACT "events").
 FACT_EVENTS = ("complaint", "lawsuit", "asset_transfer", "bureau_update", "income_change")
 _CHUNK = 5_000
+
+
+CUSTOMER_FILE = {
+    "customer_id": pl.String, "monthly_income": pl.Int64, "total_assets": pl.Int64,
+    "total_liabilities": pl.Int64, "industry": pl.String, "branch_id": pl.String,
+    "bureau_score": pl.Int64,
+}  # fmt: skip
+FACTS = {
+    "event_id": pl.String, "customer_id": pl.String, "date": pl.Date, "type": pl.String,
+    "amount": pl.Int64, "detail": pl.String,
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RiskFrames:
+    """The risk steps' whole-table reads: the customer file (CUSTOMER_FILE) and every event
+    of FACT_EVENTS (FACTS), ordered by customer, date and event id."""
+
+    customers: pl.DataFrame
+    events: pl.DataFrame
+
+
+def _customers_select() -> Any:
+    c = customers
+    return select(*(c.c[n] for n in CUSTOMER_FILE))
+
+
+def _facts_select() -> Any:
+    e = events
+    return (select(*(e.c[n] for n in FACTS)).where(e.c.type.in_(FACT_EVENTS))
+            .order_by(e.c.customer_id, e.c.date, e.c.event_id))  # fmt: skip
+
+
+def run_load(conn: Any, policy: Policy) -> RiskFrames:
+    """Risk's `Area.run_loader`: the customer file and the events, in bulk (ADBC) before the
+    run's publishing transaction."""
+    return RiskFrames(bulk.read(conn, _customers_select(), CUSTOMER_FILE),
+                      bulk.read(conn, _facts_select(), FACTS))  # fmt: skip
+
+
+def frames_on(conn: Connection) -> RiskFrames:
+    """`run_load` on the step's own connection: for a step run outside a daily run (a date
+    deletion's re-derivation, a test), which hands no inputs."""
+
+    def typed(query: Any, types: dict[str, Any]) -> pl.DataFrame:
+        # declared Date columns: SQLAlchemy hands dates back as dates on every backend
+        return pl.DataFrame(conn.execute(query).all(), schema=types, orient="row")
+
+    return RiskFrames(typed(_customers_select(), CUSTOMER_FILE), typed(_facts_select(), FACTS))
+
+
+def frames_for(ctx: StepContext) -> RiskFrames:
+    """What the run loaded for risk, or the same read on the step's connection."""
+    if ctx.inputs is not None:
+        found = ctx.inputs().extras.get("risk")
+        if isinstance(found, RiskFrames):
+            return found
+    return frames_on(ctx.conn)
 
 
 def stored_dates(conn: Connection) -> list[date]:
@@ -49,34 +118,40 @@ def _has(conn: Connection, table: str) -> bool:
     return bool(inspect(conn).has_table(table))
 
 
-def score_inputs(conn: Connection, dates: list[date]) -> pl.DataFrame:
-    """SCORE_INPUTS plus branch_id for every customer with account status on `dates`."""
+def score_inputs(conn: Connection, dates: list[date], frames: RiskFrames | None = None
+                 ) -> pl.DataFrame:  # fmt: skip
+    """SCORE_INPUTS plus branch_id for every customer with account status on `dates`: the
+    dates' per-customer aggregates by SQL (the run wrote them in this transaction), the
+    customer file and income reports from `frames` (the run loader's)."""
+    frames = frames or frames_on(conn)
     s = account_status
-    per_day = (
+    rows = conn.execute(
         select(s.c.as_of, s.c.customer_id, func.max(s.c.dpd).label("worst_dpd"),
                func.max(s.c.cumulative_overdue_periods).label("times_late"),
-               func.sum(s.c.overdue_amount).label("overdue_amount"))
+               func.sum(s.c.overdue_amount).label("overdue_amount"),
+               func.sum(s.c.outstanding_principal).label("outstanding"))
         .where(s.c.as_of.in_(dates))
         .group_by(s.c.as_of, s.c.customer_id)
-        .subquery()
-    )  # fmt: skip
-    c = customers
-    rows = conn.execute(
-        select(per_day, c.c.monthly_income, c.c.total_assets, c.c.total_liabilities,
-               c.c.industry, c.c.branch_id)
-        .join_from(per_day, c, c.c.customer_id == per_day.c.customer_id)
-        .order_by(per_day.c.as_of, per_day.c.customer_id)
     ).all()  # fmt: skip
-    schema = {k: v for k, v in SCORE_INPUTS.items()
-              if k not in ("income_reported", "income_reported_on", "churn_grade")}  # fmt: skip
-    frame = rows_frame([(as_date(r[0]), *r[1:]) for r in rows], {**schema, "branch_id": pl.String})
-    return with_reports(conn, frame, dates)
+    status = {"as_of": pl.Date, "customer_id": pl.String, "worst_dpd": pl.Int64,
+              "times_late": pl.Int64, "overdue_amount": pl.Int64,
+              "outstanding": pl.Int64}  # fmt: skip
+    per_day = rows_frame([(as_date(r[0]), *r[1:]) for r in rows], status)
+    frame = per_day.join(
+        frames.customers.select("customer_id", "monthly_income", "total_assets",
+                                "total_liabilities", "industry", "branch_id"),
+        on="customer_id",
+    ).sort("as_of", "customer_id")  # fmt: skip
+    return with_reports(conn, frame, dates, frames)
 
 
-def with_reports(conn: Connection, frame: pl.DataFrame, dates: list[date]) -> pl.DataFrame:
+def with_reports(
+    conn: Connection, frame: pl.DataFrame, dates: list[date], frames: RiskFrames | None = None
+) -> pl.DataFrame:
     """`frame` (per date and customer) with the latest income report on or before each date
     and the churn grade stored on it: the score's inputs beyond the status and the file."""
-    income = income_reports(conn, max(dates) if dates else None)
+    frames = frames or frames_on(conn)
+    income = income_reports(frames, max(dates) if dates else None)
     frame = frame.sort("as_of").join_asof(
         income.sort("income_reported_on"), left_on="as_of", right_on="income_reported_on",
         by="customer_id", strategy="backward", check_sortedness=False,
@@ -84,32 +159,26 @@ def with_reports(conn: Connection, frame: pl.DataFrame, dates: list[date]) -> pl
     return frame.join(churn_grades(conn, dates), on=["as_of", "customer_id"], how="left")
 
 
-CUSTOMER_FILE = {
-    "customer_id": pl.String, "monthly_income": pl.Int64, "total_assets": pl.Int64,
-    "total_liabilities": pl.Int64, "industry": pl.String, "branch_id": pl.String,
-}  # fmt: skip
-
-
 def customer_file(conn: Connection) -> pl.DataFrame:
     """CUSTOMER_FILE for every customer (the score's file inputs; the what-if)."""
-    c = customers.c
-    rows = conn.execute(select(*(c[n] for n in CUSTOMER_FILE)).order_by(c.customer_id)).all()
-    return rows_frame(rows, CUSTOMER_FILE)
+    rows = conn.execute(_customers_select().order_by(customers.c.customer_id)).all()
+    return pl.DataFrame(rows, schema=CUSTOMER_FILE, orient="row")
 
 
-def income_reports(conn: Connection, last: date | None) -> pl.DataFrame:
+def income_reports(frames: RiskFrames, last: date | None) -> pl.DataFrame:
     """Every `income_change` with an amount up to `last` (ties on a day: the larger event id)."""
     schema = {"customer_id": pl.String, "income_reported_on": pl.Date, "income_reported": pl.Int64}
     if last is None:
         return pl.DataFrame(schema=schema)
-    e = events
-    rows = conn.execute(
-        select(e.c.customer_id, e.c.date, e.c.amount)
-        .where(e.c.type == "income_change", e.c.amount.is_not(None), e.c.date <= last)
-        .order_by(e.c.customer_id, e.c.date, e.c.event_id)
-    ).all()
-    frame = rows_frame([(r[0], as_date(r[1]), r[2]) for r in rows], schema)
-    return frame.unique(["customer_id", "income_reported_on"], keep="last", maintain_order=True)
+    e = frames.events
+    found = e.filter((pl.col("type") == "income_change") & pl.col("amount").is_not_null()
+                     & (pl.col("date") <= last))  # fmt: skip
+    return (
+        found.sort("customer_id", "date", "event_id")
+        .select("customer_id", pl.col("date").alias("income_reported_on"),
+                pl.col("amount").alias("income_reported"))
+        .unique(["customer_id", "income_reported_on"], keep="last", maintain_order=True)
+    )  # fmt: skip
 
 
 def churn_grades(conn: Connection, dates: list[date]) -> pl.DataFrame:
@@ -250,19 +319,16 @@ def signal_rows(conn: Connection, day: date, windows: set[int]) -> pl.DataFrame:
     return pl.concat(frames).unique(["as_of", "customer_id"], keep="first")
 
 
-def dated_facts(conn: Connection, since: date, until: date) -> pl.DataFrame:
-    """DATED: the events the signals count, collections' broken promises and relationship's
-    complaints (as `complaint` events, dated when received), dated in [since, until]
-    (promises by the day they were judged broken)."""
-    e = events
-    rows = [
-        (r[0], as_date(r[1]), r[2])
-        for r in conn.execute(
-            select(e.c.customer_id, e.c.date, e.c.type).where(
-                e.c.type.in_(FACT_EVENTS), e.c.date >= since, e.c.date <= until
-            )
-        )
-    ]
+def dated_facts(conn: Connection, since: date, until: date,
+                frames: RiskFrames | None = None) -> pl.DataFrame:  # fmt: skip
+    """DATED: the events the signals count (from `frames`), collections' broken promises and
+    relationship's complaints (as `complaint` events, dated when received; their tables, by
+    SQL), dated in [since, until] (promises by the day they were judged broken)."""
+    frames = frames or frames_on(conn)
+    found = frames.events.filter(pl.col("date").is_between(since, until)).select(
+        "customer_id", "date", pl.col("type").alias("kind")
+    )
+    rows: list[tuple[Any, ...]] = []
     if _has(conn, "promises"):
         rows += [
             (r[0], as_date(r[1]), "promise_broken")
@@ -285,7 +351,7 @@ def dated_facts(conn: Connection, since: date, until: date) -> pl.DataFrame:
                 {"a": since, "b": until},
             )
         ]
-    return rows_frame(rows, DATED)
+    return pl.concat([found.cast(DATED), rows_frame(rows, DATED)])  # type: ignore[arg-type]
 
 
 def replace_hits(conn: Connection, first: date, hits: pl.DataFrame) -> None:

@@ -2,11 +2,18 @@
 governed — draft → validated → approved (by a second person) → retired.
 
 - **The model id is the content**: the SHA-256 of the canonical `model.json` (keys sorted, no
-  spaces), so a retrain on the same data with the same seed is the same id, a changed bin is
-  a new one, and a score naming a model id names exactly the bins and points that made it.
-- **Validated** needs an out-of-time AUC at or above the policy's `risk.models
-  .min_validation_auc_pct`: measured on data handed in (`measure`, the CLI's `--data`) or
-  recorded in the model itself by a fit that held out its latest months (`oot_auc`).
+  spaces) without its `metrics`, so a retrain on the same data with the same seed is the same
+  id, a changed bin is a new one, and a score naming a model id names exactly the bins and
+  points that made it.
+- **Metrics are measured here, never taken from the submitter.** A `model.json` is a claim:
+  whoever posts it can write any AUC into it. The registry drops the file's `metrics` on
+  registration and records only what it measures itself at validation (`validate`): for a
+  behaviour or churn model on the store's own history (`behaviour.measure_on_history`: the
+  observation months after the model's training window, scored and compared with their
+  outcomes — after checking that the training window reproduces the band counts the model
+  records), or on held-out data the CLI operator hands in (`measure`, `--data`).
+- **Validated** needs that out-of-time AUC at or above the policy's `risk.models
+  .min_validation_auc_pct`.
 - **Approved** by another user than the one who registered it and the one who validated it
   (maker-checker; the caller checked `risk.model_approve`). One model per kind is approved at
   a time — approving a new one retires the one it replaces in the same transaction, and a
@@ -20,7 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -44,13 +50,24 @@ if TYPE_CHECKING:
 MAX_NOTE = 1000
 MAX_NAME = 64
 STATUSES = ("draft", "validated", "approved", "retired")
+HISTORY_KINDS = ("behaviour", "churn")  # fitted on the store's history: measured on it
+
+
+def without_claims(model: ScorecardModel) -> ScorecardModel:
+    """The model without the metrics its file states: those are the submitter's claims (the
+    registry measures its own at validation)."""
+    from dataclasses import replace
+
+    return replace(model, metrics={})
 
 
 def canonical_text(model: ScorecardModel) -> str:
-    """The model's `model.json` in one canonical spelling: what the id hashes, the store keeps."""
+    """The model's `model.json` in one canonical spelling, without the file's metrics: what the
+    id hashes, the store keeps."""
     from postloan.modelling.model_dir import to_json
 
-    return json.dumps(to_json(model), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(to_json(without_claims(model)), sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False)  # fmt: skip
 
 
 def model_id(model: ScorecardModel) -> str:
@@ -74,10 +91,6 @@ def _note(note: str) -> str:
     if not text or len(text) > MAX_NOTE or "\x00" in text:
         raise InvalidError(f"note: say why, in 1 to {MAX_NOTE} characters", field="note")
     return text
-
-
-def _finite(metrics: dict[str, float]) -> dict[str, float | None]:
-    return {k: (v if math.isfinite(v) else None) for k, v in sorted(metrics.items())}
 
 
 def row(conn: Connection, mid: str) -> Any:
@@ -123,6 +136,15 @@ def stored_model(found: Any) -> ScorecardModel:
     return from_json(json.loads(found.model_json))
 
 
+def approved_id(conn: Connection, kind: str) -> str | None:
+    """The id of the one approved model of `kind`, or None (no model loaded)."""
+    m = risk_models
+    found = conn.execute(
+        select(m.c.model_id).where(m.c.kind == kind, m.c.status == "approved")
+    ).scalar()
+    return None if found is None else str(found)
+
+
 def approved_model(conn: Connection, kind: str) -> tuple[str, ScorecardModel] | None:
     """The one approved model of `kind` the daily run scores with, or None."""
     m = risk_models
@@ -162,7 +184,7 @@ def register(
         insert(risk_models).values(
             model_id=mid, kind=kind, name=label, status="draft", target=model.target,
             data_window=model.data_window, features=json.dumps(model.features),
-            seed=model.seed, metrics=json.dumps(_finite(model.metrics)),
+            seed=model.seed, metrics="{}",  # measured at validation, never the file's
             model_json=canonical_text(model), registered_by=actor, registered_at=now,
             note=text,
         )
@@ -171,7 +193,7 @@ def register(
                  target_id=mid, now=now,
                  detail={"kind": kind, "name": label, "data_window": model.data_window,
                          "seed": model.seed, "features": model.features,
-                         "metrics": _finite(model.metrics), "note": text})  # fmt: skip
+                         "metrics_ignored": sorted(model.metrics), "note": text})  # fmt: skip
     return Registered(mid, "draft", created=True)
 
 
@@ -203,40 +225,39 @@ def measure(model: ScorecardModel, frame: Any) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _recorded_out_of_time(model: ScorecardModel) -> dict[str, Any] | None:
-    value = model.metrics.get("oot_auc")
-    if value is None or not math.isfinite(value):
-        return None
-    found: dict[str, Any] = {"source": "out_of_time"}
-    for key in ("auc", "ks", "gini", "rows", "bads"):
-        if f"oot_{key}" in model.metrics:
-            found[key] = model.metrics[f"oot_{key}"]
-    return found
-
-
 def validate(
     conn: Connection, policy: Policy, mid: str, note: str, actor: str, now: datetime,
     measured: dict[str, Any] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """Draft → validated, when the out-of-time AUC reaches the policy's minimum. Returns the
-    validation recorded."""
+    """Draft → validated, when the out-of-time AUC measured here reaches the policy's minimum:
+    `measured` (the CLI's held-out file, measured by `measure`) or, without it, measured on the
+    store's history for a behaviour or churn model. Returns the validation recorded; the
+    registry's metrics become the measured ones."""
     found = row(conn, mid)
     if found.status != "draft":
         raise ConflictError(f"model {mid} is {found.status}: only a draft is validated")
     text = _note(note)
-    evidence = measured if measured is not None else _recorded_out_of_time(stored_model(found))
-    if evidence is None:
+    if measured is not None:
+        evidence = measured
+    elif found.kind in HISTORY_KINDS:
+        from postloan.risk.behaviour import measure_on_history
+
+        evidence = measure_on_history(conn, policy, stored_model(found), found.kind)
+    else:
         raise ConflictError(
-            f"model {mid} records no out-of-time metrics: validate it on held-out data "
-            "(postloan model validate --data FILE)"
+            f"model {mid} is a {found.kind} model: its out-of-time metrics are measured on "
+            "held-out data (postloan model validate --data FILE), not taken from its file"
         )
     floor = policy.risk.models.min_validation_auc_pct / 100
     if not evidence["auc"] >= floor:
         raise ConflictError(f"out-of-time AUC {evidence['auc']:.4f} is below the policy's "
                             f"minimum {floor:.2f}: the model is not validated")  # fmt: skip
     evidence = {**evidence, "min_auc": floor}
+    metrics = {k: v for k, v in evidence.items()
+               if isinstance(v, int | float) and k not in ("min_auc", "score_psi")}  # fmt: skip
     _move(conn, mid, "draft", validated_by=actor, validated_at=now, note=text,
-          validation=json.dumps(evidence), status="validated")  # fmt: skip
+          validation=json.dumps(evidence), metrics=json.dumps(metrics),
+          status="validated")  # fmt: skip
     audit.record(conn, actor=actor, action="risk.model.validate", target_type="model",
                  target_id=mid, now=now, detail={**evidence, "note": text})  # fmt: skip
     return evidence

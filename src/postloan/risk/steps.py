@@ -30,7 +30,8 @@ def run_score(ctx: StepContext) -> None:
     if not ctx.dates:
         queries.replace_scores(ctx.conn, ctx.first, pl.DataFrame(), ctx.run_id)
         return
-    scored = score(queries.score_inputs(ctx.conn, ctx.dates), ctx.policy.risk.score)
+    frames = queries.frames_for(ctx)
+    scored = score(queries.score_inputs(ctx.conn, ctx.dates, frames), ctx.policy.risk.score)
     queries.replace_scores(ctx.conn, ctx.first, scored, ctx.run_id)
 
 
@@ -46,7 +47,8 @@ def run_signals(ctx: StepContext) -> None:
             daily = queries.signal_rows(conn, ctx.dates[0], windows)
         else:
             daily = queries.daily_history(conn, first - timedelta(days=2 * window))
-        dated = queries.dated_facts(conn, first - timedelta(days=lookback), ctx.dates[-1])
+        dated = queries.dated_facts(conn, first - timedelta(days=lookback), ctx.dates[-1],
+                                    queries.frames_for(ctx))  # fmt: skip
         hits = signal_hits(daily, dated, signals, ctx.dates)
     queries.replace_hits(conn, first, hits)
 
@@ -77,7 +79,7 @@ def _tasks(opened: pl.DataFrame, ctx: StepContext) -> pl.DataFrame:
         due_on=pl.Series([calendar.add_working_days(d, by_id[sid].deadline_working_days)
                           for d, sid in pairs.rows()], dtype=pl.Date)
     )  # fmt: skip
-    branch = queries.customer_branches(ctx.conn, opened["customer_id"].unique().to_list())
+    branch = queries.frames_for(ctx).customers.select("customer_id", "branch_id")
     return opened.join(due, on=["opened_on", "signal_id"]).join(
         branch, on="customer_id", how="left"
     ).with_columns(
@@ -88,8 +90,13 @@ def _tasks(opened: pl.DataFrame, ctx: StepContext) -> pl.DataFrame:
 
 
 def run_behaviour(ctx: StepContext) -> None:
-    """RK-2 with the registry's approved behaviour model (risk.behaviour). The scoring
-    libraries are loaded only when the step runs, not whenever the area is imported."""
+    """RK-2 with the registry's approved behaviour model (risk.behaviour). Without one (asked
+    by one small query) nothing is loaded: the rows from the run's first date are removed."""
+    from postloan.risk import behaviour_queries, registry
+
+    if not ctx.dates or registry.approved_id(ctx.conn, "behaviour") is None:
+        behaviour_queries.replace_scores(ctx.conn, ctx.first, pl.DataFrame())
+        return
     from postloan.risk.behaviour import run_behaviour as score_behaviour
 
     score_behaviour(ctx)

@@ -40,6 +40,7 @@ risk_scores = Table(
     Column("worst_dpd", Integer, nullable=False),
     Column("times_late", Integer, nullable=False),
     Column("overdue_amount", BigInteger, nullable=False),
+    Column("outstanding", BigInteger),  # all accounts' outstanding principal (r004; null before)
     Column("debt_ratio", Integer),  # percent; null: liabilities unknown
     Column("income_drop_pct", Integer, nullable=False),
     Column("income_reported_on", Date),

@@ -27,11 +27,13 @@ NOTE = (
 
 
 def per_customer(status: pl.DataFrame) -> pl.DataFrame:
-    """as_of, customer_id, worst_dpd, times_late, overdue_amount (`queries.score_inputs`)."""
+    """as_of, customer_id, worst_dpd, times_late, overdue_amount, outstanding
+    (`queries.score_inputs`)."""
     return status.group_by("as_of", "customer_id").agg(
         pl.col("dpd").max().cast(pl.Int64).alias("worst_dpd"),
         pl.col("cumulative_overdue_periods").max().cast(pl.Int64).alias("times_late"),
         pl.col("overdue_amount").sum().cast(pl.Int64).alias("overdue_amount"),
+        pl.col("outstanding_principal").sum().cast(pl.Int64).alias("outstanding"),
     )
 
 
@@ -45,7 +47,7 @@ def whatif(inputs: WhatIfInputs) -> WhatIfFigures:
         pl.col("as_of") < first
     )
     dated = queries.dated_facts(conn, first - timedelta(days=lookback), dates[-1])
-    file = queries.customer_file(conn)
+    file = queries.customer_file(conn).drop("bureau_score")  # as `score_inputs` joins it
 
     def side(status: pl.DataFrame, policy: Policy) -> tuple[pl.DataFrame, pl.DataFrame]:
         frame = per_customer(status).join(file, on="customer_id", how="inner")

@@ -3,16 +3,17 @@ policy's catalogue on which date.
 
 Inputs:
 - `daily` (DAILY): one row per (as_of, customer_id) scored on the date — the score, worst DPD,
-  overdue amount, income drop and its report date, whether the industry is listed; it holds
-  every stored date the window comparisons need (earlier ones too);
+  overdue amount, total outstanding balance (rising liabilities), income drop and its report
+  date, whether the industry is listed; it holds every stored date the window comparisons
+  need (earlier ones too);
 - `dated` (DATED): dated customer facts — events by type and collections' broken promises
   (kind "promise_broken", dated by the day they were judged broken).
 
-A window comparison (`overdue_growth`, `score_rise`) compares D with the latest stored date on
-or before D − window_days, provided it is no older than D − 2 × window_days (a comparison with a
-date years back says nothing about the last month). Only customers scored on D can hit on D.
-The result depends only on the frames, so re-running a date, or dates in any order, gives the
-same hits.
+A window comparison (`overdue_growth`, `balance_growth`, `score_rise`) compares D with the
+latest stored date on or before D − window_days, provided it is no older than D − 2 ×
+window_days (a comparison with a date years back says nothing about the last month). Only
+customers scored on D can hit on D. The result depends only on the frames, so re-running a
+date, or dates in any order, gives the same hits.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from postloan.policy.risk import Signal
 
 DAILY = {
     "as_of": pl.Date, "customer_id": pl.String, "score": pl.Int64, "worst_dpd": pl.Int64,
-    "overdue_amount": pl.Int64, "income_drop_pct": pl.Int64, "income_reported_on": pl.Date,
-    "industry_listed": pl.Boolean,
+    "overdue_amount": pl.Int64, "outstanding": pl.Int64, "income_drop_pct": pl.Int64,
+    "income_reported_on": pl.Date, "industry_listed": pl.Boolean,
 }  # fmt: skip
 DATED = {"customer_id": pl.String, "date": pl.Date, "kind": pl.String}
 HITS = {"as_of": pl.Date, "customer_id": pl.String, "signal_id": pl.String, "value": pl.Int64}
@@ -88,13 +89,17 @@ def signal_hits(
             hit = today.filter(pl.col("worst_dpd").is_between(s.threshold, s.upper)).select(
                 "as_of", "customer_id", value=pl.col("worst_dpd")
             )
-        elif s.computation in ("overdue_growth", "score_rise"):
+        elif s.computation in ("overdue_growth", "balance_growth", "score_rise"):
             assert s.window_days is not None
-            column = "overdue_amount" if s.computation == "overdue_growth" else "score"
-            pairs = _prior(daily, on, column, s.window_days).filter(pl.col("before").is_not_null())
-            if s.computation == "overdue_growth":
-                # Growth of what is unpaid: from an amount already overdue (a first arrears is
-                # `dpd_between`'s), up by at least the threshold percent.
+            column = {"overdue_growth": "overdue_amount", "balance_growth": "outstanding",
+                      "score_rise": "score"}[s.computation]  # fmt: skip
+            pairs = _prior(daily, on, column, s.window_days).filter(
+                pl.col("before").is_not_null() & pl.col("now").is_not_null()
+            )
+            if s.computation in ("overdue_growth", "balance_growth"):
+                # Growth of what is unpaid (from an amount already overdue: a first arrears is
+                # `dpd_between`'s) or of all that is owed (rising liabilities: new drawings),
+                # from an amount > 0, up by at least the threshold percent.
                 hit = pairs.filter(
                     (pl.col("before") > 0)
                     & (pl.col("now") * 100 >= pl.col("before") * (100 + s.threshold))

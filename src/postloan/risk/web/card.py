@@ -20,6 +20,7 @@ from postloan.policy import Policy
 from postloan.policy.loader import current_policy
 from postloan.risk.actions import RiskAction
 from postloan.risk.api import card_json
+from postloan.risk.messages import response_text
 from postloan.risk.service import decide_override, override_row, propose_override
 from postloan.web.charts import PALETTE
 from postloan.web.pages import engine, not_found, now, policy_of, post_gate
@@ -44,8 +45,9 @@ def history_chart(history: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def card_context(
-    conn: Connection, user: User, customer_id: str, policy: Policy | None = None
-) -> dict[str, Any]:
+    conn: Connection, user: User, customer_id: str, policy: Policy | None = None,
+    lang: str = "en",
+) -> dict[str, Any]:  # fmt: skip
     data = card_json(conn, user, customer_id)
     # The assessment forms: propose (risk.override in scope, a score to assess, none waiting);
     # decide (risk.approve in scope, someone else's proposal).
@@ -62,7 +64,8 @@ def card_context(
     if policy is not None:
         data["grades"] = [g.name for g in policy.risk.score.grades]
         data["reasons"] = list(policy.risk.score.override_reasons)
-    data["open_tasks"] = [t for t in data["tasks"] if t["status"] == "open"]
+    data["open_tasks"] = [{**t, "response": response_text(lang, t["signal_id"], t["response"])}
+                          for t in data["tasks"] if t["status"] == "open"]  # fmt: skip
     data["on_watch"] = next((w for w in data["watch"] if w["left_on"] is None), None)
     data["chart_id"] = CHART_ID
     data["charts"] = {CHART_ID: history_chart(data["history"])} if data["history"] else {}
@@ -78,7 +81,7 @@ def customer_panel(
         return None
     # The policy (grades, reason codes) only for users who may propose: it is read from file.
     policy = current_policy() if can(user.role, RiskAction.OVERRIDE) else None
-    return CARD, card_context(conn, user, customer_id, policy)
+    return CARD, card_context(conn, user, customer_id, policy, lang)
 
 
 def _back(customer_id: str, outcome: str) -> RedirectResponse:

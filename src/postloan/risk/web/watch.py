@@ -15,9 +15,19 @@ from postloan.errors import DomainError
 from postloan.inputs import InputError, parse_business_date
 from postloan.risk import read
 from postloan.risk.actions import RiskAction
+from postloan.risk.messages import response_text
 from postloan.risk.service import OUTCOMES, record_outcome
 from postloan.risk.tables import risk_tasks
-from postloan.web.pages import engine, not_found, now, page_gate, policy_of, post_gate, render_page
+from postloan.web.pages import (
+    engine,
+    lang_of,
+    not_found,
+    now,
+    page_gate,
+    policy_of,
+    post_gate,
+    render_page,
+)
 
 router = APIRouter(include_in_schema=False)
 SHOWN = 200
@@ -38,6 +48,9 @@ def watch_page(request: Request) -> Response:
         # This month's exits: left on a stored date from the 1st to `day` (the bound is open).
         month = None if day is None else day.replace(day=1) - timedelta(days=1)
         exits = [] if day is None or month is None else read.watch_exits(conn, scope, month, day)
+    lang = lang_of(request)
+    tasks = [{**task._mapping, "response": response_text(lang, task.signal_id, task.response)}
+             for task in tasks]  # fmt: skip
     context = {"day": day, "watch": rows, "watch_total": total, "tasks": tasks,
                "tasks_total": open_total, "exits": exits, "outcomes": OUTCOMES,
                "done": request.query_params.get("done") == "1",
