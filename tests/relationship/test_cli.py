@@ -64,6 +64,8 @@ def test_reports_from_the_command_line(
                 source="import",
                 actor="admin",
                 today=date(2026, 6, 30),
+                policy=POLICY,
+                now=NOW,
             )
         want_c = complaint_report(
             conn, POLICY, date(2026, 4, 1), date(2026, 6, 30), date(2026, 6, 30), true()

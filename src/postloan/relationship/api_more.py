@@ -277,14 +277,19 @@ class ResponseIn(BaseModel):
     csat: int = Field(ge=1, le=5)
     nps: int = Field(ge=0, le=10)
     answers: dict[str, int] = Field(default_factory=dict, max_length=surveys.MAX_QUESTIONS)
+    invitation_id: int | None = Field(None, ge=1, le=2**31 - 1)
+    comment: str | None = Field(None, max_length=surveys.MAX_COMMENT, pattern=NO_NUL)
 
 
 @router.post("/surveys/responses", status_code=201)
 def add_response(
+    request: Request,
     body: ResponseIn,
     user: User = Depends(require(RelAction.SURVEY)),
     conn: Connection = Depends(get_conn),
 ) -> dict[str, Any]:
+    """A response, walk-in or answering an invitation (`invitation_id`: answered once, 409
+    the second time); a low score opens the owning department's follow-up."""
     customer_in_scope(conn, user, body.customer_id, RelAction.SURVEY)
     rid = surveys.record_response(
         conn,
@@ -297,6 +302,10 @@ def add_response(
         source="workbench",
         actor=user.username,
         today=today(),
+        policy=effective_policy(request)[0],
+        now=now(),
+        invitation_id=body.invitation_id,
+        comment=body.comment,
     )
     conn.commit()
     return {"response_id": rid}

@@ -118,6 +118,14 @@ async def enter(request: Request, what: str) -> Response:
                     source="workbench",
                     actor=user.username,
                     today=day,
+                    policy=policy_of(request),
+                    now=at,
+                    invitation_id=(
+                        _int(form, "invitation_id", 1, 2**31 - 1)
+                        if form.get("invitation_id")
+                        else None
+                    ),
+                    comment=form.get("comment") or None,
                 )
             elif what == "import":
                 upload = raw.get("file")
@@ -132,7 +140,10 @@ async def enter(request: Request, what: str) -> Response:
                     text = data.decode("utf-8-sig")
                 except UnicodeDecodeError:
                     raise InputError("file", "UTF-8 text") from None
-                surveys.import_csv(conn, version, text, actor=user.username, today=day, known=known)
+                surveys.import_csv(
+                    conn, version, text, actor=user.username, today=day, known=known,
+                    policy=policy_of(request), now=at,
+                )  # fmt: skip
             else:
                 raise InputError("what", "responses or import")
             conn.commit()
