@@ -208,7 +208,7 @@ def _check(
         for q in sorted(questions)
     ]
     answers = pl.concat_list(parts).list.drop_nulls().list.join(", ") if parts else pl.lit("")
-    frame = frame.with_columns(pl.format("{{}}", answers).alias("_answers"))
+    frame = frame.with_columns(pl.concat_str([pl.lit("{"), answers, pl.lit("}")]).alias("_answers"))
     # a key twice in the file: the first row counts, later ones are rejected
     first_inv = pl.col("_row").min().over("_invitation")
     problems.add(frame, has_inv & (pl.col("_row") != first_inv), "invitation_id",
@@ -298,6 +298,8 @@ def import_responses(
             frame, questions, warnings = _frame(raw, keys)
             frame = _check(conn, frame, questions, versions, today, problems)
             unchanged = _against_store(conn, frame, problems)
+            # a row rejected for another reason (a repeat in the file) is not "unchanged"
+            unchanged = unchanged.filter(~unchanged.is_in(problems.rows().implode()))
             skip = pl.concat([problems.rows(), unchanged]).unique()
             good = frame.filter(~pl.col("_row").is_in(skip.implode()))
             accepted = _land(conn, good, policy, actor, now)
