@@ -97,9 +97,7 @@ def _plain_low(made: list[dict[str, Any]]) -> set[tuple[int, str, str, int]]:
             for (rid, d), v in out.items()}  # fmt: skip
 
 
-def test_department_feedback_equals_a_plain_recomputation(
-    client: TestClient, fresh: World
-) -> None:
+def test_department_feedback_equals_a_plain_recomputation(client: TestClient, fresh: World) -> None:
     made = _answers(fresh.url)
     engine = engine_for(fresh.url)
     with engine.begin() as conn:
