@@ -247,7 +247,8 @@ def import_csv(
     now: datetime,
 ) -> int:
     """Responses from CSV text (header `customer_id,answered_on,csat,nps`, then one column per
-    question key if wanted), all or nothing: the first bad row is refused naming its line.
+    question key if wanted, and `invitation_id`, `comment` if wanted), all or nothing: the
+    first bad row is refused naming its line.
     `known(customer_id) -> bool` says whether the customer lies in the caller's scope."""
     reader = csv.DictReader(io.StringIO(text))
     if reader.fieldnames is None or not set(IMPORT_COLUMNS) <= set(reader.fieldnames):
@@ -277,9 +278,11 @@ def import_csv(
                 today=today,
                 policy=policy,
                 now=now,
+                invitation_id=int(row["invitation_id"]) if row.get("invitation_id") else None,
+                comment=row.get("comment"),
             )
-        except (ValueError, InvalidError) as exc:
-            message = exc.message if isinstance(exc, InvalidError) else str(exc)
+        except (ValueError, InvalidError, ConflictError) as exc:
+            message = str(exc) if isinstance(exc, ValueError) else exc.message
             raise InvalidError(f"line {line}: {message}", field="file") from None
         count += 1
     return count

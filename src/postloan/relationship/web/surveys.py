@@ -20,7 +20,7 @@ from sqlalchemy import Connection, select
 from postloan.access import User, can
 from postloan.access.scope import customer_scope_clause, row_in_scope, visible_customer
 from postloan.calendar import PRC_TZ
-from postloan.errors import DomainError
+from postloan.errors import ConflictError, DomainError, NotFoundError
 from postloan.inputs import InputError, parse_business_date
 from postloan.relationship import feedback, surveys
 from postloan.relationship.actions import RelAction
@@ -32,7 +32,15 @@ from postloan.relationship.tables import (
     survey_versions,
 )
 from postloan.store.schema import customers
-from postloan.web.pages import engine, now, page_gate, policy_of, post_gate, render_page
+from postloan.web.pages import (
+    engine,
+    not_found,
+    now,
+    page_gate,
+    policy_of,
+    post_gate,
+    render_page,
+)
 
 router = APIRouter(include_in_schema=False)
 PAGE = "relationship/surveys.html"
@@ -118,8 +126,11 @@ async def enter(request: Request, what: str) -> Response:
         try:
             if what == "followup":
                 followup = _int(form, "followup_id", 1, 2**31 - 1)
-                row_in_scope(conn, user, survey_followups, "followup_id", followup,
-                             RelAction.SURVEY)  # fmt: skip
+                try:
+                    row_in_scope(conn, user, survey_followups, "followup_id", followup,
+                                 RelAction.SURVEY)  # fmt: skip
+                except NotFoundError:  # missing and out of scope answer alike
+                    return not_found(request, user)
                 feedback.close_followup(
                     conn, followup, form.get("note", ""), actor=user.username, now=at
                 )
@@ -176,5 +187,6 @@ async def enter(request: Request, what: str) -> Response:
         except (InputError, DomainError) as exc:
             conn.rollback()
             context = _context(conn, request, user) | {"error": str(exc)}
-            return render_page(request, PAGE, context, user=user, status_code=422)
+            status = 409 if isinstance(exc, ConflictError) else 422
+            return render_page(request, PAGE, context, user=user, status_code=status)
     return RedirectResponse("/surveys", status_code=303)
