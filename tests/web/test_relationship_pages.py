@@ -437,7 +437,10 @@ def test_surveys_page_feeds_back_to_the_departments(web: TestClient, world: Worl
     day = today().isoformat()
     _login(web, "customer_service")
     token = csrf_of(web.get("/surveys").text)
-    text = f'customer_id,answered_on,csat,nps,attitude,comment\n{mine},{day},2,3,1,"请回电 13912345678"\n'
+    text = (
+        "customer_id,answered_on,csat,nps,attitude,comment\n"
+        f'{mine},{day},2,3,1,"请回电 13912345678"\n'
+    )
     done = web.post(
         "/surveys/import",
         data={"version_id": str(version), "csrf_token": token},

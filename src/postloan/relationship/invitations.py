@@ -2,8 +2,9 @@
 (`[relationship.surveys.invitations]`: a collection case closed, a complaint decided), a
 customer is invited to a satisfaction survey — if held in one of the policy's tiers (when it
 names any), not invited within the cool-down, and lawfully: the channel not opted out of
-(collections' opt-outs, read through `collections.handover.opt_out_rows`) and, when the policy
-says so, marketing consent in force. A refused invitation is kept naming the rules.
+and, when the policy says so, marketing consent in force (both read by
+`consent_facts.contact_facts`: the consent log's latest record, else the imported flag;
+collections' opt-outs). A refused invitation is kept naming the rules.
 
 The daily step `relationship.surveys`, set-based per run date: one query per kind of event
 (collections' `cases` read by SQL — relationship imports no collections module but
@@ -23,13 +24,11 @@ from datetime import date, timedelta
 import polars as pl
 from sqlalchemy import Connection, Date, Integer, String, column, delete, insert, select, table
 
-from postloan.collections.handover import opt_out_rows
 from postloan.policy import Policy
+from postloan.relationship.consent_facts import contact_facts
 from postloan.relationship.rules.contact import refused_rules
 from postloan.relationship.tables import complaints, survey_invitations, survey_responses
 from postloan.relationship.tiers import customers_in_tiers, has_tiers
-from postloan.store.schema import customers
-from postloan.store.values import stored_date
 
 # collections' cases, the columns read (a table clause: no import of collections' tables)
 cases = table(
@@ -118,21 +117,10 @@ def invite_for_dates(conn: Connection, policy: Policy, first: date, days: list[d
         found = found.filter(~pl.col("customer_id").is_in(list(recent)))
         if found.is_empty():
             continue
-        chosen = select(customers.c.customer_id).where(
-            customers.c.customer_id.in_(found["customer_id"].to_list())
-        )
-        consent = pl.DataFrame(
-            [(r[0], r[1], None if r[2] is None else stored_date(r[2])) for r in conn.execute(
-                select(customers.c.customer_id, customers.c.consent_marketing,
-                       customers.c.consent_date).where(customers.c.customer_id.in_(chosen)))],
-            schema={"customer_id": pl.String, "consent_marketing": pl.Boolean,
-                    "consent_date": pl.Date},
-            orient="row",
-        )  # fmt: skip
-        opted = {c for c, channel, on in opt_out_rows(conn, chosen)
-                 if channel == cfg.channel and on <= day}  # fmt: skip
-        people = found.join(consent, on="customer_id", how="left").with_columns(
-            pl.col("customer_id").is_in(list(opted)).alias("opted_out")
+        people = found.join(
+            contact_facts(conn, found["customer_id"].to_list(), day, cfg.channel),
+            on="customer_id",
+            how="left",
         )
         rows = people.select(
             "customer_id", "event", "event_key",
