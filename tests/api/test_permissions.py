@@ -144,6 +144,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/relationship/planned-contacts"): RelAction.VIEW,
     ("POST", "/api/relationship/planned-contacts/{contact_id}/complete"): RelAction.CONTACT,
     ("GET", "/api/relationship/survey-invitations"): RelAction.VIEW,
+    ("GET", "/api/relationship/reports/department-feedback"): RelAction.REPORT,
+    ("POST", "/api/relationship/survey-followups/{followup_id}/close"): RelAction.SURVEY,
     ("GET", "/api/management/pack"): ManagementAction.PACK,
     ("GET", "/api/management/pack.xlsx"): ManagementAction.EXPORT,
     ("GET", "/api/management/drill"): ManagementAction.DRILL,
@@ -278,6 +280,7 @@ def _request(
         complaint_id=_complaint_of(world, customer_id) if method == "GET" else 1,
         plan_id=1,
         contact_id=1,
+        followup_id=1,
         model_id=_model_of(world) if "{model_id}" in path and method == "GET" else "0" * 64,
         as_of="2000-01-01",  # never stored: nothing is deleted
     )
@@ -355,6 +358,7 @@ def test_unauthenticated_is_401(
         complaint_id=1,
         plan_id=1,
         contact_id=1,
+        followup_id=1,
         model_id="0" * 64,
         as_of="2000-01-01",  # never stored: nothing is deleted
     )

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from postloan.cli.main import app
 from postloan.policy import default_policy
 from postloan.relationship import complaints, surveys
+from postloan.relationship.feedback import department_report
 from postloan.relationship.report import complaint_report, satisfaction_report
 from postloan.store.db import engine_for, ready
 from postloan.store.schema import customers
@@ -60,15 +61,21 @@ def test_reports_from_the_command_line(
                 answered_on=date(2026, 6, 1),
                 csat_score=1 + i % 5,
                 nps_score=i % 11,
-                answers={},
+                answers={"attitude": 1 + i % 5, "products": 5 - i % 5},
                 source="import",
                 actor="admin",
                 today=date(2026, 6, 30),
+                policy=POLICY,
+                now=NOW,
+                comment=f"回电 1391234{i:04d}" if i % 2 else None,
             )
         want_c = complaint_report(
             conn, POLICY, date(2026, 4, 1), date(2026, 6, 30), date(2026, 6, 30), true()
         )
         want_s = satisfaction_report(conn, POLICY, date(2026, 4, 1), date(2026, 6, 30), true())
+        want_d = department_report(
+            conn, POLICY, date(2026, 4, 1), date(2026, 6, 30), "quarter", true(), "manager"
+        )
     engine.dispose()
     env = {
         "POSTLOAN_DATA_DIR": str(tmp_path),
@@ -87,6 +94,14 @@ def test_reports_from_the_command_line(
     sat = runner.invoke(app, ["report", "satisfaction", *period, "--json"], env=env)
     assert sat.exit_code == 0 and json.loads(sat.output) == want_s
     assert runner.invoke(app, ["report", "satisfaction", *period], env=env).exit_code == 0
+    by = ["--by", "department", "--period", "quarter"]
+    dept = runner.invoke(app, ["report", "satisfaction", *period, *by, "--json"], env=env)
+    assert dept.exit_code == 0 and json.loads(dept.output) == want_d
+    assert any(d["comments"] for d in want_d["departments"]) and "13912340" not in dept.output
+    plain = runner.invoke(app, ["report", "satisfaction", *period, *by], env=env)
+    assert plain.exit_code == 0 and "customer_service" in plain.output
+    bad = runner.invoke(app, ["report", "satisfaction", *period, "--by", "tier"], env=env)
+    assert bad.exit_code == 2
     backwards = runner.invoke(
         app, ["report", "complaints", "--from", "2026-06-30", "--to", "2026-04-01"], env=env
     )

@@ -195,3 +195,55 @@ def test_the_breach_report(store: str) -> None:
             )
         assert conn.execute(select(complaints.c.complaint_id)).all()
     engine.dispose()
+
+
+def test_the_status_filter_in_sql_equals_each_clock(store: str) -> None:
+    """`status_clause` (the API list's filter, in SQL) selects exactly the complaints whose
+    clock (`clock_of`, the rules) is in that status, over complaints of every shape: plain,
+    complex, extended with and without the notice, decided on the limit, a day late, or not."""
+    from itertools import product
+
+    as_of = date(2026, 6, 30)
+    engine = engine_for(store)
+    with engine.begin() as conn:
+        customer = conn.execute(select(customers.c.customer_id).limit(1)).scalar_one()
+        shapes = product(
+            (0, 14, 15, 16, 29, 30, 31, 59, 60, 61, 90),  # received this many days before as_of
+            ((False, None, None), (True, None, None), (True, "senior", None),
+             (True, "senior", date(2026, 1, 1))),  # complex, approved by, notice
+            (None, 15, 16, 30, 31, 60, 61),  # decided this many days after receipt
+        )  # fmt: skip
+        rows = []
+        for back, (complex_, approver, notice), decided_after in shapes:
+            received = as_of - timedelta(days=back)
+            decided = None if decided_after is None else received + timedelta(decided_after)
+            if decided is not None and decided > as_of:
+                continue
+            rows.append({
+                "customer_id": customer, "received_on": received, "channel": "phone",
+                "business_type": "loans", "reason": "service", "department": "credit",
+                "summary": "s", "complained_about": "", "complex": complex_,
+                "extension_approved_by": approver, "extension_notice_on": notice,
+                "decided_on": decided, "created_by": "t", "created_at": NOW,
+            })  # fmt: skip
+        conn.execute(complaints.insert(), rows)
+        stored = list(conn.execute(select(complaints)))
+        seen = set()
+        for status in ("open", "breached", "decided", "decided_late"):
+            clause, exact = svc.status_clause(conn, POLICY, status, as_of)
+            assert exact
+            got = set(conn.execute(select(complaints.c.complaint_id).where(clause)).scalars())
+            want = {
+                r.complaint_id for r in stored if svc.clock_of(r, POLICY, as_of).status == status
+            }
+            assert got == want and want, status
+            seen |= got
+        assert seen == {r.complaint_id for r in stored}
+        rel = POLICY.relationship
+        clock = rel.complaints.clock.model_copy(update={"day_count": "working"})
+        cfg = rel.complaints.model_copy(update={"clock": clock})
+        working = POLICY.model_copy(
+            update={"relationship": rel.model_copy(update={"complaints": cfg})}
+        )
+        assert svc.status_clause(conn, working, "open", as_of)[1] is False
+    engine.dispose()

@@ -5,7 +5,7 @@ re-running a date leaves the same rows, worked contacts stay."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import insert, select, update
@@ -167,3 +167,79 @@ def test_the_daily_step_derives_lawful_contacts(store: str) -> None:
     again = derived()
     assert len(again) == len(first)
     assert sum(1 for r in again if r[3] == "done") == 1
+
+
+def test_refused_further_contact_withdraws_marketing_consent(store: str) -> None:
+    """A customer who refuses further contact on a planned call has withdrawn marketing consent
+    (the consent log, from that moment): re-running the day refuses their other marketing
+    contacts and the survey invitation needing consent, naming `marketing_consent`; their
+    service contacts stay open and everyone else's rows are as before."""
+    from datetime import UTC, datetime
+
+    from postloan.access.consent import has_consent
+    from postloan.access.tables import consents
+    from postloan.relationship import complaints
+    from postloan.relationship.tables import survey_invitations
+
+    policy = default_policy()
+    engine = engine_for(store)
+    with engine.begin() as conn:
+        with_status = select(account_status.c.customer_id).where(account_status.c.as_of == AS_OF)
+        who = conn.execute(select(customers.c.customer_id).where(
+            customers.c.customer_id.in_(with_status)).order_by("customer_id").limit(1)
+        ).scalar_one()  # fmt: skip
+        conn.execute(update(customers).where(customers.c.customer_id == who)
+                     .values(consent_marketing=True, consent_date=date(2025, 1, 1)))  # fmt: skip
+        plans = {
+            name: contact_plans.create_plan(
+                conn, name=name, branch_id=None, channel=channel, purpose=purpose,
+                cadence_days=30, starts_on=AS_OF, actor="mkt", now=NOW,
+            )
+            for name, channel, purpose in (("sms", "sms", "marketing"), ("app", "app", "marketing"),
+                                           ("call", "phone", "service"))
+        }  # fmt: skip
+        cid = complaints.receive(
+            conn, policy, customer_id=who, received_on=AS_OF - timedelta(days=3),
+            channel="phone", business_type="loans", reason="service", summary="慢",
+            complained_about=[], account_id=None, actor="cs1", today=AS_OF, now=NOW,
+        )  # fmt: skip
+        complaints.decide(conn, cid, decided_on=AS_OF, outcome="upheld", decision="ok",
+                          actor="cs1", today=AS_OF, now=NOW)  # fmt: skip
+    engine.dispose()
+    run_dates(store, [AS_OF], policy)
+
+    def state() -> tuple[dict[tuple[int, str], tuple[str, str | None]], tuple[str, str | None]]:
+        engine = engine_for(store)
+        with engine.connect() as conn:
+            c, i = planned_contacts.c, survey_invitations.c
+            due_today = select(planned_contacts).where(c.due_on == AS_OF)
+            rows = {(r.plan_id, r.customer_id): (r.status, r.refused_rules)
+                    for r in conn.execute(due_today)}  # fmt: skip
+            inv = conn.execute(select(i.status, i.refused_rules).where(
+                i.event_key == f"complaint_decided:{cid}")).one()  # fmt: skip
+        engine.dispose()
+        return rows, (inv.status, inv.refused_rules)
+
+    before, invitation = state()
+    assert before[(plans["sms"], who)] == before[(plans["app"], who)] == ("open", None)
+    assert invitation == ("invited", None)
+    engine = engine_for(store)
+    with engine.begin() as conn:
+        contact = conn.execute(select(planned_contacts.c.contact_id).where(
+            planned_contacts.c.plan_id == plans["sms"],
+            planned_contacts.c.customer_id == who)).scalar_one()  # fmt: skip
+        at = datetime(2026, 6, 30, 4, 0, tzinfo=UTC)  # noon in China, on the day
+        contact_plans.complete(conn, contact, "refused_further_contact", actor="cs1", now=at)
+        assert not has_consent(conn, who, "marketing")
+        logged = conn.execute(select(consents).where(consents.c.customer_id == who)).one()
+        assert (logged.granted, logged.source) == (False, f"planned_contact:{contact}")
+    engine.dispose()
+    run_dates(store, [AS_OF], policy)
+    after, invitation = state()
+    assert after[(plans["sms"], who)] == ("done", None)
+    assert after[(plans["app"], who)] == ("refused", "marketing_consent")
+    assert after[(plans["call"], who)] == ("open", None)  # service contacts go on
+    assert invitation == ("refused", "marketing_consent")
+    assert {k: v for k, v in after.items() if k[1] != who} == {
+        k: v for k, v in before.items() if k[1] != who
+    }

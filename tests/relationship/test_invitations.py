@@ -8,7 +8,9 @@ its tier's customers."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
+import pytest
 from sqlalchemy import insert, select, update
 
 from postloan.collections.tables import cases, contact_opt_outs
@@ -156,4 +158,122 @@ def test_invitations_follow_events_consent_opt_outs_and_the_cool_down(store: str
     with engine.begin() as conn:
         only = _stored(conn)
         assert only == _reference(conn, ["premium"]) and only < got
+    engine.dispose()
+
+
+def test_invitation_ids_stay_answers_link_late_decisions_invite_and_response_rates(
+    store: str,
+) -> None:
+    from postloan.errors import ConflictError, InvalidError
+    from postloan.relationship import surveys
+    from postloan.relationship.report import satisfaction_report
+    from postloan.relationship.tables import survey_responses
+
+    late_day = AS_OF - timedelta(days=10)  # not a run date
+    engine = engine_for(store)
+    with engine.begin() as conn:
+        invited_before = set(conn.execute(select(survey_invitations.c.customer_id)).scalars())
+        ids = [c for c in conn.execute(select(customers.c.customer_id).order_by(
+            customers.c.customer_id)).scalars() if c not in invited_before][:5]  # fmt: skip
+        conn.execute(update(customers).where(customers.c.customer_id.in_(ids))
+                     .values(consent_marketing=True, consent_date=date(2020, 1, 1)))  # fmt: skip
+        conn.execute(update(customers).where(customers.c.customer_id == ids[3])
+                     .values(consent_marketing=False))  # fmt: skip
+        for customer in ids[:4]:
+            cid = complaints.receive(
+                conn, POLICY, customer_id=customer, received_on=AS_OF - timedelta(days=20),
+                channel="phone", business_type="loans", reason="service", summary="慢",
+                complained_about=[], account_id=None, actor="cs1", today=AS_OF, now=NOW,
+            )  # fmt: skip
+            complaints.decide(conn, cid, decided_on=AS_OF, outcome="upheld", decision="ok",
+                              actor="cs1", today=AS_OF, now=NOW)  # fmt: skip
+        version = surveys.add_version(conn, "v1", surveys.DEFAULT_QUESTIONS, actor="cs1", now=NOW)
+    engine.dispose()
+    run_dates(store, [AS_OF], POLICY)
+
+    i = survey_invitations.c
+    engine = engine_for(store)
+    with engine.begin() as conn:
+        first = {r.event_key: (r.invitation_id, r.customer_id, r.status)
+                 for r in conn.execute(select(survey_invitations))}  # fmt: skip
+        mine = {c: (k, v) for k, (v, c, s) in first.items() if c in ids}
+        assert set(mine) == set(ids[:4])
+        answered_key, (answered_id, _) = next(
+            (k, (v, c)) for k, (v, c, s) in first.items() if c == ids[0]
+        )
+        common: dict[str, Any] = dict(
+            version_id=version, answered_on=AS_OF, csat_score=2, nps_score=3, answers={},
+            source="workbench", actor="cs1", today=AS_OF, policy=POLICY, now=NOW,
+        )  # fmt: skip
+        rid = surveys.record_response(conn, customer_id=ids[0], invitation_id=answered_id,
+                                      **common)  # fmt: skip
+        with pytest.raises(ConflictError):  # answered once
+            surveys.record_response(conn, customer_id=ids[0], invitation_id=answered_id,
+                                    **common)  # fmt: skip
+        with pytest.raises(InvalidError):  # another customer's invitation
+            surveys.record_response(conn, customer_id=ids[1], invitation_id=answered_id,
+                                    **common)  # fmt: skip
+        refused_id = mine[ids[3]][1]
+        assert first[mine[ids[3]][0]][2] == "refused"
+        with pytest.raises(InvalidError):  # a refused invitation was never sent
+            surveys.record_response(conn, customer_id=ids[3], invitation_id=refused_id,
+                                    **common)  # fmt: skip
+        early = common | {"answered_on": AS_OF - timedelta(days=1)}
+        with pytest.raises(InvalidError):  # answered before the invitation went out
+            surveys.record_response(conn, customer_id=ids[1], invitation_id=mine[ids[1]][1],
+                                    **early)  # fmt: skip
+        # a decision dated between run dates, recorded after AS_OF was run
+        late = complaints.receive(
+            conn, POLICY, customer_id=ids[4], received_on=late_day - timedelta(days=5),
+            channel="phone", business_type="loans", reason="service", summary="慢",
+            complained_about=[], account_id=None, actor="cs1", today=AS_OF, now=NOW,
+        )  # fmt: skip
+        complaints.decide(conn, late, decided_on=late_day, outcome="upheld", decision="ok",
+                          actor="cs1", today=AS_OF, now=NOW)  # fmt: skip
+    engine.dispose()
+
+    run_dates(store, [AS_OF], POLICY)  # again: ids kept, the answer linked, the late one invited
+    engine = engine_for(store)
+    with engine.begin() as conn:
+        second = {r.event_key: (r.invitation_id, r.customer_id, r.status)
+                  for r in conn.execute(select(survey_invitations))}  # fmt: skip
+        assert {k: v for k, v in second.items() if k in first} == first
+        assert set(second) - set(first) == {f"complaint_decided:{late}"}
+        assert second[f"complaint_decided:{late}"][1:] == (ids[4], "invited")
+        linked = conn.execute(select(survey_responses.c.invitation_id).where(
+            survey_responses.c.response_id == rid)).scalar_one()  # fmt: skip
+        assert linked == answered_id
+    engine.dispose()
+
+    # a policy no invitation passes (premium only, say): the answered one stays as it was
+    premium = POLICY.model_copy(deep=True)
+    tiers_cfg = premium.relationship.surveys.invitations.model_copy(update={"tiers": ["premium"]})
+    surveys_cfg = premium.relationship.surveys.model_copy(update={"invitations": tiers_cfg})
+    rel = premium.relationship.model_copy(update={"surveys": surveys_cfg})
+    run_dates(store, [AS_OF], premium.model_copy(update={"relationship": rel}))
+    engine = engine_for(store)
+    with engine.begin() as conn:
+        kept = conn.execute(select(i.invitation_id, i.event_key).where(
+            i.invitation_id == answered_id)).one()  # fmt: skip
+        assert kept.event_key == answered_key
+    engine.dispose()
+    run_dates(store, [AS_OF], POLICY)
+
+    # the response rate per wave (month) equals a plain count
+    engine = engine_for(store)
+    with engine.begin() as conn:
+        answers = {r.invitation_id for r in conn.execute(select(survey_responses))}
+        plain: dict[str | None, list[int]] = {None: [0, 0]}
+        for r in conn.execute(select(survey_invitations).where(i.status == "invited")):
+            for wave in (str(r.invited_on)[:7], None):
+                counts = plain.setdefault(wave, [0, 0])
+                counts[0] += 1
+                counts[1] += r.invitation_id in answers
+        from sqlalchemy import true
+
+        got = satisfaction_report(conn, POLICY, date(2020, 1, 1), AS_OF, true())
+        assert {w["wave"]: [w["invited"], w["answered"]] for w in got["response_rates"]} == plain
+        assert plain[None][1] == 1
+        overall = next(w for w in got["response_rates"] if w["wave"] is None)
+        assert overall["rate"] == pytest.approx(100 / plain[None][0])
     engine.dispose()

@@ -90,7 +90,7 @@ def test_tiers_in_contact_plans_points_and_survey_figures(store: str) -> None:
             surveys.record_response(
                 conn, version_id=vid, customer_id=customer, answered_on=day,
                 csat_score=score[0], nps_score=score[1], answers={}, source="workbench",
-                actor="cs1", today=AS_OF,
+                actor="cs1", today=AS_OF, policy=POLICY, now=NOW,
             )  # fmt: skip
             answers.append((customer, day, score))
     engine.dispose()

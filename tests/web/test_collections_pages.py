@@ -806,6 +806,7 @@ def test_every_post_needs_the_csrf_token(as_user: Any, coll: CollStore) -> None:
         f"/loyalty/{customer}/redeem",
         f"/loyalty/{customer}/goodwill",
         "/surveys/responses",
+        "/surveys/followup",
         "/contact-plans",
         "/contact-plans/contacts/1/complete",
         "/tiering/tree/proposals",  # tiering's; both also in test_tiering_pages.py

@@ -412,3 +412,65 @@ def test_goodwill_for_a_complaint_on_the_loyalty_page(web: TestClient, world: Wo
         ).all()
     engine.dispose()
     assert [tuple(r) for r in got if r[0] == "goodwill"] == [("goodwill", 150)]
+
+
+def test_surveys_page_feeds_back_to_the_departments(web: TestClient, world: World) -> None:
+    """A low attitude score imported with a comment: the customer-service department's section
+    shows the comment (the phone number masked) and its follow-up, which the branch closes with
+    a note (CSRF-checked; another branch's follow-up answers like a missing one)."""
+    from postloan.policy import default_policy
+    from postloan.relationship.tables import survey_followups
+
+    engine = engine_for(world.url)
+    with engine.begin() as conn:
+        version = surveys.add_version(
+            conn, "2026", surveys.DEFAULT_QUESTIONS, actor="marketing", now=datetime.now(UTC)
+        )
+        other = _branch_customer(world, world.other_branch)
+        theirs = surveys.record_response(
+            conn, version_id=version, customer_id=other, answered_on=today(), csat_score=1,
+            nps_score=0, answers={"attitude": 1}, source="workbench", actor="marketing",
+            today=today(), policy=default_policy(), now=datetime.now(UTC), comment="差",
+        )  # fmt: skip
+    engine.dispose()
+    mine = _branch_customer(world, world.branch)
+    day = today().isoformat()
+    _login(web, "customer_service")
+    token = csrf_of(web.get("/surveys").text)
+    text = (
+        "customer_id,answered_on,csat,nps,attitude,comment\n"
+        f'{mine},{day},2,3,1,"请回电 13912345678"\n'
+    )
+    done = web.post(
+        "/surveys/import",
+        data={"version_id": str(version), "csrf_token": token},
+        files={"file": ("r.csv", text.encode(), "text/csv")},
+    )
+    assert done.status_code == 303, done.text
+    page = web.get("/surveys").text
+    assert 'data-department="customer_service"' in page and "139****5678" in page
+    assert "13912345678" not in page
+    engine = engine_for(world.url)
+    with engine.connect() as conn:
+        rows = {r.customer_id: r for r in conn.execute(select(survey_followups))}
+    engine.dispose()
+    ours, foreign = rows[mine], rows[other]
+    assert (ours.department, ours.dimensions, ours.lowest) == ("customer_service", "attitude", 1)
+    assert f'data-followup="{ours.followup_id}"' in page
+    assert f'data-followup="{foreign.followup_id}"' not in page  # another branch's
+    form = {"followup_id": str(ours.followup_id), "note": "已回电致歉"}
+    assert web.post("/surveys/followup", data=form).status_code == 403  # no CSRF token
+    outside = {"followup_id": str(foreign.followup_id), "note": "x", "csrf_token": token}
+    assert web.post("/surveys/followup", data=outside).status_code == 404
+    assert web.post("/surveys/followup", data=form | {"csrf_token": token}).status_code == 303
+    assert f'data-followup="{ours.followup_id}"' not in web.get("/surveys").text
+    engine = engine_for(world.url)
+    with engine.connect() as conn:
+        closed = conn.execute(select(survey_followups).where(
+            survey_followups.c.followup_id == ours.followup_id)).one()  # fmt: skip
+        logged = conn.execute(select(audit_log.c.action).where(
+            audit_log.c.action == "survey.followup_closed")).all()  # fmt: skip
+    engine.dispose()
+    assert (closed.status, closed.closed_by, closed.note) == ("closed", "customer_service",
+                                                              "已回电致歉")  # fmt: skip
+    assert len(logged) == 1 and theirs

@@ -124,6 +124,11 @@ class SurveyInvitations(Section):
         description="An invitation needs the customer's marketing consent in force (and the "
         "channel not opted out of, always)."
     )
+    look_back_days: PositiveCount = Field(
+        description="A complaint decided up to this many days before a run date and not yet "
+        "invited for (decided between run dates, or recorded after its date was run) invites "
+        "on that run date."
+    )
 
 
 class Surveys(Section):
@@ -132,6 +137,27 @@ class Surveys(Section):
     )
     confidence: float = Field(gt=0.5, lt=1, description="Confidence level of intervals.")
     invitations: SurveyInvitations
+    departments: dict[str, str] = Field(
+        description="Questionnaire dimension (question key) -> the department its results go "
+        "back to (seed 003: results fed back for improvement)."
+    )
+    low_score: PositiveCount = Field(
+        description="A dimension scored at or below this (1-5) opens a follow-up for the "
+        "department owning it."
+    )
+
+    @model_validator(mode="after")
+    def _scales(self) -> Surveys:
+        problems: list[tuple[tuple[str, ...], str]] = []
+        if not 1 <= self.csat_satisfied_from <= 5:
+            problems.append((("csat_satisfied_from",), "on the 1-5 scale"))
+        if not 1 <= self.low_score < 5:
+            problems.append((("low_score",), "1 to 4 on the 1-5 scale"))
+        bad = sorted(k for k, v in self.departments.items() if not k.isidentifier() or not v)
+        problems += [(("departments", k), "a question key and a department") for k in bad]
+        if problems:
+            raise rule_error(problems)
+        return self
 
 
 class Relationship(Section):

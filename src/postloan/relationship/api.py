@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from postloan.access.masking import mask_customer
 from postloan.access.scope import customer_in_scope, customer_scope_clause, row_in_scope
@@ -151,20 +151,35 @@ def list_complaints(
     user: User = Depends(require(RelAction.VIEW)),
     conn: Connection = Depends(get_conn),
 ) -> ComplaintPage:
-    """Complaints in the caller's scope, newest first, each with its clock as of today."""
+    """Complaints in the caller's scope, newest first, each with its clock as of today; the
+    status filter and the paging in SQL (`complaints.status_clause`)."""
     c = complaints.c
     q = (
         select(complaints)
         .join(customers, customers.c.customer_id == c.customer_id)
         .where(customer_scope_clause(user, RelAction.VIEW))
-        .order_by(c.complaint_id.desc())
     )
     if customer_id is not None:
         q = q.where(c.customer_id == customer_id)
-    rows = [_out(conn, r, user, request, False) for r in conn.execute(q.limit(5000))]
+    exact = True
     if status is not None:
-        rows = [r for r in rows if r.clock.status == status]
+        clause, exact = svc.status_clause(conn, effective_policy(request)[0], status, today())
+        q = q.where(clause)
     start = (page - 1) * page_size
+    if exact:
+        total = conn.execute(select(func.count()).select_from(q.subquery())).scalar_one()
+        page_rows = conn.execute(
+            q.order_by(c.complaint_id.desc()).offset(start).limit(page_size)
+        ).all()
+        items = [_out(conn, r, user, request, False) for r in page_rows]
+        return ComplaintPage(items=items, total=total, page=page, page_size=page_size)
+    # a working-day clock: the deadline needs the calendar — the rows the clause leaves
+    # (decided or not, the newest 5000) filtered by their clocks here
+    rows = [
+        _out(conn, r, user, request, False)
+        for r in conn.execute(q.order_by(c.complaint_id.desc()).limit(5000))
+    ]
+    rows = [r for r in rows if r.clock.status == status]
     return ComplaintPage(
         items=rows[start : start + page_size], total=len(rows), page=page, page_size=page_size
     )

@@ -21,15 +21,18 @@ from postloan.api.util import NO_NUL
 from postloan.errors import InvalidError
 from postloan.inputs import BusinessDate
 from postloan.policy.tiering import Tier
-from postloan.relationship import contact_plans, hardship, loyalty, surveys
+from postloan.relationship import contact_plans, feedback, hardship, loyalty, surveys
 from postloan.relationship.actions import RelAction
 from postloan.relationship.api import ComplaintId, period, today
+from postloan.relationship.api import period as _period
 from postloan.relationship.report import satisfaction_report
 from postloan.relationship.tables import (
     complaints,
     hardship_plans,
     planned_contacts,
+    survey_followups,
     survey_invitations,
+    survey_responses,
 )
 from postloan.relationship.tables import (
     contact_plans as plans_table,
@@ -277,14 +280,19 @@ class ResponseIn(BaseModel):
     csat: int = Field(ge=1, le=5)
     nps: int = Field(ge=0, le=10)
     answers: dict[str, int] = Field(default_factory=dict, max_length=surveys.MAX_QUESTIONS)
+    invitation_id: int | None = Field(None, ge=1, le=2**31 - 1)
+    comment: str | None = Field(None, max_length=surveys.MAX_COMMENT, pattern=NO_NUL)
 
 
 @router.post("/surveys/responses", status_code=201)
 def add_response(
+    request: Request,
     body: ResponseIn,
     user: User = Depends(require(RelAction.SURVEY)),
     conn: Connection = Depends(get_conn),
 ) -> dict[str, Any]:
+    """A response, walk-in or answering an invitation (`invitation_id`: answered once, 409
+    the second time); a low score opens the owning department's follow-up."""
     customer_in_scope(conn, user, body.customer_id, RelAction.SURVEY)
     rid = surveys.record_response(
         conn,
@@ -297,6 +305,10 @@ def add_response(
         source="workbench",
         actor=user.username,
         today=today(),
+        policy=effective_policy(request)[0],
+        now=now(),
+        invitation_id=body.invitation_id,
+        comment=body.comment,
     )
     conn.commit()
     return {"response_id": rid}
@@ -319,6 +331,48 @@ def satisfaction(
         last,
         customer_scope_clause(user, RelAction.REPORT),
     )
+
+
+@router.get("/reports/department-feedback")
+def department_feedback(
+    request: Request,
+    date_from: BusinessDate | None = None,
+    date_to: BusinessDate | None = None,
+    period: Literal["month", "quarter"] = "month",
+    user: User = Depends(require(RelAction.REPORT)),
+    conn: Connection = Depends(get_conn),
+) -> dict[str, Any]:
+    """Survey results per owning department: each dimension's CSAT with its interval by month
+    or quarter and its change against the period before, the low-score comments (customers in
+    scope; numbers in the text masked) and the open follow-ups."""
+    first, last = _period(date_from, date_to)
+    return feedback.department_report(
+        conn,
+        effective_policy(request)[0],
+        first,
+        last,
+        period,
+        customer_scope_clause(user, RelAction.REPORT),
+        user.role,
+    )
+
+
+class FollowupCloseIn(BaseModel):
+    note: str = Field(min_length=1, max_length=feedback.MAX_NOTE, pattern=NO_NUL)
+
+
+@router.post("/survey-followups/{followup_id}/close")
+def close_followup(
+    body: FollowupCloseIn,
+    followup_id: int = Path(ge=1, le=2**31 - 1, description="the follow-up id"),
+    user: User = Depends(require(RelAction.SURVEY)),
+    conn: Connection = Depends(get_conn),
+) -> dict[str, Any]:
+    """A department's answer to a low score: the follow-up closed with a note (audited)."""
+    row_in_scope(conn, user, survey_followups, "followup_id", followup_id, RelAction.SURVEY)
+    feedback.close_followup(conn, followup_id, body.note, actor=user.username, now=now())
+    conn.commit()
+    return {"followup_id": followup_id, "status": "closed"}
 
 
 class ContactPlanIn(BaseModel):
@@ -428,14 +482,17 @@ def complete_contact(
 def list_survey_invitations(
     invited_on: BusinessDate | None = None,
     status: Literal["invited", "refused"] | None = None,
+    answered: bool | None = None,
     user: User = Depends(require(RelAction.VIEW)),
     conn: Connection = Depends(get_conn),
 ) -> list[dict[str, Any]]:
-    """Survey invitations (newest first) in the caller's scope; refused ones name the rules."""
-    i = survey_invitations.c
+    """Survey invitations (newest first) in the caller's scope; refused ones name the rules;
+    each says whether a response answers it (`answered`, `response_id`)."""
+    i, r = survey_invitations.c, survey_responses.c
     q = (
-        select(survey_invitations)
+        select(survey_invitations, r.response_id)
         .join(customers, customers.c.customer_id == i.customer_id)
+        .outerjoin(survey_responses, r.invitation_id == i.invitation_id)
         .where(scope_clause(user, RelAction.VIEW))
         .order_by(i.invited_on.desc(), i.invitation_id)
         .limit(2000)
@@ -444,15 +501,19 @@ def list_survey_invitations(
         q = q.where(i.invited_on == invited_on)
     if status is not None:
         q = q.where(i.status == status)
+    if answered is not None:
+        q = q.where(r.response_id.is_not(None) if answered else r.response_id.is_(None))
     return [
         {
-            "invitation_id": r.invitation_id,
-            "customer_id": r.customer_id,
-            "event": r.event,
-            "invited_on": str(r.invited_on)[:10],
-            "channel": r.channel,
-            "status": r.status,
-            "refused_rules": r.refused_rules,
+            "invitation_id": row.invitation_id,
+            "customer_id": row.customer_id,
+            "event": row.event,
+            "invited_on": str(row.invited_on)[:10],
+            "channel": row.channel,
+            "status": row.status,
+            "refused_rules": row.refused_rules,
+            "answered": row.response_id is not None,
+            "response_id": row.response_id,
         }
-        for r in conn.execute(q)
+        for row in conn.execute(q)
     ]

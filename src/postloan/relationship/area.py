@@ -53,7 +53,13 @@ AREA = Area(
             "postloan.relationship.complaint_import:load",
             Action.IMPORT_RUN.value,
             "complaints from a channel's or a desk's file (CSV)",
-        )
+        ),
+        # `postloan import survey-responses FILE` (docs/relationship.md: the columns)
+        "survey-responses": AreaImport(
+            "postloan.relationship.survey_import:load",
+            Action.IMPORT_RUN.value,
+            "satisfaction survey responses, answering invitations or walk-in (CSV, Parquet)",
+        ),
     },
     rationale=RATIONALE,
 )

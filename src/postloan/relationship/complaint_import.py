@@ -253,7 +253,7 @@ def import_complaints(
         accepted=accepted,
         unchanged=int(unchanged.len()),
         rejected=rejected,
-        rejects_file=_write_rejects(raw, problems.frame(), path),
+        rejects_file=write_rejects(raw, problems.frame(), path),
         warnings=warnings,
     )
 
@@ -294,7 +294,7 @@ def _land(conn: Connection, good: pl.DataFrame, policy: Policy, actor: str, now:
     return len(rows)
 
 
-def _write_rejects(raw: pl.DataFrame, problems: pl.DataFrame, path: Path) -> Path | None:
+def write_rejects(raw: pl.DataFrame, problems: pl.DataFrame, path: Path) -> Path | None:
     """`<file>.rejects.csv` beside the file: each rejected row as it was, with reject_row,
     reject_column, reject_value and every reason (the contract imports' shape)."""
     target = path.with_name(f"{path.stem}.rejects.csv")

@@ -13,7 +13,20 @@ import json
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Date,
+    Integer,
+    and_,
+    case,
+    func,
+    insert,
+    literal,
+    select,
+    type_coerce,
+    update,
+)
 
 from postloan.access import audit
 from postloan.access.permissions import can
@@ -198,6 +211,40 @@ def _calendar(policy: Policy) -> WorkingCalendar | None:
 
 def clock_of(row: Any, policy: Policy, as_of: date) -> ClockState:
     return state(facts(row), as_of, policy.relationship.complaints.clock, _calendar(policy))
+
+
+def _days(conn: Connection, later: Any, earlier: Any) -> ColumnElement[int]:
+    """Whole calendar days from `earlier` to `later` (dates), in the backend's own SQL."""
+    if conn.dialect.name == "sqlite":
+        return type_coerce(func.julianday(later) - func.julianday(earlier), Integer)
+    return type_coerce(later - earlier, Integer)
+
+
+def status_clause(
+    conn: Connection, policy: Policy, status: str, as_of: date
+) -> tuple[ColumnElement[bool], bool]:
+    """A WHERE clause for complaints whose clock on `as_of` is in `status` (`rules.clock.state`
+    in SQL: each row's limit from its complex and extension facts, compared as a number of
+    days). Returns (clause, exact): with a working-day clock the deadline needs the calendar,
+    so the clause only splits decided from undecided (exact False) and the caller filters the
+    rows it gets with `clock_of`."""
+    if status not in ("open", "breached", "decided", "decided_late"):
+        raise InvalidError("status: open, breached, decided or decided_late", field="status")
+    c = complaints.c
+    decided = c.decided_on.is_not(None) if status.startswith("decided") else c.decided_on.is_(None)
+    clock = policy.relationship.complaints.clock
+    if clock.day_count != "calendar":
+        return decided, False
+    extended = c.complex & c.extension_approved_by.is_not(None) & c.extension_notice_on.is_not(None)
+    limit = case(
+        (extended, clock.complex_days + clock.extension_days),
+        (c.complex, clock.complex_days),
+        else_=clock.decide_days,
+    )
+    until = c.decided_on if status.startswith("decided") else literal(as_of, Date)
+    taken = _days(conn, until, c.received_on)
+    within = taken <= limit
+    return and_(decided, within if status in ("open", "decided") else ~within), True
 
 
 def named(row: Any) -> frozenset[str]:

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, Connection, select
 
 from postloan.policy import Policy
 from postloan.relationship.complaints import clock_of
-from postloan.relationship.surveys import figures, figures_by_tier
+from postloan.relationship.surveys import figures, figures_by_tier, response_rates
 from postloan.relationship.tables import complaints
 from postloan.store.schema import customers
 
@@ -87,4 +87,5 @@ def satisfaction_report(
         "interval_methods": {"csat": "Wilson score", "nps": "normal, multinomial variance"},
         "groups": figures(conn, policy, start, end, scope),
         "tiers": figures_by_tier(conn, policy, start, end, scope),
+        "response_rates": response_rates(conn, start, end, scope),
     }

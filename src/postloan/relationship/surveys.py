@@ -12,20 +12,23 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, String, insert, literal, select
+from sqlalchemy import ColumnElement, Connection, String, func, insert, literal, select
 
 from postloan.access import audit
-from postloan.errors import InvalidError
+from postloan.errors import ConflictError, InvalidError
 from postloan.inputs import parse_business_date
 from postloan.policy import Policy
+from postloan.relationship.feedback import open_followups
 from postloan.relationship.rules.surveys import Figure, csat, nps
-from postloan.relationship.tables import survey_responses, survey_versions
+from postloan.relationship.tables import survey_invitations, survey_responses, survey_versions
 from postloan.relationship.tiers import TIERS, has_tiers, tier_on_or_before
 from postloan.store.schema import customers
+from postloan.store.values import stored_date
 
 # Seed 003's dimensions: efficiency, quality, products, attitude, resolution speed.
 DEFAULT_QUESTIONS = ("efficiency", "quality", "products", "attitude", "resolution_speed")
 MAX_QUESTIONS = 30
+MAX_COMMENT = 2000
 
 
 def add_version(
@@ -85,7 +88,14 @@ def record_response(
     source: str,
     actor: str,
     today: date,
+    policy: Policy,
+    now: datetime,
+    invitation_id: int | None = None,
+    comment: str | None = None,
 ) -> int:
+    """One response; with `invitation_id`, the invitation it answers (sent to this customer,
+    on or before the answer, not answered yet). A low score opens its department's follow-up
+    (`feedback.open_followups`)."""
     keys = questions_of(conn, version_id)
     if answered_on > today:
         raise InvalidError("answered_on: in the future", field="answered_on")
@@ -97,6 +107,11 @@ def record_response(
         raise InvalidError(f"answers: questions {', '.join(keys)}, each 1 to 5", "answers")
     if source not in ("workbench", "import"):
         raise InvalidError("source: workbench or import", field="source")
+    text = (comment or "").strip() or None
+    if text is not None and (len(text) > MAX_COMMENT or "\x00" in text):
+        raise InvalidError(f"comment: at most {MAX_COMMENT} characters", field="comment")
+    if invitation_id is not None:
+        check_invitation(conn, invitation_id, customer_id, answered_on)
     branch = conn.execute(
         select(customers.c.branch_id).where(customers.c.customer_id == customer_id)
     ).scalar_one()
@@ -111,10 +126,38 @@ def record_response(
             answers=json.dumps(answers, sort_keys=True),
             source=source,
             entered_by=actor,
+            invitation_id=invitation_id,
+            comment=text,
         )
     ).inserted_primary_key
     assert key is not None
+    open_followups(conn, policy, [int(key[0])], now)
     return int(key[0])
+
+
+def check_invitation(conn: Connection, invitation_id: int, customer_id: str, day: date) -> None:
+    """An answer to an invitation: it was sent (not refused) to this customer on or before
+    the answer, and is not answered yet (ConflictError naming the response)."""
+    i = survey_invitations.c
+    row = conn.execute(
+        select(i.customer_id, i.status, i.invited_on).where(i.invitation_id == invitation_id)
+    ).first()
+    if row is None or row.customer_id != customer_id:
+        raise InvalidError(
+            f"invitation_id: no invitation {invitation_id} of this customer", "invitation_id"
+        )
+    if row.status != "invited":
+        raise InvalidError(f"invitation_id: invitation {invitation_id} was not sent (refused)",
+                           "invitation_id")  # fmt: skip
+    if stored_date(row.invited_on) > day:
+        raise InvalidError("answered_on: before the invitation", field="answered_on")
+    done = conn.execute(
+        select(survey_responses.c.response_id).where(
+            survey_responses.c.invitation_id == invitation_id
+        )
+    ).scalar()
+    if done is not None:
+        raise ConflictError(f"invitation {invitation_id} is already answered (response {done})")
 
 
 def figures(
@@ -200,9 +243,12 @@ def import_csv(
     actor: str,
     today: date,
     known: Callable[[str], bool],
+    policy: Policy,
+    now: datetime,
 ) -> int:
     """Responses from CSV text (header `customer_id,answered_on,csat,nps`, then one column per
-    question key if wanted), all or nothing: the first bad row is refused naming its line.
+    question key if wanted, and `invitation_id`, `comment` if wanted), all or nothing: the
+    first bad row is refused naming its line.
     `known(customer_id) -> bool` says whether the customer lies in the caller's scope."""
     reader = csv.DictReader(io.StringIO(text))
     if reader.fieldnames is None or not set(IMPORT_COLUMNS) <= set(reader.fieldnames):
@@ -230,9 +276,41 @@ def import_csv(
                 source="import",
                 actor=actor,
                 today=today,
+                policy=policy,
+                now=now,
+                invitation_id=int(row["invitation_id"]) if row.get("invitation_id") else None,
+                comment=row.get("comment"),
             )
-        except (ValueError, InvalidError) as exc:
-            message = exc.message if isinstance(exc, InvalidError) else str(exc)
+        except (ValueError, InvalidError, ConflictError) as exc:
+            message = str(exc) if isinstance(exc, ValueError) else exc.message
             raise InvalidError(f"line {line}: {message}", field="file") from None
         count += 1
     return count
+
+
+def response_rates(
+    conn: Connection, start: date, end: date, scope: ColumnElement[bool]
+) -> list[dict[str, Any]]:
+    """Per invitation wave (the month the invitations went out) and overall (`wave` None): the
+    invitations sent (status `invited`; refused ones never went out) in [start, end] to
+    customers in `scope`, how many a response answers, and the rate in %. One grouped query
+    (per day), months summed here."""
+    i, r = survey_invitations.c, survey_responses.c
+    per_day = conn.execute(
+        select(i.invited_on, func.count(), func.count(r.response_id))
+        .select_from(survey_invitations)
+        .join(customers, customers.c.customer_id == i.customer_id)
+        .outerjoin(survey_responses, r.invitation_id == i.invitation_id)
+        .where(i.status == "invited", i.invited_on >= start, i.invited_on <= end, scope)
+        .group_by(i.invited_on)
+    ).all()
+    waves: dict[str | None, list[int]] = {None: [0, 0]}
+    for day, sent, answered in per_day:
+        for key in (stored_date(day).isoformat()[:7], None):
+            counts = waves.setdefault(key, [0, 0])
+            counts[0] += int(sent)
+            counts[1] += int(answered)
+    return [
+        {"wave": w, "invited": n, "answered": k, "rate": 100 * k / n if n else None}
+        for w, (n, k) in sorted(waves.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))
+    ]

@@ -11,7 +11,9 @@ area's own migration branch, `relationship/migrations`, branch label "relationsh
   makes the daily step idempotent; database triggers refuse UPDATE and DELETE.
 - `loyalty_offers`: preferential-rate offers bought with points or granted as goodwill, with
   their basis.
-- `survey_versions`, `survey_responses`: questionnaires by version and their answers.
+- `survey_versions`, `survey_responses`: questionnaires by version and their answers (a
+  response names the invitation it answers, if any); `survey_followups`: a low score's
+  follow-up for the department owning the dimension.
 """
 
 from __future__ import annotations
@@ -156,7 +158,11 @@ survey_responses = Table(
     Column("answers", Text, nullable=False),  # JSON {question key: 1-5}
     Column("source", String(12), nullable=False),  # workbench | import
     Column("entered_by", String(64), nullable=False),
+    # the invitation it answers (g006; None: a walk-in response); one response per invitation
+    Column("invitation_id", Integer),
+    Column("comment", Text),  # the customer's own words (g006), optional
     Index("ix_survey_responses_answered_on", "answered_on"),
+    Index("ux_survey_responses_invitation_id", "invitation_id", unique=True),
 )
 
 # --- contact plans (CR-1); migration g002 ------------------------------------------------------
@@ -215,4 +221,27 @@ survey_invitations = Table(
     Column("status", String(8), nullable=False),  # invited | refused
     Column("refused_rules", String(100)),
     Index("ix_survey_invitations_customer_id_invited_on", "customer_id", "invited_on"),
+)
+
+# --- survey follow-ups (CR-2, results back to the departments); migration g006 ---------------
+# A response scoring a dimension at or below the policy's `low_score` opens one follow-up for
+# the department owning that dimension (`[relationship.surveys.departments]`): one row per
+# (response, department), naming the low dimensions and the lowest score; closed with a note.
+survey_followups = Table(
+    "survey_followups",
+    metadata,
+    Column("followup_id", Integer, primary_key=True, autoincrement=True),
+    Column("response_id", Integer, ForeignKey("survey_responses.response_id"), nullable=False),
+    Column("department", String(32), nullable=False),
+    Column("customer_id", ID, ForeignKey("customers.customer_id"), nullable=False),
+    Column("answered_on", Date, nullable=False),
+    Column("dimensions", String(400), nullable=False),  # the low ones, comma-separated
+    Column("lowest", Integer, nullable=False),
+    Column("status", String(8), nullable=False),  # open | closed
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("closed_by", String(64)),
+    Column("closed_at", UTCDateTime()),
+    Column("note", Text),
+    UniqueConstraint("response_id", "department", name="uq_survey_followups_response_id"),
+    Index("ix_survey_followups_department_status", "department", "status"),
 )

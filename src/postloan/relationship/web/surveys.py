@@ -1,8 +1,12 @@
 """The satisfaction page (`/surveys`): CSAT and NPS with their intervals by branch and month
-for a period (the report the API and the CLI serve, scoped), the questionnaire versions, and
-for `survey.manage` holders a response form (`POST /surveys/responses`) and a CSV import
-(`POST /surveys/import`, all or nothing, the first bad line named) — CSRF-checked by
-`post_gate`, through the services the API uses."""
+for a period (the report the API and the CLI serve, scoped), the response rate per invitation
+wave, the invitations (answered or not), the feedback to the departments (each dimension's
+CSAT by month or quarter with the change, low-score comments masked, open follow-ups), the
+questionnaire versions, and for `survey.manage` holders a response form (`POST
+/surveys/responses`, walk-in or answering an invitation, with a comment), a CSV import (`POST
+/surveys/import`, all or nothing, the first bad line named) and a follow-up's closing form
+(`POST /surveys/followup`) — CSRF-checked by `post_gate`, through the services the API
+uses."""
 
 from __future__ import annotations
 
@@ -14,16 +18,29 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Connection, select
 
 from postloan.access import User, can
-from postloan.access.scope import customer_scope_clause, visible_customer
+from postloan.access.scope import customer_scope_clause, row_in_scope, visible_customer
 from postloan.calendar import PRC_TZ
-from postloan.errors import DomainError
+from postloan.errors import ConflictError, DomainError, NotFoundError
 from postloan.inputs import InputError, parse_business_date
-from postloan.relationship import surveys
+from postloan.relationship import feedback, surveys
 from postloan.relationship.actions import RelAction
 from postloan.relationship.report import MAX_DAYS, satisfaction_report
-from postloan.relationship.tables import survey_invitations, survey_versions
+from postloan.relationship.tables import (
+    survey_followups,
+    survey_invitations,
+    survey_responses,
+    survey_versions,
+)
 from postloan.store.schema import customers
-from postloan.web.pages import engine, now, page_gate, policy_of, post_gate, render_page
+from postloan.web.pages import (
+    engine,
+    not_found,
+    now,
+    page_gate,
+    policy_of,
+    post_gate,
+    render_page,
+)
 
 router = APIRouter(include_in_schema=False)
 PAGE = "relationship/surveys.html"
@@ -41,24 +58,29 @@ def _context(conn: Connection, request: Request, user: User) -> dict[str, Any]:
         error = None
     except InputError as exc:
         start, end, error = today - timedelta(365), today, str(exc)
-    report = satisfaction_report(
-        conn, policy_of(request), start, end, customer_scope_clause(user, RelAction.VIEW)
+    scope = customer_scope_clause(user, RelAction.VIEW)
+    report = satisfaction_report(conn, policy_of(request), start, end, scope)
+    by = "quarter" if q.get("by") == "quarter" else "month"
+    departments = feedback.department_report(
+        conn, policy_of(request), start, end, by, scope, user.role
     )
     versions = conn.execute(
         select(survey_versions.c.version_id, survey_versions.c.name).order_by(
             survey_versions.c.version_id.desc()
         )
     ).all()
-    i = survey_invitations.c
+    i, r = survey_invitations.c, survey_responses.c
     invitations = conn.execute(
-        select(survey_invitations)
+        select(survey_invitations, r.response_id)
         .join(customers, customers.c.customer_id == i.customer_id)
-        .where(customer_scope_clause(user, RelAction.VIEW))
+        .outerjoin(survey_responses, r.invitation_id == i.invitation_id)
+        .where(scope)
         .order_by(i.invited_on.desc(), i.invitation_id)
         .limit(100)
     ).all()
     return {
         "report": report,
+        "departments": departments,
         "invitations": invitations,
         "versions": versions,
         "today": today.isoformat(),
@@ -92,13 +114,28 @@ async def enter(request: Request, what: str) -> Response:
         return gated
     assert user is not None
     raw = await request.form()
+    long = {"comment", "note"}  # free text: the services refuse more than 2000 characters
     form = {
-        k: str(v).replace("\x00", "").strip()[:200] for k, v in raw.items() if isinstance(v, str)
+        k: str(v).replace("\x00", "").strip()[: 2001 if k in long else 200]
+        for k, v in raw.items()
+        if isinstance(v, str)
     }
     at = now()
     day = at.astimezone(PRC_TZ).date()
     with engine(request).connect() as conn:
         try:
+            if what == "followup":
+                followup = _int(form, "followup_id", 1, 2**31 - 1)
+                try:
+                    row_in_scope(conn, user, survey_followups, "followup_id", followup,
+                                 RelAction.SURVEY)  # fmt: skip
+                except NotFoundError:  # missing and out of scope answer alike
+                    return not_found(request, user)
+                feedback.close_followup(
+                    conn, followup, form.get("note", ""), actor=user.username, now=at
+                )
+                conn.commit()
+                return RedirectResponse("/surveys", status_code=303)
             version = _int(form, "version_id", 1, 2**31 - 1)
 
             def known(customer: str) -> bool:
@@ -118,6 +155,14 @@ async def enter(request: Request, what: str) -> Response:
                     source="workbench",
                     actor=user.username,
                     today=day,
+                    policy=policy_of(request),
+                    now=at,
+                    invitation_id=(
+                        _int(form, "invitation_id", 1, 2**31 - 1)
+                        if form.get("invitation_id")
+                        else None
+                    ),
+                    comment=form.get("comment") or None,
                 )
             elif what == "import":
                 upload = raw.get("file")
@@ -132,12 +177,16 @@ async def enter(request: Request, what: str) -> Response:
                     text = data.decode("utf-8-sig")
                 except UnicodeDecodeError:
                     raise InputError("file", "UTF-8 text") from None
-                surveys.import_csv(conn, version, text, actor=user.username, today=day, known=known)
+                surveys.import_csv(
+                    conn, version, text, actor=user.username, today=day, known=known,
+                    policy=policy_of(request), now=at,
+                )  # fmt: skip
             else:
-                raise InputError("what", "responses or import")
+                raise InputError("what", "responses, import or followup")
             conn.commit()
         except (InputError, DomainError) as exc:
             conn.rollback()
             context = _context(conn, request, user) | {"error": str(exc)}
-            return render_page(request, PAGE, context, user=user, status_code=422)
+            status = 409 if isinstance(exc, ConflictError) else 422
+            return render_page(request, PAGE, context, user=user, status_code=status)
     return RedirectResponse("/surveys", status_code=303)
