@@ -29,7 +29,9 @@ from postloan.runs.service import run_dates
 from postloan.store.db import engine_for, ready
 from postloan.store.schema import customers
 from postloan.synth import generate
+from postloan.tiering.rules.need import SIGNALS as NEED_SIGNALS
 from postloan.tiering.tables import tier_assignments
+from postloan.web.i18n import translate
 from tests.store.conftest import BACKENDS, PG_URL, _pg_schema_url, import_all
 from tests.tiering.conftest import AS_OF, DATES
 from tests.web.conftest import PASSWORD
@@ -191,6 +193,31 @@ def test_card_on_the_360_page(as_user: Any, store: TierStore) -> None:
     assert not any(label in mkt_card for label in labels)
     legal = as_user("legal").get(f"/customers/{cid}")
     assert legal.status_code == 200 and 'id="tier-card"' not in legal.text
+
+
+def test_card_shows_the_abc_class_and_the_need(as_user: Any, store: TierStore) -> None:
+    stored = _stored(store)
+    found = {r.need: r for r in stored}  # one customer per need level stored
+    assert set(found) >= {"low", "medium"} and None not in found
+    risk = as_user("risk")
+    for lang in ("en", "zh-CN"):
+        risk.cookies.set("postloan_lang", lang)
+        for r in found.values():
+            page = risk.get(f"/customers/{r.customer_id}").text
+            card = page.split('id="tier-card"')[1].split("</section>")[0]
+            assert f'id="tier-abc">{r.abc}<' in card
+            need = card.split('id="tier-need"')[1].split("</dd>")[0]
+            assert f'data-need="{r.need}"' in need
+            assert translate(lang, f"tiering.need.{r.need}") in need
+            signals = [s for s in r.need_signals.split(",") if s]
+            for s in NEED_SIGNALS:
+                assert (translate(lang, f"tiering.need_signal.{s}") in need) == (s in signals)
+            assert (translate(lang, "tiering.need_no_signal") in need) == (not signals)
+            api = risk.get(f"/api/tiering/customers/{r.customer_id}").json()["current"]
+            assert (api["abc"], api["need"], api["need_signals"]) == (r.abc, r.need,
+                                                                      r.need_signals)  # fmt: skip
+            view = risk.get(f"/api/customers/{r.customer_id}").json()["tiering"]["current"]
+            assert (view["need"], view["need_signals"]) == (r.need, r.need_signals)
 
 
 def test_api_card_scope_and_masking(as_user: Any, store: TierStore) -> None:

@@ -39,7 +39,9 @@ class TierCard(BaseModel):
     current: dict[str, Any] | None = Field(
         description="on as_of: purpose class, credit status, capacity, the qualified and the "
         "held tier, hysteresis streak, worst five-category class, open case, RFM scores and "
-        "segment; figures null without account access"
+        "segment, ABC value class (abc), need level (need: low/medium/high) and its signals "
+        "(need_signals: comma-separated renewal, credit_line; null on rows tiered before "
+        "they were stored); figures null without account access"
     )
     strategy: dict[str, Any] | None = Field(description="the held tier's strategy (policy)")
     history: list[dict[str, Any]] = Field(description="tier per tiered date, newest first")
