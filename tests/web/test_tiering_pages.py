@@ -435,7 +435,8 @@ def test_what_if_form_refuses_bad_input_in_both_languages(as_user: Any, store: T
     word = risk.get("/tiering/review", params={**base, "credit.poor_min_dpd": "ten"})
     assert word.status_code == 422
     error = word.text.split('id="whatif-error">')[1].split("</p>")[0]
-    assert "Poor credit: DPD from" in error and "a whole number from 0 to 100000" in error
+    # one sentence: the label (its own colon) quoted, no second colon after it
+    assert error == "“Poor credit: DPD from” must be a whole number from 0 to 100000"
     assert 'id="review-monthly"' in word.text  # the back-test is still shown
     for bad in ("-1", "1e3", "100001", "١٢"):  # negative, not plain digits, too large, non-ASCII
         got = risk.get("/tiering/review", params={**base, "credit.poor_min_dpd": bad})
@@ -443,10 +444,19 @@ def test_what_if_form_refuses_bad_input_in_both_languages(as_user: Any, store: T
     # refused by the policy's own checks: poor from 0 times late is not above good's at most 0
     refused = risk.get("/tiering/review", params={**base, "credit.poor_min_times_late": "0"})
     assert refused.status_code == 422
-    assert "poor_min_times_late" in refused.text.split('id="whatif-error">')[1]
+    said = refused.text.split('id="whatif-error">')[1].split("</p>")[0]
+    assert said.startswith("“Poor credit: times late from” is refused by the policy checks (")
+    assert "poor_min_times_late" in said and "from”:" not in said
     risk.cookies.set("postloan_lang", "zh-CN")
     zh = risk.get("/tiering/review", params={**base, "upgrade_after_dates": "x"})
-    assert "升级所需连续日期数: 须为 0 至 100000 之间的整数" in zh.text
+    assert "“升级所需连续日期数”须为 0 至 100000 之间的整数" in zh.text
+    zh = risk.get("/tiering/review", params={**base, "credit.poor_min_dpd": "x"})
+    said = zh.text.split('id="whatif-error">')[1].split("</p>")[0]
+    assert said == "“信用较差:逾期天数达到”须为 0 至 100000 之间的整数"
+    assert said.count(":") + said.count("：") == 1  # the label's own
+    zh = risk.get("/tiering/review", params={**base, "credit.poor_min_times_late": "0"})
+    said = zh.text.split('id="whatif-error">')[1].split("</p>")[0]
+    assert said.startswith("“信用较差:累计逾期期数达到”未通过政策校验(tiering.credit.")
     assert "试算:候选分层标准" in zh.text
     # the what-if reads as the API: refused to roles without tiering.review
     assert as_user("mkt").get("/tiering/review", params=base).status_code == 403

@@ -121,14 +121,15 @@ def _what_if(request: Request, context: dict[str, Any], start: date, end: date, 
 
 
 def _said(lang: str, exc: DomainError) -> str:
-    """A refused what-if input in the page's language: the cut-off's label and why."""
+    """A refused what-if input in the page's language: one sentence naming the cut-off (its
+    label quoted — labels hold a colon of their own, "Poor credit: DPD from", so no second
+    colon is put after them) and why (the policy's own reason in brackets)."""
     if exc.field not in FIELDS:
         return str(exc)
     label = translate(lang, "tiering.cut." + exc.field)
     if exc.code == NOT_WHOLE:
-        reason = translate(lang, "tiering.whatif_not_whole").replace("{max}", str(MAX_CUTOFF))
-        return f"{label}: {reason}"
-    return f"{label}: {translate(lang, 'tiering.whatif_refused')} ({exc})"
+        return translate(lang, "tiering.whatif_not_whole", label=label, max=MAX_CUTOFF)
+    return translate(lang, "tiering.whatif_refused", label=label, reason=str(exc))
 
 
 def side_by_side(found: dict[str, Any]) -> dict[str, Any]:
