@@ -111,6 +111,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/tiering/distribution"): TieringAction.REPORT,
     ("GET", "/api/tiering/transitions"): TieringAction.REPORT,
     ("GET", "/api/tiering/review"): TieringAction.REVIEW,
+    ("GET", "/api/tiering/review.xlsx"): TieringAction.REVIEW,
     ("GET", "/api/tiering/rolls"): TieringAction.REVIEW,
     ("GET", "/api/tiering/strategies"): TieringAction.REPORT,
     ("GET", "/api/tiering/tree"): TieringAction.REVIEW,

@@ -27,7 +27,7 @@ def test_tiering_operations_fuzz(store_url: str, tmp_path: Path) -> None:  # noq
         schema = schemathesis.openapi.from_asgi("/openapi.json", app)
         operations = [r.ok() for r in schema.get_all_operations()
                       if r.ok().path.startswith("/api/tiering/")]  # fmt: skip
-        assert len(operations) == 12
+        assert len(operations) == 13
         for operation in operations:
             for mode, examples in EXAMPLES.items():
 

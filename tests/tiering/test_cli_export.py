@@ -27,7 +27,7 @@ from tests.tiering.conftest import AS_OF, DATES
 
 runner = CliRunner()
 COLUMNS = ["customer_id", "as_of", "purpose_class", "credit_status", "capacity", "tier",
-           "rfm_r", "rfm_f", "rfm_m", "rfm_segment", "abc"]  # fmt: skip
+           "rfm_r", "rfm_f", "rfm_m", "rfm_segment", "abc", "need", "need_signals"]  # fmt: skip
 
 
 @dataclass
@@ -97,6 +97,7 @@ def test_export_is_the_documented_columns(store: Store, tmp_path: Path) -> None:
         )
         assert int(row["rfm_r"]) == r.rfm_r and row["rfm_segment"] == r.rfm_segment
         assert row["abc"] == r.abc
+        assert (row["need"], row["need_signals"] or "") == (r.need, r.need_signals)
     assert frame["customer_id"].to_list() == sorted(by_id)
     # the classes against the plain rule on the stored values (ties share a class)
     policy = default_policy().tiering.abc
@@ -114,6 +115,7 @@ def test_export_is_the_documented_columns(store: Store, tmp_path: Path) -> None:
         )
         assert r.abc == wanted, r.customer_id
     assert {r.abc for r in stored} == {"A", "B", "C"}
+    assert {r.need for r in stored} >= {"low", "medium"}  # need: every row has a level
     meta = json.loads((tmp_path / "tiers.csv.meta.json").read_text())
     assert meta["kind"] == "tiers" and meta["rows"] == len(stored)
     audited = store.rows(select(audit_log.c.action).where(audit_log.c.action == "export.personal"))

@@ -32,6 +32,8 @@ from postloan.policy import default_policy
 from postloan.policy.churn import DEGREES, REASON_CLASSES
 from postloan.policy.legal import LEGAL_STAGES
 from postloan.policy.model import AccountType, CollectionStage, RiskClass
+from postloan.tiering.rules.need import LEVELS as NEED_LEVELS
+from postloan.tiering.rules.need import SIGNALS as NEED_SIGNALS
 from postloan.web.i18n import LANGS, MESSAGES, translate
 
 WEB = Path(postloan.web.__file__).parent
@@ -161,6 +163,8 @@ def domain_keys() -> Iterator[str]:
     yield from (f"churn.exit.{e}" for e in EXIT_REASONS)
     yield from (f"churn.ev.{f}" for f in EVIDENCE_FIELDS)
     yield from (f"churn.sig.{s}" for s in SIGNALS)
+    yield from (f"tiering.need.{n}" for n in NEED_LEVELS)
+    yield from (f"tiering.need_signal.{s}" for s in NEED_SIGNALS)
 
 
 @pytest.mark.parametrize("lang", LANGS)

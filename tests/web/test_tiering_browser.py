@@ -129,5 +129,6 @@ def test_review_what_if_form(page: Any) -> None:
         for t in ("premium", "low", "medium", "high")
     }  # fmt: skip
     assert any(a != b for a, b in shown.values())  # the stricter cut-off moves customers
-    assert "Poor credit: DPD from 31 → 1" in page.text_content("#whatif-changed")
+    assert "“Poor credit: DPD from” 31 → 1" in page.text_content("#whatif-changed")
+    assert page.get_attribute("#review-export", "href").startswith("/api/tiering/review.xlsx?")
     page.screenshot(path=str(SCREENSHOTS / "postloan-tiering-whatif.png"), full_page=True)

@@ -29,7 +29,9 @@ from postloan.runs.service import run_dates
 from postloan.store.db import engine_for, ready
 from postloan.store.schema import customers
 from postloan.synth import generate
+from postloan.tiering.rules.need import SIGNALS as NEED_SIGNALS
 from postloan.tiering.tables import tier_assignments
+from postloan.web.i18n import translate
 from tests.store.conftest import BACKENDS, PG_URL, _pg_schema_url, import_all
 from tests.tiering.conftest import AS_OF, DATES
 from tests.web.conftest import PASSWORD
@@ -191,6 +193,31 @@ def test_card_on_the_360_page(as_user: Any, store: TierStore) -> None:
     assert not any(label in mkt_card for label in labels)
     legal = as_user("legal").get(f"/customers/{cid}")
     assert legal.status_code == 200 and 'id="tier-card"' not in legal.text
+
+
+def test_card_shows_the_abc_class_and_the_need(as_user: Any, store: TierStore) -> None:
+    stored = _stored(store)
+    found = {r.need: r for r in stored}  # one customer per need level stored
+    assert set(found) >= {"low", "medium"} and None not in found
+    risk = as_user("risk")
+    for lang in ("en", "zh-CN"):
+        risk.cookies.set("postloan_lang", lang)
+        for r in found.values():
+            page = risk.get(f"/customers/{r.customer_id}").text
+            card = page.split('id="tier-card"')[1].split("</section>")[0]
+            assert f'id="tier-abc">{r.abc}<' in card
+            need = card.split('id="tier-need"')[1].split("</dd>")[0]
+            assert f'data-need="{r.need}"' in need
+            assert translate(lang, f"tiering.need.{r.need}") in need
+            signals = [s for s in r.need_signals.split(",") if s]
+            for s in NEED_SIGNALS:
+                assert (translate(lang, f"tiering.need_signal.{s}") in need) == (s in signals)
+            assert (translate(lang, "tiering.need_no_signal") in need) == (not signals)
+            api = risk.get(f"/api/tiering/customers/{r.customer_id}").json()["current"]
+            assert (api["abc"], api["need"], api["need_signals"]) == (r.abc, r.need,
+                                                                      r.need_signals)  # fmt: skip
+            view = risk.get(f"/api/customers/{r.customer_id}").json()["tiering"]["current"]
+            assert (view["need"], view["need_signals"]) == (r.need, r.need_signals)
 
 
 def test_api_card_scope_and_masking(as_user: Any, store: TierStore) -> None:
@@ -408,7 +435,8 @@ def test_what_if_form_refuses_bad_input_in_both_languages(as_user: Any, store: T
     word = risk.get("/tiering/review", params={**base, "credit.poor_min_dpd": "ten"})
     assert word.status_code == 422
     error = word.text.split('id="whatif-error">')[1].split("</p>")[0]
-    assert "Poor credit: DPD from" in error and "a whole number from 0 to 100000" in error
+    # one sentence: the label (its own colon) quoted, no second colon after it
+    assert error == "“Poor credit: DPD from” must be a whole number from 0 to 100000"
     assert 'id="review-monthly"' in word.text  # the back-test is still shown
     for bad in ("-1", "1e3", "100001", "١٢"):  # negative, not plain digits, too large, non-ASCII
         got = risk.get("/tiering/review", params={**base, "credit.poor_min_dpd": bad})
@@ -416,10 +444,146 @@ def test_what_if_form_refuses_bad_input_in_both_languages(as_user: Any, store: T
     # refused by the policy's own checks: poor from 0 times late is not above good's at most 0
     refused = risk.get("/tiering/review", params={**base, "credit.poor_min_times_late": "0"})
     assert refused.status_code == 422
-    assert "poor_min_times_late" in refused.text.split('id="whatif-error">')[1]
+    said = refused.text.split('id="whatif-error">')[1].split("</p>")[0]
+    assert said.startswith("“Poor credit: times late from” is refused by the policy checks (")
+    assert "poor_min_times_late" in said and "from”:" not in said
     risk.cookies.set("postloan_lang", "zh-CN")
     zh = risk.get("/tiering/review", params={**base, "upgrade_after_dates": "x"})
-    assert "升级所需连续日期数: 须为 0 至 100000 之间的整数" in zh.text
+    assert "“升级所需连续日期数”须为 0 至 100000 之间的整数" in zh.text
+    zh = risk.get("/tiering/review", params={**base, "credit.poor_min_dpd": "x"})
+    said = zh.text.split('id="whatif-error">')[1].split("</p>")[0]
+    assert said == "“信用较差:逾期天数达到”须为 0 至 100000 之间的整数"
+    assert said.count(":") + said.count("：") == 1  # the label's own
+    zh = risk.get("/tiering/review", params={**base, "credit.poor_min_times_late": "0"})
+    said = zh.text.split('id="whatif-error">')[1].split("</p>")[0]
+    assert said.startswith("“信用较差:累计逾期期数达到”未通过政策校验(tiering.credit.")
     assert "试算:候选分层标准" in zh.text
     # the what-if reads as the API: refused to roles without tiering.review
     assert as_user("mkt").get("/tiering/review", params=base).status_code == 403
+
+
+# --- the review page's workbook (GET /api/tiering/review.xlsx) --------------------------------
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _sheet(book: Any, name: str) -> list[dict[str, Any]]:
+    rows = list(book[name].iter_rows(values_only=True))
+    return [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+
+
+def _as_api(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A sheet's rows in the API's units: amounts (yuan) back to minor units."""
+    from postloan.tiering.card import AMOUNTS
+
+    return [{k: (None if v is None else round(v * 100)) if k in AMOUNTS else v
+             for k, v in r.items()} for r in rows]  # fmt: skip
+
+
+def _same(sheet: list[dict[str, Any]], api: list[dict[str, Any]]) -> None:
+    """Every cell of the sheet equals the API's field of that name, row by row (rates to the
+    15 significant digits a spreadsheet keeps)."""
+    assert len(sheet) == len(api) > 0
+    for got, want in zip(_as_api(sheet), api, strict=True):
+        close = {k: (pytest.approx(want[k], rel=1e-13) if isinstance(want[k], float)
+                     else want[k]) for k in got}  # fmt: skip
+        assert got == close, (got, want)
+
+
+def _download(client: TestClient, page: Any) -> Any:
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    href = page.text.split('id="review-export" href="')[1].split('"')[0].replace("&amp;", "&")
+    assert href.startswith("/api/tiering/review.xlsx?")
+    got = client.get(href)
+    assert got.status_code == 200, got.text
+    assert got.headers["content-type"] == XLSX
+    assert got.headers["content-disposition"].startswith('attachment; filename="tiering-review-')
+    return href, load_workbook(BytesIO(got.content))
+
+
+def test_review_workbook_holds_the_api_figures(as_user: Any, store: TierStore) -> None:
+    from postloan.access.tables import audit_log
+    from postloan.tiering.candidate import candidate_of
+
+    risk = as_user("risk")
+    window = {"from": DATES[0].isoformat(), "to": AS_OF.isoformat()}
+    page = risk.get("/tiering/review", params=window)
+    href, book = _download(risk, page)
+    assert "whatif" not in href and book.sheetnames == ["review", "backtest", "rolls", "losses"]
+    review = risk.get("/api/tiering/review", params=window).json()["rows"]
+    rolls = risk.get("/api/tiering/rolls", params=window).json()
+    _same(_sheet(book, "backtest"), review)
+    _same(_sheet(book, "rolls"), rolls["rolls"])
+    _same(_sheet(book, "losses"), rolls["losses"])
+    about = {r[0]: r[1] for r in book["review"].iter_rows(values_only=True) if r[0]}
+    assert (about["from"], about["to"]) == (window["from"], window["to"])
+    assert about["policy_version"] == default_policy().version
+    # the project's style: bold header, frozen header row and key columns, number formats
+    sheet = book["losses"]
+    head = [c.value for c in sheet[1]]
+    assert all(c.font.bold for c in sheet[1])
+    assert sheet.freeze_panes == "D2"  # month, as_of, tier
+    assert sheet.cell(row=2, column=head.index("loss_rate") + 1).number_format == "0.00%"
+    assert sheet.cell(row=2, column=head.index("balance") + 1).number_format == "#,##0.00"
+    assert sheet.cell(row=2, column=head.index("customers") + 1).number_format == "#,##0"
+    assert book["rolls"].freeze_panes == "E2"  # month, as_of, tier, bucket
+    # with the what-if the page shows: its four tables, as POST /api/tiering/whatif answers
+    shown = risk.get("/tiering/review", params={**window, "whatif": "1", **CANDIDATE})
+    href, book = _download(risk, shown)
+    assert "whatif=true" in href
+    assert book.sheetnames[4:] == ["whatif_moved", "whatif_matrix", "whatif_in_force",
+                                   "whatif_candidate"]  # fmt: skip
+    candidate, _ = candidate_of(default_policy(), CANDIDATE)
+    api = risk.post("/api/tiering/whatif", headers={"X-CSRF-Token": csrf_of(shown.text)}, json={
+        **window, "tiering": candidate.model_dump(mode="json")["tiering"]}).json()  # fmt: skip
+    _same(_sheet(book, "whatif_moved"), api["moved"])
+    _same(_sheet(book, "whatif_in_force"), api["current"])
+    _same(_sheet(book, "whatif_candidate"), api["candidate"])
+    matrix = [(r["stored"], r["candidate_tier"], r["customers"])
+              for r in _sheet(book, "whatif_matrix")]  # fmt: skip
+    assert matrix == [(c["stored"], c["candidate"], c["customers"]) for c in api["transitions"]]
+    cuts = {r[0]: (r[1], r[2]) for r in book["review"].iter_rows(values_only=True)
+            if r[0] and str(r[0]).startswith("tiering.")}  # fmt: skip
+    policy = default_policy().tiering
+    assert cuts == {"tiering.credit.poor_min_dpd": (policy.credit.poor_min_dpd, 1),
+                    "tiering.capacity.strong_max_dsr_percent":
+                        (policy.capacity.strong_max_dsr_percent, 10),
+                    "tiering.upgrade_after_dates": (policy.upgrade_after_dates, 2)}  # fmt: skip
+    assert {r[0]: r[1] for r in book["review"].iter_rows(values_only=True) if r[0]}[
+        "candidate_version"] == api["version"] == candidate.version  # fmt: skip
+    # a refused cut-off answers 422 naming it, as the page's form does
+    bad = risk.get("/api/tiering/review.xlsx", params={**window, "whatif": "true",
+                                                       "credit.poor_min_dpd": "ten"})  # fmt: skip
+    assert bad.status_code == 422 and "poor_min_dpd" in bad.text
+    # audited; same permission as the page
+    engine = engine_for(store.url)
+    with engine.connect() as conn:
+        found = conn.execute(select(audit_log.c.actor, audit_log.c.detail)
+                             .where(audit_log.c.target_type == "tiering_review")).all()  # fmt: skip
+    engine.dispose()
+    assert [r.actor for r in found][-2:] == ["risk", "risk"]
+    for name in ("co", "cs", "mkt", "coll"):
+        assert as_user(name).get("/api/tiering/review.xlsx").status_code == 403, name
+
+
+def test_review_workbook_leaves_amounts_out_without_account_access(
+    as_user: Any, store: TierStore
+) -> None:
+    from postloan.access import Action, can
+    from postloan.tiering.actions import TieringAction
+    from postloan.tiering.card import AMOUNTS
+
+    aud = as_user("aud")  # tiering.review, no account.view
+    assert not can(ROLES["aud"], Action.ACCOUNT_VIEW) and can(ROLES["aud"], TieringAction.REVIEW)
+    page = aud.get("/tiering/review")
+    _, book = _download(aud, page)
+    for name in ("backtest", "rolls", "losses"):
+        head = [c.value for c in book[name][1]]
+        assert head and not set(head) & set(AMOUNTS), (name, head)
+    review = aud.get("/api/tiering/review").json()["rows"]
+    _same(_sheet(book, "backtest"), review)
+    about = {r[0]: r[1] for r in book["review"].iter_rows(values_only=True) if r[0]}
+    assert about["amounts"].startswith("withheld")

@@ -1,10 +1,12 @@
 """Tiering's API routes (`/api/tiering/...`): a customer's tier card with its history, the tier
 distribution and RFM segments on a date, the transition matrix between two dates, the review
-per tier and month, and the tiers' strategies.
+per tier and month (and the review page's figures as an Excel workbook), and the tiers'
+strategies.
 
 Every row is filtered through the caller's data scope for the route's action (branch roles see
 their branch); a customer outside it answers 404 like one that does not exist. Figures are
-withheld from roles without `account.view`; the phone is masked as everywhere. All routes read.
+withheld from roles without `account.view`; the phone is masked as everywhere. All routes read
+(the workbook's download is audited).
 """
 
 from __future__ import annotations
@@ -13,22 +15,27 @@ from datetime import date, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
+from postloan.access import audit
 from postloan.access.scope import customer_scope_clause, visible_customer
 from postloan.access.users import User
-from postloan.api.deps import get_conn, require
+from postloan.api.deps import get_conn, now, require
 from postloan.api.errors import ERROR_RESPONSES, NotFound
 from postloan.api.routes.policy import effective_policy
 from postloan.api.util import NO_NUL
 from postloan.inputs import BusinessDate
 from postloan.tiering import read, report
 from postloan.tiering.actions import TieringAction
-from postloan.tiering.card import amounts_for, card
+from postloan.tiering.candidate import FIELDS, candidate_of, in_force
+from postloan.tiering.card import amounts_for, card, shows_accounts
+from postloan.tiering.review_export import ReviewFigures, workbook_bytes
 
 router = APIRouter(prefix="/api/tiering", tags=["tiering"], responses=ERROR_RESPONSES)
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CustomerId = Path(min_length=1, max_length=64, pattern=NO_NUL, description="the customer id")
 DEFAULT_REVIEW_DAYS = 365
 
@@ -39,7 +46,9 @@ class TierCard(BaseModel):
     current: dict[str, Any] | None = Field(
         description="on as_of: purpose class, credit status, capacity, the qualified and the "
         "held tier, hysteresis streak, worst five-category class, open case, RFM scores and "
-        "segment; figures null without account access"
+        "segment, ABC value class (abc), need level (need: low/medium/high) and its signals "
+        "(need_signals: comma-separated renewal, credit_line; null on rows tiered before "
+        "they were stored); figures null without account access"
     )
     strategy: dict[str, Any] | None = Field(description="the held tier's strategy (policy)")
     history: list[dict[str, Any]] = Field(description="tier per tiered date, newest first")
@@ -180,6 +189,63 @@ def roll_rates(
     return Rolls(date_from=start.isoformat(), date_to=end.isoformat(), buckets=found["buckets"],
                  rolls=amounts_for(user, found["rolls"]),
                  losses=amounts_for(user, found["losses"]))  # fmt: skip
+
+
+@router.get(
+    "/review.xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}, "description": "the workbook"}},
+)
+def review_xlsx(
+    request: Request,
+    date_from: BusinessDate | None = Query(
+        None, alias="from", description="default: a year before to"
+    ),
+    date_to: BusinessDate | None = Query(
+        None, alias="to", description="default: the latest tiered date"
+    ),
+    whatif: bool = Query(
+        False,
+        description="add the what-if of the review page's form: its cut-offs as query "
+        "parameters of the same names (" + ", ".join(FIELDS) + "); a missing one keeps the "
+        "value in force",
+    ),
+    user: User = Depends(require(TieringAction.REVIEW)),
+    conn: Connection = Depends(get_conn),
+) -> Response:
+    """The review page's figures as an Excel workbook (audited): the back-test per month and
+    tier, the roll rates, the loss rates and, with `whatif`, the candidate cut-offs replayed
+    beside the policy in force — one sheet per table, the figures of `GET /review`, `GET
+    /rolls` and `POST /whatif` (amounts in yuan; left out without account access)."""
+    policy = effective_policy(request)[0]
+    end = date_to or read.latest_date(conn) or date_from or date(1970, 1, 1)
+    start = date_from or max(end - timedelta(days=DEFAULT_REVIEW_DAYS), date(1900, 1, 1))
+    scope = customer_scope_clause(user, TieringAction.REVIEW)
+    found, changed = None, {}
+    if whatif:  # the form's typed values, checked as the page checks them (422 naming one)
+        typed = {n: request.query_params.get(n) or "" for n in FIELDS}
+        candidate, values = candidate_of(policy, typed)
+        current = in_force(policy)
+        changed = {n: (current[n], values[n]) for n in FIELDS if values[n] != current[n]}
+        found = report.what_if(conn, start, end, scope, candidate)
+        found = {**found, "current": amounts_for(user, found["current"]),
+                 "candidate": amounts_for(user, found["candidate"])}  # fmt: skip
+    rows = report.review(conn, start, end, scope)
+    rolls = report.roll_and_loss(conn, start, end, scope, policy)
+    body = workbook_bytes(ReviewFigures(
+        date_from=start.isoformat(), date_to=end.isoformat(), policy_version=policy.version,
+        shows_accounts=shows_accounts(user), backtest=amounts_for(user, rows),
+        rolls=amounts_for(user, rolls["rolls"]), losses=amounts_for(user, rolls["losses"]),
+        what_if=found, changed=changed))  # fmt: skip
+    audit.record(conn, actor=user.username, action="export", target_type="tiering_review",
+                 target_id=f"{start}..{end}",
+                 detail={"format": "xlsx", "policy_version": policy.version,
+                         "whatif": None if found is None else found["version"]},
+                 now=now())  # fmt: skip
+    conn.commit()
+    name = f"tiering-review-{start}-{end}.xlsx"
+    return Response(body, media_type=XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
 
 
 class Tree(BaseModel):

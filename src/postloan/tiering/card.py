@@ -1,5 +1,6 @@
 """A customer's tier card as the API and the workbench show it: the latest row (classes, tier,
-what it was held at, the floors, RFM) with the tier's strategy, and the history of tiers.
+what it was held at, the floors, RFM, the ABC value class and need level with its signals) with
+the tier's strategy, and the history of tiers.
 Figures (balance, DPD, times late, instalments) are account data: withheld from roles without
 `account.view`, like churn's card."""
 
@@ -19,7 +20,7 @@ HISTORY_SHOWN = 90
 FIGURES = ("balance", "npl_balance", "max_dpd", "times_late", "instalments")
 CLASSES = ("purpose_class", "credit_status", "capacity", "qualified_tier", "tier", "streak",
            "streak_worst", "worst_class", "open_case", "recency_days", "frequency", "rfm_r",
-           "rfm_f", "rfm_m", "rfm_segment")  # fmt: skip
+           "rfm_f", "rfm_m", "rfm_segment", "abc", "need", "need_signals")  # fmt: skip
 
 
 def shows_accounts(user: User) -> bool:

@@ -1,8 +1,9 @@
 """`postloan export tiers --as-of D --out FILE`: one row per customer tiered on D — the columns
 of `read.EXPORT_COLUMNS`, documented in docs/tiering.md (`abc` is empty only on rows tiered
-before migration t002, until their date is run again). CSV (UTF-8, header row, ISO dates) or
-Parquet by the file's extension; a sidecar `<file>.meta.json` names the run's policy version,
-like the other exports."""
+before migration t002, `need` and `need_signals` on rows tiered before t004, until their date
+is run again; `need_signals` is also empty when no signal was found). CSV (UTF-8, header
+row, ISO dates) or Parquet by the file's extension; a sidecar `<file>.meta.json` names the
+run's policy version, like the other exports."""
 
 from __future__ import annotations
 

@@ -32,6 +32,7 @@ from postloan.policy import Policy
 from postloan.store import bulk, schema
 from postloan.store.values import stored_date
 from postloan.tiering.rules.frames import CASES, CUSTOMERS, LOANS, STATE, STATEMENTS, STATUS
+from postloan.tiering.rules.need import CARDS
 from postloan.tiering.tables import tier_assignments, tier_dates
 from postloan.views.sql import Query
 
@@ -57,11 +58,12 @@ def frame(conn: Connection, query: Any, types: dict[str, Any]) -> pl.DataFrame:
 
 @dataclass(frozen=True)
 class TierFrames:
-    """The whole-table reads of the step (the loan, customer and card statement files)."""
+    """The whole-table reads of the step (the loan, customer, card and card statement files)."""
 
     loans: pl.DataFrame  # LOANS
     customers: pl.DataFrame  # CUSTOMERS
     statements: pl.DataFrame  # STATEMENTS
+    cards: pl.DataFrame  # need.CARDS: each card's limit (ABC's need, `rules/need.py`)
 
 
 def _loans_select() -> Any:
@@ -80,13 +82,19 @@ def _statements_select() -> Any:
                   ).select_from(st.join(ca, ca.c.card_id == st.c.card_id))  # fmt: skip
 
 
+def _cards_select() -> Any:
+    ca = schema.cards
+    return select(*(ca.c[n] for n in CARDS))
+
+
 def run_load(conn: Any, policy: Policy) -> TierFrames:
-    """Tiering's `Area.run_loader`: the loan, customer and card statement files, read in bulk
-    (ADBC) by the run before its publishing transaction (a step opens no bulk connection:
+    """Tiering's `Area.run_loader`: the loan, customer, card statement and card files, read in
+    bulk (ADBC) by the run before its publishing transaction (a step opens no bulk connection:
     `area.RunInputs`)."""
     return TierFrames(bulk.read(conn, _loans_select(), LOANS),
                       bulk.read(conn, _customers_select(), CUSTOMERS),
-                      bulk.read(conn, _statements_select(), STATEMENTS))  # fmt: skip
+                      bulk.read(conn, _statements_select(), STATEMENTS),
+                      bulk.read(conn, _cards_select(), CARDS))  # fmt: skip
 
 
 def frames_on(conn: Connection) -> TierFrames:
@@ -94,7 +102,8 @@ def frames_on(conn: Connection) -> TierFrames:
     deletion's re-derivation or a test)."""
     return TierFrames(frame(conn, _loans_select(), LOANS),
                       frame(conn, _customers_select(), CUSTOMERS),
-                      frame(conn, _statements_select(), STATEMENTS))  # fmt: skip
+                      frame(conn, _statements_select(), STATEMENTS),
+                      frame(conn, _cards_select(), CARDS))  # fmt: skip
 
 
 def insert_rows(conn: Connection, target: Any, rows: pl.DataFrame) -> None:

@@ -26,7 +26,8 @@ from postloan.tiering.tables import tier_assignments, tier_dates
 
 T = tier_assignments.c
 EXPORT_COLUMNS = ("customer_id", "as_of", "purpose_class", "credit_status", "capacity", "tier",
-                  "rfm_r", "rfm_f", "rfm_m", "rfm_segment", "abc")  # fmt: skip
+                  "rfm_r", "rfm_f", "rfm_m", "rfm_segment", "abc", "need",
+                  "need_signals")  # fmt: skip
 
 
 def latest_date(conn: Connection) -> date | None:

@@ -3,7 +3,8 @@
 
 - `tier_assignments`: one row per customer with accounts in status on a stored date — the LY-1
   classes, the qualified and the held tier (hysteresis state: `streak`, `streak_worst`), the
-  figures they came from, the RFM scores and segment, and the ABC value and class. Derived by
+  figures they came from, the RFM scores and segment, the ABC value and class and the need
+  level with its signals (ABC's need, `rules/need.py`). Derived by
   the daily step from the run's first date on; what `postloan export tiers` writes.
 - `tier_dates`: the dates tiered (run, policy version, customers).
 - `tier_tree_proposals` (t003): decision trees fitted on the history and proposed for the
@@ -60,6 +61,10 @@ tier_assignments = Table(
     # stored before t002 until their date is run again
     Column("value", BigInteger),
     Column("abc", String(1)),
+    # ABC's need (t004): low / medium / high and the signals found ("renewal,credit_line", ""
+    # for none); empty on rows stored before t004 until their date is run again
+    Column("need", String(8)),
+    Column("need_signals", String(32)),
     Column("run_id", Integer, ForeignKey("runs.run_id"), nullable=False),
     Index("ix_tier_assignments_customer_id_as_of", "customer_id", "as_of"),
     Index("ix_tier_assignments_as_of_tier", "as_of", "tier"),

@@ -1,6 +1,7 @@
 """Tiering's review and tree pages (`tiering.review`): `/tiering/review` the back-test of the
 tiers on the stored history — per month and tier the NPL rate and the next month's NPL and
-churn rates, the roll rates per DPD bucket and the loss rate — with ECharts lines; and
+churn rates, the roll rates per DPD bucket and the loss rate — with ECharts lines and a link
+to the same figures as an Excel workbook (`GET /api/tiering/review.xlsx`); and
 `/tiering/tree` the decision tree fitted on the history as readable rules, the trees proposed
 for the policy with their what-if, and for `tiering.adopt` holders the forms to propose one and
 to decide another's (maker-checker; CSRF on every form). Amounts only for roles with account
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -93,7 +94,17 @@ def review_page(request: Request) -> Response:
                    captions={"chart-tier-npl": "tiering.npl_rate",
                              "chart-tier-loss": "tiering.loss_rate"})  # fmt: skip
     status = _what_if(request, context, start, end, scope)
+    context["download"] = _download(start, end, context)
     return render_page(request, "tiering/review.html", context, user=user, status_code=status)
+
+
+def _download(start: date, end: date, context: dict[str, Any]) -> str:
+    """The workbook's link (`GET /api/tiering/review.xlsx`, same permission and scope): the
+    page's window and, when the page shows a what-if, its typed cut-offs."""
+    params = {"from": start.isoformat(), "to": end.isoformat()}
+    if context.get("what_if") is not None:
+        params.update({"whatif": "true", **{n: str(context["values"][n]) for n in FIELDS}})
+    return "/api/tiering/review.xlsx?" + urlencode(params)
 
 
 def _what_if(request: Request, context: dict[str, Any], start: date, end: date, scope: Any) -> int:
@@ -121,14 +132,15 @@ def _what_if(request: Request, context: dict[str, Any], start: date, end: date, 
 
 
 def _said(lang: str, exc: DomainError) -> str:
-    """A refused what-if input in the page's language: the cut-off's label and why."""
+    """A refused what-if input in the page's language: one sentence naming the cut-off (its
+    label quoted — labels hold a colon of their own, "Poor credit: DPD from", so no second
+    colon is put after them) and why (the policy's own reason in brackets)."""
     if exc.field not in FIELDS:
         return str(exc)
     label = translate(lang, "tiering.cut." + exc.field)
     if exc.code == NOT_WHOLE:
-        reason = translate(lang, "tiering.whatif_not_whole").replace("{max}", str(MAX_CUTOFF))
-        return f"{label}: {reason}"
-    return f"{label}: {translate(lang, 'tiering.whatif_refused')} ({exc})"
+        return translate(lang, "tiering.whatif_not_whole", label=label, max=MAX_CUTOFF)
+    return translate(lang, "tiering.whatif_refused", label=label, reason=str(exc))
 
 
 def side_by_side(found: dict[str, Any]) -> dict[str, Any]:
