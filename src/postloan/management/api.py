@@ -52,6 +52,14 @@ class PackOut(BaseModel):
     dormant: list[dict[str, Any]]
     staff: list[dict[str, Any]] = Field(description="branches and officers against targets")
     left_out: list[str] = Field(description="figures not in the pack yet")
+    area_definitions: dict[str, dict[str, Any]] = Field(
+        description="other areas' KPI definitions (churn, relationship, collections), each "
+        "naming its area and version"
+    )
+    area_figures: list[dict[str, Any]] = Field(
+        description="other areas' figures: per month, KPI, dimension and value the numerator, "
+        "denominator, ratio (an interval where the figure has one) and definition_version"
+    )
 
 
 class DrillOut(BaseModel):

@@ -14,7 +14,9 @@ from typing import Any
 import polars as pl
 from sqlalchemy import ColumnElement, Connection
 
+from postloan import areas
 from postloan.access import audit
+from postloan.area import KPI_FIGURE_COLUMNS
 from postloan.errors import InvalidError, NotFoundError
 from postloan.management import queries
 from postloan.management.rules import pack as rules
@@ -41,6 +43,53 @@ class Pack:
     dormant: pl.DataFrame
     staff: pl.DataFrame
     left_out: list[str] = field(default_factory=list)
+    # Other areas' figures (`Area.kpi_figures`): KPI id → definition (with its `area`), and
+    # one row per month, KPI, dimension and value (`AREA_FIGURES`).
+    area_definitions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    area_figures: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=AREA_FIGURES))
+
+
+AREA_FIGURES: dict[str, Any] = {
+    "area": pl.String,
+    "month": pl.String,
+    "as_of": pl.Date,
+    "kpi": pl.String,
+    "dimension": pl.String,
+    "value": pl.String,
+    "numerator": pl.Float64,
+    "denominator": pl.Float64,
+    "ratio": pl.Float64,
+    "low": pl.Float64,
+    "high": pl.Float64,
+    "definition_version": pl.Int64,
+}
+
+
+def area_figures(
+    conn: Connection, policy: Policy, months: pl.DataFrame, scope: ColumnElement[bool]
+) -> tuple[dict[str, dict[str, Any]], pl.DataFrame, list[str]]:
+    """The registered areas' figures for the pack's months (`Area.kpi_figures`, through the
+    registry — management imports no other area): definitions by KPI id (each naming its
+    area), the figures in one frame, and what the areas left out. An area that is not
+    registered gives nothing (its figures join the pack when it is)."""
+    wanted = [(r["month"], r["as_of"]) for r in months.iter_rows(named=True)]
+    definitions: dict[str, dict[str, Any]] = {}
+    frames = [pl.DataFrame(schema=AREA_FIGURES)]
+    left_out: list[str] = []
+    for name, hook in areas.kpi_figure_hooks().items():
+        found = hook(conn, policy, wanted, scope)
+        for kpi, definition in found.definitions.items():
+            definitions[kpi] = {"area": name, **definition}
+        left_out += list(found.left_out)
+        if found.figures.height:
+            frames.append(
+                found.figures.select(KPI_FIGURE_COLUMNS)
+                .with_columns(pl.lit(name).alias("area"))
+                .select(list(AREA_FIGURES))
+                .cast(AREA_FIGURES)
+            )
+    figures = pl.concat(frames).sort("area", "kpi", "as_of", "dimension", "value")
+    return definitions, figures, left_out
 
 
 def _attributes(
@@ -60,6 +109,7 @@ def _attach(
     loans: pl.DataFrame,
     tiers: pl.DataFrame | None,
     disposed: pl.DataFrame | None = None,
+    held: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     if disposed is not None and disposed.height:
         status = (
@@ -82,6 +132,10 @@ def _attach(
         out = out.join(tiers, on=["as_of", "customer_id"], how="left")
     else:
         out = out.with_columns(pl.lit(None, pl.String).alias("tier"))
+    if held is not None:
+        out = out.join(held, on=["as_of", "customer_id"], how="left")
+    else:
+        out = out.with_columns(pl.lit(None, pl.String).alias(c) for c in ("collector", "team"))
     dims = [d for d in rules.DIMENSIONS if d != "portfolio"]
     return out.with_columns(
         pl.when(pl.col("account_type") == "card")
@@ -98,7 +152,7 @@ def _attach(
 
 def _loan_dims(loans: pl.DataFrame, custs: pl.DataFrame) -> pl.DataFrame:
     """Loans with every dimension but the tier (a customer's on a date) filled in."""
-    dims = [d for d in rules.DIMENSIONS if d not in ("portfolio", "tier")]
+    dims = [d for d in rules.DIMENSIONS if d != "portfolio" and d not in rules.DATED]
     return (
         loans.join(custs, on="customer_id", how="left")
         .with_columns(pl.lit("loan").alias("account_type"))
@@ -112,6 +166,10 @@ def latest_date(conn: Connection) -> date | None:
 
 def _disposed(source: Any, conn: Connection, upto: date) -> pl.DataFrame | None:
     return queries.disposals(source, upto) if queries.has_table(conn, "account_disposals") else None
+
+
+def _holders(conn: Connection, days: list[date]) -> pl.DataFrame | None:
+    return queries.holders(conn, days) if queries.has_table(conn, "reassignments") else None
 
 
 def _history(conn: Connection, end: date) -> tuple[list[date], pl.DataFrame]:
@@ -145,7 +203,8 @@ def build(
         else None
     )
     disposed = _disposed(source, conn, end)
-    flagged = rules.with_flags(_attach(status, custs, loans, tiers, disposed), m)
+    held = _holders(conn, history["as_of"].to_list())
+    flagged = rules.with_flags(_attach(status, custs, loans, tiers, disposed, held), m)
     buckets = [b.name for b in policy.dpd_buckets]
     table = rules.figures(flagged, history, m)
     roll = rules.roll_matrix(flagged, history, buckets, rules.DIMENSIONS)
@@ -195,6 +254,7 @@ def build(
         months,
         m.dormant_months,
     ).with_columns(pl.lit(m.dormant_share_limit).alias("limit"))
+    area_definitions, area_rows, area_left_out = area_figures(conn, policy, wanted, scope)
     runs = (
         status.join(wanted, on="as_of")
         .group_by("month")
@@ -218,12 +278,9 @@ def build(
         ),
         dormant=dormant,
         staff=rules.staff_ranking(table, m, months["as_of"][-1]),
-        left_out=[
-            "collections KPIs (postloan report collections)",
-            "churn rate",
-            "complaints and satisfaction",
-            "team and collector breakdowns",
-        ],
+        left_out=area_left_out,
+        area_definitions=area_definitions,
+        area_figures=area_rows,
     )
 
 
@@ -234,6 +291,8 @@ DRILL_COLUMNS = (
     "product",
     "branch",
     "officer",
+    "team",
+    "collector",
     "dpd",
     "bucket",
     "risk_class",
@@ -294,7 +353,8 @@ def drill(
     status = queries.status_rows(conn, dates, scope)
     tiers = queries.tiers(conn, dates) if queries.has_table(conn, "tier_assignments") else None
     disposed = _disposed(conn, conn, as_of)
-    flagged = rules.with_flags(_attach(status, custs, loans, tiers, disposed), m)
+    held = _holders(conn, dates)
+    flagged = rules.with_flags(_attach(status, custs, loans, tiers, disposed, held), m)
     definition = m.kpis[kpi]
     rows = flagged.filter(pl.col("as_of") == as_of, pl.col(f"hit_{kpi}"))
     if dimension != "portfolio":

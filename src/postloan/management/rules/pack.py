@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from postloan.policy.management import KpiDefinition, Management
+from postloan.policy.management import KpiDefinition, Management, Target
 
 NON_PERFORMING = ("substandard", "doubtful", "loss")
 # The breakdowns of the pack: by product, branch, officer, tier, and LED-3's classification.
@@ -31,6 +31,8 @@ DIMENSIONS = (
     "branch",
     "officer",
     "tier",
+    "team",
+    "collector",
     "purpose",
     "term_band",
     "guarantee",
@@ -38,6 +40,11 @@ DIMENSIONS = (
     "borrower_type",
     "industry",
 )
+# Breakdowns a customer has on a date (not once for all): tiering's tier, the collector holding
+# the customer (collections' reassignment log) and that collector's team.
+DATED = ("tier", "team", "collector")
+# The breakdowns staff are judged on (seed 002 考核与奖惩).
+STAFF = ("branch", "officer", "team", "collector")
 NONE = "(none)"  # a dimension the account does not have (a card's purpose, a loan's tier gap)
 CLOSED = "closed"  # the roll matrix's column for accounts that left the pool
 
@@ -340,7 +347,7 @@ def disbursement(loans: pl.DataFrame, months: pl.DataFrame) -> pl.DataFrame:
         pl.len().cast(pl.Int64).alias("disbursed_count"),
         pl.col("principal").sum().alias("disbursed_amount"),
     ]
-    return _per_dimension(frame, ["month"], aggs, [d for d in DIMENSIONS if d != "tier"])
+    return _per_dimension(frame, ["month"], aggs, [d for d in DIMENSIONS if d not in DATED])
 
 
 def recovered(flagged: pl.DataFrame, months: pl.DataFrame, cash: pl.DataFrame) -> pl.DataFrame:
@@ -434,34 +441,73 @@ def dormant_share(
     )
 
 
+def staff_targets(management: Management, dimension: str) -> list[Target]:
+    """The targets `dimension` is judged on, in the policy's order (the first one for a KPI
+    when a KPI is named twice)."""
+    seen: dict[str, Target] = {}
+    for target in management.targets:
+        if dimension in target.dimensions and target.kpi not in seen:
+            seen[target.kpi] = target
+    return list(seen.values())
+
+
 def staff_ranking(table: pl.DataFrame, management: Management, as_of: object) -> pl.DataFrame:
-    """Seed 002 考核: each branch's and officer's figures on the last month-end against the
-    policy's targets, ranked within the dimension on the first target (best first)."""
-    rows = table.filter(
-        pl.col("dimension").is_in(["branch", "officer"])
+    """Seed 002 考核: each branch's, officer's, team's and collector's figures on the last
+    month-end against the policy's targets that apply to them: per target KPI the figure,
+    `<kpi>_target` and `<kpi>_met` (null when the figure is, or the target does not apply);
+    `targets_met` of `targets_applicable`; `rank` within the dimension on the first target
+    that applies (`rank_kpi`; best first, a missing figure last, ties share the better
+    rank). A value the accounts do not have (`(none)`) is nobody and is not ranked."""
+    kpis = list(dict.fromkeys(t.kpi for t in management.targets))
+    base = table.filter(
+        pl.col("dimension").is_in(list(STAFF))
         & (pl.col("as_of") == as_of)
         & (pl.col("value") != NONE)
     )
-    if not management.targets:
-        return rows.select("dimension", "value")
-    checks = []
-    for i, target in enumerate(management.targets):
-        figure = pl.col(target.kpi)
-        met = figure <= target.value if target.direction == "at_most" else figure >= target.value
-        checks += [pl.lit(target.value).alias(f"target_{i}_value"), met.alias(f"{target.kpi}_met")]
-    first = management.targets[0]
-    ranked = rows.select(
-        "dimension",
-        "value",
-        "accounts",
-        "outstanding_principal",
-        *[t.kpi for t in management.targets],
-    ).with_columns(checks)
-    key = pl.col(first.kpi).fill_null(float("inf") if first.direction == "at_most" else -1.0)
-    ranked = ranked.with_columns(
-        key.rank("min", descending=first.direction == "at_least")
-        .over("dimension")
-        .cast(pl.Int64)
-        .alias("rank")
-    ).sort("dimension", "rank", "value")
-    return ranked.drop([c for c in ranked.columns if c.startswith("target_")])
+    parts = []
+    for dimension in STAFF:
+        rows = base.filter(pl.col("dimension") == dimension)
+        targets = {t.kpi: t for t in staff_targets(management, dimension)}
+        if not rows.height:
+            continue
+        columns: list[pl.Expr] = []
+        for kpi in kpis:
+            target = targets.get(kpi)
+            figure = pl.col(kpi) if kpi in rows.columns else pl.lit(None, pl.Float64)
+            if target is None:
+                columns += [figure.alias(kpi), pl.lit(None, pl.Float64).alias(f"{kpi}_target"),
+                            pl.lit(None, pl.Boolean).alias(f"{kpi}_met")]  # fmt: skip
+                continue
+            met = (
+                figure <= target.value if target.direction == "at_most" else figure >= target.value
+            )
+            columns += [figure.alias(kpi), pl.lit(target.value).alias(f"{kpi}_target"),
+                        met.alias(f"{kpi}_met")]  # fmt: skip
+        ranked = rows.select("dimension", "value", "accounts", "outstanding_principal", *columns)
+        met_columns = [f"{t}_met" for t in targets]
+        ranked = ranked.with_columns(
+            pl.sum_horizontal(pl.col(c).fill_null(False).cast(pl.Int64) for c in met_columns)
+            .cast(pl.Int64)
+            .alias("targets_met")
+            if met_columns
+            else pl.lit(0, pl.Int64).alias("targets_met"),
+            pl.lit(len(targets), pl.Int64).alias("targets_applicable"),
+        )
+        if targets:
+            first = next(iter(targets.values()))
+            worst = float("inf") if first.direction == "at_most" else float("-inf")
+            key = pl.col(first.kpi).fill_null(worst)
+            ranked = ranked.with_columns(
+                key.rank("min", descending=first.direction == "at_least")
+                .cast(pl.Int64)
+                .alias("rank"),
+                pl.lit(first.kpi).alias("rank_kpi"),
+            )
+        else:
+            ranked = ranked.with_columns(
+                pl.lit(None, pl.Int64).alias("rank"), pl.lit(None, pl.String).alias("rank_kpi")
+            )
+        parts.append(ranked.sort("rank", "value", nulls_last=True))
+    if not parts:
+        return pl.DataFrame(schema={"dimension": pl.String, "value": pl.String, "rank": pl.Int64})
+    return pl.concat(parts, how="diagonal_relaxed")
