@@ -14,7 +14,6 @@ from typing import Any
 import polars as pl
 from sqlalchemy import ColumnElement, Connection
 
-from postloan import areas
 from postloan.access import audit
 from postloan.area import KPI_FIGURE_COLUMNS
 from postloan.errors import InvalidError, NotFoundError
@@ -72,6 +71,8 @@ def area_figures(
     registry — management imports no other area): definitions by KPI id (each naming its
     area), the figures in one frame, and what the areas left out. An area that is not
     registered gives nothing (its figures join the pack when it is)."""
+    from postloan import areas  # the registry imports this area: resolved when called
+
     wanted = [(r["month"], r["as_of"]) for r in months.iter_rows(named=True)]
     definitions: dict[str, dict[str, Any]] = {}
     frames = [pl.DataFrame(schema=AREA_FIGURES)]

@@ -105,6 +105,10 @@ class Management(Section):
         description="Upper bounds in months of the short and medium term bands (LED-3).",
     )
     targets: list[Target]
+    print_months: PositiveCount = Field(
+        default=12,
+        description="Months in the printable monthly pack the daily run stores (its trend).",
+    )
 
     @model_validator(mode="after")
     def _known(self) -> Management:
