@@ -13,6 +13,7 @@ from typing import Any
 
 import polars as pl
 from sqlalchemy import ColumnElement, Connection
+from sqlalchemy.sql.elements import True_
 
 from postloan.access import audit
 from postloan.area import KPI_FIGURE_COLUMNS
@@ -185,9 +186,12 @@ def build(
     end: date,
     scope: ColumnElement[bool],
     source: Any = None,
+    use_totals: bool = True,
 ) -> Pack:
     """The pack for the month-ends in [start, end], in `scope` (`source`: an ADBC connection
-    for the large reads; default `conn`)."""
+    for the large reads; default `conn`). A whole-book pack reads the stored month totals
+    when they cover its history under this policy (`totals.load`; `use_totals=False`: never),
+    otherwise it computes from the status."""
     if start > end:
         raise PackError("from is after to", field="from")
     source = conn if source is None else source
@@ -195,6 +199,16 @@ def build(
     months = history.filter(pl.col("as_of") >= start)
     if not months.height:
         raise PackError(f"no stored status between {start} and {end}", field="to")
+    if (
+        use_totals
+        and isinstance(scope, True_)
+        and queries.has_table(conn, "management_month_totals")
+    ):
+        from postloan.management import totals  # it builds on this module
+
+        stored = totals.load(conn, policy, history, months)
+        if stored is not None:
+            return assemble(policy, start, end, history, months, stored)
     m = policy.management
     custs, loans = _attributes(source, conn, policy, scope)
     status = queries.status_rows(source, history["as_of"].to_list(), scope)
@@ -207,9 +221,6 @@ def build(
     held = _holders(conn, history["as_of"].to_list())
     flagged = rules.with_flags(_attach(status, custs, loans, tiers, disposed, held), m)
     buckets = [b.name for b in policy.dpd_buckets]
-    table = rules.figures(flagged, history, m)
-    roll = rules.roll_matrix(flagged, history, buckets, rules.DIMENSIONS)
-    flows = rules.flow_rates(roll, buckets)
     first = history["as_of"][0]
     paid = (
         queries.cash(source, first, end, scope)
@@ -223,18 +234,74 @@ def build(
         .group_by("account_id", "as_of")
         .agg(pl.col("amount").sum().alias("cash"))
     )
-    back = rules.recovered(flagged, history, paid)
+    status_cards = flagged.filter(pl.col("account_type") == "card").select(
+        pl.col("account_id").alias("card_id"),
+        "as_of",
+        (pl.col("outstanding_principal") + pl.col("overdue_amount")).alias("balance"),
+    )
+    wanted = months.select("as_of", "month")
+    parts = Parts(
+        sums=rules.aggregates(flagged, m),
+        roll=rules.roll_matrix(flagged, history, buckets, rules.DIMENSIONS),
+        back=rules.recovered(flagged, history, paid),
+        disbursed=rules.disbursement(_loan_dims(loans, custs), months),
+        dormant=rules.dormant_share(
+            queries.cards(source, scope),
+            queries.card_activity(source, end, scope),
+            status_cards,
+            months,
+            m.dormant_months,
+        ),
+        vintage=rules.vintage(
+            flagged.filter(pl.col("account_type") == "loan").select("account_id", "as_of", "dpd"),
+            loans,
+            m.vintage_dpd,
+        ),
+        runs=status.join(wanted, on="as_of")
+        .group_by("month")
+        .agg(pl.col("run_id").unique().sort())
+        .sort("month"),
+        areas=area_figures(conn, policy, wanted, scope),
+    )
+    return assemble(policy, start, end, history, months, parts)
+
+
+@dataclass(frozen=True)
+class Parts:
+    """What a pack is assembled from — computed from the status (`build`) or read back from
+    the stored month totals (`totals.load`): the sums per month-end, dimension and value
+    (`rules.aggregates`) of every month-end of the history, and the rest for the pack's."""
+
+    sums: pl.DataFrame
+    roll: pl.DataFrame
+    back: pl.DataFrame
+    disbursed: pl.DataFrame
+    dormant: pl.DataFrame
+    vintage: pl.DataFrame
+    runs: pl.DataFrame  # month, run_id (a list)
+    areas: tuple[dict[str, dict[str, Any]], pl.DataFrame, list[str]]
+
+
+def assemble(
+    policy: Policy,
+    start: date,
+    end: date,
+    history: pl.DataFrame,
+    months: pl.DataFrame,
+    parts: Parts,
+) -> Pack:
+    """The pack from its parts (one shape whichever way they were obtained)."""
+    m = policy.management
+    buckets = [b.name for b in policy.dpd_buckets]
+    table = rules.figures_from(parts.sums, history, m)
+    flows = rules.flow_rates(parts.roll, buckets)
     keys = ["as_of", "dimension", "value"]
     wanted = months.select("as_of", "month")
     table = (
         table.join(flows, on=keys, how="left")
-        .join(back, on=keys, how="left")
+        .join(parts.back, on=keys, how="left")
         .join(wanted, on="as_of")
-        .join(
-            rules.disbursement(_loan_dims(loans, custs), months),
-            on=["month", "dimension", "value"],
-            how="left",
-        )
+        .join(parts.disbursed, on=["month", "dimension", "value"], how="left")
         .with_columns(
             pl.col(
                 "disbursed_count", "disbursed_amount", "principal_recovered", "interest_recovered"
@@ -243,40 +310,23 @@ def build(
         .drop("_m")
         .sort("as_of", "dimension", "value")
     )
-    status_cards = flagged.filter(pl.col("account_type") == "card").select(
-        pl.col("account_id").alias("card_id"),
-        "as_of",
-        (pl.col("outstanding_principal") + pl.col("overdue_amount")).alias("balance"),
+    dormant = (
+        parts.dormant.join(wanted.select("as_of"), on="as_of")
+        .sort("as_of")
+        .with_columns(pl.lit(m.dormant_share_limit).alias("limit"))
     )
-    dormant = rules.dormant_share(
-        queries.cards(source, scope),
-        queries.card_activity(source, end, scope),
-        status_cards,
-        months,
-        m.dormant_months,
-    ).with_columns(pl.lit(m.dormant_share_limit).alias("limit"))
-    area_definitions, area_rows, area_left_out = area_figures(conn, policy, wanted, scope)
-    runs = (
-        status.join(wanted, on="as_of")
-        .group_by("month")
-        .agg(pl.col("run_id").unique().sort())
-        .sort("month")
-    )
+    area_definitions, area_rows, area_left_out = parts.areas
     return Pack(
         date_from=start,
         date_to=end,
         months=wanted,
-        runs={r["month"]: r["run_id"] for r in runs.iter_rows(named=True)},
+        runs={r["month"]: r["run_id"] for r in parts.runs.iter_rows(named=True)},
         policy_version=policy.version,
         definitions_version=rules.definitions_version(m),
         definitions={k: d.model_dump(mode="json") for k, d in m.kpis.items()},
         figures=table,
-        roll=roll.join(wanted, on="as_of"),
-        vintage=rules.vintage(
-            flagged.filter(pl.col("account_type") == "loan").select("account_id", "as_of", "dpd"),
-            loans,
-            m.vintage_dpd,
-        ),
+        roll=parts.roll.join(wanted, on="as_of"),
+        vintage=parts.vintage,
         dormant=dormant,
         staff=rules.staff_ranking(table, m, months["as_of"][-1]),
         left_out=area_left_out,

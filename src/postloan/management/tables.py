@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import Column, Date, ForeignKey, Integer, LargeBinary, String, Table, Text
 
 from postloan.store.schema import metadata
 from postloan.store.values import UTCDateTime
@@ -20,6 +20,24 @@ management_packs = Table(
     Column("html", Text, nullable=False),
     Column("policy_version", String(64), nullable=False),
     Column("definitions_version", String(32), nullable=False),
+    Column("run_id", Integer, ForeignKey("runs.run_id"), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# One row per month-end (each month's last stored date) written by the `management.totals`
+# step: the pack's sums for that month-end, whole book, as Parquet frames (derived data the
+# pack reads back in one go; never queried by SQL) — so a pack over 24 month-ends reads 24
+# rows instead of every account's status on them. `totals_key` hashes what the sums depend on
+# in the policy (KPI definitions, buckets, vintage thresholds, dormancy, term bands); a pack
+# under another policy computes from the status instead (`service.build`).
+management_month_totals = Table(
+    "management_month_totals",
+    metadata,
+    Column("as_of", Date, primary_key=True),
+    Column("month", String(7), nullable=False, unique=True),
+    Column("totals_key", String(64), nullable=False),
+    Column("runs", Text, nullable=False),  # JSON: the run ids of the status rows read
+    Column("frames", LargeBinary, nullable=False),  # Parquet frames (`totals.FRAMES`) + JSON
     Column("run_id", Integer, ForeignKey("runs.run_id"), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
 )
