@@ -121,15 +121,20 @@ def _condition(definition: Any) -> Any:
 
 
 def compute_month(
-    conn: Connection, policy: Policy, history: pl.DataFrame, day: date
+    conn: Connection,
+    policy: Policy,
+    history: pl.DataFrame,
+    day: date,
+    attributes: tuple[pl.DataFrame, pl.DataFrame] | None = None,
 ) -> tuple[dict[str, pl.DataFrame], dict[str, Any]]:
-    """The month totals of month-end `day` (`history`: the month-ends up to it)."""
+    """The month totals of month-end `day` (`history`: the month-ends up to it;
+    `attributes`: the customers and loans with their breakdowns, read once for many months)."""
     m = policy.management
     days = [d for d in history["as_of"].to_list() if d <= day]
     window = days[-2:]
     earlier = days[:-2]
     scope = true()
-    custs, loans = service._attributes(conn, conn, policy, scope)
+    custs, loans = attributes or service._attributes(conn, conn, policy, scope)
     status = queries.status_rows(conn, window, scope)
     tiers = queries.tiers(conn, window) if queries.has_table(conn, "tier_assignments") else None
     held = service._holders(conn, window)
@@ -202,9 +207,11 @@ def store_months(
     conn.execute(delete(management_month_totals).where(T.as_of >= start))
     _, history = service._history(conn, date(2199, 12, 31))
     key = totals_key(policy)
-    written = []
-    for day in history.filter(pl.col("as_of") >= start)["as_of"].to_list():
-        frames, meta = compute_month(conn, policy, history, day)
+    written: list[str] = []
+    days = history.filter(pl.col("as_of") >= start)["as_of"].to_list()
+    attributes = service._attributes(conn, conn, policy, true()) if days else None
+    for day in days:
+        frames, meta = compute_month(conn, policy, history, day, attributes)
         conn.execute(
             insert(management_month_totals).values(
                 as_of=day,
