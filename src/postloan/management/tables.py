@@ -3,10 +3,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, ForeignKey, Integer, LargeBinary, String, Table, Text
+from sqlalchemy import Column, Date, DateTime, ForeignKey, Integer, LargeBinary, String, Table, Text
 
 from postloan.store.schema import metadata
-from postloan.store.values import UTCDateTime
 
 # One printable pack per month and language, written by the `management.pack` step on a
 # month's last calendar day (the pack of the months up to it, whole book), replaced when that
@@ -21,7 +20,7 @@ management_packs = Table(
     Column("policy_version", String(64), nullable=False),
     Column("definitions_version", String(32), nullable=False),
     Column("run_id", Integer, ForeignKey("runs.run_id"), nullable=False),
-    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
 # One row per month-end (each month's last stored date) written by the `management.totals`
@@ -36,8 +35,9 @@ management_month_totals = Table(
     Column("as_of", Date, primary_key=True),
     Column("month", String(7), nullable=False, unique=True),
     Column("totals_key", String(64), nullable=False),
-    Column("runs", Text, nullable=False),  # JSON: the run ids of the status rows read
+    # The run whose status rows of that date it read (a date's rows are one run's).
+    Column("status_run_id", Integer, ForeignKey("runs.run_id"), nullable=False),
     Column("frames", LargeBinary, nullable=False),  # Parquet frames (`totals.FRAMES`) + JSON
     Column("run_id", Integer, ForeignKey("runs.run_id"), nullable=False),
-    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )

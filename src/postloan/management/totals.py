@@ -13,7 +13,8 @@ What a month's totals hold, and why they equal what the pack computes from the s
   disbursement, dormant cards;
 - the vintage hits: loans whose first month-end at DPD ≥ n is this one (the accounts at n+ on
   an earlier month-end, one `DISTINCT` per threshold, are left out), and the cohorts' sizes;
-- the status rows' run ids, and the other areas' figures of the month (whole book).
+- the run of the month-end's status rows (`status_run_id`: a date's rows are one run's), and
+  the other areas' figures of the month (whole book).
 A test builds every pack both ways and compares them frame by frame.
 
 The totals are derived data, rebuilt by every run from its first month on (delete-then-insert:
@@ -72,7 +73,8 @@ def _pack_frames(frames: dict[str, pl.DataFrame], meta: dict[str, Any]) -> bytes
     body = io.BytesIO()
     for name, frame in frames.items():
         buffer = io.BytesIO()
-        frame.write_parquet(buffer)
+        # Sorted: the same sums give the same bytes whatever order the group-bys came in.
+        frame.sort(frame.columns, nulls_last=True).write_parquet(buffer)
         data = buffer.getvalue()
         offsets[name] = [body.tell(), len(data)]
         body.write(data)
@@ -194,8 +196,8 @@ def compute_month(
         "areas": figures,
     }
     runs = status.filter(only)["run_id"].unique().sort().to_list()
-    meta = {"month": month, "runs": runs, "area_definitions": definitions, "left_out": left_out}
-    return frames, meta
+    meta = {"month": month, "area_definitions": definitions, "left_out": left_out}
+    return frames, {**meta, "status_run_id": runs[-1] if runs else None}
 
 
 def store_months(
@@ -217,7 +219,7 @@ def store_months(
                 as_of=day,
                 month=meta["month"],
                 totals_key=key,
-                runs=json.dumps(meta["runs"]),
+                status_run_id=meta.pop("status_run_id"),
                 frames=_pack_frames(frames, meta),
                 run_id=run_id,
                 created_at=now,
@@ -238,7 +240,9 @@ def load(
     """The pack's parts from the stored totals, or None when they do not cover exactly the
     history's month-ends under this policy (the pack is then computed from the status)."""
     rows = conn.execute(
-        select(T.as_of, T.totals_key, T.frames).where(T.as_of <= history["as_of"].max())
+        select(T.as_of, T.totals_key, T.frames, T.status_run_id).where(
+            T.as_of <= history["as_of"].max()
+        )
     ).all()
     stored = {stored_date(r.as_of): r for r in rows}
     key = totals_key(policy)
@@ -258,12 +262,18 @@ def load(
             parts["disbursed"].append(frames["disbursed"])
             parts["dormant"].append(frames["dormant"])
             parts["areas"].append(frames["areas"])
-            runs.append({"month": meta["month"], "run_id": meta["runs"]})
+            runs.append({"month": meta["month"], "run_id": [stored[day].status_run_id]})
             definitions.update(meta["area_definitions"])
             left_out += [n for n in meta["left_out"] if n not in left_out]
     assert last_sizes is not None
     m = policy.management
-    roll = pl.concat(parts["roll"], how="vertical_relaxed")
+    rank = {b: i for i, b in enumerate([*(b.name for b in policy.dpd_buckets), rules.CLOSED])}
+    order = [
+        pl.col(c).replace_strict(rank, return_dtype=pl.Int32) for c in ("from_bucket", "to_bucket")
+    ]
+    roll = pl.concat(parts["roll"], how="vertical_relaxed").sort(
+        pl.col("as_of"), pl.col("dimension"), pl.col("value"), *order
+    )  # the matrix's order: buckets in the policy's order, then closed
     area_rows = pl.concat([pl.DataFrame(schema=service.AREA_FIGURES), *parts["areas"]],
                           how="vertical_relaxed").sort("area", "kpi", "as_of", "dimension",
                                                        "value")  # fmt: skip

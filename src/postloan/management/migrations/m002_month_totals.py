@@ -21,10 +21,15 @@ def upgrade() -> None:
         sa.Column("as_of", sa.Date(), nullable=False),
         sa.Column("month", sa.String(length=7), nullable=False),
         sa.Column("totals_key", sa.String(length=64), nullable=False),
-        sa.Column("runs", sa.Text(), nullable=False),
+        sa.Column("status_run_id", sa.Integer(), nullable=False),
         sa.Column("frames", sa.LargeBinary(), nullable=False),
         sa.Column("run_id", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["status_run_id"],
+            ["runs.run_id"],
+            name=op.f("fk_management_month_totals_status_run_id_runs"),
+        ),
         sa.ForeignKeyConstraint(
             ["run_id"], ["runs.run_id"], name=op.f("fk_management_month_totals_run_id_runs")
         ),
