@@ -23,6 +23,7 @@ from postloan.store.db import engine_for
 from postloan.store.schema import customers
 from tests.management import area_data, reference
 from tests.management.conftest import MONTH_ENDS, History
+from tests.management.test_pages import app, as_user  # noqa: F401
 
 START, END = date(2026, 1, 1), date(2026, 6, 30)
 RULES = area_data.RULE_COLUMNS
@@ -334,3 +335,30 @@ def test_staff_ranks_and_target_attainment_equal_a_plain_recomputation(loaded: A
             assert row["rank_kpi"] == first.kpi
     assert any(r["cure_rate_target"] is not None for r in staff.values())
     assert all(r["cure_rate_target"] is None for (d, _), r in staff.items() if d == "branch")
+
+
+def test_the_dashboards_show_the_areas_figures_and_the_staff(
+    loaded: Any,
+    as_user: Any,  # noqa: F811
+) -> None:
+    history, _ = loaded
+    boss = as_user("boss")
+    boss.get("/lang/en")
+    retention = boss.get("/management?from=2026-01-01&to=2026-06-30&view=retention")
+    assert retention.status_code == 200, retention.text
+    assert 'id="management-areas"' in retention.text
+    assert (
+        'data-kpi="churn_any_customers"' in retention.text and 'data-kpi="csat"' in retention.text
+    )
+    assert 'data-kpi="collections_recovery_rate"' not in retention.text
+    collections = boss.get("/management?from=2026-01-01&to=2026-06-30&view=collections")
+    assert 'data-kpi="collections_recovery_rate"' in collections.text
+    assert 'data-kpi="csat"' not in collections.text
+    risk = boss.get("/management?from=2026-01-01&to=2026-06-30&view=risk")
+    assert 'id="management-areas"' not in risk.text
+    built = _pack(history)
+    for row in built.staff.filter(pl.col("dimension") == "collector").iter_rows(named=True):
+        assert (
+            f'data-dimension="collector" data-value="{row["value"]}" data-rank="{row["rank"]}"'
+            in (risk.text)
+        )
