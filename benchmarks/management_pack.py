@@ -1,6 +1,7 @@
 """Management pack benchmark (issue 16 item 7): the portfolio pack built from stored status.
 
     python -m benchmarks.management_pack [--accounts 100000] [--months 24] [--repeats 3]
+        [--source totals|status]
 
 Builds (and caches in `benchmarks/out/`) a SQLite store holding `accounts` accounts (one in
 ten a card) with their account status on `months` month-ends, drawn with numpy: each account
@@ -10,6 +11,13 @@ one payment a month on current loans. Then times `management.service.build` for 
 period (every month-end, every breakdown, roll matrix, vintages, dormant cards, staff) in a
 fresh process per repeat, reading through ADBC as `postloan report pack` does; prints the
 median and each repeat's read/compute split and peak memory (JSON on the last line).
+
+`--source totals` (the default) first runs the daily run's `management.totals` step over the
+whole history in a fresh process, as a backfill's step would (its time is reported as
+`totals_step`), then times packs that read those stored month totals — what a whole-book pack
+does once the daily runs have stored them; `--source status` times the pack computed from the
+status rows (the totals ignored), as before the totals existed and as a branch-scoped pack still
+is.
 
 The target (issue 16): 1M accounts × 24 month-ends ≤ 60 s on the project's 2-core machine.
 """
@@ -190,7 +198,28 @@ def build_store(accounts: int, months: int) -> str:
     return url
 
 
-def time_once(url: str, months: int) -> dict[str, float]:
+def store_totals(url: str) -> dict[str, float]:
+    """The `management.totals` step over every stored month (in one transaction, on the
+    SQLAlchemy connection, as in a daily run)."""
+    from postloan.management import totals
+    from postloan.store.db import engine_for
+
+    engine = engine_for(url)
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        months = totals.store_months(conn, default_policy(), date(1900, 1, 1), 1, datetime.now(UTC))
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {
+        "seconds": seconds,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "peak_mb": usage.ru_maxrss / 1024,
+        "months": len(months),
+    }
+
+
+def time_once(url: str, months: int, source: str = "status") -> dict[str, float]:
     from sqlalchemy import true
 
     from postloan.management import service
@@ -200,7 +229,15 @@ def time_once(url: str, months: int) -> dict[str, float]:
     engine = engine_for(url)
     started = time.perf_counter()
     with engine.connect() as conn, bulk.connect(url) as fast:
-        built = service.build(conn, default_policy(), ends[0], ends[-1], true(), source=fast)
+        built = service.build(
+            conn,
+            default_policy(),
+            ends[0],
+            ends[-1],
+            true(),
+            source=fast,
+            use_totals=source == "totals",
+        )
     seconds = time.perf_counter() - started
     engine.dispose()
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -220,14 +257,30 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=100_000)
     parser.add_argument("--months", type=int, default=24)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--source", choices=("totals", "status"), default="totals")
     parser.add_argument("--once", help=argparse.SUPPRESS)
+    parser.add_argument("--totals-only", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.totals_only:
+        print(json.dumps(store_totals(args.totals_only)))
+        return
     if args.once:
-        print(json.dumps(time_once(args.once, args.months)))
+        print(json.dumps(time_once(args.once, args.months, args.source)))
         return
     started = time.perf_counter()
     url = build_store(args.accounts, args.months)
+    ready(url)  # a cached store gets the migrations added since (the totals' table)
     print(f"store {url} ready in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    step = None
+    if args.source == "totals":
+        out = subprocess.run(
+            [sys.executable, "-m", "benchmarks.management_pack", "--totals-only", url],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        step = json.loads(out.stdout.strip().splitlines()[-1])
+        print({"totals_step": step}, file=sys.stderr)
     runs = []
     for _ in range(args.repeats):
         out = subprocess.run(
@@ -239,6 +292,8 @@ def main() -> None:
                 url,
                 "--months",
                 str(args.months),
+                "--source",
+                args.source,
             ],
             check=True,
             capture_output=True,
@@ -251,6 +306,8 @@ def main() -> None:
             {
                 "accounts": args.accounts,
                 "months": args.months,
+                "source": args.source,
+                "totals_step": step,
                 "median_seconds": statistics.median(r["seconds"] for r in runs),
                 "median_cpu_seconds": statistics.median(r["cpu_seconds"] for r in runs),
                 "median_peak_mb": statistics.median(r["peak_mb"] for r in runs),

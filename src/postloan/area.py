@@ -188,6 +188,30 @@ class WhatIfFigures:
 
 
 @dataclass(frozen=True)
+class KpiFigures:
+    """An area's figures for the management pack (`Area.kpi_figures`), under its own KPI
+    definitions. `definitions`: KPI id → version (raised whenever the 口径 changes), name_zh,
+    name_en, numerator, denominator, basis (`amount` in minor units, `count`, `score`),
+    timing, status, period — plain text the pack shows and hashes. `figures`: a polars frame
+    with `KPI_FIGURE_COLUMNS` (one row per month, KPI, dimension and value; ratio null when
+    the denominator is zero or the figure is a plain count). `left_out`: what the area could
+    not give for this caller or period, in plain words."""
+
+    definitions: Mapping[str, Mapping[str, Any]]
+    figures: Any  # polars.DataFrame
+    left_out: tuple[str, ...] = ()
+
+
+# month (YYYY-MM), as_of (the month-end the figure is taken on), kpi, dimension (`portfolio`
+# with value `all`, or a breakdown such as `branch`, `team`, `collector`), value, numerator,
+# denominator, ratio, low and high (an interval, when the figure has one), definition_version.
+KPI_FIGURE_COLUMNS = (
+    "month", "as_of", "kpi", "dimension", "value", "numerator", "denominator", "ratio", "low",
+    "high", "definition_version",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
 class Area:
     name: str
     about: str = ""
@@ -232,6 +256,11 @@ class Area:
     # replayed under the policy in force and a candidate, read only (`postloan whatif`,
     # composed by management's what-if). Areas without it are named "not replayed".
     whatif: str | None = None
+    # `kpi_figures(conn, policy, months, scope) -> KpiFigures`, "module:function": the area's
+    # figures for the management pack — `months` the pack's (month "YYYY-MM", month-end date)
+    # pairs, `scope` a clause over `customers` (the caller's data scope; `true()` for all).
+    # The pack includes the figures of registered areas only.
+    kpi_figures: str | None = None
     nav: tuple[NavEntry, ...] = ()
     templates: Path | None = None  # the area's page templates, named `<area>/<page>.html`
     messages: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # lang → key → text

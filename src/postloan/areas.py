@@ -138,6 +138,12 @@ def without_whatif() -> list[str]:
     return [a.name for a in _registered.values() if not a.whatif]
 
 
+def kpi_figure_hooks() -> dict[str, Callable[..., Any]]:
+    """Each registered area's `kpi_figures(conn, policy, months, scope)` hook, by area name
+    (the management pack's figures from other areas)."""
+    return {a.name: resolve(a.kpi_figures) for a in _registered.values() if a.kpi_figures}
+
+
 def exports() -> dict[str, AreaExport]:
     """Every area's export kinds (`postloan export KIND`); a kind declared twice: the later
     area's wins."""

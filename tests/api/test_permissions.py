@@ -151,6 +151,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/management/pack.xlsx"): ManagementAction.EXPORT,
     ("GET", "/api/management/drill"): ManagementAction.DRILL,
     ("POST", "/api/management/whatif"): ManagementAction.WHATIF,
+    ("GET", "/api/management/packs"): ManagementAction.EXPORT,
+    ("GET", "/api/management/packs/{month}"): ManagementAction.EXPORT,
 }
 
 
@@ -256,6 +258,33 @@ def _model_of(world: World) -> str:
     return done.model_id
 
 
+_PACKS: set[str] = set()
+
+
+def _pack_month(world: World) -> str:
+    """A stored monthly pack (a GET of one must find it), written once per store as the
+    daily run's step stores them (any succeeded run: the row names it)."""
+    if world.url not in _PACKS:
+        from sqlalchemy import insert, select
+
+        from postloan.management.tables import management_packs
+        from postloan.store.schema import runs
+
+        engine = engine_for(world.url)
+        with engine.begin() as conn:
+            run_id = conn.execute(select(runs.c.run_id).limit(1)).scalar_one()
+            conn.execute(
+                insert(management_packs).values(
+                    month="2000-01", lang="zh-CN", as_of=date(2000, 1, 31), html="<p>pack</p>",
+                    policy_version="x", definitions_version="y", run_id=run_id,
+                    created_at=datetime(2026, 7, 1, tzinfo=UTC),
+                )
+            )  # fmt: skip
+        engine.dispose()
+        _PACKS.add(world.url)
+    return "2000-01"
+
+
 def _request(
     client: TestClient, world: World, role: str, method: str, path: str
 ) -> tuple[int, Any]:
@@ -284,6 +313,7 @@ def _request(
         followup_id=1,
         model_id=_model_of(world) if "{model_id}" in path and method == "GET" else "0" * 64,
         as_of="2000-01-01",  # never stored: nothing is deleted
+        month=_pack_month(world) if "{month}" in path else "2000-01",
     )
     kwargs: dict[str, Any] = {}
     if path == "/api/tiering/tree/proposals/{proposal_id}":
@@ -308,8 +338,9 @@ def _request(
     elif method == "PUT":
         kwargs["json"] = {"no_such_parameter": 1}  # invalid: nothing is replaced
     response = client.request(method, url, headers=headers, **kwargs)
-    if response.headers.get("content-type", "").startswith("application/vnd.openxml"):
-        return response.status_code, None  # a workbook (management's pack.xlsx)
+    if response.headers.get("content-type", "").startswith(("application/vnd.openxml",
+                                                             "text/html")):  # fmt: skip
+        return response.status_code, None  # a workbook or a printable pack (management's)
     return response.status_code, response.json()
 
 
@@ -362,6 +393,7 @@ def test_unauthenticated_is_401(
         followup_id=1,
         model_id="0" * 64,
         as_of="2000-01-01",  # never stored: nothing is deleted
+        month="2000-01",
     )
     headers = {"Authorization": auth} if auth else {}
     response = client.request(method, url, headers=headers)

@@ -5,6 +5,7 @@ workbook, whose figures equal the API's."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -98,3 +99,35 @@ def test_manager_drills_from_a_branch_npl_ratio_and_exports(page: Any, tmp_path:
     rows = [dict(zip(header, r, strict=True)) for r in sheet.iter_rows(min_row=2, values_only=True)]
     got = next(r for r in rows if r["as_of"] == "2026-06-30" and r["value"] == branch)
     assert got["npl_ratio"] == pytest.approx(figures[("2026-06-30", branch)]["npl_ratio"])
+
+
+def test_the_printable_pack_prints_in_chromium(page: Any, tmp_path: Path) -> None:
+    """The print page under its own CSP: no violation (no script, the one style allowed),
+    the SVG charts drawn, each part on a new page in print media, and Chromium's PDF of it
+    runs to several A4 pages."""
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
+    page.goto("/login")
+    page.fill("input[name=username]", "boss")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/")
+    page.goto("/lang/en")
+    page.goto("/management?from=2026-01-01&to=2026-06-30")
+    page.click("#management-print")
+    page.wait_for_selector("#print-title")
+    assert "2026-06" in (page.text_content("#print-title") or "")
+    assert page.locator("svg.chart").count() >= 3
+    assert page.locator("#print-summary svg polyline").count() >= 1
+    page.emulate_media(media="print")
+    breaks = page.evaluate(
+        "() => [...document.querySelectorAll('section.part')]"
+        ".map(s => getComputedStyle(s).breakBefore)"
+    )
+    assert breaks and set(breaks) == {"page"}
+    # The style was applied (a computed value only the embedded CSS sets): the CSP let it in.
+    assert page.evaluate("() => getComputedStyle(document.querySelector('th')).textAlign") == "left"
+    pdf = page.pdf(format="A4")
+    pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
+    assert pdf.startswith(b"%PDF") and pages >= len(breaks) + 1  # a page per part at least
+    assert refused == []

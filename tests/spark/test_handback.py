@@ -32,7 +32,10 @@ from tests.strategies import make_policy
 __all__ = ["make_store", "store_url"]  # the store fixtures, on SQLite and PostgreSQL
 
 runner = CliRunner()
-LEDGER_TABLES = {"runs", "staged_status", "audit_log", "policy_versions", "imports"}
+LEDGER_TABLES = {"runs", "staged_status", "audit_log", "policy_versions", "imports",
+                 # the printable monthly packs name the runs they read and the run that
+                 # stored them, and when: their provenance, by design (management)
+                 "management_packs"}  # fmt: skip
 LAKE_KINDS = ("loans", "schedules", "cards", "card-statements", "payments")
 
 

@@ -30,6 +30,7 @@ AREA = Area(
     customer_view_action=ChurnAction.VIEW.value,  # collectors see accounts, not churn
     run_loader="postloan.churn.queries:run_load",
     lateness="postloan.churn.service:lateness_request",
+    kpi_figures="postloan.churn.pack_figures:kpi_figures",
     messages=MESSAGES,
     cli="postloan.churn.cli:add_commands",
     policy_sections=("churn",),

@@ -62,6 +62,7 @@ AREA = Area(
     schedule_changes="postloan.collections.schedule_changes:portfolio_changes",
     agreed_schedules="postloan.collections.schedule_changes:agreed_rows",
     customer_view="postloan.collections.customer_view:customer_sections",
+    kpi_figures="postloan.collections.pack_figures:kpi_figures",
     nav=(
         NavEntry("/work", "nav.work", (C.CASE_VIEW,), "work"),
         NavEntry("/allocation", "nav.allocation", (C.CASE_ASSIGN,), "allocation"),

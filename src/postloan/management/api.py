@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection, Engine
@@ -26,7 +26,7 @@ from postloan.api.errors import ERROR_RESPONSES
 from postloan.api.routes.policy import effective_policy
 from postloan.api.util import NO_NUL
 from postloan.inputs import BusinessDate
-from postloan.management import report, service, whatif
+from postloan.management import packs, printable, report, service, whatif
 from postloan.management.actions import ManagementAction
 from postloan.management.export import workbook_bytes
 from postloan.management.rules.pack import DIMENSIONS
@@ -54,6 +54,14 @@ class PackOut(BaseModel):
     dormant: list[dict[str, Any]]
     staff: list[dict[str, Any]] = Field(description="branches and officers against targets")
     left_out: list[str] = Field(description="figures not in the pack yet")
+    area_definitions: dict[str, dict[str, Any]] = Field(
+        description="other areas' KPI definitions (churn, relationship, collections), each "
+        "naming its area and version"
+    )
+    area_figures: list[dict[str, Any]] = Field(
+        description="other areas' figures: per month, KPI, dimension and value the numerator, "
+        "denominator, ratio (an interval where the figure has one) and definition_version"
+    )
 
 
 class DrillOut(BaseModel):
@@ -219,3 +227,58 @@ async def what_if(
 
     found = await run_in_threadpool(work)
     return WhatIfOut.model_validate(whatif.as_data(found))
+
+
+class StoredPack(BaseModel):
+    month: str
+    lang: str
+    as_of: str = Field(description="the month-end the pack was built on")
+    policy_version: str
+    definitions_version: str
+    run_id: int = Field(description="the daily run that stored it")
+    created_at: str
+
+
+@router.get("/packs", response_model=list[StoredPack])
+def stored_packs(
+    user: User = Depends(require(ManagementAction.EXPORT)),
+    conn: Connection = Depends(get_conn),
+) -> list[StoredPack]:
+    """The printable monthly packs the daily run stored (one per month and language, whole
+    book), newest first."""
+    return [StoredPack.model_validate(p) for p in packs.listed(conn)]
+
+
+@router.get(
+    "/packs/{month}",
+    response_class=Response,
+    responses={200: {"content": {"text/html": {}}, "description": "the printable pack"}},
+)
+def stored_pack(
+    month: str = Path(..., pattern=r"^(19|20|21)\d\d-(0[1-9]|1[0-2])$"),
+    lang: Literal[printable.LANGS] = Query("zh-CN"),  # type: ignore[valid-type]
+    user: User = Depends(require(ManagementAction.EXPORT)),
+    conn: Connection = Depends(get_conn),
+) -> Response:
+    """One stored monthly pack as an HTML document (print CSS and SVG charts inside; audited
+    as an export)."""
+    body = packs.html_of(conn, month, lang)
+    audit.record(
+        conn,
+        actor=user.username,
+        action="export",
+        target_type="management_pack",
+        target_id=f"{month}/{lang}",
+        detail={"format": "html", "stored": True},
+        now=now(),
+    )
+    conn.commit()
+    name = f"management-pack-{month}-{lang}.html"
+    return Response(
+        body,
+        media_type="text/html; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "content-security-policy": printable.content_security_policy(),
+        },
+    )

@@ -51,9 +51,21 @@ AMOUNTS = (
 )
 
 
-def column_kind(name: str, pack: Pack) -> Literal["amount", "rate", "count", "text"]:
-    """How a column's numbers are shown: amounts (minor units → yuan), rates, counts."""
+AREA_TEXT = ("area", "kpi", "basis")
+AREA_NUMBERS = ("numerator_shown", "denominator_shown")
+AREA_RATES = ("ratio", "low", "high")
+
+
+def column_kind(name: str, pack: Pack) -> Literal["amount", "rate", "count", "text", "number"]:
+    """How a column's numbers are shown: amounts (minor units → yuan), rates, counts; the
+    areas' sheet: numbers already in yuan or counts (by the row's basis), ratios."""
     kpis = pack.definitions
+    if name in AREA_TEXT:
+        return "text"
+    if name in AREA_NUMBERS:
+        return "number"
+    if name in AREA_RATES:
+        return "rate"
     if (
         name in kpis
         or name.endswith("_rate")
@@ -92,7 +104,24 @@ def _sheet_frames(pack: Pack) -> dict[str, pl.DataFrame]:
     sheets["vintage"] = pack.vintage
     sheets["dormant"] = pack.dormant
     sheets["staff"] = pack.staff
+    sheets["areas"] = area_sheet(pack)
     return sheets
+
+
+def area_sheet(pack: Pack) -> pl.DataFrame:
+    """Other areas' figures for the workbook: amounts (basis `amount`) in yuan, counts as
+    they are, in `numerator_shown` / `denominator_shown`; the basis named on each row."""
+    basis = {k: d.get("basis", "count") for k, d in pack.area_definitions.items()}
+    rows = pack.area_figures.with_columns(
+        pl.col("kpi").replace_strict(basis, default="count", return_dtype=pl.String).alias("basis")
+    )
+    yuan = pl.when(pl.col("basis") == "amount").then(100.0).otherwise(1.0)
+    return rows.select(
+        "month", "as_of", "area", "kpi", "dimension", "value", "basis",
+        (pl.col("numerator") / yuan).alias("numerator_shown"),
+        (pl.col("denominator") / yuan).alias("denominator_shown"),
+        "ratio", "low", "high", "definition_version",
+    )  # fmt: skip
 
 
 def _cell(value: Any, kind: str) -> Any:
@@ -160,7 +189,12 @@ def workbook_bytes(pack: Pack) -> bytes:
             cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
         for row in frame.iter_rows():
             sheet.append([_cell(v, k) for v, k in zip(row, kinds, strict=True)])
-        formats = {"amount": AMOUNT_FORMAT, "rate": RATE_FORMAT, "count": COUNT_FORMAT}
+        formats = {
+            "amount": AMOUNT_FORMAT,
+            "rate": RATE_FORMAT,
+            "count": COUNT_FORMAT,
+            "number": AMOUNT_FORMAT,
+        }
         for index, kind in enumerate(kinds, start=1):
             letter = sheet.cell(row=1, column=index).column_letter
             sheet.column_dimensions[letter].width = max(
@@ -186,6 +220,7 @@ def write_tables(pack: Pack, folder: Path, fmt: Literal["csv", "parquet"]) -> li
         "vintage": pack.vintage,
         "dormant": pack.dormant,
         "staff": pack.staff,
+        "area_figures": pack.area_figures,
     }.items():
         path = folder / f"{name}.{fmt}"
         if fmt == "csv":
@@ -204,6 +239,7 @@ def write_tables(pack: Pack, folder: Path, fmt: Literal["csv", "parquet"]) -> li
                 "definitions": pack.definitions,
                 "runs": pack.runs,
                 "left_out": pack.left_out,
+                "area_definitions": pack.area_definitions,
             },
             ensure_ascii=False,
             indent=1,

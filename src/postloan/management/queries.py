@@ -18,6 +18,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Date,
+    Integer,
     String,
     column,
     func,
@@ -27,8 +28,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import True_
 
+from postloan.access.tables import users
 from postloan.store import bulk, schema
-from postloan.store.values import stored_date
+from postloan.store.values import UTCDateTime, stored_date
 
 TIERS_TABLE = table(
     "tier_assignments", column("as_of", Date), column("customer_id", String), column("tier", String)
@@ -38,6 +40,13 @@ TIERS_TABLE = table(
 # date, as in the core summary (`reports.summary`).
 DISPOSALS_TABLE = table("account_disposals", column("account_id", String),
                         column("effective_on", Date), column("status", String))  # fmt: skip
+
+# Collections' reassignment log: who held each customer when (the pack's team and collector
+# breakdowns). Read by SQL, as collections' own KPI attribution reads it (`collections.kpis`).
+REASSIGNMENTS_TABLE = table("reassignments", column("log_id", Integer),
+                            column("customer_id", String), column("kind", String),
+                            column("from_user_id", Integer), column("to_user_id", Integer),
+                            column("at", UTCDateTime()), column("business_date", Date))  # fmt: skip
 
 S = schema.account_status.c
 CU = schema.customers.c
@@ -194,3 +203,48 @@ def card_activity(source: Any, upto: date, scope: ColumnElement[bool]) -> pl.Dat
     if not isinstance(scope, True_):
         both = both.join(cards(source, scope).select("card_id"), on="card_id", how="semi")
     return both.unique()
+
+
+def holders(conn: Connection, days: Sequence[date]) -> pl.DataFrame:
+    """as_of, customer_id, collector (username), team: who held each customer on each of
+    `days` — the last reassignment-log row up to the day (its business date, or its time
+    before the next midnight UTC for rows without one), in the order they were logged; a
+    release leaves the customer with the collector released, any other change with the new
+    one (collections' attribution, `collections.rules.kpis.last_holders`). A small table (one
+    row per allocation), read on the SQLAlchemy connection."""
+    log = REASSIGNMENTS_TABLE.c
+    rows = conn.execute(
+        select(log.customer_id, log.kind, log.from_user_id, log.to_user_id, log.at,
+               log.business_date).order_by(log.at, log.log_id)
+    ).all()  # fmt: skip
+    schema_ = {"customer_id": pl.String, "kind": pl.String, "from_user_id": pl.Int64,
+               "to_user_id": pl.Int64, "_on": pl.Date}  # fmt: skip
+    frame_ = pl.DataFrame(
+        [
+            (r[0], r[1], r[2], r[3], stored_date(r[5]) if r[5] is not None else r[4].date())
+            for r in rows
+        ],
+        schema=schema_,
+        orient="row",
+    ).with_row_index("_order")
+    people = pl.DataFrame(
+        [tuple(r) for r in conn.execute(select(users.c.user_id, users.c.username, users.c.team))],
+        schema={"user_id": pl.Int64, "collector": pl.String, "team": pl.String},
+        orient="row",
+    ).with_columns(pl.col("team").fill_null("(no team)"))
+    holder = pl.when(pl.col("kind") == "release").then("from_user_id").otherwise("to_user_id")
+    parts = [
+        frame_.filter(pl.col("_on") <= day)
+        .sort("_order")
+        .group_by("customer_id")
+        .agg(holder.last().alias("user_id"))
+        .drop_nulls("user_id")
+        .with_columns(pl.lit(day, pl.Date).alias("as_of"))
+        for day in days
+    ]
+    held = pl.concat(parts) if parts else pl.DataFrame(schema={"customer_id": pl.String,
+                                                               "user_id": pl.Int64,
+                                                               "as_of": pl.Date})  # fmt: skip
+    return held.join(people, on="user_id", how="inner").select(
+        "as_of", "customer_id", "collector", "team"
+    )

@@ -9,7 +9,7 @@ import polars as pl
 
 from postloan.management.service import Pack
 
-SECTIONS = ("figures", "roll", "vintage", "dormant", "staff")
+SECTIONS = ("figures", "roll", "vintage", "dormant", "staff", "area_figures")
 
 
 def _rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
@@ -37,4 +37,6 @@ def as_data(pack: Pack, dimensions: tuple[str, ...] | None = None) -> dict[str, 
         "dormant": _rows(pack.dormant),
         "staff": _rows(pack.staff),
         "left_out": pack.left_out,
+        "area_definitions": pack.area_definitions,
+        "area_figures": _rows(pack.area_figures),
     }

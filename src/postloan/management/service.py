@@ -13,8 +13,10 @@ from typing import Any
 
 import polars as pl
 from sqlalchemy import ColumnElement, Connection
+from sqlalchemy.sql.elements import True_
 
 from postloan.access import audit
+from postloan.area import KPI_FIGURE_COLUMNS
 from postloan.errors import InvalidError, NotFoundError
 from postloan.management import queries
 from postloan.management.rules import pack as rules
@@ -41,6 +43,55 @@ class Pack:
     dormant: pl.DataFrame
     staff: pl.DataFrame
     left_out: list[str] = field(default_factory=list)
+    # Other areas' figures (`Area.kpi_figures`): KPI id → definition (with its `area`), and
+    # one row per month, KPI, dimension and value (`AREA_FIGURES`).
+    area_definitions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    area_figures: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=AREA_FIGURES))
+
+
+AREA_FIGURES: dict[str, Any] = {
+    "area": pl.String,
+    "month": pl.String,
+    "as_of": pl.Date,
+    "kpi": pl.String,
+    "dimension": pl.String,
+    "value": pl.String,
+    "numerator": pl.Float64,
+    "denominator": pl.Float64,
+    "ratio": pl.Float64,
+    "low": pl.Float64,
+    "high": pl.Float64,
+    "definition_version": pl.Int64,
+}
+
+
+def area_figures(
+    conn: Connection, policy: Policy, months: pl.DataFrame, scope: ColumnElement[bool]
+) -> tuple[dict[str, dict[str, Any]], pl.DataFrame, list[str]]:
+    """The registered areas' figures for the pack's months (`Area.kpi_figures`, through the
+    registry — management imports no other area): definitions by KPI id (each naming its
+    area), the figures in one frame, and what the areas left out. An area that is not
+    registered gives nothing (its figures join the pack when it is)."""
+    from postloan import areas  # the registry imports this area: resolved when called
+
+    wanted = [(r["month"], r["as_of"]) for r in months.iter_rows(named=True)]
+    definitions: dict[str, dict[str, Any]] = {}
+    frames = [pl.DataFrame(schema=AREA_FIGURES)]
+    left_out: list[str] = []
+    for name, hook in areas.kpi_figure_hooks().items():
+        found = hook(conn, policy, wanted, scope)
+        for kpi, definition in found.definitions.items():
+            definitions[kpi] = {"area": name, **definition}
+        left_out += list(found.left_out)
+        if found.figures.height:
+            frames.append(
+                found.figures.select(KPI_FIGURE_COLUMNS)
+                .with_columns(pl.lit(name).alias("area"))
+                .select(list(AREA_FIGURES))
+                .cast(AREA_FIGURES)
+            )
+    figures = pl.concat(frames).sort("area", "kpi", "as_of", "dimension", "value")
+    return definitions, figures, left_out
 
 
 def _attributes(
@@ -60,6 +111,7 @@ def _attach(
     loans: pl.DataFrame,
     tiers: pl.DataFrame | None,
     disposed: pl.DataFrame | None = None,
+    held: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     if disposed is not None and disposed.height:
         status = (
@@ -82,6 +134,10 @@ def _attach(
         out = out.join(tiers, on=["as_of", "customer_id"], how="left")
     else:
         out = out.with_columns(pl.lit(None, pl.String).alias("tier"))
+    if held is not None:
+        out = out.join(held, on=["as_of", "customer_id"], how="left")
+    else:
+        out = out.with_columns(pl.lit(None, pl.String).alias(c) for c in ("collector", "team"))
     dims = [d for d in rules.DIMENSIONS if d != "portfolio"]
     return out.with_columns(
         pl.when(pl.col("account_type") == "card")
@@ -98,7 +154,7 @@ def _attach(
 
 def _loan_dims(loans: pl.DataFrame, custs: pl.DataFrame) -> pl.DataFrame:
     """Loans with every dimension but the tier (a customer's on a date) filled in."""
-    dims = [d for d in rules.DIMENSIONS if d not in ("portfolio", "tier")]
+    dims = [d for d in rules.DIMENSIONS if d != "portfolio" and d not in rules.DATED]
     return (
         loans.join(custs, on="customer_id", how="left")
         .with_columns(pl.lit("loan").alias("account_type"))
@@ -114,6 +170,10 @@ def _disposed(source: Any, conn: Connection, upto: date) -> pl.DataFrame | None:
     return queries.disposals(source, upto) if queries.has_table(conn, "account_disposals") else None
 
 
+def _holders(conn: Connection, days: list[date]) -> pl.DataFrame | None:
+    return queries.holders(conn, days) if queries.has_table(conn, "reassignments") else None
+
+
 def _history(conn: Connection, end: date) -> tuple[list[date], pl.DataFrame]:
     days = queries.stored_dates(conn, end)
     return days, queries.month_ends(days)
@@ -126,9 +186,12 @@ def build(
     end: date,
     scope: ColumnElement[bool],
     source: Any = None,
+    use_totals: bool = True,
 ) -> Pack:
     """The pack for the month-ends in [start, end], in `scope` (`source`: an ADBC connection
-    for the large reads; default `conn`)."""
+    for the large reads; default `conn`). A whole-book pack reads the stored month totals
+    when they cover its history under this policy (`totals.load`; `use_totals=False`: never),
+    otherwise it computes from the status."""
     if start > end:
         raise PackError("from is after to", field="from")
     source = conn if source is None else source
@@ -136,6 +199,16 @@ def build(
     months = history.filter(pl.col("as_of") >= start)
     if not months.height:
         raise PackError(f"no stored status between {start} and {end}", field="to")
+    if (
+        use_totals
+        and isinstance(scope, True_)
+        and queries.has_table(conn, "management_month_totals")
+    ):
+        from postloan.management import totals  # it builds on this module
+
+        stored = totals.load(conn, policy, history, months)
+        if stored is not None:
+            return assemble(policy, start, end, history, months, stored)
     m = policy.management
     custs, loans = _attributes(source, conn, policy, scope)
     status = queries.status_rows(source, history["as_of"].to_list(), scope)
@@ -145,11 +218,9 @@ def build(
         else None
     )
     disposed = _disposed(source, conn, end)
-    flagged = rules.with_flags(_attach(status, custs, loans, tiers, disposed), m)
+    held = _holders(conn, history["as_of"].to_list())
+    flagged = rules.with_flags(_attach(status, custs, loans, tiers, disposed, held), m)
     buckets = [b.name for b in policy.dpd_buckets]
-    table = rules.figures(flagged, history, m)
-    roll = rules.roll_matrix(flagged, history, buckets, rules.DIMENSIONS)
-    flows = rules.flow_rates(roll, buckets)
     first = history["as_of"][0]
     paid = (
         queries.cash(source, first, end, scope)
@@ -163,18 +234,74 @@ def build(
         .group_by("account_id", "as_of")
         .agg(pl.col("amount").sum().alias("cash"))
     )
-    back = rules.recovered(flagged, history, paid)
+    status_cards = flagged.filter(pl.col("account_type") == "card").select(
+        pl.col("account_id").alias("card_id"),
+        "as_of",
+        (pl.col("outstanding_principal") + pl.col("overdue_amount")).alias("balance"),
+    )
+    wanted = months.select("as_of", "month")
+    parts = Parts(
+        sums=rules.aggregates(flagged, m),
+        roll=rules.roll_matrix(flagged, history, buckets, rules.DIMENSIONS),
+        back=rules.recovered(flagged, history, paid),
+        disbursed=rules.disbursement(_loan_dims(loans, custs), months),
+        dormant=rules.dormant_share(
+            queries.cards(source, scope),
+            queries.card_activity(source, end, scope),
+            status_cards,
+            months,
+            m.dormant_months,
+        ),
+        vintage=rules.vintage(
+            flagged.filter(pl.col("account_type") == "loan").select("account_id", "as_of", "dpd"),
+            loans,
+            m.vintage_dpd,
+        ),
+        runs=status.join(wanted, on="as_of")
+        .group_by("month")
+        .agg(pl.col("run_id").unique().sort())
+        .sort("month"),
+        areas=area_figures(conn, policy, wanted, scope),
+    )
+    return assemble(policy, start, end, history, months, parts)
+
+
+@dataclass(frozen=True)
+class Parts:
+    """What a pack is assembled from — computed from the status (`build`) or read back from
+    the stored month totals (`totals.load`): the sums per month-end, dimension and value
+    (`rules.aggregates`) of every month-end of the history, and the rest for the pack's."""
+
+    sums: pl.DataFrame
+    roll: pl.DataFrame
+    back: pl.DataFrame
+    disbursed: pl.DataFrame
+    dormant: pl.DataFrame
+    vintage: pl.DataFrame
+    runs: pl.DataFrame  # month, run_id (a list)
+    areas: tuple[dict[str, dict[str, Any]], pl.DataFrame, list[str]]
+
+
+def assemble(
+    policy: Policy,
+    start: date,
+    end: date,
+    history: pl.DataFrame,
+    months: pl.DataFrame,
+    parts: Parts,
+) -> Pack:
+    """The pack from its parts (one shape whichever way they were obtained)."""
+    m = policy.management
+    buckets = [b.name for b in policy.dpd_buckets]
+    table = rules.figures_from(parts.sums, history, m)
+    flows = rules.flow_rates(parts.roll, buckets)
     keys = ["as_of", "dimension", "value"]
     wanted = months.select("as_of", "month")
     table = (
         table.join(flows, on=keys, how="left")
-        .join(back, on=keys, how="left")
+        .join(parts.back, on=keys, how="left")
         .join(wanted, on="as_of")
-        .join(
-            rules.disbursement(_loan_dims(loans, custs), months),
-            on=["month", "dimension", "value"],
-            how="left",
-        )
+        .join(parts.disbursed, on=["month", "dimension", "value"], how="left")
         .with_columns(
             pl.col(
                 "disbursed_count", "disbursed_amount", "principal_recovered", "interest_recovered"
@@ -183,47 +310,28 @@ def build(
         .drop("_m")
         .sort("as_of", "dimension", "value")
     )
-    status_cards = flagged.filter(pl.col("account_type") == "card").select(
-        pl.col("account_id").alias("card_id"),
-        "as_of",
-        (pl.col("outstanding_principal") + pl.col("overdue_amount")).alias("balance"),
+    dormant = (
+        parts.dormant.join(wanted.select("as_of"), on="as_of")
+        .sort("as_of")
+        .with_columns(pl.lit(m.dormant_share_limit).alias("limit"))
     )
-    dormant = rules.dormant_share(
-        queries.cards(source, scope),
-        queries.card_activity(source, end, scope),
-        status_cards,
-        months,
-        m.dormant_months,
-    ).with_columns(pl.lit(m.dormant_share_limit).alias("limit"))
-    runs = (
-        status.join(wanted, on="as_of")
-        .group_by("month")
-        .agg(pl.col("run_id").unique().sort())
-        .sort("month")
-    )
+    area_definitions, area_rows, area_left_out = parts.areas
     return Pack(
         date_from=start,
         date_to=end,
         months=wanted,
-        runs={r["month"]: r["run_id"] for r in runs.iter_rows(named=True)},
+        runs={r["month"]: r["run_id"] for r in parts.runs.iter_rows(named=True)},
         policy_version=policy.version,
         definitions_version=rules.definitions_version(m),
         definitions={k: d.model_dump(mode="json") for k, d in m.kpis.items()},
         figures=table,
-        roll=roll.join(wanted, on="as_of"),
-        vintage=rules.vintage(
-            flagged.filter(pl.col("account_type") == "loan").select("account_id", "as_of", "dpd"),
-            loans,
-            m.vintage_dpd,
-        ),
+        roll=parts.roll.join(wanted, on="as_of"),
+        vintage=parts.vintage,
         dormant=dormant,
         staff=rules.staff_ranking(table, m, months["as_of"][-1]),
-        left_out=[
-            "collections KPIs (postloan report collections)",
-            "churn rate",
-            "complaints and satisfaction",
-            "team and collector breakdowns",
-        ],
+        left_out=area_left_out,
+        area_definitions=area_definitions,
+        area_figures=area_rows,
     )
 
 
@@ -234,6 +342,8 @@ DRILL_COLUMNS = (
     "product",
     "branch",
     "officer",
+    "team",
+    "collector",
     "dpd",
     "bucket",
     "risk_class",
@@ -294,7 +404,8 @@ def drill(
     status = queries.status_rows(conn, dates, scope)
     tiers = queries.tiers(conn, dates) if queries.has_table(conn, "tier_assignments") else None
     disposed = _disposed(conn, conn, as_of)
-    flagged = rules.with_flags(_attach(status, custs, loans, tiers, disposed), m)
+    held = _holders(conn, dates)
+    flagged = rules.with_flags(_attach(status, custs, loans, tiers, disposed, held), m)
     definition = m.kpis[kpi]
     rows = flagged.filter(pl.col("as_of") == as_of, pl.col(f"hit_{kpi}"))
     if dimension != "portfolio":

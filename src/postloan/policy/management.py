@@ -27,6 +27,10 @@ Period = Literal["month_end"]
 KpiId = Annotated[StrictStr, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 Label = Annotated[StrictStr, Field(min_length=1, max_length=80)]
 Direction = Literal["at_most", "at_least"]
+StaffDimension = Literal["branch", "officer", "team", "collector"]
+# Figures of the pack that are no definition but may be targets: the flow rates from the roll
+# matrix (C→M1 entry, cure), what collection teams are judged on.
+FLOW_FIGURES = ("c_m1_rate", "cure_rate")
 
 
 class KpiDefinition(Section):
@@ -76,9 +80,14 @@ class KpiDefinition(Section):
 class Target(Section):
     """A figure a branch or officer is judged on (seed 002 考核与奖惩)."""
 
-    kpi: KpiId
+    kpi: KpiId = Field(description="A KPI definition's id, or c_m1_rate / cure_rate.")
     direction: Direction = Field(description="at_most: lower is better (risk ratios).")
     value: Annotated[float, Field(strict=True, ge=0, le=1)]
+    dimensions: list[StaffDimension] = Field(
+        default=["branch", "officer", "team", "collector"],
+        min_length=1,
+        description="Who is judged on it: branches, loan officers, collection teams, collectors.",
+    )
 
 
 class Management(Section):
@@ -96,13 +105,17 @@ class Management(Section):
         description="Upper bounds in months of the short and medium term bands (LED-3).",
     )
     targets: list[Target]
+    print_months: PositiveCount = Field(
+        default=12,
+        description="Months in the printable monthly pack the daily run stores (its trend).",
+    )
 
     @model_validator(mode="after")
     def _known(self) -> Management:
         problems: list[tuple[Loc, str]] = [
             (("targets", i, "kpi"), f"no KPI definition {t.kpi!r}")
             for i, t in enumerate(self.targets)
-            if t.kpi not in self.kpis
+            if t.kpi not in self.kpis and t.kpi not in FLOW_FIGURES
         ]
         if self.term_bands[0] >= self.term_bands[1]:
             problems.append((("term_bands",), "short's bound is below medium's"))

@@ -35,6 +35,7 @@ AREA = Area(
         "postloan.relationship.web.contacts:router",
     ),
     customer_panel="postloan.relationship.web.card:customer_panel",
+    kpi_figures="postloan.relationship.pack_figures:kpi_figures",
     nav=(
         NavEntry("/complaints", "nav.complaints", (RelAction.VIEW,), "complaints"),
         NavEntry("/hardship", "nav.hardship", (RelAction.VIEW,), "hardship"),

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from postloan.policy.management import KpiDefinition, Management
+from postloan.policy.management import KpiDefinition, Management, Target
 
 NON_PERFORMING = ("substandard", "doubtful", "loss")
 # The breakdowns of the pack: by product, branch, officer, tier, and LED-3's classification.
@@ -31,6 +31,8 @@ DIMENSIONS = (
     "branch",
     "officer",
     "tier",
+    "team",
+    "collector",
     "purpose",
     "term_band",
     "guarantee",
@@ -38,6 +40,11 @@ DIMENSIONS = (
     "borrower_type",
     "industry",
 )
+# Breakdowns a customer has on a date (not once for all): tiering's tier, the collector holding
+# the customer (collections' reassignment log) and that collector's team.
+DATED = ("tier", "team", "collector")
+# The breakdowns staff are judged on (seed 002 考核与奖惩).
+STAFF = ("branch", "officer", "team", "collector")
 NONE = "(none)"  # a dimension the account does not have (a card's purpose, a loan's tier gap)
 CLOSED = "closed"  # the roll matrix's column for accounts that left the pool
 
@@ -73,12 +80,23 @@ def _meets(definition: KpiDefinition) -> pl.Expr:
     return pl.col("risk_class") == "loss"
 
 
-def with_flags(status: pl.DataFrame, management: Management) -> pl.DataFrame:
+def meets(definition: KpiDefinition) -> pl.Expr:
+    """The row meets the definition's numerator (before the pool and "ever")."""
+    return _meets(definition)
+
+
+def with_flags(
+    status: pl.DataFrame, management: Management, ever_before: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """`in_pool` and one `hit_<kpi>` per definition: the account counts in the numerator on
-    the date (for "ever": on the date or on any earlier month-end in `status`); `_k` a dense
+    the date (for "ever": on the date or on any earlier month-end in `status`, or — when
+    `ever_before` is given: account_id and `_ever_<kpi>` — on a month-end before those in
+    `status`, as the stored month totals compute one month at a time); `_k` a dense
     integer per account (self-joins on integers, not strings); `_pool_principal`,
     `_pool_overdue` and `_num_<kpi>` what each row adds to the sums (plain sums are faster
     than filtered ones in every group-by)."""
+    if ever_before is not None:
+        status = status.join(ever_before, on="account_id", how="left")
     frame = status.with_columns(
         pl.col("account_id").cast(pl.Categorical).to_physical().cast(pl.Int64).alias("_k")
     ).with_columns(
@@ -91,7 +109,10 @@ def with_flags(status: pl.DataFrame, management: Management) -> pl.DataFrame:
     for kpi, definition in management.kpis.items():
         hit = _meets(definition) & pl.col("in_pool")
         if definition.status == "ever":
-            hit = _meets(definition).cum_max().over("_k", order_by="as_of") & pl.col("in_pool")
+            ever = _meets(definition).cum_max().over("_k", order_by="as_of")
+            if ever_before is not None:
+                ever = ever | pl.col(f"_ever_{kpi}").fill_null(False)
+            hit = ever & pl.col("in_pool")
         flags.append(hit.alias(f"hit_{kpi}"))
     pool = pl.col("in_pool")
     sums = [
@@ -139,6 +160,12 @@ def _per_dimension(
     return pl.concat([d.select(columns) for d in done], how="vertical")
 
 
+def aggregates(flagged: pl.DataFrame, management: Management) -> pl.DataFrame:
+    """Per month-end, dimension and value, the sums the figures divide: accounts, balances,
+    each KPI's numerator (what `figures` and the stored month totals start from)."""
+    return _aggregates(flagged, management)
+
+
 def _aggregates(flagged: pl.DataFrame, management: Management) -> pl.DataFrame:
     aggs = [
         pl.col("in_pool").sum().cast(pl.Int64).alias("accounts"),
@@ -156,8 +183,14 @@ def _aggregates(flagged: pl.DataFrame, management: Management) -> pl.DataFrame:
 def figures(flagged: pl.DataFrame, months: pl.DataFrame, management: Management) -> pl.DataFrame:
     """Per month-end, dimension and value: accounts, balances, and each KPI's numerator,
     denominator and ratio (null when the denominator is zero or, lagged, not stored)."""
+    return figures_from(_aggregates(flagged, management), months, management)
+
+
+def figures_from(sums: pl.DataFrame, months: pl.DataFrame, management: Management) -> pl.DataFrame:
+    """`figures` from the `aggregates` of every month-end in `months` (lagged denominators
+    read the month-ends before)."""
     order = months.with_row_index("_m").select("as_of", pl.col("_m").cast(pl.Int64))
-    table = _aggregates(flagged, management).join(order, on="as_of")
+    table = sums.join(order, on="as_of")
     columns = []
     for kpi, definition in management.kpis.items():
         base = "outstanding_principal" if definition.basis == "amount" else "_count_base"
@@ -262,18 +295,65 @@ def _month_number(day: pl.Expr) -> pl.Expr:
     return day.dt.year().cast(pl.Int64) * 12 + day.dt.month().cast(pl.Int64)
 
 
+VINTAGE_HITS = {"_c": pl.Int64, "mob": pl.Int64, "dpd": pl.Int64, "_new": pl.Int64}
+
+
+def cohorts(loans: pl.DataFrame) -> pl.DataFrame:
+    """account_id, principal, `_c` (the disbursement month as a month number)."""
+    return loans.select(
+        "account_id", "principal", _month_number(pl.col("disbursement_date")).alias("_c")
+    )
+
+
+def vintage_hits(
+    status: pl.DataFrame, loans: pl.DataFrame, thresholds: Sequence[int]
+) -> pl.DataFrame:
+    """Per cohort `_c`, months on book and threshold: the original principal of the loans
+    whose first month-end at DPD ≥ n (among `status`'s) is at that MOB (`_new`)."""
+    dated = status.select("account_id", "dpd", _month_number(pl.col("as_of")).alias("_t")).join(
+        cohorts(loans), on="account_id"
+    )
+    out = [pl.DataFrame(schema=VINTAGE_HITS)]
+    for n in thresholds:
+        out.append(
+            dated.filter(pl.col("dpd") >= n)
+            .group_by("account_id")
+            .agg(
+                (pl.col("_t").min() - pl.col("_c").first()).alias("mob"),
+                pl.col("principal").first(),
+                pl.col("_c").first(),
+            )
+            .group_by("_c", "mob")
+            .agg(pl.col("principal").sum().alias("_new"))
+            .with_columns(pl.lit(n, pl.Int64).alias("dpd"))
+            .select(list(VINTAGE_HITS))
+            .cast(VINTAGE_HITS)  # type: ignore[arg-type]
+        )
+    return pl.concat(out)
+
+
+def vintage_sizes(loans: pl.DataFrame) -> pl.DataFrame:
+    """`_c`, cohort_principal: each disbursement month's original principal."""
+    return cohorts(loans).group_by("_c").agg(pl.col("principal").sum().alias("cohort_principal"))
+
+
 def vintage(status: pl.DataFrame, loans: pl.DataFrame, thresholds: Sequence[int]) -> pl.DataFrame:
     """Vintage curves: per disbursement month (cohort), months on book k and threshold n, the
     original principal of the cohort's loans that were at DPD ≥ n on some month-end up to MOB
     k ÷ the cohort's original principal. `loans`: account_id, disbursement_date, principal.
     An account's first month-end at n+ fixes it in every later MOB: ever-curves never fall."""
-    cohort = loans.select(
-        "account_id",
-        "principal",
-        _month_number(pl.col("disbursement_date")).alias("_c"),
-    )
     last = status.select(_month_number(pl.col("as_of")).max()).item()
-    if last is None or not cohort.height:
+    return vintage_curves(
+        vintage_hits(status, loans, thresholds), vintage_sizes(loans), last, thresholds
+    )
+
+
+def vintage_curves(
+    hits: pl.DataFrame, sizes: pl.DataFrame, last: int | None, thresholds: Sequence[int]
+) -> pl.DataFrame:
+    """The curves from `vintage_hits` (summed over any number of month-ends' hits) and the
+    cohorts' sizes, up to the month number `last`."""
+    if last is None or not sizes.height:
         return pl.DataFrame(
             schema={
                 "cohort": pl.String,
@@ -284,30 +364,16 @@ def vintage(status: pl.DataFrame, loans: pl.DataFrame, thresholds: Sequence[int]
                 "rate": pl.Float64,
             }
         )
-    sized = cohort.group_by("_c").agg(pl.col("principal").sum().alias("cohort_principal"))
     grid = (
-        sized.filter(pl.col("_c") <= last)
+        sizes.filter(pl.col("_c") <= last)
         .with_columns(pl.int_ranges(0, last - pl.col("_c") + 1).alias("mob"))
         .explode("mob")
     )
-    dated = status.select("account_id", "dpd", _month_number(pl.col("as_of")).alias("_t")).join(
-        cohort, on="account_id"
-    )
+    hits = hits.group_by("_c", "mob", "dpd").agg(pl.col("_new").sum())
     out = []
     for n in thresholds:
-        first = (
-            dated.filter(pl.col("dpd") >= n)
-            .group_by("account_id")
-            .agg(
-                (pl.col("_t").min() - pl.col("_c").first()).alias("mob"),
-                pl.col("principal").first(),
-                pl.col("_c").first(),
-            )
-            .group_by("_c", "mob")
-            .agg(pl.col("principal").sum().alias("_new"))
-        )
         curve = (
-            grid.join(first, on=["_c", "mob"], how="left")
+            grid.join(hits.filter(pl.col("dpd") == n).drop("dpd"), on=["_c", "mob"], how="left")
             .with_columns(pl.col("_new").fill_null(0))
             .sort("_c", "mob")
             .with_columns(
@@ -340,7 +406,7 @@ def disbursement(loans: pl.DataFrame, months: pl.DataFrame) -> pl.DataFrame:
         pl.len().cast(pl.Int64).alias("disbursed_count"),
         pl.col("principal").sum().alias("disbursed_amount"),
     ]
-    return _per_dimension(frame, ["month"], aggs, [d for d in DIMENSIONS if d != "tier"])
+    return _per_dimension(frame, ["month"], aggs, [d for d in DIMENSIONS if d not in DATED])
 
 
 def recovered(flagged: pl.DataFrame, months: pl.DataFrame, cash: pl.DataFrame) -> pl.DataFrame:
@@ -434,34 +500,73 @@ def dormant_share(
     )
 
 
+def staff_targets(management: Management, dimension: str) -> list[Target]:
+    """The targets `dimension` is judged on, in the policy's order (the first one for a KPI
+    when a KPI is named twice)."""
+    seen: dict[str, Target] = {}
+    for target in management.targets:
+        if dimension in target.dimensions and target.kpi not in seen:
+            seen[target.kpi] = target
+    return list(seen.values())
+
+
 def staff_ranking(table: pl.DataFrame, management: Management, as_of: object) -> pl.DataFrame:
-    """Seed 002 考核: each branch's and officer's figures on the last month-end against the
-    policy's targets, ranked within the dimension on the first target (best first)."""
-    rows = table.filter(
-        pl.col("dimension").is_in(["branch", "officer"])
+    """Seed 002 考核: each branch's, officer's, team's and collector's figures on the last
+    month-end against the policy's targets that apply to them: per target KPI the figure,
+    `<kpi>_target` and `<kpi>_met` (null when the figure is, or the target does not apply);
+    `targets_met` of `targets_applicable`; `rank` within the dimension on the first target
+    that applies (`rank_kpi`; best first, a missing figure last, ties share the better
+    rank). A value the accounts do not have (`(none)`) is nobody and is not ranked."""
+    kpis = list(dict.fromkeys(t.kpi for t in management.targets))
+    base = table.filter(
+        pl.col("dimension").is_in(list(STAFF))
         & (pl.col("as_of") == as_of)
         & (pl.col("value") != NONE)
     )
-    if not management.targets:
-        return rows.select("dimension", "value")
-    checks = []
-    for i, target in enumerate(management.targets):
-        figure = pl.col(target.kpi)
-        met = figure <= target.value if target.direction == "at_most" else figure >= target.value
-        checks += [pl.lit(target.value).alias(f"target_{i}_value"), met.alias(f"{target.kpi}_met")]
-    first = management.targets[0]
-    ranked = rows.select(
-        "dimension",
-        "value",
-        "accounts",
-        "outstanding_principal",
-        *[t.kpi for t in management.targets],
-    ).with_columns(checks)
-    key = pl.col(first.kpi).fill_null(float("inf") if first.direction == "at_most" else -1.0)
-    ranked = ranked.with_columns(
-        key.rank("min", descending=first.direction == "at_least")
-        .over("dimension")
-        .cast(pl.Int64)
-        .alias("rank")
-    ).sort("dimension", "rank", "value")
-    return ranked.drop([c for c in ranked.columns if c.startswith("target_")])
+    parts = []
+    for dimension in STAFF:
+        rows = base.filter(pl.col("dimension") == dimension)
+        targets = {t.kpi: t for t in staff_targets(management, dimension)}
+        if not rows.height:
+            continue
+        columns: list[pl.Expr] = []
+        for kpi in kpis:
+            target = targets.get(kpi)
+            figure = pl.col(kpi) if kpi in rows.columns else pl.lit(None, pl.Float64)
+            if target is None:
+                columns += [figure.alias(kpi), pl.lit(None, pl.Float64).alias(f"{kpi}_target"),
+                            pl.lit(None, pl.Boolean).alias(f"{kpi}_met")]  # fmt: skip
+                continue
+            met = (
+                figure <= target.value if target.direction == "at_most" else figure >= target.value
+            )
+            columns += [figure.alias(kpi), pl.lit(target.value).alias(f"{kpi}_target"),
+                        met.alias(f"{kpi}_met")]  # fmt: skip
+        ranked = rows.select("dimension", "value", "accounts", "outstanding_principal", *columns)
+        met_columns = [f"{t}_met" for t in targets]
+        ranked = ranked.with_columns(
+            pl.sum_horizontal(pl.col(c).fill_null(False).cast(pl.Int64) for c in met_columns)
+            .cast(pl.Int64)
+            .alias("targets_met")
+            if met_columns
+            else pl.lit(0, pl.Int64).alias("targets_met"),
+            pl.lit(len(targets), pl.Int64).alias("targets_applicable"),
+        )
+        if targets:
+            first = next(iter(targets.values()))
+            worst = float("inf") if first.direction == "at_most" else float("-inf")
+            key = pl.col(first.kpi).fill_null(worst)
+            ranked = ranked.with_columns(
+                key.rank("min", descending=first.direction == "at_least")
+                .cast(pl.Int64)
+                .alias("rank"),
+                pl.lit(first.kpi).alias("rank_kpi"),
+            )
+        else:
+            ranked = ranked.with_columns(
+                pl.lit(None, pl.Int64).alias("rank"), pl.lit(None, pl.String).alias("rank_kpi")
+            )
+        parts.append(ranked.sort("rank", "value", nulls_last=True))
+    if not parts:
+        return pl.DataFrame(schema={"dimension": pl.String, "value": pl.String, "rank": pl.Int64})
+    return pl.concat(parts, how="diagonal_relaxed")

@@ -123,6 +123,59 @@ def charts(built: service.Pack, kpis: tuple[str, ...], lang: str) -> dict[str, A
     return found
 
 
+# Which areas' figures each dashboard shows (the other areas' panel).
+VIEW_AREAS: dict[str, tuple[str, ...]] = {
+    "overview": ("churn", "relationship", "collections"),
+    "risk": (),
+    "collections": ("collections",),
+    "retention": ("churn", "relationship"),
+}
+
+
+def _amount_or_count(value: float | None, basis: str) -> str:
+    if value is None:
+        return "-"
+    if basis == "amount":
+        return f"{value / 100:,.2f}"
+    return f"{value:,.0f}"
+
+
+def area_rows(built: service.Pack, view: str, lang: str) -> list[dict[str, Any]]:
+    """The other areas' whole-book figures of the pack's last month for the view's areas:
+    each KPI's name, definition version, numerator, denominator and figure as text."""
+    wanted = VIEW_AREAS.get(view, ())
+    last = built.months["as_of"][-1]
+    rows = built.area_figures.filter(
+        (pl.col("dimension") == "portfolio")
+        & (pl.col("as_of") == last)
+        & pl.col("area").is_in(list(wanted))
+    )
+    label = "name_zh" if lang == "zh-CN" else "name_en"
+    out = []
+    for r in rows.iter_rows(named=True):
+        d = built.area_definitions.get(r["kpi"], {})
+        basis = d.get("basis", "count")
+        ratio = r["ratio"]
+        if ratio is None:
+            shown = "-"
+        elif basis == "score":
+            shown = f"{ratio * 100:.1f}"
+        else:
+            shown = f"{ratio:.2%}"
+        if ratio is not None and r["low"] is not None and r["high"] is not None:
+            shown += f" [{r['low'] * 100:.1f}, {r['high'] * 100:.1f}]"
+        out.append(
+            {
+                **r,
+                "name": d.get(label, r["kpi"]),
+                "numerator_text": _amount_or_count(r["numerator"], basis),
+                "denominator_text": _amount_or_count(r["denominator"], basis),
+                "ratio_text": shown,
+            }
+        )
+    return out
+
+
 @router.get("/management", response_class=HTMLResponse)
 def management_page(request: Request) -> Response:
     user, gated = page_gate(request, ManagementAction.PACK)
@@ -163,6 +216,7 @@ def management_page(request: Request) -> Response:
             return render_page(request, "management/page.html", context, user=user, status_code=422)
     rows = built.figures.filter(pl.col("dimension") == dimension).sort("as_of", "value")
     label = "name_zh" if lang == "zh-CN" else "name_en"
+    staff_kpis = list(dict.fromkeys(t.kpi for t in policy_of(request).management.targets))
     context.update(
         built=built,
         rows=rows.with_columns(pl.col("as_of").cast(pl.String)).to_dicts(),
@@ -173,7 +227,14 @@ def management_page(request: Request) -> Response:
             for k in VIEWS[view]
         },
         staff=built.staff.to_dicts(),
-        staff_kpis=list(dict.fromkeys(t.kpi for t in policy_of(request).management.targets)),
+        staff_kpis=staff_kpis,
+        staff_names={
+            k: built.definitions[k][label]
+            if k in built.definitions
+            else translate(lang, f"management.kpi.{k}")
+            for k in staff_kpis
+        },
+        area_rows=area_rows(built, view, lang),
         charts=charts(built, VIEWS[view], lang),
         drillable=set(built.definitions),
     )
