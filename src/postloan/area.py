@@ -261,6 +261,13 @@ class Area:
     # pairs, `scope` a clause over `customers` (the caller's data scope; `true()` for all).
     # The pack includes the figures of registered areas only.
     kpi_figures: str | None = None
+    # `demo(conn, policy, before: date, seed: int) -> Mapping[str, int]`, "module:function":
+    # what the area's staff would have recorded on a demo store's history before `before` (work
+    # the contract files cannot carry: collectors' contacts and promises, say), deterministic
+    # from the seed. `postloan demo` runs its dates before `before`, calls the hooks in one
+    # transaction, then runs the rest, so those dates' steps see the records as a daily run
+    # would; the counts returned are printed.
+    demo: str | None = None
     nav: tuple[NavEntry, ...] = ()
     templates: Path | None = None  # the area's page templates, named `<area>/<page>.html`
     messages: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # lang → key → text

@@ -133,6 +133,11 @@ def whatif_hooks() -> dict[str, Callable[[Any], Any]]:
     return {a.name: resolve(a.whatif) for a in _registered.values() if a.whatif}
 
 
+def demo_hooks() -> dict[str, Callable[..., Any]]:
+    """Each area's demo hook (`Area.demo`), by area name, in registry order."""
+    return {a.name: resolve(a.demo) for a in _registered.values() if a.demo}
+
+
 def without_whatif() -> list[str]:
     """The registered areas that declare no what-if hook (named "not replayed")."""
     return [a.name for a in _registered.values() if not a.whatif]

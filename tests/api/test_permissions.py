@@ -103,6 +103,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/risk/models"): RiskAction.MODELS,
     ("GET", "/api/risk/models/{model_id}"): RiskAction.MODELS,
     ("GET", "/api/risk/models/{model_id}/review"): RiskAction.MODELS,
+    ("GET", "/api/risk/models/{model_id}/monitoring"): RiskAction.MODELS,
     ("POST", "/api/risk/models"): RiskAction.MODEL_MANAGE,
     ("POST", "/api/risk/models/{model_id}/validate"): RiskAction.MODEL_MANAGE,
     ("POST", "/api/risk/models/{model_id}/approve"): RiskAction.MODEL_APPROVE,

@@ -1,6 +1,7 @@
 """The demo generator gives every default early-warning signal something to find (item 6 of
 issue 13): on 1,000 accounts and five dates each signal of the default catalogue has hits,
-except `broken_promises`, which counts collections' recorded promises (no contract file)."""
+except `broken_promises`, which counts collections' recorded promises (no contract file; the
+demo records some between its two runs: tests/collections/test_demo_promises.py)."""
 
 from __future__ import annotations
 

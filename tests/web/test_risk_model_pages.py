@@ -49,3 +49,20 @@ def test_the_registry_page(as_user: Any, store: RiskStore) -> None:
         reader.cookies.set(LANG_COOKIE, lang)
         text = reader.get("/risk/models").text
         assert f"<h1>{title}</h1>" in text and kind in text
+
+
+def test_the_page_of_a_model_that_never_scored(as_user: Any, store: RiskStore) -> None:
+    mid = _register(store)
+    reader = as_user("risk")
+    for lang, card, empty in (("en", "Model card", "has not scored in the daily run"),
+                              ("zh-CN", "模型卡", "尚未在日批中评分")):  # fmt: skip
+        reader.cookies.set(LANG_COOKIE, lang)
+        page = reader.get(f"/risk/models/{mid}")
+        assert page.status_code == 200
+        assert f"<h2>{card}</h2>" in page.text and empty in page.text
+        assert 'id="risk-model-unscored"' in page.text and "chart-options" not in page.text
+        assert "&lt;b&gt;bhv&lt;/b&gt;" in page.text and "<b>bhv</b>" not in page.text
+        assert 'data-step="registered"' in page.text and 'data-step="approved"' not in page.text
+        assert 'data-characteristic="dpd"' in page.text
+    assert as_user("co").get(f"/risk/models/{mid}").status_code == 403
+    assert as_user("aud").get(f"/risk/models/{mid}").status_code == 200

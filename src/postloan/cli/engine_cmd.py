@@ -57,7 +57,9 @@ def demo(
     """The main job on demo data: generate a portfolio, import it into the store through the
     validating import, backfill account status for the last DAYS days, print D's summary,
     create one demo user per role (and a collection team per branch, whose cases the run
-    allocates) and serve the web workbench (--no-serve to stop there)."""
+    allocates) and serve the web workbench (--no-serve to stop there). The backfill runs in
+    two parts with the staff's demo records between them — collectors' calls with promises to
+    pay, some kept and some broken (`runs.demo`)."""
     from postloan.access.permissions import Action
     from postloan.cli.operator import authorize
     from postloan.imports.service import import_file
@@ -88,13 +90,21 @@ def demo(
                 f"{r.unchanged:>9,} unchanged, {r.rejected:,} rejected"
             )
     from postloan.cli.serve_cmd import demo_staff, print_logins, serve_app
+    from postloan.runs.demo import demo_runs
 
     logins = demo_staff(url)  # before the run: its allocation gives cases to the collectors
-    result = refuse_run_dates(lambda: run_with_progress(url, date_range(first, day), policy))
-    console.print(
-        f"Run {result.run_id}: account status for {result.dates} days, {result.rows:,} rows "
-        f"stored in {_where(url)}"
+    # Two runs, the areas' demo hooks between them (collectors' calls with promises to pay)
+    results, recorded = refuse_run_dates(
+        lambda: demo_runs(url, date_range(first, day), policy, seed, run_with_progress)
     )
+    runs = ", ".join(str(r.run_id) for r in results)
+    console.print(
+        f"Run {runs}: account status for {sum(r.dates for r in results)} days, "
+        f"{sum(r.rows for r in results):,} rows stored in {_where(url)}"
+    )
+    for area, counts in recorded.items():
+        console.print(f"  {area}: staff's demo records " + ", ".join(
+            f"{n:,} {what}" for what, n in counts.items()))  # fmt: skip
     _print(stored_status(url, day), day, policy)
     console.print(f"[dim]done in {time.perf_counter() - started:.1f} s[/]")
     print_logins(logins)

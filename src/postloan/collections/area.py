@@ -74,6 +74,7 @@ AREA = Area(
     messages=MESSAGES,
     cli="postloan.collections.cli:add_commands",
     whatif="postloan.collections.whatif:whatif",
+    demo="postloan.collections.demo:record_demo_contacts",
     policy_sections=(
         "collections",
         "contact",

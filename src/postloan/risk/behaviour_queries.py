@@ -24,7 +24,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from postloan.risk.behaviour_tables import risk_behaviour_scores
+from postloan.risk.behaviour_tables import risk_behaviour_bins, risk_behaviour_scores
 from postloan.risk.queries import RiskFrames, _insert, frames_on
 from postloan.risk.rules import behaviour as b
 from postloan.risk.rules import expected_loss as el
@@ -221,7 +221,12 @@ def churn_identified(conn: Connection, snapshots: list[date]) -> pl.DataFrame:
     return rows_frame([(as_date(r[0]), r[1]) for r in rows if as_date(r[0]) in wanted], schema)
 
 
-def replace_scores(conn: Connection, first: date, frame: pl.DataFrame) -> None:
+def replace_scores(conn: Connection, first: date, frame: pl.DataFrame,
+                   bins: pl.DataFrame | None = None) -> None:  # fmt: skip
+    """The scores (and their bin counts) from `first` on: removed, then the frames inserted."""
     conn.execute(delete(risk_behaviour_scores).where(risk_behaviour_scores.c.as_of >= first))
+    conn.execute(delete(risk_behaviour_bins).where(risk_behaviour_bins.c.as_of >= first))
     if not frame.is_empty():
         _insert(conn, risk_behaviour_scores, frame)
+    if bins is not None and not bins.is_empty():
+        _insert(conn, risk_behaviour_bins, bins)

@@ -36,3 +36,14 @@ risk_behaviour_scores = Table(
     Column("run_id", Integer, ForeignKey("runs.run_id"), nullable=False),
     Index("ix_risk_behaviour_scores_customer_id_as_of", "customer_id", "as_of"),
 )
+
+risk_behaviour_bins = Table(
+    "risk_behaviour_bins",
+    metadata,
+    Column("as_of", Date, primary_key=True),
+    Column("model_id", String(64), ForeignKey("risk_models.model_id"), primary_key=True),
+    Column("characteristic", String(64), primary_key=True),
+    Column("bin", Integer, primary_key=True),
+    Column("customers", Integer, nullable=False),
+    Column("run_id", Integer, ForeignKey("runs.run_id"), nullable=False),
+)

@@ -72,6 +72,23 @@ def review(
     return review_pack(conn, effective_policy(request)[0], model_id)
 
 
+@router.get("/{model_id}/monitoring", response_model=dict[str, Any])
+def monitoring(
+    request: Request,
+    model_id: str = ModelId,
+    user: User = Depends(require(RiskAction.MODELS)),
+    conn: Connection = Depends(get_conn),
+) -> dict[str, Any]:
+    """The model's monitoring over the stored dates it scored (EW-2): per date the PSI of the
+    score bands and of each characteristic's bins against the development sample recorded in
+    the model, with the policy's traffic light, and per score band the observed against the
+    expected bad rate where the outcome is known (`risk.model_monitor`; from the stored scores,
+    nothing re-scored)."""
+    from postloan.risk.model_monitor import monitoring as monitoring_of
+
+    return monitoring_of(conn, effective_policy(request)[0], model_id)
+
+
 class RegisterIn(BaseModel):
     kind: ModelKind
     name: str = Field(min_length=1, max_length=registry.MAX_NAME, pattern=NO_NUL)
