@@ -1,7 +1,12 @@
 """The daily run of the 100k-account demo portfolio, collections included (issue 5's target:
 ≤ 60 s on this machine).
 
-    ./dev bench-daily [--customers 71500] [--repeat 3] [--without AREA ...]
+    ./dev bench-daily [--customers 71500] [--days 30] [--repeat 3] [--without AREA ...]
+
+At 1M accounts (`--customers 715000 --days 8`) building the store takes well over an hour on
+this machine (import ≈ 10 min, then the backfill with every area's steps): run it from a
+worktree of its own, never from a checkout that is merged into meanwhile (the run imports
+modules lazily; a merge under it broke one such build).
 
 The store is the demo's (`postloan demo --customers 71500 --days 30`: ≈ 100k accounts, 30 stored
 dates, cases, reminders and contact tasks built by the backfill), built once into
@@ -53,6 +58,7 @@ print("RESULT " + json.dumps({"total": total, "rows": result.rows, "day": str(da
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=71_500)
+    parser.add_argument("--days", type=int, default=30, help="stored dates when building")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(
         "--without",
@@ -68,7 +74,7 @@ def main() -> None:
     if not (data / "postloan.sqlite").exists():
         subprocess.run(
             [sys.executable, "-m", "postloan", "demo", "--customers", str(args.customers),
-             "--days", "30", "--no-serve"],
+             "--days", str(args.days), "--no-serve"],
             env=env, check=True,
         )  # fmt: skip
     runs = []
