@@ -22,7 +22,18 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import polars as pl
-from sqlalchemy import Connection, Date, Integer, String, column, delete, insert, select, table
+from sqlalchemy import (
+    Connection,
+    Date,
+    Integer,
+    String,
+    column,
+    delete,
+    func,
+    insert,
+    select,
+    table,
+)
 
 from postloan.policy import Policy
 from postloan.relationship.consent_facts import contact_facts
@@ -135,6 +146,17 @@ def invite_for_dates(conn: Connection, policy: Policy, first: date, days: list[d
         rows = rows.join(known, on="event_key", how="left")
         again = rows.filter(pl.col("invitation_id").is_not_null())
         fresh = rows.filter(pl.col("invitation_id").is_null()).drop("invitation_id")
+        if fresh.height and conn.dialect.name == "sqlite":
+            # SQLite hands out max(id) + 1, which may be a deleted id a later date re-inserts
+            # (dates run out of order): fresh ids above every known one. PostgreSQL's sequence
+            # never hands an id out twice.
+            top = max(
+                conn.execute(select(func.max(INV.invitation_id))).scalar() or 0,
+                known["invitation_id"].max() or 0,  # type: ignore[operator]
+            )
+            fresh = fresh.with_columns(
+                (pl.int_range(1, fresh.height + 1, dtype=pl.Int64) + top).alias("invitation_id")
+            )
         for part in (again, fresh):
             if part.height:
                 conn.execute(insert(survey_invitations), part.to_dicts())
