@@ -152,7 +152,7 @@ def invite_for_dates(conn: Connection, policy: Policy, first: date, days: list[d
             # never hands an id out twice.
             top = max(
                 conn.execute(select(func.max(INV.invitation_id))).scalar() or 0,
-                known["invitation_id"].max() or 0,  # type: ignore[operator]
+                known["invitation_id"].max() or 0,
             )
             fresh = fresh.with_columns(
                 (pl.int_range(1, fresh.height + 1, dtype=pl.Int64) + top).alias("invitation_id")
