@@ -23,7 +23,6 @@ on its page). Each landed complaint is routed like one taken in on the workbench
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -32,17 +31,15 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, insert, select
 
-from postloan.access import audit
-from postloan.imports.encoding import encoding_name
 from postloan.imports.errors import ImportFileError
-from postloan.imports.problems import Problems, per_row
-from postloan.imports.service import ImportResult, read_raw
+from postloan.imports.problems import Problems
+from postloan.imports.service import ImportResult
 from postloan.inputs import EARLIEST_DATE, LATEST_DATE
 from postloan.policy import Policy, current_policy
 from postloan.relationship.complaints import MAX_NAMED, MAX_TEXT
+from postloan.relationship.file_import import Landed, good_rows, in_chunks, land_file
 from postloan.relationship.tables import complaint_events, complaints
-from postloan.store.db import engine_for
-from postloan.store.schema import cards, customers, imports, loans
+from postloan.store.schema import cards, customers, loans
 from postloan.store.values import stored_date
 
 KIND = "complaints"
@@ -52,7 +49,6 @@ REQUIRED = (
 OPTIONAL = ("account_id", "complained_about")
 MAX_REF = 64
 MAX_NAME = 64
-CHUNK = 5000  # ids per IN (...) list: well inside SQLite's and PostgreSQL's parameter limits
 # what a stored complaint is compared on (a re-import: same content → unchanged)
 CONTENT = ("customer_id", "account_id", "received_on", "channel", "business_type", "reason",
            "summary", "complained_about")  # fmt: skip
@@ -64,13 +60,6 @@ def load(url: str, file: Path, encoding: str | None, actor: str) -> ImportResult
         url, file, encoding, actor, today=date.today(), now=datetime.now(UTC),
         policy=current_policy(),
     )  # fmt: skip
-
-
-def _in_chunks(conn: Connection, query: Any, column: Any, values: list[str]) -> list[Any]:
-    out: list[Any] = []
-    for start in range(0, len(values), CHUNK):
-        out += conn.execute(query.where(column.in_(values[start : start + CHUNK]))).all()
-    return out
 
 
 def _frame(raw: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
@@ -137,14 +126,14 @@ def _check(
                  "separated by ';'")  # fmt: skip
     # the stored customers and accounts the file names: one query per kind (in chunks)
     ids = frame["customer_id"].drop_nulls().unique().to_list()
-    stored_ids = {r[0] for r in _in_chunks(conn, select(customers.c.customer_id),
+    stored_ids = {r[0] for r in in_chunks(conn, select(customers.c.customer_id),
                                       customers.c.customer_id, ids)}  # fmt: skip
     problems.add(frame, pl.col("customer_id").is_not_null()
                  & ~pl.col("customer_id").is_in(list(stored_ids)), "customer_id",
                  "not a stored customer")  # fmt: skip
     accounts = frame["account_id"].drop_nulls().unique().to_list()
-    owners = _in_chunks(conn, select(loans.c.loan_id, loans.c.customer_id), loans.c.loan_id,
-                        accounts) + _in_chunks(conn, select(cards.c.card_id, cards.c.customer_id),
+    owners = in_chunks(conn, select(loans.c.loan_id, loans.c.customer_id), loans.c.loan_id,
+                        accounts) + in_chunks(conn, select(cards.c.card_id, cards.c.customer_id),
                                                cards.c.card_id, accounts)  # fmt: skip
     owner = pl.DataFrame([(r[0], r[1]) for r in owners], schema={"account_id": pl.String,
                          "_owner": pl.String}, orient="row")  # fmt: skip
@@ -167,7 +156,7 @@ def _against_store(
     refs = frame["complaint_ref"].drop_nulls().unique().to_list()
     c = complaints.c
     cols = [c.complaint_id, c.complaint_ref, *(getattr(c, n) for n in CONTENT)]
-    stored = _in_chunks(conn, select(*cols), c.complaint_ref, refs)
+    stored = in_chunks(conn, select(*cols), c.complaint_ref, refs)
     if not stored:
         return pl.Series("_row", [], dtype=pl.Int64), []
     have = pl.DataFrame(
@@ -215,47 +204,18 @@ def import_complaints(
     policy: Policy,
 ) -> ImportResult:
     """Check and land a complaints file; see the module docstring."""
-    raw = read_raw(path, encoding_name(encoding))
-    frame, warnings = _frame(raw)
-    problems = Problems()
-    engine = engine_for(url)
-    try:
-        with engine.begin() as conn:
-            frame = _check(conn, frame, policy, today, problems)
-            unchanged, _ = _against_store(conn, frame, problems)
-            skip = pl.concat([problems.rows(), unchanged]).unique()
-            good = frame.filter(~pl.col("_row").is_in(skip.implode()))
-            accepted = _land(conn, good, policy, actor, now)
-            with path.open("rb") as source:
-                digest = hashlib.file_digest(source, "sha256").hexdigest()
-            rejected = int(problems.rows().len())
-            conn.execute(
-                insert(imports).values(
-                    kind=KIND, file=str(path), sha256=digest, accepted=accepted,
-                    unchanged=int(unchanged.len()), rejected=rejected, started_at=now,
-                    finished_at=datetime.now(UTC),
-                )
-            )  # fmt: skip
-            if accepted:
-                audit.record(
-                    conn, actor=actor, action="complaint.imported", target_type="file",
-                    target_id=path.name[-64:],
-                    detail={"sha256": digest, "accepted": accepted,
-                            "refs": good["complaint_ref"].head(50).to_list()},
-                    now=now,
-                )  # fmt: skip
-    finally:
-        engine.dispose()
-    return ImportResult(
-        kind=KIND,
-        file=path,
-        rows=raw.height,
-        accepted=accepted,
-        unchanged=int(unchanged.len()),
-        rejected=rejected,
-        rejects_file=write_rejects(raw, problems.frame(), path),
-        warnings=warnings,
-    )
+
+    def work(conn: Connection, raw: pl.DataFrame, problems: Problems) -> Landed:
+        frame, warnings = _frame(raw)
+        frame = _check(conn, frame, policy, today, problems)
+        unchanged, _ = _against_store(conn, frame, problems)
+        good = good_rows(frame, problems, unchanged)
+        accepted = _land(conn, good, policy, actor, now)
+        return Landed(accepted, unchanged, warnings,
+                      {"refs": good["complaint_ref"].head(50).to_list()})  # fmt: skip
+
+    return land_file(url, path, encoding, kind=KIND, audit_action="complaint.imported",
+                     actor=actor, now=now, work=work)  # fmt: skip
 
 
 def _land(conn: Connection, good: pl.DataFrame, policy: Policy, actor: str, now: datetime) -> int:
@@ -278,7 +238,7 @@ def _land(conn: Connection, good: pl.DataFrame, policy: Policy, actor: str, now:
     c = complaints.c
     ids = dict(
         (r[0], int(r[1]))
-        for r in _in_chunks(conn, select(c.complaint_ref, c.complaint_id), c.complaint_ref, refs)
+        for r in in_chunks(conn, select(c.complaint_ref, c.complaint_id), c.complaint_ref, refs)
     )
     events = [
         {"complaint_id": ids[r["complaint_ref"]], "kind": "received", "on_day": r["received_on"],
@@ -292,15 +252,3 @@ def _land(conn: Connection, good: pl.DataFrame, policy: Policy, actor: str, now:
     ]  # fmt: skip
     conn.execute(insert(complaint_events), events)
     return len(rows)
-
-
-def write_rejects(raw: pl.DataFrame, problems: pl.DataFrame, path: Path) -> Path | None:
-    """`<file>.rejects.csv` beside the file: each rejected row as it was, with reject_row,
-    reject_column, reject_value and every reason (the contract imports' shape)."""
-    target = path.with_name(f"{path.stem}.rejects.csv")
-    if problems.height == 0:
-        target.unlink(missing_ok=True)  # a fixed file must not leave last run's rejects behind
-        return None
-    rejected = raw.join(per_row(problems), on="_row").rename({"_row": "reject_row"})
-    rejected.write_csv(target)
-    return target

@@ -27,35 +27,29 @@ department's follow-up (`feedback.open_followups`)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 from sqlalchemy import Connection, func, insert, select
 
-from postloan.access import audit
-from postloan.imports.encoding import encoding_name
 from postloan.imports.errors import ImportFileError
 from postloan.imports.problems import Problems
-from postloan.imports.service import ImportResult, read_raw
+from postloan.imports.service import ImportResult
 from postloan.inputs import EARLIEST_DATE, LATEST_DATE
 from postloan.policy import Policy, current_policy
-from postloan.relationship.complaint_import import write_rejects
 from postloan.relationship.feedback import open_followups
+from postloan.relationship.file_import import Landed, good_rows, in_chunks, land_file
 from postloan.relationship.surveys import MAX_COMMENT
 from postloan.relationship.tables import survey_invitations, survey_responses, survey_versions
-from postloan.store.db import engine_for
-from postloan.store.schema import customers, imports
+from postloan.store.schema import customers
 from postloan.store.values import stored_date
 
 KIND = "survey-responses"
 REQUIRED = ("version_id", "answered_on", "csat", "nps")
 EITHER = ("invitation_id", "customer_id")
 OPTIONAL = ("comment",)
-CHUNK = 5000  # ids per IN (...) list
 MAX_ID = 2**31 - 1
 R, INV = survey_responses.c, survey_invitations.c
 
@@ -66,13 +60,6 @@ def load(url: str, file: Path, encoding: str | None, actor: str) -> ImportResult
         url, file, encoding, actor, today=date.today(), now=datetime.now(UTC),
         policy=current_policy(),
     )  # fmt: skip
-
-
-def _in_chunks(conn: Connection, query: Any, column: Any, values: list[Any]) -> list[Any]:
-    out: list[Any] = []
-    for start in range(0, len(values), CHUNK):
-        out += conn.execute(query.where(column.in_(values[start : start + CHUNK]))).all()
-    return out
 
 
 def _versions(conn: Connection) -> dict[int, list[str]]:
@@ -170,7 +157,7 @@ def _check(
     # the invitations the file names: one query (in chunks)
     wanted = frame["_invitation"].drop_nulls().unique().to_list()
     sent = pl.DataFrame(
-        [(int(r[0]), r[1], r[2], stored_date(r[3])) for r in _in_chunks(
+        [(int(r[0]), r[1], r[2], stored_date(r[3])) for r in in_chunks(
             conn, select(INV.invitation_id, INV.customer_id, INV.status, INV.invited_on),
             INV.invitation_id, wanted)],
         schema={"_invitation": pl.Int64, "_inv_customer": pl.String, "_inv_status": pl.String,
@@ -192,7 +179,7 @@ def _check(
     # the customers: stored, with their branch (one query, in chunks)
     ids = frame["_customer"].drop_nulls().unique().to_list()
     branches = pl.DataFrame(
-        [(r[0], r[1]) for r in _in_chunks(conn, select(customers.c.customer_id,
+        [(r[0], r[1]) for r in in_chunks(conn, select(customers.c.customer_id,
               customers.c.branch_id), customers.c.customer_id, ids)],
         schema={"_customer": pl.String, "_branch": pl.String},
         orient="row",
@@ -228,11 +215,11 @@ def _against_store(conn: Connection, frame: pl.DataFrame, problems: Problems) ->
     naming the stored response."""
     cols = [R.response_id, R.invitation_id, R.customer_id, R.version_id, R.answered_on, R.csat,
             R.nps, R.answers, R.comment]  # fmt: skip
-    by_inv = _in_chunks(conn, select(*cols), R.invitation_id,
+    by_inv = in_chunks(conn, select(*cols), R.invitation_id,
                         frame["_invitation"].drop_nulls().unique().to_list())  # fmt: skip
     walk = frame.filter(pl.col("_invitation").is_null() & pl.col("_customer").is_not_null())
     by_walk = [
-        r for r in _in_chunks(conn, select(*cols).where(R.invitation_id.is_(None)),
+        r for r in in_chunks(conn, select(*cols).where(R.invitation_id.is_(None)),
                               R.customer_id, walk["_customer"].unique().to_list())
     ]  # fmt: skip
     stored = by_inv + by_walk
@@ -288,51 +275,20 @@ def import_responses(
     policy: Policy,
 ) -> ImportResult:
     """Check and land a survey responses file; see the module docstring."""
-    raw = read_raw(path, encoding_name(encoding))
-    problems = Problems()
-    engine = engine_for(url)
-    try:
-        with engine.begin() as conn:
-            versions = _versions(conn)
-            keys = sorted({k for qs in versions.values() for k in qs})
-            frame, questions, warnings = _frame(raw, keys)
-            frame = _check(conn, frame, questions, versions, today, problems)
-            unchanged = _against_store(conn, frame, problems)
-            # a row rejected for another reason (a repeat in the file) is not "unchanged"
-            unchanged = unchanged.filter(~unchanged.is_in(problems.rows().implode()))
-            skip = pl.concat([problems.rows(), unchanged]).unique()
-            good = frame.filter(~pl.col("_row").is_in(skip.implode()))
-            accepted = _land(conn, good, policy, actor, now)
-            with path.open("rb") as source:
-                digest = hashlib.file_digest(source, "sha256").hexdigest()
-            rejected = int(problems.rows().len())
-            conn.execute(
-                insert(imports).values(
-                    kind=KIND, file=str(path), sha256=digest, accepted=accepted,
-                    unchanged=int(unchanged.len()), rejected=rejected, started_at=now,
-                    finished_at=datetime.now(UTC),
-                )
-            )  # fmt: skip
-            if accepted:
-                audit.record(
-                    conn, actor=actor, action="survey.imported", target_type="file",
-                    target_id=path.name[-64:],
-                    detail={"sha256": digest, "accepted": accepted, "unchanged":
-                            int(unchanged.len()), "rejected": rejected},
-                    now=now,
-                )  # fmt: skip
-    finally:
-        engine.dispose()
-    return ImportResult(
-        kind=KIND,
-        file=path,
-        rows=raw.height,
-        accepted=accepted,
-        unchanged=int(unchanged.len()),
-        rejected=rejected,
-        rejects_file=write_rejects(raw, problems.frame(), path),
-        warnings=warnings,
-    )
+
+    def work(conn: Connection, raw: pl.DataFrame, problems: Problems) -> Landed:
+        versions = _versions(conn)
+        keys = sorted({k for qs in versions.values() for k in qs})
+        frame, questions, warnings = _frame(raw, keys)
+        frame = _check(conn, frame, questions, versions, today, problems)
+        unchanged = _against_store(conn, frame, problems)
+        # a row rejected for another reason (a repeat in the file) is not "unchanged"
+        unchanged = unchanged.filter(~unchanged.is_in(problems.rows().implode()))
+        good = good_rows(frame, problems, unchanged)
+        return Landed(_land(conn, good, policy, actor, now), unchanged, warnings)
+
+    return land_file(url, path, encoding, kind=KIND, audit_action="survey.imported",
+                     actor=actor, now=now, work=work)  # fmt: skip
 
 
 def _land(conn: Connection, good: pl.DataFrame, policy: Policy, actor: str, now: datetime) -> int:
