@@ -202,6 +202,34 @@ class KpiFigures:
     left_out: tuple[str, ...] = ()
 
 
+def kpi_definition(
+    version: int,
+    zh: str,
+    en: str,
+    numerator: str,
+    denominator: str,
+    basis: str,
+    *,
+    timing: str = "current",
+    status: str = "current",
+    period: str = "calendar_month",
+) -> dict[str, Any]:
+    """One KPI definition in `KpiFigures.definitions`' shape (the keys the pack shows and
+    hashes): timing current (即期) or lagged (递延), status current or ever, period a calendar
+    month or the month-end."""
+    return {
+        "version": version,
+        "name_zh": zh,
+        "name_en": en,
+        "numerator": numerator,
+        "denominator": denominator,
+        "basis": basis,
+        "timing": timing,
+        "status": status,
+        "period": period,
+    }
+
+
 # month (YYYY-MM), as_of (the month-end the figure is taken on), kpi, dimension (`portfolio`
 # with value `all`, or a breakdown such as `branch`, `team`, `collector`), value, numerator,
 # denominator, ratio, low and high (an interval, when the figure has one), definition_version.

@@ -12,7 +12,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import ColumnElement, Connection
 
-from postloan.area import KpiFigures
+from postloan.area import KpiFigures, kpi_definition
 from postloan.churn.report import MAX_DAYS, churn_report
 from postloan.churn.rules.frames import RULES
 from postloan.churn.rules.kpis import ALL_BRANCHES
@@ -33,28 +33,17 @@ def _definitions() -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for rule in (*RULES, "any"):
         zh, en = _RULE_NAMES.get(rule, (rule, rule))
-        out[f"churn_{rule}_customers"] = {
-            "version": VERSION,
-            "name_zh": f"流失率（{zh}，客户数）",
-            "name_en": f"churn rate ({en}, customers)",
-            "numerator": f"customers identified by {rule} on the month's last churn date",
-            "denominator": "customers with an account opened by then (closed ones too)",
-            "basis": "count",
-            "timing": "current",
-            "status": "current",
-            "period": "month_end",
-        }
-        out[f"churn_{rule}_balance"] = {
-            "version": VERSION,
-            "name_zh": f"流失率（{zh}，余额）",
-            "name_en": f"churn rate ({en}, balance)",
-            "numerator": f"outstanding principal of the customers identified by {rule}",
-            "denominator": "outstanding principal of every open account",
-            "basis": "amount",
-            "timing": "current",
-            "status": "current",
-            "period": "month_end",
-        }
+        out[f"churn_{rule}_customers"] = kpi_definition(
+            VERSION, f"流失率（{zh}，客户数）", f"churn rate ({en}, customers)",
+            f"customers identified by {rule} on the month's last churn date",
+            "customers with an account opened by then (closed ones too)", "count",
+            period="month_end",
+        )  # fmt: skip
+        out[f"churn_{rule}_balance"] = kpi_definition(
+            VERSION, f"流失率（{zh}，余额）", f"churn rate ({en}, balance)",
+            f"outstanding principal of the customers identified by {rule}",
+            "outstanding principal of every open account", "amount", period="month_end",
+        )  # fmt: skip
     return out
 
 

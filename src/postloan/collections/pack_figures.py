@@ -16,7 +16,7 @@ import polars as pl
 from sqlalchemy import ColumnElement, Connection
 from sqlalchemy.sql.elements import True_
 
-from postloan.area import KpiFigures
+from postloan.area import KpiFigures, kpi_definition
 from postloan.collections.kpis import collection_kpis
 from postloan.policy import Policy
 
@@ -24,17 +24,7 @@ VERSION = 1  # raise whenever a 口径 below changes (the formulas: `collections
 
 
 def _definition(zh: str, en: str, numerator: str, denominator: str, basis: str) -> dict[str, Any]:
-    return {
-        "version": VERSION,
-        "name_zh": zh,
-        "name_en": en,
-        "numerator": numerator,
-        "denominator": denominator,
-        "basis": basis,
-        "timing": "current",
-        "status": "current",
-        "period": "calendar_month",
-    }
+    return kpi_definition(VERSION, zh, en, numerator, denominator, basis)
 
 
 # KPI id → (column of the KPI table, numerator column, denominator column, definition)

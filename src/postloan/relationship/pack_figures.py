@@ -12,7 +12,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import ColumnElement, Connection, or_, select
 
-from postloan.area import KpiFigures
+from postloan.area import KpiFigures, kpi_definition
 from postloan.policy import Policy
 from postloan.relationship.complaints import _calendar, facts
 from postloan.relationship.rules.clock import deadline
@@ -25,17 +25,7 @@ VERSION = 1  # raise whenever a 口径 below changes
 
 
 def _definition(zh: str, en: str, numerator: str, denominator: str, basis: str) -> dict[str, Any]:
-    return {
-        "version": VERSION,
-        "name_zh": zh,
-        "name_en": en,
-        "numerator": numerator,
-        "denominator": denominator,
-        "basis": basis,
-        "timing": "current",
-        "status": "current",
-        "period": "calendar_month",
-    }
+    return kpi_definition(VERSION, zh, en, numerator, denominator, basis)
 
 
 DEFINITIONS: dict[str, dict[str, Any]] = {
