@@ -60,3 +60,31 @@ def chromium(sync_api: Any) -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+@contextmanager
+def workbench_page(
+    browser: Any, server: str, *, locale: str = "zh-CN", width: int = 1400
+) -> Iterator[Any]:
+    """A fresh browser context (no cookies) on the served workbench, and its one page."""
+    context = browser.new_context(
+        base_url=server, viewport={"width": width, "height": 1000}, locale=locale
+    )
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def login(page: Any, username: str, password: str, *, forget: bool = False) -> None:
+    """Sign in through the login form and wait for the home page; `forget` first drops the
+    context's cookies (another user in the same page)."""
+    if forget:
+        page.context.clear_cookies()
+    page.goto("/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/")

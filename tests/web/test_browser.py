@@ -19,7 +19,7 @@ from postloan.access.tables import audit_log
 from postloan.store.db import engine_for
 from postloan.web import vendor_missing
 from tests.web.conftest import PASSWORD, Store, make_app
-from tests.web.live import CHROMIUM, chromium, serving
+from tests.web.live import CHROMIUM, chromium, login, serving, workbench_page
 
 SCREENSHOT = Path("/tmp/postloan-dashboard.png")
 
@@ -49,21 +49,12 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def page(browser: object, server: str) -> Iterator[object]:
-    context = browser.new_context(  # type: ignore[attr-defined]
-        base_url=server, viewport={"width": 1360, "height": 1000}, locale="zh-CN"
-    )
-    pg = context.new_page()
-    pg.set_default_timeout(15000)
-    yield pg
-    context.close()
+    with workbench_page(browser, server, width=1360) as pg:
+        yield pg
 
 
 def _login(page: object, username: str) -> None:
-    page.goto("/login")  # type: ignore[attr-defined]
-    page.fill("input[name=username]", username)  # type: ignore[attr-defined]
-    page.fill("input[name=password]", PASSWORD)  # type: ignore[attr-defined]
-    page.click("button[type=submit]")  # type: ignore[attr-defined]
-    page.wait_for_url("**/")  # type: ignore[attr-defined]
+    login(page, username, PASSWORD)
 
 
 def test_dashboard_charts_render_and_screenshot(page: object) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from postloan.collections.agreement_tables import agreements
 from postloan.store.db import engine_for, ready
 from tests.web.conftest import PASSWORD
-from tests.web.live import chromium, serving
+from tests.web.live import chromium, login, serving, workbench_page
 from tests.web.test_browser import pytestmark, sync_api
 from tests.web.test_collections_pages import AS_OF, BEIJING, CollStore, build_store, make_app
 
@@ -46,21 +46,12 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any, server: str) -> Iterator[Any]:
-    context = browser.new_context(
-        base_url=server, viewport={"width": 1400, "height": 1000}, locale="zh-CN"
-    )
-    pg = context.new_page()
-    pg.set_default_timeout(15000)
-    yield pg
-    context.close()
+    with workbench_page(browser, server) as pg:
+        yield pg
 
 
 def _login(page: Any, username: str) -> None:
-    page.goto("/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/")
+    login(page, username, PASSWORD)
 
 
 def test_collector_works_a_case_and_a_supervisor_approves(page: Any, store: CollStore) -> None:

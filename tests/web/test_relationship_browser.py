@@ -18,7 +18,7 @@ from postloan.store.db import engine_for, ready
 from postloan.store.schema import customers
 from tests.api.conftest import PASSWORD, World, populate
 from tests.web.conftest import make_app
-from tests.web.live import chromium, serving
+from tests.web.live import chromium, login, serving, workbench_page
 from tests.web.test_browser import pytestmark, sync_api
 
 __all__ = ["pytestmark"]  # skipped without Chromium unless POSTLOAN_REQUIRE_BROWSER=1
@@ -44,22 +44,12 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any, server: str) -> Iterator[Any]:
-    context = browser.new_context(
-        base_url=server, viewport={"width": 1400, "height": 1000}, locale="zh-CN"
-    )
-    pg = context.new_page()
-    pg.set_default_timeout(15000)
-    yield pg
-    context.close()
+    with workbench_page(browser, server) as pg:
+        yield pg
 
 
 def _login(page: Any, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto("/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/")
+    login(page, username, PASSWORD, forget=True)
 
 
 def test_a_complaint_through_its_clock(page: Any, world: World) -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from postloan.store.db import ready
 from tests.web.conftest import PASSWORD
-from tests.web.live import chromium, serving
+from tests.web.live import chromium, login, serving, workbench_page
 from tests.web.test_browser import pytestmark, sync_api
 from tests.web.test_risk_pages import RiskStore, build_store
 
@@ -47,21 +47,12 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any, server: str) -> Iterator[Any]:
-    context = browser.new_context(
-        base_url=server, viewport={"width": 1400, "height": 1000}, locale="zh-CN"
-    )
-    pg = context.new_page()
-    pg.set_default_timeout(15000)
-    yield pg
-    context.close()
+    with workbench_page(browser, server) as pg:
+        yield pg
 
 
 def _login(page: Any, username: str) -> None:
-    page.goto("/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/")
+    login(page, username, PASSWORD)
 
 
 def test_watch_list_queue_outcome_and_risk_card(page: Any, store: RiskStore) -> None:

@@ -14,7 +14,7 @@ import pytest
 from postloan.store.db import ready
 from tests.tiering.conftest import AS_OF, DATES
 from tests.web.conftest import PASSWORD
-from tests.web.live import chromium, serving
+from tests.web.live import chromium, login, serving, workbench_page
 from tests.web.test_browser import pytestmark, sync_api
 from tests.web.test_tiering_pages import TierStore, build_store
 
@@ -47,21 +47,12 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any, server: str) -> Iterator[Any]:
-    context = browser.new_context(
-        base_url=server, viewport={"width": 1400, "height": 1000}, locale="zh-CN"
-    )
-    pg = context.new_page()
-    pg.set_default_timeout(15000)
-    yield pg
-    context.close()
+    with workbench_page(browser, server) as pg:
+        yield pg
 
 
 def _login(page: Any, username: str) -> None:
-    page.goto("/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/")
+    login(page, username, PASSWORD)
 
 
 def test_tier_page_draws_distribution_and_transitions(page: Any) -> None:
