@@ -220,6 +220,32 @@ def test_failed_logins_per_client_are_limited(client: TestClient) -> None:
     assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
 
 
+def test_workers_share_the_limits(world: World, tmp_path: Path,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """`postloan serve --workers N` counts in the store: the failures one worker saw count on
+    the other, so two workers do not give a sprayer twice the limit."""
+    from postloan.access.shared_ratelimit import SharedLoginLimiter
+    from postloan.access.tables import login_attempts
+    from postloan.api.routes.auth import LIMITS_VAR, login_limiter
+
+    monkeypatch.setenv(LIMITS_VAR, "shared")
+    workers = [create_app(world.url, policy_path=tmp_path / "policy.toml") for _ in range(2)]
+    assert all(isinstance(login_limiter(w), SharedLoginLimiter) for w in workers)
+    try:
+        with TestClient(workers[0]) as one, TestClient(workers[1]) as two:
+            statuses = [_login((one, two)[n % 2], f"spray-{n}", "Summer2026!").status_code
+                        for n in range(20)]  # fmt: skip
+            assert statuses == [401] * 20
+            for worker in (one, two):
+                refused = _login(worker, "spray-x", "Summer2026!")
+                assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+    finally:
+        engine = engine_for(world.url)
+        with engine.begin() as conn:  # the store outlives this test: leave no counts behind
+            conn.execute(login_attempts.delete())
+        engine.dispose()
+
+
 def test_successful_logins_do_not_count(world: World, client: TestClient) -> None:
     for _ in range(25):
         assert _login(client, "auditor", PASSWORD).status_code == 200

@@ -10,9 +10,9 @@ An attempt is counted when it starts — parallel attempts cannot all slip under
 and forgiven when it succeeds, so staff who sign in normally never meet the limit. A refused
 attempt is answered at once (HTTP 429 with Retry-After), before any hashing.
 
-Per process: with `postloan serve --workers N` each worker keeps its own counts, so a client
-gets up to N times the limit before every worker refuses; the database lock-out is shared
-and still holds. Addresses are what the server sees: behind a reverse proxy, let uvicorn take
+Per process by default; `postloan serve --workers N` (N > 1) counts in the store instead
+(`access.shared_ratelimit`, the same limits and answers), so N workers do not give a client N
+times the limit. Addresses are what the server sees: behind a reverse proxy, let uvicorn take
 the client's address from X-Forwarded-For (`--forwarded-allow-ips`), or every client shares
 the proxy's limit.
 """
@@ -25,6 +25,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -40,10 +41,12 @@ MAX_KEYS = 100_000  # memory bound: the least recently used keys are forgotten f
 
 @dataclass(frozen=True)
 class Ticket:
-    """An attempt admitted and counted: `forgive` it when the sign-in succeeds."""
+    """An attempt admitted and counted: `forgive` it when the sign-in succeeds. `ids`: the
+    stored attempts' rows (the shared limiter's; none in memory)."""
 
     keys: tuple[str, ...]
     at: float
+    ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,22 @@ class Refused:
     retry_after: int  # whole seconds until an attempt is admitted again
     scope: str  # "client" or "username"
     first: bool
+
+
+class Limiter(Protocol):
+    """What the login route needs of a limiter (in memory, or shared through the store)."""
+
+    limits: dict[str, Limit]
+
+    def admit(self, client: str, username: str) -> Ticket | Refused: ...
+
+    def forgive(self, ticket: Ticket) -> None: ...
+
+
+def keys_of(client: str, username: str) -> dict[str, str]:
+    """The counted keys of an attempt, by scope (usernames case-folded and cut: a flood of
+    long names must not grow the keys)."""
+    return {"client": f"client:{client[:64]}", "username": f"username:{username.lower()[:64]}"}
 
 
 class LoginLimiter:
@@ -73,7 +92,7 @@ class LoginLimiter:
 
     def admit(self, client: str, username: str) -> Ticket | Refused:
         """Count one sign-in attempt, or refuse it when either limit is reached."""
-        keys = {"client": f"client:{client}", "username": f"username:{username.lower()[:64]}"}
+        keys = keys_of(client, username)
         now = self._clock()
         with self._lock:
             for scope, key in keys.items():

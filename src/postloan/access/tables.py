@@ -6,6 +6,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -76,4 +77,18 @@ assignments = Table(
     Column("customer_id", ID, primary_key=True),
     Column("assigned_at", DateTime(timezone=True)),
     Index("ix_assignments_customer_id", "customer_id"),
+)
+
+# Sign-in attempts counted by the login rate limits when several server processes share them
+# (migration 0010, `access.shared_ratelimit`): `key` is `client:<address>` or
+# `username:<name>`, or the same with a `refused:` prefix (a refusal already audited); `at` in
+# seconds since the epoch (every process's clock is the machine's).
+login_attempts = Table(
+    "login_attempts",
+    metadata,
+    Column("attempt_id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(96), nullable=False),
+    Column("at", Double, nullable=False),
+    Index("ix_login_attempts_key_at", "key", "at"),
+    Index("ix_login_attempts_at", "at"),
 )

@@ -38,6 +38,7 @@ def serve_app(url: str, host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
     from postloan.api.docs import docs_assets_missing
+    from postloan.api.routes.auth import LIMITS_VAR
 
     console.print(f"Serving the workbench at [bold]http://{host}:{port}[/] (API docs at /docs)")
     if docs_assets_missing():
@@ -50,6 +51,8 @@ def serve_app(url: str, host: str, port: int, workers: int = 1) -> None:
     # per process would make each worker reject the others' forms).
     os.environ[DATABASE_URL_VAR] = url
     os.environ.setdefault("POSTLOAN_WEB_SECRET", secrets.token_hex(32))
+    # and one count of sign-in attempts: per-process limits would give a client N times each
+    os.environ[LIMITS_VAR] = "shared"
     uvicorn.run(
         "postloan.cli.serve_cmd:app_from_env", factory=True, workers=workers, host=host,
         port=port, log_level="warning", server_header=False,

@@ -10,6 +10,7 @@ Retry-After, before any hashing. The web login (`web.routes`) signs in through t
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -22,7 +23,8 @@ from sqlalchemy import Engine
 
 from postloan.access import audit
 from postloan.access.errors import AuthenticationFailed, LoginThrottled
-from postloan.access.ratelimit import LoginLimiter, Refused
+from postloan.access.ratelimit import Limiter, LoginLimiter, Refused
+from postloan.access.shared_ratelimit import SharedLoginLimiter
 from postloan.access.signin import record_throttled, sign_in
 from postloan.access.tokens import TOKEN_LIFETIME, TokenKind, issue_login_tokens, revoke_login
 from postloan.access.users import User
@@ -37,11 +39,18 @@ router = APIRouter(prefix="/api/auth", tags=["auth"], responses=ERROR_RESPONSES)
 HASHING_THREADS = 2
 
 
-def login_limiter(app: FastAPI) -> LoginLimiter:
-    """The app's login rate limiter (made on first use; a test may put its own in place)."""
-    limiter: LoginLimiter | None = getattr(app.state, "login_limiter", None)
+# `postloan serve --workers N` sets it to "shared": the workers count sign-ins in the store.
+LIMITS_VAR = "POSTLOAN_LOGIN_LIMITS"
+
+
+def login_limiter(app: FastAPI) -> Limiter:
+    """The app's login rate limiter (made on first use; a test may put its own in place): in
+    the process's memory, or in the store when several server processes share the limits."""
+    limiter: Limiter | None = getattr(app.state, "login_limiter", None)
     if limiter is None:
-        limiter = app.state.login_limiter = LoginLimiter()
+        shared = os.environ.get(LIMITS_VAR, "") == "shared"
+        limiter = SharedLoginLimiter(app.state.engine) if shared else LoginLimiter()
+        app.state.login_limiter = limiter
     return limiter
 
 
@@ -94,7 +103,8 @@ async def sign_in_off_loop(
     engine: Engine = app.state.engine  # the thread pool's engine: this runs in a thread
     client = client_address(request)
     limiter = login_limiter(app)
-    admitted = limiter.admit(client, username)
+    # off the loop: the shared limiter writes to the store
+    admitted = await anyio.to_thread.run_sync(limiter.admit, client, username)
     if isinstance(admitted, Refused):
         if admitted.first:
             await anyio.to_thread.run_sync(
@@ -107,7 +117,7 @@ async def sign_in_off_loop(
                 kinds=kinds),
         limiter=_hashing_slots(app),
     )  # fmt: skip
-    limiter.forgive(admitted)
+    await anyio.to_thread.run_sync(limiter.forgive, admitted)
     return signed
 
 
