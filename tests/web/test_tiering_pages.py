@@ -467,9 +467,17 @@ def test_what_if_form_refuses_bad_input_in_both_languages(as_user: Any, store: T
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def _fields(book: Any, name: str) -> list[str]:
+    """A sheet's columns as API field names, from the `columns` sheet — whose names must be
+    the sheet's header row, in order."""
+    legend = [r for r in book["columns"].iter_rows(min_row=2, values_only=True) if r[0] == name]
+    assert [c.value for c in book[name][1]] == [r[1] for r in legend], name
+    return [r[2] for r in legend]
+
+
 def _sheet(book: Any, name: str) -> list[dict[str, Any]]:
     rows = list(book[name].iter_rows(values_only=True))
-    return [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+    return [dict(zip(_fields(book, name), r, strict=True)) for r in rows[1:]]
 
 
 def _as_api(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -512,7 +520,20 @@ def test_review_workbook_holds_the_api_figures(as_user: Any, store: TierStore) -
     window = {"from": DATES[0].isoformat(), "to": AS_OF.isoformat()}
     page = risk.get("/tiering/review", params=window)
     href, book = _download(risk, page)
-    assert "whatif" not in href and book.sheetnames == ["review", "backtest", "rolls", "losses"]
+    assert "whatif" not in href and book.sheetnames == ["review", "backtest", "rolls", "losses",
+                                                         "columns"]  # fmt: skip
+    # the header row in the page's language (Chinese here), the API's names in `columns`
+    assert [c.value for c in book["losses"][1]][:4] == ["月份", "日期", "层级", "客户数"]
+    english = risk.get(href.replace("lang=zh-CN", "lang=en"))
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    assert "lang=zh-CN" in href and english.status_code == 200
+    english_book = load_workbook(BytesIO(english.content))
+    assert [c.value for c in english_book["losses"][1]][:4] == ["Month", "As of", "Tier",
+                                                                "Customers"]  # fmt: skip
+    assert _sheet(english_book, "losses") == _sheet(book, "losses")
     review = risk.get("/api/tiering/review", params=window).json()["rows"]
     rolls = risk.get("/api/tiering/rolls", params=window).json()
     _same(_sheet(book, "backtest"), review)
@@ -523,7 +544,7 @@ def test_review_workbook_holds_the_api_figures(as_user: Any, store: TierStore) -
     assert about["policy_version"] == default_policy().version
     # the project's style: bold header, frozen header row and key columns, number formats
     sheet = book["losses"]
-    head = [c.value for c in sheet[1]]
+    head = _fields(book, "losses")
     assert all(c.font.bold for c in sheet[1])
     assert sheet.freeze_panes == "D2"  # month, as_of, tier
     assert sheet.cell(row=2, column=head.index("loss_rate") + 1).number_format == "0.00%"
@@ -535,7 +556,7 @@ def test_review_workbook_holds_the_api_figures(as_user: Any, store: TierStore) -
     href, book = _download(risk, shown)
     assert "whatif=true" in href
     assert book.sheetnames[4:] == ["whatif_moved", "whatif_matrix", "whatif_in_force",
-                                   "whatif_candidate"]  # fmt: skip
+                                   "whatif_candidate", "columns"]  # fmt: skip
     candidate, _ = candidate_of(default_policy(), CANDIDATE)
     api = risk.post("/api/tiering/whatif", headers={"X-CSRF-Token": csrf_of(shown.text)}, json={
         **window, "tiering": candidate.model_dump(mode="json")["tiering"]}).json()  # fmt: skip
@@ -581,7 +602,7 @@ def test_review_workbook_leaves_amounts_out_without_account_access(
     page = aud.get("/tiering/review")
     _, book = _download(aud, page)
     for name in ("backtest", "rolls", "losses"):
-        head = [c.value for c in book[name][1]]
+        head = _fields(book, name)
         assert head and not set(head) & set(AMOUNTS), (name, head)
     review = aud.get("/api/tiering/review").json()["rows"]
     _same(_sheet(book, "backtest"), review)

@@ -12,7 +12,7 @@ withheld from roles without `account.view`; the phone is masked as everywhere. A
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
@@ -210,6 +210,7 @@ def review_xlsx(
         "parameters of the same names (" + ", ".join(FIELDS) + "); a missing one keeps the "
         "value in force",
     ),
+    lang: Literal["zh-CN", "en"] = Query("zh-CN", description="the column names' language"),
     user: User = Depends(require(TieringAction.REVIEW)),
     conn: Connection = Depends(get_conn),
 ) -> Response:
@@ -236,7 +237,7 @@ def review_xlsx(
         date_from=start.isoformat(), date_to=end.isoformat(), policy_version=policy.version,
         shows_accounts=shows_accounts(user), backtest=amounts_for(user, rows),
         rolls=amounts_for(user, rolls["rolls"]), losses=amounts_for(user, rolls["losses"]),
-        what_if=found, changed=changed))  # fmt: skip
+        what_if=found, changed=changed, lang=lang))  # fmt: skip
     audit.record(conn, actor=user.username, action="export", target_type="tiering_review",
                  target_id=f"{start}..{end}",
                  detail={"format": "xlsx", "policy_version": policy.version,

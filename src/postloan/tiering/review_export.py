@@ -3,7 +3,9 @@ link on `/tiering/review`): the back-test per month and tier, the roll rates per
 the loss rates and — when the page showed one — the what-if of typed cut-offs, one sheet per
 table, the same figures the API's `review`, `rolls` and `whatif` answers hold.
 
-Every sheet: a bold header row of the API's field names, number formats (amounts in yuan
+Every sheet: a bold header row of the columns' names in the reader's language (zh-CN or
+English; the `columns` sheet pairs each with the API's field name, for a program reading the
+file), number formats (amounts in yuan
 from minor units, rates as percentages, counts with separators), dates as ISO text, the header
 row and the key columns (month, date, tier, bucket) frozen. The first sheet names the window,
 the policy in force and, with a what-if, the candidate's version and the cut-offs changed.
@@ -23,6 +25,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
 from postloan.tiering.card import AMOUNTS
+from postloan.tiering.messages import MESSAGES
 
 AMOUNT_FORMAT = "#,##0.00"
 RATE_FORMAT = "0.00%"
@@ -57,6 +60,12 @@ class ReviewFigures:
     losses: list[dict[str, Any]]
     what_if: dict[str, Any] | None = None
     changed: dict[str, tuple[int, int]] = field(default_factory=dict)
+    lang: str = "zh-CN"
+
+    def label(self, name: str) -> str:
+        """A column's name in the workbook's language."""
+        texts = MESSAGES.get(self.lang, MESSAGES["zh-CN"])
+        return texts.get(f"tiering.col.{name}", name)
 
 
 def kind_of(name: str) -> Literal["amount", "rate", "count", "text"]:
@@ -80,19 +89,21 @@ def _cell(value: Any, kind: str) -> Any:
 
 
 def _table(book: Workbook, name: str, columns: Sequence[str], rows: list[dict[str, Any]],
-           accounts: bool) -> None:  # fmt: skip
-    shown = [c for c in columns if accounts or kind_of(c) != "amount"]
+           figures: ReviewFigures, legend: list[tuple[str, str, str]]) -> None:  # fmt: skip
+    shown = [c for c in columns if figures.shows_accounts or kind_of(c) != "amount"]
     sheet: Worksheet = book.create_sheet(name[:31])
-    sheet.append(shown)
+    labels = [figures.label(c) for c in shown]
+    sheet.append(labels)
+    legend += [(name, label, c) for label, c in zip(labels, shown, strict=True)]
     for cell in sheet[1]:
         cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
     kinds = [kind_of(c) for c in shown]
     for row in rows:
         sheet.append([_cell(row.get(c), k) for c, k in zip(shown, kinds, strict=True)])
     formats = {"amount": AMOUNT_FORMAT, "rate": RATE_FORMAT, "count": COUNT_FORMAT}
-    for index, (name_, kind) in enumerate(zip(shown, kinds, strict=True), start=1):
+    for index, (label, kind) in enumerate(zip(labels, kinds, strict=True), start=1):
         letter = sheet.cell(row=1, column=index).column_letter
-        sheet.column_dimensions[letter].width = max(12, min(24, len(name_) + 2))
+        sheet.column_dimensions[letter].width = max(12, min(28, 2 * len(label) + 2))
         if kind in formats:
             for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
                 cell.number_format = formats[kind]
@@ -101,8 +112,9 @@ def _table(book: Workbook, name: str, columns: Sequence[str], rows: list[dict[st
 
 
 def workbook_bytes(figures: ReviewFigures) -> bytes:
-    """The workbook (module doc): `review`, then `backtest`, `rolls`, `losses` and, with a
-    what-if, `whatif_moved`, `whatif_matrix`, `whatif_in_force`, `whatif_candidate`."""
+    """The workbook (module doc): `review`, then `backtest`, `rolls`, `losses`, with a
+    what-if `whatif_moved`, `whatif_matrix`, `whatif_in_force`, `whatif_candidate`, and last
+    `columns` (sheet, column name, API field)."""
     book = Workbook()
     about = book.active
     assert about is not None
@@ -122,17 +134,26 @@ def workbook_bytes(figures: ReviewFigures) -> bytes:
             about.append([f"tiering.{name}", now, then])
     about.column_dimensions["A"].width = 44
     about.column_dimensions["B"].width = 24
-    accounts = figures.shows_accounts
-    _table(book, "backtest", BACKTEST, figures.backtest, accounts)
-    _table(book, "rolls", ROLLS, figures.rolls, accounts)
-    _table(book, "losses", LOSSES, figures.losses, accounts)
+    legend: list[tuple[str, str, str]] = []
+    _table(book, "backtest", BACKTEST, figures.backtest, figures, legend)
+    _table(book, "rolls", ROLLS, figures.rolls, figures, legend)
+    _table(book, "losses", LOSSES, figures.losses, figures, legend)
     if w is not None:
         matrix = [{"stored": c["stored"], "candidate_tier": c["candidate"],
                    "customers": c["customers"]} for c in w["transitions"]]  # fmt: skip
-        _table(book, "whatif_moved", MOVED, w["moved"], accounts)
-        _table(book, "whatif_matrix", MATRIX, matrix, accounts)
-        _table(book, "whatif_in_force", BACKTEST, w["current"], accounts)
-        _table(book, "whatif_candidate", BACKTEST, w["candidate"], accounts)
+        _table(book, "whatif_moved", MOVED, w["moved"], figures, legend)
+        _table(book, "whatif_matrix", MATRIX, matrix, figures, legend)
+        _table(book, "whatif_in_force", BACKTEST, w["current"], figures, legend)
+        _table(book, "whatif_candidate", BACKTEST, w["candidate"], figures, legend)
+    columns = book.create_sheet("columns")
+    columns.append([figures.label(n) for n in ("sheet", "label", "field")])
+    for cell in columns[1]:
+        cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
+    for row in legend:
+        columns.append(list(row))
+    for letter, width in (("A", 18), ("B", 40), ("C", 24)):
+        columns.column_dimensions[letter].width = width
+    columns.freeze_panes = "A2"
     out = BytesIO()
     book.save(out)
     return out.getvalue()

@@ -94,14 +94,14 @@ def review_page(request: Request) -> Response:
                    captions={"chart-tier-npl": "tiering.npl_rate",
                              "chart-tier-loss": "tiering.loss_rate"})  # fmt: skip
     status = _what_if(request, context, start, end, scope)
-    context["download"] = _download(start, end, context)
+    context["download"] = _download(start, end, context, lang_of(request))
     return render_page(request, "tiering/review.html", context, user=user, status_code=status)
 
 
-def _download(start: date, end: date, context: dict[str, Any]) -> str:
+def _download(start: date, end: date, context: dict[str, Any], lang: str) -> str:
     """The workbook's link (`GET /api/tiering/review.xlsx`, same permission and scope): the
-    page's window and, when the page shows a what-if, its typed cut-offs."""
-    params = {"from": start.isoformat(), "to": end.isoformat()}
+    page's window and language and, when the page shows a what-if, its typed cut-offs."""
+    params = {"from": start.isoformat(), "to": end.isoformat(), "lang": lang}
     if context.get("what_if") is not None:
         params.update({"whatif": "true", **{n: str(context["values"][n]) for n in FIELDS}})
     return "/api/tiering/review.xlsx?" + urlencode(params)
