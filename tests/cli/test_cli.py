@@ -122,6 +122,12 @@ def test_store_commands_exit_codes(tmp_path: Path) -> None:
     assert cli("run", "--from", "2026-06-10", "--to", "2026-06-01").returncode == 2
     ran = cli("run", "--from", "2026-06-25", "--to", "2026-06-30")
     assert ran.returncode == 0 and "6 date(s)" in ran.stdout, ran.stderr
+    # not a terminal (a log): one line per window of dates and per area step, in order
+    from postloan import areas
+
+    assert "run: 6/6 dates computed" in ran.stdout
+    said = [line.split()[2] for line in ran.stdout.splitlines() if line.startswith("run: step ")]
+    assert said == [step.name for step in areas.daily_steps()] and said
     out = tmp_path / "status.csv"
     exported = cli("export", "account-status", "--as-of", "2026-06-30", "--out", str(out))
     assert exported.returncode == 0 and out.exists()

@@ -52,19 +52,32 @@ def refuse_run_dates(call: Callable[[], T], single: str = "--as-of") -> T:
 
 
 def run_with_progress(url: str, dates: list[date], policy: Policy) -> RunResult:
+    """`run_dates` with its progress shown: a bar on a terminal (dates computed, then the step
+    running); in a log (cron, a pipe) one line per window of dates and per step, with times —
+    a night's run at a million accounts takes long enough that silence looks like a hang."""
+    if not console.is_terminal:
+        return run_dates(
+            url, dates, policy,
+            lambda done, total: console.print(f"run: {done}/{total} dates computed"),
+            on_step=lambda name, took: None if took is None
+            else console.print(f"run: step {name} done in {took:.1f} s"),
+        )  # fmt: skip
     with Progress(
         TextColumn("[bold]run"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("dates"),
+        TextColumn("{task.description}"),
         TimeElapsedColumn(),
         console=console,
         transient=True,
     ) as bar:
-        task = bar.add_task("run", total=len(dates))
+        task = bar.add_task("dates", total=len(dates))
         return run_dates(
             url,
             dates,
             policy,
             lambda done, total: bar.update(task, completed=done),
+            on_step=lambda name, took: bar.update(
+                task, description="dates" if took is not None else f"dates · step {name}"
+            ),
         )

@@ -32,7 +32,7 @@ from postloan.engine.schedule_versions import ScheduleVersions
 from postloan.policy import Policy, canonical_json
 from postloan.runs.liveness import RunLock, fail_abandoned_runs
 from postloan.runs.load import load_changes, load_contract_portfolio
-from postloan.runs.steps import run_area_steps
+from postloan.runs.steps import StepProgress, run_area_steps
 from postloan.runs.window import check_run_dates
 from postloan.store import bulk
 from postloan.store.db import engine_for
@@ -207,7 +207,8 @@ _COLUMNS = [c.name for c in account_status.columns]
 
 
 def _publish(url: str, ordered: list[date], policy: Policy, run_id: int, rows: int,
-             timings: dict[str, float], inputs: RunInputs | None = None) -> None:  # fmt: skip
+             timings: dict[str, float], inputs: RunInputs | None = None,
+             on_step: StepProgress | None = None) -> None:  # fmt: skip
     """The run's one visible change, in one transaction: the dates' rows replaced by the
     staged ones, the areas' steps over them (runs.steps), the run succeeded."""
     engine = engine_for(url)
@@ -225,7 +226,8 @@ def _publish(url: str, ordered: list[date], policy: Policy, run_id: int, rows: i
             conn.execute(delete(staged_status).where(mine))
             timings["write"] += time.perf_counter() - t
             t = time.perf_counter()
-            run_area_steps(conn, ordered[0], policy, run_id, timings, inputs=inputs)
+            run_area_steps(conn, ordered[0], policy, run_id, timings, inputs=inputs,
+                           on_step=on_step)  # fmt: skip
             timings["steps"] = time.perf_counter() - t
             conn.execute(_finished(run_id, "succeeded", rows, timings))
     finally:
@@ -238,8 +240,10 @@ def run_dates(
     policy: Policy,
     progress: Progress | None = None,
     today: date | None = None,
+    on_step: StepProgress | None = None,
 ) -> RunResult:
     """Compute and store account status for every date, all or nothing (module doc).
+    `progress(done, total)` as dates are computed; `on_step` as the areas' steps run.
 
     Raises `runs.window.RunDateError` (nothing recorded) for dates outside the policy's window
     as of `today` (default: the local date)."""
@@ -252,7 +256,7 @@ def run_dates(
     timings = {"load": 0.0, "engine": 0.0, "write": 0.0}
     try:
         rows, inputs = _stage(url, ordered, policy, run_id, timings, progress)
-        _publish(url, ordered, policy, run_id, rows, timings, inputs)
+        _publish(url, ordered, policy, run_id, rows, timings, inputs, on_step)
     except BaseException as exc:
         _fail(url, run_id, timings, exc)
         raise

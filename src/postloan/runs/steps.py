@@ -11,6 +11,7 @@ name). A step that raises aborts the transaction: the store stays as it was.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection
@@ -19,6 +20,9 @@ from postloan import areas
 from postloan.area import RunInputs, StepContext
 from postloan.policy import Policy
 from postloan.store.dates import stored_dates_from
+
+# progress of a run's steps: (step name, None) when it starts, (name, seconds) when it ends
+StepProgress = Callable[[str, float | None], None]
 
 
 def run_area_steps(
@@ -29,9 +33,11 @@ def run_area_steps(
     timings: dict[str, float] | None = None,
     now: datetime | None = None,
     inputs: RunInputs | None = None,
+    on_step: StepProgress | None = None,
 ) -> None:
     """Run every registered step from `first` on (module doc); times land in `timings`.
-    `inputs`: what the run loaded for the engine, handed to steps that need the portfolio."""
+    `inputs`: what the run loaded for the engine, handed to steps that need the portfolio.
+    `on_step(name, None)` before a step, `on_step(name, seconds)` after it (progress)."""
     ctx = StepContext(
         conn=conn,
         first=first,
@@ -42,7 +48,12 @@ def run_area_steps(
         inputs=None if inputs is None else (lambda: inputs),
     )
     for step in areas.daily_steps():
+        if on_step:
+            on_step(step.name, None)
         started = time.perf_counter()
         step.run(ctx)
+        took = time.perf_counter() - started
         if timings is not None:
-            timings[step.name] = time.perf_counter() - started
+            timings[step.name] = took
+        if on_step:
+            on_step(step.name, took)
