@@ -12,12 +12,14 @@ from typing import Any
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
-from sqlalchemy import delete, select, true
+from sqlalchemy import delete, insert, select, true
 
 from postloan.management import service, totals
 from postloan.management.tables import management_month_totals
 from postloan.policy.loader import default_policy
+from postloan.store import schema
 from postloan.store.db import engine_for
+from postloan.store.values import stored_date
 from tests.management import area_data
 from tests.management.conftest import MONTH_ENDS, History
 
@@ -125,3 +127,61 @@ def test_the_step_rebuilds_from_the_runs_first_month(loaded: History) -> None:
     stored, (fast, slow) = _both(loaded, date(2026, 1, 1), date(2026, 6, 30))
     assert stored is not None
     _same(fast, slow)
+
+
+def test_dormant_cards_from_the_totals_weigh_recent_activity_only(loaded: History) -> None:
+    """The totals read each possibly-dormant card's last transaction in SQL, from a little
+    before the dormancy window: a purchase or payment inside the window wakes a card, one
+    before it does not, a card owing money is never dormant — as the status pack says."""
+    zero = sorted(c for c, card in loaded.cards.items() if card["open_date"] == date(2024, 1, 5))
+    assert len(zero) >= 3  # the history's old cards with nothing owed
+    statement = {"due_date": date(2026, 4, 5), "statement_balance": 0, "minimum_due": 0}
+    engine = engine_for(loaded.url)
+    with engine.begin() as conn:
+        conn.execute(insert(schema.card_statements), [
+            {**statement, "card_id": zero[0], "statement_date": date(2026, 3, 15),
+             "purchases": 12_000},  # inside the window: awake from March on
+            {**statement, "card_id": zero[1], "statement_date": date(2024, 6, 15),
+             "purchases": 9_000},  # two years back: still dormant
+        ])  # fmt: skip
+        conn.execute(insert(schema.payments), [
+            {"payment_id": "PX1", "account_id": zero[2], "value_date": date(2026, 5, 2),
+             "amount": 5_000, "channel": "app", "reverses_payment_id": None},
+        ])  # fmt: skip
+    engine.dispose()
+    plain = _dormant_by_month(loaded)
+    _store(loaded, MONTH_ENDS[0])
+    stored, (fast, slow) = _both(loaded, date(2026, 1, 1), date(2026, 6, 30))
+    assert stored is not None
+    _same(fast, slow)
+    got = {r["as_of"]: r["dormant_cards"] for r in fast.dormant.iter_rows(named=True)}
+    assert got == plain
+    # the purchase woke one card from March on, the payment another from May on
+    assert got[MONTH_ENDS[1]] - got[MONTH_ENDS[2]] == 1
+    assert got[MONTH_ENDS[3]] - got[MONTH_ENDS[4]] == 1
+
+
+def _dormant_by_month(history: History) -> dict[date, int]:
+    """A plain recount: cards open on the month-end for 18 months or more, nothing owed on it,
+    no purchase statement or payment in the 18 months up to it."""
+    st, p = schema.card_statements.c, schema.payments.c
+    engine = engine_for(history.url)
+    with engine.connect() as conn:
+        bought = conn.execute(select(st.card_id, st.statement_date).where(st.purchases > 0))
+        paid = conn.execute(
+            select(p.account_id, p.value_date).where(p.reverses_payment_id.is_(None))
+        )
+        active = [(r[0], stored_date(r[1])) for r in [*bought, *paid]]
+    engine.dispose()
+    owed = {(r["account_id"], r["as_of"]) for r in history.status
+            if r["outstanding_principal"] + r["overdue_amount"] != 0}  # fmt: skip
+    out = {}
+    for day in MONTH_ENDS:
+        since = pl.Series([day]).dt.offset_by("-18mo")[0]
+        out[day] = sum(
+            1 for card, c in history.cards.items()
+            if c["open_date"] <= since and (card, day) not in owed
+            and c.get("close_date") is None
+            and not any(a == card and since < d <= day for a, d in active)
+        )  # fmt: skip
+    return out

@@ -65,6 +65,7 @@ from postloan.errors import InvalidError
 from postloan.money import parse_amount
 from postloan.policy import Policy
 from postloan.store.dates import latest_stored_date
+from postloan.store.rows import read_frame
 from postloan.store.schema import account_status, payments
 
 
@@ -99,11 +100,9 @@ def _period_dates(conn: Connection, start: date, end: date) -> tuple[date, date]
 
 def _status(conn: Connection, day: date) -> pl.DataFrame:
     s = account_status.c
-    rows = conn.execute(
-        select(s.account_id, s.customer_id, s.outstanding_principal, s.overdue_amount, s.dpd,
-               s.bucket, s.restructured).where(s.as_of == day)
-    ).all()  # fmt: skip
-    return pl.DataFrame([(*r[:6], bool(r[6])) for r in rows], schema=STATUS, orient="row")
+    query = select(s.account_id, s.customer_id, s.outstanding_principal, s.overdue_amount, s.dpd,
+                   s.bucket, s.restructured).where(s.as_of == day)  # fmt: skip
+    return read_frame(conn, query, STATUS)  # every account: no Row per record
 
 
 def _cash(conn: Connection, accounts: list[str], after: date, upto: date) -> pl.DataFrame:
@@ -113,20 +112,15 @@ def _cash(conn: Connection, accounts: list[str], after: date, upto: date) -> pl.
         return pl.DataFrame(schema={"account_id": pl.String, "cash": pl.Int64})
     p = payments.alias("p")
     r = payments.alias("r")
-    rows = conn.execute(
+    query = (
         select(p.c.account_id, p.c.amount, r.c.payment_id.is_not(None))
         .outerjoin(r, and_(r.c.reverses_payment_id == p.c.payment_id, r.c.value_date <= upto))
         .where(p.c.value_date > after, p.c.value_date <= upto, p.c.reverses_payment_id.is_(None),
                p.c.account_id.in_(select(account_status.c.account_id).where(
                    account_status.c.as_of == after, account_status.c.overdue_amount > 0)))
-    ).all()  # fmt: skip
-    return net_cash(
-        pl.DataFrame(
-            [(a, int(m), bool(rev)) for a, m, rev in rows],
-            schema={"account_id": pl.String, "amount": pl.Int64, "reversed": pl.Boolean},
-            orient="row",
-        )
-    )
+    )  # fmt: skip
+    types = {"account_id": pl.String, "amount": pl.Int64, "reversed": pl.Boolean}
+    return net_cash(read_frame(conn, query, types))
 
 
 def _holders(conn: Connection, closing: date) -> pl.DataFrame:

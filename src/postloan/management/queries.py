@@ -30,6 +30,7 @@ from sqlalchemy.sql.elements import True_
 
 from postloan.access.tables import users
 from postloan.store import bulk, schema
+from postloan.store.rows import read_frame
 from postloan.store.values import UTCDateTime, stored_date
 
 TIERS_TABLE = table(
@@ -84,7 +85,7 @@ def frame(source: Any, query: Any, types: dict[str, Any]) -> pl.DataFrame:
     """A select's rows typed by `types`, from a SQLAlchemy or an ADBC connection. Every column
     has a declared SQL type, so dates come back as dates on every backend."""
     if isinstance(source, Connection):
-        return pl.DataFrame(source.execute(query).all(), schema=types, orient="row")
+        return read_frame(source, query, types)
     return bulk.read(source, query).cast(types)  # type: ignore[arg-type]
 
 
@@ -203,6 +204,35 @@ def card_activity(source: Any, upto: date, scope: ColumnElement[bool]) -> pl.Dat
     if not isinstance(scope, True_):
         both = both.join(cards(source, scope).select("card_id"), on="card_id", how="semi")
     return both.unique()
+
+
+def last_card_activity(source: Any, day: date, after: date) -> pl.DataFrame:
+    """Each card's last customer-initiated transaction in (after, day] (`card_activity`'s rows
+    reduced in SQL to one per card), for the cards that could be dormant on `day`: those
+    without a balance in its status (a dormant card has none). What one month-end's dormant
+    share needs when `after` is on or before the dormancy window's start: the month totals
+    read this, not every statement and payment since the cards opened."""
+    st, p, c = schema.card_statements.c, schema.payments.c, schema.cards.c
+    owing = select(S.account_id).where(
+        S.as_of == day,
+        S.account_type == "card",
+        (S.outstanding_principal + S.overdue_amount) != 0,
+    )
+    bought = (
+        select(st.card_id.label("card_id"), func.max(st.statement_date).label("date"))
+        .where(st.purchases > 0, st.statement_date > after, st.statement_date <= day,
+               st.card_id.not_in(owing))
+        .group_by(st.card_id)
+    )  # fmt: skip
+    paid = (
+        select(p.account_id.label("card_id"), func.max(p.value_date).label("date"))
+        .where(p.account_id.in_(select(c.card_id).where(c.card_id.not_in(owing))),
+               p.reverses_payment_id.is_(None), p.value_date > after, p.value_date <= day)
+        .group_by(p.account_id)
+    )  # fmt: skip
+    types = {"card_id": pl.String, "date": pl.Date}
+    both = pl.concat([frame(source, bought, types), frame(source, paid, types)])
+    return both.group_by("card_id").agg(pl.col("date").max())
 
 
 def holders(conn: Connection, days: Sequence[date]) -> pl.DataFrame:

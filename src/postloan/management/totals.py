@@ -30,7 +30,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -186,7 +186,10 @@ def compute_month(
         "disbursed": rules.disbursement(service._loan_dims(loans, custs), this),
         "dormant": rules.dormant_share(
             queries.cards(conn, scope),
-            queries.card_activity(conn, day, scope),
+            # from a little before the dormancy window: an older transaction cannot matter
+            queries.last_card_activity(
+                conn, day, day - timedelta(days=31 * (m.dormant_months + 1))
+            ),
             cards,
             this,
             m.dormant_months,

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 metadata = MetaData(
@@ -121,6 +122,14 @@ payments = Table(
     Column("channel", String(32)),
     Column("reverses_payment_id", ID),
     Index("ix_payments_account_id_value_date", "account_id", "value_date"),
+    # Reversals are rare: a partial index finds a payment's reversal without the automatic
+    # index SQLite would otherwise build over every payment on each such join (migration 0011).
+    Index(
+        "ix_payments_reverses_payment_id",
+        "reverses_payment_id",
+        sqlite_where=text("reverses_payment_id IS NOT NULL"),
+        postgresql_where=text("reverses_payment_id IS NOT NULL"),
+    ),
 )
 
 events = Table(
