@@ -130,6 +130,20 @@ def status_rows(source: Any, days: Sequence[date], scope: ColumnElement[bool]) -
     return frame(source, query, STATUS)
 
 
+def cycle_status(source: Any, start: date, end: date, scope: ColumnElement[bool]) -> pl.DataFrame:
+    """Each card's status on its statement dates in [start, end] that are stored (the card
+    cycle-end 口径): the status columns, one row per card and statement date."""
+    st = schema.card_statements.c
+    query = (
+        select(*(S[n] for n in STATUS))
+        .join(schema.card_statements, (st.card_id == S.account_id) & (st.statement_date == S.as_of))
+        .where(st.statement_date >= start, st.statement_date <= end)
+    )
+    if not isinstance(scope, True_):
+        query = query.where(S.customer_id.in_(_in_scope(scope)))
+    return frame(source, query, STATUS)
+
+
 def customers(source: Any, scope: ColumnElement[bool]) -> pl.DataFrame:
     query = select(CU.customer_id, CU.branch_id.label("branch"), CU.industry).where(scope)
     return frame(source, query, CUSTOMERS)

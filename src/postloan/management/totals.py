@@ -238,7 +238,11 @@ def load(
     conn: Connection, policy: Policy, history: pl.DataFrame, months: pl.DataFrame
 ) -> service.Parts | None:
     """The pack's parts from the stored totals, or None when they do not cover exactly the
-    history's month-ends under this policy (the pack is then computed from the status)."""
+    history's month-ends under this policy (the pack is then computed from the status).
+    A policy with a card cycle-end definition is always computed from the status: the totals
+    hold month-end sums only (each card's statement-date status is not in them)."""
+    if rules.cycle_kpis(policy.management):
+        return None
     rows = conn.execute(
         select(T.as_of, T.totals_key, T.frames, T.status_run_id).where(
             T.as_of <= history["as_of"].max()
