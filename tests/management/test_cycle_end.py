@@ -13,12 +13,13 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, true
 
-from postloan.management import service
+from postloan.management import service, totals
 from postloan.policy import Policy, default_policy
 from postloan.policy.loader import PolicyError, policy_from_dict
 from postloan.store import schema
 from postloan.store.db import engine_for
 from tests.management.conftest import MID_MONTH, MONTH_ENDS, History, build
+from tests.management.test_totals import NOW, _same
 from tests.store.conftest import BACKENDS, make_store  # noqa: F401
 
 START, END = date(2026, 1, 1), date(2026, 6, 30)
@@ -109,6 +110,23 @@ def test_cycle_end_figures_equal_a_plain_recomputation(carded: History, kpi: str
     jan = built.figures.filter(dimension="portfolio", as_of=MONTH_ENDS[0])
     assert jan[kpi].to_list() == [None]
     assert built.figures.select(plain.figures.columns).equals(plain.figures)
+
+
+def test_the_stored_month_totals_carry_the_cycle_end_figures(carded: History) -> None:
+    """A whole-book pack read from the month totals equals the one from the status with the
+    cycle-end definitions in the policy (the step stores their sums per month)."""
+    policy = _policy()
+    engine = engine_for(carded.url)
+    with engine.begin() as conn:
+        totals.store_months(conn, policy, MONTH_ENDS[0], 2, NOW)
+    with engine.connect() as conn:
+        _, history = service._history(conn, END)
+        assert totals.load(conn, policy, history, history) is not None
+        fast = service.build(conn, policy, START, END, true())
+        slow = service.build(conn, policy, START, END, true(), use_totals=False)
+    engine.dispose()
+    assert fast.figures["overdue_rate_cycle_numerator"].sum() > 0
+    _same(fast, slow)
 
 
 def test_cycle_end_drill_down_sums_to_the_cell(carded: History) -> None:
