@@ -151,6 +151,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/management/pack"): ManagementAction.PACK,
     ("GET", "/api/management/pack.xlsx"): ManagementAction.EXPORT,
     ("GET", "/api/management/drill"): ManagementAction.DRILL,
+    ("GET", "/api/management/drill/area"): ManagementAction.DRILL,
     ("POST", "/api/management/whatif"): ManagementAction.WHATIF,
     ("GET", "/api/management/packs"): ManagementAction.EXPORT,
     ("GET", "/api/management/packs/{month}"): ManagementAction.EXPORT,

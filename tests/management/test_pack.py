@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import true
 
 from postloan.errors import InvalidError, NotFoundError
-from postloan.management import service
+from postloan.management import queries, service
 from postloan.management.rules.pack import definitions_version
 from postloan.policy.loader import default_policy
 from postloan.store.db import engine_for
@@ -40,6 +40,18 @@ def test_month_ends_are_each_months_last_stored_date(history: History) -> None:
     assert built.runs == {d.strftime("%Y-%m"): [1 if d < MONTH_ENDS[3] else 2] for d in MONTH_ENDS}
     assert built.definitions_version == definitions_version(default_policy().management)
     assert built.definitions["overdue_rate"]["version"] == 1
+
+
+def test_stored_dates_walk_the_key_and_equal_the_distinct_dates(history: History) -> None:
+    """`queries.stored_dates` (a loose index scan, not a GROUP BY over every status row) gives
+    exactly the distinct stored dates up to the bound, in order, on each backend."""
+    stored = sorted({r["as_of"] for r in history.status})
+    engine = engine_for(history.url)
+    with engine.connect() as conn:
+        for upto in (*stored, date(2199, 12, 31), date(2025, 12, 31), MID_MONTH.replace(day=16)):
+            assert queries.stored_dates(conn, upto) == [d for d in stored if d <= upto]
+    engine.dispose()
+    assert MID_MONTH in stored and len(stored) == len(MONTH_ENDS) + 1
 
 
 @pytest.mark.parametrize("dimension", ["portfolio", "branch", "product", "officer"])

@@ -26,7 +26,7 @@ from postloan.api.errors import ERROR_RESPONSES
 from postloan.api.routes.policy import effective_policy
 from postloan.api.util import NO_NUL
 from postloan.inputs import BusinessDate
-from postloan.management import packs, printable, report, service, whatif
+from postloan.management import area_drill, packs, printable, report, service, whatif
 from postloan.management.actions import ManagementAction
 from postloan.management.export import workbook_bytes
 from postloan.management.rules.pack import DIMENSIONS
@@ -175,6 +175,49 @@ def drill(
     )
     conn.commit()
     return DrillOut.model_validate(found)
+
+
+class AreaDrillOut(BaseModel):
+    as_of: str
+    kpi: str
+    area: str = Field(description="the area whose figure it is (churn, relationship)")
+    dimension: str
+    value: str
+    definition_version: int = Field(description="the area definition's version")
+    unit: str = Field(description="what the rows are: customers, complaints or answers")
+    numerator: int = Field(description="the sum of `counted`: the cell's numerator")
+    denominator: int | None = Field(description="the rows, where they are the denominator")
+    rows: list[dict[str, Any]]
+
+
+@router.get("/drill/area", response_model=AreaDrillOut)
+def drill_area(
+    request: Request,
+    as_of: BusinessDate | None = Query(
+        None, description="the figure's date (its `as_of` in area_figures; default: latest)"
+    ),
+    kpi: str = Query("churn_any_customers", min_length=1, max_length=40, pattern=NO_NUL),
+    dimension: Literal["portfolio", "branch"] = Query("portfolio"),
+    value: str = Query("all", min_length=1, max_length=64, pattern=NO_NUL),
+    user: User = Depends(require(ManagementAction.DRILL)),
+    conn: Connection = Depends(get_conn),
+) -> AreaDrillOut:
+    """The rows behind one of the other areas' figures in the pack (churn customers,
+    complaints, survey answers), each with what it adds; they sum to the figure (audited)."""
+    policy, _ = effective_policy(request)
+    day = as_of or service.latest_date(conn)
+    if day is None:
+        raise service.PackError("no stored status yet: run a date first", field="as_of")
+    found = area_drill.audited(
+        conn,
+        policy,
+        (day, kpi, dimension, value),
+        customer_scope_clause(user, ManagementAction.DRILL),
+        user.username,
+        now(),
+    )
+    conn.commit()
+    return AreaDrillOut.model_validate(found)
 
 
 class WhatIfOut(BaseModel):

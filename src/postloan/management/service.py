@@ -262,8 +262,45 @@ def build(
         .agg(pl.col("run_id").unique().sort())
         .sort("month"),
         areas=area_figures(conn, policy, wanted, scope),
+        cycle=_cycle(source, conn, policy, months, scope, (custs, loans, disposed)),
     )
     return assemble(policy, start, end, history, months, parts)
+
+
+def _cycle_flagged(
+    source: Any,
+    conn: Connection,
+    policy: Policy,
+    span: tuple[date, date],
+    scope: ColumnElement[bool],
+    attributes: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame | None],
+) -> pl.DataFrame:
+    """The cards' status on their statement dates in `span`, dimensions attached and flagged
+    (the tier and the collector as on the statement date)."""
+    custs, loans, disposed = attributes
+    rows = queries.cycle_status(source, span[0], span[1], scope)
+    days = sorted(set(rows["as_of"].to_list()))
+    tiers = queries.tiers(source, days) if queries.has_table(conn, "tier_assignments") else None
+    held = _holders(conn, days) if days else None
+    attached = _attach(rows, custs, loans, tiers, disposed, held)
+    return rules.with_flags(attached, policy.management)
+
+
+def _cycle(
+    source: Any,
+    conn: Connection,
+    policy: Policy,
+    months: pl.DataFrame,
+    scope: ColumnElement[bool],
+    attributes: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame | None],
+) -> pl.DataFrame | None:
+    """The cycle-end definitions' figures for the pack's months (None when there are none)."""
+    if not rules.cycle_kpis(policy.management):
+        return None
+    first = months["as_of"][0].replace(day=1)
+    span = (first, months["as_of"][-1])
+    flagged = _cycle_flagged(source, conn, policy, span, scope, attributes)
+    return rules.cycle_figures(rules.cycle_rows(flagged, months), policy.management)
 
 
 @dataclass(frozen=True)
@@ -280,6 +317,8 @@ class Parts:
     vintage: pl.DataFrame
     runs: pl.DataFrame  # month, run_id (a list)
     areas: tuple[dict[str, dict[str, Any]], pl.DataFrame, list[str]]
+    # The card cycle-end definitions' figures (`rules.cycle_figures`); None without any.
+    cycle: pl.DataFrame | None = None
 
 
 def assemble(
@@ -310,6 +349,8 @@ def assemble(
         .drop("_m")
         .sort("as_of", "dimension", "value")
     )
+    if parts.cycle is not None:
+        table = rules.with_cycle(table, parts.cycle, m)
     dormant = (
         parts.dormant.join(wanted.select("as_of"), on="as_of")
         .sort("as_of")
@@ -329,11 +370,17 @@ def assemble(
         vintage=parts.vintage,
         dormant=dormant,
         staff=rules.staff_ranking(table, m, months["as_of"][-1]),
-        left_out=area_left_out,
+        left_out=[*ALWAYS_LEFT_OUT, *area_left_out],
         area_definitions=area_definitions,
         area_figures=area_rows,
     )
 
+
+# What no pack can hold, whatever its period or scope (DATA_CONTRACT.md: the inputs).
+ALWAYS_LEFT_OUT = (
+    "LED-3 enterprise size (企业规模: large/medium/small/micro): the contract's customers and "
+    "loans files carry no size column, so there is no breakdown by it",
+)
 
 DRILL_COLUMNS = (
     "account_id",
@@ -407,6 +454,13 @@ def drill(
     held = _holders(conn, dates)
     flagged = rules.with_flags(_attach(status, custs, loans, tiers, disposed, held), m)
     definition = m.kpis[kpi]
+    if definition.period == "cycle_end":
+        # Each card on its last statement date of the month up to `as_of` (the cell's rows
+        # when `as_of` is the month-end).
+        span = (as_of.replace(day=1), as_of)
+        month = pl.DataFrame({"month": [as_of.strftime("%Y-%m")], "as_of": [as_of]})
+        cards = _cycle_flagged(conn, conn, policy, span, scope, (custs, loans, disposed))
+        flagged = rules.cycle_rows(cards, month)
     rows = flagged.filter(pl.col("as_of") == as_of, pl.col(f"hit_{kpi}"))
     if dimension != "portfolio":
         rows = rows.filter(pl.col(dimension) == value)

@@ -13,6 +13,8 @@ What a month's totals hold, and why they equal what the pack computes from the s
   disbursement, dormant cards;
 - the vintage hits: loans whose first month-end at DPD ≥ n is this one (the accounts at n+ on
   an earlier month-end, one `DISTINCT` per threshold, are left out), and the cohorts' sizes;
+- the card cycle-end definitions' sums of the month (`rules.cycle_figures`: each card on its
+  last stored statement date in the month), when the policy has any;
 - the run of the month-end's status rows (`status_run_id`: a date's rows are one run's), and
   the other areas' figures of the month (whole book).
 A test builds every pack both ways and compares them frame by frame.
@@ -46,7 +48,7 @@ from postloan.store.values import stored_date
 
 T = management_month_totals.c
 S = account_status.c
-FRAMES = ("sums", "roll", "back", "disbursed", "dormant", "hits", "sizes", "areas")
+FRAMES = ("sums", "roll", "back", "disbursed", "dormant", "hits", "sizes", "areas", "cycle")
 
 
 def totals_key(policy: Policy) -> str:
@@ -140,9 +142,8 @@ def compute_month(
     status = queries.status_rows(conn, window, scope)
     tiers = queries.tiers(conn, window) if queries.has_table(conn, "tier_assignments") else None
     held = service._holders(conn, window)
-    attached = service._attach(
-        status, custs, loans, tiers, service._disposed(conn, conn, day), held
-    )
+    disposed = service._disposed(conn, conn, day)
+    attached = service._attach(status, custs, loans, tiers, disposed, held)
     ever = _ever_sets(
         conn,
         {f"_ever_{k}": _condition(d) for k, d in m.kpis.items() if d.status == "ever"},
@@ -198,6 +199,9 @@ def compute_month(
         "sizes": rules.vintage_sizes(loans),
         "areas": figures,
     }
+    cycle = service._cycle(conn, conn, policy, this, scope, (custs, loans, disposed))
+    if cycle is not None:  # the card cycle-end definitions' sums of the month
+        frames["cycle"] = cycle
     runs = status.filter(only)["run_id"].unique().sort().to_list()
     meta = {"month": month, "area_definitions": definitions, "left_out": left_out}
     return frames, {**meta, "status_run_id": runs[-1] if runs else None}
@@ -265,6 +269,8 @@ def load(
             parts["disbursed"].append(frames["disbursed"])
             parts["dormant"].append(frames["dormant"])
             parts["areas"].append(frames["areas"])
+            if "cycle" in frames:
+                parts["cycle"].append(frames["cycle"])
             runs.append({"month": meta["month"], "run_id": [stored[day].status_run_id]})
             definitions.update(meta["area_definitions"])
             left_out += [n for n in meta["left_out"] if n not in left_out]
@@ -292,4 +298,9 @@ def load(
         ),
         runs=pl.DataFrame(runs, schema={"month": pl.String, "run_id": pl.List(pl.Int64)}),
         areas=(definitions, area_rows, left_out),
+        cycle=(
+            pl.concat(parts["cycle"], how="vertical_relaxed")
+            if rules.cycle_kpis(m) and parts["cycle"]
+            else None
+        ),
     )

@@ -22,8 +22,9 @@ Denominator = Literal["outstanding", "outstanding_lagged"]
 Basis = Literal["amount", "count"]
 Timing = Literal["current", "lagged"]
 Status = Literal["current", "ever"]
-# Month-end only for now: the card cycle-end 口径 (statement dates) is left for later.
-Period = Literal["month_end"]
+# month_end: every account on the month's last stored date; cycle_end (credit cards): each
+# card on its statement date in the month (账单日口径), loans not counted.
+Period = Literal["month_end", "cycle_end"]
 KpiId = Annotated[StrictStr, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 Label = Annotated[StrictStr, Field(min_length=1, max_length=80)]
 Direction = Literal["at_most", "at_least"]
@@ -70,6 +71,14 @@ class KpiDefinition(Section):
             )
         if (self.timing == "lagged") != (self.lag_months > 0):
             problems.append((("lag_months",), "lag_months is ≥ 1 exactly when timing is lagged"))
+        if self.period == "cycle_end" and (self.timing, self.status) != ("current", "current"):
+            problems.append(
+                (
+                    ("period",),
+                    "a cycle-end (账单日) figure is current (即期) and current status: each "
+                    "card on its own statement date, no lag and no ever",
+                )
+            )
         if self.numerator == "dpd_at_least" and self.min_dpd < 1:
             problems.append((("min_dpd",), "an overdue numerator counts from DPD 1 or more"))
         if problems:

@@ -211,6 +211,69 @@ def figures_from(sums: pl.DataFrame, months: pl.DataFrame, management: Managemen
     return table.with_columns(columns).drop("_count_base")
 
 
+def cycle_kpis(management: Management) -> list[str]:
+    """The definitions measured at card cycle end (`period = "cycle_end"`)."""
+    return [k for k, d in management.kpis.items() if d.period == "cycle_end"]
+
+
+def cycle_rows(flagged: pl.DataFrame, months: pl.DataFrame) -> pl.DataFrame:
+    """Card status rows on statement dates (flagged, dimensions attached) → each card's last
+    statement date in each month of `months`, dated by that month-end (`as_of`), the
+    statement date kept as `statement_date`."""
+    return (
+        flagged.filter(pl.col("account_type") == "card")
+        .with_columns(pl.col("as_of").dt.strftime("%Y-%m").alias("month"))
+        .sort("as_of")
+        .unique(subset=["account_id", "month"], keep="last", maintain_order=True)
+        .rename({"as_of": "statement_date"})
+        .join(months.select("month", "as_of"), on="month")
+        .filter(pl.col("statement_date") <= pl.col("as_of"))
+    )
+
+
+def cycle_figures(rows: pl.DataFrame, management: Management) -> pl.DataFrame:
+    """Per month-end, dimension and value, each cycle-end definition's numerator and
+    denominator from `cycle_rows`: the cards' figures on their own statement dates (账单日口径)
+    — the numerator as any definition's, the denominator the pool's principal or cards."""
+    aggs = []
+    for kpi in cycle_kpis(management):
+        definition = management.kpis[kpi]
+        base = pl.col("_pool_principal") if definition.basis == "amount" else pl.col("in_pool")
+        aggs += [
+            pl.col(f"_num_{kpi}").sum().cast(pl.Int64).alias(f"{kpi}_numerator"),
+            base.sum().cast(pl.Int64).alias(f"{kpi}_denominator"),
+        ]
+    return _per_dimension(rows, ["as_of"], aggs, DIMENSIONS)
+
+
+def with_cycle(table: pl.DataFrame, cycle: pl.DataFrame, management: Management) -> pl.DataFrame:
+    """`table` (the figures) with each cycle-end definition's numerator, denominator and
+    ratio taken from `cycle` (zero when no card of the cell had a statement in the month)."""
+    kpis = cycle_kpis(management)
+    if not kpis:
+        return table
+    keys = ["as_of", "dimension", "value"]
+    order = table.columns
+    dropped = [c for k in kpis for c in (f"{k}_numerator", f"{k}_denominator", k)]
+    return (
+        table.drop(dropped)
+        .join(cycle, on=keys, how="left")
+        .with_columns(
+            pl.col(f"{k}_{part}").fill_null(0)
+            for k in kpis
+            for part in ("numerator", "denominator")
+        )
+        .with_columns(
+            pl.when(pl.col(f"{k}_denominator") > 0)
+            .then(pl.col(f"{k}_numerator") / pl.col(f"{k}_denominator"))
+            .otherwise(None)
+            .alias(k)
+            for k in kpis
+        )
+        .select(order)
+    )
+
+
 def month_index(months: pl.DataFrame) -> pl.DataFrame:
     """as_of → `_m`, the month-end's position (0 = the history's first)."""
     return months.with_row_index("_m").select("as_of", pl.col("_m").cast(pl.Int64))

@@ -17,7 +17,7 @@ from postloan.access.permissions import can
 from postloan.access.scope import customer_scope_clause
 from postloan.errors import DomainError
 from postloan.inputs import InputError, parse_business_date
-from postloan.management import queries, service
+from postloan.management import area_drill, queries, service
 from postloan.management.actions import ManagementAction
 from postloan.management.rules.pack import DIMENSIONS
 from postloan.web.charts import PALETTE
@@ -167,6 +167,8 @@ def area_rows(built: service.Pack, view: str, lang: str) -> list[dict[str, Any]]
         out.append(
             {
                 **r,
+                "as_of": r["as_of"].isoformat(),
+                "drillable": area_drill.drillable(r["kpi"]),
                 "name": d.get(label, r["kpi"]),
                 "numerator_text": _amount_or_count(r["numerator"], basis),
                 "denominator_text": _amount_or_count(r["denominator"], basis),
@@ -269,3 +271,35 @@ def drill_page(request: Request) -> Response:
         return render_page(request, "management/drill.html", context, user=user, status_code=422)
     context["found"] = found
     return render_page(request, "management/drill.html", context, user=user)
+
+
+@router.get("/management/drill/area", response_class=HTMLResponse)
+def area_drill_page(request: Request) -> Response:
+    """The rows behind one of the other areas' figures (audited; `area_drill`)."""
+    user, gated = page_gate(request, ManagementAction.DRILL)
+    if gated:
+        return gated
+    assert user is not None
+    params = request.query_params
+    context: dict[str, Any] = {"found": None, "error": None}
+    try:
+        as_of = parse_business_date(params.get("as_of", ""), "as_of")
+        cell = (as_of, params.get("kpi", "")[:40], params.get("dimension", "portfolio")[:20],
+                params.get("value", "all")[:64])  # fmt: skip
+        with engine(request).begin() as conn:
+            found = area_drill.audited(
+                conn,
+                policy_of(request),
+                cell,
+                customer_scope_clause(user, ManagementAction.DRILL),
+                user.username,
+                datetime.now(UTC),
+            )
+    except (InputError, DomainError) as exc:
+        context["error"] = str(exc)
+        return render_page(
+            request, "management/area_drill.html", context, user=user, status_code=422
+        )
+    context["found"] = found
+    context["columns"] = [c for c in (found["rows"][0] if found["rows"] else {}) if c != "counted"]
+    return render_page(request, "management/area_drill.html", context, user=user)
