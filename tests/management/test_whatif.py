@@ -378,6 +378,44 @@ def test_api_whatif(client: TestClient, store: Store) -> None:
     assert unstored.status_code == 422 and unstored.json()["error"]["field"] == "from"
 
 
+def test_one_what_if_at_a_time_on_a_server(client: TestClient, store: Store) -> None:
+    """A second what-if while one runs is refused at once (409, the reason said), not queued
+    holding a server thread; the server answers other requests meanwhile."""
+    import threading
+
+    candidate = _changed(dpd_buckets__1__max_dpd=15, dpd_buckets__2__min_dpd=16)
+    start = threading.Barrier(2, timeout=30)
+    results: list[Any] = []
+
+    def ask() -> None:
+        start.wait()
+        try:
+            results.append(whatif.compute_in_worker(store.url, default_policy(), candidate,
+                                                    DATES[1], LAST))  # fmt: skip
+        except whatif.WhatIfBusy as exc:
+            results.append(exc)
+
+    threads = [threading.Thread(target=ask) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(300)
+    kinds = sorted(type(r).__name__ for r in results)
+    assert kinds == ["WhatIf", "WhatIfBusy"], results
+    # through the API: refused while one runs (held here), served once it has finished
+    url = f"/api/management/whatif?from={FIRST}&to={LAST}"
+    risk = {**_token(client, "risk_manager"), "Content-Type": "application/toml"}
+    assert whatif._running.acquire(blocking=False)
+    try:
+        busy = client.post(url, content=dump_policy_toml(candidate), headers=risk)
+        assert busy.status_code == 409, busy.text
+        assert busy.json()["error"]["code"] == "whatif_running"
+        assert client.get("/api/auth/me", headers=risk).status_code == 200
+    finally:
+        whatif._running.release()
+    assert client.post(url, content=dump_policy_toml(candidate), headers=risk).status_code == 200
+
+
 def test_page_needs_csrf_and_shows_the_tables(client: TestClient, store: Store) -> None:
     from tests.web.test_pages import csrf_of
 

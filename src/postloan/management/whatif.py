@@ -278,14 +278,24 @@ def portfolio_hook(inputs: WhatIfInputs) -> WhatIfFigures:
 
 # The what-if in a worker process, for the server (API and workbench): the engine's load reads
 # through ADBC, whose SQLite driver is a second copy of SQLite that must not share a process
-# with the server's sqlite3 connections (`api.workers`). One worker, started on first use.
+# with the server's sqlite3 connections (`api.workers`). One worker, started on first use,
+# and one what-if at a time: a second is refused at once rather than queued — each waiting
+# request would hold one of the server's threads (40 in all) for minutes, so a few impatient
+# clicks, or a script, could stall every other page.
 
 _pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
+_running = threading.Semaphore(1)
 
 
 class WhatIfFailed(ConflictError):
     """The worker stopped or failed for another reason than the request (the log says why)."""
+
+
+class WhatIfBusy(ConflictError):
+    """Another what-if is running on this server process."""
+
+    code = "whatif_running"
 
 
 def _compute_safe(
@@ -300,7 +310,22 @@ def _compute_safe(
 def compute_in_worker(
     url: str, in_force: Policy, candidate: Policy, start: date, end: date
 ) -> WhatIf:
-    """`compute` in the server's what-if worker process (module comment above)."""
+    """`compute` in the server's what-if worker process (module comment above); `WhatIfBusy`
+    while another is running."""
+    if not _running.acquire(blocking=False):
+        raise WhatIfBusy(
+            "another what-if is running on this server: try again when it has finished "
+            "(or run `postloan whatif` on the command line)"
+        )
+    try:
+        return _compute_in_pool(url, in_force, candidate, start, end)
+    finally:
+        _running.release()
+
+
+def _compute_in_pool(
+    url: str, in_force: Policy, candidate: Policy, start: date, end: date
+) -> WhatIf:
     global _pool
     with _pool_lock:
         if _pool is None:
