@@ -85,6 +85,12 @@ def model_page(request: Request, model_id: str) -> Response:
         except NotFoundError:
             return not_found(request, user)
         watch = monitoring(conn, policy_of(request), model_id)
+    observable = [m for m in watch["months"] if m["observable"]]
+    wanted = request.query_params.get("month")
+    calibrated = observable[-1] if observable and wanted is None else next(
+        (m for m in observable if m["month"] == wanted), None)  # fmt: skip
+    if wanted is not None and calibrated is None:  # not a month with a calibration table
+        return not_found(request, user)
     names = sorted({c["characteristic"] for d in watch["dates"] for c in d["characteristics"]},
                    key=model["features"].index)  # fmt: skip
     grid = [{"as_of": d["as_of"],
@@ -93,5 +99,5 @@ def model_page(request: Request, model_id: str) -> Response:
     charts = {CHART_ID: psi_chart(watch, lang_of(request))} if watch["dates"] else {}
     context = {"model": model, "watch": watch, "names": names, "grid": grid,
                "latest": watch["dates"][-1] if watch["dates"] else None,
-               "chart_id": CHART_ID, "charts": charts}  # fmt: skip
+               "chart_id": CHART_ID, "charts": charts, "calibrated": calibrated}  # fmt: skip
     return render_page(request, "risk/model.html", context, user=user)
