@@ -8,6 +8,7 @@ yet observable" (None, never 0); the set-based bad rates per band equal the form
 implementation (Python rows per customer, kept below as the reference); the page shows the
 month table and the calibration table."""
 
+# ruff: noqa: F811 — the store fixture imported below is requested by name.
 from __future__ import annotations
 
 import bisect
@@ -148,8 +149,15 @@ def _reference(model: Any, status: list[tuple[date, str, int]],
     for d, c, s in scores:
         m = d.year * 12 + d.month - 1
         key = f"{d.year}-{d.month:02d}"
-        entry = months.setdefault(key, {"bands": [0] * len(model.band_counts), "rows": [],
-                                        "dates": set(), "observable": m + 12 <= last})
+        entry = months.setdefault(
+            key,
+            {
+                "bands": [0] * len(model.band_counts),
+                "rows": [],
+                "dates": set(),
+                "observable": m + 12 <= last,
+            },
+        )
         band = bisect.bisect_left(model.band_edges, s)
         entry["bands"][band] += 1
         entry["dates"].add(d)
@@ -204,8 +212,10 @@ def test_months_against_plain_references(hand_built: tuple[str, str, Any]) -> No
             high = 1.0 if k == n else beta.ppf(0.975, k + 0.5, n - k + 0.5)
             assert cal["observed_bad_rate"] == pytest.approx(k / n)
             assert cal["predicted_bad_rate"] == pytest.approx(predicted)
-            assert (cal["jeffreys_low"], cal["jeffreys_high"]) == (pytest.approx(low),
-                                                                   pytest.approx(high))
+            assert (cal["jeffreys_low"], cal["jeffreys_high"]) == (
+                pytest.approx(low),
+                pytest.approx(high),
+            )
             assert cal["passed"] == (low <= predicted <= high)
     assert got["judged_until"] == "2025-03-31"
 
@@ -246,9 +256,13 @@ def _previous_bands(conn: Any, policy: Any, mid: str) -> tuple[list[dict[str, An
         .group_by("as_of", "customer_id").agg(pl.col("worst_dpd").max().alias("_after"))
     )  # fmt: skip
     out = judged.join(later, on=["as_of", "customer_id"], how="left").with_columns(
-        bad=(pl.col("_after").fill_null(0) >= cfg.backtest.bad_min_dpd).cast(pl.Int8))
-    per_band = out.group_by("band").agg(pl.len().alias("n"), pl.col("bad").cast(pl.Int64)
-                                        .sum().alias("bads"), pl.col("pd").mean().alias("e"))
+        bad=(pl.col("_after").fill_null(0) >= cfg.backtest.bad_min_dpd).cast(pl.Int8)
+    )
+    per_band = out.group_by("band").agg(
+        pl.len().alias("n"),
+        pl.col("bad").cast(pl.Int64).sum().alias("bads"),
+        pl.col("pd").mean().alias("e"),
+    )
     found = {int(r["band"]): r for r in per_band.to_dicts()}
     bands = []
     for i in range(len(model.band_counts)):
@@ -289,21 +303,26 @@ def test_the_page_shows_months_and_calibration(hand_built: tuple[str, str, Any])
     mount(app)
     with TestClient(app, follow_redirects=False) as browser:
         page = browser.get("/login")
-        assert browser.post("/login", data={"username": "risk", "password": PASSWORD,
-                                            "csrf_token": csrf_of(page.text)}).status_code == 303
+        assert (
+            browser.post(
+                "/login",
+                data={"username": "risk", "password": PASSWORD, "csrf_token": csrf_of(page.text)},
+            ).status_code
+            == 303
+        )
         for lang, pending, table in (("en", "not yet observable", "Calibration, 2025-03"),
                                      ("zh-CN", "尚不可观测", "校准表（2025-03）")):  # fmt: skip
             browser.cookies.set(LANG_COOKIE, lang)
             html = browser.get(f"/risk/models/{mid}").text
             for m in got["months"]:
-                row = re.search(rf'<tr data-month="{m["month"]}" data-observable="(\w+)">(.*?)</tr>',
-                                html)  # fmt: skip
+                row = re.search(rf'<tr data-month="{m["month"]}" '
+                                r'data-observable="(\w+)">(.*?)</tr>', html)  # fmt: skip
                 assert row is not None
                 if m["observable"]:
                     assert f'data-figure="auc">{m["auc"]:.4f}<' in row.group(2)
                     assert f'data-figure="ks">{m["ks"]:.4f}<' in row.group(2)
                 else:
-                    assert pending in row.group(2) and "data-figure=\"auc\"" not in row.group(2)
+                    assert pending in row.group(2) and 'data-figure="auc"' not in row.group(2)
             # the latest observable month's calibration table, each band's counts
             assert table in html and 'id="risk-model-calibration" data-month="2025-03"' in html
         chosen = browser.get(f"/risk/models/{mid}?month=2025-01").text

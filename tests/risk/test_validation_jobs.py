@@ -81,9 +81,11 @@ def test_requests_are_checked_recorded_once_and_failed_with_a_reason(store_url: 
         trail = conn.execute(select(audit_log.c.actor, audit_log.c.action)
                              .where(audit_log.c.target_id == windowed)
                              .order_by(audit_log.c.seq)).all()  # fmt: skip
-        assert [tuple(t) for t in trail] == [("maker", "risk.model.register"),
-                                             ("asker", "risk.model.validate_request"),
-                                             ("asker", "risk.model.validate_failed")]
+        assert [tuple(t) for t in trail] == [
+            ("maker", "risk.model.register"),
+            ("asker", "risk.model.validate_request"),
+            ("asker", "risk.model.validate_failed"),
+        ]
     assert validation_jobs.run_pending(engine, default_policy(), "cli:job", lambda: NOW) == []
     engine.dispose()
     # closed: a new request may be made, and is listed first

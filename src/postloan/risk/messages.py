@@ -169,16 +169,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "risk.model.expected": "预期坏账率（平均 PD）",
         "risk.model.never_scored": "该模型尚未在日批中评分（只有已批准的行为评分卡会评分）。",
         "risk.model.months": "按月监控",
-        "risk.model.months_about": "每个评分月份：该月全部评分的 PSI（对开发样本），以及评分对结果的区分能力"
-        "（AUC、KS；坏 = {months} 个月内逾期达到 {dpd} 天）——仅限其后 {months} 个月已在已存历史中的月份，"
-        "其余月份标为尚不可观测。",
+        "risk.model.months_about": "每个评分月份：该月全部评分的 PSI（对开发样本），"
+        "以及评分对结果的区分能力（AUC、KS；坏 = {months} 个月内逾期达到 {dpd} 天）——"
+        "仅限其后 {months} 个月已在已存历史中的月份，其余月份标为尚不可观测。",
         "risk.model.month": "月份",
         "risk.model.scored_dates": "评分日数",
         "risk.model.not_observable": "尚不可观测",
         "risk.model.one_class": "仅一种结果",
         "risk.model.calibration": "校准表（{month}）",
-        "risk.model.calibration_about": "各评分段预测坏账率（平均 PD）与实际坏账率；Jeffreys 95% 区间"
-        "包含预测值即通过。其他月份：",
+        "risk.model.calibration_about": "各评分段预测坏账率（平均 PD）与实际坏账率；"
+        "Jeffreys 95% 区间包含预测值即通过。其他月份：",
         "risk.model.jeffreys": "Jeffreys 95% 区间",
         "risk.model.passed": "预测值在区间内",
         "risk.model.pass.yes": "是",

@@ -99,7 +99,12 @@ def _judged(conn: Connection, policy: Policy, mid: str, scored_dates: list[Any]
     last, months = stored[-1], cfg.models.outcome_months
     seen = {d.replace(day=1): monitor_queries.observable(d, last, months) for d in scored_dates}
     grouped = monitor_queries.judged_outcomes(
-        conn, mid, scored_dates, behaviour_rules.snapshot_dates(stored), last, months,
+        conn,
+        mid,
+        scored_dates,
+        behaviour_rules.snapshot_dates(stored),
+        last,
+        months,
         cfg.backtest.bad_min_dpd,
     )
     known = [d for d in scored_dates if monitor_queries.observable(d, last, months)]

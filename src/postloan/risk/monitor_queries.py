@@ -66,8 +66,10 @@ def judged_outcomes(
     bad_now = exists().where(now.c.as_of == s.c.as_of, now.c.customer_id == s.c.customer_id,
                              now.c.dpd >= bad_min_dpd)  # fmt: skip
     bad_later = exists().where(
-        later.c.customer_id == s.c.customer_id, later.c.as_of.in_(snapshots),
-        later.c.as_of >= horizon.c.h_from, later.c.as_of < horizon.c.h_to,
+        later.c.customer_id == s.c.customer_id,
+        later.c.as_of.in_(snapshots),
+        later.c.as_of >= horizon.c.h_from,
+        later.c.as_of < horizon.c.h_to,
         later.c.dpd >= bad_min_dpd,
     )
     judged = (

@@ -102,7 +102,8 @@ def request(conn: Connection, policy: Policy, mid: str, note: str, actor: str,
             raise ConflictError(f"model {mid}: its validation request changed meanwhile") from None
         return describe(existing), False
     audit.record(conn, actor=actor, action="risk.model.validate_request", target_type="model",
-                 target_id=mid, now=now, detail={"request_id": int(done), "note": text})  # fmt: skip
+                 target_id=mid, now=now,
+                 detail={"request_id": int(done), "note": text})  # fmt: skip
     return describe(conn.execute(select(v).where(v.c.request_id == done)).one()), True
 
 
@@ -172,8 +173,13 @@ def run_pending(engine: Engine, policy: Policy, operator: str, clock: Callable[[
                              detail={**extra, "error": str(exc)})  # fmt: skip
         except Exception as exc:  # a fault, not a verdict: recorded, then raised for the operator
             with engine.begin() as conn:
-                _finish(conn, job.request_id, FAILED, clock(),
-                        error=f"the validation job stopped ({type(exc).__name__}); ask again")
+                _finish(
+                    conn,
+                    job.request_id,
+                    FAILED,
+                    clock(),
+                    error=f"the validation job stopped ({type(exc).__name__}); ask again",
+                )
             raise
         with engine.connect() as conn:
             finished.append(describe(conn.execute(

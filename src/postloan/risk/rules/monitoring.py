@@ -146,7 +146,7 @@ def calibration(model: ScorecardModel, grouped: pl.DataFrame) -> list[dict[str, 
     from postloan.modelling.calibration import jeffreys_interval
 
     found = {int(r["band"]): r for r in _pooled(grouped, ["band"]).to_dicts()}
-    out = []
+    out: list[dict[str, Any]] = []
     for i in range(len(model.band_counts)):
         r = found.get(i)
         if r is None or not int(r["n"]):
