@@ -79,6 +79,16 @@ def _history(model: Any) -> tuple[list[tuple[date, str, int]], list[tuple[date, 
             if day in SCORED:
                 pick = int((1 - frailty) * (len(values) - 1) + rnd.choice((-1, 0, 1)))
                 scores.append((day, c, values[max(0, min(len(values) - 1, pick))]))
+    # the edges, by hand: 90+ only on the date named (0 elsewhere) — month 12 after January
+    # (bad for January), month 13 (not for January, for February), a mid-month date (no
+    # snapshot: bad on that date only, never an outcome), the month after January
+    edges = {"E12": date(2026, 1, 31), "E13": date(2026, 2, 28), "EMID": date(2025, 1, 15),
+             "E1": date(2025, 2, 28)}  # fmt: skip
+    for c, bad_day in edges.items():
+        for day in STORED:
+            status.append((day, c, 95 if day == bad_day else 0))
+            if day in SCORED:
+                scores.append((day, c, values[len(values) // 2]))
     return status, scores
 
 

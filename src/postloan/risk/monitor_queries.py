@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import date
 
 import polars as pl
-from sqlalchemy import Connection, Date, case, exists, func, literal, select, union_all
+from sqlalchemy import Connection, Date, case, func, literal, select, union_all
 
 from postloan.risk.behaviour_tables import risk_behaviour_scores
 from postloan.store.schema import account_status
@@ -62,21 +62,35 @@ def judged_outcomes(
                literal(month_start(month_index(d) + outcome_months + 1), Date).label("h_to"))
         for d in known
     )).subquery("horizon")  # fmt: skip
-    s, now, later = risk_behaviour_scores, account_status.alias("now"), account_status.alias("h")
-    bad_now = exists().where(now.c.as_of == s.c.as_of, now.c.customer_id == s.c.customer_id,
-                             now.c.dpd >= bad_min_dpd)  # fmt: skip
-    bad_later = exists().where(
-        later.c.customer_id == s.c.customer_id,
-        later.c.as_of.in_(snapshots),
-        later.c.as_of >= horizon.c.h_from,
-        later.c.as_of < horizon.c.h_to,
-        later.c.dpd >= bad_min_dpd,
-    )
+    # the bad account-status rows of the dates that matter — few, whatever the portfolio — so
+    # every join below meets a small table, not the status history (hash joins on
+    # PostgreSQL, automatic indexes on SQLite)
+    a, s, h = account_status, risk_behaviour_scores, horizon.c
+    bad_rows = (
+        select(a.c.customer_id, a.c.as_of)
+        .where(a.c.as_of.in_(sorted({*snapshots, *known})), a.c.dpd >= bad_min_dpd)
+        .distinct()
+        .cte("bad_rows")
+    )  # fmt: skip
+    snapshot_bad = select(bad_rows).where(bad_rows.c.as_of.in_(snapshots)).subquery("later")
+    # (scored date, customer) bad on a snapshot of the date's horizon
+    bad_after = (
+        select(h.as_of, snapshot_bad.c.customer_id)
+        .join_from(horizon, snapshot_bad, (snapshot_bad.c.as_of >= h.h_from)
+                   & (snapshot_bad.c.as_of < h.h_to))
+        .distinct()
+        .subquery("bad_after")
+    )  # fmt: skip
+    bad_now = bad_rows.alias("bad_now")
     judged = (
-        select(horizon.c.month, s.c.band, s.c.score, s.c.pd,
-               case((bad_later, 1), else_=0).label("bad"))
-        .join_from(s, horizon, horizon.c.as_of == s.c.as_of)
-        .where(s.c.model_id == mid, s.c.as_of <= known[-1], ~bad_now)
+        select(h.month, s.c.band, s.c.score, s.c.pd,
+               case((bad_after.c.customer_id.is_(None), 0), else_=1).label("bad"))
+        .join_from(s, horizon, h.as_of == s.c.as_of)
+        .outerjoin(bad_now, (bad_now.c.as_of == s.c.as_of)
+                   & (bad_now.c.customer_id == s.c.customer_id))
+        .outerjoin(bad_after, (bad_after.c.as_of == s.c.as_of)
+                   & (bad_after.c.customer_id == s.c.customer_id))
+        .where(s.c.model_id == mid, s.c.as_of <= known[-1], bad_now.c.customer_id.is_(None))
         .subquery("judged")
     )  # fmt: skip
     j = judged.c
