@@ -1,12 +1,13 @@
 """The model monitoring per month (EW-2) on a hand-built history (SQLite, and PostgreSQL with
-the env var): account status and behaviour scores written row by row — month ends of 2025-01 …
-2026-03 and a mid-month date, so January 2025 is scored twice — for a model registered in the
-store. Each month's AUC, KS, PSI and calibration table against plain references computed here
-(a pairwise count and scikit-learn's `roc_auc_score` on the rows, `modelling.metrics.ks`,
-PSI and the Jeffreys interval by hand); months whose 12-month window has not elapsed are "not
-yet observable" (None, never 0); the set-based bad rates per band equal the former
-implementation (Python rows per customer, kept below as the reference); the page shows the
-month table and the calibration table."""
+the env var): account status and behaviour scores written row by row for a model registered
+in the store — month ends of 2025-01 … 2026-03 with February 2026 stored only on its 1st, and
+mid-month dates (January and March 2025 scored twice). Each month's AUC, KS, PSI and
+calibration table against plain references computed here (a pairwise count and
+scikit-learn's `roc_auc_score` on the rows, `modelling.metrics.ks`, PSI and the Jeffreys
+interval by hand); months whose 12-month window has not elapsed are "not yet observable"
+(None, never 0); the set-based bad rates per band equal the former implementation (Python
+rows per customer, kept below as the reference); the page shows the month table and the
+calibration table."""
 
 # ruff: noqa: F811 — the store fixture imported below is requested by name.
 from __future__ import annotations
@@ -47,11 +48,13 @@ from tests.web.test_pages import csrf_of
 
 NOW = datetime(2026, 4, 2, 9, 0, tzinfo=UTC)
 MONTH_ENDS = [date(2025, m, 28 if m == 2 else 30 if m in (4, 6, 9, 11) else 31)
-              for m in range(1, 13)] + [date(2026, 1, 31), date(2026, 2, 28),
+              for m in range(1, 13)] + [date(2026, 1, 31), date(2026, 2, 1),
                                         date(2026, 3, 31)]  # fmt: skip
-STORED = sorted([*MONTH_ENDS, date(2025, 1, 15)])
-SCORED = [date(2025, 1, 15), date(2025, 1, 31), date(2025, 2, 28), date(2025, 3, 31),
-          date(2025, 4, 30), date(2025, 5, 31)]  # fmt: skip
+# February 2026 stored only on its 1st (a month's snapshot is its latest stored date); two
+# mid-month dates that are no snapshot
+STORED = sorted([*MONTH_ENDS, date(2025, 1, 15), date(2025, 3, 15), date(2025, 6, 15)])
+SCORED = [date(2025, 1, 15), date(2025, 1, 31), date(2025, 2, 28), date(2025, 3, 15),
+          date(2025, 3, 31), date(2025, 4, 30), date(2025, 5, 31)]  # fmt: skip
 CUSTOMERS = [f"C{i:03d}" for i in range(60)]
 
 
@@ -80,9 +83,10 @@ def _history(model: Any) -> tuple[list[tuple[date, str, int]], list[tuple[date, 
                 pick = int((1 - frailty) * (len(values) - 1) + rnd.choice((-1, 0, 1)))
                 scores.append((day, c, values[max(0, min(len(values) - 1, pick))]))
     # the edges, by hand: 90+ only on the date named (0 elsewhere) — month 12 after January
-    # (bad for January), month 13 (not for January, for February), a mid-month date (no
-    # snapshot: bad on that date only, never an outcome), the month after January
-    edges = {"E12": date(2026, 1, 31), "E13": date(2026, 2, 28), "EMID": date(2025, 1, 15),
+    # (bad for January), month 13 on its 1st (not for January, for February), mid-month
+    # dates (no snapshot: bad on that date only, never an outcome), the month after January
+    edges = {"E12": date(2026, 1, 31), "E13": date(2026, 2, 1), "EMID": date(2025, 1, 15),
+             "EMID3": date(2025, 3, 15), "EMID6": date(2025, 6, 15),
              "E1": date(2025, 2, 28)}  # fmt: skip
     for c, bad_day in edges.items():
         for day in STORED:
