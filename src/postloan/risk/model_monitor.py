@@ -7,13 +7,15 @@ model page `/risk/models/{id}` and `GET /api/risk/models/{id}/monitoring` show.
 - **Monitoring** (`monitoring`): read from what the daily run's `risk.behaviour` step stored
   with this model — `risk_behaviour_scores` (the band of each scored customer, its PD) and
   `risk_behaviour_bins` (each characteristic's bin counts per date) — so nothing is re-scored
-  and no feature is recomputed: two grouped queries, and for the bad rates the scored rows of
-  the dates whose outcome is known with the monthly snapshots' worst DPD
-  (`rules.monitoring`). A model that never scored (a draft, a churn or generic model) has an
-  empty monitoring.
+  and no feature is recomputed: grouped queries only — the band counts per date, the bin
+  counts, and the judged rows of the months whose outcome is observable counted per (month,
+  band, score, bad) by the database (`monitor_queries`) — whence the bad rates per band and,
+  per scored month, the PSI, AUC, KS and calibration table (`rules.monitoring`). A model that
+  never scored (a draft, a churn or generic model) has an empty monitoring.
 
-The full review pack with AUC per month and the training-window PSI is `model_review.review`
-(it rebuilds the whole history's features: the CLI and the API, not a page).
+The full review pack (`model_review.review`) also covers months the model did not score and
+the training-window PSI; it rebuilds the whole history's features (the CLI and the API, not a
+page).
 """
 
 from __future__ import annotations

@@ -5,11 +5,13 @@ window, characteristics with their bins and points, the validation the server me
 registered, validated, approved and retired it) and its monitoring over the stored dates it
 scored (`risk.model_monitor`: PSI of the score and of each characteristic against the
 development sample with the policy's traffic light, observed against expected bad rate per
-band where the outcome is known) with an ECharts line of the score's PSI (options prepared
-here, started by the workbench's app.js — no inline script under the CSP). Read-only:
+band where the outcome is known; per scored month the PSI, and where its outcome window has
+elapsed the AUC, KS and — for the month picked with `?month=YYYY-MM`, the latest by default —
+the calibration table) with an ECharts line of the score's PSI (options prepared here,
+started by the workbench's app.js — no inline script under the CSP). Read-only:
 registering, validating, approving and retiring go through the API and the CLI, which carry
 the maker-checker rules (`risk.registry`). An id that is not 64 hex characters, or no such
-model, is the 404 page."""
+model, or a `month` that is not an observable month of it, is the 404 page."""
 
 from __future__ import annotations
 
