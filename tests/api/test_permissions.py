@@ -106,6 +106,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/risk/models/{model_id}/monitoring"): RiskAction.MODELS,
     ("POST", "/api/risk/models"): RiskAction.MODEL_MANAGE,
     ("POST", "/api/risk/models/{model_id}/validate"): RiskAction.MODEL_MANAGE,
+    ("GET", "/api/risk/models/{model_id}/validations"): RiskAction.MODELS,
     ("POST", "/api/risk/models/{model_id}/approve"): RiskAction.MODEL_APPROVE,
     ("POST", "/api/risk/models/{model_id}/retire"): RiskAction.MODEL_MANAGE,
     ("GET", "/api/tiering/customers/{customer_id}"): TieringAction.VIEW,

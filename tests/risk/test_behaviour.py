@@ -274,20 +274,26 @@ def _pair_auc(scores: Any, bad: Any) -> float:
 
 
 def test_the_api_validates_on_the_history_never_on_the_clients_figures(
-    history: str, tmp_path: Path
+    history: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Security (issue 13): a client posting a model with invented out-of-time figures, or
     posting figures with the validation, gets none of them into the registry: the server
-    measures the months after the model's training window itself."""
+    measures the months after the model's training window itself — in the job `postloan model
+    run-validations`, not in the request, which only records it (202) and answers the open
+    request when asked again; the outcome (validated, or refused with the reason) is read
+    back through the API."""
     import json
     from dataclasses import replace
 
     from fastapi.testclient import TestClient
+    from typer.testing import CliRunner
 
     from postloan.access.roles import Role
+    from postloan.access.tables import audit_log
     from postloan.access.tokens import issue_token
     from postloan.access.users import create_user
     from postloan.api.app import create_app
+    from postloan.cli.main import make_app
     from postloan.modelling.model_dir import to_json
     from postloan.risk.model_tables import risk_models
 
@@ -307,6 +313,12 @@ def test_the_api_validates_on_the_history_never_on_the_clients_figures(
         token = issue_token(conn, user.user_id, "api", datetime.now(UTC))
         return {"Authorization": f"Bearer {token}"}
 
+    def audits(conn: Any) -> list[Any]:
+        return conn.execute(select(audit_log.c.actor, audit_log.c.action, audit_log.c.target_id,
+                                   audit_log.c.detail)
+                            .where(audit_log.c.action.like("risk.model.validate%"))
+                            .order_by(audit_log.c.seq)).all()  # fmt: skip
+
     headers = _write(history, users)
     app = create_app(history, policy_path=tmp_path / "policy.toml")
     with TestClient(app, raise_server_exceptions=False) as client:
@@ -321,12 +333,38 @@ def test_the_api_validates_on_the_history_never_on_the_clients_figures(
         sent = client.post(f"/api/risk/models/{mid}/validate", headers=headers,
                            json={"note": "ok", "auc": 0.999})  # fmt: skip
         assert sent.status_code == 422, sent.text
-        refused = client.post(f"/api/risk/models/{lying}/validate", headers=headers,
-                              json={"note": "ok"})  # fmt: skip
-        assert refused.status_code == 409 and "band counts" in refused.text, refused.text
-        ok = client.post(f"/api/risk/models/{mid}/validate", headers=headers,
-                         json={"note": "ok"})  # fmt: skip
-        assert ok.status_code == 200, ok.text
+        asked = {}
+        for model_id in (lying, mid):
+            queued = client.post(f"/api/risk/models/{model_id}/validate", headers=headers,
+                                 json={"note": "ok"})  # fmt: skip
+            assert queued.status_code == 202, queued.text
+            assert queued.json()["created"] is True
+            assert queued.json()["request"]["status"] == "queued"
+            asked[model_id] = queued.json()["request"]["request_id"]
+        again = client.post(f"/api/risk/models/{mid}/validate", headers=headers,
+                            json={"note": "again"})  # fmt: skip
+        assert again.status_code == 202 and again.json()["created"] is False
+        assert again.json()["request"]["request_id"] == asked[mid]
+        # nothing measured yet: the model is still a draft with no metrics
+        pending = client.get(f"/api/risk/models/{mid}/validations", headers=headers).json()
+        assert pending["status"] == "draft" and pending["items"][0]["status"] == "queued"
+        assert _write(history, audits)[-1].action == "risk.model.validate_request"
+        # the job (as the local operator), then the outcome through the API
+        monkeypatch.setenv("POSTLOAN_DATABASE_URL", history)
+        ran = CliRunner().invoke(make_app(), ["model", "run-validations"])
+        assert ran.exit_code == 0, ran.output
+        assert "band counts" in ran.output and "validated, out-of-time AUC" in ran.output
+        refused = client.get(f"/api/risk/models/{lying}/validations", headers=headers).json()
+        assert refused["status"] == "draft"
+        assert refused["items"][0]["status"] == "failed"
+        assert "band counts" in refused["items"][0]["error"]
+        done = client.get(f"/api/risk/models/{mid}/validations", headers=headers).json()
+        assert done["status"] == "validated" and done["items"][0]["status"] == "done"
+        assert done["items"][0]["run_by"].startswith("cli:")
+        # asked again once validated: refused at once, nothing queued
+        late = client.post(f"/api/risk/models/{mid}/validate", headers=headers,
+                           json={"note": "ok"})  # fmt: skip
+        assert late.status_code == 409, late.text
     # the plain recomputation: the observations after the training window, scored
     oot = data.filter(pl.col("as_of") > last)
     scores = model.score(oot.to_pandas())
@@ -338,6 +376,15 @@ def test_the_api_validates_on_the_history_never_on_the_clients_figures(
     assert validation["rows"] == oot.height and validation["bads"] == int(oot["bad"].sum())
     assert validation["auc"] == pytest.approx(expected, abs=1e-12)
     assert metrics["auc"] == pytest.approx(expected, abs=1e-12)
+    assert done["items"][0]["validation"]["auc"] == validation["auc"]
+    assert stored.validated_by == "rm_val" and stored.note == "ok"
     assert 0.999 not in metrics.values() and 0.999 not in validation.values()
     assert "0.999" not in stored.model_json
     assert json.loads(stored.model_json)["metrics"] == {}
+    # audited: the request, the refusal with its reason, the validation in the requester's name
+    trail = [(a.action, a.target_id, a.actor) for a in _write(history, audits)
+             if a.target_id in (mid, lying)]  # fmt: skip
+    assert trail == [("risk.model.validate_request", lying, "rm_val"),
+                     ("risk.model.validate_request", mid, "rm_val"),
+                     ("risk.model.validate_failed", lying, "rm_val"),
+                     ("risk.model.validate", mid, "rm_val")]  # fmt: skip

@@ -41,7 +41,7 @@ def test_risk_operations_fuzz(store_url: str, tmp_path: Path) -> None:
         schema = schemathesis.openapi.from_asgi("/openapi.json", app)
         operations = [r.ok() for r in schema.get_all_operations()]
         mine = [o for o in operations if o.path.startswith("/api/risk/")]
-        assert len(mine) == 16  # RK-1/EW-1 (8), the model registry (7) and its monitoring (1)
+        assert len(mine) == 17  # RK-1/EW-1 (8), the model registry (8) and its monitoring (1)
         for who in ("admin", "credit_officer"):
             for operation in mine:
                 for mode, examples in EXAMPLES.items():

@@ -56,6 +56,7 @@ COMMANDS = {
     "model fit-behaviour": A.MODEL_MANAGE.value,
     "model fit-churn": A.MODEL_MANAGE.value,
     "model validate": A.MODEL_MANAGE.value,
+    "model run-validations": A.MODEL_MANAGE.value,
     "model retire": A.MODEL_MANAGE.value,
     "model approve": A.MODEL_APPROVE.value,
 }

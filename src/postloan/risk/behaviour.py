@@ -119,21 +119,34 @@ def _window_of(model: ScorecardModel) -> tuple[date, date] | None:
         return None
 
 
-def _history_data(conn: Connection, policy: Policy, model: ScorecardModel,
-                  kind: str) -> pl.DataFrame:  # fmt: skip
+def check_measurable(policy: Policy, model: ScorecardModel, kind: str) -> tuple[date, date]:
+    """What can be checked without reading the history (cheap: a request may do it): the
+    model records its training window, a churn model its horizon, a behaviour model the
+    target the policy measures. Returns the training window; `ConflictError` otherwise."""
+    window = _window_of(model)
+    if window is None:
+        raise ConflictError("the model records no training window (data_window 'from..to'): "
+                            "validate it on held-out data (--data)")  # fmt: skip
     about = model.source or {}
     if kind == "churn":
         months = about.get("churn_months")
         if not isinstance(months, int) or not 1 <= months <= MAX_CHURN_MONTHS:
             raise ConflictError("the churn model does not record its horizon (churn_months): "
                                 "validate it on held-out data (--data)")  # fmt: skip
-        return churn_training_data(conn, months)
+        return window
     cfg = policy.risk
     for key, value in (("outcome_months", cfg.models.outcome_months),
                        ("bad_min_dpd", cfg.backtest.bad_min_dpd)):  # fmt: skip
         if about.get(key, value) != value:
             raise ConflictError(f"the model was fitted with {key} {about.get(key)}, the "
                                 f"policy says {value}: not the target measured here")  # fmt: skip
+    return window
+
+
+def _history_data(conn: Connection, policy: Policy, model: ScorecardModel,
+                  kind: str) -> pl.DataFrame:  # fmt: skip
+    if kind == "churn":
+        return churn_training_data(conn, int((model.source or {})["churn_months"]))
     return training_data(conn, policy)
 
 
@@ -145,15 +158,13 @@ def measure_on_history(
     first the model's training window must reproduce the rows, bads and band counts the
     model records (else it was not fitted on this history as it says, and is refused); then
     the observation months after that window with a known outcome are scored: rows, bads,
-    AUC, KS, Gini, the score's PSI against training, and the training window's AUC and KS."""
-    window = _window_of(model)
-    if window is None:
-        raise ConflictError("the model records no training window (data_window 'from..to'): "
-                            "validate it on held-out data (--data)")  # fmt: skip
+    AUC, KS, Gini, the score's PSI against training, and the training window's AUC and KS.
+    Portfolio-wide: the CLI and the validation job run it (`risk.validation_jobs`), never a
+    request."""
+    first, last = check_measurable(policy, model, kind)
     data = _history_data(conn, policy, model, kind)
     if data.is_empty():
         raise ConflictError("the store has no history with a known outcome to validate on")
-    first, last = window
     train = data.filter(pl.col("as_of").is_between(first, last))
     oot = data.filter(pl.col("as_of") > last)
     if train.height:

@@ -168,6 +168,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         "risk.model.observed": "实际坏账率",
         "risk.model.expected": "预期坏账率（平均 PD）",
         "risk.model.never_scored": "该模型尚未在日批中评分（只有已批准的行为评分卡会评分）。",
+        "risk.model.months": "按月监控",
+        "risk.model.months_about": "每个评分月份：该月全部评分的 PSI（对开发样本），"
+        "以及评分对结果的区分能力（AUC、KS；坏 = {months} 个月内逾期达到 {dpd} 天）——"
+        "仅限其后 {months} 个月已在已存历史中的月份，其余月份标为尚不可观测。",
+        "risk.model.month": "月份",
+        "risk.model.scored_dates": "评分日数",
+        "risk.model.not_observable": "尚不可观测",
+        "risk.model.one_class": "仅一种结果",
+        "risk.model.calibration": "校准表（{month}）",
+        "risk.model.calibration_about": "各评分段预测坏账率（平均 PD）与实际坏账率；"
+        "Jeffreys 95% 区间包含预测值即通过。其他月份：",
+        "risk.model.jeffreys": "Jeffreys 95% 区间",
+        "risk.model.passed": "预测值在区间内",
+        "risk.model.pass.yes": "是",
+        "risk.model.pass.no": "否",
         "risk.card": "风险评估",
         "risk.as_of": "评估日",
         "risk.score": "风险评分",
@@ -321,6 +336,23 @@ MESSAGES: dict[str, dict[str, str]] = {
         "risk.model.expected": "Expected bad rate (mean PD)",
         "risk.model.never_scored": "This model has not scored in the daily run (only the approved "
         "behaviour scorecard scores).",
+        "risk.model.months": "Monitoring per month",
+        "risk.model.months_about": "Per scored month: the PSI of all its scores against the "
+        "development sample, and how well the score ranked the outcome (AUC, KS; bad = reaching "
+        "{dpd} days past due within {months} months) — only for months followed by {months} "
+        "months of stored history; the others are marked not yet observable.",
+        "risk.model.month": "Month",
+        "risk.model.scored_dates": "Scored dates",
+        "risk.model.not_observable": "not yet observable",
+        "risk.model.one_class": "one outcome only",
+        "risk.model.calibration": "Calibration, {month}",
+        "risk.model.calibration_about": "Per score band the predicted bad rate (mean PD) against "
+        "the observed one; a band passes when its Jeffreys 95 % interval holds the prediction. "
+        "Other months:",
+        "risk.model.jeffreys": "Jeffreys 95 % interval",
+        "risk.model.passed": "Prediction in the interval",
+        "risk.model.pass.yes": "yes",
+        "risk.model.pass.no": "no",
         "risk.card": "Risk assessment",
         "risk.as_of": "as of",
         "risk.score": "Risk score",

@@ -7,13 +7,15 @@ model page `/risk/models/{id}` and `GET /api/risk/models/{id}/monitoring` show.
 - **Monitoring** (`monitoring`): read from what the daily run's `risk.behaviour` step stored
   with this model — `risk_behaviour_scores` (the band of each scored customer, its PD) and
   `risk_behaviour_bins` (each characteristic's bin counts per date) — so nothing is re-scored
-  and no feature is recomputed: two grouped queries, and for the bad rates the scored rows of
-  the dates whose outcome is known with the monthly snapshots' worst DPD
-  (`rules.monitoring`). A model that never scored (a draft, a churn or generic model) has an
-  empty monitoring.
+  and no feature is recomputed: grouped queries only — the band counts per date, the bin
+  counts, and the judged rows of the months whose outcome is observable counted per (month,
+  band, score, bad) by the database (`monitor_queries`) — whence the bad rates per band and,
+  per scored month, the PSI, AUC, KS and calibration table (`rules.monitoring`). A model that
+  never scored (a draft, a churn or generic model) has an empty monitoring.
 
-The full review pack with AUC per month and the training-window PSI is `model_review.review`
-(it rebuilds the whole history's features: the CLI and the API, not a page).
+The full review pack (`model_review.review`) also covers months the model did not score and
+the training-window PSI; it rebuilds the whole history's features (the CLI and the API, not a
+page).
 """
 
 from __future__ import annotations
@@ -25,8 +27,7 @@ import polars as pl
 from sqlalchemy import Connection, func, select
 
 from postloan.policy import Policy
-from postloan.risk import queries, registry
-from postloan.risk.behaviour_queries import snapshot_status
+from postloan.risk import monitor_queries, queries, registry
 from postloan.risk.behaviour_tables import risk_behaviour_bins, risk_behaviour_scores
 from postloan.risk.rules import behaviour as behaviour_rules
 from postloan.risk.rules import monitoring as rules
@@ -34,7 +35,6 @@ from postloan.store.values import as_date, rows_frame
 
 BANDS = {"as_of": pl.Date, "band": pl.Int64, "customers": pl.Int64}
 BINS = {"as_of": pl.Date, "characteristic": pl.String, "bin": pl.Int64, "customers": pl.Int64}
-SCORED = {"as_of": pl.Date, "customer_id": pl.String, "band": pl.Int64, "pd": pl.Float64}
 
 
 def card(conn: Connection, mid: str) -> dict[str, Any]:
@@ -90,31 +90,27 @@ def _bins(conn: Connection, mid: str) -> pl.DataFrame:
 
 
 def _judged(conn: Connection, policy: Policy, mid: str, scored_dates: list[Any]
-            ) -> tuple[pl.DataFrame, str | None]:  # fmt: skip
-    """(band, pd, bad) of the scored rows whose outcome is known, and the latest such date."""
+            ) -> tuple[pl.DataFrame, dict[Any, bool], str | None]:  # fmt: skip
+    """The judged rows counted per (month, band, score, bad) by the database
+    (`monitor_queries`), per scored month whether its outcome is observable, and the latest
+    judged date."""
     cfg = policy.risk
     stored = queries.stored_dates(conn)
     if not stored or not scored_dates:
-        return pl.DataFrame(schema={"band": pl.Int64, "pd": pl.Float64, "bad": pl.Int8}), None
-    last = stored[-1]
-    last_month = last.year * 12 + last.month - 1
-    known = [d for d in scored_dates
-             if d.year * 12 + d.month - 1 + cfg.models.outcome_months <= last_month]  # fmt: skip
-    if not known:
-        return pl.DataFrame(schema={"band": pl.Int64, "pd": pl.Float64, "bad": pl.Int8}), None
-    s = risk_behaviour_scores
-    rows = conn.execute(
-        select(s.c.as_of, s.c.customer_id, s.c.band, s.c.pd)
-        .where(s.c.model_id == mid, s.c.as_of <= known[-1])
-    ).all()  # fmt: skip
-    scored = rows_frame([(as_date(r[0]), r[1], int(r[2]), float(r[3])) for r in rows], SCORED)
-    snaps = behaviour_rules.snapshot_dates(stored)
-    judged = rules.outcomes(scored.select("as_of", "customer_id"),
-                            snapshot_status(conn, known), snapshot_status(conn, snaps),
-                            cfg.backtest.bad_min_dpd, cfg.models.outcome_months,
-                            last)  # fmt: skip
-    out = scored.join(judged, on=["as_of", "customer_id"]).select("band", "pd", "bad")
-    return out, known[-1].isoformat()
+        return pl.DataFrame(schema=monitor_queries.GROUPED), {}, None
+    last, months = stored[-1], cfg.models.outcome_months
+    seen = {d.replace(day=1): monitor_queries.observable(d, last, months) for d in scored_dates}
+    grouped = monitor_queries.judged_outcomes(
+        conn,
+        mid,
+        scored_dates,
+        behaviour_rules.snapshot_dates(stored),
+        last,
+        months,
+        cfg.backtest.bad_min_dpd,
+    )
+    known = [d for d in scored_dates if monitor_queries.observable(d, last, months)]
+    return grouped, seen, known[-1].isoformat() if known else None
 
 
 def monitoring(conn: Connection, policy: Policy, mid: str) -> dict[str, Any]:
@@ -130,7 +126,7 @@ def monitoring(conn: Connection, policy: Policy, mid: str) -> dict[str, Any]:
                                                      alert)}  # fmt: skip
     dates = [{**r, "as_of": r["as_of"].isoformat(), "characteristics": chars.get(r["as_of"], [])}
              for r in score]  # fmt: skip
-    judged, judged_until = _judged(conn, policy, mid, [r["as_of"] for r in score])
+    grouped, seen, judged_until = _judged(conn, policy, mid, [r["as_of"] for r in score])
     return {
         "model_id": mid,
         "thresholds": {"warning": warning, "alert": alert},
@@ -138,6 +134,7 @@ def monitoring(conn: Connection, policy: Policy, mid: str) -> dict[str, Any]:
         "bad_min_dpd": policy.risk.backtest.bad_min_dpd,
         "dates": dates,
         "judged_until": judged_until,
-        "judged_customers": judged.height,
-        "bands": rules.band_outcomes(model, judged),
+        "judged_customers": int(grouped["customers"].sum()),
+        "bands": rules.band_outcomes(model, grouped),
+        "months": rules.months(model, score, grouped, seen, warning, alert),
     }

@@ -7,11 +7,26 @@ row, and a score that names a model id names exactly the bins and points that ma
 whole `model.json` is kept (text, no pickle): the daily run scores from the store, not from a
 directory that may have changed. The lifecycle draft → validated → approved → retired is
 recorded with who and when for each step; every step is also in the audit log.
+
+`risk_model_validations` (migration `r006`): validation requests on the store's history. The
+API only records a request (a request must not rebuild a portfolio-wide sample); the job
+`postloan model run-validations` measures it and records the outcome here and, when the
+model passes, in `risk_models` (`risk.validation_jobs`).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 from postloan.store.schema import metadata
 
@@ -43,4 +58,26 @@ risk_models = Table(
     Column("approved_kind", String(16)),
     UniqueConstraint("approved_kind", name="uq_risk_models_approved_kind"),
     Index("ix_risk_models_kind_status", "kind", "status"),
+)
+
+risk_model_validations = Table(
+    "risk_model_validations",
+    metadata,
+    Column("request_id", Integer, primary_key=True, autoincrement=True),
+    Column("model_id", String(64), ForeignKey("risk_models.model_id"), nullable=False),
+    Column("status", String(10), nullable=False),  # queued | running | done | failed
+    Column("note", Text, nullable=False),  # the requester's note, recorded with the validation
+    Column("requested_by", String(64), nullable=False),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("run_by", String(64)),  # who ran the job that measured it
+    Column("started_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("result", Text),  # JSON: the validation measured (done)
+    Column("error", Text),  # why it was not validated (failed)
+    # The model id while queued or running, else null: unique, so one open request per model
+    # even when two requests race (nulls do not collide).
+    Column("open_model_id", String(64)),
+    UniqueConstraint("open_model_id", name="uq_risk_model_validations_open_model_id"),
+    Index("ix_risk_model_validations_model_id", "model_id", "request_id"),
+    Index("ix_risk_model_validations_status", "status", "request_id"),
 )

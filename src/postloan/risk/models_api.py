@@ -1,7 +1,8 @@
 """The model registry's API routes (`/api/risk/models…`): list and read models, register a
 fitted `model.json` as a draft (the metrics the file states are dropped: they are the
-submitter's claims), validate it on out-of-time metrics the server measures itself on the
-store's history (`behaviour.measure_on_history`; a request carrying metrics is refused),
+submitter's claims), ask for its validation on out-of-time metrics the server measures itself
+on the store's history — a request recorded here, measured by a job
+(`risk.validation_jobs`), never rebuilt in the request; a request carrying metrics is refused —
 approve it (another risk manager: maker-checker) and retire it. Models hold figures, no
 customer, so the routes are portfolio-wide (every grant has scope all). Writes are audited
 and, with the session cookie, need the CSRF token (`api.deps`)."""
@@ -118,7 +119,7 @@ class NoteIn(BaseModel):
     note: str = Field(min_length=1, max_length=registry.MAX_NOTE, pattern=NO_NUL)
 
 
-@router.post("/{model_id}/validate", response_model=dict[str, Any])
+@router.post("/{model_id}/validate", response_model=dict[str, Any], status_code=202)
 def validate(
     request: Request,
     body: NoteIn,
@@ -126,16 +127,36 @@ def validate(
     user: User = Depends(require(RiskAction.MODEL_MANAGE)),
     conn: Connection = Depends(get_conn),
 ) -> dict[str, Any]:
-    """Draft → validated on out-of-time metrics measured here on the store's history — the
-    observation months after the model's training window (behaviour and churn models; 409
-    when the training window does not reproduce the model's recorded band counts, when no
-    later month has both outcomes, for a generic model, or below the policy's minimum AUC;
-    validation on other held-out data: `postloan model validate --data`). The body holds
+    """Ask for the draft's validation on the store's history: 202 with the request, `queued`
+    (or the model's request already open, `queued` or `running`, with `created` false). The
+    job `postloan model run-validations` measures the observation months after the model's
+    training window — rebuilding the portfolio's history is no work for a request — and
+    validates the model when its out-of-time AUC reaches the policy's minimum; the outcome
+    (the measured validation, or why not) is read at `GET …/validations`. Refused at once
+    (409): not a draft, a generic model (validated on held-out data: `postloan model validate
+    --data`), no training window recorded, a target other than the policy's. The body holds
     only the note: metrics sent with it are refused (422)."""
+    from postloan.risk import validation_jobs
+
     policy = effective_policy(request)[0]
-    evidence = registry.validate(conn, policy, model_id, body.note, user.username, now())
+    asked, created = validation_jobs.request(conn, policy, model_id, body.note, user.username,
+                                             now())  # fmt: skip
     conn.commit()
-    return {"model_id": model_id, "status": "validated", "validation": evidence}
+    return {"model_id": model_id, "created": created, "request": asked}
+
+
+@router.get("/{model_id}/validations", response_model=dict[str, Any])
+def validations(
+    model_id: str = ModelId,
+    user: User = Depends(require(RiskAction.MODELS)),
+    conn: Connection = Depends(get_conn),
+) -> dict[str, Any]:
+    """The model's status and its validation requests, newest first: queued, running, done
+    (with the validation the job measured) or failed (with the reason)."""
+    from postloan.risk import validation_jobs
+
+    items = validation_jobs.requests(conn, model_id)
+    return {"model_id": model_id, "status": registry.row(conn, model_id).status, "items": items}
 
 
 @router.post("/{model_id}/approve", response_model=dict[str, Any])

@@ -46,6 +46,7 @@ def add_commands(app: typer.Typer, report: typer.Typer) -> None:
     group.command("fit-churn")(fit_churn)
     group.command("register")(register)
     group.command("validate")(validate)
+    group.command("run-validations")(run_validations)
     group.command("approve")(approve)
     group.command("retire")(retire)
     group.command("list")(list_)
@@ -197,6 +198,33 @@ def validate(
         evidence = registry.validate(conn, rules, mid, note, caller.actor, _now(), measured)
     typer.echo(f"validated: {mid} — out-of-time AUC {evidence['auc']:.4f} "
                f"(minimum {evidence['min_auc']:.2f})")  # fmt: skip
+
+
+def run_validations(
+    limit: int = typer.Option(10, "--limit", min=1, max=1000, help="Requests to measure."),
+    policy: Path | None = typer.Option(None, "--policy", help="Policy file (default: in force)."),
+) -> None:
+    """Measure the validation requests made through the API (`POST …/validate`), oldest
+    first: each model on the store's history (the months after its training window); a model
+    whose out-of-time AUC reaches the policy's minimum is validated in its requester's name,
+    otherwise the request fails with the reason. Run it after the daily run, like any batch
+    job; the API reads the outcome."""
+    from postloan.risk.validation_jobs import run_pending
+
+    rules = policy_from(policy)
+    url = ready()
+    caller = authorize(url, RiskAction.MODEL_MANAGE, "model run-validations")
+    engine = engine_for(url)
+    try:
+        finished = run_pending(engine, rules, caller.actor, _now, limit)
+    finally:
+        engine.dispose()
+    for r in finished:
+        outcome = (f"validated, out-of-time AUC {r['validation']['auc']:.4f}"
+                   if r["status"] == "done" else f"not validated: {r['error']}")  # fmt: skip
+        typer.echo(f"request {r['request_id']} {r['model_id'][:12]}: {outcome}")
+    if not finished:
+        typer.echo("no validation request waiting")
 
 
 def approve(

@@ -11,7 +11,9 @@ governed — draft → validated → approved (by a second person) → retired.
   behaviour or churn model on the store's own history (`behaviour.measure_on_history`: the
   observation months after the model's training window, scored and compared with their
   outcomes — after checking that the training window reproduces the band counts the model
-  records), or on held-out data the CLI operator hands in (`measure`, `--data`).
+  records), or on held-out data the CLI operator hands in (`measure`, `--data`). Through the
+  API validation is a request a job measures (`risk.validation_jobs`): the history is rebuilt
+  by `postloan model run-validations`, never inside an HTTP request.
 - **Validated** needs that out-of-time AUC at or above the policy's `risk.models
   .min_validation_auc_pct`.
 - **Approved** by another user than the one who registered it and the one who validated it
@@ -86,7 +88,7 @@ def parse_model(text: str) -> ScorecardModel:
                            field="model") from None  # fmt: skip
 
 
-def _note(note: str) -> str:
+def note_text(note: str) -> str:
     text = note.strip()
     if not text or len(text) > MAX_NOTE or "\x00" in text:
         raise InvalidError(f"note: say why, in 1 to {MAX_NOTE} characters", field="note")
@@ -170,7 +172,7 @@ def register(
     label = name.strip()
     if not label or len(label) > MAX_NAME or "\x00" in label:
         raise InvalidError(f"name: 1 to {MAX_NAME} characters", field="name")
-    text = _note(note)
+    text = note_text(note)
     mid = model_id(model)
     existing = conn.execute(
         select(risk_models.c.status, risk_models.c.kind).where(risk_models.c.model_id == mid)
@@ -227,7 +229,7 @@ def measure(model: ScorecardModel, frame: Any) -> dict[str, Any]:
 
 def validate(
     conn: Connection, policy: Policy, mid: str, note: str, actor: str, now: datetime,
-    measured: dict[str, Any] | None = None,
+    measured: dict[str, Any] | None = None, audit_extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Draft → validated, when the out-of-time AUC measured here reaches the policy's minimum:
     `measured` (the CLI's held-out file, measured by `measure`) or, without it, measured on the
@@ -236,7 +238,7 @@ def validate(
     found = row(conn, mid)
     if found.status != "draft":
         raise ConflictError(f"model {mid} is {found.status}: only a draft is validated")
-    text = _note(note)
+    text = note_text(note)
     if measured is not None:
         evidence = measured
     elif found.kind in HISTORY_KINDS:
@@ -259,7 +261,8 @@ def validate(
           validation=json.dumps(evidence), metrics=json.dumps(metrics),
           status="validated")  # fmt: skip
     audit.record(conn, actor=actor, action="risk.model.validate", target_type="model",
-                 target_id=mid, now=now, detail={**evidence, "note": text})  # fmt: skip
+                 target_id=mid, now=now,
+                 detail={**evidence, "note": text, **(audit_extra or {})})  # fmt: skip
     return evidence
 
 
@@ -272,7 +275,7 @@ def approve(conn: Connection, mid: str, note: str, actor: str, now: datetime) ->
     if actor in (found.registered_by, found.validated_by):
         raise RefusedError("maker-checker: a model is approved by another user than the one "
                            "who registered or validated it")  # fmt: skip
-    text = _note(note)
+    text = note_text(note)
     m = risk_models
     before = conn.execute(
         select(m.c.model_id).where(m.c.kind == found.kind, m.c.status == "approved")
@@ -302,7 +305,7 @@ def retire(conn: Connection, mid: str, note: str, actor: str, now: datetime) -> 
     found = row(conn, mid)
     if found.status == "retired":
         raise ConflictError(f"model {mid} is already retired")
-    text = _note(note)
+    text = note_text(note)
     _move(
         conn,
         mid,

@@ -16,7 +16,11 @@ bins' counts in, the figures out (`risk.model_monitor` reads them from the store
   last stored month; bad when the worst DPD reaches `bad_min_dpd` on a monthly snapshot of the
   `outcome_months` months after D's month (the behaviour target's definition,
   `rules.behaviour.targets`). Observed = bads / customers; expected = the mean of the model's PD
-  of those rows; the development bad rate of the band is the model's `band_pd`.
+  of those rows; the development bad rate of the band is the model's `band_pd`. The judged
+  rows come counted per (month, band, score, bad) from `risk.monitor_queries`.
+- **Per scored month**: the PSI of the month's band counts, and where its outcome window has
+  elapsed the AUC and KS of the score against the outcome (from the counts, weighted: exact)
+  and the calibration table per band (observed vs predicted, Jeffreys interval).
 """
 
 from __future__ import annotations
@@ -27,7 +31,6 @@ import polars as pl
 
 from postloan.modelling.metrics import psi
 from postloan.modelling.model import ScorecardModel
-from postloan.risk.rules.behaviour import month_index
 
 OK, WARNING, ALERT = "ok", "warning", "alert"
 
@@ -87,50 +90,21 @@ def characteristic_stability(model: ScorecardModel, bins: pl.DataFrame, warning:
     return out
 
 
-JUDGED = {"as_of": pl.Date, "customer_id": pl.String, "bad": pl.Int8}
-
-
-def outcomes(scored: pl.DataFrame, now: pl.DataFrame, snapshots: pl.DataFrame, bad_min_dpd: int,
-             outcome_months: int, last: Any) -> pl.DataFrame:  # fmt: skip
-    """(as_of, customer_id, bad) for the scored rows whose outcome is known. `scored`: as_of,
-    customer_id; `now`: as_of, customer_id, worst_dpd on the scored dates; `snapshots`: the
-    same on the monthly snapshots; `last`: the last stored date."""
-    if scored.is_empty() or last is None:
-        return pl.DataFrame(schema=JUDGED)
-    last_month = month_index(pl.lit(last, pl.Date))
-    judged = (
-        scored.select("as_of", "customer_id")
-        .join(now.select("as_of", "customer_id", pl.col("worst_dpd").alias("_now")),
-              on=["as_of", "customer_id"], how="left")
-        .filter((month_index(pl.col("as_of")) + outcome_months <= last_month)
-                & (pl.col("_now").fill_null(0) < bad_min_dpd))
-        .with_columns(month_index(pl.col("as_of")).alias("_o"))
-    )  # fmt: skip
-    later = (
-        judged.join(snapshots.select("customer_id", month_index(pl.col("as_of")).alias("_h"),
-                                     "worst_dpd"), on="customer_id")
-        .filter((pl.col("_h") > pl.col("_o")) & (pl.col("_h") <= pl.col("_o") + outcome_months))
-        .group_by("as_of", "customer_id")
-        .agg(pl.col("worst_dpd").max().alias("_after"))
-    )  # fmt: skip
-    return (
-        judged.join(later, on=["as_of", "customer_id"], how="left")
-        .select("as_of", "customer_id",
-                (pl.col("_after").fill_null(0) >= bad_min_dpd).cast(pl.Int8).alias("bad"))
-        .sort("as_of", "customer_id")
-    )  # fmt: skip
-
-
-def band_outcomes(model: ScorecardModel, judged: pl.DataFrame) -> list[dict[str, Any]]:
-    """Per score band of the model (all of them, in order): the development customers and bad
-    rate, and over the judged rows (`judged`: band, pd, bad) customers, bads, the observed bad
-    rate and the expected one (the mean PD); None where no row is judged."""
-    per_band = judged.group_by("band").agg(
-        pl.len().alias("n"),
-        pl.col("bad").cast(pl.Int64).sum().alias("bads"),
-        pl.col("pd").mean().alias("expected"),
+def _pooled(grouped: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+    """Per `by`: customers, bads and the sum of the PDs of the judged rows (`grouped`:
+    `monitor_queries.GROUPED`)."""
+    return grouped.group_by(by).agg(
+        pl.col("customers").sum().alias("n"),
+        (pl.col("customers") * pl.col("bad").cast(pl.Int64)).sum().alias("bads"),
+        pl.col("pd_sum").sum().alias("pd_sum"),
     )
-    found = {int(r["band"]): r for r in per_band.to_dicts()}
+
+
+def band_outcomes(model: ScorecardModel, grouped: pl.DataFrame) -> list[dict[str, Any]]:
+    """Per score band of the model (all of them, in order): the development customers and bad
+    rate, and over the judged rows of every observable month (`grouped`) customers, bads, the
+    observed bad rate and the expected one (the mean PD); None where no row is judged."""
+    found = {int(r["band"]): r for r in _pooled(grouped, ["band"]).to_dicts()}
     edges = (None, *model.band_edges, None)
     out = []
     for i, count in enumerate(model.band_counts):
@@ -141,6 +115,89 @@ def band_outcomes(model: ScorecardModel, judged: pl.DataFrame) -> list[dict[str,
             "customers": 0 if r is None else int(r["n"]),
             "bads": 0 if r is None else int(r["bads"]),
             "observed_bad_rate": None if r is None else int(r["bads"]) / int(r["n"]),
-            "expected_bad_rate": None if r is None else float(r["expected"]),
+            "expected_bad_rate": None if r is None else float(r["pd_sum"]) / int(r["n"]),
         })  # fmt: skip
+    return out
+
+
+def ranking(scores: pl.DataFrame) -> tuple[float, float] | None:
+    """AUC and KS of the scores against the outcome, from counts (`scores`: score, bad,
+    customers): scikit-learn's ROC functions — the ones under `modelling.metrics.auc` — with
+    the counts as sample weights, so each customer counts once without expanding the rows.
+    Higher scores are better customers (AUC on the score's negation, as `modelling.metrics`);
+    KS = the largest gap between the bads' and goods' cumulative distributions = max |TPR −
+    FPR| over the thresholds (direction-free, as `modelling.metrics.ks`). None when the rows
+    hold only goods or only bads (no ranking to measure)."""
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    y = scores["bad"].to_numpy()
+    if scores.is_empty() or y.min() == y.max():
+        return None
+    risk, weight = -scores["score"].to_numpy(), scores["customers"].to_numpy()
+    fpr, tpr, _ = roc_curve(y, risk, sample_weight=weight, drop_intermediate=False)
+    return float(roc_auc_score(y, risk, sample_weight=weight)), float(abs(tpr - fpr).max())
+
+
+def calibration(model: ScorecardModel, grouped: pl.DataFrame) -> list[dict[str, Any]]:
+    """Per score band of the model (all of them, in order) over the judged rows `grouped`:
+    customers, bads, the observed bad rate against the predicted one (the mean PD), the
+    Jeffreys interval of the observed rate (`modelling.calibration.jeffreys_interval`) and
+    whether the predicted PD lies in it (the test `modelling.calibration` passes a band by)."""
+    from postloan.modelling.calibration import jeffreys_interval
+
+    found = {int(r["band"]): r for r in _pooled(grouped, ["band"]).to_dicts()}
+    out: list[dict[str, Any]] = []
+    for i in range(len(model.band_counts)):
+        r = found.get(i)
+        if r is None or not int(r["n"]):
+            out.append({"band": i, "customers": 0, "bads": 0, "observed_bad_rate": None,
+                        "predicted_bad_rate": None, "jeffreys_low": None,
+                        "jeffreys_high": None, "passed": None})  # fmt: skip
+            continue
+        n, bads = int(r["n"]), int(r["bads"])
+        predicted = float(r["pd_sum"]) / n
+        low, high = jeffreys_interval(bads, n)
+        out.append({"band": i, "customers": n, "bads": bads, "observed_bad_rate": bads / n,
+                    "predicted_bad_rate": predicted, "jeffreys_low": low,
+                    "jeffreys_high": high, "passed": low <= predicted <= high})  # fmt: skip
+    return out
+
+
+def months(model: ScorecardModel, dates: list[dict[str, Any]], grouped: pl.DataFrame,
+           observable: dict[Any, bool], warning: float, alert: float
+           ) -> list[dict[str, Any]]:  # fmt: skip
+    """One row per scored month (oldest first). `dates`: `score_stability`'s rows; `grouped`:
+    the judged rows per (month, band, score, bad); `observable`: per month (its first day)
+    whether its outcome window has elapsed. The month's population is every row scored in it
+    (each scored date's customers): the PSI of its band counts against the development
+    sample; where observable, the judged customers, bads, AUC, KS and the calibration per
+    band — else those are None ("not yet observable", never 0)."""
+    by_month: dict[Any, list[int]] = {}
+    scored_days: dict[Any, int] = {}
+    for d in dates:
+        key = d["as_of"].replace(day=1)
+        counts = by_month.setdefault(key, [0] * len(model.band_counts))
+        for b, n in enumerate(d["band_customers"]):
+            counts[b] += n
+        scored_days[key] = scored_days.get(key, 0) + 1
+    out = []
+    for key in sorted(by_month):
+        counts = by_month[key]
+        value = psi(list(model.band_counts), counts)
+        row: dict[str, Any] = {
+            "month": key.strftime("%Y-%m"), "scored_dates": scored_days[key],
+            "customers": sum(counts), "score_psi": value,
+            "level": level(value, warning, alert), "observable": observable.get(key, False),
+            "judged": None, "bads": None, "auc": None, "ks": None, "calibration": None,
+        }  # fmt: skip
+        if row["observable"]:
+            mine = grouped.filter(pl.col("month") == key)
+            pooled = _pooled(mine, ["score", "bad"]).rename({"n": "customers"})
+            measured = ranking(pooled)
+            row.update(judged=int(mine["customers"].sum()),
+                       bads=int((mine["customers"] * mine["bad"].cast(pl.Int64)).sum()),
+                       auc=None if measured is None else measured[0],
+                       ks=None if measured is None else measured[1],
+                       calibration=calibration(model, mine))  # fmt: skip
+        out.append(row)
     return out

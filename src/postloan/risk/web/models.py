@@ -5,11 +5,13 @@ window, characteristics with their bins and points, the validation the server me
 registered, validated, approved and retired it) and its monitoring over the stored dates it
 scored (`risk.model_monitor`: PSI of the score and of each characteristic against the
 development sample with the policy's traffic light, observed against expected bad rate per
-band where the outcome is known) with an ECharts line of the score's PSI (options prepared
-here, started by the workbench's app.js — no inline script under the CSP). Read-only:
+band where the outcome is known; per scored month the PSI, and where its outcome window has
+elapsed the AUC, KS and — for the month picked with `?month=YYYY-MM`, the latest by default —
+the calibration table) with an ECharts line of the score's PSI (options prepared here,
+started by the workbench's app.js — no inline script under the CSP). Read-only:
 registering, validating, approving and retiring go through the API and the CLI, which carry
 the maker-checker rules (`risk.registry`). An id that is not 64 hex characters, or no such
-model, is the 404 page."""
+model, or a `month` that is not an observable month of it, is the 404 page."""
 
 from __future__ import annotations
 
@@ -85,6 +87,12 @@ def model_page(request: Request, model_id: str) -> Response:
         except NotFoundError:
             return not_found(request, user)
         watch = monitoring(conn, policy_of(request), model_id)
+    observable = [m for m in watch["months"] if m["observable"]]
+    wanted = request.query_params.get("month")
+    calibrated = observable[-1] if observable and wanted is None else next(
+        (m for m in observable if m["month"] == wanted), None)  # fmt: skip
+    if wanted is not None and calibrated is None:  # not a month with a calibration table
+        return not_found(request, user)
     names = sorted({c["characteristic"] for d in watch["dates"] for c in d["characteristics"]},
                    key=model["features"].index)  # fmt: skip
     grid = [{"as_of": d["as_of"],
@@ -93,5 +101,5 @@ def model_page(request: Request, model_id: str) -> Response:
     charts = {CHART_ID: psi_chart(watch, lang_of(request))} if watch["dates"] else {}
     context = {"model": model, "watch": watch, "names": names, "grid": grid,
                "latest": watch["dates"][-1] if watch["dates"] else None,
-               "chart_id": CHART_ID, "charts": charts}  # fmt: skip
+               "chart_id": CHART_ID, "charts": charts, "calibrated": calibrated}  # fmt: skip
     return render_page(request, "risk/model.html", context, user=user)
