@@ -10,9 +10,12 @@ fresh process:
 - **spark local[k]**: `postloan.spark.job.run_on_spark` from the same files to Parquet (session
   start reported apart), the peak RSS of the JVM and of the Python workers together (sampled
   every 0.2 s over the process tree: in local mode the driver JVM is the executor).
-Figures are medians over the repetitions. The projection to 10M/100M accounts is arithmetic on
-the measured per-account cost of a local[1] task (one core = one executor core), plus the
-measured fixed cost of a job — a projection, not a measurement.
+Both also report CPU seconds (user + system; for Spark of driver, JVM and Python workers during
+the run, session start excluded): on a shared machine the figure the others' load inflates
+least. Figures are medians over the repetitions. The projection to 10M/100M accounts is
+arithmetic on the measured per-account cost of a local[1] task (one core = one executor core),
+plus an assumed fixed cost of a job — a projection, not a measurement; run two sizes
+(`--accounts`) to separate a job's fixed cost from its cost per account.
 """
 
 from __future__ import annotations
