@@ -10,9 +10,12 @@ fresh process:
 - **spark local[k]**: `postloan.spark.job.run_on_spark` from the same files to Parquet (session
   start reported apart), the peak RSS of the JVM and of the Python workers together (sampled
   every 0.2 s over the process tree: in local mode the driver JVM is the executor).
-Figures are medians over the repetitions. The projection to 10M/100M accounts is arithmetic on
-the measured per-account cost of a local[1] task (one core = one executor core), plus the
-measured fixed cost of a job — a projection, not a measurement.
+Both also report CPU seconds (user + system; for Spark of driver, JVM and Python workers during
+the run, session start excluded): on a shared machine the figure the others' load inflates
+least. Figures are medians over the repetitions. The projection to 10M/100M accounts is
+arithmetic on the measured per-account cost of a local[1] task (one core = one executor core),
+plus an assumed fixed cost of a job — a projection, not a measurement; run two sizes
+(`--accounts`) to separate a job's fixed cost from its cost per account.
 """
 
 from __future__ import annotations
@@ -42,25 +45,29 @@ portfolio, _, _ = read_contract_files(sys.argv[1])
 read = time.perf_counter() - t
 status = account_status(portfolio, date.fromisoformat(sys.argv[2]), default_policy())
 total = time.perf_counter() - t
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+usage = resource.getrusage(resource.RUSAGE_SELF)
 print("RESULT " + json.dumps({"total": total, "read": read, "rows": status.height,
-                              "peak_mb": peak}))
+                              "peak_mb": usage.ru_maxrss / 1024,
+                              "cpu_s": usage.ru_utime + usage.ru_stime}))
 """
 
 SPARK = """
-import json, sys, time
+import json, os, sys, time
 from datetime import date
+from benchmarks.spark_bench import _tree, _tree_cpu_s
 from postloan.policy import default_policy
 from postloan.spark.job import Inputs, run_on_spark, spark_session
 t = time.perf_counter()
 spark = spark_session(sys.argv[3], "postloan-bench", {"spark.driver.memory": sys.argv[5]})
 start = time.perf_counter() - t
+cpu = _tree_cpu_s(_tree(os.getpid()))  # driver, JVM (the executor in local mode), workers
 t = time.perf_counter()
 report = run_on_spark(spark, Inputs(folder=sys.argv[1]), sys.argv[4],
                       [date.fromisoformat(sys.argv[2])], default_policy())
 total = time.perf_counter() - t
+cpu = _tree_cpu_s(_tree(os.getpid())) - cpu
 print("RESULT " + json.dumps({"total": total, "start": start, "rows": report.rows["account_status"],
-                              "partitions": report.partitions, **report.timings}))
+                              "partitions": report.partitions, "cpu_s": cpu, **report.timings}))
 spark.stop()
 """
 
@@ -75,8 +82,11 @@ def contract_folder(accounts: int) -> Path:
     return path
 
 
-def _tree_rss_mb(root: int) -> float:
-    """RSS of a process and all its descendants (Linux /proc), in MB."""
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _tree(root: int) -> list[int]:
+    """A process and all its descendants (Linux /proc)."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -87,10 +97,32 @@ def _tree_rss_mb(root: int) -> float:
         except (OSError, ValueError, IndexError):
             continue
         children.setdefault(ppid, []).append(int(entry))
-    total, todo = 0, [root]
+    found, todo = [], [root]
     while todo:
         pid = todo.pop()
+        found.append(pid)
         todo.extend(children.get(pid, []))
+    return found
+
+
+def _tree_cpu_s(pids: list[int]) -> float:
+    """CPU seconds (user + system, with reaped children's) used so far by these processes: on a
+    shared machine the figure that does not grow with the other processes' load."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
+    return total / TICK
+
+
+def _tree_rss_mb(pids: list[int]) -> float:
+    """RSS of these processes together, in MB."""
+    total = 0
+    for pid in pids:
         try:
             with open(f"/proc/{pid}/status") as handle:
                 for line in handle:
@@ -107,11 +139,13 @@ def _child(code: str, *args: str) -> dict[str, float]:
     proc = subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     )
-    peak = [0.0]
+    peak, cpu = [0.0], [0.0]
 
     def sample() -> None:
         while proc.poll() is None:
-            peak[0] = max(peak[0], _tree_rss_mb(proc.pid))
+            pids = _tree(proc.pid)
+            peak[0] = max(peak[0], _tree_rss_mb(pids))
+            cpu[0] = max(cpu[0], _tree_cpu_s(pids))  # a worker that exits takes its CPU with it
             time.sleep(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -121,7 +155,7 @@ def _child(code: str, *args: str) -> dict[str, float]:
     line = next((x for x in out.splitlines() if x.startswith("RESULT ")), None)
     if line is None:
         raise RuntimeError(f"benchmark child failed:\n{out[-2000:]}")
-    return {**json.loads(line[len("RESULT ") :]), "tree_peak_mb": peak[0]}
+    return {**json.loads(line[len("RESULT ") :]), "tree_peak_mb": peak[0], "tree_cpu_s": cpu[0]}
 
 
 def main() -> None:
@@ -132,6 +166,7 @@ def main() -> None:
     parser.add_argument("--driver-memory", default="4g")
     args = parser.parse_args()
     folder = contract_folder(args.accounts)
+    load = os.getloadavg()
     day = AS_OF.isoformat()
     results: dict[str, list[dict[str, float]]] = {"single": []}
     for _ in range(args.repeat):
@@ -148,19 +183,24 @@ def main() -> None:
     n = args.accounts
     single = med["single"]
     print(f"{n:,} accounts, as of {day}, medians of {args.repeat} (machine shared)")
+    print(f"  load average at the start: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
     print(f"  single process: {single['total']:.1f} s (read+schedules {single['read']:.1f} s), "
-          f"peak {single['tree_peak_mb']:.0f} MB, {single['rows']:,.0f} rows")  # fmt: skip
+          f"{single['cpu_s']:.1f} CPU s, peak {single['tree_peak_mb']:.0f} MB, "
+          f"{single['rows']:,.0f} rows")  # fmt: skip
     for master in args.masters:
         m = med[master]
         print(f"  spark {master}: {m['total']:.1f} s (+{m['start']:.1f} s session start), "
               f"{m['total'] / single['total']:.2f}x single; check {m['check']:.1f} s, "
-              f"account_status {m['account_status']:.1f} s; peak JVM+workers "
+              f"account_status {m['account_status']:.1f} s; {m['cpu_s']:.1f} CPU s "
+              f"({m['cpu_s'] / single['cpu_s']:.2f}x single); peak JVM+workers "
               f"{m['tree_peak_mb']:.0f} MB; {m['partitions']:.0f} partitions")  # fmt: skip
     one = med[args.masters[0]]
     per_account_us = 1e6 * one["total"] / n
     overhead_us = 1e6 * (one["total"] - single["total"]) / n
+    overhead_cpu_us = 1e6 * (one["cpu_s"] - single["cpu_s"]) / n
     print(f"  Spark cost per account on one core: {per_account_us:.0f} µs "
-          f"(overhead vs one process: {overhead_us:+.0f} µs per account)")  # fmt: skip
+          f"(overhead vs one process: {overhead_us:+.0f} µs per account of wall time, "
+          f"{overhead_cpu_us:+.0f} µs of CPU)")  # fmt: skip
     print(
         f"  PROJECTION (not measured): job ≈ {FIXED_S:.0f} s fixed + accounts × the local[1] "
         "cost per account / executor cores (partitions independent, cost linear per partition)"

@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 
 from postloan.cli.main import app
 from postloan.contract import write_contract_files
-from postloan.contract.files import read_contract_files
+from postloan.contract.files import read_contract_files, write_contract_file
 from postloan.engine import account_status_history, instalment_status, statement_status
 from postloan.engine.frames import Portfolio
 from postloan.policy import default_policy
@@ -188,6 +188,21 @@ def test_skewed_customer_and_empty_partitions_from_tables(spark: Any, tmp_path: 
     assert in_file == want.filter(pl.col("customer_id") == big).height > 1_000
     assert len(data_files(tmp_path / "out" / "account_status")) <= 2  # 30+ partitions empty
     assert policy_version_of(holding[0]) == policy.version
+
+
+def test_csv_and_parquet_inputs_mixed(spark: Any, tmp_path: Path) -> None:
+    """Loans and payments as CSV (all text), the rest as Parquet (typed): the slots the kinds
+    share travel as text and are parsed exactly on the executor — the engine's answer."""
+    sp = generate(accounts=200, seed=8, as_of=AS_OF)
+    folder = write_portfolio(sp.portfolio, tmp_path / "in")
+    for kind, frame in (("loans", sp.loans), ("payments", sp.payments)):
+        (folder / f"{kind}.parquet").unlink()
+        write_contract_file(frame, kind, folder / f"{kind}.csv")
+    policy = default_policy()
+    dates = [AS_OF - timedelta(days=45), AS_OF]
+    got = _spark_status(spark, folder, tmp_path / "out", dates, policy, partitions=2)
+    want = account_status_history(sp.portfolio, dates, policy)
+    assert got.select(want.columns).sort("as_of", "account_id").equals(want)
 
 
 def test_refusals_name_the_rows(spark: Any, tmp_path: Path) -> None:

@@ -4,8 +4,10 @@ every partition through Arrow, partitioned Parquet out, stage timings and progre
 `run_on_spark(spark, inputs, output, dates, policy)` is the whole job:
 1. **check** — the account ids (loans and cards) are counted and checked for duplicates
    across the whole portfolio (the engine checks within its partition only);
-2. every contract row is tagged with its account's customer (one join) and the rows are
-   hash-partitioned by customer and sorted by customer inside each partition;
+2. every contract row is packed into a narrow typed row (`task.SLOTS`: dates stay dates,
+   integers integers) keyed by a hash of its account's customer (one join, broadcast while
+   the accounts are small), hash-partitioned by that key and sorted by it (a long) inside each
+   partition — whole customers together, no text re-parsing of typed values;
 3. **account_status** (then `instalment_status` / `statement_status` when asked): each
    partition goes to `task.run_partition` through `mapInArrow` and the answer is written as
    Parquet partitioned by `as_of`, sorted, so a re-run writes the same bytes;
@@ -15,6 +17,7 @@ Only this package imports pyspark; it is imported lazily so `postloan` works wit
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -36,13 +39,15 @@ from postloan.contract.spec import FILES
 from postloan.policy import Policy
 from postloan.spark.output import MANIFEST, POLICY_KEY
 from postloan.spark.task import (
-    ACCOUNT,
     ACCOUNT_KEY,
-    CUSTOMER,
+    KEY,
     KIND,
+    KIND_CODE,
     NEEDED,
     OUTPUTS,
-    WIDE_COLUMNS,
+    OWNING_KINDS,
+    SLOT_NAMES,
+    SLOTS,
     Plan,
     SparkInputError,
     arrow_schema,
@@ -50,9 +55,10 @@ from postloan.spark.task import (
 )
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import Column, DataFrame, SparkSession
     from pyspark.sql.types import StructType
 
+ACCOUNT = "_account"  # an account id of the portfolio (the duplicate check's column)
 ACCOUNTS_PER_PARTITION = 50_000  # a task's work: ~10 s of engine time, ~0.5 GB of Python heap
 SORT_KEYS = {
     "account_status": ("as_of", "account_id"),
@@ -175,57 +181,111 @@ def _read_kind(spark: SparkSession, inputs: Inputs, kind: str) -> DataFrame | No
     return None
 
 
-def _tagged(kind: str, frame: DataFrame | None, spark: SparkSession) -> DataFrame:
-    """A kind's rows in the combined frame's columns, every value as text."""
+def _typed(kind: str, frame: DataFrame) -> DataFrame:
+    """A kind's needed columns in their own types where the engine reads those exactly — dates
+    as dates, integer counts and whole-unit amounts as 64-bit integers (what `parse_contract`
+    takes as they are) — and every other value as text, parsed exactly on the executor (ids
+    always as text, so loans' and payments' account ids meet whatever their types in the
+    lake). A missing optional column is null."""
     from pyspark.sql import functions as F
+    from pyspark.sql import types as T
 
-    text = "string"
-    if frame is None:  # like a missing contract file: no rows
-        schema = ", ".join(f"`{c}` string" for c in WIDE_COLUMNS)
-        return spark.createDataFrame([], schema)
     present = set(frame.columns)
     missing = [c.name for c in FILES[kind] if c.required and c.name not in present]
     if missing:
         raise SparkInputError(f"{kind}: missing required column(s) {', '.join(missing)}")
-    columns = [
-        F.lit(kind).alias(KIND),
-        (
-            F.col("customer_id").cast(text)
-            if kind in ("loans", "cards")
-            else F.lit(None).cast(text)
-        ).alias(CUSTOMER),
-        F.col(ACCOUNT_KEY[kind]).cast(text).alias(ACCOUNT),
-    ]
-    for name in WIDE_COLUMNS[3:]:
-        wanted = name in NEEDED[kind] and name in present
-        columns.append((F.col(name).cast(text) if wanted else F.lit(None).cast(text)).alias(name))
+    contract_kind = {c.name: c.kind for c in FILES[kind]}
+    types = {f.name: f.dataType for f in frame.schema.fields}
+    columns = []
+    for name in NEEDED[kind]:
+        dtype, what = types.get(name), contract_kind[name]
+        if dtype is None:
+            column = F.lit(None).cast("date" if what == "date" else "string")
+        elif what == "date" and isinstance(dtype, T.DateType):
+            column = F.col(name)
+        elif what in ("integer", "amount", "rate") and isinstance(dtype, T.IntegralType):
+            column = F.col(name).cast("long")
+        else:
+            column = F.col(name).cast("string")
+        columns.append(column.alias(name))
     return frame.select(columns)
 
 
-def combined_rows(spark: SparkSession, inputs: Inputs) -> tuple[DataFrame, DataFrame]:
-    """(every contract row tagged with its account's customer, the accounts)."""
+def _customer_key(customer: Column) -> Column:
+    """The partitioning key of a customer: a 64-bit hash (null for no customer, so such rows
+    are refused by the task, not hashed together)."""
     from pyspark.sql import functions as F
 
-    frames = {kind: _read_kind(spark, inputs, kind) for kind in NEEDED}
-    if frames["loans"] is None and frames["cards"] is None:
+    return F.when(customer.isNotNull(), F.xxhash64(customer))
+
+
+def packed_rows(spark: SparkSession, inputs: Inputs) -> tuple[DataFrame, DataFrame]:
+    """(every contract row packed as `_key`, `_kind` and the typed slots (`task.SLOTS`), the
+    accounts: `_account` and `_key` of every loan and card)."""
+    from pyspark.sql import DataFrame
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    read = {kind: _read_kind(spark, inputs, kind) for kind in NEEDED}
+    if read["loans"] is None and read["cards"] is None:
         raise SparkInputError(f"no loans and no cards in {inputs.describe()}")
-    owned = _tagged("loans", frames["loans"], spark).unionByName(
-        _tagged("cards", frames["cards"], spark)
+    typed = {kind: _typed(kind, frame) for kind, frame in read.items() if frame is not None}
+    # A slot keeps its columns' type when they share one (Parquet from `postloan export`:
+    # dates, integers), else all of them travel as text.
+    slot_types: dict[str, set[T.DataType]] = {}
+    for kind, frame in typed.items():
+        for f in frame.schema.fields:
+            slot_types.setdefault(SLOTS[kind][f.name], set()).add(f.dataType)
+    slot_type = {
+        slot: next(iter(types))
+        if len(types := slot_types.get(slot, set())) == 1
+        else T.StringType()
+        for slot in SLOT_NAMES
+    }
+    accounts = functools.reduce(
+        DataFrame.unionByName,
+        [
+            frame.select(
+                F.col(ACCOUNT_KEY[kind]).alias(ACCOUNT),
+                _customer_key(F.col("customer_id")).alias(KEY),
+            )
+            for kind, frame in typed.items()
+            if kind in OWNING_KINDS
+        ],
     )
-    accounts = owned.select(ACCOUNT, CUSTOMER)
-    others = (
-        _tagged("schedules", frames["schedules"], spark)
-        .unionByName(_tagged("card_statements", frames["card_statements"], spark))
-        .unionByName(_tagged("payments", frames["payments"], spark))
-    )
-    # A payment for no known account keeps a null customer: its task refuses it by name.
-    owner = accounts.select(F.col(ACCOUNT), F.col(CUSTOMER).alias("_owner"))
-    others = (
-        others.join(owner, on=ACCOUNT, how="left")
-        .withColumn(CUSTOMER, F.col("_owner"))
-        .select(*WIDE_COLUMNS)
-    )
-    return owned.unionByName(others), accounts
+
+    def packed(kind: str, frame: DataFrame, key: Column) -> DataFrame:
+        by_slot = {slot: name for name, slot in SLOTS[kind].items()}
+        return frame.select(
+            key.alias(KEY),
+            F.lit(KIND_CODE[kind]).cast("tinyint").alias(KIND),
+            *(
+                (F.col(by_slot[slot]) if slot in by_slot else F.lit(None))
+                .cast(slot_type[slot])
+                .alias(slot)
+                for slot in SLOT_NAMES
+            ),
+        )
+
+    parts = []
+    for kind, frame in typed.items():
+        if kind in OWNING_KINDS:
+            parts.append(packed(kind, frame, _customer_key(F.col("customer_id"))))
+        else:
+            # A row of no known account keeps a null key: its task refuses it by name. Spark
+            # picks the join (a broadcast of the accounts while they are small).
+            owner = accounts.withColumnRenamed(ACCOUNT, "_owner_account")
+            joined = frame.join(owner, frame[ACCOUNT_KEY[kind]] == owner["_owner_account"], "left")
+            parts.append(packed(kind, joined, F.col(KEY)))
+    return functools.reduce(DataFrame.unionByName, parts), accounts
+
+
+def partition_count(accounts: int, cores: int) -> int:
+    """About `ACCOUNTS_PER_PARTITION` accounts a partition, in whole waves of the cluster's
+    cores: 3 partitions on 2 cores would leave a core idle for the third's whole time."""
+    needed = max(1, math.ceil(accounts / ACCOUNTS_PER_PARTITION))
+    cores = max(1, cores)
+    return math.ceil(needed / cores) * cores
 
 
 def check_accounts(accounts: DataFrame) -> int:
@@ -370,17 +430,15 @@ def run_on_spark(
     base = output.rstrip("/")
     with Progress(spark, say):
         t = time.perf_counter()
-        rows, accounts = combined_rows(spark, inputs)
+        rows, accounts = packed_rows(spark, inputs)
         n_accounts = check_accounts(accounts)
         timings["check"] = time.perf_counter() - t
-        n_parts = partitions or max(
-            spark.sparkContext.defaultParallelism, math.ceil(n_accounts / ACCOUNTS_PER_PARTITION)
-        )
+        n_parts = partitions or partition_count(n_accounts, spark.sparkContext.defaultParallelism)
         say(f"check: {n_accounts:,} accounts in {n_parts} partitions by customer "
             f"({timings['check']:.1f} s)")  # fmt: skip
-        by_customer = rows.repartition(n_parts, CUSTOMER).sortWithinPartitions(
-            CUSTOMER, KIND, ACCOUNT
-        )
+        # Sorted by the customer key only (a long: Spark's radix sort), so a task can cut its
+        # partition into chunks of whole customers as the rows stream in.
+        by_customer = rows.repartition(n_parts, KEY).sortWithinPartitions(KEY)
         if len(outputs) > 1:  # computed once, read by every output's pass
             by_customer = by_customer.persist(StorageLevel.MEMORY_AND_DISK)
         written: dict[str, int] = {}
