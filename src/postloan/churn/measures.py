@@ -61,6 +61,7 @@ from postloan.collections.handover import (
 )
 from postloan.errors import ConflictError, NotFoundError
 from postloan.policy import Policy
+from postloan.store.rows import read_frame
 from postloan.store.schema import customers
 from postloan.store.values import stored_date
 
@@ -106,7 +107,7 @@ def graded_episodes(conn: Connection, first: date) -> pl.DataFrame:
     (`created_on`, kept in `churn_grades` by `churn.identify`), with that date's row (branch,
     amounts, rules, reason, evidence)."""
     i, e, g = churn_identified.c, churn_episodes.c, churn_grades.c
-    rows = conn.execute(
+    query = (
         select(g.customer_id, g.entered_on, g.first_on, g.grade, i.branch_id,
                i.overdue_amount, i.max_dpd, i.open_accounts, i.suggested_reason, i.evidence,
                *(i[k] for k in KIND_RULES))
@@ -116,12 +117,8 @@ def graded_episodes(conn: Connection, first: date) -> pl.DataFrame:
                                          i.as_of == g.first_on)))
         # Episodes with an identified date from `first` on: still open, or left after it.
         .where(or_(e.left_on.is_(None), e.left_on > first))
-    ).all()  # fmt: skip
-    frame = pl.DataFrame(
-        [(r[0], stored_date(r[1]), stored_date(r[2]), *r[3:]) for r in rows],
-        schema=GRADED, orient="row",
     )  # fmt: skip
-    return frame.sort("customer_id", "entered_on", "grade")
+    return read_frame(conn, query, GRADED).sort("customer_id", "entered_on", "grade")
 
 
 def _closed_on(row: dict[str, Any]) -> date | None:
@@ -280,20 +277,17 @@ STORED = {"measure_id": pl.Int64, "customer_id": pl.String, "entered_on": pl.Dat
 
 def _stored(conn: Connection, first: date) -> pl.DataFrame:
     """The stored measures a re-derivation from `first` may meet: created from `first` on, or
-    of a customer with an episode identified from `first` on; with whether they were worked."""
+    of a customer with an episode identified from `first` on; with whether they were worked.
+    Read without a Row per measure (`store.rows`): at a million accounts they are many."""
     m, o = churn_measures.c, churn_offers.c
     decided = select(o.measure_id).where(o.status != "proposed")
-    rows = conn.execute(
+    query = (
         select(m.measure_id, m.customer_id, m.entered_on, m.grade, m.kind, m.channel,
                m.created_on, m.branch_id, m.status, m.refused_rules, m.refusal_detail,
-               m.handover_id, m.done_at, m.measure_id.in_(decided))
+               m.handover_id, m.done_at.is_not(None), m.measure_id.in_(decided))
         .where(or_(m.created_on >= first, m.customer_id.in_(_live(first))))
-    ).all()  # fmt: skip
-    return pl.DataFrame(
-        [(r[0], r[1], stored_date(r[2]), r[3], r[4], r[5], stored_date(r[6]), *r[7:12],
-          r[12] is not None, bool(r[13])) for r in rows],
-        schema=STORED, orient="row",
     )  # fmt: skip
+    return read_frame(conn, query, STORED)
 
 
 def _untouched(stored: pl.DataFrame, first: date, decided_handovers: list[str]) -> pl.Expr:
