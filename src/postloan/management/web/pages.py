@@ -243,8 +243,10 @@ def management_page(request: Request) -> Response:
     return render_page(request, "management/page.html", context, user=user)
 
 
-@router.get("/management/drill", response_class=HTMLResponse)
-def drill_page(request: Request) -> Response:
+def _drill(request: Request, template: str, lookup: Any, *, rows: bool = False) -> Response:
+    """A drill-down page: gated by `management.drill`, the cell read from the query string by
+    `lookup(conn, user, params, as_of)` (audited there), 422 with the reason on a bad cell;
+    `rows`: the answer's rows are of any shape, their columns named for the table."""
     user, gated = page_gate(request, ManagementAction.DRILL)
     if gated:
         return gated
@@ -253,53 +255,42 @@ def drill_page(request: Request) -> Response:
     context: dict[str, Any] = {"found": None, "error": None}
     try:
         as_of = parse_business_date(params.get("as_of", ""), "as_of")
-        kpi = params.get("kpi", "")[:40]
-        dimension = params.get("dimension", "portfolio")
-        value = params.get("value", "all")[:64]
         with engine(request).begin() as conn:
-            found = service.audited_drill(
-                conn,
-                policy_of(request),
-                as_of,
-                (dimension, value, kpi),
-                customer_scope_clause(user, ManagementAction.DRILL),
-                user.username,
-                datetime.now(UTC),
-            )
+            found = lookup(conn, user, params, as_of)
     except (InputError, DomainError) as exc:
         context["error"] = str(exc)
-        return render_page(request, "management/drill.html", context, user=user, status_code=422)
+        return render_page(request, template, context, user=user, status_code=422)
     context["found"] = found
-    return render_page(request, "management/drill.html", context, user=user)
+    if rows:
+        context["columns"] = [c for c in (found["rows"][0] if found["rows"] else {})
+                              if c != "counted"]  # fmt: skip
+    return render_page(request, template, context, user=user)
+
+
+@router.get("/management/drill", response_class=HTMLResponse)
+def drill_page(request: Request) -> Response:
+    def lookup(conn: Any, user: Any, params: Any, as_of: Any) -> Any:
+        return service.audited_drill(
+            conn, policy_of(request), as_of,
+            (params.get("dimension", "portfolio"), params.get("value", "all")[:64],
+             params.get("kpi", "")[:40]),
+            customer_scope_clause(user, ManagementAction.DRILL), user.username,
+            datetime.now(UTC),
+        )  # fmt: skip
+
+    return _drill(request, "management/drill.html", lookup)
 
 
 @router.get("/management/drill/area", response_class=HTMLResponse)
 def area_drill_page(request: Request) -> Response:
     """The rows behind one of the other areas' figures (audited; `area_drill`)."""
-    user, gated = page_gate(request, ManagementAction.DRILL)
-    if gated:
-        return gated
-    assert user is not None
-    params = request.query_params
-    context: dict[str, Any] = {"found": None, "error": None}
-    try:
-        as_of = parse_business_date(params.get("as_of", ""), "as_of")
+
+    def lookup(conn: Any, user: Any, params: Any, as_of: Any) -> Any:
         cell = (as_of, params.get("kpi", "")[:40], params.get("dimension", "portfolio")[:20],
                 params.get("value", "all")[:64])  # fmt: skip
-        with engine(request).begin() as conn:
-            found = area_drill.audited(
-                conn,
-                policy_of(request),
-                cell,
-                customer_scope_clause(user, ManagementAction.DRILL),
-                user.username,
-                datetime.now(UTC),
-            )
-    except (InputError, DomainError) as exc:
-        context["error"] = str(exc)
-        return render_page(
-            request, "management/area_drill.html", context, user=user, status_code=422
-        )
-    context["found"] = found
-    context["columns"] = [c for c in (found["rows"][0] if found["rows"] else {}) if c != "counted"]
-    return render_page(request, "management/area_drill.html", context, user=user)
+        return area_drill.audited(
+            conn, policy_of(request), cell, customer_scope_clause(user, ManagementAction.DRILL),
+            user.username, datetime.now(UTC),
+        )  # fmt: skip
+
+    return _drill(request, "management/area_drill.html", lookup, rows=True)
