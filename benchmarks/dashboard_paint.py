@@ -29,18 +29,16 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from benchmarks.portfolios import OUT
+from benchmarks.serving import served
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -66,32 +64,10 @@ TIMINGS = """() => {
 }"""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def _server(env: dict[str, str]) -> Iterator[str]:
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "postloan.cli.serve_cmd:app_from_env",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env=env,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(240):
-            try:
-                urllib.request.urlopen(f"{base}/login", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.5)
+    with served(env, wait_s=120) as (base, _):
         yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def _one(browser: Any, base: str, path: str) -> dict[str, float]:

@@ -27,17 +27,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from benchmarks.serving import served
 
 OUT = Path(__file__).parent / "out"
 
@@ -61,12 +61,6 @@ done = function(summary, latency, requests)
     summary.requests / (summary.duration / 1e6)))
 end
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -213,25 +207,8 @@ def _fields(line: str) -> dict[str, float]:
 def _server(
     args: argparse.Namespace, env: dict[str, str]
 ) -> Iterator[tuple[str, str, str, list[int]]]:
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "postloan.cli.serve_cmd:app_from_env",
-         "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers),
-         "--log-level", "warning"],
-        env=env,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(f"{base}/openapi.json", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.5)
+    with served(env, workers=args.workers, ready_path="/openapi.json", wait_s=60) as (base, server):
         yield base, *_login(base), _workers(server.pid)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 if __name__ == "__main__":
