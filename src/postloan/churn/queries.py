@@ -43,10 +43,20 @@ from postloan.churn.tables import (
 )
 from postloan.policy import Policy
 from postloan.store import bulk, schema
+from postloan.store.rows import read_frame
 from postloan.store.values import stored_date
 from postloan.views.sql import Query
 
 CHUNK = 500  # ids per IN list
+
+LIVE_STORED = {"customer_id": pl.String, "entered_on": pl.Date, "left_on": pl.Date,
+               "exit_reason": pl.String, "entry_rules": pl.String}  # fmt: skip
+IDENTIFIED_RULES = {
+    "as_of": pl.Date,
+    "customer_id": pl.String,
+    **dict.fromkeys(RULE_COLUMNS, pl.Boolean),
+    "grade": pl.Int32,
+}
 
 
 def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
@@ -266,38 +276,27 @@ def live_episodes(conn: Connection, first: date) -> pl.DataFrame:
     """Episodes in the pool on the churn date before `first` (entered before it, not left by
     then), as stored: customer_id, entered_on, left_on, exit_reason, entry_rules."""
     e = churn_episodes
-    rows = conn.execute(
-        select(e.c.customer_id, e.c.entered_on, e.c.left_on, e.c.exit_reason, e.c.entry_rules)
-        .where(e.c.entered_on < first, or_(e.c.left_on.is_(None), e.c.left_on >= first))
-    ).all()  # fmt: skip
-    return pl.DataFrame(
-        [(r[0], stored_date(r[1]), None if r[2] is None else stored_date(r[2]), r[3], r[4])
-         for r in rows],
-        schema={"customer_id": pl.String, "entered_on": pl.Date, "left_on": pl.Date,
-                "exit_reason": pl.String, "entry_rules": pl.String},
-        orient="row",
-    )  # fmt: skip
+    query = select(
+        e.c.customer_id, e.c.entered_on, e.c.left_on, e.c.exit_reason, e.c.entry_rules
+    ).where(e.c.entered_on < first, or_(e.c.left_on.is_(None), e.c.left_on >= first))
+    return read_frame(conn, query, LIVE_STORED)  # the whole pool at 1M: no Row per record
 
 
 def identified_rules(conn: Connection, dates: Sequence[date]) -> pl.DataFrame:
     """as_of, customer_id, the rule flags and the grade of every identified customer on
     `dates`."""
     c = churn_identified
-    schema_ = {
-        "as_of": pl.Date,
-        "customer_id": pl.String,
-        **dict.fromkeys(RULE_COLUMNS, pl.Boolean),
-        "grade": pl.Int32,
-    }
-    found: list[tuple[Any, ...]] = []
-    for part in _chunks(list(dates)):
-        rows = conn.execute(
+    parts = [
+        read_frame(
+            conn,
             select(c.c.as_of, c.c.customer_id, *(c.c[r] for r in RULE_COLUMNS), c.c.grade).where(
                 c.c.as_of.in_(part)
-            )
-        ).all()
-        found += [(stored_date(r[0]), *r[1:]) for r in rows]
-    return pl.DataFrame(found, schema=schema_, orient="row")
+            ),
+            IDENTIFIED_RULES,
+        )
+        for part in _chunks(list(dates))
+    ]
+    return pl.concat(parts) if parts else pl.DataFrame(schema=IDENTIFIED_RULES)
 
 
 def write_episodes(
@@ -341,14 +340,13 @@ def write_grades(conn: Connection, first: date, episodes: pl.DataFrame,
     the episode's start); the rest is derived again (`rules.pool.first_grades`)."""
     g, e = churn_grades.c, churn_episodes.c
     conn.execute(delete(churn_grades).where(g.first_on >= first))
-    before = pl.DataFrame(
-        [(r[0], stored_date(r[1]), r[2]) for r in conn.execute(
-            select(g.customer_id, g.entered_on, g.grade)
-            .select_from(churn_grades.join(churn_episodes, and_(
-                e.customer_id == g.customer_id, e.entered_on == g.entered_on)))
-            .where(or_(e.left_on.is_(None), e.left_on >= first)))],
-        schema={"customer_id": pl.String, "entered_on": pl.Date, "grade": pl.Int64},
-        orient="row",
+    before = read_frame(
+        conn,
+        select(g.customer_id, g.entered_on, g.grade)
+        .select_from(churn_grades.join(churn_episodes, and_(
+            e.customer_id == g.customer_id, e.entered_on == g.entered_on)))
+        .where(or_(e.left_on.is_(None), e.left_on >= first)),
+        {"customer_id": pl.String, "entered_on": pl.Date, "grade": pl.Int64},
     )  # fmt: skip
     new = first_grades(episodes, identified).join(
         before, on=["customer_id", "entered_on", "grade"], how="anti"
@@ -403,14 +401,17 @@ def screening_frame(rows: pl.DataFrame) -> pl.DataFrame:
 def screening_rows(conn: Connection, dates: Sequence[date]) -> pl.DataFrame:
     """The pool on screening dates, as `rules.pool.screen` reads it."""
     c = churn_identified
-    found: list[tuple[Any, ...]] = []
-    for part in _chunks(list(dates)):
-        rows = conn.execute(
-            select(c.c.as_of, c.c.customer_id, c.c.grade, c.c.degree, c.c.open_accounts,
-                   c.c.signals).where(c.c.as_of.in_(part))
-        ).all()  # fmt: skip
-        found += [(stored_date(r[0]), *r[1:]) for r in rows]
-    return screening_frame(pl.DataFrame(found, schema=SCREENING, orient="row"))
+    parts = [
+        read_frame(
+            conn,
+            select(
+                c.c.as_of, c.c.customer_id, c.c.grade, c.c.degree, c.c.open_accounts, c.c.signals
+            ).where(c.c.as_of.in_(part)),
+            SCREENING,
+        )
+        for part in _chunks(list(dates))
+    ]
+    return screening_frame(pl.concat(parts) if parts else pl.DataFrame(schema=SCREENING))
 
 
 def replace_screenings(conn: Connection, first: date, screened: pl.DataFrame) -> None:
