@@ -204,13 +204,12 @@ def marketing_facts(conn: Connection, days: pl.DataFrame, first: date) -> pl.Dat
         schema={"customer_id": pl.String, "at": pl.Datetime("us"), "consent_id": pl.Int64,
                 "granted": pl.Boolean}, orient="row",
     )  # fmt: skip
-    imported = pl.DataFrame(
-        [(r[0], bool(r[1]), stored_date(r[2]) if r[2] is not None else None)
-         for r in conn.execute(select(cu.customer_id, cu.consent_marketing, cu.consent_date)
-                               .where(cu.customer_id.in_(live)))],
-        schema={"customer_id": pl.String, "flag": pl.Boolean, "flag_since": pl.Date},
-        orient="row",
-    )  # fmt: skip
+    imported = read_frame(  # one row per pool customer: no Row per record
+        conn,
+        select(cu.customer_id, cu.consent_marketing, cu.consent_date)
+        .where(cu.customer_id.in_(live)),
+        {"customer_id": pl.String, "flag": pl.Boolean, "flag_since": pl.Date},
+    ).with_columns(pl.col("flag").fill_null(False))  # fmt: skip
     keys = days.select("customer_id", "created_on").unique()
     latest = (
         keys.join(records, on="customer_id")
