@@ -405,8 +405,16 @@ def reconcile(conn: Connection, first: date, policy: Policy) -> MeasuresResult:
     differs = pl.any_horizontal(*(pl.col(k).ne_missing(pl.col(f"{k}_stored")) for k in REFRESHED))
     _update(conn, both.filter(pl.col("untouched").fill_null(False) & differs))
     if new.height:
+        # The new rows' ids: those past the largest id before the insert (ids only grow, and
+        # the run holds the store's write lock) — not the whole of `_stored` read again.
+        mc = churn_measures.c
+        before = conn.execute(select(func.coalesce(func.max(mc.measure_id), 0))).scalar_one()
         conn.execute(churn_measures.insert(), new.select(*KEY, *REFRESHED).to_dicts())
-        ids = _stored(conn, first).select("measure_id", *keys)
+        ids = read_frame(
+            conn,
+            select(mc.measure_id, *(mc[k] for k in keys)).where(mc.measure_id > before),
+            {"measure_id": pl.Int64, **{k: STORED[k] for k in keys}},
+        )
         both = both.drop("measure_id").join(ids, on=keys, how="left")
     live = both.filter(pl.col("untouched").fill_null(True))  # new or untouched: re-derivable
     _refresh_offers(
