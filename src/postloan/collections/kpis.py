@@ -226,8 +226,12 @@ def _costs(conn: Connection, policy: Policy, opening: date, closing: date) -> pl
     )
     contact_rows = pl.DataFrame(
         [tuple(r) for r in made],
-        schema={"customer_id": pl.String, "by": pl.String, "channel": pl.String,
-                "contact_id": pl.Int64},
+        schema={
+            "customer_id": pl.String,
+            "by": pl.String,
+            "channel": pl.String,
+            "contact_id": pl.Int64,
+        },
         orient="row",
     ).with_columns(pl.format("contact {} ({})", "contact_id", "channel").alias("item"))
     return cost_rows(contact_rows, unit, legal)

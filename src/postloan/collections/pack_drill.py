@@ -56,14 +56,14 @@ def _drill(found: KpiInputs, cell: KpiCell) -> tuple[pl.DataFrame, int | None, s
         return rows, int(pool["opening"].sum()), "accounts"
     if kpi == "collections_cost_ratio":
         costs = _level(found, found.costs, cell)
-        recovered = _level(found, found.by_customer, cell)["recovered"].sum()
-        later = _level(found, found.later, cell)["amount"].sum()
+        recovered = int(_level(found, found.by_customer, cell)["recovered"].sum())
+        later = int(_level(found, found.later, cell)["amount"].sum())
         rows = costs.select("item", "customer_id", "by", "cost", pl.col("cost").alias("counted"))
-        return rows, int(recovered + later), "costs"
+        return rows, recovered + later, "costs"
     if kpi == "collections_promise_kept_rate":
         decided = _level(found, found.promises, cell).sort("promise_id")
-        rows = decided.select("promise_id", "customer_id", "by", "status",
-                              (pl.col("status") == "kept").cast(pl.Int64).alias("counted"))  # fmt: skip
+        kept = (pl.col("status") == "kept").cast(pl.Int64)
+        rows = decided.select("promise_id", "customer_id", "by", "status", kept.alias("counted"))
         return rows, rows.height, "promises"
     made = _level(found, found.contacts, cell).sort("contact_id")
     rows = made.select("contact_id", "customer_id", "by", pl.lit(1, pl.Int64).alias("counted"))

@@ -61,14 +61,11 @@ def _complaints(
         frame = frame.filter(pl.col("branch") == cell.value)
     frame = frame.filter(pl.col(listed)).sort("complaint_id")
     columns = ("complaint_id", "customer_id", "branch", "received_on", "decided_on", "deadline")
-    rows = (
-        frame.select(
-            *columns[:3],
-            *(pl.col(c).dt.strftime("%Y-%m-%d") for c in columns[3:]),
-            pl.col(counted).cast(pl.Int64).alias("counted"),
-        )
-        .to_dicts()
-    )
+    rows = frame.select(
+        *columns[:3],
+        *(pl.col(c).dt.strftime("%Y-%m-%d") for c in columns[3:]),
+        pl.col(counted).cast(pl.Int64).alias("counted"),
+    ).to_dicts()
     return AreaDrill(
         kpi=cell.kpi,
         definition_version=VERSION,

@@ -120,8 +120,7 @@ def cost_rows(
         .fill_null(0)
     )
     item = ["item"] if "item" in contacts.columns and "item" in legal.columns else []
-    types = {"customer_id": pl.String, "by": pl.String, "cost": pl.Int64}
-    return pl.concat(
+    rows = pl.concat(
         [
             contacts.select("customer_id", "by", channel_cost.alias("cost"), *item),
             legal.select(
@@ -129,7 +128,8 @@ def cost_rows(
             ),
         ],
         how="vertical_relaxed",
-    ).cast({**types, **dict.fromkeys(item, pl.String)})
+    ).cast({"customer_id": pl.String, "by": pl.String, "cost": pl.Int64})
+    return rows.cast({"item": pl.String}) if item else rows
 
 
 def _by(frame: pl.DataFrame, key: str | None, names: pl.DataFrame | None = None) -> pl.DataFrame:
