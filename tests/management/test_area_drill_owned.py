@@ -188,6 +188,17 @@ def test_api_and_page_open_a_collections_line_and_a_breached_count(
     page = boss.get(f"/management/drill/area?{query}")
     assert page.status_code == 200, page.text
     assert f'<span id="drill-numerator">{int(cell["numerator"])}</span>' in page.text
+    # A branch's complaints open past their deadline, on the page, listed with their deadline.
+    late = next(
+        c for c in built.area_figures.iter_rows(named=True)
+        if c["kpi"] == "complaints_breached_open" and c["dimension"] == "branch"
+        and c["numerator"]
+    )  # fmt: skip
+    page = boss.get(f"/management/drill/area?as_of={late['as_of']}&kpi={late['kpi']}"
+                    f"&dimension=branch&value={late['value']}")  # fmt: skip
+    assert page.status_code == 200, page.text
+    assert f'<span id="drill-numerator">{int(late["numerator"])}</span>' in page.text
+    assert "<th>deadline</th>" in page.text
     # The collections dashboard links its whole-book figures to their rows.
     dashboard = boss.get("/management?from=2026-01-01&to=2026-06-30&view=collections")
     assert "kpi=collections_recovery_rate" in dashboard.text
