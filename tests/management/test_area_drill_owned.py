@@ -185,9 +185,11 @@ def test_api_and_page_open_a_collections_line_and_a_breached_count(
     assert body["area"] == "collections" and body["unit"] == "accounts"
     assert body["numerator"] == cell["numerator"] and body["denominator"] == cell["denominator"]
     assert "opening" in body["amounts"] and body["columns"][-1] == "counted"
+    boss.get("/lang/en")
     page = boss.get(f"/management/drill/area?{query}")
     assert page.status_code == 200, page.text
     assert f'<span id="drill-numerator">{int(cell["numerator"])}</span>' in page.text
+    assert "Accounts: <span" in page.text and "<th>opening</th>" in page.text
     # A branch's complaints open past their deadline, on the page, listed with their deadline.
     late = next(
         c for c in built.area_figures.iter_rows(named=True)
