@@ -18,7 +18,9 @@ shells never import an area: they read what the registry hands them —
   the kinds of `postloan import KIND FILE` it reads (`AreaImport`);
 - `whatif`: the area's part of the policy what-if (`postloan whatif`): given the engine's
   account status of the replayed dates under the policy in force and under a candidate
-  (`WhatIfInputs`), its figures under both (`WhatIfFigures`), computed without writing.
+  (`WhatIfInputs`), its figures under both (`WhatIfFigures`), computed without writing;
+- `kpi_figures` and `kpi_drill`: the area's figures for the management pack (`KpiFigures`)
+  and the rows behind one of them (`KpiCell` in, `AreaDrill` out).
 
 This module is pure declaration: it imports no area, no store engine and no web framework at
 run time (routers and Typer apps are typed as `Any` so the core does not depend on the shells).
@@ -240,6 +242,37 @@ KPI_FIGURE_COLUMNS = (
 
 
 @dataclass(frozen=True)
+class KpiCell:
+    """One cell of an area's `KpiFigures`: the figure's date (its `as_of`), KPI id, dimension
+    (`portfolio` with value `all`, or a breakdown the area gives: `branch`, `team`, …) and
+    value — what `Area.kpi_drill` is asked to open."""
+
+    as_of: date
+    kpi: str
+    dimension: str
+    value: str
+
+
+@dataclass(frozen=True)
+class AreaDrill:
+    """The rows behind one cell of an area's figures (`Area.kpi_drill`), under the same 口径
+    and definition version as the area's `kpi_figures`: each row carries what it adds to the
+    cell's numerator (`counted`), so their sum is the cell's numerator. `denominator` is the
+    cell's denominator where the area gives it with the rows (None for plain counts). `unit`
+    says what a row is (customers, accounts, complaints, answers, promises, contacts, costs);
+    `columns` the rows' columns in order (`counted` last), `amounts` those in minor units.
+    Rows carry ids, dates, branches and the figure's inputs — never a personal field."""
+
+    kpi: str
+    definition_version: int
+    unit: str
+    columns: tuple[str, ...]
+    rows: list[dict[str, Any]]
+    denominator: int | None = None
+    amounts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Area:
     name: str
     about: str = ""
@@ -289,6 +322,12 @@ class Area:
     # pairs, `scope` a clause over `customers` (the caller's data scope; `true()` for all).
     # The pack includes the figures of registered areas only.
     kpi_figures: str | None = None
+    # `kpi_drill(conn, policy, cell: KpiCell, scope) -> AreaDrill | None`, "module:function":
+    # the rows behind one cell of the area's `kpi_figures` (the pack's drill-down), in `scope`
+    # (a clause over `customers`); None when `cell.kpi` is not one of the area's KPI ids
+    # (answered before any read, so the caller may ask each area in turn). A cell the area
+    # cannot open raises a `postloan.errors` kind naming why. The caller audits.
+    kpi_drill: str | None = None
     # `demo(conn, policy, before: date, seed: int) -> Mapping[str, int]`, "module:function":
     # what the area's staff would have recorded on a demo store's history before `before` (work
     # the contract files cannot carry: collectors' contacts and promises, say), deterministic

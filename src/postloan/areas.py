@@ -149,6 +149,12 @@ def kpi_figure_hooks() -> dict[str, Callable[..., Any]]:
     return {a.name: resolve(a.kpi_figures) for a in _registered.values() if a.kpi_figures}
 
 
+def kpi_drill_hooks() -> dict[str, Callable[..., Any]]:
+    """Each registered area's `kpi_drill(conn, policy, cell, scope)` hook, by area name, in
+    registry order (the management pack's drill-down of other areas' figures)."""
+    return {a.name: resolve(a.kpi_drill) for a in _registered.values() if a.kpi_drill}
+
+
 def exports() -> dict[str, AreaExport]:
     """Every area's export kinds (`postloan export KIND`); a kind declared twice: the later
     area's wins."""

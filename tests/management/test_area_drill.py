@@ -2,7 +2,7 @@
 hand-built history with churn, complaints and survey answers (tests/management/area_data.py),
 on SQLite and PostgreSQL: every drillable cell's rows add up to the area's own figure (count,
 balance, CSAT's numerator and answers, NPS as the mean of ±1), in the caller's scope; the
-definition version named is the area's; figures that cannot be drilled yet are refused naming
+definition version named is the area's; unknown figures and breakdowns are refused naming
 why; the API and the page are audited, and only roles with `management.drill` get them."""
 
 from __future__ import annotations
@@ -96,20 +96,22 @@ def test_a_branch_scope_lists_its_branch_only(loaded: Any) -> None:  # noqa: F81
     engine.dispose()
 
 
-def test_cells_that_cannot_be_drilled_are_refused_naming_why(loaded: Any) -> None:  # noqa: F811
+def test_unknown_cells_and_breakdowns_are_refused_naming_why(loaded: Any) -> None:  # noqa: F811
     history, _ = loaded
     engine = engine_for(history.url)
     day = date(2026, 6, 30)
     with engine.connect() as conn:
-        for kpi in ("complaint_on_time_rate", "collections_recovery_rate"):
-            with pytest.raises(InvalidError, match="cannot be drilled yet"):
+        for kpi in ("no_such", "churn_no_such_customers"):
+            with pytest.raises(NotFoundError):
                 area_drill.drill(conn, default_policy(), (day, kpi, "portfolio", "all"), true())
-        with pytest.raises(NotFoundError):
-            area_drill.drill(conn, default_policy(), (day, "no_such", "portfolio", "all"), true())
         with pytest.raises(InvalidError, match="branch only"):
             area_drill.drill(conn, default_policy(), (day, "csat", "collector", "x"), true())
+        with pytest.raises(InvalidError, match="break down by"):
+            area_drill.drill(conn, default_policy(), (day, "nps", "product", "x"), true())
     engine.dispose()
-    assert not area_drill.drillable("collections_cure_rate") and area_drill.drillable("nps")
+    # Every area that gives figures opens them (`Area.kpi_drill`); management gives none.
+    assert all(area_drill.drillable(a) for a in ("churn", "relationship", "collections"))
+    assert not area_drill.drillable("management")
 
 
 def test_api_and_page_are_audited_scoped_and_refused_without_the_action(
@@ -135,8 +137,8 @@ def test_api_and_page_are_audited_scoped_and_refused_without_the_action(
     assert f'<span id="drill-numerator">{int(cell["numerator"])}</span>' in page.text
     dashboard = boss.get("/management?from=2026-01-01&to=2026-06-30&view=retention")
     assert 'class="area-drill" href="/management/drill/area?as_of=2026-06-30' in dashboard.text
-    bad = boss.get("/management/drill/area?as_of=2026-06-30&kpi=collections_cost_ratio")
-    assert bad.status_code == 422 and "cannot be drilled yet" in bad.text
+    bad = boss.get("/management/drill/area?as_of=2026-06-30&kpi=csat&dimension=team")
+    assert bad.status_code == 422 and "branch only" in bad.text
     engine = engine_for(history.url)
     with engine.connect() as conn:
         targets = conn.execute(

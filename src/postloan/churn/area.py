@@ -31,6 +31,7 @@ AREA = Area(
     run_loader="postloan.churn.queries:run_load",
     lateness="postloan.churn.service:lateness_request",
     kpi_figures="postloan.churn.pack_figures:kpi_figures",
+    kpi_drill="postloan.churn.pack_drill:kpi_drill",
     messages=MESSAGES,
     cli="postloan.churn.cli:add_commands",
     policy_sections=("churn",),

@@ -63,6 +63,7 @@ AREA = Area(
     agreed_schedules="postloan.collections.schedule_changes:agreed_rows",
     customer_view="postloan.collections.customer_view:customer_sections",
     kpi_figures="postloan.collections.pack_figures:kpi_figures",
+    kpi_drill="postloan.collections.pack_drill:kpi_drill",
     nav=(
         NavEntry("/work", "nav.work", (C.CASE_VIEW,), "work"),
         NavEntry("/allocation", "nav.allocation", (C.CASE_ASSIGN,), "allocation"),

@@ -150,12 +150,28 @@ def _local_bounds(policy: Policy, opening: date, closing: date) -> tuple[datetim
     return start, datetime.combine(closing + timedelta(days=1), time(), tzinfo=zone)
 
 
-def collection_kpis(
-    conn: Connection, start: date, end: date, policy: Policy,
-    strategy_scope: ColumnElement[bool] | None = None,
-) -> CollectionKpis:  # fmt: skip
-    """The period's KPIs (module doc); `strategy_scope` limits the strategy comparison to the
-    customers a clause over `customers` selects."""
+@dataclass(frozen=True)
+class KpiInputs:
+    """What a period's KPIs are summed from (the frames `rules.kpis.kpi_table` and
+    `cure_by_bucket` take), kept so a figure can be opened into its rows
+    (`pack_drill`) from the very frames it was summed from."""
+
+    opening: date
+    closing: date
+    by_customer: pl.DataFrame  # the pool's accounts: `account_reduction` + collector, team
+    later: pl.DataFrame  # recoveries on written-off accounts with their holder
+    costs: pl.DataFrame  # `cost_rows`
+    promises: pl.DataFrame  # promise_id, customer_id, status, by
+    contacts: pl.DataFrame  # contact_id, customer_id, by
+    cases: pl.DataFrame  # the cases open in the period with their holder
+    before: pl.DataFrame  # STATUS at the opening
+    after: pl.DataFrame  # STATUS at the closing
+    disposals: pl.DataFrame  # disposals in the period
+    overdue_buckets: list[str]
+
+
+def kpi_inputs(conn: Connection, start: date, end: date, policy: Policy) -> KpiInputs:
+    """The period's frames (module doc for the definitions)."""
     opening, closing = _period_dates(conn, start, end)
     before, after = _status(conn, opening), _status(conn, closing)
     pool = before.filter(pl.col("overdue_amount") > 0)
@@ -173,44 +189,65 @@ def collection_kpis(
     later = later.join(holders, on="customer_id", how="left")
     promises_frame = _promises(conn, opening, closing)
     contact_frame, case_frame = _contacts_and_cases(conn, policy, opening, closing, holders)
+    return KpiInputs(
+        opening, closing, by_customer, later, costs, promises_frame, contact_frame, case_frame,
+        before, after, disposals, [b.name for b in policy.dpd_buckets if b.min_dpd > 0],
+    )  # fmt: skip
 
-    table = kpi_table(by_customer, later, costs, promises_frame, contact_frame, case_frame)
-    overdue_buckets = [b.name for b in policy.dpd_buckets if b.min_dpd > 0]
+
+def collection_kpis(
+    conn: Connection, start: date, end: date, policy: Policy,
+    strategy_scope: ColumnElement[bool] | None = None,
+) -> CollectionKpis:  # fmt: skip
+    """The period's KPIs (module doc); `strategy_scope` limits the strategy comparison to the
+    customers a clause over `customers` selects."""
+    found = kpi_inputs(conn, start, end, policy)
+    table = kpi_table(found.by_customer, found.later, found.costs, found.promises,
+                      found.contacts, found.cases)  # fmt: skip
     return CollectionKpis(
-        start, end, opening, closing, table,
-        cure_by_bucket(before, after, overdue_buckets, disposals),
+        start, end, found.opening, found.closing, table,
+        cure_by_bucket(found.before, found.after, found.overdue_buckets, found.disposals),
         strategy_results(conn, start, end, strategy_scope),
     )  # fmt: skip
 
 
 def _costs(conn: Connection, policy: Policy, opening: date, closing: date) -> pl.DataFrame:
     """Cost rows: collector (who incurred it: the contact's recorder, the matter's owner),
-    customer_id, amount."""
+    customer_id, amount, item (which contact or legal cost)."""
     unit = {ch: parse_amount(str(c)) for ch, c in policy.kpi.contact_costs.items()}
     start, end = _local_bounds(policy, opening, closing)
     made = conn.execute(
-        select(contacts.c.customer_id, contacts.c.recorded_by, contacts.c.channel)
+        select(contacts.c.customer_id, contacts.c.recorded_by, contacts.c.channel,
+               contacts.c.contact_id)
         .where(contacts.c.at >= start, contacts.c.at < end)
     ).all()  # fmt: skip
-    legal = legal_costs_in_period(conn, opening + timedelta(days=1), closing)
+    legal = legal_costs_in_period(conn, opening + timedelta(days=1), closing).with_columns(
+        pl.format("legal cost {} ({})", "cost_id", "category").alias("item")
+    )
     contact_rows = pl.DataFrame(
         [tuple(r) for r in made],
-        schema={"customer_id": pl.String, "by": pl.String, "channel": pl.String},
+        schema={
+            "customer_id": pl.String,
+            "by": pl.String,
+            "channel": pl.String,
+            "contact_id": pl.Int64,
+        },
         orient="row",
-    )
+    ).with_columns(pl.format("contact {} ({})", "contact_id", "channel").alias("item"))
     return cost_rows(contact_rows, unit, legal)
 
 
 def _promises(conn: Connection, opening: date, closing: date) -> pl.DataFrame:
     rows = conn.execute(
-        select(promises.c.status, contacts.c.recorded_by)
+        select(promises.c.promise_id, contacts.c.customer_id, promises.c.status,
+               contacts.c.recorded_by)
         .join(contacts, contacts.c.contact_id == promises.c.contact_id)
         .where(promises.c.status.in_(("kept", "broken")),
                promises.c.decided_on > opening, promises.c.decided_on <= closing)
     ).all()  # fmt: skip
-    return pl.DataFrame(
-        [tuple(r) for r in rows], schema={"status": pl.String, "by": pl.String}, orient="row"
-    )
+    schema = {"promise_id": pl.Int64, "customer_id": pl.String, "status": pl.String,
+              "by": pl.String}  # fmt: skip
+    return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
 
 
 def _contacts_and_cases(
@@ -218,7 +255,7 @@ def _contacts_and_cases(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     start, end = _local_bounds(policy, opening, closing)
     made = conn.execute(
-        select(contacts.c.customer_id, contacts.c.recorded_by)
+        select(contacts.c.contact_id, contacts.c.customer_id, contacts.c.recorded_by)
         .where(contacts.c.at >= start, contacts.c.at < end)
     ).all()  # fmt: skip
     open_in_period = conn.execute(
@@ -228,7 +265,9 @@ def _contacts_and_cases(
         )
     ).scalars()
     contact_frame = pl.DataFrame(
-        [tuple(r) for r in made], schema={"customer_id": pl.String, "by": pl.String}, orient="row"
+        [tuple(r) for r in made],
+        schema={"contact_id": pl.Int64, "customer_id": pl.String, "by": pl.String},
+        orient="row",
     )
     case_frame = pl.DataFrame(
         {"customer_id": list(open_in_period)}, schema={"customer_id": pl.String}

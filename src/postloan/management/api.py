@@ -180,13 +180,23 @@ def drill(
 class AreaDrillOut(BaseModel):
     as_of: str
     kpi: str
-    area: str = Field(description="the area whose figure it is (churn, relationship)")
+    area: str = Field(
+        description="the area whose figure it is (churn, relationship, collections): its "
+        "`Area.kpi_drill` hook listed the rows"
+    )
     dimension: str
     value: str
     definition_version: int = Field(description="the area definition's version")
-    unit: str = Field(description="what the rows are: customers, complaints or answers")
+    unit: str = Field(
+        description="what the rows are: customers, accounts, complaints, answers, promises, "
+        "contacts or costs"
+    )
     numerator: int = Field(description="the sum of `counted`: the cell's numerator")
-    denominator: int | None = Field(description="the rows, where they are the denominator")
+    denominator: int | None = Field(
+        description="the cell's denominator where the area gives it with the rows"
+    )
+    columns: list[str] = Field(description="the rows' columns in order (`counted` last)")
+    amounts: list[str] = Field(description="the columns in minor units (分)")
     rows: list[dict[str, Any]]
 
 
@@ -197,13 +207,17 @@ def drill_area(
         None, description="the figure's date (its `as_of` in area_figures; default: latest)"
     ),
     kpi: str = Query("churn_any_customers", min_length=1, max_length=40, pattern=NO_NUL),
-    dimension: Literal["portfolio", "branch"] = Query("portfolio"),
+    dimension: Literal["portfolio", "branch", "team", "collector", "bucket"] = Query(
+        "portfolio", description="the breakdown the area gives the figure by"
+    ),
     value: str = Query("all", min_length=1, max_length=64, pattern=NO_NUL),
     user: User = Depends(require(ManagementAction.DRILL)),
     conn: Connection = Depends(get_conn),
 ) -> AreaDrillOut:
     """The rows behind one of the other areas' figures in the pack (churn customers,
-    complaints, survey answers), each with what it adds; they sum to the figure (audited)."""
+    complaints, survey answers, collections' accounts, promises, contacts and costs), listed
+    by the owning area's `Area.kpi_drill` hook, each with what it adds; they sum to the
+    figure (audited)."""
     policy, _ = effective_policy(request)
     day = as_of or service.latest_date(conn)
     if day is None:

@@ -36,6 +36,7 @@ AREA = Area(
     ),
     customer_panel="postloan.relationship.web.card:customer_panel",
     kpi_figures="postloan.relationship.pack_figures:kpi_figures",
+    kpi_drill="postloan.relationship.pack_drill:kpi_drill",
     nav=(
         NavEntry("/complaints", "nav.complaints", (RelAction.VIEW,), "complaints"),
         NavEntry("/hardship", "nav.hardship", (RelAction.VIEW,), "hardship"),

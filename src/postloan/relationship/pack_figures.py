@@ -70,20 +70,24 @@ def _row(month: str, as_of: date, kpi: str, dimension: str, value: str, **n: Any
             "definition_version": VERSION}  # fmt: skip
 
 
-def _complaint_frame(
+def complaint_frame(
     conn: Connection, policy: Policy, start: date, end: date, scope: ColumnElement[bool]
 ) -> pl.DataFrame:
-    """Complaints received by `end` and not decided before `start`: branch, received_on,
-    decided_on, deadline (one clock per complaint, not per month)."""
+    """Complaints received by `end` and not decided before `start`: complaint_id,
+    customer_id, branch (the customer's), received_on, decided_on, deadline (one clock per
+    complaint, not per month)."""
     c = complaints.c
     rows = conn.execute(
         select(complaints, customers.c.branch_id.label("_branch"))
         .join(customers, customers.c.customer_id == c.customer_id)
         .where(c.received_on <= end, or_(c.decided_on.is_(None), c.decided_on >= start), scope)
+        .order_by(c.complaint_id)
     ).all()
     clock, cal = policy.relationship.complaints.clock, _calendar(policy)
     data = [
         (
+            row.complaint_id,
+            row.customer_id,
             row._branch or "(none)",
             stored_date(row.received_on),
             None if row.decided_on is None else stored_date(row.decided_on),
@@ -93,31 +97,38 @@ def _complaint_frame(
     ]
     return pl.DataFrame(
         data,
-        schema={"branch": pl.String, "received_on": pl.Date, "decided_on": pl.Date,
-                "deadline": pl.Date},
+        schema={"complaint_id": pl.Int64, "customer_id": pl.String, "branch": pl.String,
+                "received_on": pl.Date, "decided_on": pl.Date, "deadline": pl.Date},
         orient="row",
     )  # fmt: skip
 
 
-def _complaint_rows(frame: pl.DataFrame, months: list[tuple[str, date]]) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
+def marked(frame: pl.DataFrame, month: str, as_of: date) -> pl.DataFrame:
+    """`complaint_frame` with what each complaint adds to the month's figures (as_of: the
+    month's figure date): received in the month, decided in it, decided in it by its
+    deadline, and open past its deadline at as_of (received by then, undecided then)."""
     month_of = pl.col("received_on").dt.strftime("%Y-%m")
     decided_month = pl.col("decided_on").dt.strftime("%Y-%m")
+    return frame.with_columns(
+        (month_of == month).alias("received"),
+        (decided_month == month).fill_null(False).alias("decided"),
+        ((decided_month == month) & (pl.col("decided_on") <= pl.col("deadline")))
+        .fill_null(False)
+        .alias("on_time"),
+        (
+            (pl.col("received_on") <= as_of)
+            & (pl.col("decided_on").is_null() | (pl.col("decided_on") > as_of))
+            & (pl.col("deadline") < as_of)
+        ).alias("breached"),
+    )
+
+
+def _complaint_rows(frame: pl.DataFrame, months: list[tuple[str, date]]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
     for month, as_of in months:
-        marked = frame.with_columns(
-            (month_of == month).alias("received"),
-            (decided_month == month).fill_null(False).alias("decided"),
-            ((decided_month == month) & (pl.col("decided_on") <= pl.col("deadline")))
-            .fill_null(False)
-            .alias("on_time"),
-            (
-                (pl.col("received_on") <= as_of)
-                & (pl.col("decided_on").is_null() | (pl.col("decided_on") > as_of))
-                & (pl.col("deadline") < as_of)
-            ).alias("breached"),
-        )
-        whole = marked.with_columns(pl.lit("all").alias("branch"))
-        for dimension, part in (("portfolio", whole), ("branch", marked)):
+        marks = marked(frame, month, as_of)
+        whole = marks.with_columns(pl.lit("all").alias("branch"))
+        for dimension, part in (("portfolio", whole), ("branch", marks)):
             sums = part.group_by("branch").agg(
                 pl.col("received", "decided", "on_time", "breached").sum().cast(pl.Int64)
             )
@@ -188,7 +199,7 @@ def kpi_figures(
     if not months:
         return KpiFigures(DEFINITIONS, pl.DataFrame())
     start = date.fromisoformat(months[0][0] + "-01")
-    rows = _complaint_rows(_complaint_frame(conn, policy, start, months[-1][1], scope), months)
+    rows = _complaint_rows(complaint_frame(conn, policy, start, months[-1][1], scope), months)
     rows += _survey_rows(conn, policy, months, start, scope)
     schema = {"month": pl.String, "as_of": pl.Date, "kpi": pl.String, "dimension": pl.String,
               "value": pl.String, "numerator": pl.Float64, "denominator": pl.Float64,

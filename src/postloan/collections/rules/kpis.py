@@ -112,21 +112,24 @@ def cost_rows(
     contacts: pl.DataFrame, unit_costs: Mapping[str, int], legal: pl.DataFrame
 ) -> pl.DataFrame:
     """customer_id, by, cost: each contact (customer_id, by, channel) at its channel's unit cost
-    (0 when the policy names none), then each legal cost (customer_id, owner, amount)."""
+    (0 when the policy names none), then each legal cost (customer_id, owner, amount). When
+    both inputs carry an `item` column (what the cost is, for the drill-down) it is kept."""
     channel_cost = (
         pl.col("channel")
         .replace_strict(dict(unit_costs), default=0, return_dtype=pl.Int64)
         .fill_null(0)
     )
-    return pl.concat(
+    item = ["item"] if "item" in contacts.columns and "item" in legal.columns else []
+    rows = pl.concat(
         [
-            contacts.select("customer_id", "by", channel_cost.alias("cost")),
+            contacts.select("customer_id", "by", channel_cost.alias("cost"), *item),
             legal.select(
-                "customer_id", pl.col("owner").alias("by"), pl.col("amount").alias("cost")
+                "customer_id", pl.col("owner").alias("by"), pl.col("amount").alias("cost"), *item
             ),
         ],
         how="vertical_relaxed",
     ).cast({"customer_id": pl.String, "by": pl.String, "cost": pl.Int64})
+    return rows.cast({"item": pl.String}) if item else rows
 
 
 def _by(frame: pl.DataFrame, key: str | None, names: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -140,6 +143,19 @@ def _by(frame: pl.DataFrame, key: str | None, names: pl.DataFrame | None = None)
     return frame.with_columns(pl.col(key).alias("key")).filter(pl.col("key").is_not_null())
 
 
+def staff_teams(by_customer: pl.DataFrame, case_rows: pl.DataFrame) -> pl.DataFrame:
+    """collector, team: the collectors (with their team) the pool's and the cases' holders
+    name — how rows carrying only `by` (a username) find their team."""
+    teams = by_customer.select("collector", "team").drop_nulls().unique()
+    return pl.concat([teams, case_rows.select("collector", "team").drop_nulls().unique()]).unique()
+
+
+def keyed(frame: pl.DataFrame, level: str, names: pl.DataFrame) -> pl.DataFrame:
+    """`frame`'s rows that count at `level` (portfolio | team | collector), each with the
+    level's `key` — the attribution `level_table` sums by (`names`: `staff_teams`)."""
+    return _by(frame, dict(LEVELS)[level], names)
+
+
 def level_table(
     level: str, key: str | None, by_customer: pl.DataFrame, later: pl.DataFrame,
     costs: pl.DataFrame, promise_rows: pl.DataFrame, contact_rows: pl.DataFrame,
@@ -151,8 +167,7 @@ def level_table(
     recoveries on written-off accounts (amount, collector, team); costs: `cost_rows`;
     promise_rows: status, by; contact_rows: customer_id, by; case_rows: the cases open in the
     period with their holder's collector and team."""
-    teams = by_customer.select("collector", "team").drop_nulls().unique()
-    teams = pl.concat([teams, case_rows.select("collector", "team").drop_nulls().unique()]).unique()
+    teams = staff_teams(by_customer, case_rows)
     money = (
         _by(by_customer, key)
         .group_by("key")
@@ -221,18 +236,27 @@ def kpi_table(
     )  # fmt: skip
 
 
+def cure_accounts(
+    before: pl.DataFrame, after: pl.DataFrame, overdue_buckets: Sequence[str],
+    disposals: pl.DataFrame,
+) -> pl.DataFrame:  # fmt: skip
+    """The opening accounts (STATUS `before`) of the overdue buckets, each with `cured`:
+    current at the closing (`after`) and not disposed of (`disposals`: account_id)."""
+    current = after.filter(pl.col("dpd") == 0).select("account_id")
+    cured = current.join(disposals.select("account_id"), on="account_id", how="anti")
+    return before.filter(pl.col("bucket").is_in(list(overdue_buckets))).with_columns(
+        pl.col("account_id").is_in(cured["account_id"].implode()).alias("cured")
+    )
+
+
 def cure_by_bucket(
     before: pl.DataFrame, after: pl.DataFrame, overdue_buckets: Sequence[str],
     disposals: pl.DataFrame,
 ) -> pl.DataFrame:  # fmt: skip
     """bucket, accounts, opening_principal, cured_principal, cure_rate for each overdue bucket
-    (in the order given): the opening principal of the bucket's accounts (STATUS `before`)
-    current at the closing (`after`) and not disposed of (`disposals`: account_id)."""
-    current = after.filter(pl.col("dpd") == 0).select("account_id")
-    cured = current.join(disposals.select("account_id"), on="account_id", how="anti")
-    opening = before.filter(pl.col("bucket").is_in(list(overdue_buckets))).with_columns(
-        pl.col("account_id").is_in(cured["account_id"].implode()).alias("cured")
-    )
+    (in the order given): the opening principal of the bucket's accounts (`cure_accounts`)
+    current at the closing and not disposed of."""
+    opening = cure_accounts(before, after, overdue_buckets, disposals)
     totals = opening.group_by("bucket").agg(
         pl.len().alias("accounts"),
         pl.col("outstanding_principal").sum().alias("opening_principal"),

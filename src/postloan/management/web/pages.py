@@ -168,7 +168,7 @@ def area_rows(built: service.Pack, view: str, lang: str) -> list[dict[str, Any]]
             {
                 **r,
                 "as_of": r["as_of"].isoformat(),
-                "drillable": area_drill.drillable(r["kpi"]),
+                "drillable": area_drill.drillable(r["area"]),
                 "name": d.get(label, r["kpi"]),
                 "numerator_text": _amount_or_count(r["numerator"], basis),
                 "denominator_text": _amount_or_count(r["denominator"], basis),
@@ -246,7 +246,7 @@ def management_page(request: Request) -> Response:
 def _drill(request: Request, template: str, lookup: Any, *, rows: bool = False) -> Response:
     """A drill-down page: gated by `management.drill`, the cell read from the query string by
     `lookup(conn, user, params, as_of)` (audited there), 422 with the reason on a bad cell;
-    `rows`: the answer's rows are of any shape, their columns named for the table."""
+    `rows`: the answer's rows are of any shape, their columns named by the answer."""
     user, gated = page_gate(request, ManagementAction.DRILL)
     if gated:
         return gated
@@ -261,9 +261,8 @@ def _drill(request: Request, template: str, lookup: Any, *, rows: bool = False) 
         context["error"] = str(exc)
         return render_page(request, template, context, user=user, status_code=422)
     context["found"] = found
-    if rows:
-        context["columns"] = [c for c in (found["rows"][0] if found["rows"] else {})
-                              if c != "counted"]  # fmt: skip
+    if rows:  # the area names its rows' columns (`counted` is shown last, on its own)
+        context["columns"] = [c for c in found["columns"] if c != "counted"]
     return render_page(request, template, context, user=user)
 
 
