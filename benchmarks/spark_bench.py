@@ -158,6 +158,11 @@ def _child(code: str, *args: str) -> dict[str, float]:
     return {**json.loads(line[len("RESULT ") :]), "tree_peak_mb": peak[0], "tree_cpu_s": cpu[0]}
 
 
+def _progress(rep: int, name: str, result: dict[str, float]) -> None:
+    """Each repetition's figures as it ends (a 1M repetition takes many minutes)."""
+    print(f"  repetition {rep + 1} {name}: " + json.dumps(result), file=sys.stderr, flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--accounts", type=int, default=1_000_000)
@@ -169,13 +174,15 @@ def main() -> None:
     load = os.getloadavg()
     day = AS_OF.isoformat()
     results: dict[str, list[dict[str, float]]] = {"single": []}
-    for _ in range(args.repeat):
+    for rep in range(args.repeat):
         results["single"].append(_child(SINGLE, str(folder), day))
+        _progress(rep, "single", results["single"][-1])
         for master in args.masters:
             out = OUT / f"spark-out-{args.accounts}"
             results.setdefault(master, []).append(
                 _child(SPARK, str(folder), day, master, str(out), args.driver_memory)
             )
+            _progress(rep, master, results[master][-1])
     med = {
         name: {k: statistics.median(r[k] for r in runs) for k in runs[0]}
         for name, runs in results.items()
