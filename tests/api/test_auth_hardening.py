@@ -182,7 +182,13 @@ def test_password_checks_do_not_block_other_requests(world: World, app: FastAPI)
     assert statistics.median(busy) < max(0.5 * one_hash, 10 * statistics.median(quiet)), (
         busy, quiet, one_hash,
     )  # fmt: skip
-    assert max(busy) < 2 * one_hash, (busy, one_hash)
+    # No request behind a queue of hashes: on the loop, 8 logins at a time made the slowest
+    # wait ≈ 8 hashes. One scheduling blip on a loaded 2-core machine (CI runs two test
+    # workers) took one sample to 2.4 hashes once, so: all but the slowest within 2 hashes,
+    # the slowest within 4 — half of what a queue on the loop gives.
+    ordered = sorted(busy)
+    assert ordered[-2] < 2 * one_hash, (busy, one_hash)
+    assert ordered[-1] < 4 * one_hash, (busy, one_hash)
 
 
 def _timed(call: object) -> float:
