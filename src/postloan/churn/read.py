@@ -42,6 +42,7 @@ from postloan.churn.tables import (
     churn_screenings,
 )
 from postloan.store import schema
+from postloan.store.rows import read_frame
 from postloan.store.values import stored_date
 
 c, e, r, s = churn_identified, churn_episodes, churn_reasons, churn_screenings
@@ -241,21 +242,16 @@ def export_frame(conn: Connection, as_of: date) -> pl.DataFrame:
 
 def kpi_identified(conn: Connection, dates: list[date], scope: ColumnElement[bool]) -> pl.DataFrame:
     """Pool rows on `dates` (as_of, customer_id, branch_id as stored, rules, balance)."""
+    types = {"as_of": pl.Date, "customer_id": pl.String, "branch_id": pl.String,
+             **dict.fromkeys(RULES, pl.Boolean), "balance": pl.Int64}  # fmt: skip
     if not dates:
-        rows: list[Any] = []
-    else:
-        rows = list(conn.execute(
-            select(c.c.as_of, c.c.customer_id, c.c.branch_id, *(c.c[k] for k in RULES),
-                   c.c.balance)
-            .select_from(c.join(customers, customers.c.customer_id == c.c.customer_id))
-            .where(c.c.as_of.in_(dates), scope)
-        ).all())  # fmt: skip
-    return pl.DataFrame(
-        [(stored_date(x[0]), *x[1:]) for x in rows],
-        schema={"as_of": pl.Date, "customer_id": pl.String, "branch_id": pl.String,
-                **dict.fromkeys(RULES, pl.Boolean), "balance": pl.Int64},
-        orient="row",
-    )  # fmt: skip
+        return pl.DataFrame(schema=types)
+    query = (
+        select(c.c.as_of, c.c.customer_id, c.c.branch_id, *(c.c[k] for k in RULES), c.c.balance)
+        .select_from(c.join(customers, customers.c.customer_id == c.c.customer_id))
+        .where(c.c.as_of.in_(dates), scope)
+    )
+    return read_frame(conn, query, types)  # the whole pool at 1M: no Row per record
 
 
 def kpi_base(conn: Connection, dates: list[date], scope: ColumnElement[bool]) -> pl.DataFrame:
