@@ -198,7 +198,14 @@ def cash(source: Any, start: date, end: date, scope: ColumnElement[bool]) -> pl.
         p.value_date > start, p.value_date <= end
     )
     if not isinstance(scope, True_):
-        owned = select(S.account_id).where(S.customer_id.in_(_in_scope(scope)))
+        # the scope's loans and cards (not its status rows: one per account and date, read
+        # again for every month of a pack)
+        c = schema.cards.c
+        owned = (
+            select(LO.loan_id)
+            .where(LO.customer_id.in_(_in_scope(scope)))
+            .union_all(select(c.card_id).where(c.customer_id.in_(_in_scope(scope))))
+        )
         query = query.where(p.account_id.in_(owned))
     raw = frame(
         source,
@@ -218,44 +225,36 @@ def cards(source: Any, scope: ColumnElement[bool]) -> pl.DataFrame:
     return frame(source, query, {"card_id": pl.String, "open_date": pl.Date, "close_date": pl.Date})
 
 
-def card_activity(source: Any, upto: date, scope: ColumnElement[bool]) -> pl.DataFrame:
-    """Customer-initiated card transactions up to `upto` (DATA_CONTRACT: a payment that is not
-    a reversal, a statement with purchases): card_id, date — one row per card and date."""
-    st, p, c = schema.card_statements.c, schema.payments.c, schema.cards.c
-    bought = select(st.card_id, st.statement_date.label("date")).where(
-        st.purchases > 0, st.statement_date <= upto
-    )
-    paid = select(p.account_id.label("card_id"), p.value_date.label("date")).where(
-        p.account_id.in_(select(c.card_id)), p.reverses_payment_id.is_(None), p.value_date <= upto
-    )
-    types = {"card_id": pl.String, "date": pl.Date}
-    both = pl.concat([frame(source, bought, types), frame(source, paid, types)])
-    if not isinstance(scope, True_):
-        both = both.join(cards(source, scope).select("card_id"), on="card_id", how="semi")
-    return both.unique()
-
-
-def last_card_activity(source: Any, day: date, after: date) -> pl.DataFrame:
-    """Each card's last customer-initiated transaction in (after, day] (`card_activity`'s rows
-    reduced in SQL to one per card), for the cards that could be dormant on `day`: those
-    without a balance in its status (a dormant card has none). What one month-end's dormant
-    share needs when `after` is on or before the dormancy window's start: the month totals
-    read this, not every statement and payment since the cards opened."""
+def last_card_activity(
+    source: Any, day: date, after: date, scope: ColumnElement[bool] | None = None
+) -> pl.DataFrame:
+    """Each card's last customer-initiated transaction in (after, day] (DATA_CONTRACT: a
+    payment that is not a reversal, a statement with purchases; one row per card, reduced in
+    SQL), for the cards in `scope` (default: all) that could be
+    dormant on `day`: those without a balance in its status (a dormant card has none). What one
+    month-end's dormant share needs when `after` is on or before the dormancy window's start:
+    the pack reads this per month-end, not every statement and payment since the cards
+    opened."""
     st, p, c = schema.card_statements.c, schema.payments.c, schema.cards.c
     owing = select(S.account_id).where(
         S.as_of == day,
         S.account_type == "card",
         (S.outstanding_principal + S.overdue_amount) != 0,
     )
+    candidates = select(c.card_id).where(c.card_id.not_in(owing))
+    statements = st.card_id.not_in(owing)
+    if scope is not None and not isinstance(scope, True_):
+        candidates = candidates.where(c.customer_id.in_(_in_scope(scope)))
+        statements = st.card_id.in_(candidates)
     bought = (
         select(st.card_id.label("card_id"), func.max(st.statement_date).label("date"))
         .where(st.purchases > 0, st.statement_date > after, st.statement_date <= day,
-               st.card_id.not_in(owing))
+               statements)
         .group_by(st.card_id)
     )  # fmt: skip
     paid = (
         select(p.account_id.label("card_id"), func.max(p.value_date).label("date"))
-        .where(p.account_id.in_(select(c.card_id).where(c.card_id.not_in(owing))),
+        .where(p.account_id.in_(candidates),
                p.reverses_payment_id.is_(None), p.value_date > after, p.value_date <= day)
         .group_by(p.account_id)
     )  # fmt: skip
