@@ -29,6 +29,8 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import True_
 
 from postloan.access.tables import users
+from postloan.management.rules.pack import NON_PERFORMING
+from postloan.policy.management import Management
 from postloan.store import bulk, schema
 from postloan.store.rows import read_frame
 from postloan.store.values import UTCDateTime, stored_date
@@ -129,6 +131,47 @@ def status_rows(source: Any, days: Sequence[date], scope: ColumnElement[bool]) -
     if not isinstance(scope, True_):
         query = query.where(S.customer_id.in_(_in_scope(scope)))
     return frame(source, query, STATUS)
+
+
+def ever_clauses(management: Management) -> dict[str, ColumnElement[bool]]:
+    """Each "ever" definition's numerator (before the pool) as a clause on the status rows,
+    by the column `rules.with_flags` takes it in (`_ever_<kpi>`)."""
+    out: dict[str, ColumnElement[bool]] = {}
+    for kpi, definition in management.kpis.items():
+        if definition.status != "ever":
+            continue
+        if definition.numerator == "dpd_at_least":
+            out[f"_ever_{kpi}"] = S.dpd >= definition.min_dpd
+        elif definition.numerator == "non_performing":
+            out[f"_ever_{kpi}"] = S.risk_class.in_(NON_PERFORMING)
+        else:
+            out[f"_ever_{kpi}"] = S.risk_class == "loss"
+    return out
+
+
+def accounts_meeting(
+    conn: Connection,
+    clauses: dict[str, ColumnElement[bool]],
+    days: Sequence[date],
+    scope: ColumnElement[bool],
+) -> pl.DataFrame | None:
+    """account_id and one boolean column per clause: the accounts in `scope` whose status met
+    it on some date of `days` (one `DISTINCT account_id` each: ids only, however many dates);
+    None without clauses."""
+    if not clauses:
+        return None
+    out = pl.DataFrame(schema={"account_id": pl.String})
+    for name, clause in clauses.items():
+        found: list[str] = []
+        if days:
+            query = select(S.account_id).where(S.as_of.in_(list(days)), clause).distinct()
+            if not isinstance(scope, True_):
+                query = query.where(S.customer_id.in_(_in_scope(scope)))
+            found = list(conn.execute(query).scalars())
+        part = pl.DataFrame({"account_id": found}, schema={"account_id": pl.String})
+        out = out.join(part.with_columns(pl.lit(True).alias(name)), on="account_id", how="full",
+                       coalesce=True)  # fmt: skip
+    return out
 
 
 def cycle_status(source: Any, start: date, end: date, scope: ColumnElement[bool]) -> pl.DataFrame:

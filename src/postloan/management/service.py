@@ -386,7 +386,9 @@ def drill(
 ) -> dict[str, Any]:
     """The accounts behind one cell: those in `kpi`'s numerator on `as_of` (any stored date)
     whose `dimension` is `value`, each with what it adds (`counted`); they sum to the cell's
-    numerator. Ever-flags read the month-ends before `as_of` as the pack does."""
+    numerator. Reads `as_of`'s status rows; "ever" flags also the accounts that met an "ever"
+    numerator on a month-end before `as_of`, as the pack counts them (ids only, one SQL
+    `DISTINCT` per "ever" definition — not every earlier month-end's rows)."""
     m = policy.management
     if kpi not in m.kpis:
         raise NotFoundError(f"no KPI definition {kpi!r}", field="kpi")
@@ -395,13 +397,14 @@ def drill(
     days, history = _history(conn, as_of)
     if as_of not in days:
         raise NotFoundError(f"no stored status on {as_of}", field="as_of")
-    dates = [d for d in history["as_of"].to_list() if d < as_of] + [as_of]
+    earlier = [d for d in history["as_of"].to_list() if d < as_of]
     custs, loans = _attributes(conn, conn, policy, scope)
-    status = queries.status_rows(conn, dates, scope)
-    tiers = queries.tiers(conn, dates) if queries.has_table(conn, "tier_assignments") else None
+    status = queries.status_rows(conn, [as_of], scope)
+    tiers = queries.tiers(conn, [as_of]) if queries.has_table(conn, "tier_assignments") else None
     disposed = _disposed(conn, conn, as_of)
-    held = _holders(conn, dates)
-    flagged = rules.with_flags(_attach(status, custs, loans, tiers, disposed, held), m)
+    held = _holders(conn, [as_of])
+    ever = queries.accounts_meeting(conn, queries.ever_clauses(m), earlier, scope)
+    flagged = rules.with_flags(_attach(status, custs, loans, tiers, disposed, held), m, ever)
     definition = m.kpis[kpi]
     if definition.period == "cycle_end":
         # Each card on its last statement date of the month up to `as_of` (the cell's rows

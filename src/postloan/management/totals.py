@@ -42,7 +42,7 @@ import polars as pl
 from sqlalchemy import Connection, delete, insert, select, true
 
 from postloan.area import StepContext
-from postloan.management import service, stream
+from postloan.management import queries, service, stream
 from postloan.management.rules import pack as rules
 from postloan.management.tables import management_month_totals
 from postloan.policy import Policy
@@ -98,35 +98,6 @@ def _unpack_frames(blob: bytes) -> tuple[dict[str, pl.DataFrame], dict[str, Any]
     return frames, header["meta"]
 
 
-def _ever_sets(
-    conn: Connection, conditions: dict[str, Any], earlier: list[date]
-) -> pl.DataFrame | None:
-    """account_id and one boolean column per condition: met on some date of `earlier`."""
-    if not conditions:
-        return None
-    out = pl.DataFrame(schema={"account_id": pl.String})
-    for name, condition in conditions.items():
-        found: list[str] = []
-        if earlier:
-            found = list(
-                conn.execute(
-                    select(S.account_id).where(S.as_of.in_(earlier), condition).distinct()
-                ).scalars()
-            )
-        part = pl.DataFrame({"account_id": found}, schema={"account_id": pl.String})
-        out = out.join(part.with_columns(pl.lit(True).alias(name)), on="account_id", how="full",
-                       coalesce=True)  # fmt: skip
-    return out
-
-
-def _condition(definition: Any) -> Any:
-    if definition.numerator == "dpd_at_least":
-        return S.dpd >= definition.min_dpd
-    if definition.numerator == "non_performing":
-        return S.risk_class.in_(rules.NON_PERFORMING)
-    return S.risk_class == "loss"
-
-
 def _seed(
     conn: Connection, policy: Policy, inputs: stream.Inputs, earlier: list[date]
 ) -> stream.Carried:
@@ -135,12 +106,10 @@ def _seed(
     that met each "ever" numerator before it and those at DPD ≥ n on any of them."""
     m = policy.management
     previous = stream.attached(conn, conn, inputs, earlier[-1], true()) if earlier else None
-    ever = _ever_sets(
-        conn,
-        {f"_ever_{k}": _condition(d) for k, d in m.kpis.items() if d.status == "ever"},
-        earlier[:-1],
+    ever = queries.accounts_meeting(conn, queries.ever_clauses(m), earlier[:-1], true())
+    reached = queries.accounts_meeting(
+        conn, {f"_n{n}": S.dpd >= n for n in m.vintage_dpd}, earlier, true()
     )
-    reached = _ever_sets(conn, {f"_n{n}": S.dpd >= n for n in m.vintage_dpd}, earlier)
     return stream.Carried(previous, ever, reached)
 
 
