@@ -236,7 +236,6 @@ def test_a_branch_pack_equals_the_whole_books_rows_of_that_branch(loaded: Histor
     whole = _at_once(loaded.url, policy, start, END, true())
     _same(mine, _at_once(loaded.url, policy, start, END, B2))
     _same(_streamed(loaded.url, policy, start, END, true()), whole)
-    keys = ["as_of", "dimension", "value"]
 
     def part(frame: pl.DataFrame, dimension: str, value: str) -> pl.DataFrame:
         return frame.filter(dimension=dimension, value=value).drop("dimension", "value")
@@ -250,6 +249,6 @@ def test_a_branch_pack_equals_the_whole_books_rows_of_that_branch(loaded: Histor
     assert_frame_equal(part(mine.roll, "portfolio", "all"), part(whole.roll, "branch", "B2"),
                        check_dtypes=False)  # fmt: skip
     # and within the branch, a breakdown the branch shares with others differs from the book's
-    product = part(mine.figures, "product", PRODUCTS[0]).select(keys[0], "outstanding_principal")
-    book = part(whole.figures, "product", PRODUCTS[0]).select(keys[0], "outstanding_principal")
-    assert product["outstanding_principal"].sum() < book["outstanding_principal"].sum()
+    product = part(mine.figures, "product", PRODUCTS[0])["outstanding_principal"]
+    book = part(whole.figures, "product", PRODUCTS[0])["outstanding_principal"]
+    assert 0 < product.sum() < book.sum()
