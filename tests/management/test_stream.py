@@ -252,3 +252,23 @@ def test_a_branch_pack_equals_the_whole_books_rows_of_that_branch(loaded: Histor
     product = part(mine.figures, "product", PRODUCTS[0])["outstanding_principal"]
     book = part(whole.figures, "product", PRODUCTS[0])["outstanding_principal"]
     assert 0 < product.sum() < book.sum()
+
+
+def test_an_ever_drill_down_sums_to_the_streamed_cell_in_a_scope(long: str) -> None:
+    """A drill-down reads its date's rows and the ids of the accounts that met an "ever"
+    numerator earlier (in the caller's scope): it sums to the streamed pack's cell, on
+    month-ends late in the history and on a mid-month date."""
+    policy = _policy()
+    built = _streamed(long, policy, ENDS[0], ENDS[-1], B2)
+    mid = _streamed(long, policy, ENDS[0], MID, B2)
+    cells = built.figures.filter(dimension="portfolio").rows(named=True)[5::6]
+    cells += mid.figures.filter(dimension="portfolio", as_of=MID).rows(named=True)
+    engine = engine_for(long)
+    with engine.connect() as conn:
+        for row in cells:
+            for kpi in ("dpd30_ever", "npl_ever_count"):
+                found = service.drill(conn, policy, row["as_of"], "portfolio", "all", kpi, B2)
+                assert found["numerator"] == row[f"{kpi}_numerator"], (row["as_of"], kpi)
+                assert {a["account_id"][0] for a in found["accounts"]} <= {"L", "C"}
+    engine.dispose()
+    assert cells[-1]["as_of"] == MID and any(row["npl_ever_count_numerator"] for row in cells)
