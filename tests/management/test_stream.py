@@ -25,11 +25,11 @@ from postloan.store import schema
 from postloan.store.db import engine_for
 from postloan.store.schema import customers
 from tests.management import all_at_once, area_data
-from tests.management.conftest import BRANCHES, END, MONTH_ENDS, PRODUCTS, History, _bucket, _class
+from tests.management.conftest import BRANCHES, MONTH_ENDS, PRODUCTS, History, _bucket, _class
 from tests.management.test_totals import NOW, _same
 from tests.store.conftest import BACKENDS, make_store  # noqa: F401
 
-START = date(2026, 1, 1)
+START, END = date(2026, 1, 1), date(2026, 6, 30)
 ENDS = pl.date_range(date(2024, 1, 1), date(2026, 6, 1), "1mo", eager=True).dt.month_end().to_list()
 MID = date(2025, 9, 15)  # a stored date that is no month-end
 B2 = customers.c.branch_id == "B2"
@@ -197,9 +197,10 @@ def test_a_long_history_streamed_equals_the_pack_from_all_month_ends_at_once(
         figures = streamed.figures
         assert figures["dpd30_ever_numerator"].sum() > figures["dpd30_ratio_numerator"].sum()
         assert figures["npl_ever_count_numerator"].sum() > 0
-        assert figures["overdue_rate_cycle_denominator"].sum() > 0
         assert streamed.vintage["ever_principal"].sum() > 0
-    assert streamed.dormant["dormant_cards"].sum() > 0
+        if isinstance(scope, type(true())):  # the whole book's cards
+            assert figures["overdue_rate_cycle_denominator"].sum() > 0
+            assert streamed.dormant["dormant_cards"].sum() > 0
 
 
 def test_a_long_history_from_the_stored_totals_equals_the_streamed_pack(long: str) -> None:
