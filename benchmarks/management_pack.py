@@ -16,8 +16,8 @@ median and each repeat's read/compute split and peak memory (JSON on the last li
 whole history in a fresh process, as a backfill's step would (its time is reported as
 `totals_step`), then times packs that read those stored month totals — what a whole-book pack
 does once the daily runs have stored them; `--source status` times the pack computed from the
-status rows (the totals ignored), as before the totals existed and as a branch-scoped pack still
-is.
+status rows (the totals ignored), as a branch-scoped pack is — one month-end at a time
+(`management.stream`) since 2026-12-04, all month-ends at once before.
 
 The target (issue 16): 1M accounts × 24 month-ends ≤ 60 s on the project's 2-core machine.
 """

@@ -29,6 +29,8 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import True_
 
 from postloan.access.tables import users
+from postloan.management.rules.pack import NON_PERFORMING
+from postloan.policy.management import Management
 from postloan.store import bulk, schema
 from postloan.store.rows import read_frame
 from postloan.store.values import UTCDateTime, stored_date
@@ -131,6 +133,47 @@ def status_rows(source: Any, days: Sequence[date], scope: ColumnElement[bool]) -
     return frame(source, query, STATUS)
 
 
+def ever_clauses(management: Management) -> dict[str, ColumnElement[bool]]:
+    """Each "ever" definition's numerator (before the pool) as a clause on the status rows,
+    by the column `rules.with_flags` takes it in (`_ever_<kpi>`)."""
+    out: dict[str, ColumnElement[bool]] = {}
+    for kpi, definition in management.kpis.items():
+        if definition.status != "ever":
+            continue
+        if definition.numerator == "dpd_at_least":
+            out[f"_ever_{kpi}"] = S.dpd >= definition.min_dpd
+        elif definition.numerator == "non_performing":
+            out[f"_ever_{kpi}"] = S.risk_class.in_(NON_PERFORMING)
+        else:
+            out[f"_ever_{kpi}"] = S.risk_class == "loss"
+    return out
+
+
+def accounts_meeting(
+    conn: Connection,
+    clauses: dict[str, ColumnElement[bool]],
+    days: Sequence[date],
+    scope: ColumnElement[bool],
+) -> pl.DataFrame | None:
+    """account_id and one boolean column per clause: the accounts in `scope` whose status met
+    it on some date of `days` (one `DISTINCT account_id` each: ids only, however many dates);
+    None without clauses."""
+    if not clauses:
+        return None
+    out = pl.DataFrame(schema={"account_id": pl.String})
+    for name, clause in clauses.items():
+        found: list[str] = []
+        if days:
+            query = select(S.account_id).where(S.as_of.in_(list(days)), clause).distinct()
+            if not isinstance(scope, True_):
+                query = query.where(S.customer_id.in_(_in_scope(scope)))
+            found = list(conn.execute(query).scalars())
+        part = pl.DataFrame({"account_id": found}, schema={"account_id": pl.String})
+        out = out.join(part.with_columns(pl.lit(True).alias(name)), on="account_id", how="full",
+                       coalesce=True)  # fmt: skip
+    return out
+
+
 def cycle_status(source: Any, start: date, end: date, scope: ColumnElement[bool]) -> pl.DataFrame:
     """Each card's status on its statement dates in [start, end] that are stored (the card
     cycle-end 口径): the status columns, one row per card and statement date."""
@@ -198,7 +241,14 @@ def cash(source: Any, start: date, end: date, scope: ColumnElement[bool]) -> pl.
         p.value_date > start, p.value_date <= end
     )
     if not isinstance(scope, True_):
-        owned = select(S.account_id).where(S.customer_id.in_(_in_scope(scope)))
+        # the scope's loans and cards (not its status rows: one per account and date, read
+        # again for every month of a pack)
+        c = schema.cards.c
+        owned = (
+            select(LO.loan_id)
+            .where(LO.customer_id.in_(_in_scope(scope)))
+            .union_all(select(c.card_id).where(c.customer_id.in_(_in_scope(scope))))
+        )
         query = query.where(p.account_id.in_(owned))
     raw = frame(
         source,
@@ -218,44 +268,36 @@ def cards(source: Any, scope: ColumnElement[bool]) -> pl.DataFrame:
     return frame(source, query, {"card_id": pl.String, "open_date": pl.Date, "close_date": pl.Date})
 
 
-def card_activity(source: Any, upto: date, scope: ColumnElement[bool]) -> pl.DataFrame:
-    """Customer-initiated card transactions up to `upto` (DATA_CONTRACT: a payment that is not
-    a reversal, a statement with purchases): card_id, date — one row per card and date."""
-    st, p, c = schema.card_statements.c, schema.payments.c, schema.cards.c
-    bought = select(st.card_id, st.statement_date.label("date")).where(
-        st.purchases > 0, st.statement_date <= upto
-    )
-    paid = select(p.account_id.label("card_id"), p.value_date.label("date")).where(
-        p.account_id.in_(select(c.card_id)), p.reverses_payment_id.is_(None), p.value_date <= upto
-    )
-    types = {"card_id": pl.String, "date": pl.Date}
-    both = pl.concat([frame(source, bought, types), frame(source, paid, types)])
-    if not isinstance(scope, True_):
-        both = both.join(cards(source, scope).select("card_id"), on="card_id", how="semi")
-    return both.unique()
-
-
-def last_card_activity(source: Any, day: date, after: date) -> pl.DataFrame:
-    """Each card's last customer-initiated transaction in (after, day] (`card_activity`'s rows
-    reduced in SQL to one per card), for the cards that could be dormant on `day`: those
-    without a balance in its status (a dormant card has none). What one month-end's dormant
-    share needs when `after` is on or before the dormancy window's start: the month totals
-    read this, not every statement and payment since the cards opened."""
+def last_card_activity(
+    source: Any, day: date, after: date, scope: ColumnElement[bool] | None = None
+) -> pl.DataFrame:
+    """Each card's last customer-initiated transaction in (after, day] (DATA_CONTRACT: a
+    payment that is not a reversal, a statement with purchases; one row per card, reduced in
+    SQL), for the cards in `scope` (default: all) that could be
+    dormant on `day`: those without a balance in its status (a dormant card has none). What one
+    month-end's dormant share needs when `after` is on or before the dormancy window's start:
+    the pack reads this per month-end, not every statement and payment since the cards
+    opened."""
     st, p, c = schema.card_statements.c, schema.payments.c, schema.cards.c
     owing = select(S.account_id).where(
         S.as_of == day,
         S.account_type == "card",
         (S.outstanding_principal + S.overdue_amount) != 0,
     )
+    candidates = select(c.card_id).where(c.card_id.not_in(owing))
+    statements = st.card_id.not_in(owing)
+    if scope is not None and not isinstance(scope, True_):
+        candidates = candidates.where(c.customer_id.in_(_in_scope(scope)))
+        statements = st.card_id.in_(candidates)
     bought = (
         select(st.card_id.label("card_id"), func.max(st.statement_date).label("date"))
         .where(st.purchases > 0, st.statement_date > after, st.statement_date <= day,
-               st.card_id.not_in(owing))
+               statements)
         .group_by(st.card_id)
     )  # fmt: skip
     paid = (
         select(p.account_id.label("card_id"), func.max(p.value_date).label("date"))
-        .where(p.account_id.in_(select(c.card_id).where(c.card_id.not_in(owing))),
+        .where(p.account_id.in_(candidates),
                p.reverses_payment_id.is_(None), p.value_date > after, p.value_date <= day)
         .group_by(p.account_id)
     )  # fmt: skip

@@ -191,7 +191,8 @@ def build(
     """The pack for the month-ends in [start, end], in `scope` (`source`: an ADBC connection
     for the large reads; default `conn`). A whole-book pack reads the stored month totals
     when they cover its history under this policy (`totals.load`; `use_totals=False`: never),
-    otherwise it computes from the status."""
+    otherwise it computes from the status, one month-end at a time (`stream.parts`: memory
+    stays about two month-ends of status whatever the number of months)."""
     if start > end:
         raise PackError("from is after to", field="from")
     source = conn if source is None else source
@@ -209,61 +210,9 @@ def build(
         stored = totals.load(conn, policy, history, months)
         if stored is not None:
             return assemble(policy, start, end, history, months, stored)
-    m = policy.management
-    custs, loans = _attributes(source, conn, policy, scope)
-    status = queries.status_rows(source, history["as_of"].to_list(), scope)
-    tiers = (
-        queries.tiers(source, history["as_of"].to_list())
-        if queries.has_table(conn, "tier_assignments")
-        else None
-    )
-    disposed = _disposed(source, conn, end)
-    held = _holders(conn, history["as_of"].to_list())
-    flagged = rules.with_flags(_attach(status, custs, loans, tiers, disposed, held), m)
-    buckets = [b.name for b in policy.dpd_buckets]
-    first = history["as_of"][0]
-    paid = (
-        queries.cash(source, first, end, scope)
-        .sort("value_date")
-        .join_asof(
-            history.select("as_of").sort("as_of"),
-            left_on="value_date",
-            right_on="as_of",
-            strategy="forward",
-        )
-        .group_by("account_id", "as_of")
-        .agg(pl.col("amount").sum().alias("cash"))
-    )
-    status_cards = flagged.filter(pl.col("account_type") == "card").select(
-        pl.col("account_id").alias("card_id"),
-        "as_of",
-        (pl.col("outstanding_principal") + pl.col("overdue_amount")).alias("balance"),
-    )
-    wanted = months.select("as_of", "month")
-    parts = Parts(
-        sums=rules.aggregates(flagged, m),
-        roll=rules.roll_matrix(flagged, history, buckets, rules.DIMENSIONS),
-        back=rules.recovered(flagged, history, paid),
-        disbursed=rules.disbursement(_loan_dims(loans, custs), months),
-        dormant=rules.dormant_share(
-            queries.cards(source, scope),
-            queries.card_activity(source, end, scope),
-            status_cards,
-            months,
-            m.dormant_months,
-        ),
-        vintage=rules.vintage(
-            flagged.filter(pl.col("account_type") == "loan").select("account_id", "as_of", "dpd"),
-            loans,
-            m.vintage_dpd,
-        ),
-        runs=status.join(wanted, on="as_of")
-        .group_by("month")
-        .agg(pl.col("run_id").unique().sort())
-        .sort("month"),
-        areas=area_figures(conn, policy, wanted, scope),
-        cycle=_cycle(source, conn, policy, months, scope, (custs, loans, disposed)),
-    )
+    from postloan.management import stream  # it builds on this module
+
+    parts = stream.parts(source, conn, policy, history, months, scope)
     return assemble(policy, start, end, history, months, parts)
 
 
@@ -305,8 +254,8 @@ def _cycle(
 
 @dataclass(frozen=True)
 class Parts:
-    """What a pack is assembled from — computed from the status (`build`) or read back from
-    the stored month totals (`totals.load`): the sums per month-end, dimension and value
+    """What a pack is assembled from — computed from the status (`stream.parts`) or read back
+    from the stored month totals (`totals.load`): the sums per month-end, dimension and value
     (`rules.aggregates`) of every month-end of the history, and the rest for the pack's."""
 
     sums: pl.DataFrame
@@ -437,7 +386,9 @@ def drill(
 ) -> dict[str, Any]:
     """The accounts behind one cell: those in `kpi`'s numerator on `as_of` (any stored date)
     whose `dimension` is `value`, each with what it adds (`counted`); they sum to the cell's
-    numerator. Ever-flags read the month-ends before `as_of` as the pack does."""
+    numerator. Reads `as_of`'s status rows; "ever" flags also the accounts that met an "ever"
+    numerator on a month-end before `as_of`, as the pack counts them (ids only, one SQL
+    `DISTINCT` per "ever" definition — not every earlier month-end's rows)."""
     m = policy.management
     if kpi not in m.kpis:
         raise NotFoundError(f"no KPI definition {kpi!r}", field="kpi")
@@ -446,13 +397,14 @@ def drill(
     days, history = _history(conn, as_of)
     if as_of not in days:
         raise NotFoundError(f"no stored status on {as_of}", field="as_of")
-    dates = [d for d in history["as_of"].to_list() if d < as_of] + [as_of]
+    earlier = [d for d in history["as_of"].to_list() if d < as_of]
     custs, loans = _attributes(conn, conn, policy, scope)
-    status = queries.status_rows(conn, dates, scope)
-    tiers = queries.tiers(conn, dates) if queries.has_table(conn, "tier_assignments") else None
+    status = queries.status_rows(conn, [as_of], scope)
+    tiers = queries.tiers(conn, [as_of]) if queries.has_table(conn, "tier_assignments") else None
     disposed = _disposed(conn, conn, as_of)
-    held = _holders(conn, dates)
-    flagged = rules.with_flags(_attach(status, custs, loans, tiers, disposed, held), m)
+    held = _holders(conn, [as_of])
+    ever = queries.accounts_meeting(conn, queries.ever_clauses(m), earlier, scope)
+    flagged = rules.with_flags(_attach(status, custs, loans, tiers, disposed, held), m, ever)
     definition = m.kpis[kpi]
     if definition.period == "cycle_end":
         # Each card on its last statement date of the month up to `as_of` (the cell's rows

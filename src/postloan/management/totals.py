@@ -4,19 +4,22 @@ sums the pack is assembled from (`service.Parts`), computed set-based from that 
 and the previous month-end's status; a whole-book pack then reads one row per month-end
 instead of every account's status on every month-end (`load`, called by `service.build`).
 
-What a month's totals hold, and why they equal what the pack computes from the status:
-- the sums per dimension value (`rules.aggregates`) of the month-end: "ever" flags need the
-  accounts' earlier month-ends — read as the set of accounts that met each "ever" numerator on
-  a month-end before the previous one (one SQL `DISTINCT` each), the previous one being in the
-  frame;
+What a month's totals hold, and why they equal what the pack computes from the status: they
+are the frames `stream.month` computes for the month-end (the pack from the status is built
+from the same frames, for every month-end of the history in one walk, `stream.parts`):
+- the sums per dimension value (`rules.aggregates`) of the month-end, with the "ever" flags
+  from the accounts that met each "ever" numerator on an earlier month-end;
 - the roll cells and recoveries of the pair (previous month-end → this one), the month's
   disbursement, dormant cards;
 - the vintage hits: loans whose first month-end at DPD ≥ n is this one (the accounts at n+ on
-  an earlier month-end, one `DISTINCT` per threshold, are left out), and the cohorts' sizes;
+  an earlier month-end are left out), and the cohorts' sizes;
 - the card cycle-end definitions' sums of the month (`rules.cycle_figures`: each card on its
   last stored statement date in the month), when the policy has any;
 - the run of the month-end's status rows (`status_run_id`: a date's rows are one run's), and
   the other areas' figures of the month (whole book).
+A run stores its months in order, carrying the walk's state from one to the next; the state
+for its first month is read from the store once (`_seed`: the previous month-end's rows and
+one SQL `DISTINCT` per "ever" definition and per vintage threshold over the earlier ones).
 A test builds every pack both ways and compares them frame by frame.
 
 The totals are derived data, rebuilt by every run from its first month on (delete-then-insert:
@@ -32,14 +35,14 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import polars as pl
 from sqlalchemy import Connection, delete, insert, select, true
 
 from postloan.area import StepContext
-from postloan.management import queries, service
+from postloan.management import queries, service, stream
 from postloan.management.rules import pack as rules
 from postloan.management.tables import management_month_totals
 from postloan.policy import Policy
@@ -95,116 +98,19 @@ def _unpack_frames(blob: bytes) -> tuple[dict[str, pl.DataFrame], dict[str, Any]
     return frames, header["meta"]
 
 
-def _ever_sets(
-    conn: Connection, conditions: dict[str, Any], earlier: list[date]
-) -> pl.DataFrame | None:
-    """account_id and one boolean column per condition: met on some date of `earlier`."""
-    if not conditions:
-        return None
-    out = pl.DataFrame(schema={"account_id": pl.String})
-    for name, condition in conditions.items():
-        found: list[str] = []
-        if earlier:
-            found = list(
-                conn.execute(
-                    select(S.account_id).where(S.as_of.in_(earlier), condition).distinct()
-                ).scalars()
-            )
-        part = pl.DataFrame({"account_id": found}, schema={"account_id": pl.String})
-        out = out.join(part.with_columns(pl.lit(True).alias(name)), on="account_id", how="full",
-                       coalesce=True)  # fmt: skip
-    return out
-
-
-def _condition(definition: Any) -> Any:
-    if definition.numerator == "dpd_at_least":
-        return S.dpd >= definition.min_dpd
-    if definition.numerator == "non_performing":
-        return S.risk_class.in_(rules.NON_PERFORMING)
-    return S.risk_class == "loss"
-
-
-def compute_month(
-    conn: Connection,
-    policy: Policy,
-    history: pl.DataFrame,
-    day: date,
-    attributes: tuple[pl.DataFrame, pl.DataFrame] | None = None,
-) -> tuple[dict[str, pl.DataFrame], dict[str, Any]]:
-    """The month totals of month-end `day` (`history`: the month-ends up to it;
-    `attributes`: the customers and loans with their breakdowns, read once for many months)."""
+def _seed(
+    conn: Connection, policy: Policy, inputs: stream.Inputs, earlier: list[date]
+) -> stream.Carried:
+    """The walk's state for the month-end after `earlier` (the history's month-ends before a
+    run's first month), read from the store: the last of them with its dimensions, the accounts
+    that met each "ever" numerator before it and those at DPD ≥ n on any of them."""
     m = policy.management
-    days = [d for d in history["as_of"].to_list() if d <= day]
-    window = days[-2:]
-    earlier = days[:-2]
-    scope = true()
-    custs, loans = attributes or service._attributes(conn, conn, policy, scope)
-    status = queries.status_rows(conn, window, scope)
-    tiers = queries.tiers(conn, window) if queries.has_table(conn, "tier_assignments") else None
-    held = service._holders(conn, window)
-    disposed = service._disposed(conn, conn, day)
-    attached = service._attach(status, custs, loans, tiers, disposed, held)
-    ever = _ever_sets(
-        conn,
-        {f"_ever_{k}": _condition(d) for k, d in m.kpis.items() if d.status == "ever"},
-        earlier,
+    previous = stream.attached(conn, conn, inputs, earlier[-1], true()) if earlier else None
+    ever = queries.accounts_meeting(conn, queries.ever_clauses(m), earlier[:-1], true())
+    reached = queries.accounts_meeting(
+        conn, {f"_n{n}": S.dpd >= n for n in m.vintage_dpd}, earlier, true()
     )
-    flagged = rules.with_flags(attached, m, ever)
-    pair = history.filter(pl.col("as_of").is_in(window))
-    buckets = [b.name for b in policy.dpd_buckets]
-    only = pl.col("as_of") == day
-    paid = queries.cash(conn, window[0], day, scope) if len(window) == 2 else None
-    cash = (
-        paid.with_columns(pl.lit(day).alias("as_of"))
-        .group_by("account_id", "as_of")
-        .agg(pl.col("amount").sum().alias("cash"))
-        if paid is not None
-        else pl.DataFrame(schema={"account_id": pl.String, "as_of": pl.Date, "cash": pl.Int64})
-    )
-    month = day.strftime("%Y-%m")
-    this = history.filter(only)
-    cards = flagged.filter((pl.col("account_type") == "card") & only).select(
-        pl.col("account_id").alias("card_id"),
-        "as_of",
-        (pl.col("outstanding_principal") + pl.col("overdue_amount")).alias("balance"),
-    )
-    before = _ever_sets(conn, {f"_n{n}": S.dpd >= n for n in m.vintage_dpd}, days[:-1])
-    on_day = flagged.filter((pl.col("account_type") == "loan") & only).select(
-        "account_id", "as_of", "dpd"
-    )
-    hits = [pl.DataFrame(schema=rules.VINTAGE_HITS)]
-    for n in m.vintage_dpd:
-        fresh = on_day
-        if before is not None:
-            seen = before.filter(pl.col(f"_n{n}").fill_null(False)).select("account_id")
-            fresh = on_day.join(seen, on="account_id", how="anti")
-        hits.append(rules.vintage_hits(fresh, loans, [n]))
-    definitions, figures, left_out = service.area_figures(conn, policy, this, scope)
-    frames = {
-        "sums": rules.aggregates(flagged.filter(only), m),
-        "roll": rules.roll_matrix(flagged, pair, buckets, rules.DIMENSIONS).filter(only),
-        "back": rules.recovered(flagged, pair, cash).filter(only),
-        "disbursed": rules.disbursement(service._loan_dims(loans, custs), this),
-        "dormant": rules.dormant_share(
-            queries.cards(conn, scope),
-            # from a little before the dormancy window: an older transaction cannot matter
-            queries.last_card_activity(
-                conn, day, day - timedelta(days=31 * (m.dormant_months + 1))
-            ),
-            cards,
-            this,
-            m.dormant_months,
-        ),
-        "hits": pl.concat(hits),
-        "sizes": rules.vintage_sizes(loans),
-        "areas": figures,
-    }
-    cycle = service._cycle(conn, conn, policy, this, scope, (custs, loans, disposed))
-    if cycle is not None:  # the card cycle-end definitions' sums of the month
-        frames["cycle"] = cycle
-    runs = status.filter(only)["run_id"].unique().sort().to_list()
-    meta = {"month": month, "area_definitions": definitions, "left_out": left_out}
-    return frames, {**meta, "status_run_id": runs[-1] if runs else None}
+    return stream.Carried(previous, ever, reached)
 
 
 def store_months(
@@ -216,23 +122,39 @@ def store_months(
     conn.execute(delete(management_month_totals).where(T.as_of >= start))
     _, history = service._history(conn, date(2199, 12, 31))
     key = totals_key(policy)
+    days = history["as_of"].to_list()
+    todo = [i for i, day in enumerate(days) if day >= start]
+    if not todo:
+        return []
+    scope = true()
+    inputs = stream.inputs(conn, conn, policy, scope, days[-1])
+    carried = _seed(conn, policy, inputs, days[: todo[0]])
+    sizes = rules.vintage_sizes(inputs.loans)
     written: list[str] = []
-    days = history.filter(pl.col("as_of") >= start)["as_of"].to_list()
-    attributes = service._attributes(conn, conn, policy, true()) if days else None
-    for day in days:
-        frames, meta = compute_month(conn, policy, history, day, attributes)
+    for i in todo:
+        pair = history.slice(max(i - 1, 0), 2 if i else 1)
+        found, runs, carried = stream.month(conn, conn, policy, inputs, scope, carried, pair)
+        this = pair.tail(1)
+        definitions, figures, left_out = service.area_figures(conn, policy, this, scope)
+        frames = {name: found[name] for name in ("sums", "roll", "back", "disbursed", "dormant",
+                                                 "hits")}  # fmt: skip
+        frames |= {"sizes": sizes, "areas": figures}
+        if "cycle" in found:
+            frames["cycle"] = found["cycle"]
+        month = this["month"][0]
+        meta = {"month": month, "area_definitions": definitions, "left_out": left_out}
         conn.execute(
             insert(management_month_totals).values(
-                as_of=day,
-                month=meta["month"],
+                as_of=days[i],
+                month=month,
                 totals_key=key,
-                status_run_id=meta.pop("status_run_id"),
+                status_run_id=runs[-1] if runs else None,
                 frames=_pack_frames(frames, meta),
                 run_id=run_id,
                 created_at=now,
             )
         )
-        written.append(meta["month"])
+        written.append(month)
     return written
 
 
@@ -256,51 +178,27 @@ def load(
     wanted = history["as_of"].to_list()
     if sorted(stored) != wanted or any(r.totals_key != key for r in stored.values()):
         return None
-    parts: dict[str, list[pl.DataFrame]] = {name: [] for name in FRAMES}
+    collected: dict[str, list[pl.DataFrame]] = {name: [] for name in FRAMES}
     runs, definitions, left_out = [], {}, []
+    area_rows = [pl.DataFrame(schema=service.AREA_FIGURES)]
     months_wanted = set(months["month"].to_list())
-    last_sizes = None
+    sizes = None
     for day in wanted:
         frames, meta = _unpack_frames(bytes(stored[day].frames))
-        for name in ("sums", "roll", "back", "hits"):
-            parts[name].append(frames[name])
-        last_sizes = frames["sizes"]
+        for name in stream.EVERY_MONTH:
+            collected[name].append(frames[name])
+        sizes = frames["sizes"]
         if meta["month"] in months_wanted:
-            parts["disbursed"].append(frames["disbursed"])
-            parts["dormant"].append(frames["dormant"])
-            parts["areas"].append(frames["areas"])
-            if "cycle" in frames:
-                parts["cycle"].append(frames["cycle"])
+            for name in stream.PACK_MONTHS:
+                if name in frames:
+                    collected[name].append(frames[name])
+            area_rows.append(frames["areas"])
             runs.append({"month": meta["month"], "run_id": [stored[day].status_run_id]})
             definitions.update(meta["area_definitions"])
             left_out += [n for n in meta["left_out"] if n not in left_out]
-    assert last_sizes is not None
-    m = policy.management
-    rank = {b: i for i, b in enumerate([*(b.name for b in policy.dpd_buckets), rules.CLOSED])}
-    order = [
-        pl.col(c).replace_strict(rank, return_dtype=pl.Int32) for c in ("from_bucket", "to_bucket")
-    ]
-    roll = pl.concat(parts["roll"], how="vertical_relaxed").sort(
-        pl.col("as_of"), pl.col("dimension"), pl.col("value"), *order
-    )  # the matrix's order: buckets in the policy's order, then closed
-    area_rows = pl.concat([pl.DataFrame(schema=service.AREA_FIGURES), *parts["areas"]],
-                          how="vertical_relaxed").sort("area", "kpi", "as_of", "dimension",
-                                                       "value")  # fmt: skip
-    last = wanted[-1].year * 12 + wanted[-1].month
-    return service.Parts(
-        sums=pl.concat(parts["sums"], how="vertical_relaxed"),
-        roll=roll,
-        back=pl.concat(parts["back"], how="vertical_relaxed"),
-        disbursed=pl.concat(parts["disbursed"], how="vertical_relaxed"),
-        dormant=pl.concat(parts["dormant"], how="vertical_relaxed"),
-        vintage=rules.vintage_curves(
-            pl.concat(parts["hits"], how="vertical_relaxed"), last_sizes, last, m.vintage_dpd
-        ),
-        runs=pl.DataFrame(runs, schema={"month": pl.String, "run_id": pl.List(pl.Int64)}),
-        areas=(definitions, area_rows, left_out),
-        cycle=(
-            pl.concat(parts["cycle"], how="vertical_relaxed")
-            if rules.cycle_kpis(m) and parts["cycle"]
-            else None
-        ),
+    assert sizes is not None
+    areas = pl.concat(area_rows, how="vertical_relaxed").sort("area", "kpi", "as_of", "dimension",
+                                                              "value")  # fmt: skip
+    return stream.combine(
+        policy, collected, sizes, wanted[-1], runs, (definitions, areas, left_out)
     )

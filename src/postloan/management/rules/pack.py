@@ -1,9 +1,10 @@
 """The portfolio pack (issue 16 item 2) over month-end account status, set-based in polars.
 
 Input frames (amounts in minor units):
-- `status`: one row per (as_of, account) for every month-end up to the pack's last — the ones
-  before the pack's first month feed "ever" flags, lagged denominators and the first roll —
-  with the dimension columns (`DIMENSIONS`) already attached;
+- `status`: one row per (as_of, account) of the month-ends at hand, with the dimension
+  columns (`DIMENSIONS`) already attached — the pack walks the history a month-end at a time
+  (`management.stream`), handing these rules one month-end and the one before it, with the
+  "ever" accounts of the earlier ones as a frame; the rules work on any number of month-ends;
 - `months`: `month` (YYYY-MM) and `as_of` (that month's last stored date), ascending.
 
 A row is *in the pool* when the account owes something (outstanding principal or overdue
@@ -91,7 +92,7 @@ def with_flags(
     """`in_pool` and one `hit_<kpi>` per definition: the account counts in the numerator on
     the date (for "ever": on the date or on any earlier month-end in `status`, or — when
     `ever_before` is given: account_id and `_ever_<kpi>` — on a month-end before those in
-    `status`, as the stored month totals compute one month at a time); `_k` a dense
+    `status`, as the month-at-a-time walk computes, `management.stream`); `_k` a dense
     integer per account (self-joins on integers, not strings); `_pool_principal`,
     `_pool_overdue` and `_num_<kpi>` what each row adds to the sums (plain sums are faster
     than filtered ones in every group-by)."""
@@ -400,22 +401,14 @@ def vintage_sizes(loans: pl.DataFrame) -> pl.DataFrame:
     return cohorts(loans).group_by("_c").agg(pl.col("principal").sum().alias("cohort_principal"))
 
 
-def vintage(status: pl.DataFrame, loans: pl.DataFrame, thresholds: Sequence[int]) -> pl.DataFrame:
-    """Vintage curves: per disbursement month (cohort), months on book k and threshold n, the
-    original principal of the cohort's loans that were at DPD ≥ n on some month-end up to MOB
-    k ÷ the cohort's original principal. `loans`: account_id, disbursement_date, principal.
-    An account's first month-end at n+ fixes it in every later MOB: ever-curves never fall."""
-    last = status.select(_month_number(pl.col("as_of")).max()).item()
-    return vintage_curves(
-        vintage_hits(status, loans, thresholds), vintage_sizes(loans), last, thresholds
-    )
-
-
 def vintage_curves(
     hits: pl.DataFrame, sizes: pl.DataFrame, last: int | None, thresholds: Sequence[int]
 ) -> pl.DataFrame:
-    """The curves from `vintage_hits` (summed over any number of month-ends' hits) and the
-    cohorts' sizes, up to the month number `last`."""
+    """Vintage curves: per disbursement month (cohort), months on book k and threshold n, the
+    original principal of the cohort's loans that were at DPD ≥ n on some month-end up to MOB
+    k ÷ the cohort's original principal — from `vintage_hits` (summed over any number of
+    month-ends' hits) and the cohorts' sizes, up to the month number `last`. An account's
+    first month-end at n+ fixes it in every later MOB: ever-curves never fall."""
     if last is None or not sizes.height:
         return pl.DataFrame(
             schema={
